@@ -1,0 +1,5 @@
+"""secscan: run security scanners unattended and keep one trustworthy record of their findings."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

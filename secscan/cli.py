@@ -1,0 +1,6 @@
+"""Placeholder replaced below."""
+from __future__ import annotations
+
+
+def main() -> int:
+    return 0

@@ -1,0 +1,183 @@
+"""Frozen domain objects that cross every seam of secscan.
+
+Scanners produce them, the SARIF builder and the store consume them. Nothing here does I/O.
+Identity rules (see ``docs/design.md``): a finding's identity is
+(tool, rule, repo-relative path, fingerprint of normalised code context, occurrence index);
+never a line number, a message text or a scanner version.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+from typing import NewType
+
+ToolName = NewType("ToolName", str)
+"""A scanner's stable name: ``bandit``, ``detect-secrets``, ``pip-audit`` or a configured tool."""
+
+FindingId = NewType("FindingId", str)
+"""A finding's stable short id (derived from its fingerprint); persisted, printed and uploaded."""
+
+RunId = NewType("RunId", str)
+
+
+class Severity(str, Enum):
+    """secscan's normalised severity scale, mapped from each tool's own scale by policy."""
+
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        """Higher is worse: critical=4 ... info=0."""
+        return _SEVERITY_RANK[self]
+
+    def at_least(self, other: Severity) -> bool:
+        return self.rank >= other.rank
+
+
+_SEVERITY_RANK = {
+    Severity.CRITICAL: 4,
+    Severity.HIGH: 3,
+    Severity.MEDIUM: 2,
+    Severity.LOW: 1,
+    Severity.INFO: 0,
+}
+
+
+class ScannerStatus(str, Enum):
+    """How one scanner's run ended."""
+
+    OK = "ok"
+    FAILED = "failed"
+    TIMEOUT = "timeout"
+    SKIPPED = "skipped"
+
+
+class FindingState(str, Enum):
+    """Lifecycle state of a finding relative to the previous complete run."""
+
+    NEW = "new"
+    UNCHANGED = "unchanged"
+    REOPENED = "reopened"
+    FIXED = "fixed"
+    TRIAGED = "triaged"
+
+
+class NotificationLevel(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    NOTE = "note"
+
+
+@dataclass(frozen=True)
+class Location:
+    """A place in the target: a repo-relative POSIX path and a 1-based region."""
+
+    path: str
+    start_line: int = 1
+    start_column: int | None = None
+    end_line: int | None = None
+    end_column: int | None = None  # SARIF convention: column of the character after the region
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What a tool checks for. ``id`` is stable API (bandit ``B602``, an advisory id, ...)."""
+
+    id: str
+    name: str
+    short_description: str
+    full_description: str
+    help_text: str
+    help_uri: str | None = None
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One result of one tool, normalised and redacted.
+
+    ``identity`` is the scanner-supplied identity material when the code context is not the
+    right one (detect-secrets: the secret's hash; pip-audit: package and advisory). When it
+    is ``None`` the pipeline uses the normalised source lines of ``location``.
+    ``fingerprint`` and ``line_hash`` are filled by the pipeline (``secscan.identity``).
+    """
+
+    tool: ToolName
+    rule_id: str
+    message: str
+    location: Location
+    severity: Severity
+    tool_severity: str = ""
+    identity: str | None = None
+    aliases: tuple[str, ...] = ()
+    fingerprint: str = ""
+    line_hash: str | None = None
+    state: FindingState = FindingState.NEW
+
+    @property
+    def id(self) -> FindingId:
+        """Short, stable id: the first 16 hex digits of the fingerprint."""
+        return FindingId(self.fingerprint[:16])
+
+
+@dataclass(frozen=True)
+class Notification:
+    """Something a scanner or secscan wants the reader of the run to know (not a finding)."""
+
+    level: NotificationLevel
+    message: str
+    path: str | None = None
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class ScannerResult:
+    """The outcome of one scanner over one target.
+
+    ``scope`` lists the repo-relative files the scanner covered when it finished ``ok``;
+    the lifecycle store closes a finding as fixed only if its file is in that scope.
+    """
+
+    name: ToolName
+    version: str
+    status: ScannerStatus
+    duration_s: float
+    exit_code: int | None
+    findings: tuple[Finding, ...] = ()
+    rules: tuple[Rule, ...] = ()
+    notifications: tuple[Notification, ...] = ()
+    scope: frozenset[str] = frozenset()
+    reason: str | None = None  # why it failed, timed out or was skipped
+
+    @property
+    def category(self) -> str:
+        """Stable SARIF/GitHub analysis category of this tool (never renamed)."""
+        return f"secscan/{self.name}"
+
+
+@dataclass(frozen=True)
+class ScanRun:
+    """One ``secscan run`` over one target."""
+
+    run_id: RunId
+    target: str  # absolute path of the scanned root
+    target_name: str
+    started_at: datetime
+    finished_at: datetime
+    scanners: tuple[ScannerResult, ...]
+    fixed: tuple[Finding, ...] = field(default=())
+
+    @property
+    def complete(self) -> bool:
+        """True when every enabled scanner finished ``ok`` (skipped ones do not count)."""
+        return all(s.status in (ScannerStatus.OK, ScannerStatus.SKIPPED) for s in self.scanners)
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        return tuple(f for s in self.scanners for f in s.findings)

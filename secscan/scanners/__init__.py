@@ -1,0 +1,1 @@
+"""Scanner adapters: one module per tool behind :class:`secscan.scanners.interface.Scanner`."""

@@ -1,0 +1,101 @@
+"""The Scanner seam.
+
+A scanner adapter never runs anything itself. It *plans* the commands to run (argv lists for
+the current interpreter or a configured tool, no shell) and *parses* their output. The runner
+(``secscan.scanners.runner``) executes the plan in isolated process groups under one deadline,
+interprets exit codes through :meth:`Scanner.exit_ok`, and turns every failure into a
+``ScannerResult`` status instead of an exception, so one scanner never loses the others' results.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
+
+from secscan.model import Finding, Notification, Rule, ToolName
+from secscan.policy import SeverityPolicy
+
+
+@dataclass(frozen=True)
+class ScanJob:
+    """What one scanner is asked to scan.
+
+    ``files`` are repo-relative POSIX paths of regular files inside ``root`` after the global
+    and the scanner's own excludes; symlinks are never in it. ``workdir`` is a private,
+    empty directory for the scanner's output files.
+    """
+
+    root: Path
+    files: tuple[str, ...]
+    workdir: Path
+    policy: SeverityPolicy
+    args: tuple[str, ...] = ()
+    osv_url: str | None = None
+    options: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Command:
+    """One subprocess to run: no shell, its own process group, stdout captured to a file."""
+
+    argv: tuple[str, ...]
+    cwd: Path
+    stdout_path: Path
+    env: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    command: Command
+    exit_code: int
+    duration_s: float
+    stderr_tail: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The commands to run, or why there is nothing to do (the scanner is then ``skipped``)."""
+
+    commands: tuple[Command, ...] = ()
+    skip_reason: str | None = None
+    notifications: tuple[Notification, ...] = ()
+
+
+@dataclass(frozen=True)
+class ScanOutput:
+    """What a scanner found. ``scope``: the files it actually covered."""
+
+    findings: tuple[Finding, ...]
+    rules: tuple[Rule, ...]
+    scope: frozenset[str]
+    notifications: tuple[Notification, ...] = ()
+
+
+class Scanner(ABC):
+    """A security tool that secscan runs and whose output it normalises."""
+
+    name: ClassVar[ToolName]
+    file_local: ClassVar[bool] = False
+    """True when a file's results depend only on that file (bandit, detect-secrets)."""
+
+    @abstractmethod
+    def version(self) -> str:
+        """The tool's version, read without starting it where possible."""
+
+    @abstractmethod
+    def plan(self, job: ScanJob) -> Plan:
+        """Decide which commands to run. May write helper files into ``job.workdir``."""
+
+    @abstractmethod
+    def exit_ok(self, exit_code: int) -> bool:
+        """Whether an exit code means the tool ran to completion (findings or not)."""
+
+    @abstractmethod
+    def parse(self, job: ScanJob, results: Sequence[CommandResult]) -> ScanOutput:
+        """Turn the completed commands' outputs into findings.
+
+        Raises ``ScannerError`` when the output is malformed.
+        """
