@@ -172,6 +172,7 @@ class ScanRun:
     finished_at: datetime
     scanners: tuple[ScannerResult, ...]
     fixed: tuple[Finding, ...] = field(default=())
+    notifications: tuple[Notification, ...] = field(default=())
 
     @property
     def complete(self) -> bool:

@@ -1,0 +1,108 @@
+"""The file inventory of a target: which files scanners may see.
+
+The walk never follows a symbolic link (a link could lead out of the target into the host), skips
+virtualenvs (any directory holding ``pyvenv.cfg``) and the configured exclude patterns, and skips
+files larger than ``max_file_size``. Scanners receive this explicit list, never the raw tree.
+
+Exclude patterns: a pattern without ``/`` matches any single path component (``node_modules``,
+``*.min.js``); a pattern with ``/`` matches the repo-relative path from the root, ``*`` crossing
+folders (``tests/fixtures/*``), and excluding a folder excludes everything below it.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from secscan.errors import TargetError
+from secscan.model import Notification, NotificationLevel
+
+
+@dataclass(frozen=True)
+class Inventory:
+    """Regular files of a target (repo-relative POSIX paths, sorted) and what was left out."""
+
+    root: Path
+    files: tuple[str, ...]
+    sizes: tuple[int, ...]
+    notifications: tuple[Notification, ...] = ()
+
+    def without(self, patterns: Sequence[str]) -> tuple[str, ...]:
+        """The files not matched by ``patterns`` (a scanner's own excludes)."""
+        if not patterns:
+            return self.files
+        return tuple(f for f in self.files if not is_excluded(f, patterns))
+
+
+def is_excluded(relpath: str, patterns: Iterable[str]) -> bool:
+    """Whether a repo-relative path (or any folder above it) matches an exclude pattern."""
+    parts = relpath.split("/")
+    for pattern in patterns:
+        pattern = pattern.strip("/")
+        if not pattern:
+            continue
+        if "/" in pattern:
+            for depth in range(1, len(parts) + 1):
+                if fnmatch.fnmatchcase("/".join(parts[:depth]), pattern):
+                    return True
+        elif any(fnmatch.fnmatchcase(part, pattern) for part in parts):
+            return True
+    return False
+
+
+def check_target(path: Path) -> Path:
+    """Resolve a target path, or raise :class:`TargetError` saying what is wrong with it."""
+    if not path.exists():
+        raise TargetError(f"target {path} does not exist; give the path of a repository to scan")
+    if not path.is_dir():
+        raise TargetError(f"target {path} is not a directory; give the repository's root folder")
+    if not os.access(path, os.R_OK | os.X_OK):
+        raise TargetError(f"target {path} is not readable; check its permissions")
+    return path.resolve()
+
+
+def build_inventory(root: Path, excludes: Sequence[str], max_file_size: int) -> Inventory:
+    """Walk ``root`` (already resolved) without following links; see the module docstring."""
+    files: list[tuple[str, int]] = []
+    notes: list[Notification] = []
+    stack: list[tuple[Path, str]] = [(root, "")]
+    while stack:
+        folder, prefix = stack.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError as exc:
+            notes.append(
+                Notification(NotificationLevel.WARNING, f"not scanned: unreadable folder ({exc.strerror})",
+                             prefix or ".")
+            )
+            continue
+        for entry in entries:
+            rel = f"{prefix}{entry.name}"
+            if is_excluded(rel, excludes):
+                continue
+            if entry.is_symlink():
+                continue  # never followed: it could point outside the target
+            if entry.is_dir(follow_symlinks=False):
+                if (Path(entry.path) / "pyvenv.cfg").exists():
+                    continue
+                stack.append((Path(entry.path), f"{rel}/"))
+            elif entry.is_file(follow_symlinks=False):
+                size = entry.stat(follow_symlinks=False).st_size
+                if size > max_file_size:
+                    notes.append(Notification(
+                        NotificationLevel.WARNING,
+                        f"not scanned: {size} bytes is over [scan] max_file_size ({max_file_size})",
+                        rel,
+                    ))
+                    continue
+                files.append((rel, size))
+    files.sort()
+    return Inventory(
+        root=root,
+        files=tuple(f for f, _ in files),
+        sizes=tuple(s for _, s in files),
+        notifications=tuple(notes),
+    )

@@ -1,0 +1,1 @@
+"""Sinks: where a finished scan's SARIF log goes (a file, GitHub code scanning)."""
