@@ -1,6 +1,113 @@
-"""Placeholder replaced below."""
+"""The ``secscan`` command: parse -> settings -> app function -> exit code. Nothing else.
+
+Errors become one line on stderr and an exit code here, and only here:
+0 ok, 1 findings at or above --fail-on, 2 usage/config/target error,
+3 a scanner failed or timed out, 70 an internal error (a bug: please report it).
+"""
+
 from __future__ import annotations
 
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
 
-def main() -> int:
-    return 0
+from rich.console import Console
+
+from secscan import __version__, app, report
+from secscan.errors import ConfigError, ExitCode, SecscanError
+from secscan.settings import load_settings
+
+INTERNAL_ERROR = 70
+log = logging.getLogger("secscan")
+
+
+class UsageError(ConfigError):
+    """Bad command-line usage."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message}; see '{self.prog} --help'")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="secscan", description="Run security scanners and keep one trustworthy record.")
+    parser.add_argument("--version", action="version", version=f"secscan {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "-v", "--verbose", action="count", default=0, help="more log output on stderr (-vv: debug)"
+    )
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    run = sub.add_parser("run", parents=[common], help="scan a repository and write one SARIF log")
+    run.add_argument("path", type=Path, help="the repository (folder) to scan")
+    run.add_argument("--config", type=Path, help="secscan.toml to use (default: PATH/secscan.toml)")
+    run.add_argument("--sarif", type=Path, default=app.DEFAULT_SARIF, help="SARIF output file")
+    run.add_argument("--format", choices=("table", "json"), default="table", help="stdout format")
+    run.add_argument("--fail-on", choices=("critical", "high", "medium", "low", "none"),
+                     help="exit 1 when a finding is at or above this severity (default: high)")
+    run.add_argument("--osv-db", type=Path, help="offline OSV database (folder or zip) for pip-audit")
+    run.add_argument("--scanner", action="append", default=[], metavar="NAME",
+                     help="run only this scanner (repeatable): bandit, detect-secrets, pip-audit or a tool")
+    return parser
+
+
+def _setup_logging(verbosity: int) -> None:
+    level = logging.WARNING - 10 * min(verbosity, 2)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+
+
+def _cmd_run(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
+    overrides: list[tuple[str, Any]] = []
+    if args.fail_on:
+        overrides.append(("scan.fail_on", args.fail_on))
+    target = args.path
+    settings = load_settings(args.config, target if target.is_dir() else None, overrides)
+    request = app.RunRequest(
+        target=target, settings=settings, sarif_path=args.sarif, only=tuple(args.scanner), osv_db=args.osv_db
+    )
+    with report.progress(stderr) as hooks:
+        result = app.run(request, hooks)
+    if args.format == "json":
+        stdout.out(json.dumps(result.document, ensure_ascii=False), highlight=False)
+    else:
+        report.summary(result.run, result.sarif_path, stdout)
+    return int(result.exit_code)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``secscan`` console script."""
+    stderr = Console(stderr=True)
+    stdout = Console()
+    if not stdout.is_terminal:
+        stdout = Console(width=160)  # CI logs: wide enough for the findings table
+    try:
+        args = _parser().parse_args(argv)
+        _setup_logging(args.verbose)
+        return _cmd_run(args, stdout, stderr)
+    except SecscanError as exc:
+        sys.stderr.write(f"secscan: error: {exc}\n")
+        return int(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.stderr.write("secscan: interrupted\n")
+        return 130
+    except Exception as exc:
+        if os.environ.get("SECSCAN_DEBUG"):
+            raise
+        sys.stderr.write(
+            f"secscan: internal error: {type(exc).__name__}; this is a bug, please report it "
+            "(rerun with SECSCAN_DEBUG=1 for a traceback)\n"
+        )
+        return INTERNAL_ERROR
+
+
+__all__ = ["ExitCode", "main"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 from typing import NewType
 
 ToolName = NewType("ToolName", str)
@@ -22,7 +22,7 @@ FindingId = NewType("FindingId", str)
 RunId = NewType("RunId", str)
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     """secscan's normalised severity scale, mapped from each tool's own scale by policy."""
 
     CRITICAL = "critical"
@@ -49,7 +49,7 @@ _SEVERITY_RANK = {
 }
 
 
-class ScannerStatus(str, Enum):
+class ScannerStatus(StrEnum):
     """How one scanner's run ended."""
 
     OK = "ok"
@@ -58,7 +58,7 @@ class ScannerStatus(str, Enum):
     SKIPPED = "skipped"
 
 
-class FindingState(str, Enum):
+class FindingState(StrEnum):
     """Lifecycle state of a finding relative to the previous complete run."""
 
     NEW = "new"
@@ -68,7 +68,7 @@ class FindingState(str, Enum):
     TRIAGED = "triaged"
 
 
-class NotificationLevel(str, Enum):
+class NotificationLevel(StrEnum):
     ERROR = "error"
     WARNING = "warning"
     NOTE = "note"

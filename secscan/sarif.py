@@ -197,8 +197,7 @@ def build_sarif(
         schema_uri=SCHEMA_URI,
         runs=[_run(s, scan, policy, root_uri, baseline) for s in scan.scanners],
     )
-    out = _to_json(log)
-    assert isinstance(out, dict)
+    out: dict[str, Any] = _to_json(log)
     return out
 
 

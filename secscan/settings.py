@@ -101,6 +101,7 @@ class SarifToolConfig(ScannerConfig):
     """A configured tool that writes SARIF (semgrep, zizmor, gitleaks, trivy, ...)."""
 
     command: tuple[str, ...] = Field(min_length=1)
+    version_command: tuple[str, ...] | None = None
     output: Literal["file", "stdout"] = "file"
     ok_exit_codes: tuple[int, ...] = (0, 1)
     file_local: bool = False

@@ -13,7 +13,6 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
 
 from secscan.model import Finding, Notification, Rule, ToolName
 from secscan.policy import SeverityPolicy
@@ -77,8 +76,9 @@ class ScanOutput:
 class Scanner(ABC):
     """A security tool that secscan runs and whose output it normalises."""
 
-    name: ClassVar[ToolName]
-    file_local: ClassVar[bool] = False
+    name: ToolName
+    """Stable tool name (a class attribute for built-ins, set per instance for configured tools)."""
+    file_local: bool = False
     """True when a file's results depend only on that file (bandit, detect-secrets)."""
 
     @abstractmethod

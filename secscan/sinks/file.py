@@ -21,7 +21,9 @@ from secscan.sinks.interface import Delivery, Sink
 def write_json_atomic(path: Path, document: Mapping[str, Any]) -> None:
     folder = path.parent if str(path.parent) else Path()
     if not folder.is_dir():
-        raise SinkError(f"cannot write {path}: folder {folder} does not exist; create it or pick another path")
+        raise SinkError(
+            f"cannot write {path}: folder {folder} does not exist; create it or pick another path"
+        )
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:

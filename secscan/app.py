@@ -1,0 +1,130 @@
+"""Application functions: what each CLI command does, as plain functions that tests call.
+
+The CLI only parses arguments, calls one of these and maps errors to exit codes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from secscan.errors import ExitCode
+from secscan.model import Finding, ScannerStatus, ScanRun, Severity
+from secscan.pipeline import ScanHooks, ScanOutcome, run_scan
+from secscan.redact import Redactor
+from secscan.sarif import build_sarif
+from secscan.settings import Settings, fail_threshold
+from secscan.sinks.file import FileSink
+
+DEFAULT_SARIF = Path("secscan.sarif")
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """Everything ``secscan run`` was asked to do."""
+
+    target: Path
+    settings: Settings
+    sarif_path: Path = DEFAULT_SARIF
+    only: Sequence[str] = ()
+    osv_db: Path | None = None
+
+
+@dataclass(frozen=True)
+class RunResult:
+    outcome: ScanOutcome
+    sarif_path: Path
+    document: Mapping[str, Any]
+    exit_code: ExitCode
+
+    @property
+    def run(self) -> ScanRun:
+        return self.outcome.run
+
+
+def scrub(value: Any, redactor: Redactor) -> Any:
+    """Apply the redactor to every string of a JSON-ready tree (the last line of defence)."""
+    if isinstance(value, str):
+        return redactor.text(value)
+    if isinstance(value, list):
+        return [scrub(v, redactor) for v in value]
+    if isinstance(value, dict):
+        return {k: scrub(v, redactor) for k, v in value.items()}
+    return value
+
+
+def exit_code_for(run: ScanRun, threshold: Severity | None) -> ExitCode:
+    """3 when a scanner failed or timed out (it wins: the scan is incomplete), else 1 when a
+    finding is at or above the threshold, else 0."""
+    if any(s.status in (ScannerStatus.FAILED, ScannerStatus.TIMEOUT) for s in run.scanners):
+        return ExitCode.SCANNER_FAILED
+    if threshold is not None and any(f.severity.at_least(threshold) for f in run.findings):
+        return ExitCode.FINDINGS
+    return ExitCode.OK
+
+
+def _finding_json(f: Finding) -> dict[str, Any]:
+    return {
+        "id": f.id,
+        "tool": f.tool,
+        "rule": f.rule_id,
+        "severity": f.severity.value,
+        "path": f.location.path,
+        "line": f.location.start_line,
+        "message": f.message,
+        "state": f.state.value,
+        "aliases": list(f.aliases),
+    }
+
+
+def json_document(run: ScanRun, sarif_path: Path | None) -> dict[str, Any]:
+    """The ``--format json`` contract (README, "JSON output")."""
+    notes = [
+        {"tool": s.name, "level": n.level.value, "message": n.message, "path": n.path, "line": n.line}
+        for s in run.scanners
+        for n in s.notifications
+    ] + [
+        {"tool": None, "level": n.level.value, "message": n.message, "path": n.path, "line": n.line}
+        for n in run.notifications
+    ]
+    findings = sorted(run.findings, key=lambda f: (-f.severity.rank, f.tool, f.location.path,
+                                                   f.location.start_line, f.rule_id))
+    return {
+        "run_id": run.run_id,
+        "status": "complete" if run.complete else "incomplete",
+        "target": run.target,
+        "started_at": run.started_at.isoformat(),
+        "finished_at": run.finished_at.isoformat(),
+        "scanners": [
+            {
+                "name": s.name,
+                "version": s.version,
+                "status": s.status.value,
+                "duration_s": round(s.duration_s, 3),
+                "exit_code": s.exit_code,
+                "findings": len(s.findings),
+                "reason": s.reason,
+            }
+            for s in run.scanners
+        ],
+        "findings": [_finding_json(f) for f in findings],
+        "fixed": [
+            {"id": f.id, "tool": f.tool, "rule": f.rule_id, "path": f.location.path} for f in run.fixed
+        ],
+        "notifications": notes,
+        "sarif": str(sarif_path) if sarif_path else None,
+    }
+
+
+def run(request: RunRequest, hooks: ScanHooks = ScanHooks()) -> RunResult:  # noqa: B008
+    """``secscan run``: scan, write the SARIF log, and work out the exit code."""
+    outcome = run_scan(
+        request.target, request.settings, only=request.only, osv_db=request.osv_db, hooks=hooks
+    )
+    sarif = scrub(build_sarif(outcome.run, outcome.policy), outcome.redactor)
+    FileSink(request.sarif_path).deliver(outcome.run, sarif)
+    document = scrub(json_document(outcome.run, request.sarif_path), outcome.redactor)
+    code = exit_code_for(outcome.run, fail_threshold(request.settings))
+    return RunResult(outcome=outcome, sarif_path=request.sarif_path, document=document, exit_code=code)

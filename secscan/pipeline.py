@@ -1,0 +1,216 @@
+"""One scan of one target: inventory -> scanners (concurrently) -> redaction -> identity.
+
+``run_scan`` composes the seams and returns a :class:`ScanOutcome`; it prints nothing and
+exits nothing. Failures of single scanners are recorded on their results, never raised;
+only a bad target or configuration raises (a :class:`~secscan.errors.SecscanError`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import secrets
+import tempfile
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from secscan.identity import assign_identities, source_reader
+from secscan.inventory import Inventory, build_inventory, check_target
+from secscan.model import Finding, Notification, RunId, ScannerResult, ScanRun
+from secscan.osv.database import OsvDatabase
+from secscan.osv.server import OsvServer
+from secscan.policy import SeverityPolicy, load_policy
+from secscan.redact import Redactor, SecretFilter, recover_secret
+from secscan.scanners.detect_secrets import IDENTITY_PREFIX as SECRET_IDENTITY_PREFIX
+from secscan.scanners.interface import ScanJob, Scanner
+from secscan.scanners.registry import select_scanners
+from secscan.scanners.runner import run_all
+from secscan.settings import BanditConfig, DetectSecretsConfig, PipAuditConfig, ScannerConfig, Settings
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class ScanHooks:
+    """Optional observers of a scan (progress display); they must not raise."""
+
+    on_start: Callable[[Sequence[str]], None] | None = None
+    on_done: Callable[[ScannerResult], None] | None = None
+
+
+@dataclass(frozen=True)
+class ScanOutcome:
+    run: ScanRun
+    redactor: Redactor
+    policy: SeverityPolicy
+
+
+def new_run_id(now: datetime) -> RunId:
+    """Sortable, unique run id: UTC timestamp plus 32 random bits."""
+    return RunId(f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(4)}")
+
+
+def _options(config: ScannerConfig, advisory_lookup: Callable[[str], Any] | None) -> dict[str, object]:
+    if isinstance(config, BanditConfig):
+        return {"shards": config.shards} if config.shards else {}
+    if isinstance(config, DetectSecretsConfig):
+        return {"processes": config.processes} if config.processes else {}
+    if isinstance(config, PipAuditConfig):
+        options: dict[str, object] = {}
+        if config.requirements is not None:
+            options["requirements"] = config.requirements
+        if advisory_lookup is not None:
+            options["advisory_lookup"] = advisory_lookup
+        return options
+    return {}
+
+
+@contextlib.contextmanager
+def _vulnerability_service(
+    selected: Sequence[tuple[Scanner, ScannerConfig]], osv_db: Path | None
+) -> Iterator[tuple[str | None, Callable[[str], Any] | None]]:
+    """Serve the offline OSV database on loopback while pip-audit runs (if configured)."""
+    config = next((c for s, c in selected if isinstance(c, PipAuditConfig)), None)
+    if config is None:
+        yield None, None
+        return
+    db_path = osv_db or config.osv_db
+    if db_path is None:
+        yield config.osv_url, None
+        return
+    db = OsvDatabase.load(db_path)
+    with OsvServer(db) as server:
+        yield server.query_url, db.get
+
+
+def _secret_values(root: Path, findings: Sequence[Finding]) -> set[str]:
+    """Recover the values behind detect-secrets' hashes so that every output can drop them."""
+    wanted: dict[str, list[tuple[int, str]]] = {}
+    for f in findings:
+        if f.identity and f.identity.startswith(SECRET_IDENTITY_PREFIX):
+            wanted.setdefault(f.location.path, []).append(
+                (f.location.start_line, f.identity[len(SECRET_IDENTITY_PREFIX):])
+            )
+    values: set[str] = set()
+    read = source_reader(root)
+    for path, items in wanted.items():
+        lines = read(path)
+        if lines is None:
+            continue
+        split = lines.splitlines()
+        for line_no, digest in items:
+            if 1 <= line_no <= len(split):
+                value = recover_secret(split[line_no - 1], digest)
+                if value:
+                    values.add(value)
+    return values
+
+
+@contextlib.contextmanager
+def redacting_logs(redactor: Redactor) -> Iterator[None]:
+    """Redact the redactor's values from every record the root logger's handlers emit.
+
+    Filters go on handlers: a filter on a logger would miss records of its child loggers.
+    """
+    secret_filter = SecretFilter(redactor)
+    handlers = list(logging.getLogger().handlers)
+    for handler in handlers:
+        handler.addFilter(secret_filter)
+    try:
+        yield
+    finally:
+        for handler in handlers:
+            handler.removeFilter(secret_filter)
+
+
+def _redact_result(result: ScannerResult, r: Redactor) -> ScannerResult:
+    return dataclasses.replace(
+        result,
+        findings=tuple(dataclasses.replace(f, message=r.text(f.message)) for f in result.findings),
+        rules=tuple(
+            dataclasses.replace(
+                rule,
+                short_description=r.text(rule.short_description),
+                full_description=r.text(rule.full_description),
+                help_text=r.text(rule.help_text),
+            )
+            for rule in result.rules
+        ),
+        notifications=tuple(dataclasses.replace(n, message=r.text(n.message)) for n in result.notifications),
+        reason=r.text(result.reason) if result.reason else None,
+    )
+
+
+def _with_identities(results: Sequence[ScannerResult], root: Path) -> list[ScannerResult]:
+    read = source_reader(root)
+    return [dataclasses.replace(r, findings=assign_identities(r.findings, read)) for r in results]
+
+
+def run_scan(
+    target: Path,
+    settings: Settings,
+    *,
+    only: Sequence[str] = (),
+    osv_db: Path | None = None,
+    clock: Clock = utcnow,
+    hooks: ScanHooks = ScanHooks(),
+    cancel: threading.Event | None = None,
+) -> ScanOutcome:
+    """Scan ``target`` with the selected scanners; see the module docstring."""
+    root = check_target(target)
+    policy = load_policy(settings.policy.severity)
+    selected = select_scanners(settings, only)
+    inventory: Inventory = build_inventory(root, settings.scan.excludes, settings.scan.max_file_size)
+    started = clock()
+    run_id = new_run_id(started)
+    log.info("scan %s of %s: %d files, scanners %s", run_id, root, len(inventory.files),
+             ", ".join(s.name for s, _ in selected))
+    with _vulnerability_service(selected, osv_db) as (osv_url, lookup), tempfile.TemporaryDirectory(
+        prefix="secscan-"
+    ) as work:
+        items = []
+        for scanner, config in selected:
+            workdir = Path(work) / scanner.name
+            workdir.mkdir()
+            job = ScanJob(
+                root=root,
+                files=inventory.without(config.exclude),
+                workdir=workdir,
+                policy=policy,
+                args=config.args,
+                osv_url=osv_url,
+                options=_options(config, lookup),
+            )
+            items.append((scanner, job, config.timeout))
+        if hooks.on_start:
+            hooks.on_start([s.name for s, _ in selected])
+        results = run_all(items, on_done=hooks.on_done, cancel=cancel)
+    redactor = Redactor(_secret_values(root, [f for r in results for f in r.findings]))
+    with redacting_logs(redactor):
+        results = [_redact_result(r, redactor) for r in results]
+        results = _with_identities(results, root)
+    run = ScanRun(
+        run_id=run_id,
+        target=str(root),
+        target_name=root.name,
+        started_at=started,
+        finished_at=clock(),
+        scanners=tuple(results),
+        notifications=tuple(Notification(n.level, redactor.text(n.message), n.path, n.line)
+                            for n in inventory.notifications),
+    )
+    return ScanOutcome(run=run, redactor=redactor, policy=policy)
+
+
+__all__ = ["ScanHooks", "ScanOutcome", "new_run_id", "run_scan", "utcnow"]

@@ -1,0 +1,269 @@
+"""Find and classify pip requirement files without executing anything.
+
+Only exact pins (``name==1.2.3``) can be audited offline: pip-audit then never resolves,
+builds or installs anything. Every other line is kept with the reason it is not audited
+(unpinned, editable, url, vcs, local path, include, invalid) and its file and line, so the
+adapter can report it.
+
+Decisions:
+
+- ``===`` (arbitrary equality) is ``unpinned``: pip-audit cannot parse it as a pin.
+- Environment markers are ignored: a pin is audited whatever its marker (conservative).
+- ``-r``/``-c`` includes are followed when the included file is one of the target's scanned
+  files (inside the target, not a symlink, not excluded); any other include is reported as
+  ``include`` and not read.
+- Global options (``--index-url``, ``--find-links``, ...) are ignored: nothing is downloaded.
+- Credentials in URLs (``https://user:token@host``) are masked in every text kept here.
+"""
+
+from __future__ import annotations
+
+import logging
+import posixpath
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path, PurePosixPath
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_REQUIREMENT_GLOBS: tuple[str, ...] = (
+    "requirements*.txt",
+    "requirements/*.txt",
+    "*requirements*.txt",
+)
+"""Globs matched from the right against repo-relative paths, so they apply in any directory."""
+
+MAX_REQUIREMENT_FILE_BYTES = 2 * 1024 * 1024
+_MAX_TEXT = 120
+
+_COMMENT = re.compile(r"(^|\s+)#.*$")
+_CREDENTIALS = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/@\s]+@")
+_VCS_PREFIXES = ("git+", "hg+", "svn+", "bzr+")
+_ARCHIVE_SUFFIXES = (".whl", ".zip", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".tar")
+_EDITABLE = ("-e", "--editable")
+_INCLUDE = ("-r", "--requirement", "-c", "--constraint")
+
+
+class RequirementKind(StrEnum):
+    """How a requirement line was classified; everything but ``pinned`` is not audited."""
+
+    PINNED = "pinned"
+    UNPINNED = "unpinned"
+    EDITABLE = "editable"
+    URL = "url"
+    VCS = "vcs"
+    LOCAL_PATH = "local path"
+    INCLUDE = "include"
+    INVALID = "invalid"
+
+
+@dataclass(frozen=True)
+class RequirementLine:
+    """One requirement as written in a file. ``text`` has URL credentials masked."""
+
+    path: str
+    line: int
+    kind: RequirementKind
+    text: str
+    name: str | None = None  # PEP 503 canonical name
+    version: str | None = None  # normalised PEP 440 version, pins only
+
+    @property
+    def audited(self) -> bool:
+        return self.kind is RequirementKind.PINNED
+
+    @property
+    def reason(self) -> str:
+        """Why it is not audited, e.g. ``unpinned (requests>=2)``."""
+        return f"{self.kind.value} ({self.text})"
+
+
+@dataclass(frozen=True)
+class RequirementFile:
+    """One requirement file; ``error`` says why it could not be read (its lines are then empty)."""
+
+    path: str
+    lines: tuple[RequirementLine, ...] = ()
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class RequirementSet:
+    files: tuple[RequirementFile, ...]
+
+    @property
+    def lines(self) -> tuple[RequirementLine, ...]:
+        return tuple(line for f in self.files for line in f.lines)
+
+    @property
+    def pinned(self) -> tuple[RequirementLine, ...]:
+        return tuple(line for line in self.lines if line.audited)
+
+    @property
+    def not_audited(self) -> tuple[RequirementLine, ...]:
+        return tuple(line for line in self.lines if not line.audited)
+
+
+def mask_credentials(text: str) -> str:
+    """``https://user:token@host/x`` -> ``https://***@host/x``."""
+    return _CREDENTIALS.sub(r"\g<scheme>***@", text)
+
+
+def _display(text: str) -> str:
+    text = mask_credentials(text)
+    return text if len(text) <= _MAX_TEXT else text[: _MAX_TEXT - 3] + "..."
+
+
+def find_requirement_files(
+    files: Iterable[str], globs: Iterable[str] = DEFAULT_REQUIREMENT_GLOBS
+) -> list[str]:
+    """The repo-relative paths among ``files`` that match any glob (sorted)."""
+    patterns = tuple(globs)
+    return sorted(f for f in files if any(PurePosixPath(f).match(p) for p in patterns))
+
+
+def logical_lines(text: str) -> Iterator[tuple[int, str]]:
+    """(first physical line number, joined line) with ``\\`` continuations joined, comments cut."""
+    buffer: list[str] = []
+    start = 0
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if not buffer:
+            start = number
+        if raw.endswith("\\"):
+            buffer.append(raw[:-1])
+            continue
+        buffer.append(raw)
+        joined = _COMMENT.sub("", " ".join(buffer)).strip()
+        buffer = []
+        if joined:
+            yield start, joined
+    if buffer:
+        joined = _COMMENT.sub("", " ".join(buffer)).strip()
+        if joined:
+            yield start, joined
+
+
+def _option_value(tokens: list[str], names: tuple[str, ...]) -> str | None:
+    """The value of ``-x V`` / ``--xx V`` / ``--xx=V`` / ``-xV`` when ``tokens[0]`` is one of ``names``."""
+    head = tokens[0]
+    for name in names:
+        if head == name:
+            return " ".join(tokens[1:]) or None
+        if name.startswith("--") and head.startswith(name + "="):
+            return head[len(name) + 1 :]
+        if not name.startswith("--") and head.startswith(name) and len(head) > len(name):
+            return head[len(name) :]
+    return None
+
+
+def _looks_like_path(spec: str) -> bool:
+    return (
+        spec.startswith((".", "/", "~"))
+        or "/" in spec
+        or "\\" in spec
+        or spec.lower().endswith(_ARCHIVE_SUFFIXES)
+    )
+
+
+def _url_kind(url: str) -> RequirementKind:
+    lowered = url.lower()
+    if lowered.startswith(_VCS_PREFIXES):
+        return RequirementKind.VCS
+    if lowered.startswith("file:"):
+        return RequirementKind.LOCAL_PATH
+    return RequirementKind.URL
+
+
+def classify(spec: str, path: str, line: int) -> RequirementLine:
+    """Classify one requirement (per-requirement options such as ``--hash`` already removed)."""
+    text = _display(spec)
+    if "://" in spec.split("@", 1)[0] or spec.lower().startswith(_VCS_PREFIXES):
+        return RequirementLine(path, line, _url_kind(spec), text)
+    try:
+        req = Requirement(spec)
+    except InvalidRequirement:
+        kind = RequirementKind.LOCAL_PATH if _looks_like_path(spec) else RequirementKind.INVALID
+        return RequirementLine(path, line, kind, text)
+    name = canonicalize_name(req.name)
+    if req.url:
+        return RequirementLine(path, line, _url_kind(req.url), text, name)
+    specs = list(req.specifier)
+    if len(specs) == 1 and specs[0].operator == "==" and "*" not in specs[0].version:
+        try:
+            version = str(Version(specs[0].version))
+        except InvalidVersion:
+            return RequirementLine(path, line, RequirementKind.INVALID, text, name)
+        return RequirementLine(path, line, RequirementKind.PINNED, text, name, version)
+    return RequirementLine(path, line, RequirementKind.UNPINNED, text, name)
+
+
+def parse_requirements(text: str, path: str) -> tuple[list[RequirementLine], list[str]]:
+    """Parse one file's text: its requirement lines and the raw targets of its includes."""
+    lines: list[RequirementLine] = []
+    includes: list[str] = []
+    for number, logical in logical_lines(text):
+        tokens = logical.split()
+        if tokens[0].startswith("-"):
+            if (target := _option_value(tokens, _EDITABLE)) is not None:
+                lines.append(RequirementLine(path, number, RequirementKind.EDITABLE, _display(target)))
+            elif (target := _option_value(tokens, _INCLUDE)) is not None:
+                lines.append(RequirementLine(path, number, RequirementKind.INCLUDE, _display(logical)))
+                includes.append(target)
+            continue  # a global option (--index-url, --hash alone, ...): nothing to audit
+        cut = next((i for i, tok in enumerate(tokens) if tok.startswith("-")), len(tokens))
+        lines.append(classify(" ".join(tokens[:cut]), path, number))
+    return lines, includes
+
+
+def _resolve_include(including: str, target: str) -> str | None:
+    if "://" in target or target.startswith(("/", "~")):
+        return None
+    joined = posixpath.normpath(posixpath.join(posixpath.dirname(including), target))
+    return None if joined.startswith("../") or joined == ".." else joined
+
+
+def _read(root: Path, rel: str) -> tuple[str | None, str | None]:
+    try:
+        data = (root / rel).read_bytes()
+    except OSError as exc:
+        return None, f"cannot read {rel}: {exc.strerror}"
+    if len(data) > MAX_REQUIREMENT_FILE_BYTES:
+        return None, f"{rel} is larger than {MAX_REQUIREMENT_FILE_BYTES} bytes"
+    return data.decode("utf-8-sig", errors="replace"), None
+
+
+def collect_requirements(
+    root: Path, files: Iterable[str], globs: Iterable[str] = DEFAULT_REQUIREMENT_GLOBS
+) -> RequirementSet:
+    """Read and classify every requirement file among ``files``, following includes inside them."""
+    allowed = set(files)
+    queue = find_requirement_files(allowed, globs)
+    seen: set[str] = set(queue)
+    parsed: list[RequirementFile] = []
+    while queue:
+        rel = queue.pop(0)
+        text, error = _read(root, rel)
+        if text is None:
+            logger.warning("requirement file skipped: %s", error)
+            parsed.append(RequirementFile(rel, error=error))
+            continue
+        lines, includes = parse_requirements(text, rel)
+        followed: set[int] = set()
+        for index, target in enumerate(includes):
+            resolved = _resolve_include(rel, target)
+            if resolved is not None and resolved in allowed:
+                followed.add(index)
+                if resolved not in seen:
+                    seen.add(resolved)
+                    queue.append(resolved)
+        include_lines = [i for i, ln in enumerate(lines) if ln.kind is RequirementKind.INCLUDE]
+        dropped = {include_lines[i] for i in followed}
+        kept = tuple(ln for i, ln in enumerate(lines) if i not in dropped)
+        parsed.append(RequirementFile(rel, kept))
+    return RequirementSet(tuple(sorted(parsed, key=lambda f: f.path)))

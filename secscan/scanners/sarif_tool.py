@@ -1,0 +1,153 @@
+"""A configured tool that writes SARIF 2.1.0 (semgrep, gitleaks, zizmor, trivy, ...).
+
+The tool is described by an argv template, never a shell string. Placeholders:
+
+- ``{target}``: the absolute scanned root, anywhere inside an argument;
+- ``{output}``: the SARIF file to write in the scanner's workdir, anywhere inside an argument;
+- ``{files}``: as a whole argument only, replaced by the repo-relative files to scan, one
+  argument each (a name starting with ``-`` gets a ``./`` prefix so it is not read as an option).
+
+The tool runs with the target as its working directory, so relative URIs in its SARIF are
+repo-relative. Findings in files that are not part of the job (excluded, symlinked) are dropped.
+Message and rule texts pass through ``job.options["redact"]`` when it is a callable.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import subprocess
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Literal
+
+from secscan.errors import ConfigError, InputError, ScannerError
+from secscan.model import Finding, Notification, Rule, ToolName
+from secscan.sarif_input import parse_sarif
+from secscan.scanners.interface import Command, CommandResult, Plan, ScanJob, Scanner, ScanOutput
+
+logger = logging.getLogger(__name__)
+
+OutputMode = Literal["file", "stdout"]
+DEFAULT_OK_EXIT_CODES: frozenset[int] = frozenset({0, 1})
+VERSION_TIMEOUT_S = 15.0
+_MAX_OUTPUT_BYTES = 256 * 1024 * 1024
+
+
+class SarifToolScanner(Scanner):
+    """A generic SARIF-producing tool, configured in ``[scanners.<name>]``."""
+
+    def __init__(
+        self,
+        name: ToolName,
+        command: tuple[str, ...],
+        *,
+        output: OutputMode = "file",
+        ok_exit_codes: frozenset[int] = DEFAULT_OK_EXIT_CODES,
+        version_command: tuple[str, ...] | None = None,
+        file_local: bool = False,
+    ) -> None:
+        if not command:
+            raise ConfigError(f"[scanners.{name}] command is empty; give the tool's argv as a list")
+        if any("{files}" in arg and arg != "{files}" for arg in command):
+            raise ConfigError(f"[scanners.{name}] '{{files}}' must be a whole argument of the command")
+        if output == "file" and not any("{output}" in arg for arg in command):
+            raise ConfigError(
+                f"[scanners.{name}] output = 'file' needs an '{{output}}' placeholder in the command"
+            )
+        self.name = name
+        self.file_local = file_local
+        self.command = command
+        self.output = output
+        self.ok_exit_codes = ok_exit_codes
+        self.version_command = version_command
+
+    def version(self) -> str:
+        """First line of ``version_command``'s output, or ``unknown``."""
+        if not self.version_command or shutil.which(self.version_command[0]) is None:
+            return "unknown"
+        try:
+            done = subprocess.run(
+                self.version_command,
+                capture_output=True,
+                text=True,
+                errors="replace",
+                timeout=VERSION_TIMEOUT_S,
+                check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            logger.warning("%s: version command failed: %s", self.name, exc)
+            return "unknown"
+        lines = (done.stdout or done.stderr).strip().splitlines()
+        return lines[0].strip()[:100] if lines else "unknown"
+
+    def _output_path(self, job: ScanJob) -> Path:
+        return job.workdir / f"{self.name}.sarif"
+
+    def _argv(self, job: ScanJob, executable: str) -> tuple[str, ...]:
+        target, output = str(job.root.absolute()), str(self._output_path(job))
+        argv: list[str] = [executable]
+        for arg in self.command[1:]:
+            if arg == "{files}":
+                argv += [f"./{f}" if f.startswith("-") else f for f in job.files]
+            else:
+                argv.append(arg.replace("{target}", target).replace("{output}", output))
+        return (*argv, *job.args)
+
+    def plan(self, job: ScanJob) -> Plan:
+        executable = shutil.which(self.command[0])
+        if executable is None:
+            raise ScannerError(
+                f"{self.command[0]} is not installed or not on PATH; "
+                f"install it or disable [scanners.{self.name}]"
+            )
+        if not job.files:
+            return Plan(skip_reason="no files to scan")
+        suffix = "sarif" if self.output == "stdout" else "stdout"
+        command = Command(self._argv(job, executable), job.root, job.workdir / f"{self.name}.{suffix}")
+        return Plan((command,))
+
+    def exit_ok(self, exit_code: int) -> bool:
+        return exit_code in self.ok_exit_codes
+
+    def _read(self, path: Path) -> bytes:
+        try:
+            with path.open("rb") as fh:
+                data = fh.read(_MAX_OUTPUT_BYTES + 1)
+        except OSError as exc:
+            raise ScannerError(
+                f"{self.name} wrote no SARIF at {path}: {exc.strerror}; check its command and stderr"
+            ) from None
+        if len(data) > _MAX_OUTPUT_BYTES:
+            raise ScannerError(f"{self.name} SARIF {path} is larger than {_MAX_OUTPUT_BYTES} bytes")
+        return data
+
+    def parse(self, job: ScanJob, results: Sequence[CommandResult]) -> ScanOutput:
+        path = self._output_path(job)
+        if self.output == "stdout" and results:
+            path = results[0].command.stdout_path
+        redact = job.options.get("redact")
+        redactor: Callable[[str], str] | None = redact if callable(redact) else None
+        try:
+            runs = parse_sarif(
+                self._read(path), tool=self.name, root=job.root, policy=job.policy, redact=redactor
+            )
+        except InputError as exc:
+            raise ScannerError(f"{self.name} output {path.name}: {exc}") from None
+        allowed = set(job.files)
+        findings: list[Finding] = []
+        rules: dict[str, Rule] = {}
+        notes: list[Notification] = []
+        for run in runs:
+            kept = [f for f in run.findings if f.location.path in allowed]
+            if len(kept) < len(run.findings):
+                logger.info(
+                    "%s: %d findings outside the job's files dropped",
+                    self.name,
+                    len(run.findings) - len(kept),
+                )
+            findings += kept
+            used = {f.rule_id for f in kept}
+            rules.update((r.id, r) for r in run.rules if r.id in used and r.id not in rules)
+            notes += run.notifications
+        return ScanOutput(tuple(findings), tuple(rules.values()), frozenset(job.files), tuple(notes))

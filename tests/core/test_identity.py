@@ -1,0 +1,190 @@
+"""Finding identity: fingerprints survive moved code, and GitHub line hashes are filled."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from secscan.identity import (
+    FINGERPRINT_VERSION,
+    ReadText,
+    assign_identities,
+    code_context,
+    fingerprint,
+    source_reader,
+)
+from secscan.linehash import line_hashes
+from secscan.model import Finding, Location, Severity, ToolName
+
+APP = """import subprocess
+
+def run(cmd):
+    return subprocess.call(cmd, shell=True)
+
+def again(cmd):
+    return   subprocess.call(cmd,\tshell=True)
+"""
+SHIFTED = "# a new header\n\n\nimport os\n" + APP
+
+
+def _reader(files: Mapping[str, str]) -> ReadText:
+    calls: Counter[str] = Counter()
+
+    def read(path: str) -> str | None:
+        calls[path] += 1
+        assert calls[path] == 1, f"{path} read twice"
+        return files.get(path)
+
+    return read
+
+
+def _finding(line: int, *, path: str = "app.py", rule: str = "B602", tool: str = "bandit",
+             column: int | None = 12, identity: str | None = None, message: str = "shell=True") -> Finding:
+    return Finding(
+        tool=ToolName(tool),
+        rule_id=rule,
+        message=message,
+        location=Location(path=path, start_line=line, start_column=column),
+        severity=Severity.HIGH,
+        identity=identity,
+    )
+
+
+def test_context_is_normalised_source_lines() -> None:
+    lines = APP.split("\n")
+    assert code_context(lines, Location("app.py", 7)) == "return subprocess.call(cmd, shell=True)"
+    assert code_context(lines, Location("app.py", 3, end_line=4)) == (
+        "def run(cmd):\nreturn subprocess.call(cmd, shell=True)"
+    )
+    assert code_context(lines, Location("app.py", 500)) == ""
+
+
+def test_identical_code_twice_gets_distinct_fingerprints_in_position_order() -> None:
+    result = assign_identities([_finding(7), _finding(4)], _reader({"app.py": APP}))
+    context = "return subprocess.call(cmd, shell=True)"
+    assert result[1].fingerprint == fingerprint("bandit", "B602", "app.py", context, 0)
+    assert result[0].fingerprint == fingerprint("bandit", "B602", "app.py", context, 1)
+    assert len(result[0].fingerprint) == 64
+    assert result[0].id == result[0].fingerprint[:16]
+
+
+def test_moved_code_keeps_fingerprint_and_line_hash() -> None:
+    old = [_finding(4), _finding(7), _finding(1, rule="B404")]
+    new = [_finding(8), _finding(11), _finding(5, rule="B404")]  # four lines inserted above
+    before = assign_identities(old, _reader({"app.py": APP}))
+    after = assign_identities(new, _reader({"app.py": SHIFTED}))
+    assert [f.fingerprint for f in before] == [f.fingerprint for f in after]
+    assert [f.line_hash for f in before] == [f.line_hash for f in after]
+    assert before[0].line_hash == line_hashes(APP)[3]
+
+
+def test_message_column_and_line_do_not_change_the_fingerprint() -> None:
+    base = assign_identities([_finding(4)], _reader({"app.py": APP}))[0]
+    other = assign_identities([_finding(4, message="reworded", column=None)], _reader({"app.py": APP}))[0]
+    assert base.fingerprint == other.fingerprint
+
+
+def test_path_rule_tool_and_code_are_part_of_the_identity() -> None:
+    files = {"app.py": APP, "lib/app.py": APP}
+    prints = {
+        f.fingerprint
+        for f in assign_identities(
+            [
+                _finding(4),
+                _finding(4, path="lib/app.py"),
+                _finding(4, rule="B603"),
+                _finding(4, tool="other"),
+                _finding(3),
+            ],
+            _reader(files),
+        )
+    }
+    assert len(prints) == 5
+
+
+def test_scanner_identity_replaces_the_code_context() -> None:
+    secret_hash = "25910f981e85ca04baf359199dd0bd4a3ae738b6"
+    before = assign_identities(
+        [_finding(1, tool="detect-secrets", rule="AWS Access Key", identity=secret_hash)],
+        _reader({"app.py": APP}),
+    )[0]
+    after = assign_identities(
+        [_finding(30, tool="detect-secrets", rule="AWS Access Key", identity=secret_hash)],
+        _reader({"app.py": APP * 5}),
+    )[0]
+    assert before.fingerprint == after.fingerprint
+    assert before.fingerprint == fingerprint("detect-secrets", "AWS Access Key", "app.py", secret_hash, 0)
+
+
+def test_unreadable_file_or_line_outside_it_gets_no_line_hash() -> None:
+    findings = [_finding(4, path="gone.py"), _finding(99), _finding(0)]
+    result = assign_identities(findings, _reader({"app.py": APP}))
+    assert [f.line_hash for f in result] == [None, None, None]
+    assert result[0].fingerprint == fingerprint("bandit", "B602", "gone.py", "", 0)
+    assert all(f.fingerprint for f in result)
+
+
+def test_reader_exceptions_count_as_unreadable() -> None:
+    def broken(path: str) -> str | None:
+        raise UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte")
+
+    assert assign_identities([_finding(4)], broken)[0].line_hash is None
+
+
+def test_fingerprint_encoding_is_versioned_and_unambiguous() -> None:
+    assert FINGERPRINT_VERSION == "secscan/v1"
+    assert fingerprint("a", "b:c", "p", "x", 0) != fingerprint("a:b", "c", "p", "x", 0)
+    assert fingerprint("a", "b", "p", "x", 1) != fingerprint("a", "b", "p", "x", 0)
+
+
+def test_source_reader_keeps_line_ends_and_stays_under_root(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "a.py").write_bytes(b"x = 1\r\ny = '\xff'\r")
+    (tmp_path.parent / "outside.py").write_text("secret")
+    read = source_reader(tmp_path)
+    assert read("src/a.py") == "x = 1\r\ny = '\ufffd'\r"
+    assert read("missing.py") is None
+    assert read("src") is None
+    assert read("../outside.py") is None
+
+
+_files = st.fixed_dictionaries(
+    {
+        "a.py": st.lists(st.sampled_from(["x = 1", "  x =  1", "y()", "", "# c"]), max_size=12).map(
+            "\n".join
+        ),
+        "b.py": st.just(APP),
+    }
+)
+_findings = st.lists(
+    st.builds(
+        _finding,
+        st.integers(min_value=0, max_value=14),
+        path=st.sampled_from(["a.py", "b.py", "c.py"]),
+        rule=st.sampled_from(["B1", "B2"]),
+        column=st.none() | st.integers(min_value=1, max_value=3),
+        message=st.sampled_from(["m", "n"]),
+    ),
+    max_size=20,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(files=_files, findings=_findings, seed=st.integers())
+def test_input_order_does_not_change_identities(
+    files: dict[str, str], findings: list[Finding], seed: int
+) -> None:
+    shuffled = list(findings)
+    random.Random(seed).shuffle(shuffled)
+    first = assign_identities(findings, _reader(files))
+    second = assign_identities(shuffled, _reader(files))
+    assert Counter(first) == Counter(second)
+    assert [replace(f, fingerprint="", line_hash=None) for f in first] == findings
+    # Every finding gets its own fingerprint, exact duplicates included (occurrence index).
+    assert len({f.fingerprint for f in first}) == len(first)

@@ -1,0 +1,39 @@
+"""Fixtures of the OSV tests: the handmade record folders, zips of them, a loaded database."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from secscan.osv import OsvDatabase
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+FIXTURE_IDS = ["GHSA-aaaa-bbbb-cccc", "PYSEC-2019-217", "PYSEC-2024-999", "x_NPM-0001"]
+
+
+def zip_tree(source: Path, archive: Path, prefix: str = "") -> Path:
+    """Zip every file under ``source`` (paths relative to it, under ``prefix``)."""
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for path in sorted(source.rglob("*")):
+            if path.is_file():
+                zf.write(path, prefix + path.relative_to(source).as_posix())
+    return archive
+
+
+@pytest.fixture(scope="session")
+def fixture_db() -> OsvDatabase:
+    return OsvDatabase.load(FIXTURES)
+
+
+@pytest.fixture(scope="session")
+def osv_validator(specs: Path) -> Any:
+    """A draft 2020-12 validator for the official OSV schema."""
+    from jsonschema import Draft202012Validator
+
+    schema = json.loads((specs / "osv-schema.json").read_text(encoding="utf-8"))
+    return Draft202012Validator(schema)

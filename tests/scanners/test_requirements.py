@@ -1,0 +1,184 @@
+"""Requirement-file discovery and classification: pure parsing, nothing is ever executed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from secscan.scanners.requirements import (
+    DEFAULT_REQUIREMENT_GLOBS,
+    MAX_REQUIREMENT_FILE_BYTES,
+    RequirementKind,
+    classify,
+    collect_requirements,
+    find_requirement_files,
+    logical_lines,
+    mask_credentials,
+    parse_requirements,
+)
+
+PROJECT = Path(__file__).resolve().parents[1] / "assets" / "pip-audit" / "project"
+PROJECT_FILES = ("requirements.txt", "requirements/dev.txt", "setup.py")
+
+K = RequirementKind
+
+
+@pytest.mark.parametrize(
+    ("spec", "kind", "name", "version"),
+    [
+        ("Jinja2==2.10", K.PINNED, "jinja2", "2.10"),
+        ("Demo_Pkg==1.0.0", K.PINNED, "demo-pkg", "1.0.0"),
+        ("requests[socks]==2.31.0 ; python_version >= '3'", K.PINNED, "requests", "2.31.0"),
+        ("pkg==01.0", K.PINNED, "pkg", "1.0"),  # normalised PEP 440
+        ("flask>=2", K.UNPINNED, "flask", None),
+        ("django", K.UNPINNED, "django", None),
+        ("arbitrary===1.0", K.UNPINNED, "arbitrary", None),
+        ("wild==1.*", K.UNPINNED, "wild", None),
+        ("pkg>=1,==1.2", K.UNPINNED, "pkg", None),
+        ("other @ git+https://github.invalid/o/other.git@v1", K.VCS, "other", None),
+        ("git+https://github.invalid/o/p.git#egg=p", K.VCS, None, None),
+        ("hg+https://hg.invalid/p", K.VCS, None, None),
+        ("pkg @ https://files.invalid/pkg-1.0.tar.gz", K.URL, "pkg", None),
+        ("https://files.invalid/pkg-1.0-py3-none-any.whl", K.URL, None, None),
+        ("pkg @ file:///srv/pkg", K.LOCAL_PATH, "pkg", None),
+        ("./vendor/localpkg", K.LOCAL_PATH, None, None),
+        ("../sibling", K.LOCAL_PATH, None, None),
+        ("dist/pkg-1.0-py3-none-any.whl", K.LOCAL_PATH, None, None),
+        ("this is not a requirement", K.INVALID, None, None),
+        ("pkg==", K.INVALID, None, None),
+    ],
+)
+def test_classify(spec: str, kind: RequirementKind, name: str | None, version: str | None) -> None:
+    line = classify(spec, "requirements.txt", 7)
+    assert (line.kind, line.name, line.version, line.path, line.line) == (
+        kind,
+        name,
+        version,
+        "requirements.txt",
+        7,
+    )
+    assert line.audited is (kind is K.PINNED)
+
+
+def test_logical_lines_join_continuations_and_cut_comments() -> None:
+    text = (
+        "# header\n\nA==1  # trailing\nB==2 \\\n    --hash=sha256:abc \\\n    --hash=sha256:def\nurl#frag\n"
+    )
+    assert list(logical_lines(text)) == [
+        (3, "A==1"),
+        (4, "B==2      --hash=sha256:abc      --hash=sha256:def"),
+        (7, "url#frag"),
+    ]
+
+
+def test_parse_strips_per_requirement_options_and_ignores_global_options() -> None:
+    text = (
+        "--index-url https://u:p@mirror.invalid/simple\n--require-hashes\n-i https://x.invalid\n"
+        "A==1 --hash=sha256:abc\n-e .\n--editable=git+https://h.invalid/r.git\n"
+        "-r base.txt\n-cconstraints.txt\n--requirement=more.txt\n"
+    )
+    lines, includes = parse_requirements(text, "r.txt")
+    assert [(ln.line, ln.kind, ln.text) for ln in lines] == [
+        (4, K.PINNED, "A==1"),
+        (5, K.EDITABLE, "."),
+        (6, K.EDITABLE, "git+https://h.invalid/r.git"),
+        (7, K.INCLUDE, "-r base.txt"),
+        (8, K.INCLUDE, "-cconstraints.txt"),
+        (9, K.INCLUDE, "--requirement=more.txt"),
+    ]
+    assert includes == ["base.txt", "constraints.txt", "more.txt"]
+
+
+def test_credentials_in_urls_are_masked() -> None:
+    line = classify("git+https://deploy:S3CRET@github.invalid/o/p.git", "r.txt", 1)
+    assert "S3CRET" not in line.text and "deploy" not in line.text
+    assert line.text == "git+https://***@github.invalid/o/p.git"
+    assert mask_credentials("see https://a:b@h.invalid and ssh://git@h2.invalid/x") == (
+        "see https://***@h.invalid and ssh://***@h2.invalid/x"
+    )
+
+
+def test_default_globs_find_requirement_files_in_any_directory() -> None:
+    files = [
+        "requirements.txt",
+        "requirements-dev.txt",
+        "requirements/base.txt",
+        "svc/api/requirements.txt",
+        "svc/requirements/prod.txt",
+        "dev-requirements.txt",
+        "docs/requirements.in",
+        "setup.py",
+        "requirements.txt.bak",
+        "src/app.py",
+    ]
+    assert find_requirement_files(files) == sorted(
+        [
+            "requirements.txt",
+            "requirements-dev.txt",
+            "requirements/base.txt",
+            "svc/api/requirements.txt",
+            "svc/requirements/prod.txt",
+            "dev-requirements.txt",
+        ]
+    )
+    assert find_requirement_files(files, ["*.in"]) == ["docs/requirements.in"]
+    assert "requirements*.txt" in DEFAULT_REQUIREMENT_GLOBS
+
+
+def test_collect_fixture_project_follows_includes_inside_the_target_only() -> None:
+    reqs = collect_requirements(PROJECT, PROJECT_FILES)
+    assert [f.path for f in reqs.files] == ["requirements.txt", "requirements/dev.txt"]
+    assert all(f.error is None for f in reqs.files)
+    pinned = {(r.path, r.line, r.name, r.version) for r in reqs.pinned}
+    assert pinned == {
+        ("requirements.txt", 3, "jinja2", "2.10"),
+        ("requirements.txt", 4, "demo-pkg", "1.0.0"),
+        ("requirements.txt", 6, "requests", "2.31.0"),
+        ("requirements.txt", 7, "requests", "2.31.0"),
+        ("requirements/dev.txt", 2, "jinja2", "2.11.3"),
+        ("requirements/dev.txt", 3, "demo-pkg", "1.2.0"),
+    }
+    reasons = {(r.line, r.reason) for r in reqs.not_audited}
+    assert reasons == {
+        (8, "editable (.)"),
+        (9, "vcs (git+https://***@github.invalid/example/private.git#egg=private)"),
+        (10, "vcs (other @ git+https://github.invalid/example/other.git@v1)"),
+        (11, "url (https://files.example.invalid/wheels/pkg-1.0-py3-none-any.whl)"),
+        (12, "local path (./vendor/localpkg)"),
+        (13, "unpinned (flask>=2)"),
+        (14, "unpinned (django)"),
+        (15, "unpinned (arbitrary===1.0)"),
+        (16, "unpinned (wild==1.*)"),
+        (18, "include (-r ../outside.txt)"),  # outside the target: never read
+        (19, "invalid (this is not a requirement)"),
+    }
+    leaked = "CANARY" in repr(reqs)
+    assert not leaked, "a credential from the requirements file was kept"
+
+
+def test_include_of_a_file_that_is_not_scanned_is_not_followed(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("-r base.in\n-r /etc/passwd\n-r https://x.invalid/r.txt\n")
+    (tmp_path / "base.in").write_text("a==1\n")
+    reqs = collect_requirements(tmp_path, ["requirements.txt"])  # base.in excluded from the job
+    assert [r.kind for r in reqs.lines] == [K.INCLUDE] * 3
+    followed = collect_requirements(tmp_path, ["requirements.txt", "base.in"])
+    assert [(r.path, r.name) for r in followed.pinned] == [("base.in", "a")]
+    assert [r.text for r in followed.not_audited] == ["-r /etc/passwd", "-r https://x.invalid/r.txt"]
+
+
+def test_unreadable_and_oversized_files_are_reported(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_bytes(b"a==1\n" * (MAX_REQUIREMENT_FILE_BYTES // 5 + 1))
+    reqs = collect_requirements(tmp_path, ["requirements.txt", "requirements-missing.txt"])
+    errors = {f.path: f.error for f in reqs.files}
+    assert errors["requirements.txt"] is not None and "larger than" in errors["requirements.txt"]
+    assert (
+        errors["requirements-missing.txt"] is not None and "cannot read" in errors["requirements-missing.txt"]
+    )
+    assert reqs.lines == ()
+
+
+def test_non_utf8_bytes_do_not_crash(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_bytes(b"\xef\xbb\xbfa==1\nb\xff==2\n")
+    reqs = collect_requirements(tmp_path, ["requirements.txt"])
+    assert [(r.name, r.kind) for r in reqs.lines] == [("a", K.PINNED), (None, K.INVALID)]
