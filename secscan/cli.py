@@ -38,7 +38,7 @@ class _Parser(argparse.ArgumentParser):
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="secscan", description="Run security scanners and keep one trustworthy record.")
     parser.add_argument("--version", action="version", version=f"secscan {__version__}")
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument(
         "-v", "--verbose", action="count", default=0, help="more log output on stderr (-vv: debug)"
     )

@@ -1,0 +1,135 @@
+"""Security metrics over tracked findings. Pure: takes the findings, ``now`` and the SLA policy.
+
+* **MTTR** per severity: the mean of ``fixed_at - first_seen`` over fixed findings.
+* **SLA compliance**: over findings with a window that are not false positives, the percentage
+  whose SLA status is ``within``, ``due-soon`` or ``met`` (i.e. not ``breached``).
+* **Open by severity and age**: open findings (new, unchanged, reopened) counted per severity
+  and per age bucket of ``now - first_seen``: <1d, 1-7d, 7-30d, 30-90d, >=90d.
+* **Security score** (0-100)::
+
+      risk  = sum over unresolved findings of weight(severity) * breach * triage
+              weight: critical 25, high 10, medium 3, low 1, info 0
+              breach: 2 when the SLA is breached, else 1
+              triage: 0.5 for an accepted risk, 1 for an open finding (false positives and
+                      fixed findings are not unresolved)
+      score = round(95 * exp(-risk / 100) + 5 * compliance, 1)
+
+  ``compliance`` is SLA compliance as a fraction over *fixed* findings (0 when none was fixed).
+  A target with no findings scores the baseline 95; remediating within SLA earns the last 5.
+  One open critical gives about 74, one breached critical about 58, ten open highs about 35.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from secscan import sla
+from secscan.model import FindingState, Severity
+from secscan.store.interface import TrackedFinding, TriageStatus
+
+SCORE_BASELINE = 95.0
+SEVERITY_WEIGHTS: Mapping[Severity, float] = {
+    Severity.CRITICAL: 25.0,
+    Severity.HIGH: 10.0,
+    Severity.MEDIUM: 3.0,
+    Severity.LOW: 1.0,
+    Severity.INFO: 0.0,
+}
+AGE_BUCKETS: tuple[tuple[str, timedelta], ...] = (
+    ("<1d", timedelta(days=1)),
+    ("1-7d", timedelta(days=7)),
+    ("7-30d", timedelta(days=30)),
+    ("30-90d", timedelta(days=90)),
+    (">=90d", timedelta.max),
+)
+
+
+@dataclass(frozen=True)
+class OpenCount:
+    severity: Severity
+    bucket: str
+    count: int
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """All metrics of one set of findings at ``now``."""
+
+    mttr: Mapping[Severity, timedelta | None]
+    sla_compliance: float | None  # percent; None when no finding has a window
+    open_by_age: tuple[OpenCount, ...]  # every severity x bucket, zeros included
+    score: float
+
+
+def _status(t: TrackedFinding, policy: sla.SlaPolicy, now: datetime) -> sla.SlaStatus:
+    return sla.status(t.sla, t.severity, policy, now, fixed=t.state is FindingState.FIXED)
+
+
+def _false_positive(t: TrackedFinding) -> bool:
+    return t.triage is not None and t.triage.status is TriageStatus.FALSE_POSITIVE
+
+
+def mttr(findings: Iterable[TrackedFinding]) -> dict[Severity, timedelta | None]:
+    """Mean time to remediate per severity (``None`` where nothing was fixed)."""
+    spans: dict[Severity, list[timedelta]] = {s: [] for s in Severity}
+    for t in findings:
+        if t.state is FindingState.FIXED and t.fixed_at is not None:
+            spans[t.severity].append(t.fixed_at - t.first_seen)
+    return {s: (sum(v, timedelta(0)) / len(v) if v else None) for s, v in spans.items()}
+
+
+def sla_compliance(
+    findings: Iterable[TrackedFinding], policy: sla.SlaPolicy, now: datetime, *, fixed_only: bool = False
+) -> float | None:
+    """Percent of findings (with a window, not false positives) whose SLA is not breached."""
+    total = ok = 0
+    for t in findings:
+        if _false_positive(t) or (fixed_only and t.state is not FindingState.FIXED):
+            continue
+        status = _status(t, policy, now)
+        if status is sla.SlaStatus.NONE:
+            continue
+        total += 1
+        ok += status is not sla.SlaStatus.BREACHED
+    return None if total == 0 else 100.0 * ok / total
+
+
+def open_by_age(findings: Iterable[TrackedFinding], now: datetime) -> tuple[OpenCount, ...]:
+    """Open findings per severity (worst first) and age bucket."""
+    counts = {(s, name): 0 for s in Severity for name, _ in AGE_BUCKETS}
+    for t in findings:
+        if not t.is_open:
+            continue
+        age = now - t.first_seen
+        bucket = next(name for name, limit in AGE_BUCKETS if age < limit)
+        counts[(t.severity, bucket)] += 1
+    return tuple(OpenCount(s, name, counts[(s, name)]) for s in Severity for name, _ in AGE_BUCKETS)
+
+
+def security_score(findings: Iterable[TrackedFinding], policy: sla.SlaPolicy, now: datetime) -> float:
+    """The 0-100 score of the module docstring."""
+    items = list(findings)
+    risk = 0.0
+    for t in items:
+        accepted = t.triage is not None and t.triage.status is TriageStatus.ACCEPTED_RISK
+        if not (t.is_open or (t.state is FindingState.TRIAGED and accepted)):
+            continue
+        breach = 2.0 if _status(t, policy, now) is sla.SlaStatus.BREACHED else 1.0
+        risk += SEVERITY_WEIGHTS[t.severity] * breach * (0.5 if accepted else 1.0)
+    compliance = sla_compliance(items, policy, now, fixed_only=True)
+    bonus = 0.0 if compliance is None else compliance / 100.0
+    return round(min(100.0, SCORE_BASELINE * math.exp(-risk / 100.0) + 5.0 * bonus), 1)
+
+
+def compute(findings: Iterable[TrackedFinding], policy: sla.SlaPolicy, now: datetime) -> Metrics:
+    """Every metric at once."""
+    items = list(findings)
+    return Metrics(
+        mttr=mttr(items),
+        sla_compliance=sla_compliance(items, policy, now),
+        open_by_age=open_by_age(items, now),
+        score=security_score(items, policy, now),
+    )

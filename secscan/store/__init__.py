@@ -1,0 +1,58 @@
+"""The finding lifecycle store: tracked findings, runs, history, triage and outboxes.
+
+Open it with :func:`open_store`; everything that crosses the seam is a frozen dataclass from
+:mod:`secscan.store.interface`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from secscan.store.interface import (
+    BaselineState,
+    FindingQuery,
+    HistoryEntry,
+    HistoryEvent,
+    RunOutcome,
+    RunStatus,
+    RunSummary,
+    ScannerSummary,
+    SlaChange,
+    Store,
+    Suppression,
+    SweepResult,
+    TrackedFinding,
+    TriageDecision,
+    TriageStatus,
+)
+from secscan.store.paths import default_db_path
+
+__all__ = [
+    "BaselineState",
+    "FindingQuery",
+    "HistoryEntry",
+    "HistoryEvent",
+    "RunOutcome",
+    "RunStatus",
+    "RunSummary",
+    "ScannerSummary",
+    "SlaChange",
+    "Store",
+    "Suppression",
+    "SweepResult",
+    "TrackedFinding",
+    "TriageDecision",
+    "TriageStatus",
+    "default_db_path",
+    "open_store",
+]
+
+
+def open_store(url_or_path: str | Path | None = None) -> Store:
+    """Open the SQLite store (see :func:`secscan.store.sqlite.open_store`).
+
+    Imported lazily so that the pure core (``secscan.triage``) does not load SQLAlchemy.
+    """
+    from secscan.store import sqlite
+
+    return sqlite.open_store(url_or_path)

@@ -1,0 +1,111 @@
+"""SQLite engine set-up and schema migration on open.
+
+Every connection runs in WAL mode with foreign keys on and a busy timeout. pysqlite's own
+transaction handling is switched off so that SQLAlchemy's ``begin`` emits ``BEGIN IMMEDIATE``
+for write transactions (``execution_options(secscan_begin="IMMEDIATE")``) and a plain ``BEGIN``
+for reads. The schema is created or upgraded with Alembic inside one write transaction; a
+database whose revision this secscan does not know is refused.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+from secscan.errors import StoreError
+
+logger = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 10_000
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def sqlite_url(url_or_path: str | Path) -> str:
+    """An SQLAlchemy URL for ``url_or_path`` (a file path or a ``sqlite:///`` URL)."""
+    text = str(url_or_path)
+    if "://" not in text:
+        path = Path(text).expanduser().resolve()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the directory of database {path}: {exc.strerror}") from exc
+        return f"sqlite:///{path}"
+    try:
+        url = make_url(text)
+    except ArgumentError:
+        raise StoreError(f"--db {text!r} is neither a file path nor an SQLAlchemy URL") from None
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        raise StoreError(f"database URL {url!r} is not supported; use an SQLite file path or sqlite:///FILE")
+    return text
+
+
+def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # SQLAlchemy's begin event owns transactions
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        mode = cursor.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            logger.warning("SQLite refused WAL mode (journal_mode=%s); concurrent readers may block", mode)
+        cursor.execute("PRAGMA synchronous = NORMAL")
+    finally:
+        cursor.close()
+
+
+def _on_begin(conn: Connection) -> None:
+    mode = "IMMEDIATE" if conn.get_execution_options().get("secscan_begin") == "IMMEDIATE" else "DEFERRED"
+    conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def make_engine(url: str) -> Engine:
+    engine = create_engine(url)
+    event.listen(engine, "connect", _on_connect)
+    event.listen(engine, "begin", _on_begin)
+    return engine
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """An Alembic config for the packaged migrations (no alembic.ini needed)."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None  # noqa: S101 - the package always ships migrations
+    return head
+
+
+def migrate(engine: Engine, where: str) -> str:
+    """Create or upgrade the schema to head; return the revision. Refuses newer databases."""
+    script = ScriptDirectory.from_config(alembic_config())
+    known = {rev.revision for rev in script.walk_revisions()}
+    head = head_revision()
+    try:
+        with engine.connect() as conn:
+            conn.execution_options(secscan_begin="IMMEDIATE")
+            with conn.begin():
+                current = MigrationContext.configure(conn).get_current_revision()
+                if current is not None and current not in known:
+                    raise StoreError(
+                        f"database {where} has schema revision {current}, newer than this secscan "
+                        f"(max {head}); upgrade secscan"
+                    )
+                if current != head:
+                    logger.info("migrating database %s from %s to %s", where, current or "empty", head)
+                    command.upgrade(alembic_config(conn), "head")
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot open or migrate database {where}: {exc.__class__.__name__}: {exc}") from exc
+    return head

@@ -1,0 +1,165 @@
+"""Conversions between the store's compact rows and the domain dataclasses. Pure.
+
+Rows travel as plain tuples in a fixed column order (the bulk path runs 100k of them through
+``executemany``). Times are whole UNIX seconds; a naive datetime is taken as UTC.
+
+The ``sla_status`` column is owned by the SLA sweep: writers keep the stored status and only
+schedule the sweep through ``sla_next_at`` (set to ``now`` when the status is due to change),
+so every SLA status change is seen, recorded and reported in exactly one place.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from secscan import sla
+from secscan.model import FindingState, Severity, ToolName
+from secscan.store.interface import HistoryEntry, TrackedFinding, TriageDecision, TriageStatus
+
+# The columns written from a TrackedFinding, in this order (SLA columns last).
+WRITE_COLUMNS: tuple[str, ...] = (
+    "fingerprint", "tool", "rule_id", "path", "line", "message", "severity", "state",
+    "first_seen", "last_seen", "fixed_at", "sla_started_at", "sla_paused_at", "sla_paused_s",
+    "triage_status", "triage_reason", "triage_actor", "triage_at", "triage_until", "baseline_sig",
+    "due_at", "sla_status", "sla_next_at",
+)  # fmt: skip
+SLA_COLUMNS: tuple[str, ...] = ("due_at", "sla_status", "sla_next_at")
+# The columns read into a TrackedFinding, in this order; ``ID``/``STATUS``/``LAST_RUN`` index them.
+READ_COLUMNS: tuple[str, ...] = (*WRITE_COLUMNS[:20], "id", "sla_status", "last_run_id")
+ID, STATUS, LAST_RUN = 20, 21, 22
+HISTORY_COLUMNS: tuple[str, ...] = (
+    "finding_id",
+    "at",
+    "event",
+    "from_state",
+    "to_state",
+    "actor",
+    "reason",
+    "run_id",
+)
+
+
+def to_ts(value: datetime) -> int:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return math.floor(value.timestamp())
+
+
+def opt_ts(value: datetime | None) -> int | None:
+    return None if value is None else to_ts(value)
+
+
+def from_ts(value: int) -> datetime:
+    return datetime.fromtimestamp(value, UTC)
+
+
+def opt_dt(value: int | None) -> datetime | None:
+    return None if value is None else from_ts(value)
+
+
+def whole_seconds(value: datetime) -> datetime:
+    """``value`` as the store keeps it: aware UTC, whole seconds."""
+    return from_ts(to_ts(value))
+
+
+def policy_to_json(policy: sla.SlaPolicy) -> str:
+    """The SLA policy as stored in ``meta`` (to notice a change of policy and to triage with it)."""
+    windows = {s.value: None if w is None else w.total_seconds() for s, w in policy.windows.items()}
+    data = {"windows": windows, "fraction": policy.due_soon_fraction, "reopen": policy.reopen.value}
+    return json.dumps(data, sort_keys=True)
+
+
+def policy_from_json(text: str) -> sla.SlaPolicy:
+    data = json.loads(text)
+    windows = {Severity(k): None if v is None else timedelta(seconds=v) for k, v in data["windows"].items()}
+    return sla.SlaPolicy(windows, float(data["fraction"]), sla.ReopenPolicy(data["reopen"]))
+
+
+_SEVERITIES = {s.value: s for s in Severity}
+_STATES = {s.value: s for s in FindingState}
+
+
+def finding_from_row(row: Sequence[Any], target: str) -> TrackedFinding:
+    """A :class:`TrackedFinding` from a row whose first columns are :data:`READ_COLUMNS`."""
+    (fp, tool, rule, path, line, message, severity, state, first, last, fixed, started, paused_at,
+     paused_s, t_status, t_reason, t_actor, t_at, t_until, sig) = row[:20]  # fmt: skip
+    triage = None
+    if t_status is not None:
+        triage = TriageDecision(
+            TriageStatus(t_status), t_reason or "", t_actor or "", from_ts(t_at), opt_dt(t_until)
+        )
+    return TrackedFinding(
+        fingerprint=fp,
+        target=target,
+        tool=ToolName(tool),
+        rule_id=rule,
+        path=path,
+        line=line,
+        message=message,
+        severity=_SEVERITIES[severity],
+        state=_STATES[state],
+        first_seen=from_ts(first),
+        last_seen=from_ts(last),
+        sla=sla.SlaClock(from_ts(started), opt_dt(paused_at), timedelta(seconds=paused_s)),
+        fixed_at=opt_dt(fixed),
+        triage=triage,
+        baseline_sig=sig,
+    )
+
+
+def sla_values(
+    t: TrackedFinding, policy: sla.SlaPolicy, now: datetime, stored: str | None
+) -> tuple[Any, ...]:
+    """``(due_at, sla_status, sla_next_at)`` for ``t``; ``stored`` is the status on disk."""
+    fixed = t.state is FindingState.FIXED
+    current = sla.status(t.sla, t.severity, policy, now, fixed=fixed).value
+    nxt = sla.next_change_at(t.sla, t.severity, policy, now, fixed=fixed)
+    next_at = None if nxt is None else math.ceil(nxt.timestamp())
+    status = current if stored is None else stored
+    if status != current:
+        next_at = to_ts(now)  # the sweep records this change
+    return opt_ts(sla.due_at(t.sla, t.severity, policy)), status, next_at
+
+
+def same_sla(a: TrackedFinding, b: TrackedFinding) -> bool:
+    """True if ``a`` and ``b`` have the same SLA columns (so an update may leave them alone)."""
+    fixed = FindingState.FIXED
+    return a.sla == b.sla and a.severity is b.severity and (a.state is fixed) is (b.state is fixed)
+
+
+def finding_values(
+    t: TrackedFinding, policy: sla.SlaPolicy | None, now: datetime, stored: str | None
+) -> tuple[Any, ...]:
+    """The :data:`WRITE_COLUMNS` of ``t``; without a policy only the first 20 (no SLA columns)."""
+    triage, clock = t.triage, t.sla
+    return (
+        t.fingerprint, t.tool, t.rule_id, t.path, t.line, t.message, t.severity.value, t.state.value,
+        to_ts(t.first_seen), to_ts(t.last_seen), opt_ts(t.fixed_at), to_ts(clock.started_at),
+        opt_ts(clock.paused_at), math.floor(clock.paused.total_seconds()),
+        None if triage is None else triage.status.value,
+        None if triage is None else triage.reason,
+        None if triage is None else triage.actor,
+        None if triage is None else to_ts(triage.decided_at),
+        None if triage is None else opt_ts(triage.until),
+        t.baseline_sig,
+        *(() if policy is None else sla_values(t, policy, now, stored)),
+    )  # fmt: skip
+
+
+def history_values(entry: HistoryEntry, finding_id: int, run_pk: int | None) -> tuple[Any, ...]:
+    """The :data:`HISTORY_COLUMNS` of ``entry``."""
+    before = None if entry.from_state is None else entry.from_state.value
+    return (
+        finding_id,
+        to_ts(entry.at),
+        entry.event.value,
+        before,
+        entry.to_state.value,
+        entry.actor,
+        entry.reason,
+        run_pk,
+    )

@@ -1,0 +1,285 @@
+"""The Store seam: one ABC and the frozen domain objects that cross it.
+
+Nothing here touches a database; implementations (``secscan.store.sqlite``) keep their rows
+private and hand out these dataclasses only. All datetimes are timezone-aware UTC; the store
+keeps whole seconds.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from types import TracebackType
+
+from secscan.model import FindingId, FindingState, RunId, ScanRun, Severity, ToolName
+from secscan.sla import SlaClock, SlaPolicy, SlaStatus
+
+OPEN_STATES = frozenset({FindingState.NEW, FindingState.UNCHANGED, FindingState.REOPENED})
+"""States of a finding that still needs work (triaged and fixed ones do not)."""
+
+
+class TriageStatus(StrEnum):
+    """A human (or the suppressions file) decision about a finding."""
+
+    FALSE_POSITIVE = "false-positive"
+    ACCEPTED_RISK = "accepted-risk"
+    OPEN = "open"  # lifts an earlier decision
+
+
+class HistoryEvent(StrEnum):
+    """What happened to a finding; every lifecycle change is one history entry."""
+
+    OPENED = "opened"
+    FIXED = "fixed"
+    REOPENED = "reopened"
+    TRIAGED = "triaged"
+    UNTRIAGED = "untriaged"
+    TRIAGE_EXPIRED = "triage-expired"
+    SEVERITY_CHANGED = "severity-changed"
+    SLA_DUE_SOON = "sla-due-soon"
+    SLA_BREACHED = "sla-breached"
+
+
+class RunStatus(StrEnum):
+    RUNNING = "running"
+    COMPLETE = "complete"  # every enabled scanner finished ok
+    PARTIAL = "partial"  # at least one scanner failed or timed out
+    INTERRUPTED = "interrupted"  # secscan stopped before the run was recorded
+
+
+class BaselineState(StrEnum):
+    """SARIF ``result.baselineState`` against the previous complete run."""
+
+    NEW = "new"
+    UNCHANGED = "unchanged"
+    UPDATED = "updated"
+    ABSENT = "absent"
+
+
+@dataclass(frozen=True)
+class TriageDecision:
+    """A triage decision; ``until`` (exclusive) ends an accepted risk or a suppression."""
+
+    status: TriageStatus
+    reason: str
+    actor: str
+    decided_at: datetime
+    until: datetime | None = None
+
+    def active(self, now: datetime) -> bool:
+        """True while the decision holds (``open`` never holds)."""
+        return self.status is not TriageStatus.OPEN and (self.until is None or now < self.until)
+
+
+@dataclass(frozen=True)
+class Suppression:
+    """One entry of ``.secscan/suppressions.toml``: a standing triage decision.
+
+    It matches by ``fingerprint`` (full or short-id prefix) or by ``rule`` (optionally narrowed
+    by ``tool`` and a ``path`` glob); ``expires`` (exclusive) ends it.
+    """
+
+    reason: str
+    rule: str | None = None
+    fingerprint: str | None = None
+    tool: ToolName | None = None
+    path: str | None = None
+    expires: datetime | None = None
+    status: TriageStatus = TriageStatus.ACCEPTED_RISK
+
+
+@dataclass(frozen=True)
+class TrackedFinding:
+    """A finding as the lifecycle store tracks it across runs of one target.
+
+    ``path``/``line``/``message`` are the last seen values (informational; never identity).
+    ``baseline_sig`` is the signature of the finding in the latest complete run that saw it,
+    ``None`` when that run did not see it (used for SARIF ``baselineState``).
+    """
+
+    fingerprint: str
+    target: str
+    tool: ToolName
+    rule_id: str
+    path: str
+    line: int
+    message: str
+    severity: Severity
+    state: FindingState
+    first_seen: datetime
+    last_seen: datetime
+    sla: SlaClock
+    fixed_at: datetime | None = None
+    triage: TriageDecision | None = None
+    baseline_sig: int | None = None
+
+    @property
+    def id(self) -> FindingId:
+        return FindingId(self.fingerprint[:16])
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One line of the audit trail: who or what changed a finding, when and why."""
+
+    fingerprint: str
+    at: datetime
+    event: HistoryEvent
+    from_state: FindingState | None
+    to_state: FindingState
+    actor: str
+    reason: str = ""
+    run_id: RunId | None = None
+
+
+@dataclass(frozen=True)
+class ScannerSummary:
+    tool: ToolName
+    version: str
+    status: str
+    duration_s: float
+    exit_code: int | None
+    findings: int
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    run_id: RunId
+    target: str
+    started_at: datetime
+    finished_at: datetime | None
+    status: RunStatus
+    new: int = 0
+    unchanged: int = 0
+    reopened: int = 0
+    fixed: int = 0
+    scanners: tuple[ScannerSummary, ...] = ()
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """What recording a run changed. Findings are the tracked values after the run."""
+
+    run: RunSummary
+    new: tuple[TrackedFinding, ...]
+    unchanged: tuple[TrackedFinding, ...]
+    reopened: tuple[TrackedFinding, ...]
+    fixed: tuple[TrackedFinding, ...]
+    baseline: Mapping[str, BaselineState] = field(default_factory=dict)  # fingerprint -> state
+    absent: tuple[TrackedFinding, ...] = ()
+
+
+@dataclass(frozen=True)
+class FindingQuery:
+    """Filters for :meth:`Store.list_findings`; empty means everything."""
+
+    target: str | None = None
+    states: frozenset[FindingState] = frozenset()
+    min_severity: Severity | None = None
+    tool: ToolName | None = None
+    limit: int | None = None
+
+
+@dataclass(frozen=True)
+class SlaChange:
+    """A finding whose SLA status changed in a sweep."""
+
+    finding: TrackedFinding
+    previous: SlaStatus
+    current: SlaStatus
+    due_at: datetime | None
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    changes: tuple[SlaChange, ...]
+    expired: tuple[TrackedFinding, ...]  # triage decisions that ran out; the findings reopened
+
+
+class Store(ABC):
+    """The finding lifecycle store. Every write method is one transaction: all or nothing."""
+
+    @property
+    @abstractmethod
+    def schema_revision(self) -> str:
+        """The schema revision of the open database."""
+
+    @abstractmethod
+    def begin_run(self, run_id: RunId, target: str, target_name: str, started_at: datetime) -> None:
+        """Record that a run started (so a crash leaves an ``interrupted`` trace)."""
+
+    @abstractmethod
+    def record_run(
+        self, run: ScanRun, now: datetime, policy: SlaPolicy, suppressions: Sequence[Suppression] = ()
+    ) -> RunOutcome:
+        """Reconcile ``run`` against the target's tracked findings and store it atomically."""
+
+    @abstractmethod
+    def mark_interrupted(self, now: datetime) -> tuple[RunId, ...]:
+        """Mark every run still ``running`` as ``interrupted``; returns their ids."""
+
+    @abstractmethod
+    def list_findings(self, query: FindingQuery | None = None) -> tuple[TrackedFinding, ...]:
+        """Tracked findings matching ``query``, worst severity first."""
+
+    @abstractmethod
+    def get_finding(self, ref: str, target: str | None = None) -> TrackedFinding:
+        """A finding by short id prefix (at least 4 hex digits) or full fingerprint.
+
+        Raises StoreError when nothing or more than one finding matches.
+        """
+
+    @abstractmethod
+    def history(self, ref: str, target: str | None = None) -> tuple[HistoryEntry, ...]:
+        """The audit trail of one finding, oldest first."""
+
+    @abstractmethod
+    def triage(
+        self,
+        ref: str,
+        status: TriageStatus,
+        reason: str,
+        until: datetime | None,
+        actor: str,
+        now: datetime,
+        target: str | None = None,
+    ) -> TrackedFinding:
+        """Record a triage decision (paused or resumed SLA clock, history entry).
+
+        ``until`` must be in the future; ``open`` lifts a decision. Raises StoreError.
+        """
+
+    @abstractmethod
+    def sla_sweep(self, now: datetime, policy: SlaPolicy) -> SweepResult:
+        """Expire triage decisions whose ``until`` passed and update SLA statuses."""
+
+    @abstractmethod
+    def previous_complete_run(self, target: str) -> RunSummary | None:
+        """The latest complete run of the target (by name), if any."""
+
+    @abstractmethod
+    def runs(self, target: str | None = None, limit: int = 20) -> tuple[RunSummary, ...]:
+        """Recent runs, newest first."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release the database."""
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

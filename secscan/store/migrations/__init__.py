@@ -1,0 +1,1 @@
+"""Alembic migrations of the secscan store (run programmatically by ``secscan.store``)."""

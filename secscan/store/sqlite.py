@@ -1,0 +1,267 @@
+"""The SQLite implementation of :class:`~secscan.store.interface.Store`.
+
+Every method is one transaction (``BEGIN IMMEDIATE`` for writes), so a run is stored entirely or
+not at all. Bulk rows go through ``_bulk`` (``executemany`` with tuples); runs through ``_runs``;
+SLA upkeep through ``_sla``; conversions through ``_rows``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from secscan import sla
+from secscan.errors import StoreError
+from secscan.model import RunId, ScanRun, Severity
+from secscan.store import _bulk, _runs, _sla
+from secscan.store._engine import make_engine, migrate, sqlite_url
+from secscan.store._rows import (
+    ID,
+    LAST_RUN,
+    STATUS,
+    WRITE_COLUMNS,
+    finding_from_row,
+    finding_values,
+    history_values,
+    opt_ts,
+    same_sla,
+    to_ts,
+    whole_seconds,
+)
+from secscan.store.interface import (
+    FindingQuery,
+    HistoryEntry,
+    HistoryEvent,
+    RunOutcome,
+    RunSummary,
+    Store,
+    Suppression,
+    SweepResult,
+    TrackedFinding,
+    TriageStatus,
+)
+from secscan.store.paths import default_db_path
+from secscan.triage import apply_triage, reconcile
+
+logger = logging.getLogger(__name__)
+
+_RANK = "CASE f.severity " + " ".join(f"WHEN '{s.value}' THEN {s.rank}" for s in Severity) + " ELSE -1 END"
+_TRIAGE_SQL = (
+    "INSERT INTO triage_decisions (finding_id, status, reason, actor, decided_at, until) VALUES (?,?,?,?,?,?)"
+)
+
+
+def open_store(url_or_path: str | Path | None = None) -> SqliteStore:
+    """Open (creating or migrating) the store at a file path or ``sqlite:///`` URL.
+
+    ``None`` means the XDG default (:func:`secscan.store.paths.default_db_path`).
+    Raises StoreError, also for a database newer than this secscan.
+    """
+    url = sqlite_url(default_db_path() if url_or_path is None else url_or_path)
+    engine = make_engine(url)
+    try:
+        revision = migrate(engine, url.removeprefix("sqlite:///"))
+    except BaseException:
+        engine.dispose()
+        raise
+    return SqliteStore(engine, revision)
+
+
+def _triage_row(pk: int, t: TrackedFinding) -> tuple[Any, ...]:
+    d = t.triage
+    assert d is not None  # noqa: S101 - callers pass triaged findings only
+    return pk, d.status.value, d.reason, d.actor, to_ts(d.decided_at), opt_ts(d.until)
+
+
+class SqliteStore(Store):
+    """Store over one SQLite file. Build it with :func:`open_store`."""
+
+    def __init__(self, engine: Engine, revision: str) -> None:
+        self._engine = engine
+        self._revision = revision
+
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine (for tests and the outbox)."""
+        return self._engine
+
+    @property
+    def schema_revision(self) -> str:
+        return self._revision
+
+    @contextmanager
+    def _tx(self, write: bool) -> Iterator[Connection]:
+        try:
+            with self._engine.connect() as conn:
+                if write:
+                    conn.execution_options(secscan_begin="IMMEDIATE")
+                with conn.begin():
+                    yield conn
+        except SQLAlchemyError as exc:
+            first = str(exc).splitlines()[0]
+            raise StoreError(
+                f"database {self._engine.url.database} failed: {first}; is the disk full?"
+            ) from exc
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    # -- runs ---------------------------------------------------------------------------------
+
+    def begin_run(self, run_id: RunId, target: str, target_name: str, started_at: datetime) -> None:
+        with self._tx(write=True) as conn:
+            tid = _runs.ensure_target(conn, target_name, target, to_ts(started_at))
+            _runs.upsert_run(conn, run_id, tid, "running", to_ts(started_at), None)
+
+    def mark_interrupted(self, now: datetime) -> tuple[RunId, ...]:
+        with self._tx(write=True) as conn:
+            return _runs.mark_interrupted(conn, to_ts(now))
+
+    def previous_complete_run(self, target: str) -> RunSummary | None:
+        with self._tx(write=False) as conn:
+            found = _runs.load_runs(conn, target, 1, complete_only=True)
+        return found[0] if found else None
+
+    def runs(self, target: str | None = None, limit: int = 20) -> tuple[RunSummary, ...]:
+        with self._tx(write=False) as conn:
+            return _runs.load_runs(conn, target, limit, complete_only=False)
+
+    def record_run(
+        self, run: ScanRun, now: datetime, policy: sla.SlaPolicy, suppressions: Sequence[Suppression] = ()
+    ) -> RunOutcome:
+        now = whole_seconds(now)
+        with self._tx(write=True) as conn:
+            _sla.sync_policy(conn, policy, now)
+            tid = _runs.ensure_target(conn, run.target_name, run.target, to_ts(now))
+            status = "complete" if run.complete else "partial"
+            run_pk = _runs.upsert_run(
+                conn, run.run_id, tid, status, to_ts(run.started_at), to_ts(run.finished_at)
+            )
+            _runs.write_scanners(conn, run_pk, run)
+            rows = {r[0]: r for r in _bulk.select_findings(conn, "f.target_id = ?", (tid,))}
+            previous = {fp: finding_from_row(r, run.target_name) for fp, r in rows.items()}
+            rec = reconcile(previous.values(), run, now, policy, suppressions)
+            seen = {f.fingerprint for f in run.findings}
+            fresh = [(*finding_values(t, policy, now, None), tid, run_pk) for t in rec.new]
+            full, light = [], []
+            for t in rec.changed:
+                row = rows.get(t.fingerprint)
+                if row is None:
+                    continue
+                last_run = run_pk if t.fingerprint in seen else row[LAST_RUN]
+                if same_sla(previous[t.fingerprint], t):  # the bulk re-ingest path: no SLA work
+                    light.append((*finding_values(t, None, now, None), last_run, row[ID]))
+                else:
+                    full.append((*finding_values(t, policy, now, row[STATUS]), last_run, row[ID]))
+            last_id = conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM findings").scalar()
+            _bulk.insert_findings(conn, fresh)
+            _bulk.update_findings(conn, (*WRITE_COLUMNS, "last_run_id"), full)
+            _bulk.update_findings(conn, (*WRITE_COLUMNS[:20], "last_run_id"), light)
+            pks = {fp: r[ID] for fp, r in rows.items()}
+            if fresh:
+                new_ids = conn.exec_driver_sql(
+                    "SELECT fingerprint, id FROM findings WHERE target_id = ? AND id > ?", (tid, last_id)
+                )
+                pks.update((fp, pk) for fp, pk in new_ids)
+            _bulk.insert_history(conn, [history_values(e, pks[e.fingerprint], run_pk) for e in rec.history])
+            changed = {t.fingerprint: t for t in rec.changed}
+            triaged = [e.fingerprint for e in rec.history if e.event is HistoryEvent.TRIAGED]
+            if triaged:
+                conn.exec_driver_sql(_TRIAGE_SQL, [_triage_row(pks[fp], changed[fp]) for fp in triaged])
+            counts = {"new": len(rec.new), "unchanged": len(rec.unchanged)}
+            counts |= {"reopened": len(rec.reopened), "fixed": len(rec.fixed)}
+            _runs.set_counts(conn, run_pk, counts)
+            summary = _runs.load_run(conn, run_pk)
+        logger.info("run %s of %s recorded: %s", run.run_id, run.target_name, counts)
+        return RunOutcome(summary, rec.new, rec.unchanged, rec.reopened, rec.fixed, rec.baseline, rec.absent)
+
+    # -- findings -----------------------------------------------------------------------------
+
+    def list_findings(self, query: FindingQuery | None = None) -> tuple[TrackedFinding, ...]:
+        query = query or FindingQuery()
+        where, params = ["1 = 1"], []
+        if query.target is not None:
+            where.append("t.name = ?")
+            params.append(query.target)
+        if query.states:
+            states = sorted(s.value for s in query.states)
+            where.append(f"f.state IN ({', '.join('?' * len(states))})")
+            params += states
+        if query.min_severity is not None:
+            where.append(f"{_RANK} >= {query.min_severity.rank:d}")
+        if query.tool is not None:
+            where.append("f.tool = ?")
+            params.append(query.tool)
+        sql = " AND ".join(where) + f" ORDER BY {_RANK} DESC, f.first_seen, f.fingerprint"
+        if query.limit is not None:
+            sql += f" LIMIT {int(query.limit):d}"
+        with self._tx(write=False) as conn:
+            return tuple(finding_from_row(r, r[-1]) for r in _bulk.select_findings(conn, sql, tuple(params)))
+
+    def _find(self, conn: Connection, ref: str, target: str | None) -> Any:
+        key = ref.strip().lower()
+        if len(key) < 4 or any(c not in "0123456789abcdef" for c in key):
+            raise StoreError(
+                f"finding id {ref!r} must be at least 4 hex digits; copy it from `secscan findings`"
+            )
+        where = "f.fingerprint >= ? AND f.fingerprint < ?"
+        params: tuple[str, ...] = (key, key + "\U0010ffff")
+        if target is not None:
+            where, params = where + " AND t.name = ?", (*params, target)
+        found = _bulk.select_findings(conn, where + " LIMIT 2", params)
+        if not found:
+            raise StoreError(f"no finding with id {ref!r}; list them with `secscan findings`")
+        if len(found) > 1:
+            raise StoreError(f"finding id {ref!r} is ambiguous; give more digits or the target")
+        return found[0]
+
+    def get_finding(self, ref: str, target: str | None = None) -> TrackedFinding:
+        with self._tx(write=False) as conn:
+            row = self._find(conn, ref, target)
+        return finding_from_row(row, row[-1])
+
+    def history(self, ref: str, target: str | None = None) -> tuple[HistoryEntry, ...]:
+        with self._tx(write=False) as conn:
+            row = self._find(conn, ref, target)
+            return _runs.load_history(conn, row[ID], row[0])
+
+    def triage(
+        self,
+        ref: str,
+        status: TriageStatus,
+        reason: str,
+        until: datetime | None,
+        actor: str,
+        now: datetime,
+        target: str | None = None,
+    ) -> TrackedFinding:
+        now = whole_seconds(now)
+        if not reason.strip():
+            raise StoreError(f"triage of {ref}: a reason is required; say why with --reason")
+        if until is not None and whole_seconds(until) <= now:
+            raise StoreError(
+                f"triage of {ref}: until {until.isoformat()} is not in the future; give a later date"
+            )
+        with self._tx(write=True) as conn:
+            row = self._find(conn, ref, target)
+            policy = _sla.stored_policy(conn) or sla.load_sla_policy()
+            before = finding_from_row(row, row[-1])
+            after, entry = apply_triage(before, status, reason.strip(), until, actor, now)
+            _bulk.update_findings(
+                conn, WRITE_COLUMNS, [(*finding_values(after, policy, now, row[STATUS]), row[ID])]
+            )
+            _bulk.insert_history(conn, [history_values(entry, row[ID], None)])
+            decision = (row[ID], status.value, reason.strip(), actor, to_ts(now), opt_ts(until))
+            conn.exec_driver_sql(_TRIAGE_SQL, decision)
+        return after
+
+    def sla_sweep(self, now: datetime, policy: sla.SlaPolicy) -> SweepResult:
+        with self._tx(write=True) as conn:
+            return _sla.sweep(conn, whole_seconds(now), policy)

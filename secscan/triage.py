@@ -1,0 +1,389 @@
+"""Pure reconciliation of a scan run against the tracked findings of its target.
+
+No I/O: every function takes ``now``. Identity is the fingerprint, never the line, so a finding
+that only moved keeps its id, first-seen time, SLA clock and triage. The rules
+(``docs/data-model.md``):
+
+* seen and unknown -> ``new``; seen and known -> ``unchanged``; seen and fixed -> ``reopened``
+  (its SLA clock follows the policy's reopen rule; an active triage decision still holds);
+* not seen -> ``fixed`` ONLY when the scanner that reported it finished ``ok`` over a scope
+  covering its file; otherwise it stays as it was (a failed, timed-out, partial or absent
+  scanner closes nothing);
+* a triage decision whose ``until`` passed is lifted and the SLA clock resumes at ``until``;
+* suppressions apply like triage decisions made by the suppressions file; a manual decision wins.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
+from fnmatch import fnmatchcase
+
+from secscan.errors import ConfigError
+from secscan.model import Finding, FindingState, ScannerStatus, ScanRun, ToolName
+from secscan.sla import SlaPolicy, pause, reopen, resume, start
+from secscan.store.interface import (
+    BaselineState,
+    HistoryEntry,
+    HistoryEvent,
+    Suppression,
+    TrackedFinding,
+    TriageDecision,
+    TriageStatus,
+)
+
+SECSCAN_ACTOR = "secscan"
+SUPPRESSIONS_ACTOR = "suppressions-file"
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    """The result of :func:`reconcile`; ``changed`` is every tracked finding to write."""
+
+    changed: tuple[TrackedFinding, ...]
+    new: tuple[TrackedFinding, ...]
+    unchanged: tuple[TrackedFinding, ...]
+    reopened: tuple[TrackedFinding, ...]
+    fixed: tuple[TrackedFinding, ...]
+    unconfirmed: tuple[TrackedFinding, ...]  # open, not seen, but nothing proves them fixed
+    history: tuple[HistoryEntry, ...]
+    baseline: Mapping[str, BaselineState] = field(default_factory=dict)
+    absent: tuple[TrackedFinding, ...] = ()
+
+
+def covers(scope: frozenset[str], path: str) -> bool:
+    """True if ``scope`` covers ``path``: the file itself, an ancestor directory, or ``.``."""
+    if path in scope or "." in scope:
+        return True
+    parts = path.split("/")
+    parents = ("/".join(parts[:i]) for i in range(1, len(parts)))
+    return any(p in scope or f"{p}/" in scope for p in parents)
+
+
+def baseline_signature(finding: Finding) -> int:
+    """A 63-bit signature of what SARIF ``updated`` compares: place, severity and message."""
+    loc = finding.location
+    text = f"{loc.path}\0{loc.start_line}\0{finding.severity.value}\0{finding.message}"
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big") >> 1
+
+
+def end_of_day(day: date) -> datetime:
+    """The exclusive expiry instant of ``until DAY``: the decision holds through that UTC day."""
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=UTC)
+
+
+def matching_suppression(
+    t: TrackedFinding, suppressions: Sequence[Suppression], now: datetime
+) -> Suppression | None:
+    """The first suppression that matches ``t`` and has not expired at ``now``."""
+    for s in suppressions:
+        if s.expires is not None and now >= s.expires:
+            continue
+        if s.fingerprint is not None and not t.fingerprint.startswith(s.fingerprint):
+            continue
+        if s.rule is not None and s.rule != t.rule_id:
+            continue
+        if s.tool is not None and s.tool != t.tool:
+            continue
+        if s.path is not None and not fnmatchcase(t.path, s.path):
+            continue
+        return s
+    return None
+
+
+def parse_suppressions(text: str, source: str = ".secscan/suppressions.toml") -> tuple[Suppression, ...]:
+    """Parse the suppressions file (``[[suppression]]`` tables). Raises ConfigError naming the entry."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source} is not valid TOML: {exc}; fix the syntax") from exc
+    entries = data.get("suppression", [])
+    if not isinstance(entries, list):
+        raise ConfigError(f"{source}: 'suppression' must be an array of tables ([[suppression]])")
+    return tuple(_suppression(entry, f"{source} suppression #{i}") for i, entry in enumerate(entries, 1))
+
+
+def _suppression(entry: object, where: str) -> Suppression:
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{where}: must be a table with rule or fingerprint, and reason")
+    unknown = set(entry) - {"rule", "fingerprint", "tool", "path", "reason", "expires", "status"}
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}; remove them")
+    reason = entry.get("reason")
+    if not isinstance(reason, str) or not reason.strip():
+        raise ConfigError(f"{where}: 'reason' is required; say why the finding is suppressed")
+    if entry.get("rule") is None and entry.get("fingerprint") is None:
+        raise ConfigError(f"{where}: give 'rule' or 'fingerprint' to say what it suppresses")
+    for key in ("rule", "fingerprint", "tool", "path"):
+        if key in entry and not isinstance(entry[key], str):
+            raise ConfigError(f"{where}: '{key}' must be a string")
+    expires = entry.get("expires")
+    if isinstance(expires, datetime):
+        expires = expires if expires.tzinfo else expires.replace(tzinfo=UTC)
+    elif isinstance(expires, date):
+        expires = end_of_day(expires)
+    elif expires is not None:
+        raise ConfigError(f"{where}: 'expires' must be a TOML date like 2025-12-31")
+    try:
+        status = TriageStatus(entry.get("status", TriageStatus.ACCEPTED_RISK.value))
+    except ValueError:
+        raise ConfigError(f"{where}: 'status' must be 'false-positive' or 'accepted-risk'") from None
+    if status is TriageStatus.OPEN:
+        raise ConfigError(f"{where}: 'status' must be 'false-positive' or 'accepted-risk'")
+    tool = entry.get("tool")
+    return Suppression(
+        reason=reason.strip(),
+        rule=entry.get("rule"),
+        fingerprint=entry.get("fingerprint"),
+        tool=None if tool is None else ToolName(tool),
+        path=entry.get("path"),
+        expires=expires,
+        status=status,
+    )
+
+
+def _dedupe(run: ScanRun) -> dict[str, Finding]:
+    """One finding per fingerprint; duplicates resolve to the smallest location (order-free)."""
+    by_fp: dict[str, Finding] = {}
+    for finding in run.findings:
+        current = by_fp.get(finding.fingerprint)
+        key = (finding.location.path, finding.location.start_line, finding.message)
+        if current is None or key < (current.location.path, current.location.start_line, current.message):
+            by_fp[finding.fingerprint] = finding
+    return by_fp
+
+
+class _Recorder:
+    """Collects history entries for one reconciliation."""
+
+    def __init__(self, run: ScanRun | None, now: datetime) -> None:
+        self.entries: list[HistoryEntry] = []
+        self.run_id = None if run is None else run.run_id
+        self.now = now
+
+    def add(
+        self,
+        before: TrackedFinding | None,
+        after: TrackedFinding,
+        event: HistoryEvent,
+        reason: str = "",
+        actor: str = SECSCAN_ACTOR,
+    ) -> None:
+        self.entries.append(
+            HistoryEntry(
+                fingerprint=after.fingerprint,
+                at=self.now,
+                event=event,
+                from_state=None if before is None else before.state,
+                to_state=after.state,
+                actor=actor,
+                reason=reason,
+                run_id=self.run_id,
+            )
+        )
+
+
+def _lift_expired(t: TrackedFinding, now: datetime, rec: _Recorder) -> TrackedFinding:
+    """Lift a triage decision whose ``until`` passed; the clock resumes at ``until``."""
+    decision = t.triage
+    if decision is None or decision.status is TriageStatus.OPEN or decision.active(now):
+        return t
+    until = decision.until or now
+    if t.state is FindingState.TRIAGED:
+        after = replace(t, triage=None, state=FindingState.UNCHANGED, sla=resume(t.sla, min(until, now)))
+    else:  # fixed, or already reopened: the decision just ends
+        after = replace(t, triage=None)
+    rec.add(t, after, HistoryEvent.TRIAGE_EXPIRED, f"{decision.status.value} expired at {until.isoformat()}")
+    return after
+
+
+def _apply_suppressions(
+    t: TrackedFinding, suppressions: Sequence[Suppression], now: datetime, rec: _Recorder
+) -> TrackedFinding:
+    if t.state is FindingState.FIXED or (not suppressions and t.triage is None):
+        return t
+    if t.triage is not None and t.triage.actor != SUPPRESSIONS_ACTOR and t.triage.active(now):
+        return t  # a manual decision wins
+    match = matching_suppression(t, suppressions, now)
+    if match is not None:
+        decision = TriageDecision(match.status, match.reason, SUPPRESSIONS_ACTOR, now, match.expires)
+        current = t.triage
+        if current is not None and (current.status, current.reason, current.until) == (
+            decision.status,
+            decision.reason,
+            decision.until,
+        ):
+            return t
+        after = replace(t, triage=decision, state=FindingState.TRIAGED, sla=pause(t.sla, now))
+        rec.add(t, after, HistoryEvent.TRIAGED, f"{match.status.value}: {match.reason}", SUPPRESSIONS_ACTOR)
+        return after
+    if t.triage is not None and t.triage.actor == SUPPRESSIONS_ACTOR:
+        after = replace(t, triage=None, state=FindingState.UNCHANGED, sla=resume(t.sla, now))
+        rec.add(t, after, HistoryEvent.UNTRIAGED, "suppression removed", SUPPRESSIONS_ACTOR)
+        return after
+    return t
+
+
+def _seen(
+    old: TrackedFinding | None,
+    f: Finding,
+    target: str,
+    now: datetime,
+    policy: SlaPolicy,
+    rec: _Recorder,
+    baseline_sig: int | None,
+) -> TrackedFinding:
+    """The tracked value of a finding seen in this run (built once: this is the bulk path)."""
+    if old is None:
+        t = TrackedFinding(
+            fingerprint=f.fingerprint,
+            target=target,
+            tool=f.tool,
+            rule_id=f.rule_id,
+            path=f.location.path,
+            line=f.location.start_line,
+            message=f.message,
+            severity=f.severity,
+            state=FindingState.NEW,
+            first_seen=now,
+            last_seen=now,
+            sla=start(now),
+            baseline_sig=baseline_sig,
+        )
+        rec.add(None, t, HistoryEvent.OPENED, f"first seen by {f.tool}")
+        return t
+    state, clock, fixed_at = old.state, old.sla, old.fixed_at
+    if old.state is FindingState.FIXED:
+        triaged = old.triage is not None and old.triage.active(now)
+        clock = reopen(old.sla, now, policy)
+        clock = pause(clock, now) if triaged else clock
+        state = FindingState.TRIAGED if triaged else FindingState.REOPENED
+        fixed_at = None
+    elif old.state is not FindingState.TRIAGED:
+        state = FindingState.UNCHANGED
+    t = TrackedFinding(
+        fingerprint=old.fingerprint,
+        target=old.target,
+        tool=f.tool,
+        rule_id=f.rule_id,
+        path=f.location.path,
+        line=f.location.start_line,
+        message=f.message,
+        severity=f.severity,
+        state=state,
+        first_seen=old.first_seen,
+        last_seen=now,
+        sla=clock,
+        fixed_at=fixed_at,
+        triage=old.triage,
+        baseline_sig=baseline_sig,
+    )
+    if old.severity is not f.severity:
+        rec.add(old, t, HistoryEvent.SEVERITY_CHANGED, f"{old.severity.value} -> {f.severity.value}")
+    if old.state is FindingState.FIXED:
+        rec.add(old, t, HistoryEvent.REOPENED, f"seen again by {f.tool} (clock: {policy.reopen.value})")
+    return t
+
+
+def reconcile(
+    previous: Iterable[TrackedFinding],
+    run: ScanRun,
+    now: datetime,
+    policy: SlaPolicy,
+    suppressions: Sequence[Suppression] = (),
+) -> Reconciliation:
+    """Reconcile ``run`` with the ``previous`` tracked findings of its target (see module doc)."""
+    prev = {t.fingerprint: t for t in previous}
+    seen = _dedupe(run)
+    scopes = {s.name: s.scope for s in run.scanners if s.status is ScannerStatus.OK}
+    rec = _Recorder(run, now)
+    kinds = ("new", "unchanged", "reopened", "fixed", "un")
+    buckets: dict[str, list[TrackedFinding]] = {k: [] for k in kinds}
+    changed: list[TrackedFinding] = []
+    baseline: dict[str, BaselineState] = {}
+    absent: list[TrackedFinding] = []
+
+    complete = run.complete
+    for fp in sorted(seen):
+        f, old = seen[fp], prev.get(fp)
+        sig = baseline_signature(f)
+        kept = None if old is None else old.baseline_sig
+        t = _seen(old, f, run.target_name, now, policy, rec, sig if complete else kept)
+        t = _apply_suppressions(_lift_expired(t, now, rec), suppressions, now, rec)
+        if kept is None:
+            baseline[fp] = BaselineState.NEW
+        else:
+            baseline[fp] = BaselineState.UNCHANGED if kept == sig else BaselineState.UPDATED
+        kind = "new" if old is None else "reopened" if old.state is FindingState.FIXED else "unchanged"
+        buckets[kind].append(t)
+        changed.append(t)
+
+    for fp in sorted(set(prev) - set(seen)):
+        old = prev[fp]
+        closable = old.tool in scopes and covers(scopes[old.tool], old.path)
+        t = _lift_expired(old, now, rec)
+        if closable and t.state is not FindingState.FIXED:
+            fixed = replace(t, state=FindingState.FIXED, fixed_at=now, sla=pause(t.sla, now))
+            rec.add(t, fixed, HistoryEvent.FIXED, f"{old.tool} finished ok over {old.path} without it")
+            t = fixed
+            buckets["fixed"].append(t)
+        t = _apply_suppressions(t, suppressions, now, rec)
+        if closable and old.baseline_sig is not None:
+            absent.append(t)
+            if complete:
+                t = replace(t, baseline_sig=None)
+        if t.is_open and not closable:
+            buckets["un"].append(t)
+        if t != old:
+            changed.append(t)
+
+    return Reconciliation(
+        changed=tuple(changed),
+        new=tuple(buckets["new"]),
+        unchanged=tuple(buckets["unchanged"]),
+        reopened=tuple(buckets["reopened"]),
+        fixed=tuple(buckets["fixed"]),
+        unconfirmed=tuple(buckets["un"]),
+        history=tuple(rec.entries),
+        baseline=baseline,
+        absent=tuple(absent),
+    )
+
+
+def expire_triage(t: TrackedFinding, now: datetime) -> tuple[TrackedFinding, tuple[HistoryEntry, ...]]:
+    """Lift ``t``'s triage decision if its ``until`` passed (the SLA sweep uses this)."""
+    rec = _Recorder(None, now)
+    after = _lift_expired(t, now, rec)
+    return after, tuple(rec.entries)
+
+
+def apply_triage(
+    t: TrackedFinding,
+    status: TriageStatus,
+    reason: str,
+    until: datetime | None,
+    actor: str,
+    now: datetime,
+) -> tuple[TrackedFinding, HistoryEntry]:
+    """A manual triage decision on ``t``: the new tracked value and its history entry.
+
+    ``false-positive``/``accepted-risk`` pause the SLA clock (a fixed finding keeps its state);
+    ``open`` lifts any decision and resumes the clock.
+    """
+    state: FindingState
+    if status is TriageStatus.OPEN:
+        state = t.state if t.state is not FindingState.TRIAGED else FindingState.UNCHANGED
+        clock = t.sla if t.state is FindingState.FIXED else resume(t.sla, now)
+        after = replace(t, triage=None, state=state, sla=clock)
+        event = HistoryEvent.UNTRIAGED
+    else:
+        decision = TriageDecision(status, reason, actor, now, until)
+        state = t.state if t.state is FindingState.FIXED else FindingState.TRIAGED
+        after = replace(t, triage=decision, state=state, sla=pause(t.sla, now))
+        event = HistoryEvent.TRIAGED
+    suffix = f" until {until.isoformat()}" if until is not None and status is not TriageStatus.OPEN else ""
+    why = f"{status.value}: {reason}{suffix}"
+    return after, HistoryEntry(t.fingerprint, now, event, t.state, after.state, actor, why)

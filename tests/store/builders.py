@@ -1,0 +1,52 @@
+"""Builders of findings and runs for the store tests."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from secscan import sla
+from secscan.model import Finding, Location, RunId, ScannerResult, ScannerStatus, ScanRun, Severity, ToolName
+
+T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+H = timedelta(hours=1)
+BANDIT = ToolName("bandit")
+SECRETS = ToolName("detect-secrets")
+POLICY = sla.SlaPolicy(
+    windows={
+        Severity.CRITICAL: 2 * H,
+        Severity.HIGH: 24 * H,
+        Severity.MEDIUM: 7 * 24 * H,
+        Severity.LOW: 30 * 24 * H,
+        Severity.INFO: None,
+    }
+)
+
+
+def fnd(n: int, *, line: int = 1, tool: ToolName = BANDIT, sev: Severity = Severity.HIGH) -> Finding:
+    return Finding(
+        tool=tool,
+        rule_id=f"R{n % 3}",
+        message=f"issue {n}",
+        location=Location(f"src/m{n}.py", line),
+        severity=sev,
+        fingerprint=f"{n:06x}" + "cd" * 29,
+    )
+
+
+def make_run(
+    run_id: str,
+    findings: list[Finding],
+    *,
+    target: str = "repo",
+    secrets_status: ScannerStatus = ScannerStatus.OK,
+    at: datetime = T0,
+) -> ScanRun:
+    mine = tuple(f for f in findings if f.tool == BANDIT)
+    bandit = ScannerResult(BANDIT, "1.8", ScannerStatus.OK, 2.5, 0, mine, scope=frozenset({"."}))
+    ok = secrets_status is ScannerStatus.OK
+    secrets = ScannerResult(
+        SECRETS, "1.5", secrets_status, 1.0, 0 if ok else 2,
+        tuple(f for f in findings if f.tool == SECRETS),
+        scope=frozenset({"."}) if ok else frozenset(), reason=None if ok else "exit 2",
+    )  # fmt: skip
+    return ScanRun(RunId(run_id), f"/srv/{target}", target, at, at + timedelta(seconds=5), (bandit, secrets))

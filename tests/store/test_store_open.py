@@ -1,0 +1,104 @@
+"""Opening the store: create-or-migrate, pragmas, newer schemas refused, paths and URLs."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import create_engine
+from sqlmodel import SQLModel
+
+import secscan.store.tables  # noqa: F401 - registers the models
+from secscan.errors import StoreError
+from secscan.store import default_db_path, open_store
+from secscan.store._engine import head_revision
+from secscan.store.sqlite import SqliteStore
+from tests.store.builders import POLICY, T0, fnd, make_run
+
+
+def test_open_creates_the_schema_at_head_and_reopens(tmp_path: Path) -> None:
+    db = tmp_path / "deep" / "dir" / "s.db"
+    with open_store(db) as store:
+        assert store.schema_revision == head_revision() == "0001"
+        store.record_run(make_run("r1", [fnd(1)]), T0, POLICY)
+    with open_store(f"sqlite:///{db}") as store:
+        assert len(store.list_findings()) == 1
+
+
+def test_connections_use_wal_foreign_keys_and_a_busy_timeout(tmp_path: Path) -> None:
+    with open_store(tmp_path / "s.db") as store:
+        assert isinstance(store, SqliteStore)
+        with store.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert int(conn.exec_driver_sql("PRAGMA busy_timeout").scalar_one()) >= 1000
+
+
+def test_foreign_keys_are_enforced(tmp_path: Path) -> None:
+    with open_store(tmp_path / "s.db") as store:
+        assert isinstance(store, SqliteStore)
+        with pytest.raises(Exception, match="FOREIGN KEY"), store.engine.begin() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO history (finding_id, at, event, to_state, actor, reason) "
+                "VALUES (999, 0, 'opened', 'new', 'x', '')"
+            )
+
+
+def test_write_transactions_begin_immediate(tmp_path: Path) -> None:
+    """A writer takes the lock at BEGIN: a second writer waits, it does not fail later."""
+    db = tmp_path / "s.db"
+    with open_store(db) as store:
+        assert isinstance(store, SqliteStore)
+        statements: list[str] = []
+        from sqlalchemy import event
+
+        event.listen(store.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+        store.record_run(make_run("r1", [fnd(1)]), T0, POLICY)
+        store.list_findings()
+    assert "BEGIN IMMEDIATE" in statements
+    assert "BEGIN DEFERRED" in statements
+
+
+def test_schema_matches_the_models(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    open_store(db).close()
+    engine = create_engine(f"sqlite:///{db}")
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+    engine.dispose()
+    assert diff == []
+
+
+def test_a_newer_database_is_refused_with_a_clear_message(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    open_store(db).close()
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '0099'")
+    conn.close()
+    with pytest.raises(StoreError) as info:
+        open_store(db)
+    assert str(info.value) == (
+        f"database {db} has schema revision 0099, newer than this secscan (max 0001); upgrade secscan"
+    )
+
+
+def test_not_a_database_is_a_store_error(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    db.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StoreError, match="cannot open or migrate database"):
+        open_store(db)
+
+
+@pytest.mark.parametrize("url", ["postgresql://u@h/db", "sqlite://", "sqlite:///:memory:"])
+def test_unsupported_urls_are_refused(url: str) -> None:
+    with pytest.raises(StoreError, match="not supported"):
+        open_store(url)
+
+
+def test_default_path_follows_xdg(tmp_path: Path) -> None:
+    assert default_db_path({"XDG_STATE_HOME": str(tmp_path)}) == tmp_path / "secscan" / "secscan.db"
+    assert default_db_path({"XDG_STATE_HOME": "relative"}) == Path.home() / ".local/state/secscan/secscan.db"
+    assert default_db_path({}) == Path.home() / ".local/state/secscan/secscan.db"
