@@ -5,6 +5,8 @@ The CLI only parses arguments, calls one of these and maps errors to exit codes.
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +21,7 @@ from secscan.settings import Settings, fail_threshold
 from secscan.sinks.file import FileSink
 
 DEFAULT_SARIF = Path("secscan.sarif")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -123,8 +126,10 @@ def run(request: RunRequest, hooks: ScanHooks = ScanHooks()) -> RunResult:  # no
     outcome = run_scan(
         request.target, request.settings, only=request.only, osv_db=request.osv_db, hooks=hooks
     )
+    began = time.perf_counter()
     sarif = scrub(build_sarif(outcome.run, outcome.policy), outcome.redactor)
     FileSink(request.sarif_path).deliver(outcome.run, sarif)
+    log.info("SARIF built and written in %.2f s", time.perf_counter() - began)
     document = scrub(json_document(outcome.run, request.sarif_path), outcome.redactor)
     code = exit_code_for(outcome.run, fail_threshold(request.settings))
     return RunResult(outcome=outcome, sarif_path=request.sarif_path, document=document, exit_code=code)

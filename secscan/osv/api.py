@@ -17,7 +17,7 @@ from typing import Any
 from packageurl import PackageURL
 
 from secscan.errors import InputError
-from secscan.osv.database import OsvDatabase
+from secscan.osv.deferred import RecordSource
 from secscan.osv.matching import PYPI
 
 MAX_BATCH_QUERIES = 1000
@@ -97,20 +97,20 @@ def parse_batch(raw: object, max_queries: int = MAX_BATCH_QUERIES) -> tuple[Quer
     return tuple(parse_query(item, f"queries[{index}]") for index, item in enumerate(queries))
 
 
-def matching_records(database: OsvDatabase, query: Query) -> list[Mapping[str, Any]]:
+def matching_records(database: RecordSource, query: Query) -> list[Mapping[str, Any]]:
     """The records that answer ``query``."""
     if query.commit is not None or query.ecosystem is None or query.name is None:
         return []
     return database.query(query.name, query.version, query.ecosystem)
 
 
-def query_response(database: OsvDatabase, query: Query) -> dict[str, Any]:
+def query_response(database: RecordSource, query: Query) -> dict[str, Any]:
     """The ``/v1/query`` response body: ``{}`` when nothing matches (protobuf JSON omits empties)."""
     records = matching_records(database, query)
     return {"vulns": records} if records else {}
 
 
-def batch_response(database: OsvDatabase, queries: tuple[Query, ...]) -> dict[str, Any]:
+def batch_response(database: RecordSource, queries: tuple[Query, ...]) -> dict[str, Any]:
     """The ``/v1/querybatch`` response body: ids and ``modified`` only, one result per query."""
     results: list[dict[str, Any]] = []
     for query in queries:

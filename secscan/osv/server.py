@@ -24,7 +24,7 @@ from urllib.parse import unquote, urlsplit
 
 from secscan.errors import ScannerError
 from secscan.osv.api import QueryError, batch_response, parse_batch, parse_query, query_response
-from secscan.osv.database import OsvDatabase
+from secscan.osv.deferred import RecordSource
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ class _HttpServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], database: OsvDatabase, max_body_bytes: int) -> None:
+    def __init__(self, address: tuple[str, int], database: RecordSource, max_body_bytes: int) -> None:
         self.database = database
         self.max_body_bytes = max_body_bytes
         self._connections: set[socket.socket] = set()
@@ -183,7 +183,7 @@ class OsvServer:
 
     def __init__(
         self,
-        database: OsvDatabase,
+        database: RecordSource,
         host: str = "127.0.0.1",
         port: int = 0,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,

@@ -151,6 +151,13 @@ def _finding(job: ScanJob, path: str, secret: Mapping[str, Any], where: str) -> 
     )
 
 
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
 class DetectSecretsScanner(Scanner):
     """Adapter for ``detect-secrets scan`` (baseline JSON on stdout)."""
 
@@ -161,7 +168,9 @@ class DetectSecretsScanner(Scanner):
         return importlib.metadata.version("detect-secrets")
 
     def plan(self, job: ScanJob) -> Plan:
-        files = sorted(job.files)
+        # Largest first: detect-secrets' worker pool takes files in order, so the run ends on
+        # small files instead of one worker finishing a big one while the other core idles.
+        files = sorted(job.files, key=lambda f: (-_size(job.root / f), f))
         if not files:
             return Plan(skip_reason="no files to scan")
         if importlib.util.find_spec("detect_secrets") is None:

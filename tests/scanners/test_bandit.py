@@ -12,7 +12,7 @@ import pytest
 from secscan.errors import ScannerError
 from secscan.model import NotificationLevel, ScannerResult, ScannerStatus, Severity
 from secscan.policy import load_policy
-from secscan.scanners.bandit import BanditScanner, shard, shard_count
+from secscan.scanners.bandit import BANDIT_MAIN, BanditScanner, shard, shard_count
 from secscan.scanners.interface import Command, CommandResult, ScanJob
 from secscan.scanners.runner import run_scanner
 
@@ -134,7 +134,7 @@ def test_plan_scans_only_python_files_from_the_root(tmp_path: Path) -> None:
     )
     [command] = BanditScanner().plan(job).commands
     assert command.cwd == tmp_path
-    assert command.argv[:4] == (sys.executable, "-P", "-m", "bandit")
+    assert command.argv[:4] == (sys.executable, "-P", "-m", BANDIT_MAIN)
     assert command.argv[-5:] == ("-s", "B101", "--", "a.py", "b/c.py")
     assert "README.md" not in command.argv
     assert BanditScanner().plan(make_job(tmp_path, tmp_path / "w", ("README.md",))).skip_reason
