@@ -22,6 +22,7 @@ Usage: python benchmarks/bench_run.py [--project pip|django] [--repeat N]
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -105,10 +106,8 @@ def measure(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> Sa
                 procs = [root, *root.children(recursive=True)]
                 total = 0
                 for p in procs:
-                    try:
+                    with contextlib.suppress(psutil.Error):
                         total += p.memory_info().rss
-                    except psutil.Error:
-                        pass
                 peak_tree = max(peak_tree, total)
             except psutil.Error:
                 return
@@ -130,7 +129,8 @@ def measure(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> Sa
 def by_hand(tree: Path, osv_url: str, out: Path) -> dict[str, Sample]:
     py = sys.executable
     return {
-        "bandit": measure([py, "-m", "bandit", "-r", ".", "-f", "json", "-o", str(out / "b.json"), "-q"], tree),
+        "bandit": measure([py, "-m", "bandit", "-r", ".", "-f", "json", "-o", str(out / "b.json"), "-q"],
+                          tree),
         "detect-secrets": measure([py, "-m", "detect_secrets", "scan", "--all-files"], tree),
         "pip-audit": measure([py, "-m", "pip_audit", "-r", "requirements-bench.txt", "--no-deps",
                               "--disable-pip", "-s", "osv", "--osv-url", osv_url, "-f", "json",
@@ -172,7 +172,8 @@ def main() -> int:
             sample, doc = secscan(tree, out)
             ours.append(sample)
             total = sum(s.wall_s for s in hand_rounds[-1].values())
-            print(f"round {i + 1}: by hand {total:.2f} s, secscan {sample.wall_s:.2f} s")
+            print(f"round {i + 1}: by hand {total:.2f} s, secscan {sample.wall_s:.2f} s, "
+                  f"ratio {sample.wall_s / total:.3f}", flush=True)
     print()
     print(f"{'command':<28}{'wall s (median)':>16}{'peak RSS MB':>14}{'tree RSS MB':>14}")
     for tool in ("bandit", "detect-secrets", "pip-audit"):
@@ -185,10 +186,12 @@ def main() -> int:
     print(f"{'by hand: sequential sum':<28}{seq:>16.2f}")
     print(f"{'secscan run (cold)':<28}{cold:>16.2f}{max(s.peak_rss_mb for s in ours):>14.0f}"
           f"{max(s.tree_rss_mb for s in ours):>14.0f}")
-    print(f"\nratio secscan / sequential sum: {cold / seq:.2f}x (target <= 0.75x)")
+    ratios = [o.wall_s / h for o, h in zip(ours, sums, strict=True)]
+    print(f"\nratio secscan / sequential sum, median of per-round ratios: {statistics.median(ratios):.2f}x "
+          f"(rounds: {', '.join(f'{r:.2f}' for r in ratios)}; target <= 0.75x)")
+    print(f"ratio of medians: {cold / seq:.2f}x")
     scanners = doc.get("scanners", [])
-    assert isinstance(scanners, list)
-    for s in scanners:
+    for s in scanners if isinstance(scanners, list) else []:
         print(f"  secscan {s['name']}: {s['status']}, {s['duration_s']} s, {s['findings']} findings")
     return 0
 

@@ -47,14 +47,23 @@ class RunResult:
         return self.outcome.run
 
 
-def scrub(value: Any, redactor: Redactor) -> Any:
-    """Apply the redactor to every string of a JSON-ready tree (the last line of defence)."""
+FREE_TEXT_KEYS = frozenset({"text", "markdown", "message", "reason"})
+"""Keys of free text in the SARIF log and the JSON document: where scanners quote code."""
+
+
+def scrub(value: Any, redactor: Redactor, *, free_text: bool = False) -> Any:
+    """Apply the redactor to every free-text string of a JSON-ready tree (the last line of defence).
+
+    Identifiers (tool names, rule ids, paths, fingerprints) are never rewritten: they do not come
+    from secret values, and a short secret such as ``secret`` must not turn the tool name
+    ``detect-secrets`` into ``detect-[REDACTED]s``.
+    """
     if isinstance(value, str):
-        return redactor.text(value)
+        return redactor.text(value) if free_text else value
     if isinstance(value, list):
-        return [scrub(v, redactor) for v in value]
+        return [scrub(v, redactor, free_text=free_text) for v in value]
     if isinstance(value, dict):
-        return {k: scrub(v, redactor) for k, v in value.items()}
+        return {k: scrub(v, redactor, free_text=k in FREE_TEXT_KEYS) for k, v in value.items()}
     return value
 
 

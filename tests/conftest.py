@@ -49,7 +49,9 @@ def multitool() -> Path:
                 pytest.fail("npm is needed to install @microsoft/sarif-multitool for the GitHub-rule check")
             subprocess.run(
                 [npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error"],
-                cwd=TOOLS, check=True, timeout=600,
+                cwd=TOOLS,
+                check=True,
+                timeout=600,
             )
         binary.chmod(0o755)
     return binary
@@ -59,9 +61,20 @@ def multitool_errors(binary: Path, sarif_path: Path, tmp_path: Path) -> list[str
     """Errors of `validate --rule-kind "Gh;Sarif"` (GitHub ingestion rules + SARIF rules)."""
     out = tmp_path / "multitool-result.sarif"
     proc = subprocess.run(
-        [str(binary), "validate", "--rule-kind", "Gh;Sarif", str(sarif_path), "-o", str(out),
-         "--log", "ForceOverwrite"],
-        capture_output=True, text=True, timeout=300,
+        [
+            str(binary),
+            "validate",
+            "--rule-kind",
+            "Gh;Sarif",
+            str(sarif_path),
+            "-o",
+            str(out),
+            "--log",
+            "ForceOverwrite",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     if not out.exists():
         raise AssertionError(f"multitool produced no result (exit {proc.returncode}): {proc.stdout[-2000:]}")

@@ -34,8 +34,6 @@ logger = logging.getLogger(__name__)
 STDERR_TAIL_BYTES = 4096
 KILL_GRACE_S = 1.0
 _POLL_S = 0.02
-ARGV_BYTES = 100_000
-"""Upper bound of the file arguments' bytes per command (far below Linux's ARG_MAX)."""
 
 PASSTHROUGH_ENV = frozenset(
     {
@@ -96,20 +94,6 @@ def scanner_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     )
     env.update(extra or {})
     return env
-
-
-def split_arguments(paths: Sequence[str], limit: int = ARGV_BYTES) -> list[list[str]]:
-    """``paths`` cut, in order, into runs of at most ``limit`` argv bytes (one path at least)."""
-    chunks: list[list[str]] = [[]]
-    used = 0
-    for path in paths:
-        cost = len(os.fsencode(path)) + 1
-        if chunks[-1] and used + cost > limit:
-            chunks.append([])
-            used = 0
-        chunks[-1].append(path)
-        used += cost
-    return chunks
 
 
 @dataclass

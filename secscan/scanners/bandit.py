@@ -9,7 +9,6 @@ this module: messages are redacted and ``code`` is dropped.
 
 from __future__ import annotations
 
-import heapq
 import importlib.metadata
 import importlib.util
 import json
@@ -23,7 +22,7 @@ from typing import Any, TypeVar
 from secscan.errors import ScannerError
 from secscan.model import Finding, Location, Notification, NotificationLevel, Rule, ToolName
 from secscan.redact import redact_quoted
-from secscan.scanners._subprocess import split_arguments
+from secscan.scanners._sharding import shard, split_arguments
 from secscan.scanners.interface import Command, CommandResult, Plan, ScanJob, Scanner, ScanOutput
 
 NAME = ToolName("bandit")
@@ -107,20 +106,6 @@ def _size(root: Path, path: str) -> int:
         return (root / path).stat().st_size
     except OSError:
         return 0  # bandit reports it as an error; it then leaves the scope
-
-
-def shard(sizes: Sequence[tuple[str, int]], shards: int) -> list[list[str]]:
-    """Greedy largest-first bin packing of ``(path, bytes)`` into at most ``shards`` bins.
-
-    Each bin is sorted by path; empty bins are dropped.
-    """
-    bins: list[tuple[int, int, list[str]]] = [(0, index, []) for index in range(max(1, shards))]
-    heapq.heapify(bins)
-    for path, size in sorted(sizes, key=lambda item: (-item[1], item[0])):
-        total, index, paths = heapq.heappop(bins)
-        paths.append(path)
-        heapq.heappush(bins, (total + size, index, paths))
-    return [sorted(paths) for _, _, paths in sorted(bins, key=lambda item: item[1]) if paths]
 
 
 def shard_count(files: int, total_bytes: int, requested: object) -> int:

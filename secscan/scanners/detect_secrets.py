@@ -25,7 +25,7 @@ from typing import Any
 
 from secscan.errors import ScannerError
 from secscan.model import Finding, Location, Rule, ToolName
-from secscan.scanners._subprocess import split_arguments
+from secscan.scanners._sharding import balanced_chunks
 from secscan.scanners.interface import Command, CommandResult, Plan, ScanJob, Scanner, ScanOutput
 
 NAME = ToolName("detect-secrets")
@@ -168,9 +168,7 @@ class DetectSecretsScanner(Scanner):
         return importlib.metadata.version("detect-secrets")
 
     def plan(self, job: ScanJob) -> Plan:
-        # Largest first: detect-secrets' worker pool takes files in order, so the run ends on
-        # small files instead of one worker finishing a big one while the other core idles.
-        files = sorted(job.files, key=lambda f: (-_size(job.root / f), f))
+        files = job.files
         if not files:
             return Plan(skip_reason="no files to scan")
         if importlib.util.find_spec("detect_secrets") is None:
@@ -178,7 +176,10 @@ class DetectSecretsScanner(Scanner):
                 f"detect-secrets is not installed for {sys.executable}; "
                 "run: pip install 'detect-secrets>=1.5,<2'"
             )
-        chunks = split_arguments(files)
+        # Chunks (a big tree exceeds one command line) are balanced by bytes, and each lists its
+        # files largest first: detect-secrets' worker pool takes them in order, so every process
+        # ends on small files instead of one finishing a big file while the other core idles.
+        chunks = balanced_chunks([(f, _size(job.root / f)) for f in files])
         processes = _processes(job.options.get("processes"), len(chunks))
         workdir = job.workdir.absolute()
         commands = []

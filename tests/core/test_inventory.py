@@ -18,10 +18,17 @@ def _tree(root: Path, files: dict[str, str]) -> None:
 
 
 def test_walk_lists_regular_files_and_skips_defaults(tmp_path: Path) -> None:
-    _tree(tmp_path, {
-        "a.py": "x", "pkg/b.py": "y", ".git/config": "z", "node_modules/m/index.js": "j",
-        "env1/pyvenv.cfg": "home=/usr", "env1/lib/site.py": "v",
-    })
+    _tree(
+        tmp_path,
+        {
+            "a.py": "x",
+            "pkg/b.py": "y",
+            ".git/config": "z",
+            "node_modules/m/index.js": "j",
+            "env1/pyvenv.cfg": "home=/usr",
+            "env1/lib/site.py": "v",
+        },
+    )
     inv = build_inventory(tmp_path, DEFAULT_EXCLUDES, 1_000_000)
     assert inv.files == ("a.py", "pkg/b.py")
 

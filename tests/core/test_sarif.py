@@ -27,29 +27,55 @@ T0 = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
 
 def _finding(tool: str, rule: str, path: str, line: int, sev: Severity, fp: str) -> Finding:
     return Finding(
-        tool=ToolName(tool), rule_id=rule, message=f"{rule} at {path}", location=Location(path, line, 5, line, 9),
-        severity=sev, fingerprint=fp * 64, line_hash="39fa2ee980eb94b0:1",
+        tool=ToolName(tool),
+        rule_id=rule,
+        message=f"{rule} at {path}",
+        location=Location(path, line, 5, line, 9),
+        severity=sev,
+        fingerprint=fp * 64,
+        line_hash="39fa2ee980eb94b0:1",
     )
 
 
 def _run(tmp_path: Path) -> ScanRun:
-    rule = Rule("B602", "subprocess_popen_with_shell_equals_true", "shell=True", "Shell injection risk.",
-                "Avoid shell=True.", "https://bandit.readthedocs.io/", ("external/cwe/cwe-78",))
+    rule = Rule(
+        "B602",
+        "subprocess_popen_with_shell_equals_true",
+        "shell=True",
+        "Shell injection risk.",
+        "Avoid shell=True.",
+        "https://bandit.readthedocs.io/",
+        ("external/cwe/cwe-78",),
+    )
     ok = ScannerResult(
-        ToolName("bandit"), "1.9.4", ScannerStatus.OK, 1.5, 1,
-        findings=(_finding("bandit", "B602", "app/x.py", 3, Severity.HIGH, "a"),
-                  _finding("bandit", "B602", "app/y.py", 7, Severity.MEDIUM, "b"),
-                  _finding("bandit", "B999", "app/y.py", 9, Severity.INFO, "c")),
+        ToolName("bandit"),
+        "1.9.4",
+        ScannerStatus.OK,
+        1.5,
+        1,
+        findings=(
+            _finding("bandit", "B602", "app/x.py", 3, Severity.HIGH, "a"),
+            _finding("bandit", "B602", "app/y.py", 7, Severity.MEDIUM, "b"),
+            _finding("bandit", "B999", "app/y.py", 9, Severity.INFO, "c"),
+        ),
         rules=(rule,),
         notifications=(Notification(NotificationLevel.WARNING, "could not parse", "bad.py"),),
         scope=frozenset({"app/x.py", "app/y.py"}),
     )
-    failed = ScannerResult(ToolName("pip-audit"), "2.10.1", ScannerStatus.TIMEOUT, 3.0, None,
-                           reason="pip-audit timed out after 3 s; raise [scanners.pip-audit] timeout")
-    skipped = ScannerResult(ToolName("detect-secrets"), "1.5.0", ScannerStatus.SKIPPED, 0.0, None,
-                            reason="no files")
-    return ScanRun(RunId("20261126T020000Z-abcd1234"), str(tmp_path), tmp_path.name, T0, T0,
-                   (ok, failed, skipped))
+    failed = ScannerResult(
+        ToolName("pip-audit"),
+        "2.10.1",
+        ScannerStatus.TIMEOUT,
+        3.0,
+        None,
+        reason="pip-audit timed out after 3 s; raise [scanners.pip-audit] timeout",
+    )
+    skipped = ScannerResult(
+        ToolName("detect-secrets"), "1.5.0", ScannerStatus.SKIPPED, 0.0, None, reason="no files"
+    )
+    return ScanRun(
+        RunId("20261126T020000Z-abcd1234"), str(tmp_path), tmp_path.name, T0, T0, (ok, failed, skipped)
+    )
 
 
 def test_one_run_per_tool_with_stable_categories(tmp_path: Path) -> None:
@@ -108,14 +134,25 @@ def test_multitool_check_catches_what_bandit_itself_emits(tmp_path: Path, multit
     bandit_like = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {"name": "Bandit", "rules": [{"id": "B602", "name": "x"}]}},
-            "results": [{
-                "ruleId": "B602", "message": {"text": "subprocess call with shell=True"},
-                "locations": [{"physicalLocation": {"artifactLocation": {"uri": "app.py"},
-                                                    "region": {"startLine": 9}}}],
-            }],
-        }],
+        "runs": [
+            {
+                "tool": {"driver": {"name": "Bandit", "rules": [{"id": "B602", "name": "x"}]}},
+                "results": [
+                    {
+                        "ruleId": "B602",
+                        "message": {"text": "subprocess call with shell=True"},
+                        "locations": [
+                            {
+                                "physicalLocation": {
+                                    "artifactLocation": {"uri": "app.py"},
+                                    "region": {"startLine": 9},
+                                }
+                            }
+                        ],
+                    }
+                ],
+            }
+        ],
     }
     path = tmp_path / "bandit.sarif"
     path.write_text(json.dumps(bandit_like))

@@ -25,11 +25,17 @@ CANARIES = (
     "MIIBOgIBAAJBAKj34GkxFhD90",
 )
 ADVISORIES = {
-    ("jinja2", "PYSEC-2019-217"), ("jinja2", "PYSEC-2021-66"),
-    ("pyyaml", "PYSEC-2020-96"), ("pyyaml", "PYSEC-2021-142"),
+    ("jinja2", "PYSEC-2019-217"),
+    ("jinja2", "PYSEC-2021-66"),
+    ("pyyaml", "PYSEC-2020-96"),
+    ("pyyaml", "PYSEC-2021-142"),
     ("requests", "PYSEC-2023-74"),
-    ("urllib3", "PYSEC-2021-108"), ("urllib3", "PYSEC-2023-192"), ("urllib3", "PYSEC-2023-212"),
-    ("werkzeug", "PYSEC-2023-221"), ("werkzeug", "PYSEC-2023-57"), ("werkzeug", "PYSEC-2023-58"),
+    ("urllib3", "PYSEC-2021-108"),
+    ("urllib3", "PYSEC-2023-192"),
+    ("urllib3", "PYSEC-2023-212"),
+    ("werkzeug", "PYSEC-2023-221"),
+    ("werkzeug", "PYSEC-2023-57"),
+    ("werkzeug", "PYSEC-2023-58"),
     ("flask", "PYSEC-2023-62"),
 }
 
@@ -38,7 +44,11 @@ def secscan(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "SECSCAN_DEBUG"}
     return subprocess.run(
         [sys.executable, "-m", "secscan", *map(str, args)],
-        cwd=cwd, capture_output=True, text=True, timeout=300, env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
     )
 
 
@@ -49,23 +59,40 @@ def example_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     proc = secscan("run", EXAMPLE, "--format", "json", "--sarif", sarif, "--fail-on", "none", "-v", cwd=out)
     assert proc.returncode == 0, proc.stderr
     table = secscan("run", EXAMPLE, "--sarif", out / "table.sarif", cwd=out)
-    return {"doc": json.loads(proc.stdout), "stdout": proc.stdout, "stderr": proc.stderr,
-            "sarif_text": sarif.read_text(), "sarif_path": sarif, "table": table}
+    return {
+        "doc": json.loads(proc.stdout),
+        "stdout": proc.stdout,
+        "stderr": proc.stderr,
+        "sarif_text": sarif.read_text(),
+        "sarif_path": sarif,
+        "table": table,
+    }
 
 
 def _bandit_by_hand(tmp: Path) -> set[tuple[str, str, int]]:
     report = tmp / "bandit.json"
-    subprocess.run([sys.executable, "-m", "bandit", "-r", ".", "-f", "json", "-o", str(report), "-q",
-                    "-x", "./osv"], cwd=EXAMPLE, check=False)
+    subprocess.run(
+        [sys.executable, "-m", "bandit", "-r", ".", "-f", "json", "-o", str(report), "-q", "-x", "./osv"],
+        cwd=EXAMPLE,
+        check=False,
+    )
     results = json.loads(report.read_text())["results"]
     return {(r["test_id"], r["filename"].removeprefix("./"), r["line_number"]) for r in results}
 
 
 def _detect_secrets_by_hand() -> set[tuple[str, str, int]]:
-    files = [str(p.relative_to(EXAMPLE)) for p in EXAMPLE.rglob("*")
-             if p.is_file() and "osv" not in p.relative_to(EXAMPLE).parts]
-    proc = subprocess.run([sys.executable, "-m", "detect_secrets", "scan", *files],
-                          cwd=EXAMPLE, capture_output=True, text=True, check=True)
+    files = [
+        str(p.relative_to(EXAMPLE))
+        for p in EXAMPLE.rglob("*")
+        if p.is_file() and "osv" not in p.relative_to(EXAMPLE).parts
+    ]
+    proc = subprocess.run(
+        [sys.executable, "-m", "detect_secrets", "scan", *files],
+        cwd=EXAMPLE,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     baseline = json.loads(proc.stdout)["results"]
     return {(s["type"], path, s["line_number"]) for path, items in baseline.items() for s in items}
 
@@ -74,7 +101,10 @@ def test_example_loses_no_finding(example_run: dict[str, Any], tmp_path: Path) -
     doc = example_run["doc"]
     assert doc["status"] == "complete"
     assert {s["name"]: s["status"] for s in doc["scanners"]} == {
-        "bandit": "ok", "detect-secrets": "ok", "pip-audit": "ok"}
+        "bandit": "ok",
+        "detect-secrets": "ok",
+        "pip-audit": "ok",
+    }
     found = {(f["tool"], f["rule"], f["path"], f["line"]) for f in doc["findings"]}
     bandit = _bandit_by_hand(tmp_path)
     secrets = _detect_secrets_by_hand()
@@ -98,7 +128,17 @@ def test_json_contract(example_run: dict[str, Any]) -> None:
         assert set(scanner) >= {"name", "version", "status", "duration_s", "findings"}
         assert scanner["version"] and scanner["duration_s"] >= 0
     for finding in doc["findings"]:
-        assert set(finding) >= {"id", "tool", "rule", "severity", "path", "line", "message", "state", "aliases"}
+        assert set(finding) >= {
+            "id",
+            "tool",
+            "rule",
+            "severity",
+            "path",
+            "line",
+            "message",
+            "state",
+            "aliases",
+        }
         assert finding["severity"] in {"critical", "high", "medium", "low", "info"}
 
 
@@ -136,8 +176,20 @@ def test_table_output_and_exit_code_follow_fail_on(example_run: dict[str, Any], 
     assert table.returncode == 1  # the example's own config: fail_on = "high"
     assert "Findings by severity and tool" in table.stdout and "pip-audit" in table.stdout
     assert table.stderr.count("ok in") == 3  # one progress line per scanner in non-terminal mode
-    assert secscan("run", EXAMPLE, "--scanner", "bandit", "--fail-on", "critical",
-                   "--sarif", tmp_path / "b.sarif", cwd=tmp_path).returncode == 0
+    assert (
+        secscan(
+            "run",
+            EXAMPLE,
+            "--scanner",
+            "bandit",
+            "--fail-on",
+            "critical",
+            "--sarif",
+            tmp_path / "b.sarif",
+            cwd=tmp_path,
+        ).returncode
+        == 0
+    )
 
 
 def _hostile_repo(root: Path, marker: Path) -> None:
@@ -148,8 +200,9 @@ def _hostile_repo(root: Path, marker: Path) -> None:
     (root / "detect_secrets").mkdir()
     (root / "detect_secrets" / "__init__.py").write_text(payload)
     (root / "pip_audit.py").write_text(payload)
-    (root / "pyproject.toml").write_text('[build-system]\nrequires = []\nbuild-backend = "backend"\n'
-                                         'backend-path = ["."]\n')
+    (root / "pyproject.toml").write_text(
+        '[build-system]\nrequires = []\nbuild-backend = "backend"\nbackend-path = ["."]\n'
+    )
     (root / "backend.py").write_text(payload)
     (root / "requirements.txt").write_text(
         "-e .\n.\n./pkg\nfile:.\ngit+https://example.invalid/x.git#egg=x\nrequests>=2\n"
@@ -160,8 +213,9 @@ def test_hostile_repository_never_runs(tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
     repo = tmp_path / "repo"
     _hostile_repo(repo, marker)
-    proc = secscan("run", repo, "--format", "json", "--fail-on", "none", "--sarif", tmp_path / "o.sarif",
-                   cwd=repo)
+    proc = secscan(
+        "run", repo, "--format", "json", "--fail-on", "none", "--sarif", tmp_path / "o.sarif", cwd=repo
+    )
     assert not marker.exists(), "scanning executed code from the target"
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
@@ -180,8 +234,9 @@ def test_symlinks_out_of_the_target_are_not_followed(tmp_path: Path) -> None:
     (repo / "ok.py").write_text("print('hello')\n")
     (repo / "link").symlink_to(outside)
     (repo / "link.py").symlink_to(outside / "leak.py")
-    proc = secscan("run", repo, "--format", "json", "--scanner", "bandit", "--sarif", tmp_path / "o.sarif",
-                   cwd=tmp_path)
+    proc = secscan(
+        "run", repo, "--format", "json", "--scanner", "bandit", "--sarif", tmp_path / "o.sarif", cwd=tmp_path
+    )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["findings"] == []
 
@@ -190,14 +245,16 @@ def test_scanner_timeout_gives_exit_3_and_keeps_the_others(tmp_path: Path) -> No
     target = tmp_path / "app"
     shutil.copytree(EXAMPLE, target)
     config = tmp_path / "secscan.toml"
-    config.write_text(textwrap.dedent("""
+    config.write_text(
+        textwrap.dedent("""
         [scanners.bandit]
         timeout = 0.01
         [scanners.detect-secrets]
         exclude = ["osv"]
         [scanners.pip-audit]
         osv_db = "app/osv"
-    """))
+    """)
+    )
     sarif = tmp_path / "out.sarif"
     proc = secscan("run", target, "--config", config, "--format", "json", "--sarif", sarif, cwd=tmp_path)
     assert proc.returncode == 3, proc.stderr
@@ -218,14 +275,16 @@ def test_malformed_tool_output_fails_that_tool_only(tmp_path: Path) -> None:
     tool.write_text("import sys\nopen(sys.argv[1], 'w').write('{not sarif')\n")
     config = tmp_path / "secscan.toml"
     config.write_text(
-        f'[scanners.broken]\ncommand = [{json.dumps(sys.executable)}, {json.dumps(str(tool))}, "{{output}}"]\n'
-        '[scanners.detect-secrets]\nenabled = false\n[scanners.pip-audit]\nenabled = false\n'
+        "[scanners.broken]\n"
+        f'command = [{json.dumps(sys.executable)}, {json.dumps(str(tool))}, "{{output}}"]\n'
+        "[scanners.detect-secrets]\nenabled = false\n[scanners.pip-audit]\nenabled = false\n"
     )
     repo = tmp_path / "repo"
     repo.mkdir()
     (repo / "a.py").write_text('import subprocess\nsubprocess.call("x", shell=True)\n')
-    proc = secscan("run", repo, "--config", config, "--format", "json", "--sarif", tmp_path / "o.sarif",
-                   cwd=tmp_path)
+    proc = secscan(
+        "run", repo, "--config", config, "--format", "json", "--sarif", tmp_path / "o.sarif", cwd=tmp_path
+    )
     assert proc.returncode == 3
     doc = json.loads(proc.stdout)
     statuses = {s["name"]: s["status"] for s in doc["scanners"]}
@@ -238,7 +297,11 @@ def test_malformed_tool_output_fails_that_tool_only(tmp_path: Path) -> None:
     [
         ("missing", ["run", "{tmp}/nope"], "does not exist"),
         ("file", ["run", "{tmp}/file.txt"], "not a directory"),
-        ("badconfig", ["run", "{tmp}/repo", "--config", "{tmp}/bad.toml"], "unknown key 'scanners.bandit.timout'"),
+        (
+            "badconfig",
+            ["run", "{tmp}/repo", "--config", "{tmp}/bad.toml"],
+            "unknown key 'scanners.bandit.timout'",
+        ),
         ("badtoml", ["run", "{tmp}/repo", "--config", "{tmp}/bad.toml"], "not valid TOML"),
         ("repo", ["run", "{tmp}/repo", "--fail-on", "urgent"], "--fail-on"),
         ("repo", ["run", "{tmp}/repo", "--scanner", "nosuch"], "no such scanner"),
@@ -255,8 +318,11 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(
     if setup == "badtoml":
         (tmp_path / "bad.toml").write_text("[scanners.bandit\n")
     sarif = tmp_path / "out.sarif"
-    proc = secscan(*(a.format(tmp=tmp_path) for a in args), "--sarif", sarif, cwd=tmp_path) \
-        if args[0] == "run" else secscan(*args, cwd=tmp_path)
+    proc = (
+        secscan(*(a.format(tmp=tmp_path) for a in args), "--sarif", sarif, cwd=tmp_path)
+        if args[0] == "run"
+        else secscan(*args, cwd=tmp_path)
+    )
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and needle in lines[0], proc.stderr

@@ -155,3 +155,23 @@ def test_real_detect_secrets_finds_planted_secrets(tmp_path: Path, git: bool) ->
     text = repr(result)
     assert not [t for t, value in secrets.items() if value in text], "a planted secret leaked"
     assert result.scope == frozenset(files)
+
+
+def test_chunks_are_balanced_by_bytes_and_largest_first(tmp_path: Path) -> None:
+    """A big tree needs several command lines; each must get a fair share of the bytes."""
+    root = tmp_path / "tree"
+    root.mkdir()
+    files = []
+    for i in range(1200):
+        name = f"{'d' * 120}-{i:05}.txt"
+        (root / name).write_bytes(b"x" * (50_000 if i < 20 else 100))
+        files.append(name)
+    commands = DetectSecretsScanner().plan(make_job(root, tmp_path / "w", tuple(files), processes=2)).commands
+    assert len(commands) >= 2
+    loads = []
+    for command in commands:
+        chunk = command.argv[command.argv.index("--") + 1 :]
+        sizes = [(root / f).stat().st_size for f in chunk]
+        assert sizes == sorted(sizes, reverse=True)
+        loads.append(sum(sizes))
+    assert max(loads) - min(loads) <= 50_000  # within one large file

@@ -26,7 +26,8 @@ from secscan.model import (
     ToolName,
 )
 from secscan.policy import load_policy
-from secscan.scanners._subprocess import STDERR_TAIL_BYTES, BatchEnd, run_commands, split_arguments
+from secscan.scanners._sharding import split_arguments
+from secscan.scanners._subprocess import STDERR_TAIL_BYTES, BatchEnd, run_commands
 from secscan.scanners.interface import Command, CommandResult, Plan, ScanJob, Scanner, ScanOutput
 from secscan.scanners.runner import run_all, run_scanner
 

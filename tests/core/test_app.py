@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from secscan.app import exit_code_for, json_document, scrub
+from secscan.errors import ExitCode
+from secscan.model import (
+    Finding,
+    Location,
+    Rule,
+    RunId,
+    ScannerResult,
+    ScannerStatus,
+    ScanRun,
+    Severity,
+    ToolName,
+)
+from secscan.policy import load_policy
+from secscan.redact import Redactor
+from secscan.sarif import build_sarif
+
+T0 = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
+
+
+def _run(*statuses: ScannerStatus, severity: Severity = Severity.MEDIUM) -> ScanRun:
+    finding = Finding(
+        ToolName("detect-secrets"),
+        "Secret Keyword",
+        "value secret in settings.py",
+        Location("settings.py", 3),
+        severity,
+        fingerprint="f" * 64,
+    )
+    rule = Rule("Secret Keyword", "SecretKeyword", "a secret", "a secret in code", "rotate the secret")
+    scanners = tuple(
+        ScannerResult(
+            ToolName(name),
+            "1",
+            status,
+            1.0,
+            0,
+            findings=(finding,) if i == 0 else (),
+            rules=(rule,) if i == 0 else (),
+        )
+        for i, (name, status) in enumerate(zip(("detect-secrets", "bandit"), statuses, strict=False))
+    )
+    return ScanRun(RunId("r1"), "/repo", "repo", T0, T0, scanners)
+
+
+def test_scrub_rewrites_free_text_but_never_identifiers(tmp_path: Path) -> None:
+    run = _run(ScannerStatus.OK, ScannerStatus.OK)
+    redactor = Redactor({"secret"})
+    doc = scrub(json_document(run, None), redactor)
+    assert [s["name"] for s in doc["scanners"]] == ["detect-secrets", "bandit"]
+    finding = doc["findings"][0]
+    assert finding["tool"] == "detect-secrets" and finding["rule"] == "Secret Keyword"
+    assert "secret" not in finding["message"]
+    sarif = scrub(build_sarif(run, load_policy()), redactor)
+    driver = sarif["runs"][0]["tool"]["driver"]
+    assert driver["name"] == "detect-secrets" and driver["rules"][0]["id"] == "Secret Keyword"
+    assert "secret" not in driver["rules"][0]["help"]["text"]
+    assert "secret" not in sarif["runs"][0]["results"][0]["message"]["text"]
+
+
+def test_exit_codes() -> None:
+    assert exit_code_for(_run(ScannerStatus.OK, ScannerStatus.OK), Severity.HIGH) is ExitCode.OK
+    assert exit_code_for(_run(ScannerStatus.OK, ScannerStatus.OK), Severity.MEDIUM) is ExitCode.FINDINGS
+    assert exit_code_for(_run(ScannerStatus.OK, ScannerStatus.OK), None) is ExitCode.OK
+    assert exit_code_for(_run(ScannerStatus.OK, ScannerStatus.SKIPPED), Severity.HIGH) is ExitCode.OK
+    # an incomplete scan wins over findings: it must never look clean
+    assert (
+        exit_code_for(_run(ScannerStatus.OK, ScannerStatus.TIMEOUT), Severity.MEDIUM)
+        is ExitCode.SCANNER_FAILED
+    )
+    assert exit_code_for(_run(ScannerStatus.OK, ScannerStatus.FAILED), None) is ExitCode.SCANNER_FAILED
