@@ -5,6 +5,7 @@ The CLI only parses arguments, calls one of these and maps errors to exit codes.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Mapping, Sequence
@@ -12,16 +13,25 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from secscan.errors import ExitCode
-from secscan.model import Finding, ScannerStatus, ScanRun, Severity
-from secscan.pipeline import ScanHooks, ScanOutcome, run_scan
+from secscan.errors import ConfigError, ExitCode
+from secscan.inventory import check_target
+from secscan.model import Finding, FindingState, Location, ScannerStatus, ScanRun, Severity
+from secscan.pipeline import ScanHooks, ScanOutcome, run_scan, utcnow
 from secscan.redact import Redactor
 from secscan.sarif import build_sarif
 from secscan.settings import Settings, fail_threshold
 from secscan.sinks.file import FileSink
+from secscan.sla import load_sla_policy
+from secscan.store import open_store
+from secscan.store.interface import FindingQuery, RunOutcome, Suppression, TrackedFinding
+from secscan.triage import parse_suppressions
 
 DEFAULT_SARIF = Path("secscan.sarif")
 log = logging.getLogger(__name__)
+
+
+SUPPRESSIONS = Path(".secscan") / "suppressions.toml"
+MAX_SUPPRESSIONS_BYTES = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -33,6 +43,8 @@ class RunRequest:
     sarif_path: Path = DEFAULT_SARIF
     only: Sequence[str] = ()
     osv_db: Path | None = None
+    db: str | None = None  # file path or SQLAlchemy URL; None: the XDG state directory
+    target_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -68,13 +80,57 @@ def scrub(value: Any, redactor: Redactor, *, free_text: bool = False) -> Any:
 
 
 def exit_code_for(run: ScanRun, threshold: Severity | None) -> ExitCode:
-    """3 when a scanner failed or timed out (it wins: the scan is incomplete), else 1 when a
-    finding is at or above the threshold, else 0."""
+    """3 when a scanner failed or timed out (it wins: the scan is incomplete), else 1 when an
+    untriaged finding is at or above the threshold, else 0."""
     if any(s.status in (ScannerStatus.FAILED, ScannerStatus.TIMEOUT) for s in run.scanners):
         return ExitCode.SCANNER_FAILED
-    if threshold is not None and any(f.severity.at_least(threshold) for f in run.findings):
+    if threshold is not None and any(
+        f.severity.at_least(threshold) and f.state is not FindingState.TRIAGED for f in run.findings
+    ):
         return ExitCode.FINDINGS
     return ExitCode.OK
+
+
+def load_suppressions(root: Path) -> tuple[Suppression, ...]:
+    """The target's ``.secscan/suppressions.toml`` (reviewed as code), if it has one."""
+    path = root / SUPPRESSIONS
+    if path.is_symlink() or not path.is_file():
+        return ()
+    if path.stat().st_size > MAX_SUPPRESSIONS_BYTES:
+        raise ConfigError(f"{path} is over {MAX_SUPPRESSIONS_BYTES} bytes; split or trim it")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path} is not UTF-8 text; save it as UTF-8") from None
+    return parse_suppressions(text, str(path))
+
+
+def _as_finding(t: TrackedFinding, state: FindingState) -> Finding:
+    return Finding(
+        tool=t.tool,
+        rule_id=t.rule_id,
+        message=t.message,
+        location=Location(t.path, max(t.line, 1)),
+        severity=t.severity,
+        fingerprint=t.fingerprint,
+        state=state,
+    )
+
+
+def with_lifecycle(run: ScanRun, recorded: RunOutcome) -> ScanRun:
+    """The run with each finding's lifecycle state and the findings this run fixed."""
+    states = {t.fingerprint: t.state for t in (*recorded.new, *recorded.unchanged, *recorded.reopened)}
+    scanners = tuple(
+        dataclasses.replace(
+            s,
+            findings=tuple(
+                dataclasses.replace(f, state=states.get(f.fingerprint, f.state)) for f in s.findings
+            ),
+        )
+        for s in run.scanners
+    )
+    fixed = tuple(_as_finding(t, FindingState.FIXED) for t in recorded.fixed)
+    return dataclasses.replace(run, scanners=scanners, fixed=fixed)
 
 
 def _finding_json(f: Finding) -> dict[str, Any]:
@@ -101,8 +157,10 @@ def json_document(run: ScanRun, sarif_path: Path | None) -> dict[str, Any]:
         {"tool": None, "level": n.level.value, "message": n.message, "path": n.path, "line": n.line}
         for n in run.notifications
     ]
-    findings = sorted(run.findings, key=lambda f: (-f.severity.rank, f.tool, f.location.path,
-                                                   f.location.start_line, f.rule_id))
+    findings = sorted(
+        run.findings,
+        key=lambda f: (-f.severity.rank, f.tool, f.location.path, f.location.start_line, f.rule_id),
+    )
     return {
         "run_id": run.run_id,
         "status": "complete" if run.complete else "incomplete",
@@ -131,12 +189,30 @@ def json_document(run: ScanRun, sarif_path: Path | None) -> dict[str, Any]:
 
 
 def run(request: RunRequest, hooks: ScanHooks = ScanHooks()) -> RunResult:  # noqa: B008
-    """``secscan run``: scan, write the SARIF log, and work out the exit code."""
-    outcome = run_scan(
-        request.target, request.settings, only=request.only, osv_db=request.osv_db, hooks=hooks
-    )
+    """``secscan run``: scan, record the run in the lifecycle store, write the SARIF log, and
+    work out the exit code. Bad input (target, config, suppressions, database) fails before any
+    scanner starts."""
+    suppressions = load_suppressions(check_target(request.target))
+    sla_policy = load_sla_policy(request.settings.policy.sla)
+    with open_store(request.db) as store:
+        name = request.target_name or check_target(request.target).name
+        tracked = {t.path for t in store.list_findings(FindingQuery(target=name)) if t.is_open}
+        outcome = run_scan(
+            request.target,
+            request.settings,
+            only=request.only,
+            osv_db=request.osv_db,
+            hooks=hooks,
+            target_name=name,
+            begin=store.begin_run,
+            tracked_paths=tracked,
+        )
+        recorded = store.record_run(outcome.run, utcnow(), sla_policy, suppressions)
+    scan = with_lifecycle(outcome.run, recorded)
+    outcome = dataclasses.replace(outcome, run=scan)
+    absent = [_as_finding(t, FindingState.FIXED) for t in recorded.absent]
     began = time.perf_counter()
-    sarif = scrub(build_sarif(outcome.run, outcome.policy), outcome.redactor)
+    sarif = scrub(build_sarif(scan, outcome.policy, recorded.baseline, absent), outcome.redactor)
     FileSink(request.sarif_path).deliver(outcome.run, sarif)
     log.info("SARIF built and written in %.2f s", time.perf_counter() - began)
     document = scrub(json_document(outcome.run, request.sarif_path), outcome.redactor)

@@ -49,11 +49,30 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--config", type=Path, help="secscan.toml to use (default: PATH/secscan.toml)")
     run.add_argument("--sarif", type=Path, default=app.DEFAULT_SARIF, help="SARIF output file")
     run.add_argument("--format", choices=("table", "json"), default="table", help="stdout format")
-    run.add_argument("--fail-on", choices=("critical", "high", "medium", "low", "none"),
-                     help="exit 1 when a finding is at or above this severity (default: high)")
+    run.add_argument(
+        "--fail-on",
+        choices=("critical", "high", "medium", "low", "none"),
+        help="exit 1 when a finding is at or above this severity (default: high)",
+    )
     run.add_argument("--osv-db", type=Path, help="offline OSV database (folder or zip) for pip-audit")
-    run.add_argument("--scanner", action="append", default=[], metavar="NAME",
-                     help="run only this scanner (repeatable): bandit, detect-secrets, pip-audit or a tool")
+    run.add_argument(
+        "--db",
+        metavar="PATH_OR_URL",
+        help="lifecycle database: a file path or SQLAlchemy URL (default: XDG state dir)",
+    )
+    run.add_argument(
+        "--target",
+        dest="target_name",
+        metavar="NAME",
+        help="name of the target in the database (default: the folder's name)",
+    )
+    run.add_argument(
+        "--scanner",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="run only this scanner (repeatable): bandit, detect-secrets, pip-audit or a tool",
+    )
     return parser
 
 
@@ -73,7 +92,13 @@ def _cmd_run(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
     target = args.path
     settings = load_settings(args.config, target if target.is_dir() else None, overrides)
     request = app.RunRequest(
-        target=target, settings=settings, sarif_path=args.sarif, only=tuple(args.scanner), osv_db=args.osv_db
+        target=target,
+        settings=settings,
+        sarif_path=args.sarif,
+        only=tuple(args.scanner),
+        osv_db=args.osv_db,
+        db=args.db,
+        target_name=args.target_name,
     )
     with report.progress(stderr) as hooks:
         result = app.run(request, hooks)

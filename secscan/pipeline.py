@@ -14,15 +14,15 @@ import secrets
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from secscan.identity import assign_identities, source_reader
-from secscan.inventory import Inventory, build_inventory, check_target
-from secscan.model import Finding, Notification, RunId, ScannerResult, ScanRun
+from secscan.inventory import Inventory, build_inventory, check_target, is_excluded
+from secscan.model import Finding, Notification, RunId, ScannerResult, ScannerStatus, ScanRun
 from secscan.osv.deferred import DeferredDatabase
 from secscan.osv.server import OsvServer
 from secscan.policy import SeverityPolicy, load_policy
@@ -102,7 +102,7 @@ def _secret_values(root: Path, findings: Sequence[Finding]) -> set[str]:
     for f in findings:
         if f.identity and f.identity.startswith(SECRET_IDENTITY_PREFIX):
             wanted.setdefault(f.location.path, []).append(
-                (f.location.start_line, f.identity[len(SECRET_IDENTITY_PREFIX):])
+                (f.location.start_line, f.identity[len(SECRET_IDENTITY_PREFIX) :])
             )
     values: set[str] = set()
     read = source_reader(root)
@@ -117,6 +117,28 @@ def _secret_values(root: Path, findings: Sequence[Finding]) -> set[str]:
                 if value:
                     values.add(value)
     return values
+
+
+def _with_deleted(
+    result: ScannerResult, root: Path, tracked: Collection[str], excludes: Sequence[str]
+) -> ScannerResult:
+    """Count deleted files as covered by a scanner that finished ok and would have scanned them.
+
+    A deleted file is never in a scanner's file list, so without this its findings could never
+    be closed. Paths the scanner would not have seen (excluded globally or for this scanner)
+    stay outside its scope: excluding a folder must not look like fixing it.
+    """
+    if result.status is not ScannerStatus.OK:
+        return result
+    deleted = {
+        p
+        for p in tracked
+        if p not in result.scope
+        and not is_excluded(p, excludes)
+        and not (root / p).exists()
+        and not (root / p).is_symlink()
+    }
+    return dataclasses.replace(result, scope=result.scope | deleted) if deleted else result
 
 
 @contextlib.contextmanager
@@ -168,20 +190,38 @@ def run_scan(
     clock: Clock = utcnow,
     hooks: ScanHooks = ScanHooks(),
     cancel: threading.Event | None = None,
+    target_name: str | None = None,
+    begin: Callable[[RunId, str, str, datetime], None] | None = None,
+    tracked_paths: Collection[str] = (),
 ) -> ScanOutcome:
-    """Scan ``target`` with the selected scanners; see the module docstring."""
+    """Scan ``target`` with the selected scanners; see the module docstring.
+
+    ``begin(run_id, root, target_name, started_at)`` is called once the run has an id and before
+    any scanner starts (the store records the run as running, so a crash leaves a trace).
+    ``tracked_paths`` are the files of the target's open findings: the ones deleted since are
+    added to the scope of every scanner that finished ok and would have scanned them.
+    """
     root = check_target(target)
+    name = target_name or root.name
     policy = load_policy(settings.policy.severity)
     selected = select_scanners(settings, only)
     inventory: Inventory = build_inventory(root, settings.scan.excludes, settings.scan.max_file_size)
     started = clock()
     began = time.perf_counter()
     run_id = new_run_id(started)
-    log.info("scan %s of %s: %d files, scanners %s", run_id, root, len(inventory.files),
-             ", ".join(s.name for s, _ in selected))
-    with _vulnerability_service(selected, osv_db) as (osv_url, lookup), tempfile.TemporaryDirectory(
-        prefix="secscan-"
-    ) as work:
+    if begin is not None:
+        begin(run_id, str(root), name, started)
+    log.info(
+        "scan %s of %s: %d files, scanners %s",
+        run_id,
+        root,
+        len(inventory.files),
+        ", ".join(s.name for s, _ in selected),
+    )
+    with (
+        _vulnerability_service(selected, osv_db) as (osv_url, lookup),
+        tempfile.TemporaryDirectory(prefix="secscan-") as work,
+    ):
         items = []
         for scanner, config in selected:
             workdir = Path(work) / scanner.name
@@ -199,22 +239,28 @@ def run_scan(
         if hooks.on_start:
             hooks.on_start([s.name for s, _ in selected])
         results = run_all(items, on_done=hooks.on_done, cancel=cancel)
+    results = [
+        _with_deleted(r, root, tracked_paths, (*settings.scan.excludes, *config.exclude))
+        for r, (_, config) in zip(results, selected, strict=True)
+    ]
     scanned = time.perf_counter()
     redactor = Redactor(_secret_values(root, [f for r in results for f in r.findings]))
     with redacting_logs(redactor):
         results = [_redact_result(r, redactor) for r in results]
         results = _with_identities(results, root)
-    log.info("scanners took %.2f s, redaction and identity %.2f s",
-             scanned - began, time.perf_counter() - scanned)
+    log.info(
+        "scanners took %.2f s, redaction and identity %.2f s", scanned - began, time.perf_counter() - scanned
+    )
     run = ScanRun(
         run_id=run_id,
         target=str(root),
-        target_name=root.name,
+        target_name=name,
         started_at=started,
         finished_at=clock(),
         scanners=tuple(results),
-        notifications=tuple(Notification(n.level, redactor.text(n.message), n.path, n.line)
-                            for n in inventory.notifications),
+        notifications=tuple(
+            Notification(n.level, redactor.text(n.message), n.path, n.line) for n in inventory.notifications
+        ),
     )
     return ScanOutcome(run=run, redactor=redactor, policy=policy)
 

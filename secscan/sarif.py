@@ -11,7 +11,7 @@ they are where scanners quote secrets.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -138,10 +138,11 @@ def _run(
     policy: SeverityPolicy,
     root_uri: str,
     baseline: BaselineStates | None,
+    absent: Sequence[Finding] = (),
 ) -> om.Run:
     # A rule's security-severity is the worst severity among its results in this run.
     worst: dict[str, Severity] = {}
-    for f in scanner.findings:
+    for f in (*scanner.findings, *absent):
         if f.rule_id not in worst or f.severity.rank > worst[f.rule_id].rank:
             worst[f.rule_id] = f.severity
     rules = [r for r in scanner.rules if r.id in worst]
@@ -175,9 +176,11 @@ def _run(
     findings = sorted(
         scanner.findings, key=lambda f: (f.location.path, f.location.start_line, f.rule_id, f.fingerprint)
     )
+    gone = sorted(absent, key=lambda f: (f.location.path, f.location.start_line, f.rule_id, f.fingerprint))
     return om.Run(
         tool=om.Tool(driver=driver),
-        results=[_result(f, index[f.rule_id], baseline) for f in findings],
+        results=[_result(f, index[f.rule_id], baseline) for f in findings]
+        + [_result(f, index[f.rule_id], {f.fingerprint: "absent"}) for f in gone],
         invocations=[invocation],
         automation_details=om.RunAutomationDetails(id=f"{scanner.category}/{scan.run_id}"),
         original_uri_base_ids={SRCROOT: om.ArtifactLocation(uri=root_uri)},
@@ -188,14 +191,25 @@ def _run(
 
 
 def build_sarif(
-    scan: ScanRun, policy: SeverityPolicy, baseline: BaselineStates | None = None
+    scan: ScanRun,
+    policy: SeverityPolicy,
+    baseline: BaselineStates | None = None,
+    absent: Sequence[Finding] = (),
 ) -> dict[str, Any]:
-    """The SARIF log of one scan as a JSON-ready mapping (one run per tool)."""
+    """The SARIF log of one scan as a JSON-ready mapping (one run per tool).
+
+    With a ``baseline`` (from the lifecycle store) every result gets a ``baselineState``, and the
+    ``absent`` findings (in the previous complete run, gone now) are listed as ``absent`` results
+    of their tool's run. Upload to GitHub drops absent results: they would reopen alerts there.
+    """
     root_uri = Path(scan.target).as_uri().rstrip("/") + "/"
     log = om.SarifLog(
         version="2.1.0",
         schema_uri=SCHEMA_URI,
-        runs=[_run(s, scan, policy, root_uri, baseline) for s in scan.scanners],
+        runs=[
+            _run(s, scan, policy, root_uri, baseline, [f for f in absent if f.tool == s.name])
+            for s in scan.scanners
+        ],
     )
     out: dict[str, Any] = _to_json(log)
     return out

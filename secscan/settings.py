@@ -65,6 +65,7 @@ class PolicyConfig(_Model):
     """``[policy]``: overrides of the bundled policy data in ``rules/``."""
 
     severity: Path | None = None
+    sla: Path | None = None
 
 
 class ScannerConfig(_Model):
@@ -141,8 +142,10 @@ def _format_error(exc: ValidationError, source: str, prefix: str = "") -> str:
 def _resolve_paths(raw: dict[str, Any], base: Path) -> None:
     """Make config-relative paths absolute (relative to the config file's folder)."""
     policy = raw.get("policy")
-    if isinstance(policy, dict) and isinstance(policy.get("severity"), str):
-        policy["severity"] = str(base / policy["severity"])
+    if isinstance(policy, dict):
+        for key in ("severity", "sla"):
+            if isinstance(policy.get(key), str):
+                policy[key] = str(base / policy[key])
     scanners = raw.get("scanners")
     if isinstance(scanners, dict):
         pip_audit = scanners.get("pip-audit")

@@ -42,6 +42,7 @@ ADVISORIES = {
 
 def secscan(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "SECSCAN_DEBUG"}
+    env["XDG_STATE_HOME"] = str(cwd / ".state")  # the default database lives in the test's folder
     return subprocess.run(
         [sys.executable, "-m", "secscan", *map(str, args)],
         cwd=cwd,
@@ -66,6 +67,7 @@ def example_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         "sarif_text": sarif.read_text(),
         "sarif_path": sarif,
         "table": table,
+        "db": (out / ".state" / "secscan" / "secscan.db").read_bytes(),
     }
 
 
@@ -166,6 +168,7 @@ def test_no_canary_in_any_output(example_run: dict[str, Any]) -> None:
     for canary in CANARIES:
         for name, text in outputs.items():
             assert canary not in text, f"a canary reached the {name} output"
+        assert canary.encode() not in example_run["db"], "a canary reached the database"
     # the secrets were found, only their values are gone
     rules = {f["rule"] for f in example_run["doc"]["findings"]}
     assert {"AWS Access Key", "Secret Keyword", "Private Key", "B105"} <= rules

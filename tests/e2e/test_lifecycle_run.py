@@ -1,0 +1,104 @@
+"""End to end: three scans of one target into one database (issue: finding lifecycle)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from secscan.model import FindingState
+from secscan.store import open_store
+from tests.conftest import EXAMPLE
+from tests.e2e.test_run_cli import secscan
+
+pytestmark = pytest.mark.e2e
+
+
+def _config(path: Path, bandit_timeout: float = 120) -> Path:
+    path.write_text(
+        textwrap.dedent(f"""
+        [scanners.bandit]
+        timeout = {bandit_timeout}
+        [scanners.detect-secrets]
+        exclude = ["osv"]
+        [scanners.pip-audit]
+        osv_db = "app/osv"
+    """)
+    )
+    return path
+
+
+def _scan(
+    tmp: Path, target: Path, config: Path, db: Path, n: int
+) -> tuple[int, dict[str, Any], dict[str, Any]]:
+    sarif = tmp / f"scan{n}.sarif"
+    proc = secscan(
+        "run",
+        target,
+        "--config",
+        config,
+        "--db",
+        db,
+        "--format",
+        "json",
+        "--sarif",
+        sarif,
+        "--fail-on",
+        "none",
+        cwd=tmp,
+    )
+    assert proc.stdout, proc.stderr
+    return proc.returncode, json.loads(proc.stdout), json.loads(sarif.read_text())
+
+
+def _insert_above(path: Path, lines: int) -> None:
+    path.write_text("# inserted\n" * lines + path.read_text())
+
+
+def test_three_scans_move_delete_timeout(tmp_path: Path) -> None:
+    target = tmp_path / "app"
+    shutil.copytree(EXAMPLE, target)
+    db = tmp_path / "lifecycle.db"
+
+    # 1. baseline
+    code, first, _ = _scan(tmp_path, target, _config(tmp_path / "ok.toml"), db, 1)
+    assert code == 0
+    assert first["findings"] and {f["state"] for f in first["findings"]} == {"new"}
+    by_id = {f["id"]: f for f in first["findings"]}
+
+    # 2. lines inserted above every finding, one file deleted
+    for name in ("handlers.py", "settings.py"):
+        _insert_above(target / "app" / name, 7)
+    _insert_above(target / "requirements.txt", 3)
+    (target / "app" / "keys.py").unlink()
+    code, second, sarif = _scan(tmp_path, target, tmp_path / "ok.toml", db, 2)
+    assert code == 0
+    gone = {i for i, f in by_id.items() if f["path"] == "app/keys.py"}
+    assert gone, "the deleted file had findings"
+    assert {f["id"] for f in second["fixed"]} == gone
+    moved = {f["id"]: f for f in second["findings"]}
+    assert set(moved) == set(by_id) - gone  # same ids: moving code keeps identity
+    assert {f["state"] for f in moved.values()} == {"unchanged"}
+    for i, f in moved.items():
+        assert f["line"] == by_id[i]["line"] + (3 if f["path"] == "requirements.txt" else 7)
+    states = {
+        r["properties"]["secscan-id"]: r["baselineState"] for run in sarif["runs"] for r in run["results"]
+    }
+    assert {states[i] for i in gone} == {"absent"}
+    assert all(states[i] in ("unchanged", "updated") for i in moved)
+
+    # 3. bandit forced to time out, and its findings' code deleted meanwhile: nothing of bandit closes
+    (target / "app" / "handlers.py").write_text("# all fixed?\n")
+    code, third, _ = _scan(tmp_path, target, _config(tmp_path / "slow.toml", bandit_timeout=0.01), db, 3)
+    assert code == 3
+    assert {s["name"]: s["status"] for s in third["scanners"]}["bandit"] == "timeout"
+    assert third["fixed"] == []
+    with open_store(db) as store:
+        tracked = {t.id: t for t in store.list_findings()}
+    bandit_open = [t for t in tracked.values() if t.tool == "bandit" and t.path == "app/handlers.py"]
+    assert bandit_open and all(t.state is not FindingState.FIXED for t in bandit_open)
+    assert all(tracked[i].state is FindingState.FIXED for i in gone)
