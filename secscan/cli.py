@@ -12,13 +12,13 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
 from rich.console import Console
 
-from secscan import __version__, app, report
+from secscan import __version__, app, cli_lifecycle, report
 from secscan.errors import ConfigError, ExitCode, SecscanError
 from secscan.settings import load_settings
 
@@ -45,6 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     run = sub.add_parser("run", parents=[common], help="scan a repository and write one SARIF log")
+    run.set_defaults(handler=_cmd_run)
     run.add_argument("path", type=Path, help="the repository (folder) to scan")
     run.add_argument("--config", type=Path, help="secscan.toml to use (default: PATH/secscan.toml)")
     run.add_argument("--sarif", type=Path, default=app.DEFAULT_SARIF, help="SARIF output file")
@@ -73,6 +74,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="run only this scanner (repeatable): bandit, detect-secrets, pip-audit or a tool",
     )
+    cli_lifecycle.register(sub, common)
     return parser
 
 
@@ -118,7 +120,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
         _setup_logging(args.verbose)
-        return _cmd_run(args, stdout, stderr)
+        handler: Callable[[argparse.Namespace, Console, Console], int] = args.handler
+        return handler(args, stdout, stderr)
     except SecscanError as exc:
         sys.stderr.write(f"secscan: error: {exc}\n")
         return int(exc.exit_code)

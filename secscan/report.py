@@ -1,4 +1,5 @@
-"""Terminal output: progress while scanners run and the summary tables. The only rich user.
+"""Terminal output: progress while scanners run, the summary tables and the tables of the
+lifecycle commands (findings, show, sla, stats, triage, ingest). The only rich user.
 
 On a terminal, progress is a live display on stderr; elsewhere (CI logs) each scanner's end is
 one plain line on stderr, so stdout stays clean for ``--format json``.
@@ -10,6 +11,7 @@ import contextlib
 import threading
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from rich.console import Console
@@ -17,8 +19,11 @@ from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from secscan.lifecycle import FindingDetail, FindingRow, SlaView, Stats
 from secscan.model import ScannerResult, ScannerStatus, ScanRun, Severity
 from secscan.pipeline import ScanHooks
+from secscan.sla import SlaStatus
+from secscan.store.interface import RunOutcome, TrackedFinding
 
 _STATUS_STYLE = {
     ScannerStatus.OK: "green",
@@ -123,3 +128,192 @@ def summary(run: ScanRun, sarif_path: Path | None, console: Console, limit: int 
         console.print(line, highlight=False)
     status = "complete" if run.complete else "[bold red]incomplete[/]"
     console.print(f"run {run.run_id}: {status}; SARIF written to {sarif_path}")
+
+
+# -- lifecycle commands (findings, show, sla, stats, triage, ingest) ----------------------------
+
+_SLA_STYLE = {
+    SlaStatus.NONE: "dim",
+    SlaStatus.WITHIN: "green",
+    SlaStatus.DUE_SOON: "yellow",
+    SlaStatus.BREACHED: "bold red",
+    SlaStatus.MET: "green",
+}
+
+
+def _when(value: datetime | None) -> str:
+    return "-" if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%MZ")
+
+
+def _until(value: datetime) -> str:
+    """An exclusive expiry; midnight UTC (``--until DAY``) reads as "through DAY"."""
+    at = value.astimezone(UTC)
+    if (at.hour, at.minute, at.second, at.microsecond) == (0, 0, 0, 0):
+        return f"through {(at - timedelta(days=1)).date().isoformat()}"
+    return f"until {_when(at)}"
+
+
+def span(value: timedelta | None) -> str:
+    """A duration for people: ``2d 3h``, ``45m``, ``30s``; negative ones as ``-2h``."""
+    if value is None:
+        return "-"
+    seconds = int(value.total_seconds())
+    sign, seconds = ("-", -seconds) if seconds < 0 else ("", seconds)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{n}{unit}" for n, unit in ((days, "d"), (hours, "h"), (minutes, "m")) if n][:2]
+    return sign + (" ".join(parts) if parts else f"{secs}s")
+
+
+def _sev(severity: Severity) -> str:
+    return f"[{_SEVERITY_STYLE[severity]}]{severity.value}[/]"
+
+
+def _sla_cell(view: SlaView, now: datetime) -> str:
+    text = view.status.value
+    remaining = view.remaining(now)
+    if view.paused and view.status not in (SlaStatus.NONE, SlaStatus.MET):
+        text += " (paused)"
+    elif remaining is not None and view.status is not SlaStatus.NONE:
+        late = remaining < timedelta(0)
+        text += f", overdue {span(-remaining)}" if late else f", {span(remaining)} left"
+    return f"[{_SLA_STYLE[view.status]}]{escape(text)}[/]"
+
+
+def findings_table(
+    rows: Sequence[FindingRow], console: Console, now: datetime, title: str = "Findings"
+) -> None:
+    """One line per tracked finding, worst first."""
+    if not rows:
+        console.print("no findings match", highlight=False)
+        return
+    table = Table(title=f"{title} ({len(rows)})", title_justify="left")
+    widths = {"id": 16, "severity": 8, "state": 9, "target": 10, "tool": 14, "rule": 14, "location": 20,
+              "first seen": 16, "SLA": 18}  # fmt: skip
+    for column, width in widths.items():
+        table.add_column(column, no_wrap=True, min_width=width)
+    table.add_column("message", overflow="ellipsis", no_wrap=True, max_width=60)
+    for r in rows:
+        t = r.finding
+        table.add_row(
+            t.id, _sev(t.severity), t.state.value, escape(t.target), escape(t.tool), escape(t.rule_id),
+            escape(f"{t.path}:{t.line}"), _when(t.first_seen), _sla_cell(r.sla, now),
+            escape(_first_sentence(t.message)),
+        )  # fmt: skip
+    console.print(table)
+
+
+def finding_detail(detail: FindingDetail, console: Console, now: datetime) -> None:
+    """``secscan show``: the finding, its SLA, its triage and its audit trail."""
+    t = detail.finding
+    facts = Table(title=f"Finding {t.id}", title_justify="left", show_header=False)
+    facts.add_column("field", style="bold")
+    facts.add_column("value", overflow="fold")
+    due = _when(detail.sla.due_at) + (" (clock paused)" if detail.sla.paused else "")
+    values = [
+        ("fingerprint", t.fingerprint), ("target", t.target), ("tool", t.tool), ("rule", t.rule_id),
+        ("location", f"{t.path}:{t.line}"), ("message", t.message), ("state", t.state.value),
+        ("first seen", _when(t.first_seen)), ("last seen", _when(t.last_seen)),
+        ("fixed at", _when(t.fixed_at)), ("SLA due", due),
+    ]  # fmt: skip
+    facts.add_row("severity", _sev(t.severity))
+    for name, value in values:
+        facts.add_row(name, escape(value))
+    facts.add_row("SLA", _sla_cell(detail.sla, now))
+    if t.triage is not None:
+        d = t.triage
+        until = f" {_until(d.until)}" if d.until else ""
+        decision = f"{d.status.value} by {d.actor} at {_when(d.decided_at)}{until}: {d.reason}"
+        facts.add_row("triage", escape(decision))
+    console.print(facts)
+    history = Table(title="History", title_justify="left")
+    for column in ("at", "event", "from", "to", "actor", "run"):
+        history.add_column(column, no_wrap=True)
+    history.add_column("reason", overflow="fold")
+    for e in detail.history:
+        history.add_row(
+            _when(e.at), e.event.value, e.from_state.value if e.from_state else "-", e.to_state.value,
+            escape(e.actor), escape(e.run_id or "-"), escape(e.reason),
+        )  # fmt: skip
+    console.print(history)
+
+
+def sla_table(rows: Sequence[FindingRow], console: Console, now: datetime) -> None:
+    """``secscan sla``: open findings by due time."""
+    if not rows:
+        console.print("no open findings with a due time match", highlight=False)
+        return
+    table = Table(title=f"SLA ({len(rows)} open findings, soonest due first)", title_justify="left")
+    for column in ("id", "severity", "target", "tool", "rule", "location", "due", "SLA"):
+        table.add_column(column, no_wrap=True)
+    for r in rows:
+        t = r.finding
+        table.add_row(
+            t.id, _sev(t.severity), escape(t.target), escape(t.tool), escape(t.rule_id),
+            escape(f"{t.path}:{t.line}"), _when(r.sla.due_at), _sla_cell(r.sla, now),
+        )  # fmt: skip
+    console.print(table)
+
+
+def stats_tables(stats: Stats, console: Console) -> None:
+    """``secscan stats``: MTTR (and MTTD when known), open findings by age, compliance and score."""
+    m = stats.metrics
+    title = "Time to remediate" + (" and to detect" if stats.mttd is not None else "")
+    times = Table(title=title, title_justify="left")
+    times.add_column("severity")
+    times.add_column("MTTR", justify="right")
+    if stats.mttd is not None:
+        times.add_column("MTTD", justify="right")
+    for sev in Severity:
+        extra = [span(stats.mttd.get(sev))] if stats.mttd is not None else []
+        times.add_row(_sev(sev), span(m.mttr.get(sev)), *extra)
+    console.print(times)
+    buckets = list(dict.fromkeys(c.bucket for c in m.open_by_age))
+    ages = Table(title="Open findings by severity and age", title_justify="left")
+    ages.add_column("severity")
+    for bucket in (*buckets, "total"):
+        ages.add_column(bucket, justify="right")
+    for sev in Severity:
+        counts = [c.count for c in m.open_by_age if c.severity is sev]
+        ages.add_row(_sev(sev), *map(str, counts), str(sum(counts)))
+    console.print(ages)
+    compliance = "n/a (no finding has an SLA window)"
+    if m.sla_compliance is not None:
+        compliance = f"{m.sla_compliance:.1f}%"
+    verdict = "[green]meets[/]" if m.score >= stats.baseline else "[bold red]below[/]"
+    scope = f"target {escape(stats.target)}" if stats.target else "all targets"
+    console.print(f"{scope}: {stats.total} findings tracked, {stats.open} open", highlight=False)
+    console.print(f"SLA compliance: {compliance}", highlight=False)
+    score = f"security score: {m.score:.1f} / 100 ({verdict} the baseline {stats.baseline:g})"
+    console.print(score, highlight=False)
+
+
+def triage_done(finding: TrackedFinding, console: Console) -> None:
+    d = finding.triage
+    what = "decision lifted" if d is None else d.status.value
+    if d is not None and d.until is not None:
+        what += f" {_until(d.until)}"
+    console.print(f"{finding.id}: {escape(what)}; state {finding.state.value}", highlight=False)
+
+
+def ingest_summary(run: ScanRun, outcome: RunOutcome, console: Console) -> None:
+    """``secscan ingest``: each tool's status and what the run changed."""
+    table = Table(title=f"Ingested run {run.run_id} into {escape(run.target_name)}", title_justify="left")
+    for column in ("tool", "version", "status", "findings", "note"):
+        table.add_column(column, justify="right" if column == "findings" else "left")
+    for s in run.scanners:
+        table.add_row(
+            escape(s.name), escape(s.version), f"[{_STATUS_STYLE[s.status]}]{s.status.value}[/]",
+            str(len(s.findings)), escape(s.reason or ""),
+        )  # fmt: skip
+    console.print(table)
+    for note in [n for s in run.scanners for n in s.notifications][:25]:
+        where = f"{note.path}:{note.line}" if note.path and note.line else (note.path or "")
+        line = f"[yellow]{note.level.value}[/] {escape(where)} {escape(note.message)}"
+        console.print(line, highlight=False)
+    counts = (
+        f"{len(outcome.new)} new, {len(outcome.unchanged)} unchanged, "
+        f"{len(outcome.reopened)} reopened, {len(outcome.fixed)} fixed"
+    )
+    console.print(f"run {outcome.run.status.value}: {counts}", highlight=False)

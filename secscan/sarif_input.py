@@ -24,6 +24,7 @@ import posixpath
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -37,7 +38,6 @@ MAX_DEPTH = 100
 MAX_RUNS = 100
 MAX_RESULTS_PER_RUN = 100_000
 _MAX_TEXT = 1024
-_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
 _SLUG = re.compile(r"[^a-z0-9]+")
 _ARGUMENT = re.compile(r"\{(\d+)\}")
 _SRCROOT = ("%SRCROOT%", "SRCROOT")
@@ -78,16 +78,15 @@ def _clip(text: str) -> str:
     return text if len(text) <= _MAX_TEXT else text[: _MAX_TEXT - 3] + "..."
 
 
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_BRACKET = re.compile(r"[\[\]{}]")
+_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+
+
 def _max_depth(text: str) -> int:
-    depth = deepest = 0
-    for match in _TOKENS.finditer(text):
-        tok = match.group()
-        if tok in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif tok in "]}":
-            depth -= 1
-    return deepest
+    """How deeply arrays and objects nest, at C speed: strings removed, brackets counted."""
+    brackets = "".join(_BRACKET.findall(_STRING.sub("", text)))
+    return max(accumulate(map(_STEP.__getitem__, brackets)), default=0)
 
 
 def load_sarif(data: bytes) -> dict[str, Any]:
@@ -130,6 +129,20 @@ class _RunReader:
         self.redact = redact
         self.bases = _dict(run.get("originalUriBaseIds"))
         self.notes: list[Notification] = []
+        # Rules are looked up once per result: index them once per run.
+        self.component_rules = [
+            [_dict(r) for r in _list(c.get("rules"))] for c in (self.driver, *self.extensions)
+        ]
+        self.component_ids: list[dict[object, dict[str, Any]]] = []
+        for rules in self.component_rules:
+            ids: dict[object, dict[str, Any]] = {}
+            for candidate in rules:
+                ids.setdefault(candidate.get("id"), candidate)
+            self.component_ids.append(ids)
+        self.extension_ids: dict[object, dict[str, Any]] = {}
+        for ids in self.component_ids[1:]:
+            for key, candidate in ids.items():
+                self.extension_ids.setdefault(key, candidate)
 
     def note(
         self, level: NotificationLevel, message: str, where: tuple[str, int | None] | None = None
@@ -140,20 +153,20 @@ class _RunReader:
     # -- rules -------------------------------------------------------------------------
     def rule_of(self, result: dict[str, Any]) -> dict[str, Any] | None:
         ref = _dict(result.get("rule"))
-        component = self.driver
+        component = 0
         ext_index = _int(_dict(ref.get("toolComponent")).get("index"), 0)
         if ext_index is not None and ext_index < len(self.extensions):
-            component = self.extensions[ext_index]
-        rules = [_dict(r) for r in _list(component.get("rules"))]
+            component = ext_index + 1
+        rules = self.component_rules[component]
         index = _int(result.get("ruleIndex"), 0)
         index = index if index is not None else _int(ref.get("index"), 0)
         if index is not None and index < len(rules):
             return rules[index]
         rule_id = _str(result.get("ruleId")) or _str(ref.get("id"))
-        for candidate in (*rules, *(_dict(r) for e in self.extensions for r in _list(e.get("rules")))):
-            if rule_id is not None and candidate.get("id") == rule_id:
-                return candidate
-        return None
+        if rule_id is None:
+            return None
+        # the result's own component first, then any extension (SARIF 3.52.4 order)
+        return self.component_ids[component].get(rule_id) or self.extension_ids.get(rule_id)
 
     def rule_model(self, rule_id: str, rule: dict[str, Any] | None) -> Rule:
         rule = rule or {}
@@ -270,7 +283,8 @@ class _RunReader:
         score = _str(_dict(result.get("properties")).get("security-severity")) or (
             _str(_dict(rule.get("properties")).get("security-severity")) if rule is not None else None
         )
-        rules.setdefault(rule_id, self.rule_model(rule_id, rule))
+        if rule_id not in rules:
+            rules[rule_id] = self.rule_model(rule_id, rule)
         return Finding(
             tool=self.tool,
             rule_id=rule_id,
