@@ -5,6 +5,13 @@
   whose SLA status is ``within``, ``due-soon`` or ``met`` (i.e. not ``breached``).
 * **Open by severity and age**: open findings (new, unchanged, reopened) counted per severity
   and per age bucket of ``now - first_seen``: <1d, 1-7d, 7-30d, 30-90d, >=90d.
+* **MTTD** per severity: mean and median of ``first_seen - introduced_at``, the time from when
+  the code arrived to its first detection. ``introduced_at`` is the committer time of the
+  commit that last changed the finding's line as of ``HEAD`` when it was first detected
+  (``git blame``, :mod:`secscan.gitinfo`), stored once per finding through
+  ``Store.set_introduced``; findings without git history (not a repository, untracked or
+  generated files, dependency advisories) have none and are left out. A negative span (the
+  commit is dated after the detection: clock skew, a rebase) counts as zero.
 * **Security score** (0-100)::
 
       risk  = sum over unresolved findings of weight(severity) * breach * triage
@@ -22,8 +29,9 @@
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from secscan import sla
@@ -55,6 +63,15 @@ class OpenCount:
 
 
 @dataclass(frozen=True)
+class DetectionTime:
+    """Time to detect over ``count`` findings."""
+
+    mean: timedelta
+    median: timedelta
+    count: int
+
+
+@dataclass(frozen=True)
 class Metrics:
     """All metrics of one set of findings at ``now``."""
 
@@ -62,6 +79,7 @@ class Metrics:
     sla_compliance: float | None  # percent; None when no finding has a window
     open_by_age: tuple[OpenCount, ...]  # every severity x bucket, zeros included
     score: float
+    mttd: Mapping[Severity, DetectionTime | None] = field(default_factory=dict)
 
 
 def _status(t: TrackedFinding, policy: sla.SlaPolicy, now: datetime) -> sla.SlaStatus:
@@ -79,6 +97,31 @@ def mttr(findings: Iterable[TrackedFinding]) -> dict[Severity, timedelta | None]
         if t.state is FindingState.FIXED and t.fixed_at is not None:
             spans[t.severity].append(t.fixed_at - t.first_seen)
     return {s: (sum(v, timedelta(0)) / len(v) if v else None) for s, v in spans.items()}
+
+
+def detection_time(pairs: Iterable[tuple[datetime, datetime]]) -> DetectionTime | None:
+    """Mean and median of ``first_seen - introduced_at`` over ``(first_seen, introduced_at)`` pairs.
+
+    Negative spans count as zero; ``None`` for no pairs. Pure.
+    """
+    spans = sorted(max(first - introduced, timedelta(0)) for first, introduced in pairs)
+    if not spans:
+        return None
+    seconds = [s.total_seconds() for s in spans]
+    return DetectionTime(
+        mean=timedelta(seconds=statistics.fmean(seconds)),
+        median=timedelta(seconds=statistics.median(seconds)),
+        count=len(spans),
+    )
+
+
+def mttd(findings: Iterable[TrackedFinding]) -> dict[Severity, DetectionTime | None]:
+    """Time to detect per severity over findings with an ``introduced_at`` (see module doc)."""
+    pairs: dict[Severity, list[tuple[datetime, datetime]]] = {s: [] for s in Severity}
+    for t in findings:
+        if t.introduced_at is not None:
+            pairs[t.severity].append((t.first_seen, t.introduced_at))
+    return {s: detection_time(p) for s, p in pairs.items()}
 
 
 def sla_compliance(
@@ -132,4 +175,5 @@ def compute(findings: Iterable[TrackedFinding], policy: sla.SlaPolicy, now: date
         sla_compliance=sla_compliance(items, policy, now),
         open_by_age=open_by_age(items, now),
         score=security_score(items, policy, now),
+        mttd=mttd(items),
     )

@@ -1,46 +1,137 @@
 """Bulk SQL over the findings and history tables: plain ``executemany`` with tuple rows.
 
-The statements are built once, only from the fixed column lists in ``_rows``; values always
-travel as parameters.
+Callers speak in the logical columns of ``_rows`` (``tool``, ``path``, ``fingerprint`` as hex
+text...); this module maps them to the stored encoding (interned ``*_ref`` ids, 32-byte
+fingerprints, see ``_texts``) on the way in and back on the way out. Reads run on the DB-API
+cursor (no per-row SQLAlchemy wrapping). The statements are built only from the fixed column
+lists in ``_rows``; values always travel as parameters.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection
 
 from secscan.store._rows import HISTORY_COLUMNS, READ_COLUMNS, WRITE_COLUMNS
+from secscan.store._texts import encode_fingerprint, intern
 
-_SELECT = "SELECT {}, t.name FROM findings f JOIN targets t ON t.id = f.target_id WHERE ".format(  # noqa: S608 - fixed column names
-    ", ".join(f"f.{c}" for c in READ_COLUMNS)
+# logical column -> (stored column, alias of its ``texts`` join)
+TEXT_REFS = {
+    "tool": ("tool_ref", "xt"),
+    "rule_id": ("rule_ref", "xr"),
+    "path": ("path_ref", "xp"),
+    "message": ("message_ref", "xm"),
+}
+TOOL = "xt.value"
+"""SQL expression of a finding's tool in :func:`select_findings` clauses."""
+FINGERPRINT = "CASE WHEN typeof(f.fingerprint) = 'blob' THEN lower(hex(f.fingerprint)) ELSE f.fingerprint END"
+
+
+def _read_expr(column: str) -> str:
+    if column == "fingerprint":
+        return FINGERPRINT
+    if column in TEXT_REFS:
+        return f"{TEXT_REFS[column][1]}.value"
+    return f"f.{column}"
+
+
+_SELECT = "SELECT {}, t.name FROM findings f JOIN targets t ON t.id = f.target_id {} WHERE ".format(  # noqa: S608
+    ", ".join(_read_expr(c) for c in READ_COLUMNS),
+    " ".join(f"JOIN texts {alias} ON {alias}.id = f.{ref}" for ref, alias in TEXT_REFS.values()),
 )
 _INSERT_COLUMNS = (*WRITE_COLUMNS, "target_id", "last_run_id")
+
+
+def _stored(column: str) -> str:
+    return TEXT_REFS[column][0] if column in TEXT_REFS else column
+
+
 _INSERT = "INSERT INTO findings ({}) VALUES ({})".format(  # noqa: S608
-    ", ".join(_INSERT_COLUMNS), ", ".join("?" * len(_INSERT_COLUMNS))
+    ", ".join(_stored(c) for c in _INSERT_COLUMNS), ", ".join("?" * len(_INSERT_COLUMNS))
 )
 _HISTORY = "INSERT INTO history ({}) VALUES ({})".format(  # noqa: S608
     ", ".join(HISTORY_COLUMNS), ", ".join("?" * len(HISTORY_COLUMNS))
 )
 
 
+def cursor(conn: Connection) -> Any:
+    """A DB-API cursor on the connection's current transaction."""
+    return conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+
+
 def select_findings(conn: Connection, where: str, params: tuple[Any, ...] = ()) -> list[Any]:
-    """Rows of :data:`READ_COLUMNS` plus the target name (last) for a fixed ``WHERE`` clause."""
-    return list(conn.exec_driver_sql(_SELECT + where, params).all())
+    """Rows of :data:`READ_COLUMNS` plus the target name (last) for a fixed ``WHERE`` clause.
+
+    ``where`` may use ``f.<stored column>``, ``t.name`` and :data:`TOOL`.
+    """
+    return list(cursor(conn).execute(_SELECT + where, params).fetchall())
+
+
+def _encode(
+    conn: Connection, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
+) -> list[tuple[Any, ...]]:
+    """Rows with their text columns as ``texts`` ids and fingerprints in stored form."""
+    text_at = [i for i, c in enumerate(columns) if c in TEXT_REFS]
+    fp_at = columns.index("fingerprint") if "fingerprint" in columns else None
+    ids = intern(cursor(conn), (row[i] for row in rows for i in text_at))
+    out = []
+    for row in rows:
+        values = list(row)
+        for i in text_at:
+            values[i] = ids[values[i]]
+        if fp_at is not None:
+            values[fp_at] = encode_fingerprint(values[fp_at])
+        out.append(tuple(values))
+    return out
 
 
 def insert_findings(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
     """Insert rows of :data:`WRITE_COLUMNS` + ``(target_id, last_run_id)``."""
     if rows:
-        conn.exec_driver_sql(_INSERT, list(rows))
+        conn.exec_driver_sql(_INSERT, _encode(conn, _INSERT_COLUMNS, rows))
 
 
 def update_findings(conn: Connection, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
-    """Update the fixed ``columns`` from rows of ``(*values, id)``."""
-    if rows:
-        sets = ", ".join(f"{c} = ?" for c in columns)
-        conn.exec_driver_sql("UPDATE findings SET " + sets + " WHERE id = ?", list(rows))  # noqa: S608
+    """Update the fixed ``columns`` from rows of ``(*values, id)``; a fingerprint never changes."""
+    if not rows:
+        return
+    if "fingerprint" in columns:
+        at = columns.index("fingerprint")
+        columns = [c for i, c in enumerate(columns) if i != at]
+        rows = [row[:at] + row[at + 1 :] for row in rows]
+    sets = ", ".join(f"{_stored(c)} = ?" for c in columns)
+    encoded = _encode(conn, (*columns, "id"), rows)
+    conn.exec_driver_sql("UPDATE findings SET " + sets + " WHERE id = ?", encoded)  # noqa: S608
+
+
+def touch_findings(conn: Connection, ids: Mapping[str, Sequence[int]], last_seen: int, run_pk: int) -> None:
+    """Set ``state``, ``last_seen`` and ``last_run_id`` of findings seen again (state -> row ids).
+
+    One set-based statement per state: the re-ingest path, where nothing else changed.
+    """
+    for state, pks in ids.items():
+        if pks:
+            conn.exec_driver_sql(
+                "UPDATE findings SET state = ?, last_seen = ?, last_run_id = ? "
+                "WHERE id IN (SELECT value FROM json_each(?))",
+                (state, last_seen, run_pk, json.dumps(list(pks))),
+            )
+
+
+def set_columns(
+    conn: Connection, columns: Sequence[str], groups: Mapping[tuple[Any, ...], Sequence[int]]
+) -> None:
+    """Set plain (not interned) ``columns`` to each group's values on its row ids, set-based."""
+    sets = ", ".join(f"{c} = ?" for c in columns)
+    for values, pks in groups.items():
+        if pks:
+            conn.exec_driver_sql(
+                "UPDATE findings SET " + sets + " WHERE id IN (SELECT value FROM json_each(?))",  # noqa: S608
+                (*values, json.dumps(list(pks))),
+            )
 
 
 def insert_history(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:

@@ -14,10 +14,11 @@ import json
 import math
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from secscan import sla
-from secscan.model import FindingState, Severity, ToolName
+from secscan.model import FindingState, Severity
 from secscan.store.interface import HistoryEntry, TrackedFinding, TriageDecision, TriageStatus
 
 # The columns written from a TrackedFinding, in this order (SLA columns last).
@@ -29,8 +30,9 @@ WRITE_COLUMNS: tuple[str, ...] = (
 )  # fmt: skip
 SLA_COLUMNS: tuple[str, ...] = ("due_at", "sla_status", "sla_next_at")
 # The columns read into a TrackedFinding, in this order; ``ID``/``STATUS``/``LAST_RUN`` index them.
-READ_COLUMNS: tuple[str, ...] = (*WRITE_COLUMNS[:20], "id", "sla_status", "last_run_id")
-ID, STATUS, LAST_RUN = 20, 21, 22
+# ``introduced_at`` is read but never written from a TrackedFinding (``Store.set_introduced`` owns it).
+READ_COLUMNS: tuple[str, ...] = (*WRITE_COLUMNS[:20], "id", "sla_status", "last_run_id", "introduced_at")
+ID, STATUS, LAST_RUN, INTRODUCED = 20, 21, 22, 23
 HISTORY_COLUMNS: tuple[str, ...] = (
     "finding_id",
     "at",
@@ -43,6 +45,8 @@ HISTORY_COLUMNS: tuple[str, ...] = (
 )
 
 
+# The same few instants (a run's ``now``, its first-seen times) recur across 100k rows: memoised.
+@lru_cache(maxsize=4096)
 def to_ts(value: datetime) -> int:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
@@ -53,6 +57,7 @@ def opt_ts(value: datetime | None) -> int | None:
     return None if value is None else to_ts(value)
 
 
+@lru_cache(maxsize=4096)
 def from_ts(value: int) -> datetime:
     return datetime.fromtimestamp(value, UTC)
 
@@ -83,19 +88,25 @@ _SEVERITIES = {s.value: s for s in Severity}
 _STATES = {s.value: s for s in FindingState}
 
 
+@lru_cache(maxsize=4096)
+def _clock(started: int, paused_at: int | None, paused_s: int) -> sla.SlaClock:
+    """A (frozen, shared) clock: most findings of a run share one."""
+    return sla.SlaClock(from_ts(started), opt_dt(paused_at), timedelta(seconds=paused_s))
+
+
 def finding_from_row(row: Sequence[Any], target: str) -> TrackedFinding:
     """A :class:`TrackedFinding` from a row whose first columns are :data:`READ_COLUMNS`."""
     (fp, tool, rule, path, line, message, severity, state, first, last, fixed, started, paused_at,
      paused_s, t_status, t_reason, t_actor, t_at, t_until, sig) = row[:20]  # fmt: skip
     triage = None
-    if t_status is not None:
+    if t_status is not None:  # rare: most findings are not triaged
         triage = TriageDecision(
             TriageStatus(t_status), t_reason or "", t_actor or "", from_ts(t_at), opt_dt(t_until)
         )
     return TrackedFinding(
         fingerprint=fp,
         target=target,
-        tool=ToolName(tool),
+        tool=tool,  # already a ToolName as stored
         rule_id=rule,
         path=path,
         line=line,
@@ -104,10 +115,11 @@ def finding_from_row(row: Sequence[Any], target: str) -> TrackedFinding:
         state=_STATES[state],
         first_seen=from_ts(first),
         last_seen=from_ts(last),
-        sla=sla.SlaClock(from_ts(started), opt_dt(paused_at), timedelta(seconds=paused_s)),
+        sla=_clock(started, paused_at, paused_s),
         fixed_at=opt_dt(fixed),
         triage=triage,
         baseline_sig=sig,
+        introduced_at=opt_dt(row[INTRODUCED]),
     )
 
 
@@ -125,6 +137,41 @@ def sla_values(
     return opt_ts(sla.due_at(t.sla, t.severity, policy)), status, next_at
 
 
+class SlaMemo:
+    """:func:`sla_values` at one ``now`` under one policy, computed once per distinct clock.
+
+    The findings of one run share a handful of clocks (every new finding starts at ``now``).
+    """
+
+    def __init__(self, policy: sla.SlaPolicy, now: datetime) -> None:
+        self.policy, self.now = policy, now
+        self._cache: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+
+    def values(self, t: TrackedFinding, stored: str | None) -> tuple[Any, ...]:
+        key = (t.sla, t.severity, t.state is FindingState.FIXED, stored)
+        hit = self._cache.get(key)
+        if hit is None:
+            hit = self._cache[key] = sla_values(t, self.policy, self.now, stored)
+        return hit
+
+
+def only_seen_again(old: TrackedFinding, new: TrackedFinding) -> bool:
+    """True if ``new`` differs from ``old`` at most by ``last_seen`` and ``state`` (re-ingest)."""
+    return (
+        old.line == new.line
+        and old.path == new.path
+        and old.message == new.message
+        and old.baseline_sig == new.baseline_sig
+        and old.severity is new.severity
+        and old.rule_id == new.rule_id
+        and old.tool == new.tool
+        and old.sla == new.sla
+        and old.triage == new.triage
+        and old.fixed_at == new.fixed_at
+        and old.first_seen == new.first_seen
+    )
+
+
 def same_sla(a: TrackedFinding, b: TrackedFinding) -> bool:
     """True if ``a`` and ``b`` have the same SLA columns (so an update may leave them alone)."""
     fixed = FindingState.FIXED
@@ -132,10 +179,21 @@ def same_sla(a: TrackedFinding, b: TrackedFinding) -> bool:
 
 
 def finding_values(
-    t: TrackedFinding, policy: sla.SlaPolicy | None, now: datetime, stored: str | None
+    t: TrackedFinding,
+    policy: sla.SlaPolicy | None,
+    now: datetime,
+    stored: str | None,
+    memo: SlaMemo | None = None,
 ) -> tuple[Any, ...]:
-    """The :data:`WRITE_COLUMNS` of ``t``; without a policy only the first 20 (no SLA columns)."""
+    """The :data:`WRITE_COLUMNS` of ``t``; without a policy only the first 20 (no SLA columns).
+
+    ``memo`` (for ``policy`` at ``now``) shares the SLA work between findings with the same clock.
+    """
     triage, clock = t.triage, t.sla
+    if policy is None:
+        derived: tuple[Any, ...] = ()
+    else:
+        derived = sla_values(t, policy, now, stored) if memo is None else memo.values(t, stored)
     return (
         t.fingerprint, t.tool, t.rule_id, t.path, t.line, t.message, t.severity.value, t.state.value,
         to_ts(t.first_seen), to_ts(t.last_seen), opt_ts(t.fixed_at), to_ts(clock.started_at),
@@ -146,7 +204,7 @@ def finding_values(
         None if triage is None else to_ts(triage.decided_at),
         None if triage is None else opt_ts(triage.until),
         t.baseline_sig,
-        *(() if policy is None else sla_values(t, policy, now, stored)),
+        *derived,
     )  # fmt: skip
 
 

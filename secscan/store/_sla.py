@@ -14,9 +14,11 @@ from secscan.store._rows import (
     SLA_COLUMNS,
     STATUS,
     WRITE_COLUMNS,
+    SlaMemo,
     finding_from_row,
     finding_values,
     history_values,
+    opt_dt,
     policy_from_json,
     policy_to_json,
     sla_values,
@@ -28,6 +30,7 @@ from secscan.triage import SECSCAN_ACTOR, expire_triage
 logger = logging.getLogger(__name__)
 
 POLICY_KEY = "sla_policy"
+_STATUSES = {s.value: s for s in sla.SlaStatus}
 _EVENTS = {
     sla.SlaStatus.DUE_SOON: HistoryEvent.SLA_DUE_SOON,
     sla.SlaStatus.BREACHED: HistoryEvent.SLA_BREACHED,
@@ -69,19 +72,20 @@ def sweep(conn: Connection, now: datetime, policy: sla.SlaPolicy) -> SweepResult
         history += [history_values(e, row[ID], None) for e in entries]
         expired.append(after)
     changes: list[SlaChange] = []
-    updates: list[tuple[object, ...]] = []
+    updates: dict[tuple[object, ...], list[int]] = {}  # (due_at, sla_status, sla_next_at) -> ids
+    memo = SlaMemo(policy, now)
     for row in _bulk.select_findings(conn, "f.sla_next_at <= ?", (ts,)):
         t = finding_from_row(row, row[-1])
-        values = sla_values(t, policy, now, None)
-        updates.append((*values, row[ID]))
-        previous, current = sla.SlaStatus(row[STATUS]), sla.SlaStatus(values[1])
+        values = memo.values(t, None)
+        updates.setdefault(values, []).append(row[ID])
+        previous, current = _STATUSES[row[STATUS]], _STATUSES[values[1]]
         if current is previous:
             continue
-        changes.append(SlaChange(t, previous, current, sla.due_at(t.sla, t.severity, policy)))
+        changes.append(SlaChange(t, previous, current, opt_dt(values[0])))
         if current in _EVENTS:
             why = f"SLA {previous.value} -> {current.value}"
             entry = HistoryEntry(t.fingerprint, now, _EVENTS[current], t.state, t.state, SECSCAN_ACTOR, why)
             history.append(history_values(entry, row[ID], None))
-    _bulk.update_findings(conn, SLA_COLUMNS, updates)
+    _bulk.set_columns(conn, SLA_COLUMNS, updates)
     _bulk.insert_history(conn, history)
     return SweepResult(tuple(changes), tuple(expired))

@@ -98,6 +98,9 @@ class TrackedFinding:
     ``path``/``line``/``message`` are the last seen values (informational; never identity).
     ``baseline_sig`` is the signature of the finding in the latest complete run that saw it,
     ``None`` when that run did not see it (used for SARIF ``baselineState``).
+    ``introduced_at`` is when its code arrived (git commit time of its line, see
+    :mod:`secscan.gitinfo`), set once through :meth:`Store.set_introduced`; ``None`` when unknown.
+    The findings of a :class:`RunOutcome` come from reconciliation and may not carry it.
     """
 
     fingerprint: str
@@ -115,6 +118,7 @@ class TrackedFinding:
     fixed_at: datetime | None = None
     triage: TriageDecision | None = None
     baseline_sig: int | None = None
+    introduced_at: datetime | None = None
 
     @property
     def id(self) -> FindingId:
@@ -260,6 +264,14 @@ class Store(ABC):
     @abstractmethod
     def sla_sweep(self, now: datetime, policy: SlaPolicy) -> SweepResult:
         """Expire triage decisions whose ``until`` passed and update SLA statuses."""
+
+    @abstractmethod
+    def set_introduced(self, target: str, introduced: Mapping[str, datetime]) -> int:
+        """Record when the code of findings arrived (fingerprint -> commit time) for MTTD.
+
+        The first value recorded for a finding wins (a later move or edit of its line must not
+        reset it). Unknown fingerprints are ignored. Returns the number of findings updated.
+        """
 
     @abstractmethod
     def previous_complete_run(self, target: str) -> RunSummary | None:

@@ -8,7 +8,7 @@ SLA upkeep through ``_sla``; conversions through ``_rows``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -27,14 +27,17 @@ from secscan.store._rows import (
     LAST_RUN,
     STATUS,
     WRITE_COLUMNS,
+    SlaMemo,
     finding_from_row,
     finding_values,
     history_values,
+    only_seen_again,
     opt_ts,
     same_sla,
     to_ts,
     whole_seconds,
 )
+from secscan.store._texts import encode_fingerprint, prefix_bounds
 from secscan.store.interface import (
     FindingQuery,
     HistoryEntry,
@@ -48,7 +51,7 @@ from secscan.store.interface import (
     TriageStatus,
 )
 from secscan.store.paths import default_db_path
-from secscan.triage import apply_triage, reconcile
+from secscan.triage import Reconciliation, apply_triage, reconcile
 
 logger = logging.getLogger(__name__)
 
@@ -148,28 +151,7 @@ class SqliteStore(Store):
             rows = {r[0]: r for r in _bulk.select_findings(conn, "f.target_id = ?", (tid,))}
             previous = {fp: finding_from_row(r, run.target_name) for fp, r in rows.items()}
             rec = reconcile(previous.values(), run, now, policy, suppressions)
-            seen = {f.fingerprint for f in run.findings}
-            fresh = [(*finding_values(t, policy, now, None), tid, run_pk) for t in rec.new]
-            full, light = [], []
-            for t in rec.changed:
-                row = rows.get(t.fingerprint)
-                if row is None:
-                    continue
-                last_run = run_pk if t.fingerprint in seen else row[LAST_RUN]
-                if same_sla(previous[t.fingerprint], t):  # the bulk re-ingest path: no SLA work
-                    light.append((*finding_values(t, None, now, None), last_run, row[ID]))
-                else:
-                    full.append((*finding_values(t, policy, now, row[STATUS]), last_run, row[ID]))
-            last_id = conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM findings").scalar()
-            _bulk.insert_findings(conn, fresh)
-            _bulk.update_findings(conn, (*WRITE_COLUMNS, "last_run_id"), full)
-            _bulk.update_findings(conn, (*WRITE_COLUMNS[:20], "last_run_id"), light)
-            pks = {fp: r[ID] for fp, r in rows.items()}
-            if fresh:
-                new_ids = conn.exec_driver_sql(
-                    "SELECT fingerprint, id FROM findings WHERE target_id = ? AND id > ?", (tid, last_id)
-                )
-                pks.update((fp, pk) for fp, pk in new_ids)
+            pks = self._write_reconciliation(conn, rec, rows, previous, run, tid, run_pk, now, policy)
             _bulk.insert_history(conn, [history_values(e, pks[e.fingerprint], run_pk) for e in rec.history])
             changed = {t.fingerprint: t for t in rec.changed}
             triaged = [e.fingerprint for e in rec.history if e.event is HistoryEvent.TRIAGED]
@@ -181,6 +163,57 @@ class SqliteStore(Store):
             summary = _runs.load_run(conn, run_pk)
         logger.info("run %s of %s recorded: %s", run.run_id, run.target_name, counts)
         return RunOutcome(summary, rec.new, rec.unchanged, rec.reopened, rec.fixed, rec.baseline, rec.absent)
+
+    @staticmethod
+    def _write_reconciliation(
+        conn: Connection,
+        rec: Reconciliation,
+        rows: Mapping[str, Any],
+        previous: Mapping[str, TrackedFinding],
+        run: ScanRun,
+        tid: int,
+        run_pk: int,
+        now: datetime,
+        policy: sla.SlaPolicy,
+    ) -> dict[str, int]:
+        """Write the new and changed findings; returns every fingerprint's row id.
+
+        Three paths, cheapest first: seen again with nothing else changed but the state (one
+        set-based ``UPDATE`` per state), changed without touching the SLA clock (no SLA work), and
+        the rest (SLA columns recomputed).
+        """
+        memo = SlaMemo(policy, now)
+        seen = {f.fingerprint for f in run.findings}
+        fresh = [(*finding_values(t, policy, now, None, memo), tid, run_pk) for t in rec.new]
+        full, light = [], []
+        touched: dict[str, list[int]] = {}
+        for t in rec.changed:
+            row = rows.get(t.fingerprint)
+            if row is None:
+                continue
+            old = previous[t.fingerprint]
+            is_seen = t.fingerprint in seen
+            if is_seen and only_seen_again(old, t):
+                touched.setdefault(t.state.value, []).append(row[ID])
+                continue
+            last_run = run_pk if is_seen else row[LAST_RUN]
+            if same_sla(old, t):
+                light.append((*finding_values(t, None, now, None), last_run, row[ID]))
+            else:
+                full.append((*finding_values(t, policy, now, row[STATUS], memo), last_run, row[ID]))
+        last_id = conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM findings").scalar()
+        _bulk.insert_findings(conn, fresh)
+        _bulk.touch_findings(conn, touched, to_ts(now), run_pk)
+        _bulk.update_findings(conn, (*WRITE_COLUMNS, "last_run_id"), full)
+        _bulk.update_findings(conn, (*WRITE_COLUMNS[:20], "last_run_id"), light)
+        pks = {fp: r[ID] for fp, r in rows.items()}
+        if fresh:
+            new_ids = _bulk.cursor(conn).execute(
+                f"SELECT {_bulk.FINGERPRINT}, f.id FROM findings f WHERE f.target_id = ? AND f.id > ?",  # noqa: S608
+                (tid, last_id),
+            )
+            pks.update(new_ids)
+        return pks
 
     # -- findings -----------------------------------------------------------------------------
 
@@ -197,7 +230,7 @@ class SqliteStore(Store):
         if query.min_severity is not None:
             where.append(f"{_RANK} >= {query.min_severity.rank:d}")
         if query.tool is not None:
-            where.append("f.tool = ?")
+            where.append(f"{_bulk.TOOL} = ?")
             params.append(query.tool)
         sql = " AND ".join(where) + f" ORDER BY {_RANK} DESC, f.first_seen, f.fingerprint"
         if query.limit is not None:
@@ -211,8 +244,13 @@ class SqliteStore(Store):
             raise StoreError(
                 f"finding id {ref!r} must be at least 4 hex digits; copy it from `secscan findings`"
             )
-        where = "f.fingerprint >= ? AND f.fingerprint < ?"
-        params: tuple[str, ...] = (key, key + "\U0010ffff")
+        # 64-hex fingerprints are stored as 32 bytes (a byte range), any other as text
+        where = "(f.fingerprint >= ? AND f.fingerprint < ?"
+        params: tuple[str | bytes, ...] = (key, key + "\U0010ffff")
+        bounds = prefix_bounds(key)
+        if bounds is not None:
+            where, params = where + " OR f.fingerprint BETWEEN ? AND ?", (*params, *bounds)
+        where += ")"
         if target is not None:
             where, params = where + " AND t.name = ?", (*params, target)
         found = _bulk.select_findings(conn, where + " LIMIT 2", params)
@@ -261,6 +299,21 @@ class SqliteStore(Store):
             decision = (row[ID], status.value, reason.strip(), actor, to_ts(now), opt_ts(until))
             conn.exec_driver_sql(_TRIAGE_SQL, decision)
         return after
+
+    def set_introduced(self, target: str, introduced: Mapping[str, datetime]) -> int:
+        if not introduced:
+            return 0
+        with self._tx(write=True) as conn:
+            tid = conn.exec_driver_sql("SELECT id FROM targets WHERE name = ?", (target,)).scalar()
+            if tid is None:
+                return 0
+            rows = [(to_ts(at), tid, encode_fingerprint(fp)) for fp, at in introduced.items()]
+            result = conn.exec_driver_sql(
+                "UPDATE findings SET introduced_at = ? "
+                "WHERE target_id = ? AND fingerprint = ? AND introduced_at IS NULL",
+                rows,
+            )
+            return int(result.rowcount)
 
     def sla_sweep(self, now: datetime, policy: sla.SlaPolicy) -> SweepResult:
         with self._tx(write=True) as conn:

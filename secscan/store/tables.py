@@ -1,16 +1,31 @@
 """SQLModel table rows. Private to the store: nothing outside ``secscan.store`` imports them.
 
 Times are integer UNIX seconds (UTC) and enums are their string values: compact, index-friendly
-and cheap to bulk-write. The schema is owned by the Alembic migrations in ``migrations/``; a test
-checks that these models and the migrated database agree.
+and cheap to bulk-write. A finding's repeated strings (tool, rule id, path, message) are interned
+in ``texts`` and referenced by id, and its fingerprint is stored as the 32 raw bytes of the
+SHA-256 (a fingerprint that is not 64 hex digits is kept as text): about 250 bytes per tracked
+finding with its history (see ``benchmarks/bench_store.py``). The schema is owned by the
+Alembic migrations in ``migrations/``; a test checks that these models and the migrated
+database agree.
 """
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from sqlalchemy import Index, Text, UniqueConstraint, text
+from sqlalchemy import Index, LargeBinary, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
+
+
+class TextRow(SQLModel, table=True):
+    """An interned string, found by a 63-bit BLAKE2b ``hash`` of its value (collisions are checked)."""
+
+    __tablename__: ClassVar[str] = "texts"
+    __table_args__: ClassVar[Any] = (Index("ix_texts_hash", "hash"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    hash: int
+    value: str = Field(sa_type=Text)
 
 
 class TargetRow(SQLModel, table=True):
@@ -62,12 +77,12 @@ class FindingRow(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     target_id: int = Field(foreign_key="targets.id", ondelete="CASCADE")
-    fingerprint: str
-    tool: str
-    rule_id: str
-    path: str
+    fingerprint: bytes = Field(sa_type=LargeBinary)
+    tool_ref: int = Field(foreign_key="texts.id")
+    rule_ref: int = Field(foreign_key="texts.id")
+    path_ref: int = Field(foreign_key="texts.id")
     line: int
-    message: str = Field(sa_type=Text)
+    message_ref: int = Field(foreign_key="texts.id")
     severity: str
     state: str
     first_seen: int
@@ -86,6 +101,7 @@ class FindingRow(SQLModel, table=True):
     triage_at: int | None = None
     triage_until: int | None = None
     baseline_sig: int | None = None
+    introduced_at: int | None = None  # commit time of the finding's code (git blame), when known
 
 
 class HistoryRow(SQLModel, table=True):

@@ -130,3 +130,24 @@ def test_compute_bundles_everything() -> None:
     assert result.score == metrics.security_score(items, POLICY, T0 + H)
     assert result.sla_compliance == 100.0
     assert result.mttr[Severity.HIGH] is None
+
+
+def test_detection_time_mean_median_and_negative_spans() -> None:
+    pairs = [(T0 + 10 * D, T0), (T0 + 2 * D, T0), (T0 + 3 * D, T0), (T0, T0 + H)]  # last: skewed clock
+    result = metrics.detection_time(pairs)
+    assert result == metrics.DetectionTime(mean=15 * D / 4, median=2.5 * D, count=4)
+    assert metrics.detection_time([]) is None
+
+
+def test_mttd_per_severity_skips_findings_without_git_history() -> None:
+    items = [
+        replace(tracked(1, seen=T0 + 4 * D), introduced_at=T0),
+        replace(tracked(2, seen=T0 + 2 * D), introduced_at=T0),
+        replace(tracked(3, Severity.LOW, seen=T0 + H), introduced_at=T0),
+        tracked(4, Severity.CRITICAL),  # no introduced_at: not a repository, or an advisory
+    ]
+    result = metrics.mttd(items)
+    assert result[Severity.HIGH] == metrics.DetectionTime(mean=3 * D, median=3 * D, count=2)
+    assert result[Severity.LOW] == metrics.DetectionTime(mean=H, median=H, count=1)
+    assert result[Severity.CRITICAL] is None and result[Severity.INFO] is None
+    assert metrics.compute(items, POLICY, T0 + 5 * D).mttd == result

@@ -1,4 +1,4 @@
-"""Initial schema: targets, runs, scanner runs, findings, history, triage, outboxes, meta.
+"""Initial schema: interned texts, targets, runs, scanner runs, findings, history, triage, outboxes, meta.
 
 Revision ID: 0001
 Revises:
@@ -34,6 +34,13 @@ def _outbox(name: str) -> None:
 
 
 def upgrade() -> None:
+    op.create_table(
+        "texts",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("hash", sa.Integer(), nullable=False),
+        sa.Column("value", sa.Text(), nullable=False),
+    )
+    op.create_index("ix_texts_hash", "texts", ["hash"])
     op.create_table(
         "targets",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -72,12 +79,12 @@ def upgrade() -> None:
         "findings",
         sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column("target_id", sa.Integer(), sa.ForeignKey("targets.id", ondelete="CASCADE"), nullable=False),
-        sa.Column("fingerprint", sa.String(), nullable=False),
-        sa.Column("tool", sa.String(), nullable=False),
-        sa.Column("rule_id", sa.String(), nullable=False),
-        sa.Column("path", sa.String(), nullable=False),
+        sa.Column("fingerprint", sa.LargeBinary(), nullable=False),
+        sa.Column("tool_ref", sa.Integer(), sa.ForeignKey("texts.id"), nullable=False),
+        sa.Column("rule_ref", sa.Integer(), sa.ForeignKey("texts.id"), nullable=False),
+        sa.Column("path_ref", sa.Integer(), sa.ForeignKey("texts.id"), nullable=False),
         sa.Column("line", sa.Integer(), nullable=False),
-        sa.Column("message", sa.Text(), nullable=False),
+        sa.Column("message_ref", sa.Integer(), sa.ForeignKey("texts.id"), nullable=False),
         sa.Column("severity", sa.String(), nullable=False),
         sa.Column("state", sa.String(), nullable=False),
         sa.Column("first_seen", sa.Integer(), nullable=False),
@@ -96,6 +103,7 @@ def upgrade() -> None:
         sa.Column("triage_at", sa.Integer(), nullable=True),
         sa.Column("triage_until", sa.Integer(), nullable=True),
         sa.Column("baseline_sig", sa.Integer(), nullable=True),
+        sa.Column("introduced_at", sa.Integer(), nullable=True),
         sa.UniqueConstraint("target_id", "fingerprint", name="uq_findings_target_fingerprint"),
     )
     op.create_index(
@@ -147,6 +155,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     for table in (
         "meta", "outbox_alerts", "outbox_uploads", "triage_decisions", "history", "findings",
-        "scanner_runs", "runs", "targets",
+        "scanner_runs", "runs", "targets", "texts",
     ):  # fmt: skip
         op.drop_table(table)
