@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from secscan.errors import ConfigError, ExitCode
+from secscan.introduced import introduced_times
 from secscan.inventory import check_target
 from secscan.model import Finding, FindingState, Location, ScannerStatus, ScanRun, Severity
 from secscan.pipeline import ScanHooks, ScanOutcome, run_scan, utcnow
@@ -208,6 +209,9 @@ def run(request: RunRequest, hooks: ScanHooks = ScanHooks()) -> RunResult:  # no
             tracked_paths=tracked,
         )
         recorded = store.record_run(outcome.run, utcnow(), sla_policy, suppressions)
+        introduced = introduced_times(Path(outcome.run.target), recorded.new)
+        if introduced:
+            store.set_introduced(name, introduced)
     scan = with_lifecycle(outcome.run, recorded)
     outcome = dataclasses.replace(outcome, run=scan)
     absent = [_as_finding(t, FindingState.FIXED) for t in recorded.absent]

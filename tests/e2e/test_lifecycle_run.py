@@ -102,3 +102,42 @@ def test_three_scans_move_delete_timeout(tmp_path: Path) -> None:
     bandit_open = [t for t in tracked.values() if t.tool == "bandit" and t.path == "app/handlers.py"]
     assert bandit_open and all(t.state is not FindingState.FIXED for t in bandit_open)
     assert all(tracked[i].state is FindingState.FIXED for i in gone)
+
+
+def test_new_findings_get_the_commit_time_of_their_line(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    from datetime import UTC, datetime
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "app.py").write_text('import subprocess\n\n\nsubprocess.call("ls", shell=True)\n')
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.invalid",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.invalid",
+        "GIT_AUTHOR_DATE": "2026-11-01T08:00:00Z",
+        "GIT_COMMITTER_DATE": "2026-11-02T09:30:00Z",
+    }
+    for argv in (["git", "init", "-q"], ["git", "add", "app.py"], ["git", "commit", "-q", "-m", "x"]):
+        subprocess.run(argv, cwd=repo, env=env, check=True)
+    db = tmp_path / "db.sqlite"
+    proc = secscan(
+        "run",
+        repo,
+        "--db",
+        db,
+        "--scanner",
+        "bandit",
+        "--fail-on",
+        "none",
+        "--sarif",
+        tmp_path / "o.sarif",
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    with open_store(db) as store:
+        found = {t.rule_id: t for t in store.list_findings()}
+    assert found["B602"].introduced_at == datetime(2026, 11, 2, 9, 30, tzinfo=UTC)

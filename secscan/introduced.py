@@ -1,0 +1,50 @@
+"""When did a finding's code arrive? Git commit times of new findings' lines (for MTTD).
+
+Only for a target that is a git work tree, only for findings seen for the first time, at most
+``max_files`` files per run (one ``git blame`` each, a few at a time). ``secscan.gitinfo`` runs
+git so that the untrusted repository's configuration cannot execute anything.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from pathlib import Path
+
+from secscan.gitinfo import blame_lines
+from secscan.store.interface import TrackedFinding
+
+log = logging.getLogger(__name__)
+
+MAX_FILES = 500
+WORKERS = 4
+
+
+def introduced_times(
+    root: Path, findings: Sequence[TrackedFinding], *, max_files: int = MAX_FILES, workers: int = WORKERS
+) -> dict[str, datetime]:
+    """fingerprint -> commit time of the finding's line, where git knows it."""
+    if not findings or not (root / ".git").exists():
+        return {}
+    by_path: dict[str, list[TrackedFinding]] = defaultdict(list)
+    for finding in findings:
+        by_path[finding.path].append(finding)
+    paths = sorted(by_path)
+    if len(paths) > max_files:
+        log.info("MTTD: blaming %d of %d files with new findings", max_files, len(paths))
+        paths = paths[:max_files]
+
+    def blame(path: str) -> dict[int, datetime]:
+        origins = blame_lines(root, path, {f.line for f in by_path[path]})
+        return {line: o.committed_at for line, o in (origins or {}).items()}
+
+    times: dict[str, datetime] = {}
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="blame") as pool:
+        for path, lines in zip(paths, pool.map(blame, paths), strict=True):
+            for finding in by_path[path]:
+                if finding.line in lines:
+                    times[finding.fingerprint] = lines[finding.line]
+    return times
