@@ -41,14 +41,15 @@ def _merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def _load_toml(path: Path) -> dict[str, Any]:
+def read_toml(path: Path, what: str = "policy file") -> dict[str, Any]:
+    """A policy TOML file; unreadable or invalid files are a one-line ConfigError."""
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh)
     except OSError as exc:
-        raise ConfigError(f"cannot read policy file {path}: {exc.strerror}; check the path") from exc
+        raise ConfigError(f"cannot read {what} {path}: {exc.strerror}; check the path") from exc
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"policy file {path} is not valid TOML: {exc}; fix the syntax") from exc
+        raise ConfigError(f"{what} {path} is not valid TOML: {exc}; fix the syntax") from exc
 
 
 def _severity(value: object, where: str) -> Severity:
@@ -126,9 +127,9 @@ class SeverityPolicy:
 
 def load_policy(override: Path | None = None) -> SeverityPolicy:
     """Load the bundled policy, merged with ``override`` when given. Raises ConfigError."""
-    data = _load_toml(rules_dir() / "severity.toml")
+    data = read_toml(rules_dir() / "severity.toml")
     if override is not None:
-        data = _merge(data, _load_toml(override))
+        data = _merge(data, read_toml(override))
     try:
         secrets = data["detect-secrets"]
         return SeverityPolicy(

@@ -17,7 +17,6 @@ The policy data is ``rules/sla.toml``. A finding's *clock* starts when it is fir
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -27,7 +26,7 @@ from typing import Any
 
 from secscan.errors import ConfigError
 from secscan.model import Severity
-from secscan.policy import rules_dir
+from secscan.policy import read_toml, rules_dir
 
 
 class ReopenPolicy(StrEnum):
@@ -192,19 +191,9 @@ def sla_policy_from(data: Mapping[str, Any], where: str = "sla.toml") -> SlaPoli
 
 def load_sla_policy(override: Path | None = None) -> SlaPolicy:
     """Load ``rules/sla.toml``, with ``override`` merged over it key by key. Raises ConfigError."""
-    data = _read(rules_dir() / "sla.toml")
+    data = read_toml(rules_dir() / "sla.toml", "SLA policy")
     if override is not None:
-        extra = _read(override)
+        extra = read_toml(override, "SLA policy")
         for table in ("windows", "clock"):
             data[table] = {**data.get(table, {}), **extra.get(table, {})}
     return sla_policy_from(data, str(override or "rules/sla.toml"))
-
-
-def _read(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except OSError as exc:
-        raise ConfigError(f"cannot read SLA policy {path}: {exc.strerror}; check the path") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"SLA policy {path} is not valid TOML: {exc}; fix the syntax") from exc

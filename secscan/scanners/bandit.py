@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import importlib.metadata
 import importlib.util
-import json
 import os
 import re
 import sys
@@ -22,6 +21,7 @@ from typing import Any, TypeVar
 from secscan.errors import ScannerError
 from secscan.model import Finding, Location, Notification, NotificationLevel, Rule, ToolName
 from secscan.redact import redact_quoted
+from secscan.scanners._output import load_json_object
 from secscan.scanners._sharding import shard, split_arguments
 from secscan.scanners.interface import Command, CommandResult, Plan, ScanJob, Scanner, ScanOutput
 
@@ -41,27 +41,14 @@ SMALL_BYTES = 200_000
 _T = TypeVar("_T")
 
 
+def _load(path: Path) -> dict[str, Any]:
+    return load_json_object(path, "bandit", "report", "run bandit by hand to see why")
+
+
 def _malformed(where: str, what: str) -> ScannerError:
     return ScannerError(
         f"bandit report {where} is malformed: {what}; secscan reads bandit 1.x JSON, check the bandit version"
     )
-
-
-def _load(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ScannerError(
-            f"bandit wrote no readable report at {path} ({exc.strerror}); run bandit by hand to see why"
-        ) from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        where = f"line {exc.lineno}" if isinstance(exc, json.JSONDecodeError) else "encoding"
-        raise ScannerError(
-            f"bandit report {path} is not valid JSON ({where}); run bandit by hand to see why"
-        ) from None
-    if not isinstance(data, dict):
-        raise _malformed(str(path), "the top level is not an object")
-    return data
 
 
 def _get(item: Mapping[str, Any], key: str, kind: type[_T], where: str) -> _T:

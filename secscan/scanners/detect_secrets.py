@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import importlib.metadata
 import importlib.util
-import json
 import os
 import re
 import sys
@@ -25,6 +24,7 @@ from typing import Any
 
 from secscan.errors import ScannerError
 from secscan.model import Finding, Location, Rule, ToolName
+from secscan.scanners._output import load_json_object
 from secscan.scanners._sharding import balanced_chunks
 from secscan.scanners.interface import Command, CommandResult, Plan, ScanJob, Scanner, ScanOutput
 
@@ -91,22 +91,7 @@ def _malformed(where: str, what: str) -> ScannerError:
 
 
 def _load(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ScannerError(
-            f"detect-secrets wrote no readable baseline at {path} ({exc.strerror}); "
-            "run detect-secrets scan by hand to see why"
-        ) from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        where = f"line {exc.lineno}" if isinstance(exc, json.JSONDecodeError) else "encoding"
-        raise ScannerError(
-            f"detect-secrets output {path} is not valid JSON ({where}); "
-            "run detect-secrets scan by hand to see why"
-        ) from None
-    if not isinstance(data, dict):
-        raise _malformed(str(path), "the top level is not an object")
-    return data
+    return load_json_object(path, "detect-secrets", "baseline", "run detect-secrets scan by hand to see why")
 
 
 def _rule(secret_type: str) -> Rule:

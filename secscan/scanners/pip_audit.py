@@ -32,6 +32,7 @@ from packaging.version import InvalidVersion, Version
 from secscan.errors import ScannerError
 from secscan.model import Finding, Location, Notification, NotificationLevel, Rule, ToolName
 from secscan.osv.severity import record_severity
+from secscan.scanners._output import read_output
 from secscan.scanners.interface import Command, CommandResult, Plan, ScanJob, Scanner, ScanOutput
 from secscan.scanners.requirements import (
     DEFAULT_REQUIREMENT_GLOBS,
@@ -303,15 +304,7 @@ class PipAuditScanner(Scanner):
         for result in results:
             argv = result.command.argv
             path = Path(argv[argv.index("-o") + 1])
-            try:
-                with path.open("rb") as fh:
-                    data = fh.read(_MAX_OUTPUT_BYTES + 1)
-            except OSError as exc:
-                raise ScannerError(
-                    f"pip-audit wrote no report {path}: {exc.strerror}; see its stderr"
-                ) from None
-            if len(data) > _MAX_OUTPUT_BYTES:
-                raise ScannerError(f"pip-audit report {path} is larger than {_MAX_OUTPUT_BYTES} bytes")
+            data = read_output(path, "pip-audit", "report", "see its stderr", _MAX_OUTPUT_BYTES)
             audits.append(parse_report(data, path.name))
         return audits
 

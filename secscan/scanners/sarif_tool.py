@@ -24,6 +24,7 @@ from typing import Literal
 from secscan.errors import ConfigError, InputError, ScannerError
 from secscan.model import Finding, Notification, Rule, ToolName
 from secscan.sarif_input import parse_sarif
+from secscan.scanners._output import read_output
 from secscan.scanners.interface import Command, CommandResult, Plan, ScanJob, Scanner, ScanOutput
 
 logger = logging.getLogger(__name__)
@@ -31,7 +32,6 @@ logger = logging.getLogger(__name__)
 OutputMode = Literal["file", "stdout"]
 DEFAULT_OK_EXIT_CODES: frozenset[int] = frozenset({0, 1})
 VERSION_TIMEOUT_S = 15.0
-_MAX_OUTPUT_BYTES = 256 * 1024 * 1024
 
 
 class SarifToolScanner(Scanner):
@@ -111,16 +111,7 @@ class SarifToolScanner(Scanner):
         return exit_code in self.ok_exit_codes
 
     def _read(self, path: Path) -> bytes:
-        try:
-            with path.open("rb") as fh:
-                data = fh.read(_MAX_OUTPUT_BYTES + 1)
-        except OSError as exc:
-            raise ScannerError(
-                f"{self.name} wrote no SARIF at {path}: {exc.strerror}; check its command and stderr"
-            ) from None
-        if len(data) > _MAX_OUTPUT_BYTES:
-            raise ScannerError(f"{self.name} SARIF {path} is larger than {_MAX_OUTPUT_BYTES} bytes")
-        return data
+        return read_output(path, self.name, "SARIF", "check its command and stderr")
 
     def parse(self, job: ScanJob, results: Sequence[CommandResult]) -> ScanOutput:
         path = self._output_path(job)

@@ -256,7 +256,7 @@ def test_recorded_report_parses_and_skipped_dependencies_leave_the_scope(tmp_pat
 def test_missing_report_raises(tmp_path: Path) -> None:
     (tmp_path / "requirements.txt").write_text("a==1\n")
     job = _job(tmp_path, tmp_path, files=["requirements.txt"])
-    with pytest.raises(ScannerError, match="wrote no report"):
+    with pytest.raises(ScannerError, match="wrote no readable report"):
         PipAuditScanner().parse(job, _fake_results(job, None))
 
 

@@ -93,7 +93,7 @@ def test_invalid_sarif_is_a_scanner_error(job: ScanJob) -> None:
 
 
 def test_missing_output_is_a_scanner_error(job: ScanJob) -> None:
-    with pytest.raises(ScannerError, match="wrote no SARIF"):
+    with pytest.raises(ScannerError, match="wrote no readable SARIF"):
         _scanner().parse(job, [])
 
 
