@@ -14,9 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from pathlib import Path
 
 from secscan.linehash import hashes_for_lines
@@ -51,9 +49,56 @@ def code_context(lines: Sequence[str], location: Location) -> str:
 
 
 def fingerprint(tool: str, rule_id: str, path: str, context: str, occurrence: int) -> str:
-    """SHA-256 hex of an unambiguous, versioned encoding of a finding's identity material."""
-    material = json.dumps([FINGERPRINT_VERSION, tool, rule_id, path, context, occurrence])
+    """SHA-256 hex of an unambiguous, versioned encoding of a finding's identity material.
+
+    The material is ``json.dumps([FINGERPRINT_VERSION, tool, rule_id, path, context, occurrence])``.
+    """
+    return _fingerprint(_material_prefix(tool, rule_id, path), context, occurrence)
+
+
+def _material_prefix(tool: str, rule_id: str, path: str) -> str:
+    """The JSON material up to the context: shared by every finding of a tool, rule and path."""
+    return json.dumps([FINGERPRINT_VERSION, tool, rule_id, path])[:-1] + ", "
+
+
+class _Prefixes:
+    """:func:`_material_prefix` from pieces JSON-encoded once each (a JSON list is "[", then the
+    items joined by ", ", then "]": the items can be encoded apart)."""
+
+    def __init__(self) -> None:
+        self.heads: dict[tuple[str, str], str] = {}
+
+    def prefix(self, tool: str, rule_id: str, path_json: str) -> str:
+        head = self.heads.get((tool, rule_id))
+        if head is None:
+            head = self.heads[(tool, rule_id)] = json.dumps([FINGERPRINT_VERSION, tool, rule_id])[:-1]
+        return f"{head}, {path_json}, "
+
+
+def _fingerprint(prefix: str, context: str, occurrence: int) -> str:
+    # The rest of the JSON list, with json.dumps' default separators: the same bytes.
+    material = f"{prefix}{json.dumps(context)}, {occurrence:d}]"
     return hashlib.sha256(material.encode("ascii")).hexdigest()
+
+
+class _Source:
+    """One file's lines, each normalised once however many findings share it."""
+
+    def __init__(self, text: str | None) -> None:
+        self.lines = split_lines(text) if text is not None else []
+        self.normalised: dict[int, str] = {}
+
+    def line(self, index: int) -> str:
+        done = self.normalised.get(index)
+        if done is None:
+            done = self.normalised[index] = normalise_line(self.lines[index])
+        return done
+
+    def context(self, location: Location) -> str:
+        """:func:`code_context` of ``location`` in this file."""
+        start = max(location.start_line, 1)
+        end = max(location.end_line if location.end_line is not None else start, start)
+        return "\n".join(map(self.line, range(start - 1, min(end, len(self.lines)))))
 
 
 def _order_key(finding: Finding) -> tuple[object, ...]:
@@ -79,58 +124,80 @@ def _safe_read(read_text: ReadText, path: str) -> str | None:
         return None
 
 
-def assign_identities(findings: Sequence[Finding], read_text: ReadText) -> tuple[Finding, ...]:
+def _identified(finding: Finding, fingerprint_: str, line_hash: str | None) -> Finding:
+    """``replace(finding, fingerprint=..., line_hash=...)``, built without ``__init__``.
+
+    This runs once per finding (100k for a large log); a frozen dataclass's ``__init__`` sets
+    each of the 11 fields through ``object.__setattr__`` and costs several times a dict copy.
+    """
+    fields = dict(finding.__dict__, fingerprint=fingerprint_, line_hash=line_hash)
+    identified = object.__new__(Finding)
+    identified.__dict__.update(fields)
+    return identified
+
+
+def assign_identities(
+    findings: Sequence[Finding], read_text: ReadText, *, line_hashes: bool = True
+) -> tuple[Finding, ...]:
     """The findings, in the same order, with ``fingerprint`` and ``line_hash`` filled.
 
-    Each distinct path is read once through ``read_text``. ``line_hash`` is GitHub's hash of
-    ``location.start_line`` and is ``None`` when the file cannot be read or the line is outside it.
+    Each distinct path is read once through ``read_text`` and dropped once its findings are
+    done. ``line_hash`` is GitHub's hash of ``location.start_line`` and is ``None`` when the
+    file cannot be read or the line is outside it, or when ``line_hashes`` is false (it is
+    only needed for a SARIF upload, and costs about a third of the work).
     """
-    texts = {path: _safe_read(read_text, path) for path in dict.fromkeys(f.location.path for f in findings)}
-    lines = {path: split_lines(text) for path, text in texts.items() if text is not None}
-
-    contexts: list[str] = []
-    for finding in findings:
-        if finding.identity is not None:
-            contexts.append(finding.identity)
-        else:
-            contexts.append(code_context(lines.get(finding.location.path, ()), finding.location))
-
-    groups: defaultdict[tuple[str, str, str, str], list[int]] = defaultdict(list)
-    for index, (finding, context) in enumerate(zip(findings, contexts, strict=True)):
-        groups[(finding.tool, finding.rule_id, finding.location.path, context)].append(index)
-    fingerprints: dict[int, str] = {}
-    for (tool, rule_id, path, context), members in groups.items():
-        ordered = sorted(members, key=lambda i: _order_key(findings[i]))
-        for occurrence, index in enumerate(ordered):
-            fingerprints[index] = fingerprint(tool, rule_id, path, context, occurrence)
-
-    wanted: defaultdict[str, set[int]] = defaultdict(set)
-    for finding in findings:
-        wanted[finding.location.path].add(finding.location.start_line)
-    line_hashes: dict[str, dict[int, str]] = {
-        path: hashes_for_lines(text, wanted[path]) for path, text in texts.items() if text is not None
-    }
-
-    return tuple(
-        replace(
-            finding,
-            fingerprint=fingerprints[index],
-            line_hash=line_hashes.get(finding.location.path, {}).get(finding.location.start_line),
-        )
-        for index, finding in enumerate(findings)
-    )
+    by_path: dict[str, list[int]] = {}
+    for index, finding in enumerate(findings):
+        by_path.setdefault(finding.location.path, []).append(index)
+    fingerprints = [""] * len(findings)
+    hashes_of: list[str | None] = [None] * len(findings)
+    prefixes = _Prefixes()
+    for path, members in by_path.items():
+        text = _safe_read(read_text, path)
+        source = _Source(text)
+        groups: dict[tuple[str, str, str], list[int]] = {}
+        for index in members:
+            finding = findings[index]
+            context = finding.identity
+            if context is None:
+                context = source.context(finding.location)
+            groups.setdefault((finding.tool, finding.rule_id, context), []).append(index)
+        path_json = json.dumps(path)
+        for (tool, rule_id, context), group in groups.items():
+            if len(group) > 1:
+                group.sort(key=lambda i: _order_key(findings[i]))
+            prefix = prefixes.prefix(tool, rule_id, path_json)
+            for occurrence, index in enumerate(group):
+                fingerprints[index] = _fingerprint(prefix, context, occurrence)
+        if text is not None and line_hashes:
+            hashes = hashes_for_lines(text, {findings[i].location.start_line for i in members})
+            for index in members:
+                hashes_of[index] = hashes.get(findings[index].location.start_line)
+    return tuple(map(_identified, findings, fingerprints, hashes_of))
 
 
 def source_reader(root: Path) -> ReadText:
     """A ``read_text`` over files under ``root``, decoded as GitHub does (UTF-8, BOM and CRs kept).
 
     Invalid UTF-8 becomes U+FFFD. Paths that are missing, not regular files or that resolve
-    outside ``root`` give ``None``.
+    outside ``root`` give ``None``. A path resolves as ``resolve(resolve(dir) / name)``, each
+    directory resolved once: a log names thousands of files in far fewer directories.
     """
     base = root.resolve()
+    directories: dict[Path, Path] = {}
+
+    def resolve(path: str) -> Path:
+        full = base / path
+        if full.name in ("", ".."):
+            return full.resolve()
+        real_dir = directories.get(full.parent)
+        if real_dir is None:
+            real_dir = directories[full.parent] = full.parent.resolve()
+        candidate = real_dir / full.name
+        return candidate.resolve() if candidate.is_symlink() else candidate
 
     def read(path: str) -> str | None:
-        candidate = (base / path).resolve()
+        candidate = resolve(path)
         if not candidate.is_relative_to(base) or not candidate.is_file():
             return None
         try:

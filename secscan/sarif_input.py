@@ -30,7 +30,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from secscan.errors import InputError
-from secscan.model import Finding, Location, Notification, NotificationLevel, Rule, ToolName
+from secscan.model import Finding, Location, Notification, NotificationLevel, Rule, Severity, ToolName
 from secscan.policy import SeverityPolicy
 
 MAX_SARIF_BYTES = 256 * 1024 * 1024
@@ -38,6 +38,7 @@ MAX_DEPTH = 100
 MAX_RUNS = 100
 MAX_RESULTS_PER_RUN = 100_000
 _MAX_TEXT = 1024
+_MAX_MEMO_TEXT = 4096  # longer texts are redacted each time (a memo of them could hold a lot)
 _SLUG = re.compile(r"[^a-z0-9]+")
 _ARGUMENT = re.compile(r"\{(\d+)\}")
 _SRCROOT = ("%SRCROOT%", "SRCROOT")
@@ -78,15 +79,25 @@ def _clip(text: str) -> str:
     return text if len(text) <= _MAX_TEXT else text[: _MAX_TEXT - 3] + "..."
 
 
-_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
-_BRACKET = re.compile(r"[\[\]{}]")
-_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+_NOT_SYNTAX = bytes(c for c in range(256) if c not in b'[]{}"')
+_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
 
 
-def _max_depth(text: str) -> int:
-    """How deeply arrays and objects nest, at C speed: strings removed, brackets counted."""
-    brackets = "".join(_BRACKET.findall(_STRING.sub("", text)))
-    return max(accumulate(map(_STEP.__getitem__, brackets)), default=0)
+def _max_depth(data: bytes) -> int:
+    """How deeply the arrays and objects of a JSON text (UTF-8 bytes) nest, at C speed.
+
+    Escaped backslashes and then escaped quotes are dropped (left to right, as JSON reads its
+    escapes), everything but quotes and brackets is deleted, adjacent quote pairs (strings without
+    brackets, most of them) go, and brackets still between quotes are inside strings. UTF-8 never
+    uses ASCII bytes inside a multi-byte character, so the bytes can be scanned as they are.
+    """
+    if b"\\" in data:
+        data = data.replace(b"\\\\", b"").replace(b'\\"', b"")
+    syntax = data.translate(None, _NOT_SYNTAX)
+    syntax = syntax.replace(b'""', b"")
+    if b'"' in syntax:  # strings holding brackets: keep what is outside them
+        syntax = b"".join(syntax.split(b'"')[::2])
+    return max(accumulate(map(_STEP.__getitem__, syntax)), default=0)
 
 
 def load_sarif(data: bytes) -> dict[str, Any]:
@@ -97,7 +108,7 @@ def load_sarif(data: bytes) -> dict[str, Any]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(f"SARIF log is not UTF-8 (byte {exc.start}); SARIF must be UTF-8 encoded") from None
-    if _max_depth(text) > MAX_DEPTH:
+    if _max_depth(data) > MAX_DEPTH:
         raise InputError(f"SARIF log nests deeper than {MAX_DEPTH} levels; refusing to read it")
     try:
         doc = json.loads(text)
@@ -129,6 +140,11 @@ class _RunReader:
         self.redact = redact
         self.bases = _dict(run.get("originalUriBaseIds"))
         self.notes: list[Notification] = []
+        # Results repeat their texts and URIs: each distinct one is redacted / resolved once.
+        self.redacted: dict[str, str] = {}
+        self.paths: dict[tuple[str | None, int | None, str | None], str | None] = {}
+        self.severities: dict[tuple[str | None, str], tuple[Severity, str]] = {}
+        self.defaults: dict[int, tuple[str | None, str | None]] = {}
         # Rules are looked up once per result: index them once per run.
         self.component_rules = [
             [_dict(r) for r in _list(c.get("rules"))] for c in (self.driver, *self.extensions)
@@ -148,18 +164,28 @@ class _RunReader:
         self, level: NotificationLevel, message: str, where: tuple[str, int | None] | None = None
     ) -> None:
         path, line = where if where is not None else (None, None)
-        self.notes.append(Notification(level, _clip(self.redact(message)), path, line))
+        self.notes.append(Notification(level, _clip(self.text(message)), path, line))
+
+    def text(self, text: str) -> str:
+        """``redact(text)``, computed once per distinct (not too long) text."""
+        done = self.redacted.get(text)
+        if done is None:
+            done = self.redact(text)
+            if len(text) <= _MAX_MEMO_TEXT:
+                self.redacted[text] = done
+        return done
 
     # -- rules -------------------------------------------------------------------------
     def rule_of(self, result: dict[str, Any]) -> dict[str, Any] | None:
         ref = _dict(result.get("rule"))
         component = 0
-        ext_index = _int(_dict(ref.get("toolComponent")).get("index"), 0)
-        if ext_index is not None and ext_index < len(self.extensions):
-            component = ext_index + 1
+        if ref:  # most results have only ruleId / ruleIndex
+            ext_index = _int(_dict(ref.get("toolComponent")).get("index"), 0)
+            if ext_index is not None and ext_index < len(self.extensions):
+                component = ext_index + 1
         rules = self.component_rules[component]
         index = _int(result.get("ruleIndex"), 0)
-        index = index if index is not None else _int(ref.get("index"), 0)
+        index = index if index is not None or not ref else _int(ref.get("index"), 0)
         if index is not None and index < len(rules):
             return rules[index]
         rule_id = _str(result.get("ruleId")) or _str(ref.get("id"))
@@ -167,6 +193,18 @@ class _RunReader:
             return None
         # the result's own component first, then any extension (SARIF 3.52.4 order)
         return self.component_ids[component].get(rule_id) or self.extension_ids.get(rule_id)
+
+    def rule_defaults(self, rule: dict[str, Any] | None) -> tuple[str | None, str | None]:
+        """A rule's default level and security-severity, read once per rule object."""
+        if rule is None:
+            return None, None
+        # Keyed by id(): the rule dicts live in self.run as long as this reader does.
+        known = self.defaults.get(id(rule))
+        if known is None:
+            level = _str(_dict(rule.get("defaultConfiguration")).get("level"))
+            score = _str(_dict(rule.get("properties")).get("security-severity"))
+            known = self.defaults[id(rule)] = (level, score)
+        return known
 
     def rule_model(self, rule_id: str, rule: dict[str, Any] | None) -> Rule:
         rule = rule or {}
@@ -179,10 +217,10 @@ class _RunReader:
         short = short or name or rule_id
         return Rule(
             id=rule_id,
-            name=self.redact(name or rule_id)[:255],
-            short_description=_clip(self.redact(short)),
-            full_description=_clip(self.redact(full or short)),
-            help_text=self.redact(help_text or full or short)[:8192],
+            name=self.text(name or rule_id)[:255],
+            short_description=_clip(self.text(short)),
+            full_description=_clip(self.text(full or short)),
+            help_text=self.text(help_text or full or short)[:8192],
             help_uri=_str(rule.get("helpUri")),
             tags=tuple(dict.fromkeys(tags))[:20],
         )
@@ -231,11 +269,23 @@ class _RunReader:
 
     def relative_path(self, artifact: dict[str, Any]) -> str | None:
         """The artifact's repo-relative POSIX path, or None when it is not a file under the root."""
-        return self._resolve(artifact, 0) or None
+        # The answer depends only on these three values (and the run): resolved once each.
+        uri, index, base_id = artifact.get("uri"), artifact.get("index"), artifact.get("uriBaseId")
+        key: tuple[str | None, int | None, str | None]
+        if type(uri) is str and index is None and (base_id is None or type(base_id) is str):
+            key = (uri, None, base_id)  # the usual shape, the same key as below
+        else:
+            key = (_str(uri), _int(index, 0), _str(base_id))
+        if key in self.paths:
+            return self.paths[key]
+        path = self.paths[key] = self._resolve(artifact, 0) or None
+        return path
 
     def location(self, result: dict[str, Any]) -> Location | str:
         """The first physical location, or why there is none."""
-        physical = _dict(_dict(next(iter(_list(result.get("locations"))), None)).get("physicalLocation"))
+        locations = result.get("locations")
+        first = locations[0] if isinstance(locations, list) and locations else None
+        physical = _dict(_dict(first).get("physicalLocation"))
         artifact = _dict(physical.get("artifactLocation"))
         if not artifact:
             return "it has no file location"
@@ -243,11 +293,14 @@ class _RunReader:
         if path is None:
             return "its location is outside the scanned root"
         region = _dict(physical.get("region"))
-        start = _int(region.get("startLine"), 1) or 1
-        end = _int(region.get("endLine"), start)
-        return Location(
-            path, start, _int(region.get("startColumn"), 1), end, _int(region.get("endColumn"), 1)
-        )
+        start, end = region.get("startLine"), region.get("endLine")
+        column, end_column = region.get("startColumn"), region.get("endColumn")
+        # ``type(x) is int`` is the common case of _int, checked inline (this runs per result)
+        start = start if type(start) is int and start >= 1 else _int(start, 1) or 1
+        end = end if type(end) is int and end >= start else _int(end, start)
+        column = column if type(column) is int and column >= 1 else _int(column, 1)
+        end_column = end_column if type(end_column) is int and end_column >= 1 else _int(end_column, 1)
+        return Location(path, start, column, end, end_column)
 
     # -- results -----------------------------------------------------------------------
     def message(self, result: dict[str, Any], rule: dict[str, Any] | None) -> str:
@@ -258,15 +311,25 @@ class _RunReader:
             text = _str(template.get("text")) or _str(template.get("markdown"))
         if text is None:
             return ""
-        arguments = [str(a) for a in _list(message.get("arguments"))]
-        text = _ARGUMENT.sub(lambda m: arguments[int(m[1])] if int(m[1]) < len(arguments) else m[0], text)
-        return _clip(self.redact(text))
+        if "{" in text:
+            arguments = [str(a) for a in _list(message.get("arguments"))]
+            text = _ARGUMENT.sub(lambda m: arguments[int(m[1])] if int(m[1]) < len(arguments) else m[0], text)
+        return _clip(self.text(text))
+
+    def severity(self, score: str | None, level: str) -> tuple[Severity, str]:
+        """The severity and ``tool_severity`` of a (security-severity, level) pair, once per pair."""
+        key = (score, level)
+        known = self.severities.get(key)
+        if known is None:
+            tool_severity = f"security-severity {score[:16]}" if score else level[:16]
+            known = self.severities[key] = (self.policy.sarif(score, level), tool_severity)
+        return known
 
     def finding(self, result: dict[str, Any], rules: dict[str, Rule]) -> Finding | None:
         if result.get("kind") in _SKIPPED_KINDS or result.get("baselineState") == "absent":
             return None
-        suppressions = [_dict(s) for s in _list(result.get("suppressions"))]
-        if any(s.get("status") in (None, "accepted") for s in suppressions):
+        suppressions = result.get("suppressions")  # usually absent
+        if suppressions and any(_dict(s).get("status") in (None, "accepted") for s in _list(suppressions)):
             return None
         rule = self.rule_of(result)
         rule_id = _str(result.get("ruleId")) or _str(_dict(result.get("rule")).get("id"))
@@ -278,20 +341,20 @@ class _RunReader:
         if isinstance(location, str):
             self.note(NotificationLevel.WARNING, f"{self.tool}: result of rule {rule_id} skipped: {location}")
             return None
-        config = _dict(rule.get("defaultConfiguration")) if rule is not None else {}
-        level = _str(result.get("level")) or _str(config.get("level")) or "warning"
-        score = _str(_dict(result.get("properties")).get("security-severity")) or (
-            _str(_dict(rule.get("properties")).get("security-severity")) if rule is not None else None
-        )
+        default_level, default_score = self.rule_defaults(rule)
+        level = _str(result.get("level")) or default_level or "warning"
+        properties = result.get("properties")
+        score = (_str(_dict(properties).get("security-severity")) if properties else None) or default_score
         if rule_id not in rules:
             rules[rule_id] = self.rule_model(rule_id, rule)
+        severity, tool_severity = self.severity(score, level)
         return Finding(
             tool=self.tool,
             rule_id=rule_id,
             message=self.message(result, rule) or rules[rule_id].short_description,
             location=location,
-            severity=self.policy.sarif(score, level),
-            tool_severity=f"security-severity {score[:16]}" if score else level[:16],
+            severity=severity,
+            tool_severity=tool_severity,
         )
 
     def invocation_notes(self) -> None:
@@ -333,6 +396,25 @@ class _RunReader:
         return ParsedRun(self.tool, version[:100], tuple(findings), tuple(rules.values()), tuple(self.notes))
 
 
+def parse_document(
+    doc: dict[str, Any],
+    *,
+    tool: ToolName | None,
+    root: Path,
+    policy: SeverityPolicy,
+    redact: Redact | None = None,
+) -> list[ParsedRun]:
+    """Parse a log that :func:`load_sarif` accepted into one ParsedRun per run (in order).
+
+    ``root`` is the absolute scanned root (``file://`` URIs under it become repo-relative);
+    ``redact`` is applied to every text taken from the log.
+    """
+    return [
+        _RunReader(_dict(run), tool, root, policy, redact or (lambda text: text)).read()
+        for run in _list(doc.get("runs"))
+    ]
+
+
 def parse_sarif(
     data: bytes,
     *,
@@ -341,13 +423,8 @@ def parse_sarif(
     policy: SeverityPolicy,
     redact: Redact | None = None,
 ) -> list[ParsedRun]:
-    """Parse a SARIF log into one ParsedRun per run. Raises InputError when the log is unusable.
+    """Check and parse a SARIF log (:func:`load_sarif`, then :func:`parse_document`).
 
-    ``root`` is the absolute scanned root (``file://`` URIs under it become repo-relative);
-    ``redact`` is applied to every text taken from the log.
+    Raises InputError when the log is unusable.
     """
-    doc = load_sarif(data)
-    return [
-        _RunReader(_dict(run), tool, root, policy, redact or (lambda text: text)).read()
-        for run in doc["runs"]
-    ]
+    return parse_document(load_sarif(data), tool=tool, root=root, policy=policy, redact=redact)

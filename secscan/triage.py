@@ -11,6 +11,8 @@ that only moved keeps its id, first-seen time, SLA clock and triage. The rules
   scanner closes nothing);
 * a triage decision whose ``until`` passed is lifted and the SLA clock resumes at ``until``;
 * suppressions apply like triage decisions made by the suppressions file; a manual decision wins.
+  ``suppressions=None`` means the file was not read: the decisions it made stand as they are;
+  ``()`` means it is empty or absent: every decision it made is lifted.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from fnmatch import fnmatchcase
 
 from secscan.errors import ConfigError
-from secscan.model import Finding, FindingState, ScannerStatus, ScanRun, ToolName
+from secscan.model import Finding, FindingState, ScannerStatus, ScanRun, Severity, ToolName
 from secscan.sla import SlaPolicy, pause, reopen, resume, start
 from secscan.store.interface import (
     BaselineState,
@@ -33,10 +35,26 @@ from secscan.store.interface import (
     TrackedFinding,
     TriageDecision,
     TriageStatus,
+    construct,
 )
 
 SECSCAN_ACTOR = "secscan"
 SUPPRESSIONS_ACTOR = "suppressions-file"
+
+# Enum members read once: an attribute look-up on an Enum class is slow, and reconcile runs per finding.
+_NEW, _UNCHANGED, _REOPENED, _FIXED, _TRIAGED = (
+    FindingState.NEW,
+    FindingState.UNCHANGED,
+    FindingState.REOPENED,
+    FindingState.FIXED,
+    FindingState.TRIAGED,
+)
+_BASELINE_NEW, _BASELINE_UNCHANGED, _BASELINE_UPDATED = (
+    BaselineState.NEW,
+    BaselineState.UNCHANGED,
+    BaselineState.UPDATED,
+)
+_SEVERITY_TEXT = {s: s.value for s in Severity}
 
 
 @dataclass(frozen=True)
@@ -66,7 +84,7 @@ def covers(scope: frozenset[str], path: str) -> bool:
 def baseline_signature(finding: Finding) -> int:
     """A 63-bit signature of what SARIF ``updated`` compares: place, severity and message."""
     loc = finding.location
-    text = f"{loc.path}\0{loc.start_line}\0{finding.severity.value}\0{finding.message}"
+    text = f"{loc.path}\0{loc.start_line}\0{_SEVERITY_TEXT[finding.severity]}\0{finding.message}"
     return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big") >> 1
 
 
@@ -147,8 +165,12 @@ def _suppression(entry: object, where: str) -> Suppression:
 
 def _dedupe(run: ScanRun) -> dict[str, Finding]:
     """One finding per fingerprint; duplicates resolve to the smallest location (order-free)."""
-    by_fp: dict[str, Finding] = {}
-    for finding in run.findings:
+    findings = run.findings
+    by_fp = {f.fingerprint: f for f in findings}
+    if len(by_fp) == len(findings):  # the usual case: no duplicates to resolve
+        return by_fp
+    by_fp = {}
+    for finding in findings:
         current = by_fp.get(finding.fingerprint)
         key = (finding.location.path, finding.location.start_line, finding.message)
         if current is None or key < (current.location.path, current.location.start_line, current.message):
@@ -173,7 +195,8 @@ class _Recorder:
         actor: str = SECSCAN_ACTOR,
     ) -> None:
         self.entries.append(
-            HistoryEntry(
+            construct(  # one per new finding: the bulk path of a first run
+                HistoryEntry,
                 fingerprint=after.fingerprint,
                 at=self.now,
                 event=event,
@@ -201,9 +224,9 @@ def _lift_expired(t: TrackedFinding, now: datetime, rec: _Recorder) -> TrackedFi
 
 
 def _apply_suppressions(
-    t: TrackedFinding, suppressions: Sequence[Suppression], now: datetime, rec: _Recorder
+    t: TrackedFinding, suppressions: Sequence[Suppression] | None, now: datetime, rec: _Recorder
 ) -> TrackedFinding:
-    if t.state is FindingState.FIXED or (not suppressions and t.triage is None):
+    if suppressions is None or t.state is FindingState.FIXED or (not suppressions and t.triage is None):
         return t
     if t.triage is not None and t.triage.actor != SUPPRESSIONS_ACTOR and t.triage.active(now):
         return t  # a manual decision wins
@@ -237,17 +260,19 @@ def _seen(
     baseline_sig: int | None,
 ) -> TrackedFinding:
     """The tracked value of a finding seen in this run (built once: this is the bulk path)."""
+    loc = f.location
     if old is None:
-        t = TrackedFinding(
+        t = construct(
+            TrackedFinding,
             fingerprint=f.fingerprint,
             target=target,
             tool=f.tool,
             rule_id=f.rule_id,
-            path=f.location.path,
-            line=f.location.start_line,
+            path=loc.path,
+            line=loc.start_line,
             message=f.message,
             severity=f.severity,
-            state=FindingState.NEW,
+            state=_NEW,
             first_seen=now,
             last_seen=now,
             sla=start(now),
@@ -256,21 +281,23 @@ def _seen(
         rec.add(None, t, HistoryEvent.OPENED, f"first seen by {f.tool}")
         return t
     state, clock, fixed_at = old.state, old.sla, old.fixed_at
-    if old.state is FindingState.FIXED:
+    was_fixed = state is _FIXED
+    if was_fixed:
         triaged = old.triage is not None and old.triage.active(now)
         clock = reopen(old.sla, now, policy)
         clock = pause(clock, now) if triaged else clock
-        state = FindingState.TRIAGED if triaged else FindingState.REOPENED
+        state = _TRIAGED if triaged else _REOPENED
         fixed_at = None
-    elif old.state is not FindingState.TRIAGED:
-        state = FindingState.UNCHANGED
-    t = TrackedFinding(
+    elif state is not _TRIAGED:
+        state = _UNCHANGED
+    t = construct(
+        TrackedFinding,
         fingerprint=old.fingerprint,
         target=old.target,
         tool=f.tool,
         rule_id=f.rule_id,
-        path=f.location.path,
-        line=f.location.start_line,
+        path=loc.path,
+        line=loc.start_line,
         message=f.message,
         severity=f.severity,
         state=state,
@@ -280,10 +307,11 @@ def _seen(
         fixed_at=fixed_at,
         triage=old.triage,
         baseline_sig=baseline_sig,
+        introduced_at=old.introduced_at,
     )
     if old.severity is not f.severity:
         rec.add(old, t, HistoryEvent.SEVERITY_CHANGED, f"{old.severity.value} -> {f.severity.value}")
-    if old.state is FindingState.FIXED:
+    if was_fixed:
         rec.add(old, t, HistoryEvent.REOPENED, f"seen again by {f.tool} (clock: {policy.reopen.value})")
     return t
 
@@ -293,60 +321,75 @@ def reconcile(
     run: ScanRun,
     now: datetime,
     policy: SlaPolicy,
-    suppressions: Sequence[Suppression] = (),
+    suppressions: Sequence[Suppression] | None = None,
 ) -> Reconciliation:
-    """Reconcile ``run`` with the ``previous`` tracked findings of its target (see module doc)."""
+    """Reconcile ``run`` with the ``previous`` tracked findings of its target (see module doc).
+
+    ``suppressions`` is the whole suppressions file (``()``: empty or absent), or ``None`` when
+    it was not read (its standing decisions are then left alone).
+    """
     prev = {t.fingerprint: t for t in previous}
     seen = _dedupe(run)
     scopes = {s.name: s.scope for s in run.scanners if s.status is ScannerStatus.OK}
     rec = _Recorder(run, now)
-    kinds = ("new", "unchanged", "reopened", "fixed", "un")
-    buckets: dict[str, list[TrackedFinding]] = {k: [] for k in kinds}
+    new: list[TrackedFinding] = []
+    unchanged: list[TrackedFinding] = []
+    reopened: list[TrackedFinding] = []
+    fixed: list[TrackedFinding] = []
+    unconfirmed: list[TrackedFinding] = []
     changed: list[TrackedFinding] = []
     baseline: dict[str, BaselineState] = {}
     absent: list[TrackedFinding] = []
 
     complete = run.complete
+    target = run.target_name
     for fp in sorted(seen):
         f, old = seen[fp], prev.get(fp)
         sig = baseline_signature(f)
         kept = None if old is None else old.baseline_sig
-        t = _seen(old, f, run.target_name, now, policy, rec, sig if complete else kept)
-        t = _apply_suppressions(_lift_expired(t, now, rec), suppressions, now, rec)
-        if kept is None:
-            baseline[fp] = BaselineState.NEW
+        t = _seen(old, f, target, now, policy, rec, sig if complete else kept)
+        if t.triage is not None:
+            t = _lift_expired(t, now, rec)
+        if suppressions is not None:
+            t = _apply_suppressions(t, suppressions, now, rec)
+        if old is None:
+            new.append(t)
+        elif old.state is _FIXED:
+            reopened.append(t)
         else:
-            baseline[fp] = BaselineState.UNCHANGED if kept == sig else BaselineState.UPDATED
-        kind = "new" if old is None else "reopened" if old.state is FindingState.FIXED else "unchanged"
-        buckets[kind].append(t)
+            unchanged.append(t)
+        if kept is None:
+            baseline[fp] = _BASELINE_NEW
+        else:
+            baseline[fp] = _BASELINE_UNCHANGED if kept == sig else _BASELINE_UPDATED
         changed.append(t)
 
-    for fp in sorted(set(prev) - set(seen)):
+    for fp in sorted(prev.keys() - seen.keys()):
         old = prev[fp]
         closable = old.tool in scopes and covers(scopes[old.tool], old.path)
         t = _lift_expired(old, now, rec)
-        if closable and t.state is not FindingState.FIXED:
-            fixed = replace(t, state=FindingState.FIXED, fixed_at=now, sla=pause(t.sla, now))
-            rec.add(t, fixed, HistoryEvent.FIXED, f"{old.tool} finished ok over {old.path} without it")
-            t = fixed
-            buckets["fixed"].append(t)
+        if closable and t.state is not _FIXED:
+            after = replace(t, state=_FIXED, fixed_at=now, sla=pause(t.sla, now))
+            rec.add(t, after, HistoryEvent.FIXED, f"{old.tool} finished ok over {old.path} without it")
+            t = after
+            fixed.append(t)
         t = _apply_suppressions(t, suppressions, now, rec)
         if closable and old.baseline_sig is not None:
             absent.append(t)
             if complete:
                 t = replace(t, baseline_sig=None)
         if t.is_open and not closable:
-            buckets["un"].append(t)
+            unconfirmed.append(t)
         if t != old:
             changed.append(t)
 
     return Reconciliation(
         changed=tuple(changed),
-        new=tuple(buckets["new"]),
-        unchanged=tuple(buckets["unchanged"]),
-        reopened=tuple(buckets["reopened"]),
-        fixed=tuple(buckets["fixed"]),
-        unconfirmed=tuple(buckets["un"]),
+        new=tuple(new),
+        unchanged=tuple(unchanged),
+        reopened=tuple(reopened),
+        fixed=tuple(fixed),
+        unconfirmed=tuple(unconfirmed),
         history=tuple(rec.entries),
         baseline=baseline,
         absent=tuple(absent),

@@ -10,7 +10,7 @@ lists in ``_rows``; values always travel as parameters.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection
@@ -60,6 +60,34 @@ _HISTORY = "INSERT INTO history ({}) VALUES ({})".format(  # noqa: S608
 def cursor(conn: Connection) -> Any:
     """A DB-API cursor on the connection's current transaction."""
     return conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+
+
+_STORED_SELECT = "SELECT {}, f.target_id FROM findings f WHERE ".format(  # noqa: S608
+    ", ".join(f"f.{_stored(c)}" for c in READ_COLUMNS)
+)
+_TEXT_AT = tuple(i for i, c in enumerate(READ_COLUMNS) if c in TEXT_REFS)
+
+
+def select_stored(
+    conn: Connection, where: str, params: tuple[Any, ...] = ()
+) -> tuple[list[Any], dict[int, str]]:
+    """Rows of :data:`READ_COLUMNS` in stored form plus ``target_id`` (last), and the ``texts``
+    they refer to: for ``finding_from_row(row, target, texts)``.
+
+    The bulk read: no join per row, and each distinct text is read (and allocated) once.
+    ``where`` may use ``f.<stored column>`` only.
+    """
+    cur = cursor(conn)
+    rows = cur.execute(_STORED_SELECT + where, params).fetchall()
+    return rows, load_texts(cur, {row[i] for row in rows for i in _TEXT_AT})
+
+
+def load_texts(cur: Any, ids: Collection[int]) -> dict[int, str]:
+    """The values of the ``texts`` ids (``cur``: a DB-API cursor of the store's connection)."""
+    found = cur.execute(
+        "SELECT id, value FROM texts WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(list(ids)),)
+    )
+    return dict(found.fetchall())
 
 
 def select_findings(conn: Connection, where: str, params: tuple[Any, ...] = ()) -> list[Any]:

@@ -12,14 +12,23 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 
 from secscan import sla
 from secscan.model import FindingState, Severity
-from secscan.store.interface import HistoryEntry, TrackedFinding, TriageDecision, TriageStatus
+from secscan.store._texts import decode_fingerprint
+from secscan.store.interface import (
+    HistoryEntry,
+    HistoryEvent,
+    TrackedFinding,
+    TriageDecision,
+    TriageStatus,
+    construct,
+)
 
 # The columns written from a TrackedFinding, in this order (SLA columns last).
 WRITE_COLUMNS: tuple[str, ...] = (
@@ -84,26 +93,40 @@ def policy_from_json(text: str) -> sla.SlaPolicy:
     return sla.SlaPolicy(windows, float(data["fraction"]), sla.ReopenPolicy(data["reopen"]))
 
 
-_SEVERITIES = {s.value: s for s in Severity}
+SEVERITIES = {s.value: s for s in Severity}
 _STATES = {s.value: s for s in FindingState}
+_FIXED = FindingState.FIXED
+# member -> stored text: a dict look-up is several times cheaper than an Enum's ``.value``
+# (these run per finding and per history entry on the bulk paths).
+VALUES: dict[StrEnum, str] = {m: m.value for e in (Severity, FindingState, HistoryEvent) for m in e}
 
 
 @lru_cache(maxsize=4096)
-def _clock(started: int, paused_at: int | None, paused_s: int) -> sla.SlaClock:
+def stored_clock(started: int, paused_at: int | None, paused_s: int) -> sla.SlaClock:
     """A (frozen, shared) clock: most findings of a run share one."""
     return sla.SlaClock(from_ts(started), opt_dt(paused_at), timedelta(seconds=paused_s))
 
 
-def finding_from_row(row: Sequence[Any], target: str) -> TrackedFinding:
-    """A :class:`TrackedFinding` from a row whose first columns are :data:`READ_COLUMNS`."""
+def finding_from_row(
+    row: Sequence[Any], target: str, texts: Mapping[int, str] | None = None
+) -> TrackedFinding:
+    """A :class:`TrackedFinding` from a row whose first columns are :data:`READ_COLUMNS`.
+
+    With ``texts`` the row is in stored form (``_bulk.select_stored``): tool, rule id, path and
+    message are ``texts`` ids and the fingerprint may be raw bytes.
+    """
     (fp, tool, rule, path, line, message, severity, state, first, last, fixed, started, paused_at,
      paused_s, t_status, t_reason, t_actor, t_at, t_until, sig) = row[:20]  # fmt: skip
+    if texts is not None:
+        fp = decode_fingerprint(fp)
+        tool, rule, path, message = texts[tool], texts[rule], texts[path], texts[message]
     triage = None
     if t_status is not None:  # rare: most findings are not triaged
         triage = TriageDecision(
             TriageStatus(t_status), t_reason or "", t_actor or "", from_ts(t_at), opt_dt(t_until)
         )
-    return TrackedFinding(
+    return construct(  # the bulk path: every tracked finding of a target, per run
+        TrackedFinding,
         fingerprint=fp,
         target=target,
         tool=tool,  # already a ToolName as stored
@@ -111,11 +134,11 @@ def finding_from_row(row: Sequence[Any], target: str) -> TrackedFinding:
         path=path,
         line=line,
         message=message,
-        severity=_SEVERITIES[severity],
+        severity=SEVERITIES[severity],
         state=_STATES[state],
         first_seen=from_ts(first),
         last_seen=from_ts(last),
-        sla=_clock(started, paused_at, paused_s),
+        sla=stored_clock(started, paused_at, paused_s),
         fixed_at=opt_dt(fixed),
         triage=triage,
         baseline_sig=sig,
@@ -127,14 +150,25 @@ def sla_values(
     t: TrackedFinding, policy: sla.SlaPolicy, now: datetime, stored: str | None
 ) -> tuple[Any, ...]:
     """``(due_at, sla_status, sla_next_at)`` for ``t``; ``stored`` is the status on disk."""
-    fixed = t.state is FindingState.FIXED
-    current = sla.status(t.sla, t.severity, policy, now, fixed=fixed).value
-    nxt = sla.next_change_at(t.sla, t.severity, policy, now, fixed=fixed)
+    return clock_sla_values(t.sla, t.severity, t.state is _FIXED, policy, now, stored)
+
+
+def clock_sla_values(
+    clock: sla.SlaClock,
+    severity: Severity,
+    fixed: bool,
+    policy: sla.SlaPolicy,
+    now: datetime,
+    stored: str | None,
+) -> tuple[Any, ...]:
+    """:func:`sla_values` from the three things it depends on (the sweep has no TrackedFinding)."""
+    current = sla.status(clock, severity, policy, now, fixed=fixed).value
+    nxt = sla.next_change_at(clock, severity, policy, now, fixed=fixed)
     next_at = None if nxt is None else math.ceil(nxt.timestamp())
     status = current if stored is None else stored
     if status != current:
         next_at = to_ts(now)  # the sweep records this change
-    return opt_ts(sla.due_at(t.sla, t.severity, policy)), status, next_at
+    return opt_ts(sla.due_at(clock, severity, policy)), status, next_at
 
 
 class SlaMemo:
@@ -148,7 +182,7 @@ class SlaMemo:
         self._cache: dict[tuple[Any, ...], tuple[Any, ...]] = {}
 
     def values(self, t: TrackedFinding, stored: str | None) -> tuple[Any, ...]:
-        key = (t.sla, t.severity, t.state is FindingState.FIXED, stored)
+        key = (t.sla, t.severity, t.state is _FIXED, stored)
         hit = self._cache.get(key)
         if hit is None:
             hit = self._cache[key] = sla_values(t, self.policy, self.now, stored)
@@ -157,6 +191,8 @@ class SlaMemo:
 
 def only_seen_again(old: TrackedFinding, new: TrackedFinding) -> bool:
     """True if ``new`` differs from ``old`` at most by ``last_seen`` and ``state`` (re-ingest)."""
+    # Runs per finding of every re-scan: shared values are compared by identity first (a
+    # dataclass ``==`` is a Python call), then by value.
     return (
         old.line == new.line
         and old.path == new.path
@@ -165,8 +201,8 @@ def only_seen_again(old: TrackedFinding, new: TrackedFinding) -> bool:
         and old.severity is new.severity
         and old.rule_id == new.rule_id
         and old.tool == new.tool
-        and old.sla == new.sla
-        and old.triage == new.triage
+        and (old.sla is new.sla or old.sla == new.sla)
+        and (old.triage is new.triage or old.triage == new.triage)
         and old.fixed_at == new.fixed_at
         and old.first_seen == new.first_seen
     )
@@ -174,7 +210,7 @@ def only_seen_again(old: TrackedFinding, new: TrackedFinding) -> bool:
 
 def same_sla(a: TrackedFinding, b: TrackedFinding) -> bool:
     """True if ``a`` and ``b`` have the same SLA columns (so an update may leave them alone)."""
-    fixed = FindingState.FIXED
+    fixed = _FIXED
     return a.sla == b.sla and a.severity is b.severity and (a.state is fixed) is (b.state is fixed)
 
 
@@ -195,7 +231,7 @@ def finding_values(
     else:
         derived = sla_values(t, policy, now, stored) if memo is None else memo.values(t, stored)
     return (
-        t.fingerprint, t.tool, t.rule_id, t.path, t.line, t.message, t.severity.value, t.state.value,
+        t.fingerprint, t.tool, t.rule_id, t.path, t.line, t.message, VALUES[t.severity], VALUES[t.state],
         to_ts(t.first_seen), to_ts(t.last_seen), opt_ts(t.fixed_at), to_ts(clock.started_at),
         opt_ts(clock.paused_at), math.floor(clock.paused.total_seconds()),
         None if triage is None else triage.status.value,
@@ -210,13 +246,13 @@ def finding_values(
 
 def history_values(entry: HistoryEntry, finding_id: int, run_pk: int | None) -> tuple[Any, ...]:
     """The :data:`HISTORY_COLUMNS` of ``entry``."""
-    before = None if entry.from_state is None else entry.from_state.value
+    before = None if entry.from_state is None else VALUES[entry.from_state]
     return (
         finding_id,
         to_ts(entry.at),
-        entry.event.value,
+        VALUES[entry.event],
         before,
-        entry.to_state.value,
+        VALUES[entry.to_state],
         entry.actor,
         entry.reason,
         run_pk,

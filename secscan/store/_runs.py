@@ -2,123 +2,124 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection
 
 from secscan.model import FindingState, RunId, ScanRun, ToolName
 from secscan.store._rows import from_ts, opt_dt
 from secscan.store.interface import HistoryEntry, HistoryEvent, RunStatus, RunSummary, ScannerSummary
-from secscan.store.tables import RunRow, ScannerRunRow, TargetRow
 
-RUNS = RunRow.__table__  # type: ignore[attr-defined]
-SCANNERS = ScannerRunRow.__table__  # type: ignore[attr-defined]
-TARGETS = TargetRow.__table__  # type: ignore[attr-defined]
+# Plain SQL over the tables of ``tables.py`` (checked against them by the tests): the store's
+# runtime path does not import SQLModel, which costs a third of a second per command.
+_SELECT_RUNS = (
+    "SELECT r.id, r.run_id, t.name, r.started_at, r.finished_at, r.status, r.new, r.unchanged, "
+    "r.reopened, r.fixed FROM runs r JOIN targets t ON t.id = r.target_id"
+)
 
 
 def ensure_target(conn: Connection, name: str, root: str, now: int) -> int:
     """The id of target ``name``, created if new; its root path is kept current."""
-    row = conn.execute(select(TARGETS.c.id, TARGETS.c.root).where(TARGETS.c.name == name)).first()
+    row = conn.exec_driver_sql("SELECT id, root FROM targets WHERE name = ?", (name,)).first()
     if row is None:
-        result = conn.execute(insert(TARGETS).values(name=name, root=root, created_at=now))
-        return int(result.inserted_primary_key[0])  # type: ignore[index]
+        sql = "INSERT INTO targets (name, root, created_at) VALUES (?, ?, ?) RETURNING id"
+        return int(conn.exec_driver_sql(sql, (name, root, now)).scalar_one())
     if row.root != root:
-        conn.execute(update(TARGETS).where(TARGETS.c.id == row.id).values(root=root))
+        conn.exec_driver_sql("UPDATE targets SET root = ? WHERE id = ?", (root, row.id))
     return int(row.id)
 
 
 def upsert_run(
     conn: Connection, run_id: RunId, target_id: int, status: str, started: int, finished: int | None
 ) -> int:
-    values = {"target_id": target_id, "status": status, "started_at": started, "finished_at": finished}
-    pk = conn.execute(select(RUNS.c.id).where(RUNS.c.run_id == run_id)).scalar()
+    pk = conn.exec_driver_sql("SELECT id FROM runs WHERE run_id = ?", (run_id,)).scalar()
     if pk is None:
-        zero = {"new": 0, "unchanged": 0, "reopened": 0, "fixed": 0}
-        result = conn.execute(insert(RUNS).values(run_id=run_id, **values, **zero))
-        return int(result.inserted_primary_key[0])  # type: ignore[index]
-    conn.execute(update(RUNS).where(RUNS.c.id == pk).values(**values))
+        sql = (
+            "INSERT INTO runs (run_id, target_id, status, started_at, finished_at, new, unchanged, "
+            "reopened, fixed) VALUES (?, ?, ?, ?, ?, 0, 0, 0, 0) RETURNING id"
+        )
+        return int(conn.exec_driver_sql(sql, (run_id, target_id, status, started, finished)).scalar_one())
+    sql = "UPDATE runs SET target_id = ?, status = ?, started_at = ?, finished_at = ? WHERE id = ?"
+    conn.exec_driver_sql(sql, (target_id, status, started, finished, pk))
     return int(pk)
 
 
 def write_scanners(conn: Connection, run_pk: int, run: ScanRun) -> None:
-    conn.execute(delete(SCANNERS).where(SCANNERS.c.run_id == run_pk))
+    conn.exec_driver_sql("DELETE FROM scanner_runs WHERE run_id = ?", (run_pk,))
     rows = [
-        {
-            "run_id": run_pk,
-            "tool": s.name,
-            "version": s.version,
-            "status": s.status.value,
-            "duration_s": s.duration_s,
-            "exit_code": s.exit_code,
-            "findings": len(s.findings),
-            "reason": s.reason,
-        }
+        (run_pk, s.name, s.version, s.status.value, s.duration_s, s.exit_code, len(s.findings), s.reason)
         for s in run.scanners
     ]
     if rows:
-        conn.execute(insert(SCANNERS), rows)
+        conn.exec_driver_sql(
+            "INSERT INTO scanner_runs (run_id, tool, version, status, duration_s, exit_code, findings, "
+            "reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
 
 
 def set_counts(conn: Connection, run_pk: int, counts: Mapping[str, int]) -> None:
-    conn.execute(update(RUNS).where(RUNS.c.id == run_pk).values(**counts))
+    """Set the run's ``new``, ``unchanged``, ``reopened`` and ``fixed`` counts (all four)."""
+    values = (counts["new"], counts["unchanged"], counts["reopened"], counts["fixed"])
+    sql = "UPDATE runs SET new = ?, unchanged = ?, reopened = ?, fixed = ? WHERE id = ?"
+    conn.exec_driver_sql(sql, (*values, run_pk))
 
 
 def mark_interrupted(conn: Connection, now: int) -> tuple[RunId, ...]:
-    stmt = (
-        update(RUNS)
-        .where(RUNS.c.status == RunStatus.RUNNING.value)
-        .values(status=RunStatus.INTERRUPTED.value, finished_at=now)
-        .returning(RUNS.c.run_id)
+    rows = conn.exec_driver_sql(
+        "UPDATE runs SET status = ?, finished_at = ? WHERE status = ? RETURNING run_id",
+        (RunStatus.INTERRUPTED.value, now, RunStatus.RUNNING.value),
     )
-    return tuple(sorted(RunId(r) for r in conn.execute(stmt).scalars()))
+    return tuple(sorted(RunId(r) for r in rows.scalars()))
 
 
 def _summaries(conn: Connection, rows: list[Any]) -> tuple[RunSummary, ...]:
-    scanners: dict[int, list[ScannerSummary]] = {r.id: [] for r in rows}
+    scanners: dict[int, list[ScannerSummary]] = {r[0]: [] for r in rows}
     if rows:
-        stmt = select(SCANNERS).where(SCANNERS.c.run_id.in_(list(scanners))).order_by(SCANNERS.c.id)
-        for s in conn.execute(stmt):
-            scanners[s.run_id].append(
-                ScannerSummary(
-                    ToolName(s.tool), s.version, s.status, s.duration_s, s.exit_code, s.findings, s.reason
-                )
+        found = conn.exec_driver_sql(
+            "SELECT run_id, tool, version, status, duration_s, exit_code, findings, reason FROM scanner_runs "
+            "WHERE run_id IN (SELECT value FROM json_each(?)) ORDER BY id",
+            (json.dumps(list(scanners)),),
+        )
+        for run_pk, tool, version, status, duration_s, exit_code, findings, reason in found:
+            scanners[run_pk].append(
+                ScannerSummary(ToolName(tool), version, status, duration_s, exit_code, findings, reason)
             )
     return tuple(
         RunSummary(
-            run_id=RunId(r.run_id),
-            target=r.target_name,
-            started_at=from_ts(r.started_at),
-            finished_at=opt_dt(r.finished_at),
-            status=RunStatus(r.status),
-            new=r.new,
-            unchanged=r.unchanged,
-            reopened=r.reopened,
-            fixed=r.fixed,
-            scanners=tuple(scanners[r.id]),
+            run_id=RunId(run_id),
+            target=target_name,
+            started_at=from_ts(started_at),
+            finished_at=opt_dt(finished_at),
+            status=RunStatus(status),
+            new=new,
+            unchanged=unchanged,
+            reopened=reopened,
+            fixed=fixed,
+            scanners=tuple(scanners[pk]),
         )
-        for r in rows
+        for pk, run_id, target_name, started_at, finished_at, status, new, unchanged, reopened, fixed in rows
     )
 
 
-def _select_runs() -> Any:
-    return select(RUNS, TARGETS.c.name.label("target_name")).join(TARGETS, TARGETS.c.id == RUNS.c.target_id)
-
-
 def load_run(conn: Connection, run_pk: int) -> RunSummary:
-    return _summaries(conn, list(conn.execute(_select_runs().where(RUNS.c.id == run_pk))))[0]
+    return _summaries(conn, list(conn.exec_driver_sql(_SELECT_RUNS + " WHERE r.id = ?", (run_pk,))))[0]
 
 
 def load_runs(
     conn: Connection, target: str | None, limit: int, *, complete_only: bool
 ) -> tuple[RunSummary, ...]:
-    stmt = _select_runs()
+    where, params = ["1 = 1"], []
     if target is not None:
-        stmt = stmt.where(TARGETS.c.name == target)
+        where.append("t.name = ?")
+        params.append(target)
     if complete_only:
-        stmt = stmt.where(RUNS.c.status == RunStatus.COMPLETE.value)
-    stmt = stmt.order_by(RUNS.c.started_at.desc(), RUNS.c.id.desc()).limit(limit)
-    return _summaries(conn, list(conn.execute(stmt)))
+        where.append("r.status = ?")
+        params.append(RunStatus.COMPLETE.value)
+    sql = f"{_SELECT_RUNS} WHERE {' AND '.join(where)} ORDER BY r.started_at DESC, r.id DESC LIMIT ?"
+    return _summaries(conn, list(conn.exec_driver_sql(sql, (*params, limit))))
 
 
 def load_history(conn: Connection, finding_pk: int, fingerprint: str) -> tuple[HistoryEntry, ...]:

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection
 
 from secscan import sla
+from secscan.model import FindingState
 from secscan.store import _bulk
 from secscan.store._rows import (
     ID,
+    SEVERITIES,
     SLA_COLUMNS,
     STATUS,
     WRITE_COLUMNS,
-    SlaMemo,
+    clock_sla_values,
     finding_from_row,
     finding_values,
     history_values,
@@ -22,15 +26,17 @@ from secscan.store._rows import (
     policy_from_json,
     policy_to_json,
     sla_values,
+    stored_clock,
     to_ts,
 )
-from secscan.store.interface import HistoryEntry, HistoryEvent, SlaChange, SweepResult, TrackedFinding
+from secscan.store.interface import HistoryEvent, SlaChange, SweepResult, TrackedFinding, construct
 from secscan.triage import SECSCAN_ACTOR, expire_triage
 
 logger = logging.getLogger(__name__)
 
 POLICY_KEY = "sla_policy"
 _STATUSES = {s.value: s for s in sla.SlaStatus}
+_FIXED = FindingState.FIXED.value
 _EVENTS = {
     sla.SlaStatus.DUE_SOON: HistoryEvent.SLA_DUE_SOON,
     sla.SlaStatus.BREACHED: HistoryEvent.SLA_BREACHED,
@@ -58,6 +64,72 @@ def sync_policy(conn: Connection, policy: sla.SlaPolicy, now: datetime) -> None:
     )
 
 
+_DUE_COLUMNS = (
+    "f.id, f.fingerprint, f.target_id, f.tool_ref, f.rule_ref, f.path_ref, f.line, f.severity, f.state, "
+    "f.sla_started_at, f.sla_paused_at, f.sla_paused_s, f.sla_status"
+)
+
+
+def _kind(stored: str, status: str) -> tuple[sla.SlaStatus, sla.SlaStatus, tuple[str, str] | None]:
+    """A change of status: (previous, current, (history event, reason) when it is recorded)."""
+    previous, current = _STATUSES[stored], _STATUSES[status]
+    event = _EVENTS.get(current)
+    if event is None:
+        return previous, current, None
+    return previous, current, (event.value, f"SLA {previous.value} -> {current.value}")
+
+
+def _sla_changes(
+    conn: Connection, now: datetime, policy: sla.SlaPolicy
+) -> tuple[list[SlaChange], dict[tuple[str, str], list[int]]]:
+    """Re-evaluate the findings whose status is due to change and store their SLA columns.
+
+    Returns the changes and, per (history event, reason), the row ids to record them for.
+    Works on stored rows (no TrackedFinding each): the due time of a clock is computed once.
+    """
+    ts = to_ts(now)
+    cur = _bulk.cursor(conn)
+    rows = cur.execute(f"SELECT {_DUE_COLUMNS} FROM findings f WHERE f.sla_next_at <= ?", (ts,)).fetchall()  # noqa: S608
+    texts = _bulk.load_texts(cur, {ref for row in rows for ref in row[3:6]})
+    targets = dict(cur.execute("SELECT id, name FROM targets").fetchall())
+    known: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+    updates: dict[tuple[Any, ...], list[int]] = {}  # (due_at, sla_status, sla_next_at) -> ids
+    changes: list[SlaChange] = []
+    events: dict[tuple[str, str], list[int]] = {}
+    kinds: dict[tuple[str, str], tuple[sla.SlaStatus, sla.SlaStatus, tuple[str, str] | None]] = {}
+    for pk, fp, tid, tool, rule, path, line, severity, state, started, paused_at, paused_s, stored in rows:
+        key = (severity, state == _FIXED, started, paused_at, paused_s)
+        values = known.get(key)
+        if values is None:
+            clock = stored_clock(started, paused_at, paused_s)
+            values = known[key] = clock_sla_values(clock, SEVERITIES[severity], key[1], policy, now, None)
+        updates.setdefault(values, []).append(pk)
+        if values[1] == stored:
+            continue
+        kind = kinds.get((stored, values[1]))
+        if kind is None:
+            kind = kinds[(stored, values[1])] = _kind(stored, values[1])
+        changes.append(
+            construct(
+                SlaChange,
+                fingerprint=fp.hex() if type(fp) is bytes else fp,
+                target=targets[tid],
+                tool=texts[tool],
+                rule_id=texts[rule],
+                path=texts[path],
+                line=line,
+                severity=SEVERITIES[severity],
+                previous=kind[0],
+                current=kind[1],
+                due_at=opt_dt(values[0]),
+            )
+        )
+        if kind[2] is not None:
+            events.setdefault(kind[2], []).append(pk)
+    _bulk.set_columns(conn, SLA_COLUMNS, updates)
+    return changes, events
+
+
 def sweep(conn: Connection, now: datetime, policy: sla.SlaPolicy) -> SweepResult:
     """Expire triage decisions, then re-evaluate every finding whose SLA status is due to change."""
     sync_policy(conn, policy, now)
@@ -71,21 +143,14 @@ def sweep(conn: Connection, now: datetime, policy: sla.SlaPolicy) -> SweepResult
         )
         history += [history_values(e, row[ID], None) for e in entries]
         expired.append(after)
-    changes: list[SlaChange] = []
-    updates: dict[tuple[object, ...], list[int]] = {}  # (due_at, sla_status, sla_next_at) -> ids
-    memo = SlaMemo(policy, now)
-    for row in _bulk.select_findings(conn, "f.sla_next_at <= ?", (ts,)):
-        t = finding_from_row(row, row[-1])
-        values = memo.values(t, None)
-        updates.setdefault(values, []).append(row[ID])
-        previous, current = _STATUSES[row[STATUS]], _STATUSES[values[1]]
-        if current is previous:
-            continue
-        changes.append(SlaChange(t, previous, current, opt_dt(values[0])))
-        if current in _EVENTS:
-            why = f"SLA {previous.value} -> {current.value}"
-            entry = HistoryEntry(t.fingerprint, now, _EVENTS[current], t.state, t.state, SECSCAN_ACTOR, why)
-            history.append(history_values(entry, row[ID], None))
-    _bulk.set_columns(conn, SLA_COLUMNS, updates)
-    _bulk.insert_history(conn, history)
+    changes, events = _sla_changes(conn, now, policy)
+    _bulk.insert_history(conn, history)  # the expiries first: each finding's history stays in order
+    for (event, reason), pks in events.items():
+        # One set-based statement per kind of change: a burst after downtime is 100k+ entries.
+        conn.exec_driver_sql(
+            "INSERT INTO history (finding_id, at, event, from_state, to_state, actor, reason, run_id) "
+            "SELECT id, ?, ?, state, state, ?, ?, NULL FROM findings "
+            "WHERE id IN (SELECT value FROM json_each(?))",
+            (ts, event, SECSCAN_ACTOR, reason, json.dumps(pks)),
+        )
     return SweepResult(tuple(changes), tuple(expired))

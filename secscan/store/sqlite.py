@@ -26,6 +26,7 @@ from secscan.store._rows import (
     ID,
     LAST_RUN,
     STATUS,
+    VALUES,
     WRITE_COLUMNS,
     SlaMemo,
     finding_from_row,
@@ -137,7 +138,11 @@ class SqliteStore(Store):
             return _runs.load_runs(conn, target, limit, complete_only=False)
 
     def record_run(
-        self, run: ScanRun, now: datetime, policy: sla.SlaPolicy, suppressions: Sequence[Suppression] = ()
+        self,
+        run: ScanRun,
+        now: datetime,
+        policy: sla.SlaPolicy,
+        suppressions: Sequence[Suppression] | None = None,
     ) -> RunOutcome:
         now = whole_seconds(now)
         with self._tx(write=True) as conn:
@@ -148,8 +153,11 @@ class SqliteStore(Store):
                 conn, run.run_id, tid, status, to_ts(run.started_at), to_ts(run.finished_at)
             )
             _runs.write_scanners(conn, run_pk, run)
-            rows = {r[0]: r for r in _bulk.select_findings(conn, "f.target_id = ?", (tid,))}
-            previous = {fp: finding_from_row(r, run.target_name) for fp, r in rows.items()}
+            stored, texts = _bulk.select_stored(conn, "f.target_id = ?", (tid,))
+            tracked = [finding_from_row(r, run.target_name, texts) for r in stored]
+            previous = {t.fingerprint: t for t in tracked}
+            rows = {t.fingerprint: r for t, r in zip(tracked, stored, strict=True)}
+            del stored, texts, tracked
             rec = reconcile(previous.values(), run, now, policy, suppressions)
             pks = self._write_reconciliation(conn, rec, rows, previous, run, tid, run_pk, now, policy)
             _bulk.insert_history(conn, [history_values(e, pks[e.fingerprint], run_pk) for e in rec.history])
@@ -194,7 +202,7 @@ class SqliteStore(Store):
             old = previous[t.fingerprint]
             is_seen = t.fingerprint in seen
             if is_seen and only_seen_again(old, t):
-                touched.setdefault(t.state.value, []).append(row[ID])
+                touched.setdefault(VALUES[t.state], []).append(row[ID])
                 continue
             last_run = run_pk if is_seen else row[LAST_RUN]
             if same_sla(old, t):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import random
 from collections import Counter
 from collections.abc import Mapping
@@ -14,6 +16,7 @@ from hypothesis import strategies as st
 from secscan.identity import (
     FINGERPRINT_VERSION,
     ReadText,
+    _order_key,
     assign_identities,
     code_context,
     fingerprint,
@@ -188,3 +191,70 @@ def test_input_order_does_not_change_identities(
     assert [replace(f, fingerprint="", line_hash=None) for f in first] == findings
     # Every finding gets its own fingerprint, exact duplicates included (occurrence index).
     assert len({f.fingerprint for f in first}) == len(first)
+
+
+_text = st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(tool=_text, rule=_text, path=_text, context=_text, occurrence=st.integers(0, 10**6))
+def test_fingerprint_material_is_the_json_list(
+    tool: str, rule: str, path: str, context: str, occurrence: int
+) -> None:
+    material = json.dumps([FINGERPRINT_VERSION, tool, rule, path, context, occurrence])
+    assert fingerprint(tool, rule, path, context, occurrence) == hashlib.sha256(material.encode()).hexdigest()
+    found = assign_identities([_finding(1, path=path, rule=rule, tool=tool)], lambda _p: None)
+    empty = json.dumps([FINGERPRINT_VERSION, tool, rule, path, "", 0])
+    assert found[0].fingerprint == hashlib.sha256(empty.encode()).hexdigest()
+
+
+def test_line_hashes_can_be_left_out() -> None:
+    with_hashes = assign_identities([_finding(4), _finding(7)], _reader({"app.py": APP}))
+    without = assign_identities([_finding(4), _finding(7)], _reader({"app.py": APP}), line_hashes=False)
+    assert [f.fingerprint for f in without] == [f.fingerprint for f in with_hashes]
+    assert [f.line_hash for f in without] == [None, None]
+    assert all(f.line_hash for f in with_hashes)
+
+
+def test_source_reader_follows_symlinks_only_inside_the_root(tmp_path: Path) -> None:
+    root, outside = tmp_path / "root", tmp_path / "outside"
+    (root / "src").mkdir(parents=True)
+    outside.mkdir()
+    (root / "src" / "a.py").write_text("inside")
+    (outside / "b.py").write_text("secret")
+    (root / "src" / "link.py").symlink_to(root / "src" / "a.py")
+    (root / "src" / "out.py").symlink_to(outside / "b.py")
+    (root / "dirlink").symlink_to(outside)
+    (root / "inner").symlink_to(root / "src")
+    read = source_reader(root)
+    assert [read(p) for p in ("src/a.py", "src/link.py", "inner/a.py", "src/../src/a.py")] == ["inside"] * 4
+    assert [read(p) for p in ("src/out.py", "dirlink/b.py", "src/..", "..", "/etc/passwd")] == [None] * 5
+
+
+def _reference(findings: list[Finding], files: Mapping[str, str]) -> list[Finding]:
+    """The first implementation of assign_identities (one pass per concern), as an oracle."""
+    lines = {path: text.replace("\r\n", "\n").replace("\r", "\n").split("\n") for path, text in files.items()}
+    contexts = [
+        f.identity if f.identity is not None else code_context(lines.get(f.location.path, []), f.location)
+        for f in findings
+    ]
+    groups: dict[tuple[str, str, str, str], list[int]] = {}
+    for index, (f, context) in enumerate(zip(findings, contexts, strict=True)):
+        groups.setdefault((f.tool, f.rule_id, f.location.path, context), []).append(index)
+    fingerprints: dict[int, str] = {}
+    for (tool, rule, path, context), members in groups.items():
+        ordered = sorted(members, key=lambda i: _order_key(findings[i]))
+        for occurrence, index in enumerate(ordered):
+            fingerprints[index] = fingerprint(tool, rule, path, context, occurrence)
+    out = []
+    for index, f in enumerate(findings):
+        text = files.get(f.location.path)
+        hashes = dict(enumerate(line_hashes(text), start=1)) if text is not None else {}
+        out.append(replace(f, fingerprint=fingerprints[index], line_hash=hashes.get(f.location.start_line)))
+    return out
+
+
+@settings(max_examples=150, deadline=None)
+@given(files=_files, findings=_findings)
+def test_identities_equal_the_reference(files: dict[str, str], findings: list[Finding]) -> None:
+    assert list(assign_identities(findings, _reader(files))) == _reference(findings, files)

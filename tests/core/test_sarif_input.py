@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from secscan.errors import InputError
 from secscan.model import Location, NotificationLevel, Severity, ToolName
 from secscan.policy import load_policy
-from secscan.sarif_input import MAX_DEPTH, ParsedRun, parse_sarif
+from secscan.sarif_input import MAX_DEPTH, ParsedRun, _max_depth, load_sarif, parse_document, parse_sarif
 from tests.conftest import schema_errors
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets" / "sarif"
@@ -222,6 +222,40 @@ def test_garbage_fields_do_not_crash() -> None:
 def test_malformed_logs_raise_input_error(data: bytes, match: str) -> None:
     with pytest.raises(InputError, match=match):
         parse_sarif(data, tool=None, root=ROOT, policy=POLICY)
+
+
+@pytest.mark.parametrize(
+    ("text", "deep"),
+    [
+        ('"' + "[" * 150 + '"', False),  # inside a string
+        ('"\\\\"' + "[" * 150 + "]" * 150, True),  # an escaped backslash ends the string
+        ('"\\"' + "[" * 150 + '"', False),  # an escaped quote does not
+        ('"\\\\\\"' + "[" * 150 + '"', False),  # backslash, then escaped quote
+        ('"a""' + "[" * 150 + '"', False),  # adjacent strings
+    ],
+)
+def test_depth_is_counted_outside_strings(text: str, deep: bool) -> None:
+    depth = _max_depth(("[" + text + "]").encode())
+    assert (depth > MAX_DEPTH) is deep
+
+
+def test_parse_document_is_parse_sarif_on_a_loaded_log() -> None:
+    data = (ASSETS / "codeql-like.sarif").read_bytes()
+    loaded = parse_document(load_sarif(data), tool=None, root=ROOT, policy=POLICY, redact=_redact)
+    assert loaded == parse_sarif(data, tool=None, root=ROOT, policy=POLICY, redact=_redact)
+
+
+def test_each_distinct_text_is_redacted_once() -> None:
+    calls: list[str] = []
+
+    def redact(text: str) -> str:
+        calls.append(text)
+        return text.replace("m", "[REDACTED]")
+
+    results = [_result("a.py"), _result("a.py"), _result("b.py", message={"text": "n"})]
+    [run] = parse_sarif(_sarif(results), tool=None, root=ROOT, policy=POLICY, redact=redact)
+    assert [f.message for f in run.findings] == ["[REDACTED]", "[REDACTED]", "n"]
+    assert sorted(calls) == sorted(set(calls))
 
 
 def test_brackets_inside_strings_do_not_count_as_nesting() -> None:

@@ -384,3 +384,22 @@ def test_moving_lines_changes_nothing(first: list[Finding], second: list[Finding
         (t.fingerprint, t.state) for t in rec_b.changed
     ]
     assert fps(rec_a.fixed) == fps(rec_b.fixed) and fps(rec_a.new) == fps(rec_b.new)
+
+
+def test_suppressions_none_leaves_the_files_decisions_and_empty_lifts_them() -> None:
+    sup = (Suppression(reason="file", rule="R1"),)
+    _, tracked = ingest([], scan(scanner([fnd(1), fnd(4)])), T0, suppressions=sup)
+    run = scan(scanner([fnd(1)]))  # fnd(4) is gone too: fixed, its decision kept
+    rec = reconcile(tracked, run, T0 + H, POLICY, None)
+    assert [e.event for e in rec.history] == [HistoryEvent.FIXED]
+    assert {t.fingerprint: t.triage for t in rec.changed} == {t.fingerprint: t.triage for t in tracked}
+    rec = reconcile(tracked, run, T0 + H, POLICY, ())
+    lifted = {e.fingerprint for e in rec.history if e.event is HistoryEvent.UNTRIAGED}
+    assert lifted == {fnd(1).fingerprint}  # a fixed finding keeps its decision until it comes back
+
+
+def test_a_finding_seen_again_keeps_when_its_code_arrived() -> None:
+    _, tracked = ingest([], scan(scanner([fnd(1), fnd(2)])), T0)
+    arrived = [replace(t, introduced_at=T0 - 48 * H) for t in tracked]
+    rec = reconcile(arrived, scan(scanner([fnd(1, line=5), fnd(2, sev=Severity.LOW)])), T0 + H, POLICY)
+    assert [t.introduced_at for t in rec.unchanged] == [T0 - 48 * H, T0 - 48 * H]

@@ -25,6 +25,11 @@ T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 CANARY = "glcanary-7Qp2Vx9Lm4Rt8Zk1"
 
 
+def write_text(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
 def _ids(findings: Iterable[TrackedFinding]) -> set[str]:
     return {f.id for f in findings}
 
@@ -134,6 +139,16 @@ def test_gitleaks_secret_never_reaches_the_database(db_path: Path, store: Store,
     for name in (db_path, db_path.with_name(db_path.name + "-wal")):
         if name.exists():
             assert CANARY.encode() not in name.read_bytes()
+
+
+def test_a_snippet_key_spelled_with_escapes_is_still_found(
+    tmp_path: Path, db_path: Path, store: Store, put: Put
+) -> None:
+    escaped = (ASSETS / "gitleaks-like.sarif").read_text().replace('"snippet"', '"\\u0073nippet"')
+    assert "snippet" not in escaped
+    put(write_text(tmp_path / "escaped.sarif", escaped))
+    assert any("[REDACTED]" in t.message for t in store.list_findings())
+    assert not any(CANARY in line for line in dump(db_path))
 
 
 def test_gzip_log_gives_the_same_findings(tmp_path: Path, put: Put) -> None:

@@ -192,3 +192,55 @@ def test_list_findings_filters_and_orders_worst_first(store: Store) -> None:
     assert [t.severity for t in at_least_medium] == [Severity.CRITICAL, Severity.MEDIUM]
     assert [t.tool for t in store.list_findings(FindingQuery(tool=SECRETS))] == ["detect-secrets"]
     assert len(store.list_findings(FindingQuery(limit=1))) == 1
+
+
+def test_suppressions_none_means_the_file_was_not_read_and_its_decisions_stand(store: Store) -> None:
+    sup = (Suppression(reason="generated code", rule="R1"),)
+    store.record_run(make_run("r1", [fnd(1), fnd(2)]), T0, POLICY, sup)
+    decided = store.get_finding(fnd(1).id)
+    outcome = store.record_run(make_run("r2", [fnd(1), fnd(2)]), T0 + H, POLICY, None)
+    kept = store.get_finding(fnd(1).id)
+    assert kept.state is FindingState.TRIAGED and kept.triage == decided.triage
+    assert [t.fingerprint for t in outcome.unchanged] == sorted([fnd(1).fingerprint, fnd(2).fingerprint])
+    assert [e.event for e in store.history(fnd(1).id)] == [HistoryEvent.OPENED, HistoryEvent.TRIAGED]
+    store.record_run(make_run("r3", [fnd(1), fnd(2)]), T0 + 2 * H, POLICY)  # the default is None
+    assert store.get_finding(fnd(1).id).state is FindingState.TRIAGED
+
+
+def test_suppressions_empty_means_the_file_is_empty_and_its_decisions_are_lifted(store: Store) -> None:
+    sup = (Suppression(reason="generated code", rule="R1"),)
+    store.record_run(make_run("r1", [fnd(1)]), T0, POLICY, sup)
+    store.triage(fnd(1).id, TriageStatus.FALSE_POSITIVE, "mine", None, "dave", T0 + H)  # manual wins
+    store.record_run(make_run("r2", [fnd(1), fnd(4)]), T0 + 2 * H, POLICY, sup)
+    store.record_run(make_run("r3", [fnd(1), fnd(4)]), T0 + 3 * H, POLICY, ())
+    assert store.get_finding(fnd(1).id).triage.actor == "dave"  # type: ignore[union-attr]
+    lifted = store.get_finding(fnd(4).id)
+    assert lifted.state is FindingState.UNCHANGED and lifted.triage is None
+    events = [(e.event, e.reason) for e in store.history(fnd(4).id)]
+    assert events[-1] == (HistoryEvent.UNTRIAGED, "suppression removed")
+
+
+def test_a_rescan_keeps_when_the_code_arrived(store: Store) -> None:
+    store.record_run(make_run("r1", [fnd(1), fnd(2)]), T0, POLICY)
+    assert store.set_introduced("repo", {fnd(1).fingerprint: T0 - 24 * H}) == 1
+    outcome = store.record_run(make_run("r2", [fnd(1, line=9), fnd(2)]), T0 + H, POLICY)
+    by_fp = {t.fingerprint: t for t in outcome.unchanged}
+    assert by_fp[fnd(1).fingerprint].introduced_at == T0 - 24 * H
+    assert by_fp[fnd(2).fingerprint].introduced_at is None
+    assert store.get_finding(fnd(1).id).introduced_at == T0 - 24 * H
+
+
+def test_sla_changes_carry_what_alerting_needs(store: Store) -> None:
+    findings = [fnd(1, sev=Severity.CRITICAL, line=7), fnd(2, tool=SECRETS, sev=Severity.CRITICAL)]
+    store.record_run(make_run("r1", findings, target="svc"), T0, POLICY)
+    changes = store.sla_sweep(T0 + 3 * H, POLICY).changes
+    assert sorted((c.id, c.target, c.tool, c.rule_id, c.path, c.line, c.severity) for c in changes) == [
+        (fnd(1).id, "svc", "bandit", "R1", "src/m1.py", 7, Severity.CRITICAL),
+        (fnd(2).id, "svc", "detect-secrets", "R2", "src/m2.py", 1, Severity.CRITICAL),
+    ]
+    assert {c.fingerprint for c in changes} == {fnd(1).fingerprint, fnd(2).fingerprint}
+    assert {(c.previous, c.current, c.due_at) for c in changes} == {
+        (SlaStatus.WITHIN, SlaStatus.BREACHED, T0 + 2 * H)
+    }
+    assert [e.event for e in store.history(fnd(2).id)] == [HistoryEvent.OPENED, HistoryEvent.SLA_BREACHED]
+    assert store.history(fnd(2).id)[-1].reason == "SLA within -> breached"

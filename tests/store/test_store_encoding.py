@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import replace
+from dataclasses import FrozenInstanceError, replace
 from pathlib import Path
 
-from secscan.model import Finding, Location
-from secscan.store import Store, open_store
+import pytest
+
+from secscan import sla
+from secscan.model import Finding, FindingState, Location, Severity, ToolName
+from secscan.store import Store, TrackedFinding, open_store
 from secscan.store._texts import decode_fingerprint, encode_fingerprint, prefix_bounds
+from secscan.store.interface import construct
 from tests.store.builders import POLICY, T0, H, fnd, make_run
 
 
@@ -72,3 +76,17 @@ def test_set_introduced_first_value_wins(store: Store) -> None:
     store.record_run(make_run("r2", [fnd(1, line=30), fnd(2)]), T0 + H, POLICY)  # moved: kept
     assert store.get_finding(fnd(1).id).introduced_at == T0 - 48 * H
     assert store.get_finding(fnd(2).id).introduced_at is None
+
+
+def test_construct_builds_what_the_constructor_builds() -> None:
+    fields = {
+        "fingerprint": "ab" * 32, "target": "repo", "tool": ToolName("bandit"), "rule_id": "B1",
+        "path": "a.py", "line": 3, "message": "m", "severity": Severity.HIGH, "state": FindingState.NEW,
+        "first_seen": T0, "last_seen": T0 + H, "sla": sla.start(T0), "baseline_sig": 5,
+    }  # fmt: skip
+    built, real = construct(TrackedFinding, **fields), TrackedFinding(**fields)  # type: ignore[arg-type]
+    assert built == real and hash(built.sla) == hash(real.sla) and built.triage is None
+    assert (built.fixed_at, built.introduced_at, built.id) == (None, None, real.id)
+    assert replace(built, line=4) == replace(real, line=4)
+    with pytest.raises(FrozenInstanceError):
+        built.line = 9  # type: ignore[misc]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,7 +16,7 @@ from sqlmodel import SQLModel
 import secscan.store.tables  # noqa: F401 - registers the models
 from secscan.errors import StoreError
 from secscan.store import default_db_path, open_store
-from secscan.store._engine import head_revision
+from secscan.store._engine import SCHEMA_REVISION, head_revision
 from secscan.store.sqlite import SqliteStore
 from tests.store.builders import POLICY, T0, fnd, make_run
 
@@ -70,6 +72,21 @@ def test_schema_matches_the_models(tmp_path: Path) -> None:
         diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
     engine.dispose()
     assert diff == []
+
+
+def test_the_schema_revision_constant_is_the_migrations_head() -> None:
+    assert head_revision() == SCHEMA_REVISION
+
+
+def test_an_up_to_date_database_opens_without_loading_alembic(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    open_store(db).close()
+    code = (
+        "import sys; from secscan.store import open_store; "
+        f"open_store({str(db)!r}).close(); print('alembic' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
 
 
 def test_a_newer_database_is_refused_with_a_clear_message(tmp_path: Path) -> None:
