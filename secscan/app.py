@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from secscan.errors import ConfigError, ExitCode
+from secscan.errors import ExitCode
+from secscan.ingest import read_suppressions
 from secscan.introduced import introduced_times
 from secscan.inventory import check_target
 from secscan.model import Finding, FindingState, Location, ScannerStatus, ScanRun, Severity
@@ -24,15 +25,12 @@ from secscan.settings import Settings, fail_threshold
 from secscan.sinks.file import FileSink
 from secscan.sla import load_sla_policy
 from secscan.store import open_store
-from secscan.store.interface import FindingQuery, RunOutcome, Suppression, TrackedFinding
-from secscan.triage import parse_suppressions
+from secscan.store.interface import OPEN_STATES, FindingQuery, RunOutcome, TrackedFinding
 
 DEFAULT_SARIF = Path("secscan.sarif")
 log = logging.getLogger(__name__)
 
 
-SUPPRESSIONS = Path(".secscan") / "suppressions.toml"
-MAX_SUPPRESSIONS_BYTES = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -90,20 +88,6 @@ def exit_code_for(run: ScanRun, threshold: Severity | None) -> ExitCode:
     ):
         return ExitCode.FINDINGS
     return ExitCode.OK
-
-
-def load_suppressions(root: Path) -> tuple[Suppression, ...]:
-    """The target's ``.secscan/suppressions.toml`` (reviewed as code), if it has one."""
-    path = root / SUPPRESSIONS
-    if path.is_symlink() or not path.is_file():
-        return ()
-    if path.stat().st_size > MAX_SUPPRESSIONS_BYTES:
-        raise ConfigError(f"{path} is over {MAX_SUPPRESSIONS_BYTES} bytes; split or trim it")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path} is not UTF-8 text; save it as UTF-8") from None
-    return parse_suppressions(text, str(path))
 
 
 def _as_finding(t: TrackedFinding, state: FindingState) -> Finding:
@@ -193,11 +177,12 @@ def run(request: RunRequest, hooks: ScanHooks = ScanHooks()) -> RunResult:  # no
     """``secscan run``: scan, record the run in the lifecycle store, write the SARIF log, and
     work out the exit code. Bad input (target, config, suppressions, database) fails before any
     scanner starts."""
-    suppressions = load_suppressions(check_target(request.target))
+    root = check_target(request.target)
+    suppressions = read_suppressions(root)
     sla_policy = load_sla_policy(request.settings.policy.sla)
     with open_store(request.db) as store:
-        name = request.target_name or check_target(request.target).name
-        tracked = {t.path for t in store.list_findings(FindingQuery(target=name)) if t.is_open}
+        name = request.target_name or root.name
+        tracked = {t.path for t in store.list_findings(FindingQuery(target=name, states=OPEN_STATES))}
         outcome = run_scan(
             request.target,
             request.settings,

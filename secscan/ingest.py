@@ -63,7 +63,7 @@ logger = logging.getLogger(__name__)
 
 MAX_INGEST_BYTES = MAX_SARIF_BYTES
 """The cap on a log's (decompressed) size."""
-MAX_SUPPRESSIONS_BYTES = 1024 * 1024
+MAX_SUPPRESSIONS_BYTES = 1_000_000
 SUPPRESSIONS_FILE = ".secscan/suppressions.toml"
 MIN_SNIPPET_SECRET = max(MIN_SECRET_LENGTH, 8)
 """A quoted snippet shorter than this is not taken as a secret value (it would shred messages)."""
@@ -288,9 +288,13 @@ def _build_run(request: IngestRequest, now: datetime, policy: SeverityPolicy) ->
 
 
 def read_suppressions(root: Path) -> tuple[Suppression, ...]:
-    """The target's ``.secscan/suppressions.toml`` (empty when there is none). Raises InputError."""
+    """The target's ``.secscan/suppressions.toml`` (empty when there is none). Raises InputError.
+
+    Shared by ``secscan run`` and ``secscan ingest``. A symlink is never followed: it could
+    point out of the (untrusted) repository.
+    """
     path = root / SUPPRESSIONS_FILE
-    if not path.is_file():
+    if path.is_symlink() or not path.is_file():
         return ()
     try:
         with path.open("rb") as fh:
