@@ -182,7 +182,9 @@ def run(request: RunRequest, hooks: ScanHooks = ScanHooks()) -> RunResult:  # no
     sla_policy = load_sla_policy(request.settings.policy.sla)
     with open_store(request.db) as store:
         name = request.target_name or root.name
-        tracked = {t.path for t in store.list_findings(FindingQuery(target=name, states=OPEN_STATES))}
+        # every finding that can still be closed: open and triaged ones
+        closable = FindingQuery(target=name, states=OPEN_STATES | {FindingState.TRIAGED})
+        tracked = {t.path for t in store.list_findings(closable)}
         outcome = run_scan(
             request.target,
             request.settings,

@@ -141,3 +141,19 @@ def test_new_findings_get_the_commit_time_of_their_line(tmp_path: Path) -> None:
     with open_store(db) as store:
         found = {t.rule_id: t for t in store.list_findings()}
     assert found["B602"].introduced_at == datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
+
+
+def test_a_triaged_finding_closes_when_its_file_is_deleted(tmp_path: Path) -> None:
+    target = tmp_path / "app"
+    shutil.copytree(EXAMPLE, target)
+    db = tmp_path / "lifecycle.db"
+    config = _config(tmp_path / "ok.toml")
+    _, first, _ = _scan(tmp_path, target, config, db, 1)
+    key = next(f for f in first["findings"] if f["path"] == "app/keys.py")
+    proc = secscan(
+        "triage", key["id"], "--as", "accepted-risk", "--reason", "demo key", "--db", db, cwd=tmp_path
+    )
+    assert proc.returncode == 0, proc.stderr
+    (target / "app" / "keys.py").unlink()
+    _, second, _ = _scan(tmp_path, target, config, db, 2)
+    assert [f["id"] for f in second["fixed"]] == [key["id"]]
