@@ -31,7 +31,6 @@ from __future__ import annotations
 import gc
 import gzip
 import logging
-import secrets
 import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -46,11 +45,11 @@ from secscan.model import (
     Finding,
     Notification,
     Rule,
-    RunId,
     ScannerResult,
     ScannerStatus,
     ScanRun,
     ToolName,
+    new_run_id,
 )
 from secscan.policy import SeverityPolicy
 from secscan.redact import MIN_SECRET_LENGTH, Redactor
@@ -83,11 +82,6 @@ class IngestRequest:
     target_name: str
     tool: ToolName | None = None
     root: Path | None = None  # the checkout the log describes, when it is at hand
-
-
-def new_run_id(now: datetime) -> RunId:
-    """Sortable, unique run id (the same shape as ``secscan run``'s)."""
-    return RunId(f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(4)}")
 
 
 def _chunks(fh: Any) -> Iterator[bytes]:

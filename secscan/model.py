@@ -8,6 +8,7 @@ never a line number, a message text or a scanner version.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -20,6 +21,11 @@ FindingId = NewType("FindingId", str)
 """A finding's stable short id (derived from its fingerprint); persisted, printed and uploaded."""
 
 RunId = NewType("RunId", str)
+
+
+def new_run_id(now: datetime) -> RunId:
+    """Sortable, unique run id: the UTC timestamp plus 32 random bits (persisted; keep the shape)."""
+    return RunId(f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(4)}")
 
 
 class Severity(StrEnum):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
-import secrets
 import tempfile
 import threading
 import time
@@ -22,7 +21,7 @@ from typing import Any
 
 from secscan.identity import assign_identities, source_reader
 from secscan.inventory import Inventory, build_inventory, check_target, is_excluded
-from secscan.model import Finding, Notification, RunId, ScannerResult, ScannerStatus, ScanRun
+from secscan.model import Finding, Notification, RunId, ScannerResult, ScannerStatus, ScanRun, new_run_id
 from secscan.osv.deferred import DeferredDatabase
 from secscan.osv.server import OsvServer
 from secscan.policy import SeverityPolicy, load_policy
@@ -55,11 +54,6 @@ class ScanOutcome:
     run: ScanRun
     redactor: Redactor
     policy: SeverityPolicy
-
-
-def new_run_id(now: datetime) -> RunId:
-    """Sortable, unique run id: UTC timestamp plus 32 random bits."""
-    return RunId(f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(4)}")
 
 
 def _options(config: ScannerConfig, advisory_lookup: Callable[[str], Any] | None) -> dict[str, object]:
@@ -265,4 +259,4 @@ def run_scan(
     return ScanOutcome(run=run, redactor=redactor, policy=policy)
 
 
-__all__ = ["ScanHooks", "ScanOutcome", "new_run_id", "run_scan", "utcnow"]
+__all__ = ["ScanHooks", "ScanOutcome", "run_scan", "utcnow"]
