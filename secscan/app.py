@@ -31,8 +31,6 @@ DEFAULT_SARIF = Path("secscan.sarif")
 log = logging.getLogger(__name__)
 
 
-
-
 @dataclass(frozen=True)
 class RunRequest:
     """Everything ``secscan run`` was asked to do."""
@@ -44,6 +42,9 @@ class RunRequest:
     osv_db: Path | None = None
     db: str | None = None  # file path or SQLAlchemy URL; None: the XDG state directory
     target_name: str | None = None
+    upload: bool = False  # queue and deliver this run's SARIF to GitHub code scanning
+    notify: bool = True  # deliver queued alerts at the end of the run (they are queued anyway)
+    use_cache: bool = True  # False: a cold run that neither reads nor writes the result cache
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,17 @@ from typing import Any, NoReturn
 
 from rich.console import Console
 
-from secscan import __version__, app, cli_lifecycle, report
+from secscan import (
+    __version__,
+    app,
+    cli_alerts,
+    cli_cache,
+    cli_daemon,
+    cli_lifecycle,
+    cli_report,
+    cli_upload,
+    console,
+)
 from secscan.errors import ConfigError, ExitCode, SecscanError
 from secscan.settings import load_settings
 
@@ -74,7 +84,17 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="run only this scanner (repeatable): bandit, detect-secrets, pip-audit or a tool",
     )
+    run.add_argument(
+        "--upload", action="store_true", help="upload the SARIF to GitHub code scanning ([github] config)"
+    )
+    run.add_argument("--no-notify", action="store_true", help="queue alerts but do not deliver them now")
+    run.add_argument("--no-cache", action="store_true", help="a cold run: ignore and bypass the result cache")
     cli_lifecycle.register(sub, common)
+    cli_daemon.register(sub, common)
+    cli_upload.register(sub, common)
+    cli_alerts.register(sub, common)
+    cli_cache.register(sub, common)
+    cli_report.register(sub, common)
     return parser
 
 
@@ -101,13 +121,16 @@ def _cmd_run(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
         osv_db=args.osv_db,
         db=args.db,
         target_name=args.target_name,
+        upload=args.upload,
+        notify=not args.no_notify,
+        use_cache=not args.no_cache,
     )
-    with report.progress(stderr) as hooks:
+    with console.progress(stderr) as hooks:
         result = app.run(request, hooks)
     if args.format == "json":
         stdout.out(json.dumps(result.document, ensure_ascii=False), highlight=False)
     else:
-        report.summary(result.run, result.sarif_path, stdout)
+        console.summary(result.run, result.sarif_path, stdout)
     return int(result.exit_code)
 
 

@@ -2,7 +2,7 @@
 
 :func:`register` adds them to ``secscan``'s subparsers; each handler parses nothing itself, calls
 one application function (:mod:`secscan.lifecycle`, :mod:`secscan.ingest`), renders the result
-(:mod:`secscan.report`, or JSON) and returns the exit code. Errors propagate to ``cli.main``,
+(:mod:`secscan.console`, or JSON) and returns the exit code. Errors propagate to ``cli.main``,
 which prints them as one line with their exit code.
 """
 
@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from secscan import ingest, lifecycle, report
+from secscan import console, ingest, lifecycle
 from secscan.errors import ConfigError, ExitCode, StoreError
 from secscan.inventory import check_target
 from secscan.model import FindingState, ScannerStatus, Severity, ToolName
@@ -168,7 +168,7 @@ def cmd_findings(args: argparse.Namespace, stdout: Console, stderr: Console) -> 
     if args.format == "json":
         _print_json(stdout, lifecycle.findings_document(rows))
     else:
-        report.findings_table(rows, stdout, now)
+        console.findings_table(rows, stdout, now)
     return int(ExitCode.OK)
 
 
@@ -180,7 +180,7 @@ def cmd_show(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
     if args.format == "json":
         _print_json(stdout, lifecycle.detail_document(detail))
     else:
-        report.finding_detail(detail, stdout, now)
+        console.finding_detail(detail, stdout, now)
     return int(ExitCode.OK)
 
 
@@ -194,7 +194,7 @@ def cmd_sla(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
     if args.format == "json":
         _print_json(stdout, lifecycle.findings_document(rows))
     else:
-        report.sla_table(rows, stdout, now)
+        console.sla_table(rows, stdout, now)
     return int(ExitCode.OK)
 
 
@@ -206,7 +206,7 @@ def cmd_stats(args: argparse.Namespace, stdout: Console, stderr: Console) -> int
     if args.format == "json":
         _print_json(stdout, lifecycle.stats_document(result))
     else:
-        report.stats_tables(result, stdout)
+        console.stats_tables(result, stdout)
     return int(ExitCode.OK)
 
 
@@ -222,7 +222,7 @@ def cmd_triage(args: argparse.Namespace, stdout: Console, stderr: Console) -> in
         row = lifecycle.FindingRow(finding, lifecycle.sla_view(finding, sla_policy, now))
         _print_json(stdout, lifecycle.finding_json(row))
     else:
-        report.triage_done(finding, stdout)
+        console.triage_done(finding, stdout)
     return int(ExitCode.OK)
 
 
@@ -237,7 +237,7 @@ def cmd_ingest(args: argparse.Namespace, stdout: Console, stderr: Console) -> in
     if args.format == "json":
         _print_json(stdout, lifecycle.ingest_document(run, outcome))
     else:
-        report.ingest_summary(run, outcome, stdout)
+        console.ingest_summary(run, outcome, stdout)
     failed = any(s.status is not ScannerStatus.OK for s in run.scanners)
     return int(ExitCode.SCANNER_FAILED if failed else ExitCode.OK)
 

@@ -15,10 +15,16 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
 
+from secscan.cache.config import CacheConfig
+from secscan.config_base import ConfigModel
+from secscan.daemon.config import DaemonConfig
 from secscan.errors import ConfigError
+from secscan.github.config import GithubConfig
 from secscan.model import Severity
+from secscan.notify.config import NotifyConfig
+from secscan.report.config import ReportConfig
 
 CONFIG_NAME = "secscan.toml"
 BUILTIN_SCANNERS = ("bandit", "detect-secrets", "pip-audit")
@@ -44,8 +50,11 @@ virtualenv, whatever its name) are always excluded as well."""
 FailOn = Literal["critical", "high", "medium", "low", "none"]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+_Model = ConfigModel
+
+TRUSTED_ONLY_SECTIONS = ("daemon", "github", "notify", "cache", "report")
+"""Sections that decide where secscan sends data, what it pages or where it writes: a
+``secscan.toml`` found inside a scanned repository may not set them."""
 
 
 class ScanConfig(_Model):
@@ -121,6 +130,11 @@ class Settings(_Model):
     scan: ScanConfig = ScanConfig()
     policy: PolicyConfig = PolicyConfig()
     scanners: Mapping[str, ScannerConfig] = Field(default_factory=dict)
+    daemon: DaemonConfig = DaemonConfig()
+    github: GithubConfig | None = None
+    notify: NotifyConfig = NotifyConfig()
+    cache: CacheConfig = CacheConfig()
+    report: ReportConfig = ReportConfig()
     source: Path | None = Field(default=None, exclude=True)
 
     def scanner(self, name: str) -> ScannerConfig:
@@ -159,6 +173,13 @@ def build_settings(
     """Validate a parsed config mapping. ``trusted=False`` for a config found inside the target."""
     where = str(source) if source else "configuration"
     data: dict[str, Any] = {k: v for k, v in raw.items()}
+    if not trusted:
+        for section in TRUSTED_ONLY_SECTIONS:
+            if section in data:
+                raise ConfigError(
+                    f"{where}: [{section}] comes from the scanned repository, which may be untrusted; "
+                    "move it to a config file passed with --config"
+                )
     scanners_raw = data.pop("scanners", {}) or {}
     if not isinstance(scanners_raw, dict):
         raise ConfigError(f"{where}: 'scanners' must be a table of [scanners.<name>] tables")

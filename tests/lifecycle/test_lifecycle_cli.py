@@ -219,6 +219,6 @@ def test_parse_duration_is_strict(text: str) -> None:
     ],
 )
 def test_span(value: timedelta | None, text: str) -> None:
-    from secscan import report
+    from secscan import console
 
-    assert report.span(value) == text
+    assert console.span(value) == text

@@ -24,7 +24,7 @@ from tests.store.builders import POLICY, T0, fnd, make_run
 def test_open_creates_the_schema_at_head_and_reopens(tmp_path: Path) -> None:
     db = tmp_path / "deep" / "dir" / "s.db"
     with open_store(db) as store:
-        assert store.schema_revision == head_revision() == "0001"
+        assert store.schema_revision == head_revision() == SCHEMA_REVISION
         store.record_run(make_run("r1", [fnd(1)]), T0, POLICY)
     with open_store(f"sqlite:///{db}") as store:
         assert len(store.list_findings()) == 1
@@ -98,7 +98,7 @@ def test_a_newer_database_is_refused_with_a_clear_message(tmp_path: Path) -> Non
     with pytest.raises(StoreError) as info:
         open_store(db)
     assert str(info.value) == (
-        f"database {db} has schema revision 0099, newer than this secscan (max 0001); upgrade secscan"
+        f"database {db} has schema revision 0099, newer than this secscan (max {SCHEMA_REVISION}); upgrade secscan"
     )
 
 

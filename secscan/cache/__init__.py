@@ -1,0 +1,1 @@
+"""The content-addressed result cache behind incremental scans."""

@@ -1,0 +1,11 @@
+"""The base of every validated configuration section: unknown keys are errors, values frozen."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+
+class ConfigModel(BaseModel):
+    """A ``secscan.toml`` table: extra keys are refused and the validated value is immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)

@@ -1,0 +1,1 @@
+"""``secscan daemon``: the nightly unattended service (scheduler, run ledger, health, metrics)."""

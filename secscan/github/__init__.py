@@ -1,0 +1,1 @@
+"""Upload to GitHub code scanning and two-way triage sync with its alerts."""

@@ -1,0 +1,1 @@
+"""Paging and alerting: routing policy, channels and delivery through the alerts outbox."""

@@ -1,0 +1,1 @@
+"""``secscan report``: the security dashboard and compliance report (HTML, Markdown, JSON)."""
