@@ -25,6 +25,7 @@ from secscan.store.interface import (
     TriageDecision,
     TriageStatus,
 )
+from secscan.store.outbox import Outbox, OutboxItem, OutboxName, OutboxStatus
 from secscan.store.paths import default_db_path
 
 __all__ = [
@@ -32,6 +33,10 @@ __all__ = [
     "FindingQuery",
     "HistoryEntry",
     "HistoryEvent",
+    "Outbox",
+    "OutboxItem",
+    "OutboxName",
+    "OutboxStatus",
     "RunOutcome",
     "RunStatus",
     "RunSummary",

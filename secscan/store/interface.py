@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from secscan.model import FindingId, FindingState, RunId, ScanRun, Severity, ToolName
 from secscan.sla import SlaClock, SlaPolicy, SlaStatus
+from secscan.store.outbox import Outbox, OutboxName
 
 _D = TypeVar("_D")
 
@@ -321,6 +322,18 @@ class Store(ABC):
     @abstractmethod
     def runs(self, target: str | None = None, limit: int = 20) -> tuple[RunSummary, ...]:
         """Recent runs, newest first."""
+
+    @abstractmethod
+    def outbox(self, name: OutboxName) -> Outbox:
+        """The durable queue of GitHub uploads (``uploads``) or of alerts (``alerts``)."""
+
+    # --- daemon, issue 4 (insert this feature's methods right below this line) ---
+
+    # --- uploads, issue 5 (insert this feature's methods right below this line) ---
+
+    # --- alerts, issue 6 (insert this feature's methods right below this line) ---
+
+    # --- report, issue 8 (insert this feature's methods right below this line) ---
 
     @abstractmethod
     def close(self) -> None:

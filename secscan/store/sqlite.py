@@ -22,6 +22,7 @@ from secscan.errors import StoreError
 from secscan.model import RunId, ScanRun, Severity
 from secscan.store import _bulk, _runs, _sla
 from secscan.store._engine import make_engine, migrate, sqlite_url
+from secscan.store._outbox import SqliteOutbox
 from secscan.store._rows import (
     ID,
     LAST_RUN,
@@ -51,6 +52,7 @@ from secscan.store.interface import (
     TrackedFinding,
     TriageStatus,
 )
+from secscan.store.outbox import Outbox, OutboxName
 from secscan.store.paths import default_db_path
 from secscan.triage import Reconciliation, apply_triage, reconcile
 
@@ -326,3 +328,14 @@ class SqliteStore(Store):
     def sla_sweep(self, now: datetime, policy: sla.SlaPolicy) -> SweepResult:
         with self._tx(write=True) as conn:
             return _sla.sweep(conn, whole_seconds(now), policy)
+
+    def outbox(self, name: OutboxName) -> Outbox:
+        return SqliteOutbox(name, self._tx)
+
+    # --- daemon, issue 4 (insert this feature's methods right below this line) ---
+
+    # --- uploads, issue 5 (insert this feature's methods right below this line) ---
+
+    # --- alerts, issue 6 (insert this feature's methods right below this line) ---
+
+    # --- report, issue 8 (insert this feature's methods right below this line) ---
