@@ -200,13 +200,15 @@ def run(request: RunRequest, hooks: ScanHooks = ScanHooks()) -> RunResult:  # no
         introduced = introduced_times(Path(outcome.run.target), recorded.new)
         if introduced:
             store.set_introduced(name, introduced)
-    scan = with_lifecycle(outcome.run, recorded)
-    outcome = dataclasses.replace(outcome, run=scan)
-    absent = [_as_finding(t, FindingState.FIXED) for t in recorded.absent]
-    began = time.perf_counter()
-    sarif = scrub(build_sarif(scan, outcome.policy, recorded.baseline, absent), outcome.redactor)
-    FileSink(request.sarif_path).deliver(outcome.run, sarif)
-    log.info("SARIF built and written in %.2f s", time.perf_counter() - began)
+        # -- after the run is recorded: alerts are queued here (paging) --
+        scan = with_lifecycle(outcome.run, recorded)
+        outcome = dataclasses.replace(outcome, run=scan)
+        absent = [_as_finding(t, FindingState.FIXED) for t in recorded.absent]
+        began = time.perf_counter()
+        sarif = scrub(build_sarif(scan, outcome.policy, recorded.baseline, absent), outcome.redactor)
+        FileSink(request.sarif_path).deliver(outcome.run, sarif)
+        log.info("SARIF built and written in %.2f s", time.perf_counter() - began)
+        # -- after the SARIF is written: uploads are queued here, then both outboxes delivered --
     document = scrub(json_document(outcome.run, request.sarif_path), outcome.redactor)
     code = exit_code_for(outcome.run, fail_threshold(request.settings))
     return RunResult(outcome=outcome, sarif_path=request.sarif_path, document=document, exit_code=code)
