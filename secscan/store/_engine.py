@@ -13,6 +13,7 @@ database whose revision this secscan does not know is refused. A database alread
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,10 +40,7 @@ def sqlite_url(url_or_path: str | Path) -> str:
     text = str(url_or_path)
     if "://" not in text:
         path = Path(text).expanduser().resolve()
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StoreError(f"cannot create the directory of database {path}: {exc.strerror}") from exc
+        _create_private(path)
         return f"sqlite:///{path}"
     try:
         url = make_url(text)
@@ -51,6 +49,19 @@ def sqlite_url(url_or_path: str | Path) -> str:
     if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
         raise StoreError(f"database URL {url!r} is not supported; use an SQLite file path or sqlite:///FILE")
     return text
+
+
+def _create_private(path: Path) -> None:
+    """Create the database's directory (0700) and file (0600) if missing: the store holds finding
+    locations and triage reasons, which are for the team, not for every local user. SQLite gives
+    its ``-wal`` and ``-shm`` files the database file's mode. Existing files keep their mode."""
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+    except OSError as exc:
+        raise StoreError(
+            f"cannot create database {path}: {exc.strerror}; check the path and its permissions"
+        ) from exc
 
 
 def _on_connect(dbapi_connection: Any, _record: Any) -> None:

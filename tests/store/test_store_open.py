@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
+import stat
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -119,3 +121,19 @@ def test_default_path_follows_xdg(tmp_path: Path) -> None:
     assert default_db_path({"XDG_STATE_HOME": str(tmp_path)}) == tmp_path / "secscan" / "secscan.db"
     assert default_db_path({"XDG_STATE_HOME": "relative"}) == Path.home() / ".local/state/secscan/secscan.db"
     assert default_db_path({}) == Path.home() / ".local/state/secscan/secscan.db"
+
+
+def test_a_new_database_and_its_directory_are_private(tmp_path: Path) -> None:
+    db = tmp_path / "state" / "secscan" / "secscan.db"
+    with open_store(db) as store:
+        store.outbox("alerts").enqueue("x", "k", {}, datetime(2026, 11, 26, tzinfo=UTC))  # WAL in use
+    assert stat.S_IMODE(db.parent.stat().st_mode) == 0o700
+    for path in db.parent.iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, path.name
+
+
+def test_an_uncreatable_database_is_one_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(StoreError, match=r"cannot create database .*; check the path"):
+        open_store(blocker / "secscan.db")
