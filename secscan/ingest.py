@@ -53,7 +53,8 @@ from secscan.model import (
 )
 from secscan.policy import SeverityPolicy
 from secscan.redact import MIN_SECRET_LENGTH, Redactor
-from secscan.sarif_input import MAX_SARIF_BYTES, ParsedRun, load_sarif, parse_document
+from secscan.sarif_input import ParsedRun, parse_document
+from secscan.sarif_load import MAX_SARIF_BYTES, load_sarif
 from secscan.sla import SlaPolicy
 from secscan.store.interface import RunOutcome, Store, Suppression
 from secscan.triage import parse_suppressions

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from secscan.errors import InputError
 from secscan.model import Location, NotificationLevel, Severity, ToolName
 from secscan.policy import load_policy
-from secscan.sarif_input import MAX_DEPTH, ParsedRun, _max_depth, load_sarif, parse_document, parse_sarif
+from secscan.sarif_input import ParsedRun, parse_document, parse_sarif
+from secscan.sarif_load import MAX_DEPTH, _max_depth, load_sarif
 from tests.conftest import schema_errors
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets" / "sarif"
