@@ -141,7 +141,7 @@ def by_hand(tree: Path, osv_url: str, out: Path) -> dict[str, Sample]:
 def secscan(tree: Path, out: Path) -> tuple[Sample, dict[str, object]]:
     doc = out / "secscan.json"
     sample = measure(
-        ["/bin/sh", "-c", f'"{sys.executable}" -m secscan run . --osv-db "{OSV_DATA}" --fail-on none '
+        ["/bin/sh", "-c", f'"{sys.executable}" -m secscan run . --osv-db "{OSV_DATA}" --fail-on none --no-cache '
                           f'--format json --sarif "{out / "s.sarif"}" > "{doc}"'],
         tree,
     )
