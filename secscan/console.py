@@ -259,15 +259,15 @@ def sla_table(rows: Sequence[FindingRow], console: Console, now: datetime) -> No
 def stats_tables(stats: Stats, console: Console) -> None:
     """``secscan stats``: MTTR (and MTTD when known), open findings by age, compliance and score."""
     m = stats.metrics
-    title = "Time to remediate" + (" and to detect" if stats.mttd is not None else "")
-    times = Table(title=title, title_justify="left")
+    times = Table(title="Time to remediate and to detect", title_justify="left")
     times.add_column("severity")
     times.add_column("MTTR", justify="right")
-    if stats.mttd is not None:
-        times.add_column("MTTD", justify="right")
+    times.add_column("MTTD mean", justify="right")
+    times.add_column("MTTD median", justify="right")
     for sev in Severity:
-        extra = [span(stats.mttd.get(sev))] if stats.mttd is not None else []
-        times.add_row(_sev(sev), span(m.mttr.get(sev)), *extra)
+        detected = stats.mttd.get(sev)
+        mean, median = (detected.mean, detected.median) if detected else (None, None)
+        times.add_row(_sev(sev), span(m.mttr.get(sev)), span(mean), span(median))
     console.print(times)
     buckets = list(dict.fromkeys(c.bucket for c in m.open_by_age))
     ages = Table(title="Open findings by severity and age", title_justify="left")

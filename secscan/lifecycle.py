@@ -15,7 +15,7 @@ from typing import Any
 
 from secscan import metrics, sla
 from secscan.errors import ConfigError
-from secscan.metrics import SCORE_BASELINE
+from secscan.metrics import SCORE_BASELINE, DetectionTime
 from secscan.model import FindingState, ScanRun, Severity
 from secscan.store.interface import (
     OPEN_STATES,
@@ -80,10 +80,9 @@ class Stats:
     baseline: float = SCORE_BASELINE
 
     @property
-    def mttd(self) -> Mapping[Severity, timedelta | None] | None:
-        """Mean time to detect per severity, when :mod:`secscan.metrics` provides it."""
-        value: object = getattr(self.metrics, "mttd", None)
-        return value if isinstance(value, Mapping) else None
+    def mttd(self) -> Mapping[Severity, DetectionTime | None]:
+        """Time to detect per severity (None where no finding's introduction time is known)."""
+        return self.metrics.mttd
 
 
 def _rows(findings: Iterable[TrackedFinding], policy: sla.SlaPolicy, now: datetime) -> tuple[FindingRow, ...]:
@@ -193,6 +192,12 @@ def _seconds(value: timedelta | None) -> float | None:
     return None if value is None else round(value.total_seconds(), 3)
 
 
+def _detection(value: DetectionTime | None) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    return {"mean": _seconds(value.mean), "median": _seconds(value.median), "count": value.count}
+
+
 def finding_json(row: FindingRow) -> dict[str, Any]:
     t = row.finding
     triage = t.triage
@@ -262,8 +267,7 @@ def stats_document(s: Stats) -> dict[str, Any]:
         "score_baseline": s.baseline,
         "score_meets_baseline": m.score >= s.baseline,
     }
-    if s.mttd is not None:
-        document["mttd_s"] = {sev.value: _seconds(s.mttd.get(sev)) for sev in Severity}
+    document["mttd_s"] = {sev.value: _detection(s.mttd.get(sev)) for sev in Severity}
     return document
 
 

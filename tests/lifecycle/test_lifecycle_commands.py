@@ -94,7 +94,7 @@ def test_stats_of_one_target_and_of_all(store: Store, ids: Seeded) -> None:
     document = lifecycle.stats_document(app)
     assert document["mttr_s"]["medium"] == 30 * 3600 and document["score_meets_baseline"] is False
     assert sum(c["count"] for c in document["open_by_age"]) == 4
-    assert ("mttd_s" in document) == hasattr(app.metrics, "mttd")
+    assert set(document["mttd_s"]) == {s.value for s in Severity}
 
 
 def test_triage_accepted_risk_until_a_day(store: Store, ids: Seeded) -> None:
@@ -154,3 +154,20 @@ def test_findings_document_has_the_contract_fields(store: Store, ids: Seeded) ->
         "paused": False,
     }
     assert a["first_seen"] == T0.isoformat() and a["triage"] is None
+
+
+def test_stats_json_and_table_carry_detection_times(store: Store, ids: Seeded) -> None:
+    from io import StringIO
+
+    from rich.console import Console
+
+    from secscan import console
+
+    finding = store.list_findings()[0]
+    store.set_introduced(finding.target, {finding.fingerprint: finding.first_seen - timedelta(minutes=20)})
+    stats = lifecycle.stats(store, NOW, SLA)
+    document = lifecycle.stats_document(stats)
+    assert document["mttd_s"][finding.severity.value] == {"mean": 1200.0, "median": 1200.0, "count": 1}
+    out = StringIO()
+    console.stats_tables(stats, Console(file=out, width=160))
+    assert "MTTD mean" in out.getvalue() and "20m" in out.getvalue()
