@@ -20,8 +20,16 @@ The 1M-finding database is built with ``store.record_run`` too: 10 targets x 100
 
 Every phase runs in its own child process, so its peak RSS (``ru_maxrss``) is its own.
 
+``--baseline DIR`` compares with another version of secscan (a tree holding its ``secscan``
+package, e.g. ``git archive <rev> | tar -x -C DIR``): each side ingests and builds its own
+databases (their schemas may differ), then the two targets that were missed before, re-ingest
+and the 170k-change sweep, run ``--rounds`` times, baseline and candidate alternately, each from a
+fresh copy of its database. The host's speed drifts, so compare the per-round ratios (their
+median is printed), not seconds from different minutes. CPU seconds are printed beside wall ones.
+
 Usage: python benchmarks/bench_store.py [--results 100000] [--files 5000] [--big 1000000]
                                         [--skip-big] [--workdir DIR] [--keep]
+                                        [--baseline DIR] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -29,10 +37,12 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import random
 import resource
 import shutil
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -193,16 +203,17 @@ def _ingest(store: Any, sarif: Path, root: Path, target: str, run_id: str, now: 
     from secscan.policy import load_policy
     from secscan.sla import load_sla_policy
 
-    record_s = 0.0
+    record_s = record_cpu = 0.0
     real = store.record_run
 
     def timed(*args: Any, **kwargs: Any) -> Any:
-        nonlocal record_s
-        t = time.perf_counter()
+        nonlocal record_s, record_cpu
+        t, c = time.perf_counter(), time.process_time()
         try:
             return real(*args, **kwargs)
         finally:
             record_s += time.perf_counter() - t
+            record_cpu += time.process_time() - c
 
     store.record_run = timed
     start = time.perf_counter()
@@ -212,6 +223,7 @@ def _ingest(store: Any, sarif: Path, root: Path, target: str, run_id: str, now: 
         "via_ingest_file": 1,
         "build_s": total - record_s,
         "record_s": record_s,
+        "record_cpu_s": record_cpu,
         "new": len(outcome.new),
         "unchanged": len(outcome.unchanged),
     }
@@ -221,7 +233,7 @@ def phase_ingest(args: dict[str, Any]) -> dict[str, Any]:
     from secscan.store import open_store
 
     base_rss = _rss_mb()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     with open_store(args["db"]) as store:
         opened = time.perf_counter() - start
         marks = _ingest(
@@ -232,8 +244,15 @@ def phase_ingest(args: dict[str, Any]) -> dict[str, Any]:
             args["run_id"],
             T0 + timedelta(hours=args["hours"]),
         )
-    total = time.perf_counter() - start
-    return {"total_s": total, "open_s": opened, **marks, "import_rss_mb": base_rss, "peak_rss_mb": _rss_mb()}
+    total, cpu = time.perf_counter() - start, time.process_time() - cpu
+    return {
+        "total_s": total,
+        "cpu_s": cpu,
+        "open_s": opened,
+        **marks,
+        "import_rss_mb": base_rss,
+        "peak_rss_mb": _rss_mb(),
+    }
 
 
 def _big_findings(target: int, count: int, rng: random.Random) -> list[Any]:
@@ -294,24 +313,27 @@ def phase_sweep(args: dict[str, Any]) -> dict[str, Any]:
 
     policy = load_sla_policy()
     with open_store(args["db"]) as store:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         result = store.sla_sweep(T0 + timedelta(hours=args["hours"]), policy)
-        took = time.perf_counter() - start
-    return {"sweep_s": took, "changes": len(result.changes), "peak_rss_mb": _rss_mb()}
+        took, cpu = time.perf_counter() - start, time.process_time() - cpu
+    return {"sweep_s": took, "cpu_s": cpu, "changes": len(result.changes), "peak_rss_mb": _rss_mb()}
 
 
 PHASES = {"ingest": phase_ingest, "build": phase_build, "sweep": phase_sweep}
 
 
-def run_phase(name: str, **args: Any) -> dict[str, Any]:
-    """Run one phase in a fresh interpreter; returns its JSON result."""
+def run_phase(name: str, code: Path | None = None, **args: Any) -> dict[str, Any]:
+    """Run one phase in a fresh interpreter, with the ``secscan`` of ``code`` (default: this
+    repository); returns its JSON result."""
     start = time.perf_counter()
+    tree = code or REPO
     proc = subprocess.run(
-        [sys.executable, __file__, "--phase", name, "--phase-args", json.dumps(args)],
+        [sys.executable, __file__, "--phase", name, "--phase-args", json.dumps(args), "--code", str(tree)],
         capture_output=True,
         text=True,
         check=False,
-        cwd=REPO,
+        cwd=tree,
+        env={**os.environ, "PYTHONPATH": str(tree)},
     )
     if proc.returncode != 0:
         raise SystemExit(f"phase {name} failed:\n{proc.stderr}")
@@ -343,6 +365,59 @@ def _line(label: str, value: str, target: str = "") -> None:
     print(f"  {label:<44} {value:>16}  {target}")
 
 
+def _fresh_copy(pristine: Path, work: Path) -> Path:
+    """``pristine`` copied to ``work`` (a database whose WAL was checkpointed), caches settled."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{work}{suffix}").unlink(missing_ok=True)
+    shutil.copyfile(pristine, work)
+    os.sync()
+    time.sleep(0.5)
+    return work
+
+
+def _checkpointed(db: Path) -> Path:
+    conn = sqlite3.connect(db)
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
+    return db
+
+
+def alternate(
+    label: str,
+    sides: dict[str, Path | None],
+    pristine: dict[str, Path],
+    work: Path,
+    rounds: int,
+    phase: str,
+    key: str,
+    **args: Any,
+) -> dict[str, list[dict[str, Any]]]:
+    """``rounds`` of ``phase`` per side, alternating, each on a fresh copy of its database."""
+    results: dict[str, list[dict[str, Any]]] = {name: [] for name in sides}
+    print(f"\n{label}: {rounds} alternating rounds, each from a fresh copy of its database")
+    for r in range(rounds):
+        for name, code in sides.items():
+            db = _fresh_copy(pristine[name], work / f"round-{name}.db")
+            result = run_phase(phase, code=code, db=str(db), **args)
+            results[name].append(result)
+            _line(f"round {r + 1} {name}", f"{result[key]:.2f} s", f"cpu {result['cpu_s']:.2f} s")
+    for name in sides:
+        values = [x[key] for x in results[name]]
+        _line(f"median {name}", f"{statistics.median(values):.2f} s", f"min {min(values):.2f} s")
+    if "baseline" in sides:
+        ratios = [c[key] / b[key] for b, c in zip(results["baseline"], results["candidate"], strict=True)]
+        cpu = [
+            c["cpu_s"] / b["cpu_s"] for b, c in zip(results["baseline"], results["candidate"], strict=True)
+        ]
+        _line("candidate / baseline, per round", " ".join(f"{x:.2f}" for x in ratios))
+        _line(
+            "median ratio (wall / cpu)", f"{statistics.median(ratios):.2f}x / {statistics.median(cpu):.2f}x"
+        )
+    return results
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--results", type=int, default=100_000)
@@ -352,12 +427,19 @@ def main() -> int:
     parser.add_argument("--skip-big", action="store_true")
     parser.add_argument("--workdir", type=Path)
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
+    parser.add_argument("--baseline", type=Path, help="a tree with the secscan to compare with")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds of the compared phases")
     parser.add_argument("--phase", help=argparse.SUPPRESS)
     parser.add_argument("--phase-args", help=argparse.SUPPRESS)
+    parser.add_argument("--code", help=argparse.SUPPRESS)
     ns = parser.parse_args()
     if ns.phase:
+        if ns.code:
+            sys.path.insert(0, ns.code)
         print(json.dumps(PHASES[ns.phase](json.loads(ns.phase_args))))
         return 0
+    if ns.baseline is not None and not (ns.baseline / "secscan" / "store").is_dir():
+        parser.error(f"--baseline {ns.baseline}: no secscan package there; unpack one with git archive")
 
     work = Path(tempfile.mkdtemp(prefix="bench-store-", dir=ns.workdir))
     try:
@@ -382,10 +464,58 @@ def _bench(ns: argparse.Namespace, work: Path) -> int:
         f" in {time.perf_counter() - t:.1f} s; Python {sys.version.split()[0]},"
         f" SQLite {sqlite3.sqlite_version}"
     )
+    sides: dict[str, Path | None] = {"candidate": None}
+    if ns.baseline is not None:
+        sides = {"baseline": ns.baseline.resolve(), "candidate": None}
+        print(f"baseline: {sides['baseline']}; candidate: {REPO}")
 
-    db = work / "ingest.db"
-    first = run_phase("ingest", db=str(db), sarif=str(sarif), root=str(root), run_id="r1", hours=0)
-    again = run_phase("ingest", db=str(db), sarif=str(sarif), root=str(root), run_id="r2", hours=1)
+    ingested: dict[str, Path] = {}
+    for name, code in sides.items():
+        db = work / f"ingest-{name}.db"
+        first = run_phase(
+            "ingest", code=code, db=str(db), sarif=str(sarif), root=str(root), run_id="r1", hours=0
+        )
+        ingested[name] = _checkpointed(db)
+        if name == "candidate":
+            _print_ingest(ns, first)
+    again = run_phase(
+        "ingest", db=str(_fresh_copy(ingested["candidate"], work / "again.db")), sarif=str(sarif),
+        root=str(root), run_id="r2", hours=1,
+    )  # fmt: skip
+    _print_reingest(again, work / "again.db")
+    alternate(
+        "re-ingest, nothing new (target <= 5 s)", sides, ingested, work, ns.rounds, "ingest", "total_s",
+        sarif=str(sarif), root=str(root), run_id="r2", hours=1,
+    )  # fmt: skip
+
+    if ns.skip_big:
+        return 0
+    built: dict[str, Path] = {}
+    for name, code in sides.items():
+        big = work / f"big-{name}.db"
+        result = run_phase("build", code=code, db=str(big), big=ns.big)
+        built[name] = _checkpointed(big)
+        if name == "candidate":
+            _print_big(result, big)
+    alternate(
+        "SLA sweep over 1M, 170k changes after 20 h of downtime (target <= 2 s)",
+        sides, built, work, ns.rounds, "sweep", "sweep_s", hours=20,
+    )  # fmt: skip
+    print("\nSLA sweep over the 1M-finding database, one after another (store.sla_sweep)")
+    big = _fresh_copy(built["candidate"], work / "sweeps.db")
+    for label, hours in (
+        ("nothing due (+1 min)", 1 / 60),
+        ("criticals due soon (+1.6 h)", 1.6),
+        ("criticals breached, highs due soon (+20 h)", 20),
+        ("nothing new (+20 h, again)", 20),
+    ):
+        s = run_phase("sweep", db=str(big), hours=hours)
+        _line(label, f"{s['sweep_s']:.2f} s", f"{s['changes']:,} changes, peak {s['peak_rss_mb']:.0f} MB")
+    print("  target <= 2 s")
+    return 0
+
+
+def _print_ingest(ns: argparse.Namespace, first: dict[str, Any]) -> None:
     rate = ns.results / first["total_s"]
     print("\ningest of a fresh log (read + parse + fingerprint + reconcile + commit, fresh DB)")
     _line("total", f"{first['total_s']:.2f} s", "target <= 10 s")
@@ -399,9 +529,12 @@ def _bench(ns: argparse.Namespace, work: Path) -> int:
     _line("RSS after imports", f"{first['import_rss_mb']:.0f} MB")
     _line("findings/s", f"{rate:,.0f}", f"DefectDojo ~{BASELINE_RATE:.0f}/s")
     _line("speed-up vs 30k in 600 s", f"{rate / BASELINE_RATE:,.0f}x")
+
+
+def _print_reingest(again: dict[str, Any], db: Path) -> None:
     print("\nre-ingest of the same log (nothing new)")
     _line("total", f"{again['total_s']:.2f} s", "target <= 5 s")
-    for key in ("parse_s", "identity_s", "build_s", "record_s"):
+    for key in ("parse_s", "identity_s", "build_s", "record_s", "record_cpu_s"):
         if key in again:
             _line(f"  {key[:-2]}", f"{again[key]:.2f} s")
     _line("new / unchanged", f"{again['new']:,} / {again['unchanged']:,}")
@@ -409,10 +542,8 @@ def _bench(ns: argparse.Namespace, work: Path) -> int:
     size, _, count = db_size(db)
     _line("DB size after the two ingests", f"{size / 1e6:.1f} MB", f"{size / max(count, 1):.0f} B/finding")
 
-    if ns.skip_big:
-        return 0
-    big = work / "big.db"
-    built = run_phase("build", db=str(big), big=ns.big)
+
+def _print_big(built: dict[str, Any], big: Path) -> None:
     size, parts, count = db_size(big)
     print(f"\ndatabase of {count:,} findings ({BIG_TARGETS} targets, built with record_run)")
     _line("build (record_run total)", f"{built['record_s']:.1f} s", f"{built['per_target_s']:.2f} s per 100k")
@@ -421,18 +552,6 @@ def _bench(ns: argparse.Namespace, work: Path) -> int:
     _line("bytes per finding (all tables)", f"{size / count:.0f} B")
     for name, nbytes in parts[:8]:
         _line(f"  {name}", f"{nbytes / 1e6:.1f} MB")
-
-    print("\nSLA sweep over the 1M-finding database (store.sla_sweep)")
-    for label, hours in (
-        ("nothing due (+1 min)", 1 / 60),
-        ("criticals due soon (+1.6 h)", 1.6),
-        ("criticals breached, highs due soon (+20 h)", 20),
-        ("nothing new (+20 h, again)", 20),
-    ):
-        s = run_phase("sweep", db=str(big), hours=hours)
-        _line(label, f"{s['sweep_s']:.2f} s", f"{s['changes']:,} changes, peak {s['peak_rss_mb']:.0f} MB")
-    print("  target <= 2 s")
-    return 0
 
 
 if __name__ == "__main__":

@@ -7,16 +7,20 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from secscan.cache.paths import cache_for_run
+from secscan.daemon.cancel import stop_if_cancelled
 from secscan.errors import ExitCode
 from secscan.ingest import read_suppressions
 from secscan.introduced import introduced_times
 from secscan.inventory import check_target
+from secscan.locks import target_lock
 from secscan.model import Finding, FindingState, Location, ScannerStatus, ScanRun, Severity
 from secscan.pipeline import ScanHooks, ScanOutcome, run_scan, utcnow
 from secscan.redact import Redactor
@@ -45,6 +49,8 @@ class RunRequest:
     upload: bool = False  # queue and deliver this run's SARIF to GitHub code scanning
     notify: bool = True  # deliver queued alerts at the end of the run (they are queued anyway)
     use_cache: bool = True  # False: a cold run that neither reads nor writes the result cache
+    lock_wait_s: float = 10.0  # how long to wait for another run of the same target (daemon, issue 4)
+    cancel: threading.Event | None = None  # set: stop the scanners, record the run as interrupted
 
 
 @dataclass(frozen=True)
@@ -181,8 +187,17 @@ def run(request: RunRequest, hooks: ScanHooks = ScanHooks()) -> RunResult:  # no
     root = check_target(request.target)
     suppressions = read_suppressions(root)
     sla_policy = load_sla_policy(request.settings.policy.sla)
-    with open_store(request.db) as store:
-        name = request.target_name or root.name
+    if request.upload:  # issue 5: no token, [github] or commit -> exit 2 before any scanner starts
+        from secscan.github.outbox import check_upload
+
+        check_upload(request.settings, root)
+    from secscan.notify import events as notify_events  # issue 6: a bad routing policy fails here
+
+    notify_events.check(request.settings)
+    name = request.target_name or root.name
+    with target_lock(request.db, name, wait_s=request.lock_wait_s, cancel=request.cancel), open_store(
+        request.db
+    ) as store:
         # every finding that can still be closed: open and triaged ones
         closable = FindingQuery(target=name, states=OPEN_STATES | {FindingState.TRIAGED})
         tracked = {t.path for t in store.list_findings(closable)}
@@ -195,12 +210,16 @@ def run(request: RunRequest, hooks: ScanHooks = ScanHooks()) -> RunResult:  # no
             target_name=name,
             begin=store.begin_run,
             tracked_paths=tracked,
+            cancel=request.cancel,
+            cache=cache_for_run(request.settings.cache, request.db, request.use_cache),  # issue 7
         )
+        stop_if_cancelled(store, outcome.run, request.cancel, utcnow())
         recorded = store.record_run(outcome.run, utcnow(), sla_policy, suppressions)
         introduced = introduced_times(Path(outcome.run.target), recorded.new)
         if introduced:
             store.set_introduced(name, introduced)
         # -- after the run is recorded: alerts are queued here (paging) --
+        notify_events.on_run(store, outcome.run, recorded, request.settings, utcnow())  # issue 6
         scan = with_lifecycle(outcome.run, recorded)
         outcome = dataclasses.replace(outcome, run=scan)
         absent = [_as_finding(t, FindingState.FIXED) for t in recorded.absent]
@@ -209,6 +228,16 @@ def run(request: RunRequest, hooks: ScanHooks = ScanHooks()) -> RunResult:  # no
         FileSink(request.sarif_path).deliver(outcome.run, sarif)
         log.info("SARIF built and written in %.2f s", time.perf_counter() - began)
         # -- after the SARIF is written: uploads are queued here, then both outboxes delivered --
+        if request.upload:  # issue 5: one file per tool that finished ok, queued, then delivered
+            from secscan.github import outbox as github_outbox
+
+            github_outbox.enqueue_run(store, outcome.run, sarif, request.settings, utcnow())
+            github_outbox.deliver(store, request.settings)
+        if request.notify:  # issue 6: the queued alerts go out now (the daemon delivers the rest)
+            from secscan.notify.outbox import deliver as deliver_alerts
+
+            deliver_alerts(store, request.settings)
     document = scrub(json_document(outcome.run, request.sarif_path), outcome.redactor)
+    document["cache"] = dataclasses.asdict(outcome.cache)  # issue 7: {enabled, hits, misses}
     code = exit_code_for(outcome.run, fail_threshold(request.settings))
     return RunResult(outcome=outcome, sarif_path=request.sarif_path, document=document, exit_code=code)

@@ -8,32 +8,48 @@ Errors become one line on stderr and an exit code here, and only here:
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
 from rich.console import Console
 
-from secscan import (
-    __version__,
-    app,
-    cli_alerts,
-    cli_cache,
-    cli_daemon,
-    cli_lifecycle,
-    cli_report,
-    cli_upload,
-    console,
-)
+from secscan import __version__, app, console
+from secscan.daemon import logfmt
 from secscan.errors import ConfigError, ExitCode, SecscanError
 from secscan.settings import load_settings
 
 INTERNAL_ERROR = 70
 log = logging.getLogger("secscan")
+
+
+COMMAND_MODULES: Mapping[str, str] = {
+    **dict.fromkeys(("findings", "show", "sla", "stats", "triage", "ingest"), "cli_lifecycle"),
+    **dict.fromkeys(("daemon", "status"), "cli_daemon"),
+    **dict.fromkeys(("upload", "github"), "cli_upload"),
+    **dict.fromkeys(("alerts", "notify"), "cli_alerts"),
+    "cache": "cli_cache",
+    "report": "cli_report",
+}
+"""Which ``secscan.cli_*`` module defines each subcommand besides ``run`` (a test checks it).
+
+Only the module of the command being run is imported: the others pull in the report's
+plotting, the daemon's scheduler and the channels' clients, which ``secscan run`` must not pay
+for at every start (a warm, fully cached run takes well under a second)."""
+
+
+def _modules_for(command: str | None) -> tuple[str, ...]:
+    """The CLI modules to load: one for a known command, none for ``run``, all otherwise
+    (help, a typo: argparse then lists every command)."""
+    if command == "run":
+        return ()
+    module = COMMAND_MODULES.get(command or "")
+    return (module,) if module else tuple(dict.fromkeys(COMMAND_MODULES.values()))
 
 
 class UsageError(ConfigError):
@@ -45,7 +61,8 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message}; see '{self.prog} --help'")
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser; with ``command``, only the module that defines it is loaded."""
     parser = _Parser(prog="secscan", description="Run security scanners and keep one trustworthy record.")
     parser.add_argument("--version", action="version", version=f"secscan {__version__}")
     common = _Parser(add_help=False)
@@ -89,19 +106,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--no-notify", action="store_true", help="queue alerts but do not deliver them now")
     run.add_argument("--no-cache", action="store_true", help="a cold run: ignore and bypass the result cache")
-    cli_lifecycle.register(sub, common)
-    cli_daemon.register(sub, common)
-    cli_upload.register(sub, common)
-    cli_alerts.register(sub, common)
-    cli_cache.register(sub, common)
-    cli_report.register(sub, common)
+    for module in _modules_for(command):
+        importlib.import_module(f"secscan.{module}").register(sub, common)
     return parser
 
 
-def _setup_logging(verbosity: int) -> None:
+def _setup_logging(verbosity: int, log_format: str = "text") -> None:
     level = logging.WARNING - 10 * min(verbosity, 2)
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(logfmt.formatter(log_format))  # text, or json for log shippers (daemon)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -141,8 +154,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not stdout.is_terminal:
         stdout = Console(width=160)  # CI logs: wide enough for the findings table
     try:
-        args = _parser().parse_args(argv)
-        _setup_logging(args.verbose)
+        words = list(sys.argv[1:] if argv is None else argv)
+        args = _parser(words[0] if words else None).parse_args(words)
+        _setup_logging(args.verbose, getattr(args, "log_format", "text"))
         handler: Callable[[argparse.Namespace, Console, Console], int] = args.handler
         return handler(args, stdout, stderr)
     except SecscanError as exc:

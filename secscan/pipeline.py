@@ -19,10 +19,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from secscan.cache.audit import LazyDatabase
+from secscan.cache.session import CacheSession, CacheUse
 from secscan.identity import assign_identities, source_reader
 from secscan.inventory import Inventory, build_inventory, check_target, is_excluded
 from secscan.model import Finding, Notification, RunId, ScannerResult, ScannerStatus, ScanRun, new_run_id
-from secscan.osv.deferred import DeferredDatabase
 from secscan.osv.server import OsvServer
 from secscan.policy import SeverityPolicy, load_policy
 from secscan.redact import Redactor, SecretFilter, recover_secret
@@ -54,6 +55,7 @@ class ScanOutcome:
     run: ScanRun
     redactor: Redactor
     policy: SeverityPolicy
+    cache: CacheUse = CacheUse()  # noqa: RUF009 - frozen, so one shared default is safe
 
 
 def _options(config: ScannerConfig, advisory_lookup: Callable[[str], Any] | None) -> dict[str, object]:
@@ -71,22 +73,36 @@ def _options(config: ScannerConfig, advisory_lookup: Callable[[str], Any] | None
     return {}
 
 
+def _audit_source(config: ScannerConfig, osv_db: Path | None) -> tuple[Path | None, str | None] | None:
+    """pip-audit's vulnerability source (offline database, online service URL) for the cache."""
+    if not isinstance(config, PipAuditConfig):
+        return None
+    return (osv_db or config.osv_db, config.osv_url)
+
+
 @contextlib.contextmanager
 def _vulnerability_service(
-    selected: Sequence[tuple[Scanner, ScannerConfig]], osv_db: Path | None
-) -> Iterator[tuple[str | None, Callable[[str], Any] | None]]:
-    """Serve the offline OSV database on loopback while pip-audit runs (if configured)."""
+    selected: Sequence[tuple[Scanner, ScannerConfig]], osv_db: Path | None, lazy: bool = False
+) -> Iterator[tuple[str | None, Callable[[str], Any] | None, Callable[[], object] | None]]:
+    """Serve the offline OSV database on loopback while pip-audit runs (if configured).
+
+    Yields the query URL, the record lookup, and (``lazy``: with the result cache, which may
+    answer for every pin) the function that starts loading the database; otherwise it loads
+    at once, while the scanners start.
+    """
     config = next((c for s, c in selected if isinstance(c, PipAuditConfig)), None)
     if config is None:
-        yield None, None
+        yield None, None, None
         return
     db_path = osv_db or config.osv_db
     if db_path is None:
-        yield config.osv_url, None
+        yield config.osv_url, None, None
         return
-    db = DeferredDatabase(db_path)  # loads while the scanners start
+    db = LazyDatabase(db_path)
+    if not lazy:
+        db.start()
     with OsvServer(db) as server:
-        yield server.query_url, db.get
+        yield server.query_url, db.get, db.start
     db.wait()  # a broken database is an input error, even if pip-audit only saw a 500
 
 
@@ -187,6 +203,7 @@ def run_scan(
     target_name: str | None = None,
     begin: Callable[[RunId, str, str, datetime], None] | None = None,
     tracked_paths: Collection[str] = (),
+    cache: Path | None = None,
 ) -> ScanOutcome:
     """Scan ``target`` with the selected scanners; see the module docstring.
 
@@ -194,6 +211,7 @@ def run_scan(
     any scanner starts (the store records the run as running, so a crash leaves a trace).
     ``tracked_paths`` are the files of the target's open findings: the ones deleted since are
     added to the scope of every scanner that finished ok and would have scanned them.
+    ``cache`` is the result cache file to use (``None``: a cold run that neither reads nor writes it).
     """
     root = check_target(target)
     name = target_name or root.name
@@ -212,11 +230,13 @@ def run_scan(
         len(inventory.files),
         ", ".join(s.name for s, _ in selected),
     )
+    session = CacheSession.open(cache, settings.cache) if cache is not None else None
     with (
-        _vulnerability_service(selected, osv_db) as (osv_url, lookup),
+        contextlib.closing(session) if session else contextlib.nullcontext(),
+        _vulnerability_service(selected, osv_db, lazy=session is not None) as (osv_url, lookup, load),
         tempfile.TemporaryDirectory(prefix="secscan-") as work,
     ):
-        items = []
+        items: list[tuple[Scanner, ScanJob, float]] = []
         for scanner, config in selected:
             workdir = Path(work) / scanner.name
             workdir.mkdir()
@@ -229,16 +249,27 @@ def run_scan(
                 osv_url=osv_url,
                 options=_options(config, lookup),
             )
+            if session is not None:  # incremental: only new and changed files are scanned
+                excludes = (*settings.scan.excludes, *config.exclude)
+                source = _audit_source(config, osv_db)
+                scanner, job = session.prepare(
+                    scanner, job, excludes=excludes, audit_source=source, on_audit_miss=load
+                )
             items.append((scanner, job, config.timeout))
         if hooks.on_start:
             hooks.on_start([s.name for s, _ in selected])
         results = run_all(items, on_done=hooks.on_done, cancel=cancel)
+        scanned = time.perf_counter()
+        redactor = Redactor(_secret_values(root, [f for r in results for f in r.findings]))
+        if session is not None:
+            interrupted = cancel is not None and cancel.is_set()
+            finished = [(s, r) for (s, _, _), r in zip(items, results, strict=True)]
+            session.commit(finished, redactor, interrupted)
+            usage = session.usage
     results = [
         _with_deleted(r, root, tracked_paths, (*settings.scan.excludes, *config.exclude))
         for r, (_, config) in zip(results, selected, strict=True)
     ]
-    scanned = time.perf_counter()
-    redactor = Redactor(_secret_values(root, [f for r in results for f in r.findings]))
     with redacting_logs(redactor):
         results = [_redact_result(r, redactor) for r in results]
         results = _with_identities(results, root)
@@ -256,7 +287,7 @@ def run_scan(
             Notification(n.level, redactor.text(n.message), n.path, n.line) for n in inventory.notifications
         ),
     )
-    return ScanOutcome(run=run, redactor=redactor, policy=policy)
+    return ScanOutcome(run=run, redactor=redactor, policy=policy, cache=usage if session else CacheUse())
 
 
 __all__ = ["ScanHooks", "ScanOutcome", "run_scan", "utcnow"]

@@ -55,6 +55,8 @@ _BASELINE_NEW, _BASELINE_UNCHANGED, _BASELINE_UPDATED = (
     BaselineState.UPDATED,
 )
 _SEVERITY_TEXT = {s: s.value for s in Severity}
+_SIGNATURE = hashlib.blake2b(digest_size=8)  # copied per finding: cheaper than a new hasher
+_new, _adopt = object.__new__, object.__setattr__
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,9 @@ def baseline_signature(finding: Finding) -> int:
     """A 63-bit signature of what SARIF ``updated`` compares: place, severity and message."""
     loc = finding.location
     text = f"{loc.path}\0{loc.start_line}\0{_SEVERITY_TEXT[finding.severity]}\0{finding.message}"
-    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big") >> 1
+    hasher = _SIGNATURE.copy()
+    hasher.update(text.encode())
+    return int.from_bytes(hasher.digest(), "big") >> 1
 
 
 def end_of_day(day: date) -> datetime:
@@ -280,16 +284,22 @@ def _seen(
         )
         rec.add(None, t, HistoryEvent.OPENED, f"first seen by {f.tool}")
         return t
-    state, clock, fixed_at = old.state, old.sla, old.fixed_at
-    was_fixed = state is _FIXED
-    if was_fixed:
-        triaged = old.triage is not None and old.triage.active(now)
-        clock = reopen(old.sla, now, policy)
-        clock = pause(clock, now) if triaged else clock
-        state = _TRIAGED if triaged else _REOPENED
-        fixed_at = None
-    elif state is not _TRIAGED:
-        state = _UNCHANGED
+    state = old.state
+    if state is not _FIXED:  # seen again: the bulk path of every re-scan, built from ``old``
+        t = _new(TrackedFinding)
+        _adopt(t, "__dict__", {
+            **old.__dict__, "tool": f.tool, "rule_id": f.rule_id, "path": loc.path,
+            "line": loc.start_line, "message": f.message, "severity": f.severity,
+            "state": state if state is _TRIAGED else _UNCHANGED, "last_seen": now,
+            "baseline_sig": baseline_sig,
+        })  # fmt: skip
+        if old.severity is not f.severity:
+            rec.add(old, t, HistoryEvent.SEVERITY_CHANGED, f"{old.severity.value} -> {f.severity.value}")
+        return t
+    # fixed, and seen again: reopened (still triaged if its decision holds)
+    triaged = old.triage is not None and old.triage.active(now)
+    clock = reopen(old.sla, now, policy)
+    clock = pause(clock, now) if triaged else clock
     t = construct(
         TrackedFinding,
         fingerprint=old.fingerprint,
@@ -300,19 +310,18 @@ def _seen(
         line=loc.start_line,
         message=f.message,
         severity=f.severity,
-        state=state,
+        state=_TRIAGED if triaged else _REOPENED,
         first_seen=old.first_seen,
         last_seen=now,
         sla=clock,
-        fixed_at=fixed_at,
+        fixed_at=None,
         triage=old.triage,
         baseline_sig=baseline_sig,
         introduced_at=old.introduced_at,
     )
     if old.severity is not f.severity:
         rec.add(old, t, HistoryEvent.SEVERITY_CHANGED, f"{old.severity.value} -> {f.severity.value}")
-    if was_fixed:
-        rec.add(old, t, HistoryEvent.REOPENED, f"seen again by {f.tool} (clock: {policy.reopen.value})")
+    rec.add(old, t, HistoryEvent.REOPENED, f"seen again by {f.tool} (clock: {policy.reopen.value})")
     return t
 
 
@@ -350,7 +359,7 @@ def reconcile(
         t = _seen(old, f, target, now, policy, rec, sig if complete else kept)
         if t.triage is not None:
             t = _lift_expired(t, now, rec)
-        if suppressions is not None:
+        if suppressions or (suppressions is not None and t.triage is not None):  # else a no-op
             t = _apply_suppressions(t, suppressions, now, rec)
         if old is None:
             new.append(t)

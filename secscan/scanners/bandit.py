@@ -9,6 +9,7 @@ this module: messages are redacted and ``code`` is dropped.
 
 from __future__ import annotations
 
+import fnmatch
 import importlib.metadata
 import importlib.util
 import os
@@ -24,6 +25,7 @@ from secscan.redact import redact_quoted
 from secscan.scanners._output import load_json_object
 from secscan.scanners._sharding import shard, split_arguments
 from secscan.scanners.interface import Command, CommandResult, Plan, ScanJob, Scanner, ScanOutput
+from secscan.scanners.per_file import FileOutput, FileOutputs, merge
 
 NAME = ToolName("bandit")
 
@@ -33,6 +35,13 @@ BANDIT_MAIN = "secscan.scanners._bandit_main"
 REDACT_RULES = frozenset({"B105", "B106", "B107"})
 """Rules whose message quotes a string literal of the scanned code (a hardcoded password).
 ``job.options["redact_rules"]`` adds more."""
+
+BANDIT_EXCLUDES = (".svn", "CVS", ".bzr", ".hg", ".git", "__pycache__", ".tox", ".eggs", "*.egg")
+"""bandit's default ``--exclude`` (``bandit.core.constants.EXCLUDE``): it skips even files named on
+its command line when their path contains one of these, so for such paths results depend on the path."""
+
+PATH_OPTIONS = ("-x", "--exclude", "-c", "--configfile", "--ini")
+"""Arguments that make bandit's choice of files depend on paths we do not model."""
 
 SMALL_FILES = 40
 SMALL_BYTES = 200_000
@@ -155,26 +164,50 @@ class BanditScanner(Scanner):
     def exit_ok(self, exit_code: int) -> bool:
         return exit_code in (0, 1)
 
-    def parse(self, job: ScanJob, results: Sequence[CommandResult]) -> ScanOutput:
+    def scannable(self, files: Sequence[str]) -> tuple[str, ...]:
+        return tuple(f for f in files if f.endswith(".py"))
+
+    def path_profile(self, job: ScanJob, path: str) -> str | None:
+        """bandit's results follow a file's content, except where its own excludes skip the file."""
+        if any(arg.split("=", 1)[0] in PATH_OPTIONS for arg in job.args):
+            return None
+        if any(x in path or fnmatch.fnmatch(path, x) for x in BANDIT_EXCLUDES):
+            return None
+        return ""
+
+    def cache_material(self, job: ScanJob) -> Mapping[str, object]:
         redact = REDACT_RULES | _extra_rules(job.options.get("redact_rules"))
-        raw: list[tuple[str, dict[str, Any]]] = []
-        errored: set[str] = set()
+        return {"args": list(job.args), "redact_rules": sorted(redact)}
+
+    def exit_code_for(self, job: ScanJob, findings: int) -> int | None:
+        return 0 if findings == 0 or "--exit-zero" in job.args else 1
+
+    def parse(self, job: ScanJob, results: Sequence[CommandResult]) -> ScanOutput:
+        return merge(self.parse_files(job, results))
+
+    def parse_files(self, job: ScanJob, results: Sequence[CommandResult]) -> FileOutputs:
+        redact = REDACT_RULES | _extra_rules(job.options.get("redact_rules"))
+        raw: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+        errors: dict[str, list[Notification]] = {}
         examined: set[str] = set()
-        notifications: list[Notification] = []
         for result in results:
             path = _report(result.command.stdout_path)
             report = _load(path)
             for at, item in _objects(report, "errors", str(path)):
                 name = _relative(_get(item, "filename", str, at), job.root)
-                errored.add(name)
-                notifications.append(_error_notification(name, _get(item, "reason", str, at)))
+                errors.setdefault(name, []).append(_error_notification(name, _get(item, "reason", str, at)))
             metrics = _get(report, "metrics", dict, str(path))
             examined.update(_relative(key, job.root) for key in metrics if key != "_totals")
-            raw.extend(_objects(report, "results", str(path)))
-        findings, rules = _findings(job, raw, redact)
-        scope = frozenset(_python_files(job)) & examined - errored
-        notifications.sort(key=lambda n: (n.path or "", n.message))
-        return ScanOutput(findings=findings, rules=rules, scope=scope, notifications=tuple(notifications))
+            for at, item in _objects(report, "results", str(path)):
+                raw.setdefault(_relative(_get(item, "filename", str, at), job.root), []).append((at, item))
+        python = set(_python_files(job))
+        files: dict[str, FileOutput] = {}
+        for name in python | raw.keys() | errors.keys():
+            findings, rules = _findings(job, raw.get(name, []), redact)
+            notes = tuple(sorted(errors.get(name, ()), key=lambda n: n.message))
+            covered = name in python and name in examined and name not in errors
+            files[name] = FileOutput(findings=findings, rules=rules, notifications=notes, covered=covered)
+        return FileOutputs(files)
 
 
 def _report(stdout_path: Path) -> Path:
@@ -202,28 +235,30 @@ def _error_notification(path: str, reason: str) -> Notification:
 def _findings(
     job: ScanJob, raw: Sequence[tuple[str, dict[str, Any]]], redact: frozenset[str]
 ) -> tuple[tuple[Finding, ...], tuple[Rule, ...]]:
-    findings: list[Finding] = []
-    rules: dict[str, Rule] = {}
+    """Findings in order, and each rule described from its first finding in that order (so the
+    description does not depend on how files were sharded)."""
+    pairs: list[tuple[Finding, str, dict[str, Any]]] = []
     for where, item in raw:
         test_id = _get(item, "test_id", str, where)
         text = _get(item, "issue_text", str, where)
         message = redact_quoted(text) if test_id in redact else text
         severity = _get(item, "issue_severity", str, where)
         confidence = _get(item, "issue_confidence", str, where)
-        findings.append(
-            Finding(
-                tool=NAME,
-                rule_id=test_id,
-                message=message,
-                location=_location(item, where, job.root),
-                severity=job.policy.bandit(test_id, severity, confidence),
-                tool_severity=f"{severity}/{confidence}",
-            )
+        finding = Finding(
+            tool=NAME,
+            rule_id=test_id,
+            message=message,
+            location=_location(item, where, job.root),
+            severity=job.policy.bandit(test_id, severity, confidence),
+            tool_severity=f"{severity}/{confidence}",
         )
-        if test_id not in rules:
-            rules[test_id] = _rule(item, where, test_id, message)
-    findings.sort(key=_order)
-    return tuple(findings), tuple(rules[key] for key in sorted(rules))
+        pairs.append((finding, where, item))
+    pairs.sort(key=lambda pair: _order(pair[0]))
+    rules: dict[str, Rule] = {}
+    for finding, where, item in pairs:
+        if finding.rule_id not in rules:
+            rules[finding.rule_id] = _rule(item, where, finding.rule_id, finding.message)
+    return tuple(f for f, _, _ in pairs), tuple(rules[key] for key in sorted(rules))
 
 
 def _order(finding: Finding) -> tuple[str, int, int, str]:

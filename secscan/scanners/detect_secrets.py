@@ -27,6 +27,7 @@ from secscan.model import Finding, Location, Rule, ToolName
 from secscan.scanners._output import load_json_object
 from secscan.scanners._sharding import balanced_chunks
 from secscan.scanners.interface import Command, CommandResult, Plan, ScanJob, Scanner, ScanOutput
+from secscan.scanners.per_file import FileOutput, FileOutputs, group_by_path, merge
 
 NAME = ToolName("detect-secrets")
 IDENTITY_PREFIX = "sha1:"
@@ -182,7 +183,15 @@ class DetectSecretsScanner(Scanner):
     def exit_ok(self, exit_code: int) -> bool:
         return exit_code == 0
 
+    def exit_code_for(self, job: ScanJob, findings: int) -> int | None:
+        return 0
+
     def parse(self, job: ScanJob, results: Sequence[CommandResult]) -> ScanOutput:
+        return merge(self.parse_files(job, results))
+
+    def parse_files(self, job: ScanJob, results: Sequence[CommandResult]) -> FileOutputs:
+        """Results per file. The path stays in the cache key (``path_profile`` is ``None``): the
+        plugins and filters of detect-secrets look at file names and extensions."""
         findings: list[Finding] = []
         for result in results:
             where = str(result.command.stdout_path)
@@ -200,5 +209,14 @@ class DetectSecretsScanner(Scanner):
                         raise _malformed(at, "not an object")
                     findings.append(_finding(job, path, secret, at))
         findings.sort(key=lambda f: (f.location.path, f.location.start_line, f.rule_id, f.identity or ""))
-        rules = tuple(_rule(t) for t in sorted({f.rule_id for f in findings}))
-        return ScanOutput(findings=tuple(findings), rules=rules, scope=frozenset(job.files))
+        by_path = group_by_path(findings)
+        files = {
+            path: FileOutput(
+                findings=tuple(found),
+                rules=tuple(_rule(t) for t in sorted({f.rule_id for f in found})),
+                covered=path in job.files,
+            )
+            for path, found in by_path.items()
+        }
+        files.update((path, FileOutput()) for path in job.files if path not in files)
+        return FileOutputs(files)

@@ -13,9 +13,13 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from secscan.model import Finding, Notification, Rule, ToolName
 from secscan.policy import SeverityPolicy
+
+if TYPE_CHECKING:
+    from secscan.scanners.per_file import FileOutputs
 
 
 @dataclass(frozen=True)
@@ -65,12 +69,17 @@ class Plan:
 
 @dataclass(frozen=True)
 class ScanOutput:
-    """What a scanner found. ``scope``: the files it actually covered."""
+    """What a scanner found. ``scope``: the files it actually covered.
+
+    ``exit_code``, when set, is the exit code to report instead of the commands' own: what the
+    tool would have returned over all the files when some results came from the result cache.
+    """
 
     findings: tuple[Finding, ...]
     rules: tuple[Rule, ...]
     scope: frozenset[str]
     notifications: tuple[Notification, ...] = ()
+    exit_code: int | None = None
 
 
 class Scanner(ABC):
@@ -79,7 +88,8 @@ class Scanner(ABC):
     name: ToolName
     """Stable tool name (a class attribute for built-ins, set per instance for configured tools)."""
     file_local: bool = False
-    """True when a file's results depend only on that file (bandit, detect-secrets)."""
+    """True when a file's results depend only on that file (bandit, detect-secrets). Such a
+    scanner implements :meth:`parse_files`, and its results are cached per file."""
 
     @abstractmethod
     def version(self) -> str:
@@ -99,3 +109,26 @@ class Scanner(ABC):
 
         Raises ``ScannerError`` when the output is malformed.
         """
+
+    # The methods below serve the result cache (``secscan.cache``); the defaults are conservative.
+
+    def scannable(self, files: Sequence[str]) -> tuple[str, ...]:
+        """The files of a job this scanner actually analyses (bandit: the ``.py`` files)."""
+        return tuple(files)
+
+    def path_profile(self, job: ScanJob, path: str) -> str | None:
+        """What about a file's path can change its results: ``None`` means the whole path (a cached
+        result then serves that path only); a constant lets renamed, moved and copied files share."""
+        return None
+
+    def cache_material(self, job: ScanJob) -> Mapping[str, object]:
+        """Everything besides the tool's version and a file's content that decides its results."""
+        return {"args": list(job.args)}
+
+    def exit_code_for(self, job: ScanJob, findings: int) -> int | None:
+        """The exit code the tool returns for a run with ``findings`` results, if it is known."""
+        return None
+
+    def parse_files(self, job: ScanJob, results: Sequence[CommandResult]) -> FileOutputs:
+        """Like :meth:`parse`, split per file. File-local scanners implement it."""
+        raise NotImplementedError(f"{self.name} is not file-local")

@@ -32,6 +32,7 @@ from packaging.version import InvalidVersion, Version
 from secscan.errors import ScannerError
 from secscan.model import Finding, Location, Notification, NotificationLevel, Rule, ToolName
 from secscan.osv.severity import record_severity
+from secscan.scanners._audit_cache import audit_cache, record_excerpt
 from secscan.scanners._output import read_output
 from secscan.scanners.interface import Command, CommandResult, Plan, ScanJob, Scanner, ScanOutput
 from secscan.scanners.requirements import (
@@ -45,6 +46,8 @@ logger = logging.getLogger(__name__)
 
 AdvisoryLookup = Callable[[str], Mapping[str, Any] | None]
 """``job.options["advisory_lookup"]``: full OSV record by id (the pipeline passes ``OsvDatabase.get``)."""
+
+
 
 _MAX_OUTPUT_BYTES = 64 * 1024 * 1024
 _MAX_MESSAGE = 300
@@ -127,6 +130,46 @@ def parse_report(data: bytes, where: str) -> _Audit:
                 f"pip-audit report {where}: dependency {name} has neither vulns nor skip_reason"
             )
     return _Audit(resolved, skipped)
+
+
+_Answer = tuple[tuple[_Vuln, Mapping[str, Any] | None], ...]
+"""A pin's vulnerabilities, each with the excerpt of its OSV record."""
+
+
+def _cached(job: ScanJob, pinned: Sequence[RequirementLine]) -> dict[tuple[str, str], _Answer]:
+    """The pins whose vulnerabilities the audit cache knows (a malformed entry is ignored)."""
+    cache = audit_cache(job.options)
+    found: dict[tuple[str, str], _Answer] = {}
+    if cache is None:
+        return found
+    for req in pinned:
+        if req.name is None or req.version is None or (req.name, req.version) in found:
+            continue
+        vulns = cache.get(req.name, req.version)
+        if vulns is None:
+            continue
+        try:
+            found[(req.name, req.version)] = tuple((_parse_vuln(v, "cache"), _record(v)) for v in vulns)
+        except ScannerError:
+            logger.warning("ignoring a malformed cached audit of %s %s", req.name, req.version)
+    return found
+
+
+def _record(cached: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    record = cached.get("record")
+    if record is not None and not isinstance(record, dict):
+        raise ScannerError("cached OSV record excerpt is not an object")
+    return record
+
+
+def _as_json(vuln: _Vuln, record: Mapping[str, Any] | None) -> dict[str, Any]:
+    return {
+        "id": vuln.id,
+        "fix_versions": list(vuln.fix_versions),
+        "aliases": list(vuln.aliases),
+        "description": vuln.description,
+        "record": record_excerpt(record),
+    }
 
 
 def _layers(pinned: Sequence[RequirementLine]) -> list[list[str]]:
@@ -286,7 +329,10 @@ class PipAuditScanner(Scanner):
         notes = _not_audited(reqs)
         if not reqs.files:
             return Plan(skip_reason="no requirement files found (see the pip-audit 'requirements' globs)")
-        layers = _layers(reqs.pinned)
+        cached = _cached(job, reqs.pinned)
+        layers = _layers([r for r in reqs.pinned if (r.name, r.version) not in cached])
+        if not layers and cached:  # every pin's answer is cached: no process at all
+            return Plan(notifications=notes)
         if not layers:
             return Plan(
                 skip_reason=f"no exactly pinned requirements in {len(reqs.files)} requirement file(s)",
@@ -310,9 +356,14 @@ class PipAuditScanner(Scanner):
 
     def parse(self, job: ScanJob, results: Sequence[CommandResult]) -> ScanOutput:
         audits = self._read_reports(results)
-        resolved = {key: vulns for audit in audits for key, vulns in audit.resolved.items()}
+        fresh = {key: vulns for audit in audits for key, vulns in audit.resolved.items()}
         skipped = {name: why for audit in audits for name, why in audit.skipped.items()}
         reqs = self._requirements(job)
+        cached = _cached(job, reqs.pinned)
+        records: dict[str, Mapping[str, Any] | None] = {}
+        resolved = {**fresh, **{key: tuple(v for v, _ in answer) for key, answer in cached.items()}}
+        for answer in cached.values():
+            records.update((vuln.id, record) for vuln, record in answer)
         findings: list[Finding] = []
         rules: dict[str, Rule] = {}
         notes: list[Notification] = []
@@ -331,8 +382,16 @@ class PipAuditScanner(Scanner):
                 incomplete.add(req.path)
                 continue
             for vuln in vulns:
-                record = _lookup(job, vuln)
+                record = records[vuln.id] if (req.name, req.version) in cached else _lookup(job, vuln)
+                records.setdefault(vuln.id, record)
                 findings.append(_finding(job, req, vuln, record))
                 rules.setdefault(vuln.id, _rule(req.name, vuln, record))
         scope = frozenset(f.path for f in reqs.files if f.error is None and f.path not in incomplete)
-        return ScanOutput(tuple(findings), tuple(rules.values()), scope, tuple(notes))
+        cache = audit_cache(job.options)
+        if cache is not None:
+            for (name, version), vulns in fresh.items():
+                if (name, version) not in cached:
+                    cache.put(name, version, [_as_json(v, records.get(v.id)) for v in vulns])
+        # pip-audit exits 1 when it finds a vulnerability; say so when the cache answered for it
+        exit_code = (1 if findings else 0) if cached else None
+        return ScanOutput(tuple(findings), tuple(rules.values()), scope, tuple(notes), exit_code=exit_code)

@@ -157,6 +157,8 @@ def _run(
         return outcome.result(ScannerStatus.FAILED, _one_line(str(exc), 400))
     except Exception as exc:
         return outcome.result(ScannerStatus.FAILED, _crash(scanner, "parsing its output", exc))
+    if output.exit_code is not None:  # some results came from the result cache
+        outcome.exit_code = output.exit_code
     return outcome.result(ScannerStatus.OK, output=output)
 
 

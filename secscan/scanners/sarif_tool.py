@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import shutil
 import subprocess
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -26,6 +26,7 @@ from secscan.model import Finding, Notification, Rule, ToolName
 from secscan.sarif_input import parse_sarif
 from secscan.scanners._output import read_output
 from secscan.scanners.interface import Command, CommandResult, Plan, ScanJob, Scanner, ScanOutput
+from secscan.scanners.per_file import FileOutput, FileOutputs, group_by_path, merge
 
 logger = logging.getLogger(__name__)
 
@@ -113,7 +114,22 @@ class SarifToolScanner(Scanner):
     def _read(self, path: Path) -> bytes:
         return read_output(path, self.name, "SARIF", "check its command and stderr")
 
+    def cache_material(self, job: ScanJob) -> Mapping[str, object]:
+        return {
+            "command": list(self.command),
+            "output": self.output,
+            "ok_exit_codes": sorted(self.ok_exit_codes),
+            "args": list(job.args),
+        }
+
     def parse(self, job: ScanJob, results: Sequence[CommandResult]) -> ScanOutput:
+        return merge(self.parse_files(job, results))
+
+    def parse_files(self, job: ScanJob, results: Sequence[CommandResult]) -> FileOutputs:
+        """Results per file (for a tool declared ``file_local``; others are merged at once).
+
+        Each file gets the rules its results use; notifications about no file of the job stay
+        run-wide (and keep the run out of the result cache)."""
         path = self._output_path(job)
         if self.output == "stdout" and results:
             path = results[0].command.stdout_path
@@ -141,4 +157,24 @@ class SarifToolScanner(Scanner):
             used = {f.rule_id for f in kept}
             rules.update((r.id, r) for r in run.rules if r.id in used and r.id not in rules)
             notes += run.notifications
-        return ScanOutput(tuple(findings), tuple(rules.values()), frozenset(job.files), tuple(notes))
+        by_path = group_by_path(findings)
+        per_file_notes: dict[str, list[Notification]] = {}
+        run_notes: list[Notification] = []
+        for note in notes:
+            if note.path in allowed:
+                per_file_notes.setdefault(note.path, []).append(note)
+            else:
+                run_notes.append(note)
+        files = {
+            name: _file_output(by_path.get(name, []), rules, per_file_notes.get(name, [])) for name in allowed
+        }
+        return FileOutputs(files, tuple(run_notes))
+
+
+def _file_output(
+    found: Sequence[Finding], rules: Mapping[str, Rule], notes: Sequence[Notification]
+) -> FileOutput:
+    used = dict.fromkeys(f.rule_id for f in found)
+    return FileOutput(
+        findings=tuple(found), rules=tuple(rules[r] for r in used if r in rules), notifications=tuple(notes)
+    )

@@ -2,20 +2,24 @@
 
 Callers speak in the logical columns of ``_rows`` (``tool``, ``path``, ``fingerprint`` as hex
 text...); this module maps them to the stored encoding (interned ``*_ref`` ids, 32-byte
-fingerprints, see ``_texts``) on the way in and back on the way out. Reads run on the DB-API
-cursor (no per-row SQLAlchemy wrapping). The statements are built only from the fixed column
-lists in ``_rows``; values always travel as parameters.
+fingerprints, see ``_texts``) on the way in and back on the way out, and the derived SLA
+columns (:data:`SLA_COLUMNS`) to their own narrow table ``finding_sla`` (one row per finding,
+written with it). Reads run on the DB-API cursor (no per-row SQLAlchemy wrapping). The
+statements are built only from the fixed column lists in ``_rows``; values always travel as
+parameters.
 """
 
 from __future__ import annotations
 
+import gc
 import json
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection
 
-from secscan.store._rows import HISTORY_COLUMNS, READ_COLUMNS, WRITE_COLUMNS
+from secscan.store._rows import HISTORY_COLUMNS, READ_COLUMNS, SLA_COLUMNS, WRITE_COLUMNS
 from secscan.store._texts import encode_fingerprint, intern
 
 # logical column -> (stored column, alias of its ``texts`` join)
@@ -30,31 +34,61 @@ TOOL = "xt.value"
 FINGERPRINT = "CASE WHEN typeof(f.fingerprint) = 'blob' THEN lower(hex(f.fingerprint)) ELSE f.fingerprint END"
 
 
+_SLA_JOIN = "LEFT JOIN finding_sla s ON s.finding_id = f.id"
+"""The SLA columns of each finding (``s.``); a LEFT JOIN, so a finding never drops out of a read."""
+
+
 def _read_expr(column: str) -> str:
     if column == "fingerprint":
         return FINGERPRINT
     if column in TEXT_REFS:
         return f"{TEXT_REFS[column][1]}.value"
-    return f"f.{column}"
+    return f"s.{column}" if column in SLA_COLUMNS else f"f.{column}"
 
 
-_SELECT = "SELECT {}, t.name FROM findings f JOIN targets t ON t.id = f.target_id {} WHERE ".format(  # noqa: S608
+_SELECT = "SELECT {}, t.name FROM findings f JOIN targets t ON t.id = f.target_id {} {} WHERE ".format(  # noqa: S608
     ", ".join(_read_expr(c) for c in READ_COLUMNS),
     " ".join(f"JOIN texts {alias} ON {alias}.id = f.{ref}" for ref, alias in TEXT_REFS.values()),
+    _SLA_JOIN,
 )
-_INSERT_COLUMNS = (*WRITE_COLUMNS, "target_id", "last_run_id")
+_FINDING_COLUMNS = (*WRITE_COLUMNS[: -len(SLA_COLUMNS)], "target_id", "last_run_id")
 
 
 def _stored(column: str) -> str:
     return TEXT_REFS[column][0] if column in TEXT_REFS else column
 
 
-_INSERT = "INSERT INTO findings ({}) VALUES ({})".format(  # noqa: S608
-    ", ".join(_stored(c) for c in _INSERT_COLUMNS), ", ".join("?" * len(_INSERT_COLUMNS))
+_INSERT = "INSERT INTO findings (id, {}) VALUES (?, {})".format(  # noqa: S608
+    ", ".join(_stored(c) for c in _FINDING_COLUMNS), ", ".join("?" * len(_FINDING_COLUMNS))
+)
+_INSERT_SLA = "INSERT INTO finding_sla (finding_id, {}) VALUES (?, {})".format(  # noqa: S608
+    ", ".join(SLA_COLUMNS), ", ".join("?" * len(SLA_COLUMNS))
+)
+_UPSERT_SLA = (
+    _INSERT_SLA
+    + " ON CONFLICT (finding_id) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in SLA_COLUMNS)
 )
 _HISTORY = "INSERT INTO history ({}) VALUES ({})".format(  # noqa: S608
     ", ".join(HISTORY_COLUMNS), ", ".join("?" * len(HISTORY_COLUMNS))
 )
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector for one bulk step (restored after, if it was on).
+
+    A bulk step allocates 100k+ tuples, dicts and dataclasses, none in a reference cycle; the
+    collector would walk the growing heap again and again (a third of a sweep's Python time).
+    Reference counting still frees everything.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def cursor(conn: Connection) -> Any:
@@ -62,8 +96,8 @@ def cursor(conn: Connection) -> Any:
     return conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
 
 
-_STORED_SELECT = "SELECT {}, f.target_id FROM findings f WHERE ".format(  # noqa: S608
-    ", ".join(f"f.{_stored(c)}" for c in READ_COLUMNS)
+_STORED_SELECT = "SELECT {}, f.target_id FROM findings f {} WHERE ".format(  # noqa: S608
+    ", ".join(_read_expr(c) if c in SLA_COLUMNS else f"f.{_stored(c)}" for c in READ_COLUMNS), _SLA_JOIN
 )
 _TEXT_AT = tuple(i for i, c in enumerate(READ_COLUMNS) if c in TEXT_REFS)
 
@@ -75,7 +109,7 @@ def select_stored(
     they refer to: for ``finding_from_row(row, target, texts)``.
 
     The bulk read: no join per row, and each distinct text is read (and allocated) once.
-    ``where`` may use ``f.<stored column>`` only.
+    ``where`` may use ``f.<stored column>`` and ``s.<SLA column>`` only.
     """
     cur = cursor(conn)
     rows = cur.execute(_STORED_SELECT + where, params).fetchall()
@@ -93,7 +127,7 @@ def load_texts(cur: Any, ids: Collection[int]) -> dict[int, str]:
 def select_findings(conn: Connection, where: str, params: tuple[Any, ...] = ()) -> list[Any]:
     """Rows of :data:`READ_COLUMNS` plus the target name (last) for a fixed ``WHERE`` clause.
 
-    ``where`` may use ``f.<stored column>``, ``t.name`` and :data:`TOOL`.
+    ``where`` may use ``f.<stored column>``, ``s.<SLA column>``, ``t.name`` and :data:`TOOL`.
     """
     return list(cursor(conn).execute(_SELECT + where, params).fetchall())
 
@@ -116,20 +150,47 @@ def _encode(
     return out
 
 
-def insert_findings(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
-    """Insert rows of :data:`WRITE_COLUMNS` + ``(target_id, last_run_id)``."""
-    if rows:
-        conn.exec_driver_sql(_INSERT, _encode(conn, _INSERT_COLUMNS, rows))
+_SLA_AT = len(WRITE_COLUMNS) - len(SLA_COLUMNS)
+
+
+def insert_findings(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> list[int]:
+    """Insert rows of :data:`WRITE_COLUMNS` + ``(target_id, last_run_id)``; returns their ids.
+
+    The ids are allocated here, in order (the write transaction holds the database lock), so
+    each finding's SLA row is written with it and callers need no read-back.
+    """
+    if not rows:
+        return []
+    first = int(conn.exec_driver_sql("SELECT coalesce(max(id), 0) + 1 FROM findings").scalar_one())
+    ids = list(range(first, first + len(rows)))
+    at, end = _SLA_AT, _SLA_AT + len(SLA_COLUMNS)
+    plain = _encode(conn, _FINDING_COLUMNS, [row[:at] + row[end:] for row in rows])
+    conn.exec_driver_sql(_INSERT, [(pk, *row) for pk, row in zip(ids, plain, strict=True)])
+    conn.exec_driver_sql(_INSERT_SLA, [(pk, *row[at:end]) for pk, row in zip(ids, rows, strict=True)])
+    return ids
 
 
 def update_findings(conn: Connection, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
-    """Update the fixed ``columns`` from rows of ``(*values, id)``; a fingerprint never changes."""
+    """Update the fixed ``columns`` from rows of ``(*values, id)``; a fingerprint never changes.
+
+    :data:`SLA_COLUMNS` among ``columns`` must be all three, last but for those after them.
+    """
     if not rows:
         return
     if "fingerprint" in columns:
         at = columns.index("fingerprint")
         columns = [c for i, c in enumerate(columns) if i != at]
         rows = [row[:at] + row[at + 1 :] for row in rows]
+    if SLA_COLUMNS[0] in columns:
+        at = columns.index(SLA_COLUMNS[0])
+        end = at + len(SLA_COLUMNS)
+        if tuple(columns[at:end]) != SLA_COLUMNS:
+            raise ValueError(f"the SLA columns must come together: {columns}")
+        conn.exec_driver_sql(_UPSERT_SLA, [(row[-1], *row[at:end]) for row in rows])
+        columns = [*columns[:at], *columns[end:]]
+        rows = [row[:at] + row[end:] for row in rows]
+        if not columns:
+            return
     sets = ", ".join(f"{_stored(c)} = ?" for c in columns)
     encoded = _encode(conn, (*columns, "id"), rows)
     conn.exec_driver_sql("UPDATE findings SET " + sets + " WHERE id = ?", encoded)  # noqa: S608
@@ -149,15 +210,13 @@ def touch_findings(conn: Connection, ids: Mapping[str, Sequence[int]], last_seen
             )
 
 
-def set_columns(
-    conn: Connection, columns: Sequence[str], groups: Mapping[tuple[Any, ...], Sequence[int]]
-) -> None:
-    """Set plain (not interned) ``columns`` to each group's values on its row ids, set-based."""
-    sets = ", ".join(f"{c} = ?" for c in columns)
+def set_sla(conn: Connection, groups: Mapping[tuple[Any, ...], Sequence[int]]) -> None:
+    """Set the :data:`SLA_COLUMNS` to each group's values on its findings' ids, set-based."""
+    sets = ", ".join(f"{c} = ?" for c in SLA_COLUMNS)
     for values, pks in groups.items():
         if pks:
             conn.exec_driver_sql(
-                "UPDATE findings SET " + sets + " WHERE id IN (SELECT value FROM json_each(?))",  # noqa: S608
+                "UPDATE finding_sla SET " + sets + " WHERE finding_id IN (SELECT value FROM json_each(?))",  # noqa: S608
                 (*values, json.dumps(list(pks))),
             )
 

@@ -146,6 +146,42 @@ def finding_from_row(
     )
 
 
+def tracked_by_fingerprint(
+    rows: Sequence[Sequence[Any]], target: str, texts: Mapping[int, str]
+) -> tuple[dict[str, TrackedFinding], dict[str, Sequence[Any]]]:
+    """:func:`finding_from_row` over the stored rows of one target (``_bulk.select_stored``).
+
+    Returns the tracked findings and the rows, both by fingerprint. The bulk path of every run
+    (100k rows for a large target): the same values as :func:`finding_from_row`, built in one
+    loop without a call per row.
+    """
+    tracked: dict[str, TrackedFinding] = {}
+    by_fp: dict[str, Sequence[Any]] = {}
+    new, adopt, severities, states = object.__new__, object.__setattr__, SEVERITIES, _STATES
+    for row in rows:
+        (fp, tool, rule, path, line, message, severity, state, first, last, fixed, started, paused_at,
+         paused_s, t_status) = row[:15]  # fmt: skip
+        if type(fp) is bytes:
+            fp = fp.hex()
+        if t_status is not None:  # rare: most findings are not triaged
+            tracked[fp] = finding_from_row(row, target, texts)
+            by_fp[fp] = row
+            continue
+        t = new(TrackedFinding)
+        adopt(t, "__dict__", {
+            "fingerprint": fp, "target": target, "tool": texts[tool], "rule_id": texts[rule],
+            "path": texts[path], "line": line, "message": texts[message],
+            "severity": severities[severity], "state": states[state],
+            "first_seen": from_ts(first), "last_seen": from_ts(last),
+            "sla": stored_clock(started, paused_at, paused_s),
+            "fixed_at": None if fixed is None else from_ts(fixed), "triage": None,
+            "baseline_sig": row[19], "introduced_at": opt_dt(row[INTRODUCED]),
+        })  # fmt: skip
+        tracked[fp] = t
+        by_fp[fp] = row
+    return tracked, by_fp
+
+
 def sla_values(
     t: TrackedFinding, policy: sla.SlaPolicy, now: datetime, stored: str | None
 ) -> tuple[Any, ...]:

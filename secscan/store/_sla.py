@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection
 
@@ -29,7 +29,7 @@ from secscan.store._rows import (
     stored_clock,
     to_ts,
 )
-from secscan.store.interface import HistoryEvent, SlaChange, SweepResult, TrackedFinding, construct
+from secscan.store.interface import HistoryEvent, SlaChange, SweepResult, TrackedFinding
 from secscan.triage import SECSCAN_ACTOR, expire_triage
 
 logger = logging.getLogger(__name__)
@@ -64,70 +64,98 @@ def sync_policy(conn: Connection, policy: sla.SlaPolicy, now: datetime) -> None:
     )
 
 
-_DUE_COLUMNS = (
-    "f.id, f.fingerprint, f.target_id, f.tool_ref, f.rule_ref, f.path_ref, f.line, f.severity, f.state, "
-    "f.sla_started_at, f.sla_paused_at, f.sla_paused_s, f.sla_status"
+# The findings whose status is due to change, found through the covering partial index of
+# ``finding_sla`` (due time, stored status), then their finding row by id. Columns 1-6 are what
+# the new SLA values depend on (with the stored status): the key of a row's plan.
+_DUE = (
+    "SELECT s.finding_id, s.sla_status, f.severity, f.state, f.sla_started_at, f.sla_paused_at, "
+    "f.sla_paused_s, f.fingerprint, f.target_id, f.tool_ref, f.rule_ref, f.path_ref, f.line "
+    "FROM finding_sla s JOIN findings f ON f.id = s.finding_id WHERE s.sla_next_at <= ?"
+)
+_HISTORY = (
+    "INSERT INTO history (finding_id, at, event, from_state, to_state, actor, reason, run_id) "
+    "SELECT value, ?, ?, ?, ?, ?, ?, NULL FROM json_each(?)"
 )
 
 
-def _kind(stored: str, status: str) -> tuple[sla.SlaStatus, sla.SlaStatus, tuple[str, str] | None]:
-    """A change of status: (previous, current, (history event, reason) when it is recorded)."""
-    previous, current = _STATUSES[stored], _STATUSES[status]
-    event = _EVENTS.get(current)
-    if event is None:
-        return previous, current, None
-    return previous, current, (event.value, f"SLA {previous.value} -> {current.value}")
+class _Plan(NamedTuple):
+    """What the sweep does with every finding of one key (stored status, severity, state, clock)."""
+
+    ids: list[int]  # the findings to store ``values`` for (shared by the keys with equal values)
+    change: dict[str, Any] | None  # the fields its SlaChange shares with the others; None: no change
+    recorded: list[int] | None  # the findings to record a history entry for (shared per event)
+
+
+class _Planner:
+    """Works out each distinct key's :class:`_Plan` once (a burst has a handful of keys)."""
+
+    def __init__(self, now: datetime, policy: sla.SlaPolicy) -> None:
+        self.now, self.policy = now, policy
+        self.updates: dict[tuple[Any, ...], list[int]] = {}  # (due_at, sla_status, sla_next_at) -> ids
+        self.events: dict[tuple[str, str, str], list[int]] = {}  # (event, reason, state) -> ids
+
+    def plan(self, key: tuple[Any, ...]) -> _Plan:
+        stored, severity, state, started, paused_at, paused_s = key
+        clock = stored_clock(started, paused_at, paused_s)
+        level = SEVERITIES[severity]
+        values = clock_sla_values(clock, level, state == _FIXED, self.policy, self.now, None)
+        ids = self.updates.setdefault(values, [])
+        if values[1] == stored:
+            return _Plan(ids, None, None)
+        previous, current = _STATUSES[stored], _STATUSES[values[1]]
+        change = {"severity": level, "previous": previous, "current": current, "due_at": opt_dt(values[0])}
+        event = _EVENTS.get(current)
+        if event is None:
+            return _Plan(ids, change, None)
+        reason = f"SLA {previous.value} -> {current.value}"
+        return _Plan(ids, change, self.events.setdefault((event.value, reason, state), []))
 
 
 def _sla_changes(
     conn: Connection, now: datetime, policy: sla.SlaPolicy
-) -> tuple[list[SlaChange], dict[tuple[str, str], list[int]]]:
+) -> tuple[list[SlaChange], dict[tuple[str, str, str], list[int]]]:
     """Re-evaluate the findings whose status is due to change and store their SLA columns.
 
-    Returns the changes and, per (history event, reason), the row ids to record them for.
-    Works on stored rows (no TrackedFinding each): the due time of a clock is computed once.
+    Returns the changes and, per (history event, reason, finding state), the finding ids to
+    record them for. Works on stored rows, grouped by what their SLA depends on: the per-row
+    work is an id appended to its group and, for a change, one :class:`SlaChange`.
     """
-    ts = to_ts(now)
     cur = _bulk.cursor(conn)
-    rows = cur.execute(f"SELECT {_DUE_COLUMNS} FROM findings f WHERE f.sla_next_at <= ?", (ts,)).fetchall()  # noqa: S608
-    texts = _bulk.load_texts(cur, {ref for row in rows for ref in row[3:6]})
+    rows = cur.execute(_DUE, (to_ts(now),)).fetchall()
+    texts = _bulk.load_texts(cur, {ref for row in rows for ref in row[9:12]})
     targets = dict(cur.execute("SELECT id, name FROM targets").fetchall())
-    known: dict[tuple[Any, ...], tuple[Any, ...]] = {}
-    updates: dict[tuple[Any, ...], list[int]] = {}  # (due_at, sla_status, sla_next_at) -> ids
+    planner = _Planner(now, policy)
+    plans: dict[tuple[Any, ...], _Plan] = {}
     changes: list[SlaChange] = []
-    events: dict[tuple[str, str], list[int]] = {}
-    kinds: dict[tuple[str, str], tuple[sla.SlaStatus, sla.SlaStatus, tuple[str, str] | None]] = {}
-    for pk, fp, tid, tool, rule, path, line, severity, state, started, paused_at, paused_s, stored in rows:
-        key = (severity, state == _FIXED, started, paused_at, paused_s)
-        values = known.get(key)
-        if values is None:
-            clock = stored_clock(started, paused_at, paused_s)
-            values = known[key] = clock_sla_values(clock, SEVERITIES[severity], key[1], policy, now, None)
-        updates.setdefault(values, []).append(pk)
-        if values[1] == stored:
+    new, adopt = object.__new__, object.__setattr__  # construct(SlaChange, ...) inlined: 100k+ of them
+    for row in rows:
+        key = row[1:7]
+        plan = plans.get(key)
+        if plan is None:
+            plan = plans[key] = planner.plan(key)
+        plan.ids.append(row[0])
+        if plan.change is None:
             continue
-        kind = kinds.get((stored, values[1]))
-        if kind is None:
-            kind = kinds[(stored, values[1])] = _kind(stored, values[1])
-        changes.append(
-            construct(
-                SlaChange,
-                fingerprint=fp.hex() if type(fp) is bytes else fp,
-                target=targets[tid],
-                tool=texts[tool],
-                rule_id=texts[rule],
-                path=texts[path],
-                line=line,
-                severity=SEVERITIES[severity],
-                previous=kind[0],
-                current=kind[1],
-                due_at=opt_dt(values[0]),
-            )
+        fp = row[7]
+        change = new(SlaChange)
+        adopt(
+            change,
+            "__dict__",
+            {
+                **plan.change,
+                "fingerprint": fp.hex() if type(fp) is bytes else fp,
+                "target": targets[row[8]],
+                "tool": texts[row[9]],
+                "rule_id": texts[row[10]],
+                "path": texts[row[11]],
+                "line": row[12],
+            },
         )
-        if kind[2] is not None:
-            events.setdefault(kind[2], []).append(pk)
-    _bulk.set_columns(conn, SLA_COLUMNS, updates)
-    return changes, events
+        changes.append(change)
+        if plan.recorded is not None:
+            plan.recorded.append(row[0])
+    _bulk.set_sla(conn, planner.updates)
+    return changes, planner.events
 
 
 def sweep(conn: Connection, now: datetime, policy: sla.SlaPolicy) -> SweepResult:
@@ -145,12 +173,8 @@ def sweep(conn: Connection, now: datetime, policy: sla.SlaPolicy) -> SweepResult
         expired.append(after)
     changes, events = _sla_changes(conn, now, policy)
     _bulk.insert_history(conn, history)  # the expiries first: each finding's history stays in order
-    for (event, reason), pks in events.items():
+    for (event, reason, state), pks in events.items():
         # One set-based statement per kind of change: a burst after downtime is 100k+ entries.
-        conn.exec_driver_sql(
-            "INSERT INTO history (finding_id, at, event, from_state, to_state, actor, reason, run_id) "
-            "SELECT id, ?, ?, state, state, ?, ?, NULL FROM findings "
-            "WHERE id IN (SELECT value FROM json_each(?))",
-            (ts, event, SECSCAN_ACTOR, reason, json.dumps(pks)),
-        )
+        ids = json.dumps(sorted(pks))
+        conn.exec_driver_sql(_HISTORY, (ts, event, state, state, SECSCAN_ACTOR, reason, ids))
     return SweepResult(tuple(changes), tuple(expired))

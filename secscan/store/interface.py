@@ -8,7 +8,7 @@ keeps whole seconds.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -17,7 +17,11 @@ from typing import Any, TypeVar
 
 from secscan.model import FindingId, FindingState, RunId, ScanRun, Severity, ToolName
 from secscan.sla import SlaClock, SlaPolicy, SlaStatus
+from secscan.store.alerts import AlertIncident, IncidentState
+from secscan.store.ledger import FindingStats, PruneReport, SlotRecord, SlotStatus, SlotTrigger
 from secscan.store.outbox import Outbox, OutboxName
+from secscan.store.report_model import Dashboard, DashboardQuery, Evidence
+from secscan.store.uploads import AlertLink, UploadReceipt, UploadStatus
 
 _D = TypeVar("_D")
 
@@ -329,11 +333,146 @@ class Store(ABC):
 
     # --- daemon, issue 4 (insert this feature's methods right below this line) ---
 
+    @abstractmethod
+    def claim_slot(
+        self, job: str, slot_at: datetime, now: datetime, trigger: SlotTrigger, max_attempts: int = 1
+    ) -> SlotRecord | None:
+        """Start a scheduled slot exactly once: a new slot, or another attempt of an interrupted
+        one while ``attempts < max_attempts``. None when it ran, runs or was given up already."""
+
+    @abstractmethod
+    def finish_slot(
+        self, job: str, slot_at: datetime, now: datetime, status: SlotStatus, detail: str | None = None
+    ) -> None:
+        """Record how a claimed slot ended."""
+
+    @abstractmethod
+    def interrupt_slots(self, now: datetime) -> tuple[SlotRecord, ...]:
+        """Mark every slot still ``running`` as ``interrupted`` (the daemon that ran it is gone)."""
+
+    @abstractmethod
+    def slots(
+        self, job: str | None = None, status: SlotStatus | None = None, limit: int = 20
+    ) -> tuple[SlotRecord, ...]:
+        """Recorded slots, latest slot first."""
+
+    @abstractmethod
+    def running_runs(self) -> tuple[tuple[RunId, str], ...]:
+        """(run id, target name) of every run still ``running``."""
+
+    @abstractmethod
+    def mark_run_interrupted(self, run_id: RunId, now: datetime) -> bool:
+        """Mark one ``running`` run ``interrupted``; it closes nothing. False if it was not running."""
+
+    @abstractmethod
+    def put_daemon_state(self, key: str, value: Mapping[str, Any], now: datetime) -> None:
+        """Store a small JSON document (heartbeat, next fire times) under ``key``."""
+
+    @abstractmethod
+    def daemon_state(self, key: str) -> Mapping[str, Any] | None:
+        """The document stored under ``key``, if any."""
+
+    @abstractmethod
+    def finding_stats(self) -> FindingStats:
+        """Open findings by target and severity, and their SLA statuses (for ``/metrics``)."""
+
+    @abstractmethod
+    def prune(self, before: datetime) -> PruneReport:
+        """Delete runs and ledger slots older than ``before`` (each target's latest runs stay)."""
+
+    @abstractmethod
+    def optimize(self) -> None:
+        """Database upkeep: ``PRAGMA optimize`` and a WAL checkpoint."""
+
     # --- uploads, issue 5 (insert this feature's methods right below this line) ---
+
+    @abstractmethod
+    def save_upload(self, receipt: UploadReceipt, now: datetime) -> bool:
+        """Record a queued upload of a run; False (nothing changes) when its key exists."""
+
+    @abstractmethod
+    def update_upload(
+        self,
+        key: str,
+        now: datetime,
+        status: UploadStatus,
+        *,
+        sarif_id: str | None = None,
+        analyses_url: str | None = None,
+        errors: Sequence[str] | None = None,
+    ) -> None:
+        """Record the progress of an upload (None leaves a field as it is). Raises StoreError."""
+
+    @abstractmethod
+    def uploads(
+        self, run_id: str | None = None, target: str | None = None, key: str | None = None, limit: int = 100
+    ) -> tuple[UploadReceipt, ...]:
+        """Upload receipts, most recently updated first."""
+
+    @abstractmethod
+    def alert_links(self, repository: str) -> tuple[AlertLink, ...]:
+        """The GitHub alerts of ``repository`` linked to findings, by number."""
+
+    @abstractmethod
+    def save_alert_links(self, links: Sequence[AlertLink], now: datetime) -> int:
+        """Insert or update alert links (by repository and number); returns how many."""
 
     # --- alerts, issue 6 (insert this feature's methods right below this line) ---
 
+    @abstractmethod
+    def alert_incidents(
+        self,
+        *,
+        keys: Collection[str] | None = None,
+        target: str | None = None,
+        open_only: bool = False,
+        limit: int | None = None,
+        events: Collection[str] | None = None,
+    ) -> tuple[AlertIncident, ...]:
+        """Paging incidents (per dedup key and channel), newest first; ``keys`` filters dedup keys
+        and ``events`` event kinds."""
+
+    @abstractmethod
+    def alert_states(self, target: str | None = None) -> Mapping[tuple[str, str], IncidentState]:
+        """(channel, dedup key) -> status and generation of every incident (of ``target``)."""
+
+    @abstractmethod
+    def queue_alerts(
+        self,
+        items: Sequence[tuple[str, str, Mapping[str, Any]]],
+        incidents: Iterable[AlertIncident],
+        now: datetime,
+    ) -> int:
+        """In one transaction: queue (channel, key, payload) items in the alerts outbox (a key
+        already there is ignored) and save ``incidents`` as :meth:`save_alert_incidents` does.
+        Returns how many items were new."""
+
+    @abstractmethod
+    def alert_stale_incidents(self, target: str | None = None) -> tuple[AlertIncident, ...]:
+        """Triggered incidents with nothing left to page about: their finding is fixed, triaged or
+        gone, or (grouped) no finding of their rule is open in their target."""
+
+    @abstractmethod
+    def save_alert_incidents(self, incidents: Iterable[AlertIncident]) -> int:
+        """Insert or update incidents by (dedup key, channel) in one transaction; an update never
+        goes back to an older ``generation``. Returns how many rows were written."""
+
+    @abstractmethod
+    def alert_outbox_pending(self, key: str) -> datetime | None:
+        """When the alerts outbox item ``key`` is next due, if it is still pending (else None)."""
+
     # --- report, issue 8 (insert this feature's methods right below this line) ---
+    @abstractmethod
+    def dashboard(self, query: DashboardQuery) -> Dashboard:
+        """The aggregates of the security dashboard at ``query.now`` (counted in the database)."""
+
+    @abstractmethod
+    def evidence(
+        self, start: datetime, end: datetime, targets: Sequence[str] = (), limit: int = 5000
+    ) -> Evidence:
+        """The compliance evidence of ``[start, end)``: runs, lifecycle events, triage decisions
+        and expiries (at most ``limit`` of each listed). Raises StoreError for an unknown target."""
+
 
     @abstractmethod
     def close(self) -> None:

@@ -8,7 +8,7 @@ SLA upkeep through ``_sla``; conversions through ``_rows``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -19,8 +19,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from secscan import sla
 from secscan.errors import StoreError
-from secscan.model import RunId, ScanRun, Severity
-from secscan.store import _bulk, _runs, _sla
+from secscan.model import FindingState, RunId, ScanRun, Severity
+from secscan.store import _alerts, _bulk, _daemon, _report, _report_period, _runs, _seen_again, _sla, _uploads
 from secscan.store._engine import make_engine, migrate, sqlite_url
 from secscan.store._outbox import SqliteOutbox
 from secscan.store._rows import (
@@ -37,9 +37,11 @@ from secscan.store._rows import (
     opt_ts,
     same_sla,
     to_ts,
+    tracked_by_fingerprint,
     whole_seconds,
 )
 from secscan.store._texts import encode_fingerprint, prefix_bounds
+from secscan.store.alerts import AlertIncident, IncidentState
 from secscan.store.interface import (
     FindingQuery,
     HistoryEntry,
@@ -52,8 +54,11 @@ from secscan.store.interface import (
     TrackedFinding,
     TriageStatus,
 )
+from secscan.store.ledger import FindingStats, PruneReport, SlotRecord, SlotStatus, SlotTrigger
 from secscan.store.outbox import Outbox, OutboxName
 from secscan.store.paths import default_db_path
+from secscan.store.report_model import Dashboard, DashboardQuery, Evidence
+from secscan.store.uploads import AlertLink, UploadReceipt, UploadStatus
 from secscan.triage import Reconciliation, apply_triage, reconcile
 
 logger = logging.getLogger(__name__)
@@ -156,23 +161,27 @@ class SqliteStore(Store):
             )
             _runs.write_scanners(conn, run_pk, run)
             stored, texts = _bulk.select_stored(conn, "f.target_id = ?", (tid,))
-            tracked = [finding_from_row(r, run.target_name, texts) for r in stored]
-            previous = {t.fingerprint: t for t in tracked}
-            rows = {t.fingerprint: r for t, r in zip(tracked, stored, strict=True)}
-            del stored, texts, tracked
-            rec = reconcile(previous.values(), run, now, policy, suppressions)
-            pks = self._write_reconciliation(conn, rec, rows, previous, run, tid, run_pk, now, policy)
+            again = _seen_again.split(stored, texts, run, now, suppressions)  # the re-scan fast path
+            previous, rows = tracked_by_fingerprint(again.rest_rows, run.target_name, texts)
+            del stored, texts
+            rec = reconcile(previous.values(), again.rest_run, now, policy, suppressions)
+            new_ids = self._write_reconciliation(conn, rec, rows, previous, tid, run_pk, now, policy)
+            _bulk.touch_findings(conn, {VALUES[FindingState.UNCHANGED]: again.ids}, to_ts(now), run_pk)
+            logged = {e.fingerprint for e in rec.history}
+            pks = {fp: new_ids[fp] if fp in new_ids else rows[fp][ID] for fp in logged}
             _bulk.insert_history(conn, [history_values(e, pks[e.fingerprint], run_pk) for e in rec.history])
-            changed = {t.fingerprint: t for t in rec.changed}
             triaged = [e.fingerprint for e in rec.history if e.event is HistoryEvent.TRIAGED]
             if triaged:
+                changed = {t.fingerprint: t for t in rec.changed}
                 conn.exec_driver_sql(_TRIAGE_SQL, [_triage_row(pks[fp], changed[fp]) for fp in triaged])
-            counts = {"new": len(rec.new), "unchanged": len(rec.unchanged)}
+            unchanged = again.unchanged(rec.unchanged)
+            counts = {"new": len(rec.new), "unchanged": len(unchanged)}
             counts |= {"reopened": len(rec.reopened), "fixed": len(rec.fixed)}
             _runs.set_counts(conn, run_pk, counts)
             summary = _runs.load_run(conn, run_pk)
         logger.info("run %s of %s recorded: %s", run.run_id, run.target_name, counts)
-        return RunOutcome(summary, rec.new, rec.unchanged, rec.reopened, rec.fixed, rec.baseline, rec.absent)
+        baseline = again.all_baseline(rec.baseline)
+        return RunOutcome(summary, rec.new, unchanged, rec.reopened, rec.fixed, baseline, rec.absent)
 
     @staticmethod
     def _write_reconciliation(
@@ -180,29 +189,29 @@ class SqliteStore(Store):
         rec: Reconciliation,
         rows: Mapping[str, Any],
         previous: Mapping[str, TrackedFinding],
-        run: ScanRun,
         tid: int,
         run_pk: int,
         now: datetime,
         policy: sla.SlaPolicy,
     ) -> dict[str, int]:
-        """Write the new and changed findings; returns every fingerprint's row id.
+        """Write the new and changed findings; returns the row ids of the new ones.
 
         Three paths, cheapest first: seen again with nothing else changed but the state (one
         set-based ``UPDATE`` per state), changed without touching the SLA clock (no SLA work), and
         the rest (SLA columns recomputed).
         """
         memo = SlaMemo(policy, now)
-        seen = {f.fingerprint for f in run.findings}
+        seen = rec.baseline  # every fingerprint this run saw has its baseline state
         fresh = [(*finding_values(t, policy, now, None, memo), tid, run_pk) for t in rec.new]
         full, light = [], []
         touched: dict[str, list[int]] = {}
         for t in rec.changed:
-            row = rows.get(t.fingerprint)
+            fp = t.fingerprint
+            row = rows.get(fp)
             if row is None:
                 continue
-            old = previous[t.fingerprint]
-            is_seen = t.fingerprint in seen
+            old = previous[fp]
+            is_seen = fp in seen
             if is_seen and only_seen_again(old, t):
                 touched.setdefault(VALUES[t.state], []).append(row[ID])
                 continue
@@ -211,19 +220,11 @@ class SqliteStore(Store):
                 light.append((*finding_values(t, None, now, None), last_run, row[ID]))
             else:
                 full.append((*finding_values(t, policy, now, row[STATUS], memo), last_run, row[ID]))
-        last_id = conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM findings").scalar()
-        _bulk.insert_findings(conn, fresh)
+        new_ids = _bulk.insert_findings(conn, fresh)
         _bulk.touch_findings(conn, touched, to_ts(now), run_pk)
         _bulk.update_findings(conn, (*WRITE_COLUMNS, "last_run_id"), full)
         _bulk.update_findings(conn, (*WRITE_COLUMNS[:20], "last_run_id"), light)
-        pks = {fp: r[ID] for fp, r in rows.items()}
-        if fresh:
-            new_ids = _bulk.cursor(conn).execute(
-                f"SELECT {_bulk.FINGERPRINT}, f.id FROM findings f WHERE f.target_id = ? AND f.id > ?",  # noqa: S608
-                (tid, last_id),
-            )
-            pks.update(new_ids)
-        return pks
+        return dict(zip([t.fingerprint for t in rec.new], new_ids, strict=True))
 
     # -- findings -----------------------------------------------------------------------------
 
@@ -326,7 +327,7 @@ class SqliteStore(Store):
             return int(result.rowcount)
 
     def sla_sweep(self, now: datetime, policy: sla.SlaPolicy) -> SweepResult:
-        with self._tx(write=True) as conn:
+        with _bulk.gc_paused(), self._tx(write=True) as conn:
             return _sla.sweep(conn, whole_seconds(now), policy)
 
     def outbox(self, name: OutboxName) -> Outbox:
@@ -334,8 +335,140 @@ class SqliteStore(Store):
 
     # --- daemon, issue 4 (insert this feature's methods right below this line) ---
 
+    def claim_slot(
+        self, job: str, slot_at: datetime, now: datetime, trigger: SlotTrigger, max_attempts: int = 1
+    ) -> SlotRecord | None:
+        with self._tx(write=True) as conn:
+            return _daemon.claim_slot(conn, job, to_ts(slot_at), to_ts(now), trigger, max_attempts)
+
+    def finish_slot(
+        self, job: str, slot_at: datetime, now: datetime, status: SlotStatus, detail: str | None = None
+    ) -> None:
+        with self._tx(write=True) as conn:
+            _daemon.finish_slot(conn, job, to_ts(slot_at), to_ts(now), status, detail)
+
+    def interrupt_slots(self, now: datetime) -> tuple[SlotRecord, ...]:
+        with self._tx(write=True) as conn:
+            return _daemon.interrupt_slots(conn, to_ts(now))
+
+    def slots(
+        self, job: str | None = None, status: SlotStatus | None = None, limit: int = 20
+    ) -> tuple[SlotRecord, ...]:
+        with self._tx(write=False) as conn:
+            return _daemon.list_slots(conn, job, status, limit)
+
+    def running_runs(self) -> tuple[tuple[RunId, str], ...]:
+        with self._tx(write=False) as conn:
+            return tuple((RunId(r), t) for r, t in _daemon.running_run_ids(conn))
+
+    def mark_run_interrupted(self, run_id: RunId, now: datetime) -> bool:
+        with self._tx(write=True) as conn:
+            return _daemon.mark_run_interrupted(conn, run_id, to_ts(now))
+
+    def put_daemon_state(self, key: str, value: Mapping[str, Any], now: datetime) -> None:
+        with self._tx(write=True) as conn:
+            _daemon.put_state(conn, key, value, to_ts(now))
+
+    def daemon_state(self, key: str) -> Mapping[str, Any] | None:
+        with self._tx(write=False) as conn:
+            return _daemon.get_state(conn, key)
+
+    def finding_stats(self) -> FindingStats:
+        with self._tx(write=False) as conn:
+            return _daemon.finding_stats(conn)
+
+    def prune(self, before: datetime) -> PruneReport:
+        with self._tx(write=True) as conn:
+            ts = to_ts(before)
+            return PruneReport(runs=_daemon.prune_runs(conn, ts), slots=_daemon.prune_slots(conn, ts))
+
+    def optimize(self) -> None:
+        with self._engine.connect() as conn:  # a checkpoint cannot run in a transaction: use the driver
+            raw = conn.connection.dbapi_connection
+            assert raw is not None  # noqa: S101 - a checked-out connection has one
+            raw.execute("PRAGMA optimize")
+            raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+
     # --- uploads, issue 5 (insert this feature's methods right below this line) ---
+
+    def save_upload(self, receipt: UploadReceipt, now: datetime) -> bool:
+        with self._tx(write=True) as conn:
+            return _uploads.save_receipt(conn, receipt, to_ts(now))
+
+    def update_upload(
+        self,
+        key: str,
+        now: datetime,
+        status: UploadStatus,
+        *,
+        sarif_id: str | None = None,
+        analyses_url: str | None = None,
+        errors: Sequence[str] | None = None,
+    ) -> None:
+        with self._tx(write=True) as conn:
+            _uploads.update_receipt(conn, key, to_ts(now), status, sarif_id, analyses_url, errors)
+
+    def uploads(
+        self, run_id: str | None = None, target: str | None = None, key: str | None = None, limit: int = 100
+    ) -> tuple[UploadReceipt, ...]:
+        with self._tx(write=False) as conn:
+            return _uploads.load_receipts(conn, run_id, target, key, limit)
+
+    def alert_links(self, repository: str) -> tuple[AlertLink, ...]:
+        with self._tx(write=False) as conn:
+            return _uploads.load_links(conn, repository)
+
+    def save_alert_links(self, links: Sequence[AlertLink], now: datetime) -> int:
+        with self._tx(write=True) as conn:
+            return _uploads.save_links(conn, links, to_ts(now))
 
     # --- alerts, issue 6 (insert this feature's methods right below this line) ---
 
+    def alert_incidents(
+        self,
+        *,
+        keys: Collection[str] | None = None,
+        target: str | None = None,
+        open_only: bool = False,
+        limit: int | None = None,
+        events: Collection[str] | None = None,
+    ) -> tuple[AlertIncident, ...]:
+        with self._tx(write=False) as conn:
+            return _alerts.incidents(conn, keys, target, open_only, limit, events)
+
+    def alert_states(self, target: str | None = None) -> Mapping[tuple[str, str], IncidentState]:
+        with _bulk.gc_paused(), self._tx(write=False) as conn:
+            return _alerts.states(conn, target)
+
+    def queue_alerts(
+        self,
+        items: Sequence[tuple[str, str, Mapping[str, Any]]],
+        incidents: Iterable[AlertIncident],
+        now: datetime,
+    ) -> int:
+        with _bulk.gc_paused(), self._tx(write=True) as conn:
+            return _alerts.queue(conn, items, incidents, now)
+
+    def alert_stale_incidents(self, target: str | None = None) -> tuple[AlertIncident, ...]:
+        with self._tx(write=False) as conn:
+            return _alerts.stale(conn, target)
+
+    def save_alert_incidents(self, incidents: Iterable[AlertIncident]) -> int:
+        with self._tx(write=True) as conn:
+            return _alerts.save(conn, incidents)
+
+    def alert_outbox_pending(self, key: str) -> datetime | None:
+        with self._tx(write=False) as conn:
+            return _alerts.pending(conn, key)
+
     # --- report, issue 8 (insert this feature's methods right below this line) ---
+    def dashboard(self, query: DashboardQuery) -> Dashboard:
+        with self._tx(write=False) as conn:
+            return _report.dashboard(conn, query)
+
+    def evidence(
+        self, start: datetime, end: datetime, targets: Sequence[str] = (), limit: int = 5000
+    ) -> Evidence:
+        with self._tx(write=False) as conn:
+            return _report_period.evidence(conn, start, end, targets, limit)
+

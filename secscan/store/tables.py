@@ -71,7 +71,6 @@ class FindingRow(SQLModel, table=True):
     __tablename__: ClassVar[str] = "findings"
     __table_args__: ClassVar[Any] = (
         UniqueConstraint("target_id", "fingerprint", name="uq_findings_target_fingerprint"),
-        Index("ix_findings_sla_next", "sla_next_at", sqlite_where=text("sla_next_at IS NOT NULL")),
         Index("ix_findings_triage_until", "triage_until", sqlite_where=text("triage_until IS NOT NULL")),
     )
 
@@ -92,9 +91,6 @@ class FindingRow(SQLModel, table=True):
     sla_started_at: int
     sla_paused_at: int | None = None
     sla_paused_s: int = 0
-    due_at: int | None = None
-    sla_status: str
-    sla_next_at: int | None = None
     triage_status: str | None = None
     triage_reason: str | None = None
     triage_actor: str | None = None
@@ -102,6 +98,33 @@ class FindingRow(SQLModel, table=True):
     triage_until: int | None = None
     baseline_sig: int | None = None
     introduced_at: int | None = None  # commit time of the finding's code (git blame), when known
+
+
+class FindingSlaRow(SQLModel, table=True):
+    """A finding's derived SLA columns, one row per finding (revision 0002).
+
+    Apart from ``findings`` so that a sweep after downtime, which changes the status of a large
+    share of all findings at once, rewrites these narrow rows instead of the wide ones.
+    ``sla_status`` is the status last reported by the sweep; ``sla_next_at`` when it is due to
+    change (the partial index covers the sweep's look-up).
+    """
+
+    __tablename__: ClassVar[str] = "finding_sla"
+    __table_args__: ClassVar[Any] = (
+        Index(
+            "ix_finding_sla_next", "sla_next_at", "sla_status", sqlite_where=text("sla_next_at IS NOT NULL")
+        ),
+    )
+
+    finding_id: int = Field(
+        foreign_key="findings.id",
+        ondelete="CASCADE",
+        primary_key=True,
+        sa_column_kwargs={"autoincrement": False},
+    )
+    due_at: int | None = None
+    sla_status: str
+    sla_next_at: int | None = None
 
 
 class HistoryRow(SQLModel, table=True):

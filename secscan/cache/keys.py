@@ -1,0 +1,157 @@
+"""Cache keys: what a cached result depends on, hashed.
+
+A file entry's key is the scanner's key (its name and version, secscan's adapter code, the
+effective configuration: arguments and the files they name, excludes, severity policy) plus the
+file's content hash, plus either a path profile (files that may share results whatever their
+name) or the file's path. A dependency audit's key is the scanner's key plus the package,
+its version and the vulnerability source (the offline database's content hash, or the online
+service's address).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import inspect
+import json
+import logging
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+from secscan import __version__
+from secscan.policy import SeverityPolicy
+from secscan.scanners.interface import ScanJob, Scanner
+
+log = logging.getLogger(__name__)
+
+FORMAT = "secscan-cache/1"
+"""Bump when the meaning of cached values changes without a version change."""
+
+MAX_REFERENCED_BYTES = 64 * 1024 * 1024
+"""Files named by a scanner's arguments (rules, configs) are hashed up to this many bytes."""
+
+
+def _h(*parts: object) -> bytes:
+    text = json.dumps(parts, sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).digest()
+
+
+def file_digest(path: Path) -> bytes | None:
+    """The SHA-256 of a regular file's content, or None when it cannot be read."""
+    try:
+        with path.open("rb") as handle:
+            return hashlib.file_digest(handle, "sha256").digest()
+    except OSError:
+        return None
+
+
+def content_hashes(root: Path, paths: Iterable[str]) -> dict[str, bytes]:
+    """Content hashes of the readable files among ``paths`` (repo-relative, regular files)."""
+    hashes: dict[str, bytes] = {}
+    for path in paths:
+        digest = file_digest(root / path)
+        if digest is not None:
+            hashes[path] = digest
+    return hashes
+
+
+def tree_digest(root: Path, limit: int = MAX_REFERENCED_BYTES) -> str | None:
+    """A content hash of a file, or of every file below a folder; None when over ``limit`` bytes."""
+    if root.is_file():
+        digest = file_digest(root)
+        return digest.hex() if digest is not None else None
+    outer = hashlib.sha256()
+    seen = 0
+    for folder, dirs, files in os.walk(root):
+        dirs.sort()
+        for name in sorted(files):
+            path = Path(folder) / name
+            if path.is_symlink() or not path.is_file():
+                continue
+            seen += path.stat().st_size
+            digest = file_digest(path)
+            if seen > limit or digest is None:
+                return None
+            outer.update(path.relative_to(root).as_posix().encode() + b"\0" + digest)
+    return outer.hexdigest()
+
+
+def tree_signature(root: Path) -> bytes | None:
+    """A cheap fingerprint of a file or folder: names, sizes and modification times (no content)."""
+    try:
+        if root.is_file():
+            st = root.stat()
+            return _h(root.name, st.st_size, st.st_mtime_ns)
+        items = []
+        for folder, dirs, files in os.walk(root):
+            dirs.sort()
+            for name in sorted(files):
+                path = Path(folder) / name
+                st = path.lstat()
+                items.append((path.relative_to(root).as_posix(), st.st_size, st.st_mtime_ns))
+        return _h(items)
+    except OSError:
+        return None
+
+
+def _referenced(args: Sequence[str], root: Path) -> dict[str, str | None]:
+    """Content hashes of the files and folders that arguments name (rule files, configs)."""
+    found: dict[str, str | None] = {}
+    for arg in args:
+        for candidate in {arg, arg.split("=", 1)[-1]}:
+            if not candidate or candidate.startswith("-") or "{" in candidate:
+                continue
+            path = Path(candidate) if Path(candidate).is_absolute() else root / candidate
+            try:
+                if not path.exists() or path.resolve() == root.resolve():
+                    continue
+            except OSError:
+                continue
+            found[candidate] = tree_digest(path)
+    return found
+
+
+def _adapter_code(scanner: Scanner) -> str:
+    """A hash of the adapter's source: parsing code changes without a version bump in development."""
+    try:
+        source = inspect.getsourcefile(type(scanner))
+        return hashlib.sha256(Path(source).read_bytes()).hexdigest() if source else ""
+    except (OSError, TypeError):
+        return ""
+
+
+def policy_digest(policy: SeverityPolicy) -> str:
+    return _h(dataclasses.asdict(policy)).hex()
+
+
+def scanner_key(
+    scanner: Scanner, version: str, job: ScanJob, excludes: Sequence[str], policy: str
+) -> bytes | None:
+    """The part of every key that describes the scanner and its configuration.
+
+    None when the configuration cannot be pinned down (a referenced file is unreadable or too big):
+    such a scanner is not cached.
+    """
+    material: Mapping[str, object] = scanner.cache_material(job)
+    args = [str(a) for v in material.values() if isinstance(v, list) for a in v]
+    referenced = _referenced(args, job.root)
+    if any(v is None for v in referenced.values()):
+        log.info("%s: a file named by its arguments cannot be hashed; not cached", scanner.name)
+        return None
+    return _h(FORMAT, __version__, scanner.name, version, _adapter_code(scanner), material, referenced,
+              sorted(excludes), policy)
+
+
+def file_key(scanner: bytes, content: bytes, profile: str) -> bytes:
+    """The key of a file's results that serves any path with this ``profile``."""
+    return _h(scanner.hex(), content.hex(), "profile", profile)
+
+
+def path_key(scanner: bytes, content: bytes, path: str) -> bytes:
+    """The key of a file's results that serves this path only."""
+    return _h(scanner.hex(), content.hex(), "path", path)
+
+
+def audit_key(scanner: bytes, source: str, name: str, version: str) -> bytes:
+    return _h(scanner.hex(), "audit", source, name, version)

@@ -1,0 +1,306 @@
+"""``secscan daemon``: the unattended service around APScheduler 3.x.
+
+Start-up, in order: take the database's daemon lock (a second daemon is refused), start
+Sentry, recover (ledger slots and runs left ``running`` by a crash become ``interrupted``; a
+run whose target another process is scanning is left alone), start the health endpoint, and
+schedule the jobs with ``max_instances=1`` and ``coalesce=True``. A nightly slot that was
+missed while the daemon was down (or interrupted) and is still within the catch-up grace runs
+at once; the ledger makes sure it runs exactly once. APScheduler's own misfire handling is off
+(``misfire_grace_time=None``): the ledger decides.
+
+SIGTERM/SIGINT set the stop event: running scanners' process groups are killed, the current
+run is recorded ``interrupted``, the scheduler shuts down and the process exits 0 within
+``[daemon] stop_timeout``. SIGHUP reloads the configuration file and reschedules the jobs.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from apscheduler.executors.pool import ThreadPoolExecutor  # type: ignore[import-untyped]
+from apscheduler.schedulers.background import BackgroundScheduler  # type: ignore[import-untyped]
+from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
+
+from secscan import sentry
+from secscan.daemon import health, jobs, recovery
+from secscan.daemon.metrics import DaemonMetrics
+from secscan.daemon.schedule import cron_trigger
+from secscan.errors import ConfigError, SecscanError
+from secscan.locks import daemon_lock
+from secscan.pipeline import Clock, utcnow
+from secscan.settings import Settings, load_settings
+from secscan.store import open_store
+from secscan.store.interface import Store
+from secscan.store.ledger import SlotStatus
+
+log = logging.getLogger(__name__)
+
+STATE_KEY = recovery.STATE_KEY
+_WAKE_S = 1.0
+
+
+def check_targets(settings: Settings, source: Path | None) -> None:
+    """Refuse a daemon configuration without targets."""
+    if not settings.daemon.targets:
+        raise ConfigError(
+            f"{source or 'configuration'}: [daemon] has no targets; add [[daemon.targets]] with a path"
+        )
+
+
+class Daemon:
+    """One daemon process. ``serve()`` blocks until :meth:`stop` or a signal."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        config_path: Path | None = None,
+        db: str | None = None,
+        clock: Clock = utcnow,
+    ) -> None:
+        check_targets(settings, config_path)
+        self._config_path = config_path
+        self._db = db or settings.daemon.db
+        self._clock = clock
+        self._settings = settings
+        self._stop = threading.Event()
+        self._reload = threading.Event()
+        self._cancel = threading.Event()
+        self._started_at = clock()
+        self._since = self._started_at
+        self._last_done: datetime | None = None
+        self._beat_at: datetime | None = None
+        self.metrics = DaemonMetrics(
+            self._store, lambda: [t.target_name for t in self._settings.daemon.targets]
+        )
+        self._scheduler: Any = None
+
+    # -- context and helpers ------------------------------------------------------------------
+
+    def _store(self) -> Store:
+        return open_store(self._db)
+
+    def _context(self) -> jobs.JobContext:
+        return jobs.JobContext(
+            self._settings, self._db, self._cancel, self._clock, self._started_at, self.metrics
+        )
+
+    def _job(self, name: str, body: Callable[[jobs.JobContext], object]) -> Callable[[], None]:
+        def run() -> None:
+            outcome = "ok"
+            with self.metrics.job_seconds.labels(name).time():
+                try:
+                    body(self._context())
+                except SecscanError as exc:
+                    outcome = "failed"
+                    log.error("job %s failed: %s", name, exc)
+                except Exception:
+                    outcome = "failed"
+                    log.exception("job %s crashed", name)
+            self.metrics.jobs.labels(name, outcome).inc()
+
+        return run
+
+    # -- start-up -----------------------------------------------------------------------------
+
+    def _recover(self, store: Store) -> bool:
+        """Close what a crash left open; returns whether the current nightly slot should run now."""
+        now = self._clock()
+        found = recovery.recover(store, self._db, now)
+        self._since, self._last_done = found.since, found.last_done
+        self._beat(store)
+        return recovery.catch_up_due(self._settings.daemon, found, now)
+
+    def _schedule(self, catch_up: bool) -> None:
+        daemon = self._settings.daemon
+        scheduler = BackgroundScheduler(
+            timezone=daemon.timezone,
+            executors={"default": ThreadPoolExecutor(8)},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+        )
+        now = self._clock()
+        nightly: dict[str, Any] = {"next_run_time": now} if catch_up else {}
+        if catch_up:
+            log.info("the last nightly slot was missed and is within the catch-up grace: running it now")
+        scheduler.add_job(
+            self._job("nightly", self._nightly), self._nightly_trigger(), id="nightly", **nightly
+        )
+        for job_id, body, every in self._interval_jobs():
+            scheduler.add_job(
+                self._job(job_id, body), IntervalTrigger(seconds=every), id=job_id, next_run_time=now
+            )
+        scheduler.add_job(
+            self._job("maintenance", jobs.maintenance),
+            cron_trigger(daemon.maintenance, daemon.timezone),
+            id="maintenance",
+        )
+        scheduler.start()
+        self._scheduler = scheduler
+        self.metrics.up.set(1)
+
+    def _nightly_trigger(self) -> Any:
+        return cron_trigger(self._settings.daemon.nightly, self._settings.daemon.timezone)
+
+    def _interval_jobs(self) -> list[tuple[str, Callable[[jobs.JobContext], object], float]]:
+        daemon = self._settings.daemon
+        return [
+            ("heartbeat", self._heartbeat, daemon.heartbeat_every),
+            ("sla-sweep", jobs.sla_sweep, daemon.sla_sweep_every),
+            ("delivery", jobs.deliver, daemon.delivery_every),
+        ]
+
+    # -- jobs owned by the service --------------------------------------------------------------
+
+    def _nightly(self, ctx: jobs.JobContext) -> None:
+        if jobs.nightly(ctx) is SlotStatus.DONE:
+            with self._store() as store:
+                self._last_done = recovery.last_done(store) or self._last_done
+
+    def _beat(self, store: Store) -> None:
+        now = self._clock()
+        self._beat_at = now
+        next_runs = {}
+        if self._scheduler is not None:
+            next_runs = {
+                job.id: job.next_run_time.isoformat()
+                for job in self._scheduler.get_jobs()
+                if job.next_run_time
+            }
+        state = {
+            "pid": os.getpid(),
+            "first_started_at": self._since.isoformat(),
+            "started_at": self._started_at.isoformat(),
+            "heartbeat_at": now.isoformat(),
+            "next_runs": next_runs,
+        }
+        store.put_daemon_state(STATE_KEY, state, now)
+
+    def _heartbeat(self, ctx: jobs.JobContext) -> None:
+        """Liveness for /healthz, next run times for `secscan status`, and the dead man's switch."""
+        with self._store() as store:
+            self._beat(store)
+            verdict = self.health()
+            now = self._clock()
+            if not verdict.ok and verdict.expected and verdict.overdue_at and now > verdict.overdue_at:
+                recovery.alert_missed(store, ctx.settings, verdict.expected, now)
+
+    def health(self) -> health.Health:
+        daemon = self._settings.daemon
+        alive = self._scheduler is not None and self._scheduler.running
+        return health.evaluate(
+            now=self._clock(),
+            beat_at=self._beat_at if alive else None,
+            beat_every=timedelta(seconds=daemon.heartbeat_every),
+            trigger=self._nightly_trigger(),
+            last_done=self._last_done,
+            since=self._since,
+            grace=timedelta(seconds=daemon.catch_up_grace),
+        )
+
+    # -- control --------------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Ask the daemon to stop (thread-safe; what SIGTERM and SIGINT do)."""
+        self._cancel.set()
+        self._stop.set()
+
+    def reload(self) -> None:
+        """Ask the daemon to reload its configuration (what SIGHUP does)."""
+        self._reload.set()
+        self._stop.set()  # wakes the main loop
+
+    def _apply_reload(self) -> None:
+        self._reload.clear()
+        if self._config_path is None:
+            log.warning("SIGHUP: no --config file to reload")
+            return
+        try:
+            settings = load_settings(self._config_path)
+            check_targets(settings, self._config_path)
+        except SecscanError as exc:
+            log.error("reload failed, keeping the running configuration: %s", exc)
+            return
+        old = self._settings.daemon
+        if (settings.daemon.health_listen, settings.daemon.db, settings.daemon.sentry) != (
+            old.health_listen,
+            old.db,
+            old.sentry,
+        ):
+            log.warning("health_listen, db and sentry changes take effect at the next restart")
+        self._settings = settings
+        self._scheduler.reschedule_job("nightly", trigger=self._nightly_trigger())
+        self._scheduler.reschedule_job(
+            "maintenance", trigger=cron_trigger(settings.daemon.maintenance, settings.daemon.timezone)
+        )
+        for job_id, _, every in self._interval_jobs():
+            self._scheduler.reschedule_job(job_id, trigger=IntervalTrigger(seconds=every))
+        log.info("configuration reloaded from %s", self._config_path)
+
+    def _install_signals(self) -> None:
+        def on_stop(signum: int, _frame: FrameType | None) -> None:
+            log.info("%s received: stopping", signal.Signals(signum).name)
+            self.stop()
+
+        signal.signal(signal.SIGTERM, on_stop)
+        signal.signal(signal.SIGINT, on_stop)
+        signal.signal(signal.SIGHUP, lambda _s, _f: self.reload())
+
+    def serve(self, *, install_signals: bool = True) -> int:
+        """Run until stopped; returns the exit code (0 after a clean stop)."""
+        daemon = self._settings.daemon
+        with (
+            daemon_lock(self._db),
+            sentry.reporting(
+                sentry.resolve_dsn(daemon.sentry.dsn),
+                environment=daemon.sentry.environment,
+                secrets=sentry.known_secrets(),
+            ),
+        ):
+            logging.getLogger("apscheduler").setLevel(logging.WARNING)
+            with self._store() as store:
+                catch_up = self._recover(store)
+            server = health.HealthServer(
+                daemon.listen_address, self.health, self.metrics.registry, self._report
+            )
+            server.start()
+            if install_signals:
+                self._install_signals()
+            self._schedule(catch_up)
+            log.info("secscan daemon started: %d target(s), nightly %r", len(daemon.targets), daemon.nightly)
+            try:
+                while True:
+                    self._stop.wait(_WAKE_S)
+                    if self._cancel.is_set():
+                        break
+                    if self._reload.is_set():
+                        self._stop.clear()
+                        self._apply_reload()
+            finally:
+                clean = self._shutdown()
+                server.stop()
+        return 0 if clean else 1
+
+    def _report(self) -> Path | None:
+        return self._settings.report.path
+
+    def _shutdown(self) -> bool:
+        self._cancel.set()
+        self.metrics.up.set(0)
+        if self._scheduler is None:
+            return True
+        stopper = threading.Thread(target=self._scheduler.shutdown, kwargs={"wait": True}, daemon=True)
+        stopper.start()
+        stopper.join(self._settings.daemon.stop_timeout)
+        if stopper.is_alive():
+            log.error("jobs did not stop within %g s; exiting anyway", self._settings.daemon.stop_timeout)
+            return False
+        log.info("secscan daemon stopped")
+        return True

@@ -1,0 +1,169 @@
+"""What invalidates cached results (issue 7): a scanner upgrade, a change of config, rules,
+excludes or severity policy, a change of the OSV database; and what is never cached: an
+interrupted run, a timed-out scanner."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from cache_helpers import Runner, copy_example, entries, settings_for
+
+from secscan.cache import audit as cache_audit
+from secscan.cache.audit import AuditEntries
+from secscan.cache.db import ResultCache
+from secscan.model import ScannerResult, ScannerStatus
+from secscan.pipeline import ScanHooks, run_scan
+from secscan.scanners.bandit import BanditScanner
+
+pytestmark = pytest.mark.e2e
+
+BANDIT = ["bandit"]
+
+
+@pytest.fixture
+def target(tmp_path: Path) -> Path:
+    return copy_example(tmp_path / "app")
+
+
+def _cold_equals_warm(run: Runner, target: Path, settings: object, only: list[str]) -> tuple[int, int]:
+    warm = run(target, settings, only=only)
+    cold = run(target, settings, only=only, use_cache=False)
+    assert warm.comparable() == cold.comparable()
+    return warm.cache["hits"], warm.cache["misses"]
+
+
+def test_scanner_upgrade_invalidates(tmp_path: Path, target: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    run = Runner(tmp_path, monkeypatch)
+    settings = settings_for(target, tmp_path / "cache.db")
+    first = run(target, settings, only=BANDIT)
+    monkeypatch.setattr(BanditScanner, "version", lambda self: "1.99.0")
+    upgraded = run(target, settings, only=BANDIT)
+    assert upgraded.cache == {"enabled": True, "hits": 0, "misses": first.cache["misses"]}
+    assert upgraded.commands
+    assert {s["version"] for s in upgraded.document["scanners"]} == {"1.99.0"}
+
+
+def test_config_and_rules_changes_invalidate(
+    tmp_path: Path, target: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run = Runner(tmp_path, monkeypatch)
+    cache = tmp_path / "cache.db"
+    rules = target / "bandit.yaml"
+    rules.write_text("skips: ['B105']\n")
+    with_rules = settings_for(target, cache, {"scanners": {"bandit": {"args": ["-c", "bandit.yaml"]}}})
+    run(target, with_rules, only=BANDIT)
+    assert _cold_equals_warm(run, target, with_rules, BANDIT)[1] == 0  # unchanged: all hits
+
+    rules.write_text("skips: ['B608']\n")  # the rules file changed, not the argument
+    hits, misses = _cold_equals_warm(run, target, with_rules, BANDIT)
+    assert hits == 0 and misses > 0
+
+    other_args = settings_for(target, cache, {"scanners": {"bandit": {"args": ["-s", "B101"]}}})
+    hits, misses = _cold_equals_warm(run, target, other_args, BANDIT)
+    assert hits == 0 and misses > 0
+
+
+def test_excludes_and_policy_changes_invalidate(
+    tmp_path: Path, target: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run = Runner(tmp_path, monkeypatch)
+    cache = tmp_path / "cache.db"
+    run(target, settings_for(target, cache), only=BANDIT)
+    excluded = settings_for(target, cache, {"scan": {"extend_exclude": ["osv"]}})
+    assert _cold_equals_warm(run, target, excluded, BANDIT)[0] == 0
+
+    policy = tmp_path / "severity.toml"
+    policy.write_text('[bandit.rules]\nB105 = "critical"\n')
+    stricter = settings_for(target, cache, {"policy": {"severity": str(policy)}})
+    assert _cold_equals_warm(run, target, stricter, BANDIT)[0] == 0
+    warm = run(target, stricter, only=BANDIT)
+    assert warm.cache["misses"] == 0
+    assert any(f["rule"] == "B105" and f["severity"] == "critical" for f in warm.document["findings"])
+
+
+ADVISORY = """\
+id: PYSEC-2099-1
+summary: A new advisory published after the first scan
+details: rich before 99 mishandles something.
+modified: "2099-01-01T00:00:00Z"
+affected:
+- package:
+    name: requests
+    ecosystem: PyPI
+  ranges:
+  - type: ECOSYSTEM
+    events:
+    - introduced: "0"
+    - fixed: "99.0"
+"""
+
+
+def test_osv_database_change_is_picked_up(
+    tmp_path: Path, target: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run = Runner(tmp_path, monkeypatch)
+    loads: list[Path] = []
+    real = cache_audit.DeferredDatabase
+
+    def counting(path: Path) -> object:
+        loads.append(path)
+        return real(path)
+
+    monkeypatch.setattr(cache_audit, "DeferredDatabase", counting)
+    settings = settings_for(target, tmp_path / "cache.db")
+    first = run(target, settings, only=["pip-audit"])
+    assert len(loads) == 1
+    again = run(target, settings, only=["pip-audit"])
+    assert again.commands == () and again.cache["misses"] == 0 and again.comparable() == first.comparable()
+    assert len(loads) == 1  # every pin answered by the cache: the OSV database is not even loaded
+    assert not any(f["rule"] == "PYSEC-2099-1" for f in first.document["findings"])
+
+    (target / "osv" / "requests" / "PYSEC-2099-1.yaml").write_text(ADVISORY)
+    hits, misses = _cold_equals_warm(run, target, settings, ["pip-audit"])
+    assert hits == 0 and misses > 0
+    latest = run(target, settings, only=["pip-audit"])
+    assert any(f["rule"] == "PYSEC-2099-1" for f in latest.document["findings"])
+
+
+def test_online_audits_expire_after_the_ttl(tmp_path: Path) -> None:
+    with ResultCache(tmp_path / "c.db", 10**8) as cache:
+        old = AuditEntries(cache, b"k", lambda: "online:x", now=1000, max_age_s=3600)
+        assert old.get("requests", "2.0") is None
+        old.put("requests", "2.0", [{"id": "PYSEC-1", "fix_versions": [], "aliases": [], "description": ""}])
+        cache.put_many(old.entries(), 1000)
+        fresh = AuditEntries(cache, b"k", lambda: "online:x", now=1000 + 3600, max_age_s=3600)
+        assert fresh.get("requests", "2.0") == [
+            {"id": "PYSEC-1", "fix_versions": [], "aliases": [], "description": ""}
+        ]
+        stale = AuditEntries(cache, b"k", lambda: "online:x", now=1000 + 3601, max_age_s=3600)
+        assert stale.get("requests", "2.0") is None
+        other_service = AuditEntries(cache, b"k", lambda: "online:y", now=1000, max_age_s=3600)
+        assert other_service.get("requests", "2.0") is None
+
+
+def test_an_interrupted_run_caches_nothing(tmp_path: Path, target: Path) -> None:
+    cache = tmp_path / "cache.db"
+    cancel = threading.Event()
+
+    def first_done(result: ScannerResult) -> None:
+        cancel.set()  # the others are cancelled; even the finished one is not cached
+
+    outcome = run_scan(
+        target, settings_for(target, cache), cancel=cancel, cache=cache, hooks=ScanHooks(on_done=first_done)
+    )
+    assert any(s.status is not ScannerStatus.OK for s in outcome.run.scanners)
+    assert entries(cache) == []
+
+
+def test_a_timed_out_scanner_is_not_cached(tmp_path: Path, target: Path) -> None:
+    cache = tmp_path / "cache.db"
+    settings = settings_for(target, cache, {"scanners": {"bandit": {"timeout": 0.01}}})
+    outcome = run_scan(target, settings, only=["bandit", "detect-secrets"], cache=cache)
+    statuses = {s.name: s.status for s in outcome.run.scanners}
+    assert statuses == {"bandit": ScannerStatus.TIMEOUT, "detect-secrets": ScannerStatus.OK}
+    again = run_scan(target, settings_for(target, cache), only=["bandit", "detect-secrets"], cache=cache)
+    by_name = {s.name: s for s in again.run.scanners}
+    assert by_name["bandit"].status is ScannerStatus.OK and by_name["bandit"].duration_s > 0.01
+    assert again.cache.hits == len([f for f in by_name["detect-secrets"].scope])

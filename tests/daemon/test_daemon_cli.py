@@ -1,0 +1,55 @@
+"""``secscan status`` without a daemon, ``secscan daemon`` refusals, and JSON logs."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+
+from secscan.cli import _setup_logging, main
+
+
+def test_status_without_a_daemon_shows_the_configured_schedule(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "d.toml"
+    config.write_text(f'[daemon]\ndb = "{tmp_path / "s.db"}"\nnightly = "0 2 * * *"\n')
+    assert main(["status", "--config", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert "daemon: not running" in out and "nightly" in out and "T02:00:00+00:00" in out
+    assert main(["status", "--config", str(config), "--format", "json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert (
+        document["daemon"] is None
+        and document["runs"] == []
+        and set(document["outboxes"]) == {"uploads", "alerts"}
+    )
+
+
+def test_daemon_without_targets_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "d.toml"
+    config.write_text(f'[daemon]\ndb = "{tmp_path / "s.db"}"\n')
+    assert main(["daemon", "--config", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("secscan: error: ") and "has no targets" in err and err.count("\n") == 1
+
+
+def test_json_log_format_is_one_object_per_line(capsys: pytest.CaptureFixture[str]) -> None:
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        _setup_logging(1, "json")
+        try:
+            raise ValueError("boom")
+        except ValueError:
+            logging.getLogger("secscan.t").exception("failed %s", "here")
+    finally:
+        root.handlers[:], level = saved
+        root.setLevel(level)
+    record = json.loads(capsys.readouterr().err.strip())
+    assert (
+        record["level"] == "error" and record["logger"] == "secscan.t" and record["message"] == "failed here"
+    )
+    assert "ValueError: boom" in record["exception"]

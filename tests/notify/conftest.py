@@ -1,0 +1,41 @@
+"""Fixtures of the paging tests: a store on disk, fake PagerDuty and Slack servers on loopback."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from notify_helpers import SPECS, FakeServer, serve
+
+from secscan.store import Store, open_store
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _specs_present() -> None:
+    for name in ("pagerduty-events-v2.md", "slack-incoming-webhooks.md"):
+        if not (SPECS / name).is_file():
+            pytest.skip(f"the published spec {SPECS / name} is missing (set SECSCAN_SPECS)")
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "state" / "secscan.db"
+
+
+@pytest.fixture
+def store(db: Path) -> Iterator[Store]:
+    with open_store(db) as s:
+        yield s
+
+
+@pytest.fixture
+def pagerduty() -> Iterator[FakeServer]:
+    with serve(FakeServer("pagerduty", default=202)) as fake:
+        yield fake
+
+
+@pytest.fixture
+def slack() -> Iterator[FakeServer]:
+    with serve(FakeServer("slack", default=200)) as fake:
+        yield fake

@@ -1,0 +1,266 @@
+"""Acceptance cases of paging: one trigger per critical finding, nothing on a re-run, one resolve
+per fix, SLA breaches paged once, outages survived across a restart, dead letters passed to the
+fallback, storms grouped and rate limited, no secret in any payload, SSRF targets blocked.
+
+Fake PagerDuty and Slack servers on 127.0.0.1 check every request against the published specs.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import datetime, timedelta
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+import pytest
+from notify_helpers import ROUTING_KEY, SLA, T0, FakeServer, finding, scan, serve, settings_for
+
+from secscan.model import Finding, Severity
+from secscan.notify import events
+from secscan.notify.outbox import deliver
+from secscan.settings import Settings
+from secscan.store import Store, TriageStatus, open_store
+from secscan.store.outbox import OutboxStatus
+
+
+@pytest.fixture(autouse=True)
+def _secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PAGERDUTY_ROUTING_KEY", ROUTING_KEY)
+
+
+def pager_settings(
+    pd: FakeServer,
+    tmp_path: Path,
+    *,
+    slack: FakeServer | None = None,
+    routing: str | None = None,
+    **extra: Any,
+) -> Settings:
+    notify: dict[str, Any] = {"pager": {"type": "pagerduty", "events_url": f"{pd.url}/v2/enqueue", **extra}}
+    if slack is not None:
+        notify["chat"] = {"type": "slack", "webhook_url_file": "slack-url"}
+        (tmp_path / "slack-url").write_text(f"{slack.url}/services/T000/B000/XXXXXXXX\n", encoding="utf-8")
+    return settings_for(notify, tmp_path, routing=routing)
+
+
+def record(store: Store, settings: Settings, findings: list[Finding], at: datetime, run_id: str) -> None:
+    run = scan(run_id, findings, at)
+    recorded = store.record_run(run, at, SLA, ())
+    events.on_run(store, run, recorded, settings, at)
+
+
+def send(store: Store, settings: Settings, at: datetime) -> None:
+    deliver(store, settings, lambda: at, sleep=lambda s: None)
+
+
+def pd_actions(pd: FakeServer) -> list[tuple[str, str]]:
+    return [(b["event_action"], b["dedup_key"]) for b in pd.accepted()]
+
+
+def test_a_new_critical_pages_once_a_rerun_sends_nothing_and_the_fix_resolves_once(
+    store: Store, pagerduty: FakeServer, tmp_path: Path
+) -> None:
+    settings = pager_settings(pagerduty, tmp_path)
+    critical, high = finding(1), finding(2, Severity.HIGH)
+    record(store, settings, [critical, high], T0, "r1")
+    send(store, settings, T0)
+    assert pd_actions(pagerduty) == [("trigger", f"secscan/finding/shop/{critical.fingerprint}")]
+    trigger = pagerduty.accepted()[0]
+    assert trigger["payload"]["severity"] == "critical" and trigger["payload"]["source"] == "shop"
+    assert critical.id in trigger["payload"]["summary"]
+
+    record(store, settings, [critical, high], T0 + timedelta(minutes=5), "r2")
+    send(store, settings, T0 + timedelta(minutes=5))
+    assert len(pagerduty.requests) == 1
+
+    record(store, settings, [high], T0 + timedelta(minutes=10), "r3")  # the critical is fixed
+    send(store, settings, T0 + timedelta(minutes=10))
+    record(store, settings, [high], T0 + timedelta(minutes=15), "r4")
+    send(store, settings, T0 + timedelta(minutes=15))
+    assert pd_actions(pagerduty)[1:] == [("resolve", f"secscan/finding/shop/{critical.fingerprint}")]
+    assert pagerduty.errors == []
+
+
+def test_a_reopened_finding_is_a_new_incident_and_triage_resolves_it_at_the_next_sweep(
+    store: Store, pagerduty: FakeServer, tmp_path: Path
+) -> None:
+    settings = pager_settings(pagerduty, tmp_path)
+    f = finding(1)
+    for i, found in enumerate(([f], [], [f])):
+        record(store, settings, found, T0 + timedelta(minutes=i), f"r{i}")
+        send(store, settings, T0 + timedelta(minutes=i))
+    assert [a for a, _ in pd_actions(pagerduty)] == ["trigger", "resolve", "trigger"]
+    store.triage(f.id, TriageStatus.FALSE_POSITIVE, "test data", None, "me", T0 + timedelta(minutes=5))
+    later = T0 + timedelta(minutes=6)
+    events.on_sweep(store, store.sla_sweep(later, SLA), settings, later)
+    send(store, settings, later)
+    assert [a for a, _ in pd_actions(pagerduty)] == ["trigger", "resolve", "trigger", "resolve"]
+    assert pagerduty.errors == []
+
+
+def test_an_sla_breach_pages_once_however_often_the_sweep_runs(
+    store: Store, pagerduty: FakeServer, tmp_path: Path
+) -> None:
+    settings = pager_settings(pagerduty, tmp_path)
+    record(store, settings, [finding(1, Severity.HIGH)], T0, "r1")  # high: not paged when new
+    for i in range(10):
+        at = T0 + timedelta(hours=25, minutes=i)
+        events.on_sweep(store, store.sla_sweep(at, SLA), settings, at)
+        send(store, settings, at)
+    bodies = pagerduty.accepted()
+    assert [(b["event_action"], b["payload"]["class"]) for b in bodies] == [("trigger", "sla-breached")]
+    assert bodies[0]["payload"]["severity"] == "error"
+    assert pagerduty.errors == []
+
+
+def test_a_pager_outage_across_a_restart_gives_one_incident_delivered_later(db: Path, tmp_path: Path) -> None:
+    with serve(FakeServer("pagerduty", script=[500, 503, 429, 500])) as pd:
+        settings = pager_settings(pd, tmp_path)
+        f = finding(1)
+        with open_store(db) as first:
+            record(first, settings, [f], T0, "r1")
+            send(first, settings, T0)
+            record(first, settings, [f], T0 + timedelta(minutes=1), "r2")  # a re-run during the outage
+        at = T0
+        for _ in range(10):  # a new process on the same database, hours later, several passes
+            at += timedelta(hours=2)
+            with open_store(db) as second:
+                record(second, settings, [f], at, f"later-{at:%H%M}")
+                send(second, settings, at)
+        assert [s for (_, h, _, _) in pd.requests for s in [h["x-status"]]] == [
+            "500",
+            "503",
+            "429",
+            "500",
+            "202",
+        ]
+        assert {b["dedup_key"] for b in pd.bodies()} == {f"secscan/finding/shop/{f.fingerprint}"}
+        assert pd_actions(pd) == [("trigger", f"secscan/finding/shop/{f.fingerprint}")]
+        assert pd.errors == []
+
+
+def test_a_400_is_a_dead_letter_with_its_error_and_the_fallback_fires(
+    store: Store, tmp_path: Path, slack: FakeServer
+) -> None:
+    with serve(FakeServer("pagerduty", script=[400])) as pd:
+        settings = pager_settings(pd, tmp_path, slack=slack, fallback="chat")
+        record(store, settings, [finding(1)], T0, "r1")
+        send(store, settings, T0)
+    dead = store.outbox("alerts").items(OutboxStatus.DEAD)
+    assert len(dead) == 1 and dead[0].kind == "pager" and "HTTP 400" in (dead[0].last_error or "")
+    assert len(slack.accepted()) == 1
+    notice = slack.accepted()[0]
+    assert "could not deliver" in notice["text"] and "pager" in notice["text"]
+    assert slack.errors == []
+
+
+def test_a_5000_critical_storm_is_grouped_per_rule_and_rate_limited(
+    store: Store, pagerduty: FakeServer, slack: FakeServer, tmp_path: Path
+) -> None:
+    routing = '[[route]]\nevent = "finding"\nseverity = ["critical"]\nto = ["page", "chat"]\n'
+    settings = pager_settings(pagerduty, tmp_path, slack=slack, routing=routing)
+    storm = [finding(n) for n in range(5000)]  # three rules: B600, B601, B602
+    record(store, settings, storm, T0, "r1")
+    deliver(store, settings, lambda: T0)  # real sleeps: Slack gets at most one message per second
+    triggers = pagerduty.accepted()
+    assert sorted(b["payload"]["custom_details"]["rule"] for b in triggers) == ["B600", "B601", "B602"]
+    assert all(b["payload"]["custom_details"]["count"] in (1666, 1667) for b in triggers)
+    times = [t for (_, _, _, t) in slack.requests]
+    assert len(times) == 3 and all(b - a >= 0.95 for a, b in pairwise(times))
+
+    more = [*storm, *(finding(n) for n in range(5000, 5010))]  # new findings of the same rules join
+    record(store, settings, more, T0 + timedelta(minutes=1), "r2")
+    deliver(store, settings, lambda: T0 + timedelta(minutes=1))
+    assert len(pagerduty.requests) == 3 and len(slack.requests) == 3
+
+    record(store, settings, [], T0 + timedelta(minutes=2), "r3")  # all fixed: one resolve per group
+    deliver(store, settings, lambda: T0 + timedelta(minutes=2))
+    assert [b["event_action"] for b in pagerduty.accepted()[3:]] == ["resolve"] * 3
+    assert pagerduty.errors == [] and slack.errors == []
+
+
+CANARY = "AKIAQWERTYUIOPASDFGH"  # an AWS access key id shape
+
+
+def test_a_canary_secret_reaches_no_payload_row_or_request(
+    store: Store, db: Path, pagerduty: FakeServer, slack: FakeServer, tmp_path: Path
+) -> None:
+    routing = '[[route]]\nevent = "finding"\nto = ["page", "chat"]\n'
+    settings = pager_settings(pagerduty, tmp_path, slack=slack, routing=routing)
+    leaky = [
+        finding(1, message=f"Possible hardcoded password: '{CANARY}'"),
+        finding(2, message="x").__class__(
+            **{**finding(2).__dict__, "location": finding(2).location.__class__(f"keys/{CANARY}.txt", 3)}
+        ),
+    ]
+    record(store, settings, leaky, T0, "r1")
+    send(store, settings, T0)
+    assert len(pagerduty.accepted()) == 2 and len(slack.accepted()) == 2
+    for _, _, raw, _ in pagerduty.requests + slack.requests:
+        assert CANARY.encode() not in raw
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT payload, coalesce(last_error, '') FROM outbox_alerts").fetchall()
+        rows += conn.execute("SELECT dedup_key, coalesce(tool, '') FROM alert_incidents").fetchall()
+    assert rows and all(CANARY not in a + b for a, b in rows)
+    assert all(ROUTING_KEY not in a for a, _ in rows)  # the routing key stays out of the queue
+
+
+@pytest.mark.parametrize("host", ["169.254.169.254", "127.0.0.1", "localhost", "10.0.0.7"])
+def test_ssrf_targets_are_blocked_at_connect_time(
+    store: Store, pagerduty: FakeServer, tmp_path: Path, host: str
+) -> None:
+    port = f":{pagerduty.port}" if host in ("127.0.0.1", "localhost") else ""
+    notify = {
+        "allow_hosts": [],
+        "pager": {"type": "pagerduty", "events_url": f"https://{host}{port}/v2/enqueue"},
+    }
+    settings = settings_for(notify, tmp_path)
+    record(store, settings, [finding(1)], T0, "r1")
+    send(store, settings, T0)
+    dead = store.outbox("alerts").items(OutboxStatus.DEAD)
+    assert len(dead) == 1 and "non-public address" in (dead[0].last_error or "")
+    assert pagerduty.requests == []
+
+
+def test_plain_http_outside_the_allow_list_is_refused_and_waits(
+    store: Store, pagerduty: FakeServer, tmp_path: Path
+) -> None:
+    notify = {"allow_hosts": [], "pager": {"type": "pagerduty", "events_url": f"{pagerduty.url}/v2/enqueue"}}
+    settings = settings_for(notify, tmp_path)
+    record(store, settings, [finding(1)], T0, "r1")
+    send(store, settings, T0)
+    (item,) = store.outbox("alerts").items()
+    assert item.status is OutboxStatus.PENDING and "allow_hosts" in (item.last_error or "")
+    assert pagerduty.requests == []
+
+
+def test_a_failed_scanner_pages_and_resolves_when_it_runs_ok_again(
+    store: Store, pagerduty: FakeServer, tmp_path: Path
+) -> None:
+    settings = pager_settings(pagerduty, tmp_path)
+    run = scan("r1", [], T0, failed=True)
+    events.on_run(store, run, store.record_run(run, T0, SLA, ()), settings, T0)
+    send(store, settings, T0)
+    record(store, settings, [], T0 + timedelta(minutes=1), "r2")
+    send(store, settings, T0 + timedelta(minutes=1))
+    assert [(b["event_action"], b["dedup_key"]) for b in pagerduty.accepted()] == [
+        ("trigger", "secscan/scanner-failed/shop/bandit"),
+        ("resolve", "secscan/scanner-failed/shop/bandit"),
+    ]
+    assert pagerduty.errors == []
+
+
+def test_a_missed_run_pages_once_and_the_next_run_resolves_it(
+    store: Store, pagerduty: FakeServer, tmp_path: Path
+) -> None:
+    settings = pager_settings(pagerduty, tmp_path)
+    record(store, settings, [], T0, "r0")
+    for i in range(3):
+        events.on_missed_run(store, "shop", T0 + timedelta(days=1), settings, T0 + timedelta(days=1, hours=i))
+    send(store, settings, T0 + timedelta(days=1, hours=3))
+    record(store, settings, [], T0 + timedelta(days=1, hours=4), "r1")
+    send(store, settings, T0 + timedelta(days=1, hours=4))
+    assert [b["event_action"] for b in pagerduty.accepted()] == ["trigger", "resolve"]
+    assert json.loads(pagerduty.requests[0][2])["payload"]["class"] == "missed-run"

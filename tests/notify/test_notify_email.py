@@ -1,0 +1,104 @@
+"""The email channel against a real SMTP server (aiosmtpd) on 127.0.0.1 with STARTTLS and AUTH."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import ssl
+import subprocess
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from secscan.delivery import Dead, Delivered, Retry
+from secscan.notify.email import EmailChannel
+from secscan.notify.interface import Action, Alert, EventKind
+
+pytest.importorskip("aiosmtpd")
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+ALERT = Alert("mail", Action.TRIGGER, EventKind.FINDING, "secscan/finding/shop/ab", "shop",
+              "[secscan] new critical bandit B602 at app.py:3", datetime(2026, 3, 1, tzinfo=UTC),
+              details={"finding": "abababababababab"})  # fmt: skip
+
+
+class _Inbox:
+    def __init__(self) -> None:
+        self.messages: list[bytes] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        self.messages.append(envelope.content)
+        return "250 OK"
+
+
+def _auth(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+    """Accept secscan / s3cret-pass. ``handled=False`` makes aiosmtpd itself answer a refusal with
+    ``535 5.7.8``: its default (``handled=True``) means "the authenticator already replied", so
+    a refused client would wait, unanswered, until its own timeout."""
+    ok = isinstance(data, LoginPassword) and data.login == b"secscan" and data.password == b"s3cret-pass"
+    return AuthResult(success=ok, handled=False)
+
+
+@pytest.fixture
+def smtp(tmp_path: Path) -> Iterator[tuple[int, _Inbox, Path]]:
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make a throwaway certificate for STARTTLS")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+         "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    inbox = _Inbox()
+    with socket.socket() as probe:  # aiosmtpd's controller needs a real port to check itself
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(
+        inbox, hostname="127.0.0.1", port=port, tls_context=context, require_starttls=True,
+        authenticator=_auth, auth_require_tls=True,
+    )  # fmt: skip
+    controller.start()
+    try:
+        yield port, inbox, cert
+    finally:
+        controller.stop()
+
+
+def _channel(port: int, cert: Path, password: str = "s3cret-pass") -> EmailChannel:  # noqa: S107
+    return EmailChannel("mail", "127.0.0.1", port, "secscan@example.com", ("oncall@example.com",),
+                        username="secscan", password=password, ca_file=cert, timeout_s=10)  # fmt: skip
+
+
+def test_an_alert_is_mailed_over_starttls_with_auth(smtp: tuple[int, _Inbox, Path]) -> None:
+    port, inbox, cert = smtp
+    assert isinstance(_channel(port, cert).send(ALERT), Delivered)
+    (message,) = inbox.messages
+    assert b"Subject: [secscan] new critical bandit B602" in message and b"abababababababab" in message
+    assert b"s3cret-pass" not in message
+
+
+def test_an_untrusted_certificate_or_no_server_is_retried(
+    smtp: tuple[int, _Inbox, Path], tmp_path: Path
+) -> None:
+    port, _, _ = smtp
+    other = tmp_path / "none.pem"
+    other.write_text("", encoding="utf-8")
+    untrusted = EmailChannel("mail", "127.0.0.1", port, "a@example.com", ("b@example.com",), timeout_s=5)
+    assert isinstance(untrusted.send(ALERT), Retry)
+    closed = EmailChannel("mail", "127.0.0.1", 1, "a@example.com", ("b@example.com",), timeout_s=5)
+    assert isinstance(closed.send(ALERT), Retry)
+
+
+def test_a_refused_login_is_a_dead_letter_without_the_password(smtp: tuple[int, _Inbox, Path]) -> None:
+    """535 (bad credentials) will not heal by retrying: a dead letter, and the fallback is told."""
+    port, inbox, cert = smtp
+    verdict = _channel(port, cert, password="wrong-pass-4711").send(ALERT)
+    assert isinstance(verdict, Dead)
+    assert "535" in verdict.error and "wrong-pass-4711" not in verdict.error
+    assert inbox.messages == []
