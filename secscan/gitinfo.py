@@ -45,7 +45,7 @@ DEFAULT_TIMEOUT_S = 30.0
 _MERGE_GAP = 8  # blame a few unwanted lines rather than start another range
 _HAS_ONLY = re.compile(r"has only (\d+) lines?")
 _HEADER = re.compile(r"^([0-9a-f]{40}|[0-9a-f]{64}) (\d+) (\d+)(?: \d+)?$")
-_SAFE_CONFIG = (
+SAFE_CONFIG = (
     "core.fsmonitor=false",
     "core.untrackedCache=false",
     "core.hooksPath=/dev/null",
@@ -69,7 +69,7 @@ class LineOrigin:
     committed_at: datetime  # when the code arrived on the branch: what MTTD measures from
 
 
-def _env() -> dict[str, str]:
+def git_env() -> dict[str, str]:
     """A minimal environment: no inherited ``GIT_*``, no system or global config, no prompts."""
     keep = ("PATH", "HOME", "TMPDIR", "SYSTEMROOT")
     env = {k: v for k, v in os.environ.items() if k in keep}
@@ -100,7 +100,7 @@ def ranges(lines: Iterable[int]) -> list[tuple[int, int]]:
 
 def _argv(git: str, root: Path, path: str, spans: Sequence[tuple[int, int]], trust: bool) -> list[str]:
     argv = [git]
-    for item in _SAFE_CONFIG:
+    for item in SAFE_CONFIG:
         argv += ["-c", item]
     if trust:
         argv += ["-c", f"safe.directory={root}"]
@@ -165,7 +165,7 @@ def blame_lines(
             proc = subprocess.run(  # argv list, no shell, hardened config (module doc)
                 _argv(executable, root, path, spans, trust_other_owner),
                 cwd=root,
-                env=_env(),
+                env=git_env(),
                 stdin=subprocess.DEVNULL,
                 capture_output=True,
                 timeout=timeout,

@@ -14,13 +14,13 @@ import subprocess
 from pathlib import Path
 
 from secscan.errors import TargetError
-from secscan.gitinfo import _SAFE_CONFIG, _env
+from secscan.gitinfo import SAFE_CONFIG, git_env
 
 log = logging.getLogger(__name__)
 
 FETCH_TIMEOUT_S = 600.0
 # Fetching needs the transport (https, ssh) that gitinfo's read-only blame forbids.
-_FETCH_CONFIG = tuple(c for c in _SAFE_CONFIG if not c.startswith("protocol.allow="))
+_FETCH_CONFIG = tuple(c for c in SAFE_CONFIG if not c.startswith("protocol.allow="))
 
 
 def _git(root: Path, *args: str, timeout: float) -> str:
@@ -33,7 +33,7 @@ def _git(root: Path, *args: str, timeout: float) -> str:
     argv += ["-C", str(root), *args]
     try:
         done = subprocess.run(  # argv list, no shell
-            argv, env=_env(), stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout, check=False
+            argv, env=git_env(), stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout, check=False
         )
     except subprocess.TimeoutExpired:
         raise TargetError(

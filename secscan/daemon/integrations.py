@@ -1,72 +1,64 @@
-"""The daemon's calls into other features (paging, uploads, report, delivery), imported lazily.
+"""The daemon's calls into other features (paging, uploads, report, delivery).
 
-Each feature is optional: a module or function that is not there (not installed, not written
-yet) is logged once and skipped, so the scheduler never dies of a missing feature. Errors the
-features raise go to the caller's job wrapper, which logs them (and thus reports them to Sentry).
+Each is imported when first used, so that an idle daemon does not load the report's plotting
+or the channels' clients until a job needs them. Errors the features raise go to the caller's
+job wrapper, which logs them (and thus reports them to Sentry); they never stop the scheduler.
 """
 
 from __future__ import annotations
 
-import functools
-import importlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from secscan.pipeline import Clock
 from secscan.settings import Settings
+from secscan.sla import load_sla_policy
 from secscan.store.interface import Store, SweepResult
 
 log = logging.getLogger(__name__)
 
 
-@functools.cache
-def _function(module: str, name: str) -> Callable[..., Any] | None:
-    """The feature function, looked up once per process (so a missing one is logged once)."""
-    try:
-        found = getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError) as exc:
-        log.warning("%s.%s is not available (%s); the daemon skips that step", module, name, exc)
-        return None
-    return found if callable(found) else None
-
-
 def on_sweep(store: Store, result: SweepResult, settings: Settings, now: datetime) -> int:
-    """Queue SLA alerts for a sweep (paging)."""
-    fn = _function("secscan.notify.events", "on_sweep")
-    return int(fn(store, result, settings, now)) if fn else 0
+    """Queue SLA alerts for a sweep, and the day's digest once per UTC day (paging)."""
+    from secscan.notify import events
+
+    queued = events.on_sweep(store, result, settings, now)
+    return queued + events.on_digest(store, settings, now)
 
 
 def on_missed_run(store: Store, target: str, expected_at: datetime, settings: Settings, now: datetime) -> int:
     """Queue the dead man's switch alert for a target whose nightly run is overdue (paging)."""
-    fn = _function("secscan.notify.events", "on_missed_run")
-    return int(fn(store, target, expected_at, settings, now)) if fn else 0
+    from secscan.notify import events
+
+    return events.on_missed_run(store, target, expected_at, settings, now)
 
 
 def deliver_all(store: Store, settings: Settings, clock: Clock) -> Mapping[str, Any]:
     """Deliver both outboxes (uploads and alerts)."""
-    fn = _function("secscan.delivery", "deliver_all")
-    return dict(fn(store, settings, clock)) if fn else {}
+    from secscan import delivery
+
+    return delivery.deliver_all(store, settings, clock)
 
 
 def sync_dismissals(store: Store, settings: Settings, now: datetime) -> Any:
     """Two-way sync of GitHub code scanning dismissals, when ``[github]`` asks for it."""
     if settings.github is None or not settings.github.sync_on_nightly:
         return None
-    fn = _function("secscan.github.sync", "sync_dismissals")
-    return fn(store, settings, now) if fn else None
+    from secscan.github.sync import sync_dismissals as sync
+
+    return sync(store, settings, now)
 
 
 def write_report(store: Store, settings: Settings, now: datetime) -> Path | None:
     """Write the dashboard to ``[report] path`` (if set) after a nightly run."""
-    path = settings.report.path
-    if path is None:
+    config = settings.report
+    if config.path is None:
         return None
-    fn = _function("secscan.report.api", "write_report")
-    if fn is None:
-        return None
-    since = timedelta(days=settings.report.since_days)
-    written = fn(store, path, settings.report.format, now, since=since)
-    return Path(written)
+    from secscan.report.api import write_report as write
+
+    since = timedelta(days=config.since_days)
+    policy = load_sla_policy(settings.policy.sla)
+    return write(store, config.path, config.format, now, since=since, policy=policy, config=config)

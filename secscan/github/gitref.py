@@ -17,7 +17,7 @@ from pathlib import Path
 
 from secscan.errors import ConfigError
 from secscan.github.config import GithubConfig
-from secscan.gitinfo import _SAFE_CONFIG, _env
+from secscan.gitinfo import SAFE_CONFIG, git_env
 
 log = logging.getLogger(__name__)
 
@@ -41,13 +41,13 @@ def _git(root: Path, *args: str) -> str | None:
     if git is None:
         return None
     argv = [git]
-    for item in _SAFE_CONFIG:
+    for item in SAFE_CONFIG:
         argv += ["-c", item]
     try:
         proc = subprocess.run(  # argv list, no shell, hardened config (module doc)
             [*argv, *args],
             cwd=root,
-            env=_env(),
+            env=git_env(),
             stdin=subprocess.DEVNULL,
             capture_output=True,
             timeout=TIMEOUT_S,
