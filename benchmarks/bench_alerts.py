@@ -9,7 +9,8 @@ looking up incident state, queueing the outbox items and saving the incidents. T
   * ``storm``: the default policy (storm threshold 10): one grouped incident per rule.
 
 Then the same run again (nothing new to page: every incident is open), timed the same way.
-Recording the run (the store's own work, benchmarked by bench_store.py) is not timed.
+Recording the run (the store's own work, benchmarked by bench_store.py) is not timed. Wall and
+CPU time are printed: on a shared, busy host the CPU time is the steadier of the two.
 
 Usage: python benchmarks/bench_alerts.py [--findings 100000] [--rules 500]
 """

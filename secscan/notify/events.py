@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
 
 _RUN_LEVEL = (EventKind.MISSED_RUN.value, EventKind.SCANNER_FAILED.value)
+_EVENT_NAMES = {k: k.value for k in EventKind}
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
 
@@ -249,19 +250,12 @@ def _payload(alert: Alert, after: str | None) -> dict[str, Any]:
 
 
 def _incident(a: Alert, generation: int, now: datetime) -> AlertIncident:
+    """The open incident of trigger ``a`` (called once per alert: positional and lean)."""
     d = a.details
     grouped = bool(d.get("grouped"))
-    fingerprint = d.get("fingerprint") if not grouped else None
+    fingerprint, tool, rule = None if grouped else d.get("fingerprint"), d.get("tool"), d.get("rule")
     return AlertIncident(
-        dedup_key=a.dedup_key,
-        channel=a.channel,
-        event=a.event.value,
-        target=a.target,
-        status=IncidentStatus.TRIGGERED,
-        generation=generation,
-        triggered_at=now,
-        fingerprint=None if fingerprint is None else str(fingerprint),
-        tool=None if d.get("tool") is None else str(d["tool"]),
-        rule=None if d.get("rule") is None else str(d["rule"]),
-        grouped=grouped,
-    )
+        a.dedup_key, a.channel, _EVENT_NAMES[a.event], a.target, IncidentStatus.TRIGGERED, generation,
+        now, None, None if fingerprint is None else str(fingerprint), None if tool is None else str(tool),
+        None if rule is None else str(rule), grouped,
+    )  # fmt: skip

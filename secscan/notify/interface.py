@@ -61,7 +61,7 @@ def dedup_key(*parts: str) -> str:
     return "secscan/h/" + hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Event:
     """Something routing may turn into alerts. Finding fields are ``None`` for run-level events."""
 
@@ -87,7 +87,7 @@ class Event:
         return dedup_key(self.kind.value, self.target, *(p for p in (self.tool,) if p))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Alert:
     """One message for one channel. ``details`` holds flat metadata for the channel to render."""
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from operator import attrgetter
 
 from secscan.notify.interface import Action, Alert, Event, EventKind, dedup_key
 from secscan.redact import Redactor
@@ -81,9 +82,12 @@ class PartCleaner:
             done = self._done[value] = self._redactor.text(value)
         return done
 
-    def event_parts(self, events: Iterable[Event]) -> None:
+    def event_parts(self, events: Sequence[Event]) -> None:
         """:meth:`prepare` the parts of ``events``."""
-        self.prepare(p for e in events for p in (e.target, e.tool, e.rule, e.path, e.detail))
+        values: set[str | None] = set()
+        for name in ("target", "tool", "rule", "path", "detail"):
+            values.update(map(attrgetter(name), events))
+        self.prepare(values)
 
 
 def _where(e: Event, part: PartCleaner | None = None) -> str:
@@ -141,7 +145,7 @@ def event_alerts(events: Sequence[tuple[str, Event]], now: datetime) -> list[Ale
     """The alert of each (channel, event): a trigger for incident events, else a notice. The
     texts of an event routed to several channels are built once; parts are redacted in batches."""
     part = PartCleaner()
-    part.event_parts(e for _, e in events)
+    part.event_parts([e for _, e in events])
     built: dict[int, tuple[str, dict[str, str | int | None]]] = {}
     alerts = []
     for channel, e in events:

@@ -1,9 +1,22 @@
 """Generic JSON webhooks, signed with HMAC-SHA256.
 
-The body is the alert as JSON (``version``, ``action``, ``event``, ``dedup_key``, ``target``,
-``summary``, ``severity``, ``at``, ``details``). ``X-Secscan-Timestamp`` is the UNIX time of the
-attempt and ``X-Secscan-Signature`` is ``sha256=<hex>`` of HMAC-SHA256 over
-``<timestamp>.<body>`` with the shared secret: receivers recompute it and reject old timestamps.
+The body is the alert as JSON: ``version`` (1), ``channel``, ``action`` (trigger, resolve,
+notice), ``event``, ``dedup_key``, ``target``, ``summary``, ``at``, ``severity`` and ``details``
+(for a finding: ``fingerprint``, ``tool``, ``rule``, ``path``, ``line``, ``state``; for a storm:
+``tool``, ``rule``, ``count``, ``grouped``).
+A trigger and the resolve of the same incident share ``dedup_key``.
+
+Receivers verify each request before trusting it:
+
+1. read ``X-Secscan-Timestamp`` (UNIX seconds of the attempt) and ``X-Secscan-Signature``
+   (``sha256=`` followed by 64 hex digits);
+2. compute HMAC-SHA256 with the shared secret over the timestamp, a ``.``, and the raw request
+   body exactly as received (bytes, before any JSON parsing);
+3. compare ``"sha256=" + hexdigest`` with the header in constant time
+   (``hmac.compare_digest``) and reject a mismatch (answer 401: secscan dead-letters it);
+4. reject a timestamp more than five minutes from their clock (a replayed request);
+5. answer 2xx quickly; 429 or 5xx make secscan retry with backoff (``Retry-After`` honoured).
+   Delivery is at least once: deduplicate on ``dedup_key`` and ``action``.
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ _OPEN_STATES = "('new', 'unchanged', 'reopened')"
 _UPSERT = (
     "INSERT INTO alert_incidents (dedup_key, channel, event, target, status, generation, triggered_at, "
     "resolved_at, fingerprint, tool, rule, grouped) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-    "ON CONFLICT (dedup_key, channel) DO UPDATE SET status = excluded.status, "
+    "ON CONFLICT (target, dedup_key, channel) DO UPDATE SET status = excluded.status, "
     "generation = excluded.generation, triggered_at = excluded.triggered_at, "
     "resolved_at = excluded.resolved_at WHERE excluded.generation >= alert_incidents.generation"
 )
@@ -95,7 +95,8 @@ def incidents(
             return ()
         where.append("i.event IN (SELECT value FROM json_each(?))")
         params.append(json.dumps(sorted(set(events))))
-    sql = f"SELECT {_COLUMNS} FROM alert_incidents i WHERE {' AND '.join(where)} ORDER BY i.id DESC"  # noqa: S608
+    sql = f"SELECT {_COLUMNS} FROM alert_incidents i WHERE {' AND '.join(where)}"  # noqa: S608
+    sql += " ORDER BY i.triggered_at DESC, i.dedup_key"
     if limit is not None:
         sql += f" LIMIT {int(limit):d}"
     return tuple(_incident(r) for r in _bulk.cursor(conn).execute(sql, params))
@@ -119,9 +120,11 @@ def stale(conn: Connection, target: str | None) -> tuple[AlertIncident, ...]:
 
 def save(conn: Connection, items: Iterable[AlertIncident]) -> int:
     status = {s: s.value for s in IncidentStatus}
+    stamps: dict[datetime, int] = {}  # a batch shares one or two times: convert each once
     rows = [
         (
-            i.dedup_key, i.channel, i.event, i.target, status[i.status], i.generation, to_ts(i.triggered_at),
+            i.dedup_key, i.channel, i.event, i.target, status[i.status], i.generation,
+            stamps.get(i.triggered_at) or stamps.setdefault(i.triggered_at, to_ts(i.triggered_at)),
             opt_ts(i.resolved_at), None if i.fingerprint is None else encode_fingerprint(i.fingerprint),
             i.tool, i.rule, int(i.grouped),
         )
@@ -141,7 +144,7 @@ def queue(
     were new (a key already queued is ignored)."""
     cur = _bulk.cursor(conn)
     ts = to_ts(now)
-    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode  # trees
     rows = [(kind, key, dumps(payload), ts, ts) for kind, key, payload in items]
     before = conn.connection.driver_connection.total_changes  # type: ignore[union-attr]
     cur.executemany(_ENQUEUE, rows)

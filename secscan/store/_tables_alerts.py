@@ -4,24 +4,26 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from sqlalchemy import Index, LargeBinary, UniqueConstraint
+from sqlalchemy import LargeBinary
 from sqlmodel import Field, SQLModel
 
 
 class AlertIncidentRow(SQLModel, table=True):
-    """Paging state per (dedup key, channel): see :class:`secscan.store.alerts.AlertIncident`."""
+    """Paging state per (dedup key, channel): see :class:`secscan.store.alerts.AlertIncident`.
+
+    A ``WITHOUT ROWID`` table keyed by (target, dedup key, channel): one b-tree, where a rowid
+    table would need three (rows, the unique key, the per-target index), and the queries of one
+    target read a range of it. Every dedup key names its target, so the key is unique per
+    (dedup key, channel) too.
+    """
 
     __tablename__: ClassVar[str] = "alert_incidents"
-    __table_args__: ClassVar[Any] = (
-        UniqueConstraint("dedup_key", "channel", name="uq_alert_incidents_key_channel"),
-        Index("ix_alert_incidents_target_status", "target", "status"),
-    )
+    __table_args__: ClassVar[Any] = {"sqlite_with_rowid": False}
 
-    id: int | None = Field(default=None, primary_key=True)
-    dedup_key: str
-    channel: str
+    target: str = Field(primary_key=True)
+    dedup_key: str = Field(primary_key=True)
+    channel: str = Field(primary_key=True)
     event: str
-    target: str
     status: str  # triggered | resolved
     generation: int
     triggered_at: int

@@ -26,7 +26,7 @@ class IncidentState(NamedTuple):
     generation: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AlertIncident:
     """The paging state of one dedup key on one channel.
 

@@ -152,7 +152,7 @@ class SqliteStore(Store):
         suppressions: Sequence[Suppression] | None = None,
     ) -> RunOutcome:
         now = whole_seconds(now)
-        with self._tx(write=True) as conn:
+        with _bulk.gc_paused(), self._tx(write=True) as conn:
             _sla.sync_policy(conn, policy, now)
             tid = _runs.ensure_target(conn, run.target_name, run.target, to_ts(now))
             status = "complete" if run.complete else "partial"

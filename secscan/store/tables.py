@@ -3,8 +3,8 @@
 Times are integer UNIX seconds (UTC) and enums are their string values: compact, index-friendly
 and cheap to bulk-write. A finding's repeated strings (tool, rule id, path, message) are interned
 in ``texts`` and referenced by id, and its fingerprint is stored as the 32 raw bytes of the
-SHA-256 (a fingerprint that is not 64 hex digits is kept as text): about 250 bytes per tracked
-finding with its history (see ``benchmarks/bench_store.py``). The schema is owned by the
+SHA-256 (a fingerprint that is not 64 hex digits is kept as text): about 275 bytes per tracked
+finding with its history and SLA row (see ``benchmarks/bench_store.py``). The schema is owned by the
 Alembic migrations in ``migrations/``; a test checks that these models and the migrated
 database agree.
 """

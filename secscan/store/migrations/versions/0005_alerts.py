@@ -1,7 +1,8 @@
 """Paging incidents and delivery state (issue 6).
 
 One row per (dedup key, channel): whether its incident is triggered or resolved, and how many
-times it was triggered, so re-runs never trigger again and a fix resolves exactly once. A
+times it was triggered, so re-runs never trigger again and a fix resolves exactly once. It is a
+WITHOUT ROWID table keyed by (target, dedup key, channel): one b-tree to write per incident. A
 finding's incident holds the finding's fingerprint in the findings table's own encoding (32 raw
 bytes), so "is its finding still open" is one look-up in that table's unique index.
 
@@ -24,11 +25,10 @@ depends_on: str | None = None
 def upgrade() -> None:
     op.create_table(
         "alert_incidents",
-        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("target", sa.String(), nullable=False),
         sa.Column("dedup_key", sa.String(), nullable=False),
         sa.Column("channel", sa.String(), nullable=False),
         sa.Column("event", sa.String(), nullable=False),
-        sa.Column("target", sa.String(), nullable=False),
         sa.Column("status", sa.String(), nullable=False),
         sa.Column("generation", sa.Integer(), nullable=False),
         sa.Column("triggered_at", sa.Integer(), nullable=False),
@@ -37,9 +37,9 @@ def upgrade() -> None:
         sa.Column("tool", sa.String(), nullable=True),
         sa.Column("rule", sa.String(), nullable=True),
         sa.Column("grouped", sa.Boolean(), nullable=False),
-        sa.UniqueConstraint("dedup_key", "channel", name="uq_alert_incidents_key_channel"),
+        sa.PrimaryKeyConstraint("target", "dedup_key", "channel"),
+        sqlite_with_rowid=False,
     )
-    op.create_index("ix_alert_incidents_target_status", "alert_incidents", ["target", "status"])
 
 
 def downgrade() -> None:
