@@ -10,15 +10,10 @@ from typing import Any
 from sqlalchemy import Connection
 
 from secscan.store import _bulk
-from secscan.store._outbox import TABLES
+from secscan.store._outbox import insert_items
 from secscan.store._rows import from_ts, opt_dt, opt_ts, to_ts
 from secscan.store._texts import decode_fingerprint, encode_fingerprint
 from secscan.store.alerts import AlertIncident, IncidentState, IncidentStatus
-
-_ENQUEUE = (  # the same row as SqliteOutbox.enqueue_many writes
-    f"INSERT INTO {TABLES['alerts']} (kind, key, payload, status, attempts, next_attempt_at, "  # noqa: S608
-    "created_at) VALUES (?, ?, ?, 'pending', 0, ?, ?) ON CONFLICT(key) DO NOTHING"
-)
 
 _COLUMNS = (
     "i.dedup_key, i.channel, i.event, i.target, i.status, i.generation, i.triggered_at, i.resolved_at, "
@@ -142,13 +137,7 @@ def queue(
 ) -> int:
     """Queue outbox items (kind, key, payload) and save incident state; returns how many items
     were new (a key already queued is ignored)."""
-    cur = _bulk.cursor(conn)
-    ts = to_ts(now)
-    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode  # trees
-    rows = [(kind, key, dumps(payload), ts, ts) for kind, key, payload in items]
-    before = conn.connection.driver_connection.total_changes  # type: ignore[union-attr]
-    cur.executemany(_ENQUEUE, rows)
-    queued = int(conn.connection.driver_connection.total_changes - before)  # type: ignore[union-attr]
+    queued = insert_items(conn, "alerts", items, now)
     save(conn, changed)
     return queued
 

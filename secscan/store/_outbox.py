@@ -21,6 +21,29 @@ MAX_ERROR = 2000  # characters of an error kept per item
 Transaction = Callable[[bool], AbstractContextManager[Connection]]
 
 
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
+
+
+def insert_items(
+    conn: Connection, name: OutboxName, items: Iterable[tuple[str, str, Mapping[str, Any]]], now: datetime
+) -> int:
+    """Queue ``(kind, key, payload)`` items on ``conn``'s open write transaction (a key queued
+    before is ignored); returns how many were new. Shared by :meth:`SqliteOutbox.enqueue_many`
+    and producers that queue inside a transaction of their own (the alerts' incident state)."""
+    ts = to_ts(now)
+    rows = [(kind, key, _ENCODE(payload), ts, ts) for kind, key, payload in items]
+    if not rows:
+        return 0
+    sql = (
+        f"INSERT INTO {TABLES[name]} (kind, key, payload, status, attempts, next_attempt_at, "
+        "created_at) VALUES (?, ?, ?, 'pending', 0, ?, ?) ON CONFLICT(key) DO NOTHING"
+    )
+    dbapi = conn.connection.driver_connection
+    before = dbapi.total_changes  # type: ignore[union-attr]
+    dbapi.cursor().executemany(sql, rows)  # type: ignore[union-attr]
+    return int(dbapi.total_changes - before)  # type: ignore[union-attr]
+
+
 def _item(row: Any) -> OutboxItem:
     return OutboxItem(
         id=row[0],
@@ -40,6 +63,7 @@ class SqliteOutbox(Outbox):
     """One outbox table; ``tx(write)`` opens a store transaction."""
 
     def __init__(self, name: OutboxName, tx: Transaction) -> None:
+        self._name = name
         self._table = TABLES[name]
         self._tx = tx
 
@@ -47,22 +71,8 @@ class SqliteOutbox(Outbox):
         return self.enqueue_many([(kind, key, payload)], now) == 1
 
     def enqueue_many(self, items: Iterable[tuple[str, str, Mapping[str, Any]]], now: datetime) -> int:
-        ts = to_ts(now)
-        rows = [
-            (kind, key, json.dumps(payload, ensure_ascii=False, sort_keys=True), ts, ts)
-            for kind, key, payload in items
-        ]
-        if not rows:
-            return 0
-        sql = (
-            f"INSERT INTO {self._table} (kind, key, payload, status, attempts, next_attempt_at, "
-            "created_at) VALUES (?, ?, ?, 'pending', 0, ?, ?) ON CONFLICT(key) DO NOTHING"
-        )
         with self._tx(True) as conn:
-            before = conn.exec_driver_sql("SELECT total_changes()").scalar_one()
-            conn.exec_driver_sql(sql, rows)
-            after = conn.exec_driver_sql("SELECT total_changes()").scalar_one()
-        return int(after - before)
+            return insert_items(conn, self._name, items, now)
 
     def due(
         self, now: datetime, limit: int = 100, kinds: Collection[str] | None = None
