@@ -97,7 +97,7 @@ def parse_limit(text: str) -> int:
     return int(text)
 
 
-def _arg(parse: Callable[[str], T]) -> Callable[[str], T]:
+def arg_type(parse: Callable[[str], T]) -> Callable[[str], T]:
     """An argparse ``type``: the parser's error becomes argparse's (a usage error, exit 2)."""
 
     def convert(text: str) -> T:
@@ -259,15 +259,15 @@ def register(sub: argparse._SubParsersAction[Any], common: argparse.ArgumentPars
         return parser
 
     def target(parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--target", type=_arg(parse_target_name), help="only this target (by name)")
+        parser.add_argument("--target", type=arg_type(parse_target_name), help="only this target (by name)")
 
     findings = add("findings", cmd_findings, "list tracked findings")
-    findings.add_argument("--state", type=_arg(parse_states),
+    findings.add_argument("--state", type=arg_type(parse_states),
                           help="comma-separated: new, unchanged, reopened, triaged, fixed, open, all "
                                "(default: open)")  # fmt: skip
     findings.add_argument("--severity", choices=[s.value for s in Severity], help="minimum severity")
-    findings.add_argument("--tool", type=_arg(parse_tool), help="only this tool's findings")
-    findings.add_argument("--limit", type=_arg(parse_limit), help="at most this many findings")
+    findings.add_argument("--tool", type=arg_type(parse_tool), help="only this tool's findings")
+    findings.add_argument("--limit", type=arg_type(parse_limit), help="at most this many findings")
     target(findings)
 
     show = add("show", cmd_show, "one finding: location, SLA, triage and history")
@@ -276,7 +276,7 @@ def register(sub: argparse._SubParsersAction[Any], common: argparse.ArgumentPars
 
     sla = add("sla", cmd_sla, "open findings by SLA due time")
     sla.add_argument("--breached", action="store_true", help="only breached findings")
-    sla.add_argument("--due-within", type=_arg(parse_duration), metavar="DURATION",
+    sla.add_argument("--due-within", type=arg_type(parse_duration), metavar="DURATION",
                      help="only findings due within this time (30m, 24h, 7d, 2w)")  # fmt: skip
     target(sla)
 
@@ -287,14 +287,14 @@ def register(sub: argparse._SubParsersAction[Any], common: argparse.ArgumentPars
     triage.add_argument("id", help="finding id (at least 4 hex digits of it)")
     triage.add_argument("--as", dest="status", required=True, choices=[s.value for s in TriageStatus])
     triage.add_argument("--reason", required=True, help="why (recorded in the finding's history)")
-    triage.add_argument("--until", type=_arg(parse_day), metavar="YYYY-MM-DD",
+    triage.add_argument("--until", type=arg_type(parse_day), metavar="YYYY-MM-DD",
                         help="accepted-risk only: the decision holds through this UTC day")  # fmt: skip
     target(triage)
 
     ing = add("ingest", cmd_ingest, "record a third-party SARIF 2.1.0 log (.sarif or .sarif.gz)")
     ing.add_argument("file", type=Path, metavar="FILE.sarif", help="the SARIF log (gzip accepted)")
-    ing.add_argument("--target", type=_arg(parse_target_name), required=True, help="the target's name")
-    ing.add_argument("--tool", type=_arg(parse_tool), help="tool name (default: from the log's driver)")
+    ing.add_argument("--target", type=arg_type(parse_target_name), required=True, help="the target's name")
+    ing.add_argument("--tool", type=arg_type(parse_tool), help="tool name (default: from the log's driver)")
     ing.add_argument("--root", type=Path, help="the checkout the log describes (for stable identities)")
 
 

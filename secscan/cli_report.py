@@ -8,13 +8,12 @@ stdout. Errors propagate to ``cli.main`` (one line, exit 2).
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
-from secscan.cli_lifecycle import parse_duration, parse_target_name
-from secscan.errors import ConfigError, ExitCode, StoreError
+from secscan.cli_lifecycle import arg_type, parse_duration, parse_target_name
+from secscan.errors import ExitCode, StoreError
 from secscan.report import api
 from secscan.report.config import ReportConfig
 from secscan.report.period import parse_period
@@ -24,22 +23,6 @@ from secscan.store import default_db_path, open_store
 
 if TYPE_CHECKING:
     from rich.console import Console
-
-T = TypeVar("T")
-
-
-def _arg(parse: Callable[[str], T]) -> Callable[[str], T]:
-    """An argparse ``type``: the parser's ConfigError becomes a usage error (exit 2)."""
-
-    def convert(text: str) -> T:
-        try:
-            return parse(text)
-        except ConfigError as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from None
-
-    convert.__name__ = parse.__name__.removeprefix("parse_")
-    return convert
-
 
 def _db_path(db: str | None) -> str | Path:
     """The database to read; a file that does not exist yet is refused (reading never creates one)."""
@@ -92,20 +75,20 @@ def register(sub: argparse._SubParsersAction[Any], common: argparse.ArgumentPars
     )
     rep.add_argument(
         "--since",
-        type=_arg(parse_duration),
+        type=arg_type(parse_duration),
         metavar="DURATION",
         help="trend window: 24h, 30d, 12w (default 30d, or [report] since_days)",
     )
     rep.add_argument(
         "--target",
-        type=_arg(parse_target_name),
+        type=arg_type(parse_target_name),
         action="append",
         metavar="NAME",
         help="only this target; repeatable (default: every target)",
     )
     rep.add_argument(
         "--period",
-        type=_arg(parse_period),
+        type=arg_type(parse_period),
         metavar="PERIOD",
         help="compliance evidence of a month, quarter or year: 2026-11, 2026-Q4, 2026",
     )

@@ -9,8 +9,6 @@ never sees half a report.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -18,10 +16,10 @@ from pathlib import Path
 from typing import Any, Literal, assert_never
 
 from secscan import sla
-from secscan.errors import SinkError
 from secscan.report import document, figures, markdown, owners
 from secscan.report.config import ReportConfig
 from secscan.report.period import Period, PeriodReport, build_period
+from secscan.sinks import file as sinks_file
 from secscan.store.interface import Store
 from secscan.store.report_model import Dashboard, OverdueFinding, TargetInfo
 
@@ -113,26 +111,9 @@ def render(report: figures.DashboardReport | PeriodReport, fmt: Format) -> str:
 
 
 def write_text_atomic(path: Path, text: str) -> Path:
-    """Write ``text`` to ``path`` through a temporary file and a rename. Raises SinkError."""
-    folder = path.parent if str(path.parent) else Path()
-    if not folder.is_dir():
-        raise SinkError(
-            f"cannot write report {path}: folder {folder} does not exist; create it or pick another path"
-        )
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        Path(tmp).chmod(0o644)  # mkstemp makes it private; a report is meant to be read
-        Path(tmp).replace(path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise SinkError(
-            f"cannot write report {path}: {exc.strerror}; check the path and free space"
-        ) from None
-    return path
+    """Write the report atomically (see :func:`secscan.sinks.file.write_text_atomic`), readable
+    by others (0644): a report is meant to be read. Raises SinkError."""
+    return sinks_file.write_text_atomic(path, text, what="report", mode=0o644)
 
 
 def build(

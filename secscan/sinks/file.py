@@ -18,23 +18,34 @@ from secscan.model import ScanRun
 from secscan.sinks.interface import Delivery, Sink
 
 
-def write_json_atomic(path: Path, document: Mapping[str, Any]) -> None:
+def write_text_atomic(path: Path, text: str, *, what: str = "", mode: int | None = None) -> Path:
+    """Write ``text`` to ``path`` through a temporary file beside it, fsync and a rename, so a
+    reader never sees half a file and a failure leaves the old one. The file keeps mkstemp's
+    private mode unless ``mode`` is given. ``what`` names the file in errors ("report").
+    Raises SinkError."""
+    name = f"{what} {path}" if what else str(path)
     folder = path.parent if str(path.parent) else Path()
     if not folder.is_dir():
         raise SinkError(
-            f"cannot write {path}: folder {folder} does not exist; create it or pick another path"
+            f"cannot write {name}: folder {folder} does not exist; create it or pick another path"
         )
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(document, fh, indent=1, ensure_ascii=False)
-            fh.write("\n")
+            fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
+        if mode is not None:
+            Path(tmp).chmod(mode)
         Path(tmp).replace(path)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
-        raise SinkError(f"cannot write {path}: {exc.strerror}; check the path and free space") from None
+        raise SinkError(f"cannot write {name}: {exc.strerror}; check the path and free space") from None
+    return path
+
+
+def write_json_atomic(path: Path, document: Mapping[str, Any]) -> None:
+    write_text_atomic(path, json.dumps(document, indent=1, ensure_ascii=False) + "\n")
 
 
 class FileSink(Sink):
