@@ -72,6 +72,7 @@ class Sample:
     wall_s: float
     peak_rss_mb: float  # largest single process (wait4 ru_maxrss)
     tree_rss_mb: float  # largest sampled sum over the process tree
+    cpu_s: float = 0.0  # user + system time of the process and the children it waited for
 
 
 def fetch_tree(project: str) -> Path:
@@ -92,9 +93,10 @@ def fetch_tree(project: str) -> Path:
     return tree
 
 
-def measure(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> Sample:
+def measure(argv: list[str], cwd: Path, stdout: Path | None = None) -> Sample:
     start = time.perf_counter()
-    proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    sink = stdout.open("wb") if stdout else subprocess.DEVNULL
+    proc = subprocess.Popen(argv, cwd=cwd, stdout=sink, stderr=subprocess.PIPE)
     peak_tree = 0
     stop = threading.Event()
 
@@ -120,10 +122,12 @@ def measure(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> Sa
     stop.set()
     sampler.join()
     stderr = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    if stdout:
+        sink.close()  # type: ignore[union-attr]
     code = os.waitstatus_to_exitcode(status)
     if code not in (0, 1):
         raise SystemExit(f"{argv[:4]} exited {code}: {stderr[-500:]}")
-    return Sample(wall, usage.ru_maxrss / 1024, peak_tree / 1024 / 1024)
+    return Sample(wall, usage.ru_maxrss / 1024, peak_tree / 1024 / 1024, usage.ru_utime + usage.ru_stime)
 
 
 def by_hand(tree: Path, osv_url: str, out: Path) -> dict[str, Sample]:
@@ -131,7 +135,7 @@ def by_hand(tree: Path, osv_url: str, out: Path) -> dict[str, Sample]:
     return {
         "bandit": measure([py, "-m", "bandit", "-r", ".", "-f", "json", "-o", str(out / "b.json"), "-q"],
                           tree),
-        "detect-secrets": measure([py, "-m", "detect_secrets", "scan", "--all-files"], tree),
+        "detect-secrets": measure([py, "-m", "detect_secrets", "scan", "--all-files"], tree, out / "ds.json"),
         "pip-audit": measure([py, "-m", "pip_audit", "-r", "requirements-bench.txt", "--no-deps",
                               "--disable-pip", "-s", "osv", "--osv-url", osv_url, "-f", "json",
                               "--progress-spinner", "off", "--cache-dir", str(out / "pa-cache")], tree),
@@ -141,11 +145,27 @@ def by_hand(tree: Path, osv_url: str, out: Path) -> dict[str, Sample]:
 def secscan(tree: Path, out: Path) -> tuple[Sample, dict[str, object]]:
     doc = out / "secscan.json"
     sample = measure(
-        ["/bin/sh", "-c", f'"{sys.executable}" -m secscan run . --osv-db "{OSV_DATA}" --fail-on none --no-cache '
-                          f'--format json --sarif "{out / "s.sarif"}" > "{doc}"'],
+        ["/bin/sh", "-c", f'"{sys.executable}" -m secscan run . --osv-db "{OSV_DATA}" --fail-on none '
+                          f'--no-cache --format json --sarif "{out / "s.sarif"}" > "{doc}"'],
         tree,
     )
     return sample, json.loads(doc.read_text())
+
+
+def same_findings(out: Path, doc: dict[str, object]) -> dict[str, tuple[bool, int]]:
+    """Whether secscan reported exactly what bandit and detect-secrets found by hand (last round)."""
+    found = doc.get("findings", [])
+    ours: dict[str, set[tuple[str, int, str]]] = {"bandit": set(), "detect-secrets": set()}
+    for f in found if isinstance(found, list) else []:
+        if f["tool"] in ours:
+            ours[f["tool"]].add((f["path"], f["line"], f["rule"]))
+    bandit = json.loads((out / "b.json").read_text())["results"]
+    secrets = json.loads((out / "ds.json").read_text())["results"]
+    theirs = {
+        "bandit": {(r["filename"].removeprefix("./"), r["line_number"], r["test_id"]) for r in bandit},
+        "detect-secrets": {(p, s["line_number"], s["type"]) for p, items in secrets.items() for s in items},
+    }
+    return {tool: (ours[tool] == theirs[tool], len(theirs[tool])) for tool in ours}
 
 
 def main() -> int:
@@ -174,18 +194,26 @@ def main() -> int:
             total = sum(s.wall_s for s in hand_rounds[-1].values())
             print(f"round {i + 1}: by hand {total:.2f} s, secscan {sample.wall_s:.2f} s, "
                   f"ratio {sample.wall_s / total:.3f}", flush=True)
+        equal = same_findings(out, doc)
     print()
-    print(f"{'command':<28}{'wall s (median)':>16}{'peak RSS MB':>14}{'tree RSS MB':>14}")
+    print(f"{'command':<28}{'wall s (median)':>16}{'CPU s (median)':>16}{'peak RSS MB':>14}"
+          f"{'tree RSS MB':>14}")
     for tool in ("bandit", "detect-secrets", "pip-audit"):
         samples = [r[tool] for r in hand_rounds]
         print(f"{'by hand: ' + tool:<28}{statistics.median(s.wall_s for s in samples):>16.2f}"
+              f"{statistics.median(s.cpu_s for s in samples):>16.2f}"
               f"{max(s.peak_rss_mb for s in samples):>14.0f}{max(s.tree_rss_mb for s in samples):>14.0f}")
     sums = [sum(s.wall_s for s in r.values()) for r in hand_rounds]
+    cpu_sums = [sum(s.cpu_s for s in r.values()) for r in hand_rounds]
     seq = statistics.median(sums)
     cold = statistics.median(s.wall_s for s in ours)
-    print(f"{'by hand: sequential sum':<28}{seq:>16.2f}")
-    print(f"{'secscan run (cold)':<28}{cold:>16.2f}{max(s.peak_rss_mb for s in ours):>14.0f}"
-          f"{max(s.tree_rss_mb for s in ours):>14.0f}")
+    print(f"{'by hand: sequential sum':<28}{seq:>16.2f}{statistics.median(cpu_sums):>16.2f}")
+    print(f"{'secscan run (cold)':<28}{cold:>16.2f}{statistics.median(s.cpu_s for s in ours):>16.2f}"
+          f"{max(s.peak_rss_mb for s in ours):>14.0f}{max(s.tree_rss_mb for s in ours):>14.0f}")
+    cores = os.cpu_count() or 1
+    floors = [c / cores / w for c, w in zip(cpu_sums, sums, strict=True)]
+    print(f"CPU floor of the tools as they are (their CPU / {cores} cores / sequential sum): "
+          f"{statistics.median(floors):.2f}x")
     ratios = [o.wall_s / h for o, h in zip(ours, sums, strict=True)]
     print(f"\nratio secscan / sequential sum, median of per-round ratios: {statistics.median(ratios):.2f}x "
           f"(rounds: {', '.join(f'{r:.2f}' for r in ratios)}; target <= 0.75x)")
@@ -193,6 +221,8 @@ def main() -> int:
     scanners = doc.get("scanners", [])
     for s in scanners if isinstance(scanners, list) else []:
         print(f"  secscan {s['name']}: {s['status']}, {s['duration_s']} s, {s['findings']} findings")
+    for tool, (same, count) in equal.items():
+        print(f"  {tool}: secscan's findings {'equal' if same else 'DIFFER FROM'} the {count} found by hand")
     return 0
 
 

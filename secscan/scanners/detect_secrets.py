@@ -1,9 +1,9 @@
 """detect-secrets: committed credentials, read from the baseline JSON that ``scan`` prints.
 
-It runs with the target as working directory and an explicit, repo-relative file list (it
-silently finds nothing for a target outside its working directory, and for a directory
-argument it only looks at git-tracked files), with network verification off (``-n``) and
-``-c N`` worker processes.
+It runs (through :mod:`secscan.scanners._detect_secrets_main`) with the target as working
+directory and an explicit, repo-relative file list (it silently finds nothing for a target
+outside its working directory, and for a directory argument it only looks at git-tracked files),
+with network verification off (``-n``) and ``-c N`` worker processes.
 
 The baseline never holds a secret, only ``sha1(secret)``. Each finding carries it as
 ``Finding.identity = "sha1:<40 hex digits>"``: the identity survives moves, and the pipeline
@@ -31,6 +31,10 @@ from secscan.scanners.per_file import FileOutput, FileOutputs, group_by_path, me
 
 NAME = ToolName("detect-secrets")
 IDENTITY_PREFIX = "sha1:"
+
+DETECT_SECRETS_MAIN = "secscan.scanners._detect_secrets_main"
+"""detect-secrets' CLI with equivalent fixes for its per-call dispatch and a quadratic filter
+(see that module): a third less CPU, identical baselines."""
 
 _SHA1 = re.compile(r"[0-9a-f]{40}")
 
@@ -170,7 +174,7 @@ class DetectSecretsScanner(Scanner):
         workdir = job.workdir.absolute()
         commands = []
         for index, chunk in enumerate(chunks):
-            argv = (sys.executable, "-P", "-m", "detect_secrets", "-c", str(processes), "scan", "-n")
+            argv = (sys.executable, "-P", "-m", DETECT_SECRETS_MAIN, "-c", str(processes), "scan", "-n")
             commands.append(
                 Command(
                     argv=(*argv, *job.args, "--", *chunk),

@@ -44,7 +44,7 @@ def secscan(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "SECSCAN_DEBUG"}
     env["XDG_STATE_HOME"] = str(cwd / ".state")  # the default database lives in the test's folder
     return subprocess.run(
-        [sys.executable, "-m", "secscan", *map(str, args)],
+        [sys.executable, "-P", "-m", "secscan", *map(str, args)],  # -P: cwd not on sys.path, as in the script
         cwd=cwd,
         capture_output=True,
         text=True,
@@ -200,8 +200,9 @@ def _hostile_repo(root: Path, marker: Path) -> None:
     (root / "pkg").mkdir(parents=True)
     for name in ("setup.py", "conftest.py", "bandit.py", "sitecustomize.py", "pkg/__init__.py"):
         (root / name).write_text(payload)
-    (root / "detect_secrets").mkdir()
-    (root / "detect_secrets" / "__init__.py").write_text(payload)
+    for package in ("detect_secrets", "secscan", "secscan/scanners"):  # the scanners' wrappers too
+        (root / package).mkdir()
+        (root / package / "__init__.py").write_text(payload)
     (root / "pip_audit.py").write_text(payload)
     (root / "pyproject.toml").write_text(
         '[build-system]\nrequires = []\nbuild-backend = "backend"\nbackend-path = ["."]\n'

@@ -14,7 +14,7 @@ import pytest
 from secscan.errors import ScannerError
 from secscan.model import ScannerStatus, Severity
 from secscan.policy import load_policy
-from secscan.scanners.detect_secrets import IDENTITY_PREFIX, DetectSecretsScanner
+from secscan.scanners.detect_secrets import DETECT_SECRETS_MAIN, IDENTITY_PREFIX, DetectSecretsScanner
 from secscan.scanners.interface import Command, CommandResult, ScanJob
 from secscan.scanners.runner import run_scanner
 
@@ -98,7 +98,7 @@ def test_plan_runs_in_the_root_without_verification(tmp_path: Path) -> None:
     [command] = DetectSecretsScanner().plan(job).commands
     assert command.cwd == tmp_path
     assert command.argv == (
-        sys.executable, "-P", "-m", "detect_secrets", "-c", "3", "scan", "-n",
+        sys.executable, "-P", "-m", DETECT_SECRETS_MAIN, "-c", "3", "scan", "-n",
         "--exclude-lines", "example", "--", "a.py", "b.txt",
     )  # fmt: skip
     assert DetectSecretsScanner().plan(make_job(tmp_path, tmp_path / "w", ())).skip_reason

@@ -1,0 +1,167 @@
+"""The detect-secrets wrapper's short-cuts must never change detect-secrets' results."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from secscan.scanners import _detect_secrets_main as wrapper
+from secscan.scanners.detect_secrets import DETECT_SECRETS_MAIN
+
+AWS = "AKIA" + "ZQ3M7V2LXK4P9T1R"  # split so this file is no finding of its own
+CORPUS = {
+    "app.py": (
+        f"aws_key = '{AWS}'\n"
+        "password = 'Zx9-q8w7e6r5t4y3'\n"
+        "password = get_secret_key('Zx9-q8w7e6r5t4y3')\n"  # indirect reference: filtered
+        "secret = request.headers['Zx9-q8w7e6r5t4y3']\n"  # indirect reference: filtered
+        "if token == 'Zx9-q8w7e6r5t4y3': pass\n"
+        "api_key := lookup['k'](\"Zx9-q8w7e6r5t4y3\")\n"
+        "db_password = 'q1w2e3r4t5y6u7i8'  # pragma: allowlist secret\n"
+        + "x" * 1200
+        + " password = get('Zx9-q8w7e6r5t4y3')\n"  # over 1000 characters: not filtered
+        + "hex = '6f1ed002ab5595859014ebf0951522d9'\n"
+        "b64 = 'c2VjcmV0LXZhbHVlLXRoYXQtaXMtbG9uZy1lbm91Z2g='\n"
+    ),
+    "config.yaml": "db:\n  password: hunter2hunter2\n  token: !!str abc(def)ghi]\nurl: https://u:pa55w0rd@example.com/\n",
+    "settings.ini": "[auth]\npassword = get_secret()\nsecret_key = 'Zx9-q8w7e6r5t4y3'\n",
+    "app.js": "const secret = process.env['X'] !== 'Zx9-q8w7e6r5t4y3';\n"
+    "let password = \"Zx9-q8w7e6r5t4y3\";\n",
+    # High-entropy literals inside indirect references: reported only without the filter
+    "refs.py": "key = get_key('6f1ed002ab5595859014ebf0951522d9')\n"
+    "x = lookup['c2VjcmV0LXZhbHVlLXRoYXQtaXMtbG9uZy1lbm91Z2g=']\n",
+    "refs.yaml": "a: f('6f1ed002ab5595859014ebf0951522d9')\npassword: request.headers['Zx9q8w7e6r5t4y3']\n",
+    "notes.md": "The password is `Zx9-q8w7e6r5t4y3`.\n" + "no operator here " * 200 + "\n",
+}
+
+
+def _scan(module: str, root: Path, *extra: str) -> dict[str, Any]:
+    proc = subprocess.run(
+        [sys.executable, "-P", "-m", module, "-c", "1", "scan", "-n", *extra, "--", *sorted(CORPUS)],
+        cwd=root, capture_output=True, text=True, check=True, timeout=120,
+    )  # fmt: skip
+    baseline: dict[str, Any] = json.loads(proc.stdout)
+    baseline.pop("generated_at")
+    return baseline
+
+
+def _found(baseline: dict[str, Any]) -> set[tuple[str, int, str]]:
+    return {(path, s["line_number"], s["type"]) for path, items in baseline["results"].items() for s in items}
+
+
+def test_wrapper_gives_exactly_detect_secrets_results(tmp_path: Path) -> None:
+    for name, text in CORPUS.items():
+        (tmp_path / name).write_text(text)
+    ours = _scan(DETECT_SECRETS_MAIN, tmp_path)
+    theirs = _scan("detect_secrets", tmp_path)
+    assert ours == theirs
+    assert len(_found(ours)) >= 5, "the corpus must produce findings"
+    # The corpus exercises the filter the wrapper rewrites: without it, more is reported.
+    unfiltered = _scan("detect_secrets", tmp_path, "--disable-filter",
+                       "detect_secrets.filters.heuristic.is_indirect_reference")  # fmt: skip
+    assert _found(ours) < _found(unfiltered)
+
+
+@pytest.fixture
+def pristine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever the wrapper installs in this process is undone after the test."""
+    import importlib
+
+    for name in (*wrapper._CALLERS, "detect_secrets.util.inject"):
+        monkeypatch.setattr(importlib.import_module(name), "call_function_with_arguments",
+                            importlib.import_module(name).call_function_with_arguments)  # fmt: skip
+    from detect_secrets.filters import heuristic
+
+    monkeypatch.setattr(heuristic, "_get_indirect_reference_regex", heuristic._get_indirect_reference_regex)
+
+
+@pytest.mark.usefixtures("pristine")
+def test_both_short_cuts_apply_to_the_installed_detect_secrets() -> None:
+    """An upgrade of detect-secrets that silently disables them should be noticed here."""
+    assert wrapper.install() == (True, True)
+    assert wrapper.install() == (True, True)  # idempotent
+
+
+@pytest.mark.usefixtures("pristine")
+def test_a_changed_detect_secrets_is_left_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    from detect_secrets.core import scan
+    from detect_secrets.filters import heuristic
+    from detect_secrets.util import inject
+
+    def call_function_with_arguments(func: Any, **kwargs: Any) -> Any:
+        return func(**kwargs)
+
+    def _get_indirect_reference_regex() -> re.Pattern[str]:
+        return re.compile(r"([^\v=!:]*)\s*(:=?|[!=]{1,3})\s*([\w.-]+\[[^\v]*\])")
+
+    monkeypatch.setattr(inject, "call_function_with_arguments", call_function_with_arguments)
+    monkeypatch.setattr(scan, "call_function_with_arguments", call_function_with_arguments)
+    monkeypatch.setattr(heuristic, "_get_indirect_reference_regex", _get_indirect_reference_regex)
+    assert wrapper.install() == (False, False)
+    assert inject.call_function_with_arguments is call_function_with_arguments
+    assert scan.call_function_with_arguments is call_function_with_arguments
+    assert heuristic._get_indirect_reference_regex is _get_indirect_reference_regex
+
+
+class _Plugin:
+    def analyze_line(self, filename: str, line: str, context: object = None) -> tuple[str, str, object]:
+        return filename, line, context
+
+
+def _filter(secret: str, line: str) -> str:
+    return f"{secret}|{line}"
+
+
+def test_dispatch_passes_what_the_original_passes(monkeypatch: pytest.MonkeyPatch) -> None:
+    from detect_secrets.util import inject
+
+    original = inject.call_function_with_arguments
+    fast = wrapper._dispatcher(original)
+    _filter.injectable_variables = {"secret", "line"}  # type: ignore[attr-defined]
+    kwargs = {"filename": "f.py", "line": "x = 1", "secret": "s", "line_number": 3, "context": None}
+    plugin = _Plugin()
+    for _ in range(2):  # the first call records the plugin's variables, the second uses them
+        assert fast(plugin.analyze_line, **kwargs) == original(plugin.analyze_line, **kwargs)
+        assert fast(_filter, **kwargs) == original(_filter, **kwargs) == "s|x = 1"
+    with pytest.raises(TypeError):
+        original(_filter, line="only")
+    with pytest.raises(TypeError):
+        fast(_filter, line="only")
+
+
+_ALPHABET = st.sampled_from(list("=!:-_.()[]{}'\"\\ \t\v\nab1$")) | st.characters()
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.text(alphabet=_ALPHABET, max_size=60))
+def test_reduced_pattern_matches_exactly_when_the_original_does(line: str) -> None:
+    original = re.compile(wrapper.INDIRECT_PATTERN)
+    reduced = re.compile(wrapper.REDUCED_PATTERN)
+    assert bool(original.search(line)) == bool(reduced.search(line))
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "password = get_secret_key()",
+        "secret = request.headers['apikey']",
+        "x := f(y)",
+        "a !== b[c]",
+        "if k == 'v': pass",
+        "no operator (here)",
+        "a = b",
+        "a=\vb(c)",
+        "== x(",
+    ],
+)
+def test_reduced_pattern_on_the_documented_examples(line: str) -> None:
+    original = re.compile(wrapper.INDIRECT_PATTERN)
+    assert bool(original.search(line)) == bool(re.compile(wrapper.REDUCED_PATTERN).search(line))
