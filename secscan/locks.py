@@ -27,7 +27,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from secscan.errors import SecscanError
-from secscan.store.paths import default_db_path
 
 POLL_S = 0.2
 
@@ -38,10 +37,9 @@ class LockError(SecscanError):
 
 def database_path(db: str | Path | None) -> Path:
     """The file of database ``db`` (a path, an ``sqlite:///`` URL, or None for the default)."""
-    from secscan.store._engine import sqlite_url  # validates the URL like open_store does
+    from secscan.store._db import database_file  # validates the URL like open_store does
 
-    url = sqlite_url(default_db_path() if db is None else db)
-    return Path(url.removeprefix("sqlite:///")).expanduser().resolve()
+    return database_file(db)
 
 
 def lock_dir(db: str | Path | None) -> Path:

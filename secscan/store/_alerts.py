@@ -7,9 +7,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection
-
-from secscan.store import _bulk
+from secscan.store._db import Connection
 from secscan.store._outbox import insert_items
 from secscan.store._rows import from_ts, opt_dt, opt_ts, to_ts
 from secscan.store._texts import decode_fingerprint, encode_fingerprint
@@ -94,7 +92,7 @@ def incidents(
     sql += " ORDER BY i.triggered_at DESC, i.dedup_key"
     if limit is not None:
         sql += f" LIMIT {int(limit):d}"
-    return tuple(_incident(r) for r in _bulk.cursor(conn).execute(sql, params))
+    return tuple(_incident(r) for r in conn.execute(sql, params))
 
 
 def states(conn: Connection, target: str | None) -> dict[tuple[str, str], IncidentState]:
@@ -104,12 +102,12 @@ def states(conn: Connection, target: str | None) -> dict[tuple[str, str], Incide
     if target is not None:
         sql, params = sql + " WHERE target = ?", (target,)
     status = {s.value: s for s in IncidentStatus}
-    return {(c, k): IncidentState(status[s], g) for c, k, s, g in _bulk.cursor(conn).execute(sql, params)}
+    return {(c, k): IncidentState(status[s], g) for c, k, s, g in conn.execute(sql, params)}
 
 
 def stale(conn: Connection, target: str | None) -> tuple[AlertIncident, ...]:
     clause, params = ("AND i.target = ?", (target, target)) if target is not None else ("", ())
-    rows = _bulk.cursor(conn).execute(_STALE.format(target=clause), params)
+    rows = conn.execute(_STALE.format(target=clause), params)
     return tuple(_incident(r) for r in rows)
 
 
@@ -125,7 +123,7 @@ def save(conn: Connection, items: Iterable[AlertIncident]) -> int:
         )
         for i in items
     ]  # fmt: skip
-    _bulk.cursor(conn).executemany(_UPSERT, rows)
+    conn.executemany(_UPSERT, rows)
     return len(rows)
 
 
@@ -143,7 +141,7 @@ def queue(
 
 
 def pending(conn: Connection, key: str) -> datetime | None:
-    row = conn.exec_driver_sql(
+    row = conn.execute(
         "SELECT next_attempt_at FROM outbox_alerts WHERE key = ? AND status = 'pending'", (key,)
-    ).first()
+    ).fetchone()
     return None if row is None else from_ts(row[0])

@@ -4,7 +4,7 @@ Callers speak in the logical columns of ``_rows`` (``tool``, ``path``, ``fingerp
 text...); this module maps them to the stored encoding (interned ``*_ref`` ids, 32-byte
 fingerprints, see ``_texts``) on the way in and back on the way out, and the derived SLA
 columns (:data:`SLA_COLUMNS`) to their own narrow table ``finding_sla`` (one row per finding,
-written with it). Reads run on the DB-API cursor (no per-row SQLAlchemy wrapping). The
+written with it). The
 statements are built only from the fixed column lists in ``_rows``; values always travel as
 parameters.
 """
@@ -17,8 +17,7 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection
-
+from secscan.store._db import Connection, scalar
 from secscan.store._rows import HISTORY_COLUMNS, READ_COLUMNS, SLA_COLUMNS, WRITE_COLUMNS
 from secscan.store._texts import encode_fingerprint, intern
 
@@ -91,11 +90,6 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def cursor(conn: Connection) -> Any:
-    """A DB-API cursor on the connection's current transaction."""
-    return conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-
-
 _STORED_SELECT = "SELECT {}, f.target_id FROM findings f {} WHERE ".format(  # noqa: S608
     ", ".join(_read_expr(c) if c in SLA_COLUMNS else f"f.{_stored(c)}" for c in READ_COLUMNS), _SLA_JOIN
 )
@@ -111,14 +105,13 @@ def select_stored(
     The bulk read: no join per row, and each distinct text is read (and allocated) once.
     ``where`` may use ``f.<stored column>`` and ``s.<SLA column>`` only.
     """
-    cur = cursor(conn)
-    rows = cur.execute(_STORED_SELECT + where, params).fetchall()
-    return rows, load_texts(cur, {row[i] for row in rows for i in _TEXT_AT})
+    rows = conn.execute(_STORED_SELECT + where, params).fetchall()
+    return rows, load_texts(conn, {row[i] for row in rows for i in _TEXT_AT})
 
 
-def load_texts(cur: Any, ids: Collection[int]) -> dict[int, str]:
-    """The values of the ``texts`` ids (``cur``: a DB-API cursor of the store's connection)."""
-    found = cur.execute(
+def load_texts(conn: Connection, ids: Collection[int]) -> dict[int, str]:
+    """The values of the ``texts`` ids."""
+    found = conn.execute(
         "SELECT id, value FROM texts WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(list(ids)),)
     )
     return dict(found.fetchall())
@@ -129,7 +122,7 @@ def select_findings(conn: Connection, where: str, params: tuple[Any, ...] = ()) 
 
     ``where`` may use ``f.<stored column>``, ``s.<SLA column>``, ``t.name`` and :data:`TOOL`.
     """
-    return list(cursor(conn).execute(_SELECT + where, params).fetchall())
+    return conn.execute(_SELECT + where, params).fetchall()
 
 
 def _encode(
@@ -138,7 +131,7 @@ def _encode(
     """Rows with their text columns as ``texts`` ids and fingerprints in stored form."""
     text_at = [i for i, c in enumerate(columns) if c in TEXT_REFS]
     fp_at = columns.index("fingerprint") if "fingerprint" in columns else None
-    ids = intern(cursor(conn), (row[i] for row in rows for i in text_at))
+    ids = intern(conn, (row[i] for row in rows for i in text_at))
     out = []
     for row in rows:
         values = list(row)
@@ -161,12 +154,12 @@ def insert_findings(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> list[i
     """
     if not rows:
         return []
-    first = int(conn.exec_driver_sql("SELECT coalesce(max(id), 0) + 1 FROM findings").scalar_one())
+    first = int(scalar(conn, "SELECT coalesce(max(id), 0) + 1 FROM findings"))
     ids = list(range(first, first + len(rows)))
     at, end = _SLA_AT, _SLA_AT + len(SLA_COLUMNS)
     plain = _encode(conn, _FINDING_COLUMNS, [row[:at] + row[end:] for row in rows])
-    conn.exec_driver_sql(_INSERT, [(pk, *row) for pk, row in zip(ids, plain, strict=True)])
-    conn.exec_driver_sql(_INSERT_SLA, [(pk, *row[at:end]) for pk, row in zip(ids, rows, strict=True)])
+    conn.executemany(_INSERT, [(pk, *row) for pk, row in zip(ids, plain, strict=True)])
+    conn.executemany(_INSERT_SLA, [(pk, *row[at:end]) for pk, row in zip(ids, rows, strict=True)])
     return ids
 
 
@@ -186,14 +179,14 @@ def update_findings(conn: Connection, columns: Sequence[str], rows: Sequence[tup
         end = at + len(SLA_COLUMNS)
         if tuple(columns[at:end]) != SLA_COLUMNS:
             raise ValueError(f"the SLA columns must come together: {columns}")
-        conn.exec_driver_sql(_UPSERT_SLA, [(row[-1], *row[at:end]) for row in rows])
+        conn.executemany(_UPSERT_SLA, [(row[-1], *row[at:end]) for row in rows])
         columns = [*columns[:at], *columns[end:]]
         rows = [row[:at] + row[end:] for row in rows]
         if not columns:
             return
     sets = ", ".join(f"{_stored(c)} = ?" for c in columns)
     encoded = _encode(conn, (*columns, "id"), rows)
-    conn.exec_driver_sql("UPDATE findings SET " + sets + " WHERE id = ?", encoded)  # noqa: S608
+    conn.executemany("UPDATE findings SET " + sets + " WHERE id = ?", encoded)  # noqa: S608
 
 
 def touch_findings(conn: Connection, ids: Mapping[str, Sequence[int]], last_seen: int, run_pk: int) -> None:
@@ -203,7 +196,7 @@ def touch_findings(conn: Connection, ids: Mapping[str, Sequence[int]], last_seen
     """
     for state, pks in ids.items():
         if pks:
-            conn.exec_driver_sql(
+            conn.execute(
                 "UPDATE findings SET state = ?, last_seen = ?, last_run_id = ? "
                 "WHERE id IN (SELECT value FROM json_each(?))",
                 (state, last_seen, run_pk, json.dumps(list(pks))),
@@ -215,7 +208,7 @@ def set_sla(conn: Connection, groups: Mapping[tuple[Any, ...], Sequence[int]]) -
     sets = ", ".join(f"{c} = ?" for c in SLA_COLUMNS)
     for values, pks in groups.items():
         if pks:
-            conn.exec_driver_sql(
+            conn.execute(
                 "UPDATE finding_sla SET " + sets + " WHERE finding_id IN (SELECT value FROM json_each(?))",  # noqa: S608
                 (*values, json.dumps(list(pks))),
             )
@@ -223,4 +216,4 @@ def set_sla(conn: Connection, groups: Mapping[tuple[Any, ...], Sequence[int]]) -
 
 def insert_history(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
     if rows:
-        conn.exec_driver_sql(_HISTORY, list(rows))
+        conn.executemany(_HISTORY, rows)

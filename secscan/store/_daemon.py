@@ -6,9 +6,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection
-
 from secscan.model import FindingState
+from secscan.store._db import Connection
 from secscan.store._rows import from_ts, opt_dt
 from secscan.store.interface import RunStatus
 from secscan.store.ledger import FindingStats, SlotRecord, SlotStatus, SlotTrigger
@@ -31,10 +30,10 @@ def _slot(row: Any) -> SlotRecord:
 
 
 def get_slot(conn: Connection, job: str, slot_at: int) -> SlotRecord | None:
-    row = conn.exec_driver_sql(
+    row = conn.execute(
         f"SELECT {_SLOT_COLUMNS} FROM daemon_slots WHERE job = ? AND slot_at = ?",  # noqa: S608
         (job, slot_at),
-    ).first()
+    ).fetchone()
     return None if row is None else _slot(row)
 
 
@@ -45,12 +44,12 @@ def claim_slot(
     ``attempts < max_attempts``; None when it ran, runs, or was given up already."""
     found = get_slot(conn, job, slot_at)
     if found is None:
-        conn.exec_driver_sql(
+        conn.execute(
             f"INSERT INTO daemon_slots ({_SLOT_COLUMNS}) VALUES (?, ?, 'running', ?, 1, ?, NULL, NULL)",  # noqa: S608
             (job, slot_at, trigger.value, now),
         )
     elif found.status is SlotStatus.INTERRUPTED and found.attempts < max_attempts:
-        conn.exec_driver_sql(
+        conn.execute(
             "UPDATE daemon_slots SET status = 'running', trigger = ?, attempts = attempts + 1, "
             "started_at = ?, finished_at = NULL WHERE job = ? AND slot_at = ?",
             (SlotTrigger.RETRY.value, now, job, slot_at),
@@ -63,14 +62,14 @@ def claim_slot(
 def finish_slot(
     conn: Connection, job: str, slot_at: int, now: int, status: SlotStatus, detail: str | None
 ) -> None:
-    conn.exec_driver_sql(
+    conn.execute(
         "UPDATE daemon_slots SET status = ?, finished_at = ?, detail = ? WHERE job = ? AND slot_at = ?",
         (status.value, now, detail, job, slot_at),
     )
 
 
 def interrupt_slots(conn: Connection, now: int) -> tuple[SlotRecord, ...]:
-    rows = conn.exec_driver_sql(
+    rows = conn.execute(
         "UPDATE daemon_slots SET status = 'interrupted', finished_at = ? WHERE status = 'running' "  # noqa: S608
         f"RETURNING {_SLOT_COLUMNS}",
         (now,),
@@ -92,12 +91,12 @@ def list_slots(
         f"SELECT {_SLOT_COLUMNS} FROM daemon_slots WHERE {' AND '.join(where)} "  # noqa: S608 - fixed fragments
         "ORDER BY slot_at DESC, id DESC LIMIT ?"
     )
-    return tuple(_slot(r) for r in conn.exec_driver_sql(sql, (*params, limit)))
+    return tuple(_slot(r) for r in conn.execute(sql, (*params, limit)))
 
 
 def running_run_ids(conn: Connection) -> tuple[tuple[str, str], ...]:
     """(run id, target name) of every run still ``running``."""
-    rows = conn.exec_driver_sql(
+    rows = conn.execute(
         "SELECT r.run_id, t.name FROM runs r JOIN targets t ON t.id = r.target_id WHERE r.status = ? "
         "ORDER BY r.id",
         (RunStatus.RUNNING.value,),
@@ -107,7 +106,7 @@ def running_run_ids(conn: Connection) -> tuple[tuple[str, str], ...]:
 
 def mark_run_interrupted(conn: Connection, run_id: str, now: int) -> bool:
     """Only a ``running`` run changes (a recorded run is never downgraded); nothing else is touched."""
-    result = conn.exec_driver_sql(
+    result = conn.execute(
         "UPDATE runs SET status = ?, finished_at = ? WHERE run_id = ? AND status = ?",
         (RunStatus.INTERRUPTED.value, now, run_id, RunStatus.RUNNING.value),
     )
@@ -115,7 +114,7 @@ def mark_run_interrupted(conn: Connection, run_id: str, now: int) -> bool:
 
 
 def put_state(conn: Connection, key: str, value: Mapping[str, Any], now: int) -> None:
-    conn.exec_driver_sql(
+    conn.execute(
         "INSERT INTO daemon_state (key, value, updated_at) VALUES (?, ?, ?) "
         "ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
         (key, json.dumps(value, sort_keys=True), now),
@@ -123,13 +122,13 @@ def put_state(conn: Connection, key: str, value: Mapping[str, Any], now: int) ->
 
 
 def get_state(conn: Connection, key: str) -> Mapping[str, Any] | None:
-    row = conn.exec_driver_sql("SELECT value FROM daemon_state WHERE key = ?", (key,)).first()
+    row = conn.execute("SELECT value FROM daemon_state WHERE key = ?", (key,)).fetchone()
     return None if row is None else dict(json.loads(row[0]))
 
 
 def finding_stats(conn: Connection) -> FindingStats:
     marks = ", ".join("?" * len(_OPEN))
-    rows = conn.exec_driver_sql(
+    rows = conn.execute(
         "SELECT t.name, f.severity, coalesce(s.sla_status, 'none'), count(*) FROM findings f "  # noqa: S608
         "JOIN targets t ON t.id = f.target_id LEFT JOIN finding_sla s ON s.finding_id = f.id "
         f"WHERE f.state IN ({marks}) GROUP BY 1, 2, 3",
@@ -147,7 +146,7 @@ def prune_runs(conn: Connection, before: int) -> int:
     """Delete runs finished before ``before``, keeping each target's latest run and latest complete
     run and every run a finding still points at (scanner rows go with them; history keeps its
     entries, without the run reference)."""
-    result = conn.exec_driver_sql(
+    result = conn.execute(
         "DELETE FROM runs WHERE finished_at IS NOT NULL AND finished_at < ? "
         "AND id NOT IN (SELECT max(id) FROM runs GROUP BY target_id) "
         "AND id NOT IN (SELECT max(id) FROM runs WHERE status = ? GROUP BY target_id) "
@@ -158,7 +157,7 @@ def prune_runs(conn: Connection, before: int) -> int:
 
 
 def prune_slots(conn: Connection, before: int) -> int:
-    result = conn.exec_driver_sql(
+    result = conn.execute(
         "DELETE FROM daemon_slots WHERE status != 'running' AND slot_at < ?", (before,)
     )
     return int(result.rowcount)

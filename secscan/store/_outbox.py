@@ -8,9 +8,8 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection
-
 from secscan.errors import StoreError
+from secscan.store._db import Connection
 from secscan.store._rows import from_ts, to_ts
 from secscan.store.outbox import Outbox, OutboxItem, OutboxName, OutboxStatus
 
@@ -38,10 +37,9 @@ def insert_items(
         f"INSERT INTO {TABLES[name]} (kind, key, payload, status, attempts, next_attempt_at, "
         "created_at) VALUES (?, ?, ?, 'pending', 0, ?, ?) ON CONFLICT(key) DO NOTHING"
     )
-    dbapi = conn.connection.driver_connection
-    before = dbapi.total_changes  # type: ignore[union-attr]
-    dbapi.cursor().executemany(sql, rows)  # type: ignore[union-attr]
-    return int(dbapi.total_changes - before)  # type: ignore[union-attr]
+    before = conn.total_changes
+    conn.executemany(sql, rows)
+    return conn.total_changes - before
 
 
 def _item(row: Any) -> OutboxItem:
@@ -87,11 +85,11 @@ class SqliteOutbox(Outbox):
         sql += " ORDER BY next_attempt_at, id LIMIT ?"
         params.append(limit)
         with self._tx(False) as conn:
-            return tuple(_item(r) for r in conn.exec_driver_sql(sql, tuple(params)))
+            return tuple(_item(r) for r in conn.execute(sql, tuple(params)))
 
     def _update(self, item_id: int, sql: str, params: tuple[Any, ...]) -> None:
         with self._tx(True) as conn:
-            result = conn.exec_driver_sql(f"UPDATE {self._table} SET {sql} WHERE id = ?", (*params, item_id))
+            result = conn.execute(f"UPDATE {self._table} SET {sql} WHERE id = ?", (*params, item_id))
             if result.rowcount != 1:
                 raise StoreError(f"outbox item {item_id} does not exist; see 'secscan alerts'")
 
@@ -122,24 +120,24 @@ class SqliteOutbox(Outbox):
         where, params = ("WHERE status = ?", (status.value,)) if status else ("", ())
         sql = f"SELECT {_COLUMNS} FROM {self._table} {where} ORDER BY id DESC LIMIT ?"
         with self._tx(False) as conn:
-            return tuple(_item(r) for r in conn.exec_driver_sql(sql, (*params, limit)))
+            return tuple(_item(r) for r in conn.execute(sql, (*params, limit)))
 
     def get(self, item_id: int) -> OutboxItem | None:
         with self._tx(False) as conn:
             sql = f"SELECT {_COLUMNS} FROM {self._table} WHERE id = ?"
-            row = conn.exec_driver_sql(sql, (item_id,)).first()
+            row = conn.execute(sql, (item_id,)).fetchone()
         return _item(row) if row is not None else None
 
     def depth(self) -> Mapping[OutboxStatus, int]:
         with self._tx(False) as conn:
-            rows = conn.exec_driver_sql(f"SELECT status, count(*) FROM {self._table} GROUP BY status").all()
+            rows = conn.execute(f"SELECT status, count(*) FROM {self._table} GROUP BY status").fetchall()
         counts = {status: 0 for status in OutboxStatus}
         counts.update({OutboxStatus(s): n for s, n in rows})
         return counts
 
     def prune(self, delivered_before: datetime) -> int:
         with self._tx(True) as conn:
-            result = conn.exec_driver_sql(
+            result = conn.execute(
                 f"DELETE FROM {self._table} WHERE status = 'delivered' AND delivered_at < ?",
                 (to_ts(delivered_before),),
             )

@@ -15,12 +15,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection
-
 from secscan import sla
 from secscan.errors import StoreError
 from secscan.model import Severity
-from secscan.store import _bulk, _report_lists, _sla
+from secscan.store import _report_lists, _sla
+from secscan.store._db import Connection
 from secscan.store._report_sql import (
     OPEN,
     SEVERITY_INDEX,
@@ -47,7 +46,7 @@ from secscan.store.report_model import (
 
 def resolve_targets(conn: Connection, names: Sequence[str]) -> tuple[dict[int, TargetInfo], str]:
     """The targets in scope by id and a ``WHERE`` fragment over ``f.target_id``. Raises StoreError."""
-    rows = list(conn.exec_driver_sql("SELECT id, name, root FROM targets ORDER BY name"))
+    rows = list(conn.execute("SELECT id, name, root FROM targets ORDER BY name"))
     if not names:
         return {int(pk): TargetInfo(name, root) for pk, name, root in rows}, "1 = 1"
     known = {name: (int(pk), root) for pk, name, root in rows}
@@ -62,7 +61,7 @@ def dashboard(conn: Connection, query: DashboardQuery) -> Dashboard:
     """Every aggregate of the dashboard at ``query.now``."""
     policy = query.policy or _sla.stored_policy(conn) or sla.load_sla_policy()
     targets, where = resolve_targets(conn, query.targets)
-    cur = _bulk.cursor(conn)
+    cur = conn
     ex = exprs(policy, query.now)
     groups = _groups(cur, where, ex, query)
     cells: dict[tuple[Any, ...], int] = {}

@@ -6,10 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection
-
 from secscan.model import FindingState, Severity, ToolName
 from secscan.store import _bulk, _runs
+from secscan.store._db import Connection
 from secscan.store._report_sql import (
     OPEN,
     RANK,

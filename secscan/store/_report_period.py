@@ -12,10 +12,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection
-
 from secscan.model import Severity, ToolName
 from secscan.store import _bulk
+from secscan.store._db import Connection
 from secscan.store._report import resolve_targets
 from secscan.store._rows import SEVERITIES, from_ts, opt_dt, to_ts
 from secscan.store.interface import OPEN_STATES, HistoryEvent
@@ -31,7 +30,7 @@ def evidence(
 ) -> Evidence:
     """The evidence of ``[start, end)`` for ``targets`` (empty: all); at most ``limit`` decisions."""
     infos, where = resolve_targets(conn, targets)
-    cur = _bulk.cursor(conn)
+    cur = conn
     span = {"start": to_ts(start), "end": to_ts(end), "limit": limit}
     run_where = where.replace("f.target_id", "r.target_id")
     first_run = {

@@ -6,9 +6,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection
-
 from secscan.model import FindingState, RunId, ScanRun, ToolName
+from secscan.store._db import Connection, scalar
 from secscan.store._rows import from_ts, opt_dt
 from secscan.store.interface import HistoryEntry, HistoryEvent, RunStatus, RunSummary, ScannerSummary
 
@@ -22,38 +21,39 @@ _SELECT_RUNS = (
 
 def ensure_target(conn: Connection, name: str, root: str, now: int) -> int:
     """The id of target ``name``, created if new; its root path is kept current."""
-    row = conn.exec_driver_sql("SELECT id, root FROM targets WHERE name = ?", (name,)).first()
+    row = conn.execute("SELECT id, root FROM targets WHERE name = ?", (name,)).fetchone()
     if row is None:
         sql = "INSERT INTO targets (name, root, created_at) VALUES (?, ?, ?) RETURNING id"
-        return int(conn.exec_driver_sql(sql, (name, root, now)).scalar_one())
-    if row.root != root:
-        conn.exec_driver_sql("UPDATE targets SET root = ? WHERE id = ?", (root, row.id))
-    return int(row.id)
+        return int(scalar(conn, sql, (name, root, now)))
+    target_id, stored_root = row
+    if stored_root != root:
+        conn.execute("UPDATE targets SET root = ? WHERE id = ?", (root, target_id))
+    return int(target_id)
 
 
 def upsert_run(
     conn: Connection, run_id: RunId, target_id: int, status: str, started: int, finished: int | None
 ) -> int:
-    pk = conn.exec_driver_sql("SELECT id FROM runs WHERE run_id = ?", (run_id,)).scalar()
+    pk = scalar(conn, "SELECT id FROM runs WHERE run_id = ?", (run_id,))
     if pk is None:
         sql = (
             "INSERT INTO runs (run_id, target_id, status, started_at, finished_at, new, unchanged, "
             "reopened, fixed) VALUES (?, ?, ?, ?, ?, 0, 0, 0, 0) RETURNING id"
         )
-        return int(conn.exec_driver_sql(sql, (run_id, target_id, status, started, finished)).scalar_one())
+        return int(scalar(conn, sql, (run_id, target_id, status, started, finished)))
     sql = "UPDATE runs SET target_id = ?, status = ?, started_at = ?, finished_at = ? WHERE id = ?"
-    conn.exec_driver_sql(sql, (target_id, status, started, finished, pk))
+    conn.execute(sql, (target_id, status, started, finished, pk))
     return int(pk)
 
 
 def write_scanners(conn: Connection, run_pk: int, run: ScanRun) -> None:
-    conn.exec_driver_sql("DELETE FROM scanner_runs WHERE run_id = ?", (run_pk,))
+    conn.execute("DELETE FROM scanner_runs WHERE run_id = ?", (run_pk,))
     rows = [
         (run_pk, s.name, s.version, s.status.value, s.duration_s, s.exit_code, len(s.findings), s.reason)
         for s in run.scanners
     ]
     if rows:
-        conn.exec_driver_sql(
+        conn.executemany(
             "INSERT INTO scanner_runs (run_id, tool, version, status, duration_s, exit_code, findings, "
             "reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
@@ -64,21 +64,21 @@ def set_counts(conn: Connection, run_pk: int, counts: Mapping[str, int]) -> None
     """Set the run's ``new``, ``unchanged``, ``reopened`` and ``fixed`` counts (all four)."""
     values = (counts["new"], counts["unchanged"], counts["reopened"], counts["fixed"])
     sql = "UPDATE runs SET new = ?, unchanged = ?, reopened = ?, fixed = ? WHERE id = ?"
-    conn.exec_driver_sql(sql, (*values, run_pk))
+    conn.execute(sql, (*values, run_pk))
 
 
 def mark_interrupted(conn: Connection, now: int) -> tuple[RunId, ...]:
-    rows = conn.exec_driver_sql(
+    rows = conn.execute(
         "UPDATE runs SET status = ?, finished_at = ? WHERE status = ? RETURNING run_id",
         (RunStatus.INTERRUPTED.value, now, RunStatus.RUNNING.value),
-    )
-    return tuple(sorted(RunId(r) for r in rows.scalars()))
+    ).fetchall()
+    return tuple(sorted(RunId(r) for (r,) in rows))
 
 
 def _summaries(conn: Connection, rows: list[Any]) -> tuple[RunSummary, ...]:
     scanners: dict[int, list[ScannerSummary]] = {r[0]: [] for r in rows}
     if rows:
-        found = conn.exec_driver_sql(
+        found = conn.execute(
             "SELECT run_id, tool, version, status, duration_s, exit_code, findings, reason FROM scanner_runs "
             "WHERE run_id IN (SELECT value FROM json_each(?)) ORDER BY id",
             (json.dumps(list(scanners)),),
@@ -105,7 +105,7 @@ def _summaries(conn: Connection, rows: list[Any]) -> tuple[RunSummary, ...]:
 
 
 def load_run(conn: Connection, run_pk: int) -> RunSummary:
-    return _summaries(conn, list(conn.exec_driver_sql(_SELECT_RUNS + " WHERE r.id = ?", (run_pk,))))[0]
+    return _summaries(conn, conn.execute(_SELECT_RUNS + " WHERE r.id = ?", (run_pk,)).fetchall())[0]
 
 
 def load_runs(
@@ -119,12 +119,12 @@ def load_runs(
         where.append("r.status = ?")
         params.append(RunStatus.COMPLETE.value)
     sql = f"{_SELECT_RUNS} WHERE {' AND '.join(where)} ORDER BY r.started_at DESC, r.id DESC LIMIT ?"
-    return _summaries(conn, list(conn.exec_driver_sql(sql, (*params, limit))))
+    return _summaries(conn, conn.execute(sql, (*params, limit)).fetchall())
 
 
 def load_history(conn: Connection, finding_pk: int, fingerprint: str) -> tuple[HistoryEntry, ...]:
     """The audit trail of one finding, oldest first."""
-    rows = conn.exec_driver_sql(
+    rows = conn.execute(
         "SELECT h.at, h.event, h.from_state, h.to_state, h.actor, h.reason, r.run_id FROM history h "
         "LEFT JOIN runs r ON r.id = h.run_id WHERE h.finding_id = ? ORDER BY h.id",
         (finding_pk,),

@@ -7,11 +7,10 @@ import logging
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection
-
 from secscan import sla
 from secscan.model import FindingState
 from secscan.store import _bulk
+from secscan.store._db import Connection, scalar
 from secscan.store._rows import (
     ID,
     SEVERITIES,
@@ -45,7 +44,7 @@ _EVENTS = {
 
 def stored_policy(conn: Connection) -> sla.SlaPolicy | None:
     """The SLA policy the stored due times were computed with."""
-    text = conn.exec_driver_sql("SELECT value FROM meta WHERE key = ?", (POLICY_KEY,)).scalar()
+    text = scalar(conn, "SELECT value FROM meta WHERE key = ?", (POLICY_KEY,))
     return None if text is None else policy_from_json(str(text))
 
 
@@ -58,7 +57,7 @@ def sync_policy(conn: Connection, policy: sla.SlaPolicy, now: datetime) -> None:
         logger.info("SLA policy changed: recomputing the due times of %d findings", len(rows))
         updates = [(*sla_values(finding_from_row(r, ""), policy, now, r[STATUS]), r[ID]) for r in rows]
         _bulk.update_findings(conn, SLA_COLUMNS, updates)
-    conn.exec_driver_sql(
+    conn.execute(
         "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         (POLICY_KEY, policy_to_json(policy)),
     )
@@ -120,10 +119,9 @@ def _sla_changes(
     record them for. Works on stored rows, grouped by what their SLA depends on: the per-row
     work is an id appended to its group and, for a change, one :class:`SlaChange`.
     """
-    cur = _bulk.cursor(conn)
-    rows = cur.execute(_DUE, (to_ts(now),)).fetchall()
-    texts = _bulk.load_texts(cur, {ref for row in rows for ref in row[9:12]})
-    targets = dict(cur.execute("SELECT id, name FROM targets").fetchall())
+    rows = conn.execute(_DUE, (to_ts(now),)).fetchall()
+    texts = _bulk.load_texts(conn, {ref for row in rows for ref in row[9:12]})
+    targets = dict(conn.execute("SELECT id, name FROM targets").fetchall())
     planner = _Planner(now, policy)
     plans: dict[tuple[Any, ...], _Plan] = {}
     changes: list[SlaChange] = []
@@ -176,5 +174,5 @@ def sweep(conn: Connection, now: datetime, policy: sla.SlaPolicy) -> SweepResult
     for (event, reason, state), pks in events.items():
         # One set-based statement per kind of change: a burst after downtime is 100k+ entries.
         ids = json.dumps(sorted(pks))
-        conn.exec_driver_sql(_HISTORY, (ts, event, state, state, SECSCAN_ACTOR, reason, ids))
+        conn.execute(_HISTORY, (ts, event, state, state, SECSCAN_ACTOR, reason, ids))
     return SweepResult(tuple(changes), tuple(expired))

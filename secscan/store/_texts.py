@@ -16,7 +16,10 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from secscan.store._db import Connection
 
 _HEX = frozenset("0123456789abcdef")
 _CHUNK = 20_000  # hashes per look-up statement
@@ -49,11 +52,8 @@ def prefix_bounds(prefix: str) -> tuple[bytes, bytes] | None:
     return bytes.fromhex(prefix.ljust(64, "0")), bytes.fromhex(prefix.ljust(64, "f"))
 
 
-def intern(cursor: Any, values: Iterable[str]) -> dict[str, int]:
-    """The ``texts`` id of every value, inserting the new ones (on an open write transaction).
-
-    ``cursor`` is a DB-API cursor of the store's connection.
-    """
+def intern(cursor: Connection, values: Iterable[str]) -> dict[str, int]:
+    """The ``texts`` id of every value, inserting the new ones (on an open write transaction)."""
     wanted = {v: text_hash(v) for v in set(values)}
     ids: dict[str, int] = {}
     hashes = sorted(set(wanted.values()))

@@ -6,10 +6,9 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection
-
 from secscan.errors import StoreError
 from secscan.model import RunId
+from secscan.store._db import Connection, scalar
 from secscan.store._rows import opt_dt
 from secscan.store.uploads import AlertLink, LinkState, UploadReceipt, UploadStatus
 
@@ -47,7 +46,7 @@ def _errors(errors: Iterable[str]) -> str:
 
 
 def save_receipt(conn: Connection, receipt: UploadReceipt, now: int) -> bool:
-    run_pk = conn.exec_driver_sql("SELECT id FROM runs WHERE run_id = ?", (receipt.run_id,)).scalar()
+    run_pk = scalar(conn, "SELECT id FROM runs WHERE run_id = ?", (receipt.run_id,))
     if run_pk is None:
         raise StoreError(f"run {receipt.run_id} is not in the database; list runs with `secscan runs`")
     sql = (
@@ -56,7 +55,7 @@ def save_receipt(conn: Connection, receipt: UploadReceipt, now: int) -> bool:
         "updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(key) DO NOTHING"
     )
     r = receipt
-    result = conn.exec_driver_sql(sql, (
+    result = conn.execute(sql, (
         r.key, run_pk, r.repository, r.category, r.commit_sha, r.ref, r.status.value, r.results,
         r.dropped_results, r.dropped_locations, r.sarif_id, r.analyses_url, _errors(r.errors), now, now,
     ))  # fmt: skip
@@ -83,7 +82,7 @@ def update_receipt(
         sets.append("errors = ?")
         params.append(_errors(errors))
     sql = f"UPDATE upload_receipts SET {', '.join(sets)} WHERE key = ?"  # noqa: S608 - fixed names
-    if conn.exec_driver_sql(sql, (*params, key)).rowcount != 1:
+    if conn.execute(sql, (*params, key)).rowcount != 1:
         raise StoreError(f"no upload receipt with key {key!r}; see `secscan github status`")
 
 
@@ -96,7 +95,7 @@ def load_receipts(
             where.append(f"{column} = ?")
             params.append(value)
     sql = f"{_RECEIPT} WHERE {' AND '.join(where)} ORDER BY u.updated_at DESC, u.id DESC LIMIT ?"
-    return tuple(_receipt(row) for row in conn.exec_driver_sql(sql, (*params, limit)))
+    return tuple(_receipt(row) for row in conn.execute(sql, (*params, limit)))
 
 
 def load_links(conn: Connection, repository: str) -> tuple[AlertLink, ...]:
@@ -106,7 +105,7 @@ def load_links(conn: Connection, repository: str) -> tuple[AlertLink, ...]:
     )
     return tuple(
         AlertLink(row[0], row[1], row[2], row[3], LinkState(row[4]), row[5])
-        for row in conn.exec_driver_sql(sql, (repository,))
+        for row in conn.execute(sql, (repository,))
     )
 
 
@@ -115,14 +114,14 @@ def save_links(conn: Connection, links: Iterable[AlertLink], now: int) -> int:
     rows = []
     for link in links:
         if link.target not in targets:
-            tid = conn.exec_driver_sql("SELECT id FROM targets WHERE name = ?", (link.target,)).scalar()
+            tid = scalar(conn, "SELECT id FROM targets WHERE name = ?", (link.target,))
             if tid is None:
                 raise StoreError(f"target {link.target!r} is not in the database; run a scan of it first")
             targets[link.target] = int(tid)
         rows.append((link.repository, link.number, targets[link.target], link.fingerprint,
                      link.state.value, link.marker, now))  # fmt: skip
     if rows:
-        conn.exec_driver_sql(
+        conn.executemany(
             "INSERT INTO github_alerts (repository, number, target_id, fingerprint, state, marker, "
             "updated_at) VALUES (?,?,?,?,?,?,?) ON CONFLICT(repository, number) DO UPDATE SET "
             "target_id = excluded.target_id, fingerprint = excluded.fingerprint, state = excluded.state, "

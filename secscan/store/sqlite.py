@@ -8,20 +8,19 @@ SLA upkeep through ``_sla``; conversions through ``_rows``.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import SQLAlchemyError
-
 from secscan import sla
 from secscan.errors import StoreError
 from secscan.model import FindingState, RunId, ScanRun, Severity
 from secscan.store import _alerts, _bulk, _daemon, _report, _report_period, _runs, _seen_again, _sla, _uploads
-from secscan.store._engine import make_engine, migrate, sqlite_url
+from secscan.store._db import Connection, Database, create_private, database_file, scalar
+from secscan.store._migrate import ensure_schema
 from secscan.store._outbox import SqliteOutbox
 from secscan.store._rows import (
     ID,
@@ -56,7 +55,6 @@ from secscan.store.interface import (
 )
 from secscan.store.ledger import FindingStats, PruneReport, SlotRecord, SlotStatus, SlotTrigger
 from secscan.store.outbox import Outbox, OutboxName
-from secscan.store.paths import default_db_path
 from secscan.store.report_model import Dashboard, DashboardQuery, Evidence
 from secscan.store.uploads import AlertLink, UploadReceipt, UploadStatus
 from secscan.triage import Reconciliation, apply_triage, reconcile
@@ -75,14 +73,15 @@ def open_store(url_or_path: str | Path | None = None) -> SqliteStore:
     ``None`` means the XDG default (:func:`secscan.store.paths.default_db_path`).
     Raises StoreError, also for a database newer than this secscan.
     """
-    url = sqlite_url(default_db_path() if url_or_path is None else url_or_path)
-    engine = make_engine(url)
+    path = database_file(url_or_path)
+    create_private(path)
+    db = Database(path)
     try:
-        revision = migrate(engine, url.removeprefix("sqlite:///"))
+        revision = ensure_schema(db)
     except BaseException:
-        engine.dispose()
+        db.close()
         raise
-    return SqliteStore(engine, revision)
+    return SqliteStore(db, revision)
 
 
 def _triage_row(pk: int, t: TrackedFinding) -> tuple[Any, ...]:
@@ -94,14 +93,14 @@ def _triage_row(pk: int, t: TrackedFinding) -> tuple[Any, ...]:
 class SqliteStore(Store):
     """Store over one SQLite file. Build it with :func:`open_store`."""
 
-    def __init__(self, engine: Engine, revision: str) -> None:
-        self._engine = engine
+    def __init__(self, db: Database, revision: str) -> None:
+        self._db = db
         self._revision = revision
 
     @property
-    def engine(self) -> Engine:
-        """The SQLAlchemy engine (for tests and the outbox)."""
-        return self._engine
+    def database(self) -> Database:
+        """The connection pool (for tests)."""
+        return self._db
 
     @property
     def schema_revision(self) -> str:
@@ -110,19 +109,14 @@ class SqliteStore(Store):
     @contextmanager
     def _tx(self, write: bool) -> Iterator[Connection]:
         try:
-            with self._engine.connect() as conn:
-                if write:
-                    conn.execution_options(secscan_begin="IMMEDIATE")
-                with conn.begin():
-                    yield conn
-        except SQLAlchemyError as exc:
+            with self._db.transaction(write) as conn:
+                yield conn
+        except sqlite3.Error as exc:
             first = str(exc).splitlines()[0]
-            raise StoreError(
-                f"database {self._engine.url.database} failed: {first}; is the disk full?"
-            ) from exc
+            raise StoreError(f"database {self._db.path} failed: {first}; is the disk full?") from exc
 
     def close(self) -> None:
-        self._engine.dispose()
+        self._db.close()
 
     # -- runs ---------------------------------------------------------------------------------
 
@@ -173,7 +167,7 @@ class SqliteStore(Store):
             triaged = [e.fingerprint for e in rec.history if e.event is HistoryEvent.TRIAGED]
             if triaged:
                 changed = {t.fingerprint: t for t in rec.changed}
-                conn.exec_driver_sql(_TRIAGE_SQL, [_triage_row(pks[fp], changed[fp]) for fp in triaged])
+                conn.executemany(_TRIAGE_SQL, [_triage_row(pks[fp], changed[fp]) for fp in triaged])
             unchanged = again.unchanged(rec.unchanged)
             counts = {"new": len(rec.new), "unchanged": len(unchanged)}
             counts |= {"reopened": len(rec.reopened), "fixed": len(rec.fixed)}
@@ -308,18 +302,18 @@ class SqliteStore(Store):
             )
             _bulk.insert_history(conn, [history_values(entry, row[ID], None)])
             decision = (row[ID], status.value, reason.strip(), actor, to_ts(now), opt_ts(until))
-            conn.exec_driver_sql(_TRIAGE_SQL, decision)
+            conn.execute(_TRIAGE_SQL, decision)
         return after
 
     def set_introduced(self, target: str, introduced: Mapping[str, datetime]) -> int:
         if not introduced:
             return 0
         with self._tx(write=True) as conn:
-            tid = conn.exec_driver_sql("SELECT id FROM targets WHERE name = ?", (target,)).scalar()
+            tid = scalar(conn, "SELECT id FROM targets WHERE name = ?", (target,))
             if tid is None:
                 return 0
             rows = [(to_ts(at), tid, encode_fingerprint(fp)) for fp, at in introduced.items()]
-            result = conn.exec_driver_sql(
+            result = conn.executemany(
                 "UPDATE findings SET introduced_at = ? "
                 "WHERE target_id = ? AND fingerprint = ? AND introduced_at IS NULL",
                 rows,
@@ -383,11 +377,9 @@ class SqliteStore(Store):
             return PruneReport(runs=_daemon.prune_runs(conn, ts), slots=_daemon.prune_slots(conn, ts))
 
     def optimize(self) -> None:
-        with self._engine.connect() as conn:  # a checkpoint cannot run in a transaction: use the driver
-            raw = conn.connection.dbapi_connection
-            assert raw is not None  # noqa: S101 - a checked-out connection has one
-            raw.execute("PRAGMA optimize")
-            raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        with self._db.connection() as conn:  # a checkpoint cannot run in a transaction
+            conn.execute("PRAGMA optimize")
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
     # --- uploads, issue 5 (insert this feature's methods right below this line) ---
 

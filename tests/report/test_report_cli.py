@@ -15,7 +15,7 @@ DB = tuple[Store, History]
 
 
 def _db(store: Store) -> str:
-    return str(store.engine.url.database)  # type: ignore[attr-defined]
+    return str(store.database.path)  # type: ignore[attr-defined]
 
 
 def test_report_to_files(history_db: DB, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -24,7 +24,6 @@ BIG = 3000
 CHILD = """
 import sys, time
 from pathlib import Path
-from sqlalchemy import event
 from secscan.store import open_store
 from tests.store.builders import POLICY, T0, H, fnd, make_run
 
@@ -36,10 +35,10 @@ def block(*args):
     time.sleep(120)
 
 if mode == "mid":
-    def before(conn, cursor, statement, *rest):
+    def before(statement):
         if statement.startswith("INSERT INTO history"):
             block()
-    event.listen(store.engine, "before_cursor_execute", before)
+    store.database.trace(before)
 store.record_run(make_run("big", [fnd(n, line=7) for n in range(big)], at=T0 + H), T0 + H, POLICY)
 block()
 """

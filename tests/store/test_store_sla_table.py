@@ -15,7 +15,7 @@ from alembic import command
 from secscan.model import FindingState
 from secscan.sla import SlaStatus
 from secscan.store import HistoryEvent, TriageStatus, open_store
-from secscan.store._engine import alembic_config, make_engine
+from secscan.store._migrate import alembic_config, sqlalchemy_engine
 from tests.store.builders import POLICY, T0, H, fnd, make_run
 
 _TS = int(T0.timestamp())
@@ -24,11 +24,9 @@ _FP = bytes.fromhex(fnd(1).fingerprint)
 
 def _database_at_0001(db: Path) -> None:
     """A database at revision 0001 holding one high finding (due at T0 + 24 h, next sweep T0 + 18 h)."""
-    engine = make_engine(f"sqlite:///{db}")
-    with engine.connect() as conn:
-        conn.execution_options(secscan_begin="IMMEDIATE")
-        with conn.begin():
-            command.upgrade(alembic_config(conn), "0001")
+    engine = sqlalchemy_engine(db)
+    with engine.connect() as conn, conn.begin():
+        command.upgrade(alembic_config(conn), "0001")
     engine.dispose()
     with sqlite3.connect(db) as raw:
         raw.execute("PRAGMA foreign_keys = ON")

@@ -1,4 +1,4 @@
-"""Alembic environment: runs on the connection handed over by ``secscan.store._engine.migrate``.
+"""Alembic environment: runs on the connection handed over by ``secscan.store._migrate.ensure_schema``.
 
 For development, ``alembic -x url=sqlite:///FILE upgrade head`` with a minimal alembic.ini
 (``script_location = secscan/store/migrations``) works too.
