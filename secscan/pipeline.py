@@ -19,12 +19,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from secscan.cache.audit import LazyDatabase
 from secscan.cache.session import CacheSession, CacheUse
 from secscan.identity import assign_identities, source_reader
 from secscan.inventory import Inventory, build_inventory, check_target, is_excluded
 from secscan.model import Finding, Notification, RunId, ScannerResult, ScannerStatus, ScanRun, new_run_id
-from secscan.osv.server import OsvServer
 from secscan.policy import SeverityPolicy, load_policy
 from secscan.redact import Redactor, SecretFilter, recover_secret
 from secscan.scanners.detect_secrets import IDENTITY_PREFIX as SECRET_IDENTITY_PREFIX
@@ -87,8 +85,8 @@ def _vulnerability_service(
     """Serve the offline OSV database on loopback while pip-audit runs (if configured).
 
     Yields the query URL, the record lookup, and (``lazy``: with the result cache, which may
-    answer for every pin) the function that starts loading the database; otherwise it loads
-    at once, while the scanners start.
+    answer for every pin) the function that starts loading and serving the database; otherwise
+    it loads at once, while the scanners start. A server that never served only releases its port.
     """
     config = next((c for s, c in selected if isinstance(c, PipAuditConfig)), None)
     if config is None:
@@ -98,11 +96,23 @@ def _vulnerability_service(
     if db_path is None:
         yield config.osv_url, None, None
         return
+    from secscan.cache.audit import LazyDatabase
+    from secscan.osv.server import OsvServer
+
     db = LazyDatabase(db_path)
-    if not lazy:
+    server = OsvServer(db)
+    server.bind()
+
+    def load() -> None:
         db.start()
-    with OsvServer(db) as server:
-        yield server.query_url, db.get, db.start
+        server.serve()
+
+    if not lazy:
+        load()
+    try:
+        yield server.query_url, db.get, load
+    finally:
+        server.close()
     db.wait()  # a broken database is an input error, even if pip-audit only saw a 500
 
 

@@ -12,14 +12,16 @@ import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from secscan.cache.codec import decode_vulns, encode_vulns
 from secscan.cache.db import ResultCache
 from secscan.cache.keys import audit_key, tree_digest, tree_signature
 from secscan.errors import InputError
-from secscan.osv.deferred import DeferredDatabase
-from secscan.osv.records import OsvRecord
+
+if TYPE_CHECKING:
+    from secscan.osv.deferred import DeferredDatabase
+    from secscan.osv.records import OsvRecord
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +45,8 @@ class LazyDatabase:
         self._lock = threading.Lock()
 
     def start(self) -> DeferredDatabase:
+        from secscan.osv.deferred import DeferredDatabase  # PyYAML and the loaders: only when used
+
         with self._lock:
             if self._db is None:
                 self._db = DeferredDatabase(self._path)

@@ -193,9 +193,11 @@ class OsvServer:
         self._max_body_bytes = max_body_bytes
         self._http: _HttpServer | None = None
         self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
 
-    def start(self) -> None:
-        """Bind and start serving in a daemon thread. Raises ScannerError when it cannot bind."""
+    def bind(self) -> None:
+        """Bind and listen, so that :attr:`url` is known; connections wait in the backlog until
+        :meth:`serve`. Raises ScannerError when it cannot bind."""
         if self._http is not None:
             return
         try:
@@ -205,22 +207,40 @@ class OsvServer:
             raise ScannerError(
                 f"cannot start the local OSV server on {host}:{port}: {exc.strerror}; choose another port"
             ) from None
-        self._thread = threading.Thread(
-            target=self._http.serve_forever, kwargs={"poll_interval": 0.05}, name="osv-server", daemon=True
-        )
-        self._thread.start()
+
+    def serve(self) -> None:
+        """Start answering in a daemon thread (once; binds first if needed)."""
+        self.bind()
+        with self._lock:
+            if self._thread is not None or self._http is None:
+                return
+            self._thread = threading.Thread(
+                target=self._http.serve_forever,
+                kwargs={"poll_interval": 0.05},
+                name="osv-server",
+                daemon=True,
+            )
+            self._thread.start()
         logger.debug("OSV server for %r listening on %s", self._database, self.url)
 
+    def start(self) -> None:
+        """Bind and start serving in a daemon thread. Raises ScannerError when it cannot bind."""
+        self.serve()
+
     def close(self) -> None:
-        """Stop serving, close open connections and release the port."""
+        """Stop serving, close open connections and release the port (a server that never
+        served only releases the port: there is no serving loop to wait for)."""
         if self._http is None:
             return
-        self._http.shutdown()
-        self._http.close_connections()
+        with self._lock:
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            self._http.shutdown()
+            self._http.close_connections()
         self._http.server_close()
-        if self._thread is not None:
-            self._thread.join()
-        self._http, self._thread = None, None
+        if thread is not None:
+            thread.join()
+        self._http = None
 
     def __enter__(self) -> OsvServer:
         self.start()

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from cache_helpers import Runner, copy_example, entries, settings_for
 
-from secscan.cache import audit as cache_audit
 from secscan.cache.audit import AuditEntries
 from secscan.cache.db import ResultCache
 from secscan.model import ScannerResult, ScannerStatus
@@ -105,13 +104,15 @@ def test_osv_database_change_is_picked_up(
 ) -> None:
     run = Runner(tmp_path, monkeypatch)
     loads: list[Path] = []
-    real = cache_audit.DeferredDatabase
+    from secscan.osv import deferred
+
+    real = deferred.DeferredDatabase
 
     def counting(path: Path) -> object:
         loads.append(path)
         return real(path)
 
-    monkeypatch.setattr(cache_audit, "DeferredDatabase", counting)
+    monkeypatch.setattr(deferred, "DeferredDatabase", counting)
     settings = settings_for(target, tmp_path / "cache.db")
     first = run(target, settings, only=["pip-audit"])
     assert len(loads) == 1
