@@ -12,7 +12,9 @@ folders (``tests/fixtures/*``), and excluding a folder excludes everything below
 from __future__ import annotations
 
 import fnmatch
+import functools
 import os
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,23 +36,52 @@ class Inventory:
         """The files not matched by ``patterns`` (a scanner's own excludes)."""
         if not patterns:
             return self.files
-        return tuple(f for f in self.files if not is_excluded(f, patterns))
+        excluded = _compiled(tuple(patterns))
+        return tuple(f for f in self.files if not excluded(f))
+
+
+class Excludes:
+    """Exclude patterns compiled to two regular expressions (component patterns, path patterns)."""
+
+    def __init__(self, patterns: Iterable[str]) -> None:
+        cleaned = [p.strip("/") for p in patterns]
+        self._name = _union(p for p in cleaned if p and "/" not in p)
+        self._path = _union(p for p in cleaned if "/" in p)
+
+    def entry(self, name: str, relpath: str) -> bool:
+        """Whether the walk skips the entry ``name`` at ``relpath``, the folders above it having
+        passed already: only its own name and its whole path are left to match."""
+        return bool(
+            (self._name is not None and self._name.match(name))
+            or (self._path is not None and self._path.match(relpath))
+        )
+
+    def __call__(self, relpath: str) -> bool:
+        """Whether a repo-relative path (or any folder above it) matches an exclude pattern."""
+        if self._name is None and self._path is None:
+            return False
+        parts = relpath.split("/")
+        if self._name is not None and any(self._name.match(part) for part in parts):
+            return True
+        path = self._path
+        depths = range(1, len(parts) + 1)
+        return path is not None and any(path.match("/".join(parts[:depth])) for depth in depths)
+
+
+def _union(patterns: Iterable[str]) -> re.Pattern[str] | None:
+    """One regex matching what any of the glob ``patterns`` matches (``fnmatch.fnmatchcase``)."""
+    alternatives = [fnmatch.translate(p) for p in dict.fromkeys(patterns)]
+    return re.compile("|".join(alternatives)) if alternatives else None
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(patterns: tuple[str, ...]) -> Excludes:
+    return Excludes(patterns)
 
 
 def is_excluded(relpath: str, patterns: Iterable[str]) -> bool:
     """Whether a repo-relative path (or any folder above it) matches an exclude pattern."""
-    parts = relpath.split("/")
-    for pattern in patterns:
-        pattern = pattern.strip("/")
-        if not pattern:
-            continue
-        if "/" in pattern:
-            for depth in range(1, len(parts) + 1):
-                if fnmatch.fnmatchcase("/".join(parts[:depth]), pattern):
-                    return True
-        elif any(fnmatch.fnmatchcase(part, pattern) for part in parts):
-            return True
-    return False
+    return _compiled(tuple(patterns))(relpath)
 
 
 def check_target(path: Path) -> Path:
@@ -68,7 +99,8 @@ def build_inventory(root: Path, excludes: Sequence[str], max_file_size: int) -> 
     """Walk ``root`` (already resolved) without following links; see the module docstring."""
     files: list[tuple[str, int]] = []
     notes: list[Notification] = []
-    stack: list[tuple[Path, str]] = [(root, "")]
+    excluded = _compiled(tuple(excludes))
+    stack: list[tuple[str, str]] = [(str(root), "")]
     while stack:
         folder, prefix = stack.pop()
         try:
@@ -81,14 +113,14 @@ def build_inventory(root: Path, excludes: Sequence[str], max_file_size: int) -> 
             continue
         for entry in entries:
             rel = f"{prefix}{entry.name}"
-            if is_excluded(rel, excludes):
+            if excluded.entry(entry.name, rel):
                 continue
             if entry.is_symlink():
                 continue  # never followed: it could point outside the target
             if entry.is_dir(follow_symlinks=False):
-                if (Path(entry.path) / "pyvenv.cfg").exists():
+                if Path(entry.path, "pyvenv.cfg").exists():
                     continue
-                stack.append((Path(entry.path), f"{rel}/"))
+                stack.append((entry.path, f"{rel}/"))
             elif entry.is_file(follow_symlinks=False):
                 size = entry.stat(follow_symlinks=False).st_size
                 if size > max_file_size:

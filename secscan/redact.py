@@ -150,20 +150,28 @@ def _alternation(values: Iterable[str], depth: int = 2) -> str:
     return "|".join(branches)
 
 
+MEMO_ENTRIES = 200_000
+MEMO_TEXT_CHARS = 4096
+"""How many texts, of at most how many characters, a :class:`Redactor` remembers."""
+
+
 class Redactor:
     """Replaces known secret values and well-known token formats by :data:`MARKER`.
 
     Built once per run; immutable and thread-safe afterwards. Known values are matched with one
     compiled alternation (longest value first) tried at every position, so overlapping values
     are all covered; the spans of all matches are merged and each merged span becomes one marker.
+    Texts seen before are answered from a memo: a run redacts the same messages and rule texts
+    several times (findings, then the SARIF log and the JSON document as a last line of defence).
     """
 
-    __slots__ = ("_literals", "_patterns")
+    __slots__ = ("_literals", "_memo", "_patterns")
 
     def __init__(self, secrets: Iterable[str] = (), patterns: Iterable[TokenPattern] = BUILTIN_PATTERNS):
         values = {s for s in secrets if len(s) >= MIN_SECRET_LENGTH}
         self._literals = re.compile(f"(?=({_alternation(values)}))") if values else None
         self._patterns = tuple(patterns)
+        self._memo: dict[str, str] = {}
 
     def _spans(self, text: str) -> Iterator[tuple[int, int]]:
         if self._literals is not None:
@@ -176,6 +184,14 @@ class Redactor:
 
     def text(self, text: str) -> str:
         """``text`` with every secret occurrence replaced by :data:`MARKER`."""
+        done = self._memo.get(text)
+        if done is None:
+            done = self._redact(text)
+            if len(text) <= MEMO_TEXT_CHARS and len(self._memo) < MEMO_ENTRIES:
+                self._memo[text] = done
+        return done
+
+    def _redact(self, text: str) -> str:
         spans = _merge(self._spans(text))
         if not spans:
             return text

@@ -11,6 +11,7 @@ they are where scanners quote secrets.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -215,21 +216,37 @@ def build_sarif(
     return out
 
 
+_PLAIN = frozenset({str, int, float, bool})
+
+
+@functools.cache
+def _schema(cls: type) -> tuple[tuple[tuple[str, str, Any], ...], frozenset[str]]:
+    """A sarif-om class's fields as (attribute, schema property, default), and their names."""
+    fields = attrs.fields(cls)
+    return (
+        tuple((f.name, f.metadata.get("schema_property_name", f.name), f.default) for f in fields),
+        frozenset(f.name for f in fields),
+    )
+
+
 def _to_json(obj: Any) -> Any:
     """Serialise sarif-om objects by their schema property names, dropping defaults."""
-    if attrs.has(type(obj)):
+    cls = type(obj)
+    if cls in _PLAIN:
+        return obj
+    if attrs.has(cls):
+        fields, declared = _schema(cls)
         out: dict[str, Any] = {}
-        for field in attrs.fields(type(obj)):
-            value = getattr(obj, field.name)
-            if value is None or (field.default is not attrs.NOTHING and value == field.default):
+        for name, key, default in fields:
+            value = getattr(obj, name)
+            if value is None or (default is not attrs.NOTHING and value == default):
                 continue
-            out[field.metadata.get("schema_property_name", field.name)] = _to_json(value)
-        declared = {f.name for f in attrs.fields(type(obj))}
+            out[key] = _to_json(value)
         for key, value in vars(obj).items():
             if key not in declared and value is not None:
                 out[key] = _to_json(value)
         return out
-    if isinstance(obj, list | tuple):
+    if cls is list or cls is tuple or isinstance(obj, list | tuple):
         return [_to_json(v) for v in obj]
     if isinstance(obj, dict):
         return {k: _to_json(v) for k, v in obj.items()}

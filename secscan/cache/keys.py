@@ -16,6 +16,7 @@ import inspect
 import json
 import logging
 import os
+import stat
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from secscan.scanners.interface import ScanJob, Scanner
 
 log = logging.getLogger(__name__)
 
-FORMAT = "secscan-cache/1"
+FORMAT = "secscan-cache/2"
 """Bump when the meaning of cached values changes without a version change."""
 
 MAX_REFERENCED_BYTES = 64 * 1024 * 1024
@@ -37,20 +38,36 @@ def _h(*parts: object) -> bytes:
     return hashlib.sha256(text.encode()).digest()
 
 
-def file_digest(path: Path) -> bytes | None:
-    """The SHA-256 of a regular file's content, or None when it cannot be read."""
+def file_digest(path: Path | str) -> bytes | None:
+    """The SHA-256 of a regular file's content, or None when it cannot be read or is not a
+    regular file (opened non-blocking: a FIFO swapped in for a file cannot stall the run).
+
+    Plain descriptor reads: a warm run hashes every file of the tree, and a file object per file
+    costs more than the hashing (Django's 6,800 files: 0.15 s, against 0.06 s this way).
+    """
     try:
-        with path.open("rb") as handle:
-            return hashlib.file_digest(handle, "sha256").digest()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError:
         return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        digest = hashlib.sha256()
+        while chunk := os.read(fd, 1 << 20):
+            digest.update(chunk)
+        return digest.digest()
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
 def content_hashes(root: Path, paths: Iterable[str]) -> dict[str, bytes]:
     """Content hashes of the readable files among ``paths`` (repo-relative, regular files)."""
     hashes: dict[str, bytes] = {}
+    base = f"{root}{os.sep}"
     for path in paths:
-        digest = file_digest(root / path)
+        digest = file_digest(base + path)
         if digest is not None:
             hashes[path] = digest
     return hashes
@@ -143,14 +160,19 @@ def scanner_key(
               sorted(excludes), policy)
 
 
+def _file_key(scanner: bytes, content: bytes, kind: bytes, name: str) -> bytes:
+    # Two fixed-size digests, a tag, then the name: unambiguous, and no JSON per file.
+    return hashlib.sha256(b"".join((scanner, content, kind, name.encode("utf-8", "surrogatepass")))).digest()
+
+
 def file_key(scanner: bytes, content: bytes, profile: str) -> bytes:
     """The key of a file's results that serves any path with this ``profile``."""
-    return _h(scanner.hex(), content.hex(), "profile", profile)
+    return _file_key(scanner, content, b"\0profile\0", profile)
 
 
 def path_key(scanner: bytes, content: bytes, path: str) -> bytes:
     """The key of a file's results that serves this path only."""
-    return _h(scanner.hex(), content.hex(), "path", path)
+    return _file_key(scanner, content, b"\0path\0", path)
 
 
 def audit_key(scanner: bytes, source: str, name: str, version: str) -> bytes:

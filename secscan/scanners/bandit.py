@@ -40,6 +40,8 @@ BANDIT_EXCLUDES = (".svn", "CVS", ".bzr", ".hg", ".git", "__pycache__", ".tox", 
 """bandit's default ``--exclude`` (``bandit.core.constants.EXCLUDE``): it skips even files named on
 its command line when their path contains one of these, so for such paths results depend on the path."""
 
+_BANDIT_EXCLUDED = re.compile("|".join(fnmatch.translate(x) for x in BANDIT_EXCLUDES))
+
 PATH_OPTIONS = ("-x", "--exclude", "-c", "--configfile", "--ini")
 """Arguments that make bandit's choice of files depend on paths we do not model."""
 
@@ -171,7 +173,7 @@ class BanditScanner(Scanner):
         """bandit's results follow a file's content, except where its own excludes skip the file."""
         if any(arg.split("=", 1)[0] in PATH_OPTIONS for arg in job.args):
             return None
-        if any(x in path or fnmatch.fnmatch(path, x) for x in BANDIT_EXCLUDES):
+        if _BANDIT_EXCLUDED.match(path) or any(x in path for x in BANDIT_EXCLUDES):
             return None
         return ""
 

@@ -45,7 +45,8 @@ def write_text_atomic(path: Path, text: str, *, what: str = "", mode: int | None
 
 
 def write_json_atomic(path: Path, document: Mapping[str, Any]) -> None:
-    write_text_atomic(path, json.dumps(document, indent=1, ensure_ascii=False) + "\n")
+    """Compact JSON (the C encoder; indenting takes five times as long on a large log)."""
+    write_text_atomic(path, json.dumps(document, separators=(",", ":"), ensure_ascii=False) + "\n")
 
 
 class FileSink(Sink):

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import fnmatch
 import os
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from secscan.errors import TargetError
 from secscan.inventory import build_inventory, check_target, is_excluded
@@ -65,6 +68,48 @@ def test_large_files_are_left_out_with_a_note(tmp_path: Path) -> None:
 )
 def test_exclude_patterns(path: str, patterns: list[str], expected: bool) -> None:
     assert is_excluded(path, patterns) is expected
+
+
+def _reference(relpath: str, patterns: list[str]) -> bool:
+    """The documented rule, one fnmatch per pattern and folder (the compiled matcher must agree)."""
+    parts = relpath.split("/")
+    for pattern in (p.strip("/") for p in patterns):
+        if not pattern:
+            continue
+        if "/" in pattern:
+            if any(fnmatch.fnmatchcase("/".join(parts[:d]), pattern) for d in range(1, len(parts) + 1)):
+                return True
+        elif any(fnmatch.fnmatchcase(part, pattern) for part in parts):
+            return True
+    return False
+
+
+_NAMES = st.sampled_from(["a", "b", "tests", "node_modules", "x.py", "app.min.js", ".git", "[x]", "a*b"])
+_PATHS = st.lists(_NAMES, min_size=1, max_size=4).map("/".join)
+_PATTERNS = st.lists(
+    st.sampled_from(["a", "tests/*", "*.min.js", "node_modules", "/tests/", "a/b", "*/x.py", "[!a]",
+                     "?", "a*", "", "/", "**/b", "[x]", "b/*/x.py"]),
+    max_size=4,
+)  # fmt: skip
+
+
+@settings(max_examples=500, deadline=None)
+@given(_PATHS, _PATTERNS)
+def test_compiled_excludes_match_the_documented_rule(relpath: str, patterns: list[str]) -> None:
+    assert is_excluded(relpath, patterns) is _reference(relpath, patterns)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(_PATHS, min_size=1, max_size=8, unique=True), _PATTERNS)
+def test_the_walk_skips_exactly_the_excluded_paths(paths: list[str], patterns: list[str]) -> None:
+    import tempfile
+
+    files = {p for p in paths if not any(q != p and q.startswith(p + "/") for q in paths)}  # leaves only
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        _tree(root, dict.fromkeys(files, "x"))
+        walked = build_inventory(root, patterns, 100).files
+    assert walked == tuple(sorted(f for f in files if not _reference(f, patterns)))
 
 
 def test_scanner_excludes_apply_on_top(tmp_path: Path) -> None:
