@@ -95,19 +95,30 @@ def tree_digest(root: Path, limit: int = MAX_REFERENCED_BYTES) -> str | None:
 
 
 def tree_signature(root: Path) -> bytes | None:
-    """A cheap fingerprint of a file or folder: names, sizes and modification times (no content)."""
+    """A cheap fingerprint of a file or folder: names, sizes and modification times (no content).
+
+    Every entry below a folder counts, sorted by path, folders included (a renamed or emptied
+    folder changes it); links are not followed. Strings and ``os.scandir``, not ``Path``
+    objects: the offline OSV database has thousands of files and is checked on every run.
+    """
     try:
         if root.is_file():
             st = root.stat()
             return _h(root.name, st.st_size, st.st_mtime_ns)
-        items = []
-        for folder, dirs, files in os.walk(root):
-            dirs.sort()
-            for name in sorted(files):
-                path = Path(folder) / name
-                st = path.lstat()
-                items.append((path.relative_to(root).as_posix(), st.st_size, st.st_mtime_ns))
-        return _h(items)
+        digest = hashlib.sha256(b"tree-signature/2\0")
+        stack = [(os.fspath(root), "")]
+        while stack:
+            folder, prefix = stack.pop()
+            with os.scandir(folder) as scan:
+                entries = sorted(scan, key=lambda e: e.name)
+            for entry in entries:
+                st = entry.stat(follow_symlinks=False)
+                rel = prefix + entry.name
+                line = f"{rel}\0{st.st_mode}\0{st.st_size}\0{st.st_mtime_ns}\n"
+                digest.update(line.encode("utf-8", "surrogatepass"))
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append((entry.path, rel + "/"))
+        return digest.digest()
     except OSError:
         return None
 

@@ -40,6 +40,7 @@ from secscan.scanners.requirements import (
     RequirementLine,
     RequirementSet,
     collect_requirements,
+    is_empty_glob,
 )
 
 logger = logging.getLogger(__name__)
@@ -304,6 +305,8 @@ class PipAuditScanner(Scanner):
             raise ScannerError(
                 "pip-audit option 'requirements' must be a list of glob strings; fix secscan.toml"
             )
+        if any(is_empty_glob(g) for g in globs):
+            raise ScannerError("pip-audit option 'requirements' has an empty glob; fix secscan.toml")
         return collect_requirements(job.root, job.files, globs)
 
     def _command(self, job: ScanJob, index: int, lines: list[str]) -> Command:

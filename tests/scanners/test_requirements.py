@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from secscan.scanners.requirements import (
     DEFAULT_REQUIREMENT_GLOBS,
@@ -124,6 +126,30 @@ def test_default_globs_find_requirement_files_in_any_directory() -> None:
     )
     assert find_requirement_files(files, ["*.in"]) == ["docs/requirements.in"]
     assert "requirements*.txt" in DEFAULT_REQUIREMENT_GLOBS
+
+
+_COMPONENTS = st.sampled_from(["requirements.txt", "requirements", "dev-requirements.txt", "base.txt", "a",
+                               "req[1].txt", "*", ".", ""])  # fmt: skip
+_GLOBS = st.sampled_from(["requirements*.txt", "requirements/*.txt", "*requirements*.txt", "*.txt",
+                          "a/*/base.txt", "/requirements.txt", "[!r]*.txt", "?", "**", "./base.txt",
+                          "requirements/", "a//base.txt"])  # fmt: skip
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_COMPONENTS, min_size=1, max_size=4).map("/".join), st.lists(_GLOBS, min_size=1, max_size=3))
+def test_compiled_globs_match_as_pathlib_does(path: str, globs: list[str]) -> None:
+    if not path.strip("/.") or path.startswith("/"):
+        return  # repo-relative paths only, as the inventory gives them
+    expected = [path] if any(PurePosixPath(path).match(g) for g in globs) else []
+    assert find_requirement_files([path], globs) == expected
+
+
+@pytest.mark.parametrize("glob", ["", ".", "./"])
+def test_an_empty_glob_is_refused_as_pathlib_refuses_it(glob: str) -> None:
+    with pytest.raises(ValueError, match="empty pattern"):
+        PurePosixPath("a.txt").match(glob)
+    with pytest.raises(ValueError, match="empty pattern"):
+        find_requirement_files(["a.txt"], [glob])
 
 
 def test_collect_fixture_project_follows_includes_inside_the_target_only() -> None:
