@@ -17,7 +17,6 @@ from typing import Any
 from secscan.cache.paths import cache_for_run
 from secscan.daemon.cancel import stop_if_cancelled
 from secscan.errors import ExitCode
-from secscan.ingest import read_suppressions
 from secscan.introduced import introduced_times
 from secscan.inventory import check_target
 from secscan.locks import target_lock
@@ -30,6 +29,7 @@ from secscan.sinks.file import FileSink
 from secscan.sla import load_sla_policy
 from secscan.store import open_store
 from secscan.store.interface import OPEN_STATES, FindingQuery, RunOutcome, TrackedFinding
+from secscan.suppressions import read_suppressions
 
 DEFAULT_SARIF = Path("secscan.sarif")
 log = logging.getLogger(__name__)
@@ -233,7 +233,9 @@ def run(request: RunRequest, hooks: ScanHooks = ScanHooks()) -> RunResult:  # no
 
             github_outbox.enqueue_run(store, outcome.run, sarif, request.settings, utcnow())
             github_outbox.deliver(store, request.settings)
-        if request.notify:  # issue 6: the queued alerts go out now (the daemon delivers the rest)
+        # issue 6: the queued alerts go out now (the daemon delivers the rest); the channels'
+        # HTTP and SMTP clients load only when something is due
+        if request.notify and request.settings.notify.channels and store.outbox("alerts").due(utcnow(), 1):
             from secscan.notify.outbox import deliver as deliver_alerts
 
             deliver_alerts(store, request.settings)

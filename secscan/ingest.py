@@ -56,15 +56,13 @@ from secscan.redact import MIN_SECRET_LENGTH, Redactor
 from secscan.sarif_input import ParsedRun, parse_document
 from secscan.sarif_load import MAX_SARIF_BYTES, load_sarif
 from secscan.sla import SlaPolicy
-from secscan.store.interface import RunOutcome, Store, Suppression
-from secscan.triage import parse_suppressions
+from secscan.store.interface import RunOutcome, Store
+from secscan.suppressions import read_suppressions
 
 logger = logging.getLogger(__name__)
 
 MAX_INGEST_BYTES = MAX_SARIF_BYTES
 """The cap on a log's (decompressed) size."""
-MAX_SUPPRESSIONS_BYTES = 1_000_000
-SUPPRESSIONS_FILE = ".secscan/suppressions.toml"
 MIN_SNIPPET_SECRET = max(MIN_SECRET_LENGTH, 8)
 """A quoted snippet shorter than this is not taken as a secret value (it would shred messages)."""
 
@@ -280,29 +278,6 @@ def _build_run(request: IngestRequest, now: datetime, policy: SeverityPolicy) ->
         finished_at=now,
         scanners=tuple(scanners),
     )
-
-
-def read_suppressions(root: Path) -> tuple[Suppression, ...]:
-    """The target's ``.secscan/suppressions.toml`` (empty when there is none). Raises InputError.
-
-    Shared by ``secscan run`` and ``secscan ingest``. A symlink is never followed: it could
-    point out of the (untrusted) repository.
-    """
-    path = root / SUPPRESSIONS_FILE
-    if path.is_symlink() or not path.is_file():
-        return ()
-    try:
-        with path.open("rb") as fh:
-            raw = fh.read(MAX_SUPPRESSIONS_BYTES + 1)
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror}; check its permissions") from None
-    if len(raw) > MAX_SUPPRESSIONS_BYTES:
-        raise InputError(f"{path} is larger than {MAX_SUPPRESSIONS_BYTES} bytes; trim it")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise InputError(f"{path} is not UTF-8 text; save it as UTF-8") from None
-    return parse_suppressions(text, str(path))
 
 
 def record(

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
-
-from packageurl import PackageURL
+from typing import TYPE_CHECKING, Any
 
 from secscan.errors import InputError
-from secscan.osv.deferred import RecordSource
 from secscan.osv.matching import PYPI
+
+if TYPE_CHECKING:
+    from secscan.osv.deferred import RecordSource
 
 MAX_BATCH_QUERIES = 1000
 _PURL_ECOSYSTEMS: Mapping[str, str] = {"pypi": PYPI}
@@ -48,6 +48,8 @@ def _string(raw: Mapping[str, Any], key: str, where: str) -> str | None:
 
 
 def _from_purl(purl: str, version: str | None, where: str) -> Query:
+    from packageurl import PackageURL  # loaded by the first query, not when the server binds
+
     try:
         parsed = PackageURL.from_string(purl)
     except ValueError as exc:

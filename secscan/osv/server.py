@@ -19,12 +19,14 @@ from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import unquote, urlsplit
 
 from secscan.errors import ScannerError
-from secscan.osv.api import QueryError, batch_response, parse_batch, parse_query, query_response
-from secscan.osv.deferred import RecordSource
+from secscan.osv import api
+
+if TYPE_CHECKING:
+    from secscan.osv.deferred import RecordSource
 
 logger = logging.getLogger(__name__)
 
@@ -107,20 +109,20 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _read_json(self) -> object:
         if "Transfer-Encoding" in self.headers:
-            raise QueryError("chunked request bodies are not supported; send a Content-Length")
+            raise api.QueryError("chunked request bodies are not supported; send a Content-Length")
         try:
             length = int(self.headers.get("Content-Length") or 0)
         except ValueError:
-            raise QueryError("Content-Length is not a number") from None
+            raise api.QueryError("Content-Length is not a number") from None
         if length < 0:
-            raise QueryError("Content-Length is negative")
+            raise api.QueryError("Content-Length is negative")
         if length > self._server.max_body_bytes:
             raise _BodyTooLargeError(length)
         body = self.rfile.read(length)
         try:
             return json.loads(body)
         except (ValueError, RecursionError):
-            raise QueryError("the request body is not valid JSON") from None
+            raise api.QueryError("the request body is not valid JSON") from None
 
     def _dispatch(self, action: Callable[[], tuple[HTTPStatus, object]]) -> None:
         try:
@@ -131,7 +133,7 @@ class _Handler(BaseHTTPRequestHandler):
             message = f"request body of {exc.length} bytes exceeds {self._server.max_body_bytes} bytes"
             self.send_error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, message)
             return
-        except QueryError as exc:
+        except api.QueryError as exc:
             self.send_error(HTTPStatus.BAD_REQUEST, str(exc))
             return
         except Exception:
@@ -144,9 +146,9 @@ class _Handler(BaseHTTPRequestHandler):
         path = urlsplit(self.path).path
         database = self._server.database
         if path == "/v1/query":
-            return HTTPStatus.OK, query_response(database, parse_query(self._read_json()))
+            return HTTPStatus.OK, api.query_response(database, api.parse_query(self._read_json()))
         if path == "/v1/querybatch":
-            return HTTPStatus.OK, batch_response(database, parse_batch(self._read_json()))
+            return HTTPStatus.OK, api.batch_response(database, api.parse_batch(self._read_json()))
         self.close_connection = True  # the unread body must not be taken for the next request
         raise _NotFoundError(f"no such endpoint: POST {path}")
 
