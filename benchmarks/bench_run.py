@@ -173,6 +173,7 @@ def main() -> int:
     parser.add_argument("--project", choices=sorted(PROJECTS), default="pip")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)  # as installed: modules compiled once, not per run
     sys.path.insert(0, str(REPO))
     from secscan.osv.database import OsvDatabase
     from secscan.osv.server import OsvServer
