@@ -11,6 +11,7 @@ service's address).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import inspect
 import json
@@ -141,12 +142,24 @@ def _referenced(args: Sequence[str], root: Path) -> dict[str, str | None]:
 
 
 def _adapter_code(scanner: Scanner) -> str:
-    """A hash of the adapter's source: parsing code changes without a version bump in development."""
+    """A hash of the adapter's source and of the modules beside it (the parsing helpers it
+    imports): parsing code changes without a version bump in development."""
     try:
         source = inspect.getsourcefile(type(scanner))
-        return hashlib.sha256(Path(source).read_bytes()).hexdigest() if source else ""
-    except (OSError, TypeError):
+    except TypeError:
         return ""
+    return _package_code(str(Path(source).parent)) if source else ""
+
+
+@functools.cache
+def _package_code(folder: str) -> str:
+    digest = hashlib.sha256()
+    try:
+        for path in sorted(Path(folder).glob("*.py")):
+            digest.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    except OSError:
+        return ""
+    return digest.hexdigest()
 
 
 def policy_digest(policy: SeverityPolicy) -> str:

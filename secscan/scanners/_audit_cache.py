@@ -29,7 +29,7 @@ SPECIFIC_KEYS = ("cwe_ids", "severity")
 
 
 def record_excerpt(record: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    """The parts of an OSV record the adapter reads (see ``pip_audit._rule``, ``_finding``,
+    """The parts of an OSV record the adapter reads (see ``_pip_audit_advisory.rule``, ``finding``,
     ``secscan.osv.severity.record_severity``), JSON-safe."""
     if record is None:
         return None

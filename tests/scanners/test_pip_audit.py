@@ -23,7 +23,8 @@ from secscan.errors import ScannerError
 from secscan.model import NotificationLevel, Severity
 from secscan.policy import load_policy
 from secscan.scanners.interface import Command, CommandResult, ScanJob
-from secscan.scanners.pip_audit import PipAuditScanner, parse_report
+from secscan.scanners._pip_audit_report import parse_report
+from secscan.scanners.pip_audit import PipAuditScanner
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets" / "pip-audit"
 RECORDS = {p.stem: json.loads(p.read_text()) for p in (ASSETS / "osv").glob("*.json")}
