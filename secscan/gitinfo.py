@@ -98,12 +98,44 @@ def ranges(lines: Iterable[int]) -> list[tuple[int, int]]:
     return out
 
 
-def _argv(git: str, root: Path, path: str, spans: Sequence[tuple[int, int]], trust: bool) -> list[str]:
-    argv = [git]
-    for item in SAFE_CONFIG:
+class GitNotFoundError(OSError):
+    """The git executable is not on PATH."""
+
+
+def run_git(
+    root: Path,
+    args: Sequence[str],
+    *,
+    timeout: float,
+    config: Sequence[str] = SAFE_CONFIG,
+    git: str = "git",
+) -> subprocess.CompletedProcess[bytes]:
+    """``git -c <config>... <args>`` in ``root``: an argv list (no shell), no stdin, the minimal
+    environment of :func:`git_env`, output captured. Shared by blame, the upload's commit and ref
+    detection and the daemon's checkout update, so every git secscan runs is hardened alike.
+
+    Raises GitNotFoundError when ``git`` is not installed, OSError when it cannot start (``root``
+    missing, say), and ``subprocess.TimeoutExpired``; a non-zero exit is the caller's to read.
+    """
+    executable = shutil.which(git)
+    if executable is None:
+        raise GitNotFoundError(f"{git} is not installed")
+    argv = [executable]
+    for item in config:
         argv += ["-c", item]
-    if trust:
-        argv += ["-c", f"safe.directory={root}"]
+    return subprocess.run(  # argv list, no shell, hardened config (module doc)
+        [*argv, *args],
+        cwd=root,
+        env=git_env(),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def _blame_args(root: Path, path: str, spans: Sequence[tuple[int, int]], trust: bool) -> list[str]:
+    argv = ["-c", f"safe.directory={root}"] if trust else []
     argv += ["blame", "--porcelain", "--no-textconv", "--no-ignore-revs-file"]
     for start, end in spans:
         argv += ["-L", f"{start},{end}"]
@@ -157,20 +189,12 @@ def blame_lines(
     """
     wanted = {n for n in lines if n >= 1}
     spans = ranges(wanted)
-    executable = shutil.which(git)
-    if not spans or executable is None or "\0" in path or Path(path).is_absolute():
+    if not spans or "\0" in path or Path(path).is_absolute():
         return None
     for _ in range(2):  # a second try with the ranges clamped to the file's length
         try:
-            proc = subprocess.run(  # argv list, no shell, hardened config (module doc)
-                _argv(executable, root, path, spans, trust_other_owner),
-                cwd=root,
-                env=git_env(),
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-                timeout=timeout,
-                check=False,
-            )
+            args = _blame_args(root, path, spans, trust_other_owner)
+            proc = run_git(root, args, timeout=timeout, git=git)
         except (OSError, subprocess.TimeoutExpired) as exc:
             logger.info("git blame of %s in %s failed: %s", path, root, exc)
             return None

@@ -9,12 +9,11 @@ is forced to the fetched commit: the daemon's checkout is a mirror, not a work s
 from __future__ import annotations
 
 import logging
-import shutil
 import subprocess
 from pathlib import Path
 
 from secscan.errors import TargetError
-from secscan.gitinfo import SAFE_CONFIG, git_env
+from secscan.gitinfo import SAFE_CONFIG, GitNotFoundError, run_git
 
 log = logging.getLogger(__name__)
 
@@ -24,17 +23,12 @@ _FETCH_CONFIG = tuple(c for c in SAFE_CONFIG if not c.startswith("protocol.allow
 
 
 def _git(root: Path, *args: str, timeout: float) -> str:
-    git = shutil.which("git")
-    if git is None:
-        raise TargetError(f"cannot update {root}: git is not installed; install git or drop 'remote'")
-    argv = [git]
-    for item in _FETCH_CONFIG:
-        argv += ["-c", item]
-    argv += ["-C", str(root), *args]
     try:
-        done = subprocess.run(  # argv list, no shell
-            argv, env=git_env(), stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout, check=False
-        )
+        done = run_git(root, args, timeout=timeout, config=_FETCH_CONFIG)
+    except GitNotFoundError:
+        raise TargetError(
+            f"cannot update {root}: git is not installed; install git or drop 'remote'"
+        ) from None
     except subprocess.TimeoutExpired:
         raise TargetError(
             f"git {args[0]} in {root} took longer than {timeout:g} s; check the remote"

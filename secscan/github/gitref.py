@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import logging
 import re
-import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 from secscan.errors import ConfigError
 from secscan.github.config import GithubConfig
-from secscan.gitinfo import SAFE_CONFIG, git_env
+from secscan.gitinfo import run_git
 
 log = logging.getLogger(__name__)
 
@@ -37,22 +36,8 @@ class Checkout:
 
 
 def _git(root: Path, *args: str) -> str | None:
-    git = shutil.which("git")
-    if git is None:
-        return None
-    argv = [git]
-    for item in SAFE_CONFIG:
-        argv += ["-c", item]
     try:
-        proc = subprocess.run(  # argv list, no shell, hardened config (module doc)
-            [*argv, *args],
-            cwd=root,
-            env=git_env(),
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            timeout=TIMEOUT_S,
-            check=False,
-        )
+        proc = run_git(root, args, timeout=TIMEOUT_S)
     except (OSError, subprocess.TimeoutExpired) as exc:
         log.info("git %s in %s failed: %s", args[0], root, exc)
         return None
