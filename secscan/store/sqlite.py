@@ -13,12 +13,12 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from secscan import sla
 from secscan.errors import StoreError
 from secscan.model import FindingState, RunId, ScanRun, Severity
-from secscan.store import _alerts, _bulk, _daemon, _report, _report_period, _runs, _seen_again, _sla, _uploads
+from secscan.store import _alerts, _bulk, _daemon, _runs, _seen_again, _sla, _uploads
 from secscan.store._db import Connection, Database, create_private, database_file, scalar
 from secscan.store._migrate import ensure_schema
 from secscan.store._outbox import SqliteOutbox
@@ -55,9 +55,11 @@ from secscan.store.interface import (
 )
 from secscan.store.ledger import FindingStats, PruneReport, SlotRecord, SlotStatus, SlotTrigger
 from secscan.store.outbox import Outbox, OutboxName
-from secscan.store.report_model import Dashboard, DashboardQuery, Evidence
 from secscan.store.uploads import AlertLink, UploadReceipt, UploadStatus
 from secscan.triage import Reconciliation, apply_triage, reconcile
+
+if TYPE_CHECKING:
+    from secscan.store.report_model import Dashboard, DashboardQuery, Evidence
 
 logger = logging.getLogger(__name__)
 
@@ -455,12 +457,16 @@ class SqliteStore(Store):
 
     # --- report, issue 8 (insert this feature's methods right below this line) ---
     def dashboard(self, query: DashboardQuery) -> Dashboard:
+        from secscan.store import _report  # the report's aggregates: loaded by `secscan report` only
+
         with self._tx(write=False) as conn:
             return _report.dashboard(conn, query)
 
     def evidence(
         self, start: datetime, end: datetime, targets: Sequence[str] = (), limit: int = 5000
     ) -> Evidence:
+        from secscan.store import _report_period
+
         with self._tx(write=False) as conn:
             return _report_period.evidence(conn, start, end, targets, limit)
 
