@@ -88,6 +88,7 @@ class Database:
         self._idle: list[Connection] = []
         self._all: list[Connection] = []
         self._lock = threading.Lock()
+        self._closed = False
         self._trace: Callable[[str], None] | None = None
 
     def _open(self) -> Connection:
@@ -119,7 +120,13 @@ class Database:
             if conn.in_transaction:
                 conn.rollback()
             with self._lock:
-                self._idle.append(conn)
+                keep = not self._closed
+                if keep:
+                    self._idle.append(conn)
+                else:
+                    self._all.remove(conn)
+            if not keep:
+                conn.close()
 
     @contextmanager
     def transaction(self, write: bool) -> Iterator[Connection]:
@@ -141,9 +148,14 @@ class Database:
                 conn.set_trace_callback(callback)
 
     def close(self) -> None:
+        """Close the idle connections; one still in use is closed when its transaction ends
+        (another thread may be inside one: it finishes it)."""
         with self._lock:
-            conns, self._all, self._idle = self._all, [], []
-        for conn in conns:
+            self._closed = True
+            idle, self._idle = self._idle, []
+            for conn in idle:
+                self._all.remove(conn)
+        for conn in idle:
             conn.close()
 
 
