@@ -25,6 +25,7 @@ from secscan.inventory import Inventory, build_inventory, check_target, is_exclu
 from secscan.model import Finding, Notification, RunId, ScannerResult, ScannerStatus, ScanRun, new_run_id
 from secscan.policy import SeverityPolicy, load_policy
 from secscan.redact import Redactor, SecretFilter, recover_secret
+from secscan.scanners._audit_cache import audit_cache
 from secscan.scanners.detect_secrets import IDENTITY_PREFIX as SECRET_IDENTITY_PREFIX
 from secscan.scanners.interface import ScanJob, Scanner
 from secscan.scanners.registry import select_scanners
@@ -265,6 +266,8 @@ def run_scan(
                 scanner, job = session.prepare(
                     scanner, job, excludes=excludes, audit_source=source, on_audit_miss=load
                 )
+            if load is not None and isinstance(config, PipAuditConfig) and audit_cache(job.options) is None:
+                load()  # not cached (its key cannot be pinned down): pip-audit will query the server
             items.append((scanner, job, config.timeout))
         if hooks.on_start:
             hooks.on_start([s.name for s, _ in selected])

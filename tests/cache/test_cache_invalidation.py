@@ -168,3 +168,26 @@ def test_a_timed_out_scanner_is_not_cached(tmp_path: Path, target: Path) -> None
     by_name = {s.name: s for s in again.run.scanners}
     assert by_name["bandit"].status is ScannerStatus.OK and by_name["bandit"].duration_s > 0.01
     assert again.cache.hits == len([f for f in by_name["detect-secrets"].scope])
+
+
+def test_an_uncacheable_pip_audit_still_gets_its_vulnerability_service(
+    tmp_path: Path, target: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The loopback OSV server serves only when pip-audit will ask it. A pip-audit whose key cannot
+    be pinned down (a file its arguments name cannot be hashed) runs uncached, and must be
+    served, not left waiting on an accepted but unanswered connection until its timeout."""
+    from secscan.cache import session as cache_session
+
+    real = cache_session.scanner_key
+
+    def unpinnable(scanner: object, *args: object) -> bytes | None:
+        return None if getattr(scanner, "name", "") == "pip-audit" else real(scanner, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cache_session, "scanner_key", unpinnable)
+    run = Runner(tmp_path, monkeypatch)
+    pip_audit = {"timeout": 30, "osv_db": str(target / "osv")}  # a hang would end at the timeout
+    settings = settings_for(target, tmp_path / "cache.db", {"scanners": {"pip-audit": pip_audit}})
+    scan = run(target, settings, only=["pip-audit"])
+    [status] = scan.document["scanners"]
+    assert status["status"] == "ok", status
+    assert scan.commands and any(f["tool"] == "pip-audit" for f in scan.document["findings"])
