@@ -2,14 +2,15 @@
 
 Every method is one transaction (``BEGIN IMMEDIATE`` for writes), so a run is stored entirely or
 not at all. Bulk rows go through ``_bulk`` (``executemany`` with tuples); runs through ``_runs``;
-SLA upkeep through ``_sla``; conversions through ``_rows``.
+SLA upkeep through ``_sla``; conversions through ``_rows``; connections through ``_db``. The
+methods of the daemon, uploads, alerts and the report are inherited from ``_sqlite_features``.
 """
 
 from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from secscan import sla
 from secscan.errors import StoreError
 from secscan.model import FindingState, RunId, ScanRun, Severity
-from secscan.store import _alerts, _bulk, _daemon, _runs, _seen_again, _sla, _uploads
+from secscan.store import _bulk, _runs, _seen_again, _sla
 from secscan.store._db import Connection, Database, create_private, database_file, scalar
 from secscan.store._migrate import ensure_schema
 from secscan.store._outbox import SqliteOutbox
@@ -39,8 +40,8 @@ from secscan.store._rows import (
     tracked_by_fingerprint,
     whole_seconds,
 )
+from secscan.store._sqlite_features import SqliteFeatures
 from secscan.store._texts import encode_fingerprint, prefix_bounds
-from secscan.store.alerts import AlertIncident, IncidentState
 from secscan.store.interface import (
     FindingQuery,
     HistoryEntry,
@@ -53,13 +54,11 @@ from secscan.store.interface import (
     TrackedFinding,
     TriageStatus,
 )
-from secscan.store.ledger import FindingStats, PruneReport, SlotRecord, SlotStatus, SlotTrigger
 from secscan.store.outbox import Outbox, OutboxName
-from secscan.store.uploads import AlertLink, UploadReceipt, UploadStatus
 from secscan.triage import Reconciliation, apply_triage, reconcile
 
 if TYPE_CHECKING:
-    from secscan.store.report_model import Dashboard, DashboardQuery, Evidence
+    pass
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +91,7 @@ def _triage_row(pk: int, t: TrackedFinding) -> tuple[Any, ...]:
     return pk, d.status.value, d.reason, d.actor, to_ts(d.decided_at), opt_ts(d.until)
 
 
-class SqliteStore(Store):
+class SqliteStore(SqliteFeatures, Store):
     """Store over one SQLite file. Build it with :func:`open_store`."""
 
     def __init__(self, db: Database, revision: str) -> None:
@@ -328,145 +327,3 @@ class SqliteStore(Store):
 
     def outbox(self, name: OutboxName) -> Outbox:
         return SqliteOutbox(name, self._tx)
-
-    # --- daemon, issue 4 (insert this feature's methods right below this line) ---
-
-    def claim_slot(
-        self, job: str, slot_at: datetime, now: datetime, trigger: SlotTrigger, max_attempts: int = 1
-    ) -> SlotRecord | None:
-        with self._tx(write=True) as conn:
-            return _daemon.claim_slot(conn, job, to_ts(slot_at), to_ts(now), trigger, max_attempts)
-
-    def finish_slot(
-        self, job: str, slot_at: datetime, now: datetime, status: SlotStatus, detail: str | None = None
-    ) -> None:
-        with self._tx(write=True) as conn:
-            _daemon.finish_slot(conn, job, to_ts(slot_at), to_ts(now), status, detail)
-
-    def interrupt_slots(self, now: datetime) -> tuple[SlotRecord, ...]:
-        with self._tx(write=True) as conn:
-            return _daemon.interrupt_slots(conn, to_ts(now))
-
-    def slots(
-        self, job: str | None = None, status: SlotStatus | None = None, limit: int = 20
-    ) -> tuple[SlotRecord, ...]:
-        with self._tx(write=False) as conn:
-            return _daemon.list_slots(conn, job, status, limit)
-
-    def running_runs(self) -> tuple[tuple[RunId, str], ...]:
-        with self._tx(write=False) as conn:
-            return tuple((RunId(r), t) for r, t in _daemon.running_run_ids(conn))
-
-    def mark_run_interrupted(self, run_id: RunId, now: datetime) -> bool:
-        with self._tx(write=True) as conn:
-            return _daemon.mark_run_interrupted(conn, run_id, to_ts(now))
-
-    def put_daemon_state(self, key: str, value: Mapping[str, Any], now: datetime) -> None:
-        with self._tx(write=True) as conn:
-            _daemon.put_state(conn, key, value, to_ts(now))
-
-    def daemon_state(self, key: str) -> Mapping[str, Any] | None:
-        with self._tx(write=False) as conn:
-            return _daemon.get_state(conn, key)
-
-    def finding_stats(self) -> FindingStats:
-        with self._tx(write=False) as conn:
-            return _daemon.finding_stats(conn)
-
-    def prune(self, before: datetime) -> PruneReport:
-        with self._tx(write=True) as conn:
-            ts = to_ts(before)
-            return PruneReport(runs=_daemon.prune_runs(conn, ts), slots=_daemon.prune_slots(conn, ts))
-
-    def optimize(self) -> None:
-        with self._db.connection() as conn:  # a checkpoint cannot run in a transaction
-            conn.execute("PRAGMA optimize")
-            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
-
-    # --- uploads, issue 5 (insert this feature's methods right below this line) ---
-
-    def save_upload(self, receipt: UploadReceipt, now: datetime) -> bool:
-        with self._tx(write=True) as conn:
-            return _uploads.save_receipt(conn, receipt, to_ts(now))
-
-    def update_upload(
-        self,
-        key: str,
-        now: datetime,
-        status: UploadStatus,
-        *,
-        sarif_id: str | None = None,
-        analyses_url: str | None = None,
-        errors: Sequence[str] | None = None,
-    ) -> None:
-        with self._tx(write=True) as conn:
-            _uploads.update_receipt(conn, key, to_ts(now), status, sarif_id, analyses_url, errors)
-
-    def uploads(
-        self, run_id: str | None = None, target: str | None = None, key: str | None = None, limit: int = 100
-    ) -> tuple[UploadReceipt, ...]:
-        with self._tx(write=False) as conn:
-            return _uploads.load_receipts(conn, run_id, target, key, limit)
-
-    def alert_links(self, repository: str) -> tuple[AlertLink, ...]:
-        with self._tx(write=False) as conn:
-            return _uploads.load_links(conn, repository)
-
-    def save_alert_links(self, links: Sequence[AlertLink], now: datetime) -> int:
-        with self._tx(write=True) as conn:
-            return _uploads.save_links(conn, links, to_ts(now))
-
-    # --- alerts, issue 6 (insert this feature's methods right below this line) ---
-
-    def alert_incidents(
-        self,
-        *,
-        keys: Collection[str] | None = None,
-        target: str | None = None,
-        open_only: bool = False,
-        limit: int | None = None,
-        events: Collection[str] | None = None,
-    ) -> tuple[AlertIncident, ...]:
-        with self._tx(write=False) as conn:
-            return _alerts.incidents(conn, keys, target, open_only, limit, events)
-
-    def alert_states(self, target: str | None = None) -> Mapping[tuple[str, str], IncidentState]:
-        with _bulk.gc_paused(), self._tx(write=False) as conn:
-            return _alerts.states(conn, target)
-
-    def queue_alerts(
-        self,
-        items: Sequence[tuple[str, str, Mapping[str, Any]]],
-        incidents: Iterable[AlertIncident],
-        now: datetime,
-    ) -> int:
-        with _bulk.gc_paused(), self._tx(write=True) as conn:
-            return _alerts.queue(conn, items, incidents, now)
-
-    def alert_stale_incidents(self, target: str | None = None) -> tuple[AlertIncident, ...]:
-        with self._tx(write=False) as conn:
-            return _alerts.stale(conn, target)
-
-    def save_alert_incidents(self, incidents: Iterable[AlertIncident]) -> int:
-        with self._tx(write=True) as conn:
-            return _alerts.save(conn, incidents)
-
-    def alert_outbox_pending(self, key: str) -> datetime | None:
-        with self._tx(write=False) as conn:
-            return _alerts.pending(conn, key)
-
-    # --- report, issue 8 (insert this feature's methods right below this line) ---
-    def dashboard(self, query: DashboardQuery) -> Dashboard:
-        from secscan.store import _report  # the report's aggregates: loaded by `secscan report` only
-
-        with self._tx(write=False) as conn:
-            return _report.dashboard(conn, query)
-
-    def evidence(
-        self, start: datetime, end: datetime, targets: Sequence[str] = (), limit: int = 5000
-    ) -> Evidence:
-        from secscan.store import _report_period
-
-        with self._tx(write=False) as conn:
-            return _report_period.evidence(conn, start, end, targets, limit)
-
