@@ -246,7 +246,7 @@ def _to_json(obj: Any) -> Any:
             if key not in declared and value is not None:
                 out[key] = _to_json(value)
         return out
-    if cls is list or cls is tuple or isinstance(obj, list | tuple):
+    if isinstance(obj, list | tuple):
         return [_to_json(v) for v in obj]
     if isinstance(obj, dict):
         return {k: _to_json(v) for k, v in obj.items()}

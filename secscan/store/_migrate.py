@@ -90,7 +90,7 @@ def _upgrade(path: Path) -> str:
                 command.upgrade(alembic_config(conn), "head")
             return head
     except SQLAlchemyError as exc:
-        raise StoreError(f"cannot open or migrate database {path}: {exc.__class__.__name__}: {exc}") from exc
+        raise _unusable(path, exc) from exc
     finally:
         engine.dispose()
 
@@ -102,6 +102,9 @@ def ensure_schema(db: Database) -> str:
             if stamped_revision(conn) == SCHEMA_REVISION:
                 return SCHEMA_REVISION
     except sqlite3.Error as exc:
-        what = f"{exc.__class__.__name__}: {exc}"
-        raise StoreError(f"cannot open or migrate database {db.path}: {what}") from exc
+        raise _unusable(db.path, exc) from exc
     return _upgrade(db.path)
+
+
+def _unusable(path: Path, exc: Exception) -> StoreError:
+    return StoreError(f"cannot open or migrate database {path}: {exc.__class__.__name__}: {exc}")

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from secscan import sla
 from secscan.errors import StoreError
@@ -56,9 +56,6 @@ from secscan.store.interface import (
 )
 from secscan.store.outbox import Outbox, OutboxName
 from secscan.triage import Reconciliation, apply_triage, reconcile
-
-if TYPE_CHECKING:
-    pass
 
 logger = logging.getLogger(__name__)
 
