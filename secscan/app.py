@@ -68,20 +68,30 @@ class RunResult:
 FREE_TEXT_KEYS = frozenset({"text", "markdown", "message", "reason"})
 """Keys of free text in the SARIF log and the JSON document: where scanners quote code."""
 
+TOOL_KEYS = frozenset({"tool"})
+"""Keys whose subtree the tool wrote itself (SARIF ``runs[].tool``: driver, rules, descriptors)."""
 
-def scrub(value: Any, redactor: Redactor, *, free_text: bool = False) -> Any:
+
+def scrub(value: Any, redactor: Redactor, *, free_text: bool = False, tool_text: bool = False) -> Any:
     """Apply the redactor to every free-text string of a JSON-ready tree (the last line of defence).
 
-    Identifiers (tool names, rule ids, paths, fingerprints) are never rewritten: they do not come
-    from secret values, and a short secret such as ``secret`` must not turn the tool name
-    ``detect-secrets`` into ``detect-[REDACTED]s``.
+    Identifiers (tool names, rule ids, paths, fingerprints) are never rewritten. Texts under a
+    ``tool`` key are the tool's own (rule descriptions and help) and get
+    :meth:`~secscan.redact.Redactor.rule_text`: a short secret such as ``secret`` must not turn
+    ``detect-secrets`` into ``detect-[REDACTED]s``. Messages and reasons get
+    :meth:`~secscan.redact.Redactor.text`.
     """
     if isinstance(value, str):
-        return redactor.text(value) if free_text else value
+        if not free_text:
+            return value
+        return redactor.rule_text(value) if tool_text else redactor.text(value)
     if isinstance(value, list):
-        return [scrub(v, redactor, free_text=free_text) for v in value]
+        return [scrub(v, redactor, free_text=free_text, tool_text=tool_text) for v in value]
     if isinstance(value, dict):
-        return {k: scrub(v, redactor, free_text=k in FREE_TEXT_KEYS) for k, v in value.items()}
+        return {
+            k: scrub(v, redactor, free_text=k in FREE_TEXT_KEYS, tool_text=tool_text or k in TOOL_KEYS)
+            for k, v in value.items()
+        }
     return value
 
 

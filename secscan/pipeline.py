@@ -24,7 +24,8 @@ from secscan.identity import assign_identities, source_reader
 from secscan.inventory import Inventory, build_inventory, check_target, is_excluded
 from secscan.model import Finding, Notification, RunId, ScannerResult, ScannerStatus, ScanRun, new_run_id
 from secscan.policy import SeverityPolicy, load_policy
-from secscan.redact import Redactor, SecretFilter, recover_secret
+from secscan.recover import recover_secrets
+from secscan.redact import Redactor, SecretFilter
 from secscan.scanners._audit_cache import audit_cache
 from secscan.scanners.detect_secrets import IDENTITY_PREFIX as SECRET_IDENTITY_PREFIX
 from secscan.scanners.interface import ScanJob, Scanner
@@ -118,25 +119,24 @@ def _vulnerability_service(
 
 
 def _secret_values(root: Path, findings: Sequence[Finding]) -> set[str]:
-    """Recover the values behind detect-secrets' hashes so that every output can drop them."""
-    wanted: dict[str, list[tuple[int, str]]] = {}
+    """Recover the values behind detect-secrets' hashes so that every output can drop them.
+
+    Each flagged line is searched once for all the hashes reported on it."""
+    wanted: dict[str, dict[int, set[str]]] = {}
     for f in findings:
         if f.identity and f.identity.startswith(SECRET_IDENTITY_PREFIX):
-            wanted.setdefault(f.location.path, []).append(
-                (f.location.start_line, f.identity[len(SECRET_IDENTITY_PREFIX) :])
-            )
+            by_line = wanted.setdefault(f.location.path, {})
+            by_line.setdefault(f.location.start_line, set()).add(f.identity[len(SECRET_IDENTITY_PREFIX) :])
     values: set[str] = set()
     read = source_reader(root)
-    for path, items in wanted.items():
-        lines = read(path)
-        if lines is None:
+    for path, lines in wanted.items():
+        text = read(path)
+        if text is None:
             continue
-        split = lines.splitlines()
-        for line_no, digest in items:
+        split = text.splitlines()
+        for line_no, digests in lines.items():
             if 1 <= line_no <= len(split):
-                value = recover_secret(split[line_no - 1], digest)
-                if value:
-                    values.add(value)
+                values.update(recover_secrets(split[line_no - 1], digests).values())
     return values
 
 
@@ -186,9 +186,9 @@ def _redact_result(result: ScannerResult, r: Redactor) -> ScannerResult:
         rules=tuple(
             dataclasses.replace(
                 rule,
-                short_description=r.text(rule.short_description),
-                full_description=r.text(rule.full_description),
-                help_text=r.text(rule.help_text),
+                short_description=r.rule_text(rule.short_description),
+                full_description=r.rule_text(rule.full_description),
+                help_text=r.rule_text(rule.help_text),
             )
             for rule in result.rules
         ),
