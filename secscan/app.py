@@ -190,6 +190,16 @@ def json_document(run: ScanRun, sarif_path: Path | None) -> dict[str, Any]:
     }
 
 
+def own_outputs(request: RunRequest, cache: Path | None) -> list[Path]:
+    """The files a run writes: its SARIF log, the database (its ``-wal``, ``-shm`` and lock
+    folder go with it), the result cache and the report. None of them is ever scanned."""
+    from secscan.locks import database_path
+
+    outputs = [request.sarif_path, database_path(request.db)]
+    outputs += [p for p in (cache, request.settings.report.path) if p is not None]
+    return outputs
+
+
 def run(request: RunRequest, hooks: ScanHooks = ScanHooks()) -> RunResult:  # noqa: B008
     """``secscan run``: scan, record the run in the lifecycle store, write the SARIF log, and
     work out the exit code. Bad input (target, config, suppressions, database) fails before any
@@ -211,6 +221,7 @@ def run(request: RunRequest, hooks: ScanHooks = ScanHooks()) -> RunResult:  # no
         # every finding that can still be closed: open and triaged ones
         closable = FindingQuery(target=name, states=OPEN_STATES | {FindingState.TRIAGED})
         tracked = {t.path for t in store.list_findings(closable)}
+        cache = cache_for_run(request.settings.cache, request.db, request.use_cache)  # issue 7
         outcome = run_scan(
             request.target,
             request.settings,
@@ -221,7 +232,8 @@ def run(request: RunRequest, hooks: ScanHooks = ScanHooks()) -> RunResult:  # no
             begin=store.begin_run,
             tracked_paths=tracked,
             cancel=request.cancel,
-            cache=cache_for_run(request.settings.cache, request.db, request.use_cache),  # issue 7
+            cache=cache,
+            outputs=own_outputs(request, cache),
         )
         stop_if_cancelled(store, outcome.run, request.cancel, utcnow())
         recorded = store.record_run(outcome.run, utcnow(), sla_policy, suppressions)

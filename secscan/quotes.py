@@ -73,9 +73,9 @@ def quoted_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def enclosing(spans: Sequence[tuple[int, int]], starts: Sequence[int], start: int, end: int) -> (
-    tuple[int, int] | None
-):
+def enclosing(
+    spans: Sequence[tuple[int, int]], starts: Sequence[int], start: int, end: int
+) -> tuple[int, int] | None:
     """The span of ``spans`` (sorted, disjoint; ``starts`` their starts) that holds ``[start, end)``."""
     index = bisect_right(starts, start) - 1
     if index >= 0 and spans[index][1] >= end:

@@ -11,7 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+
+from secscan.identity import source_reader
+from secscan.model import Finding
+from secscan.scanners.detect_secrets import IDENTITY_PREFIX
 
 FULL_SEARCH_MAX_LINE = 400
 """Lines up to this many characters are searched substring by substring when tokens fail."""
@@ -83,3 +88,24 @@ def recover_secret(line: str, hashed_secret: str) -> str | None:
     """The substring of ``line`` whose SHA-1 hex is ``hashed_secret``, if any (see
     :func:`recover_secrets`)."""
     return recover_secrets(line, [hashed_secret]).get(hashed_secret.strip().lower())
+
+
+def secret_values(root: Path, findings: Sequence[Finding]) -> set[str]:
+    """The values behind the detect-secrets findings among ``findings`` (files under ``root``),
+    so that every output can drop them. Each flagged line is searched once for all its hashes."""
+    wanted: dict[str, dict[int, set[str]]] = {}
+    for f in findings:
+        if f.identity and f.identity.startswith(IDENTITY_PREFIX):
+            by_line = wanted.setdefault(f.location.path, {})
+            by_line.setdefault(f.location.start_line, set()).add(f.identity[len(IDENTITY_PREFIX) :])
+    values: set[str] = set()
+    read = source_reader(root)
+    for path, lines in wanted.items():
+        text = read(path)
+        if text is None:
+            continue
+        split = text.splitlines()
+        for line_no, digests in lines.items():
+            if 1 <= line_no <= len(split):
+                values.update(recover_secrets(split[line_no - 1], digests).values())
+    return values
