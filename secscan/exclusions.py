@@ -13,8 +13,8 @@ even when an ignore pattern matches it. The list comes from one ``git ls-files -
 --ignored --exclude-standard --directory`` through the hardened runner of
 :mod:`secscan.gitinfo` (no hooks, no fsmonitor, no system or global configuration, no
 ``core.excludesFile``: only what the repository says), so a wholly ignored folder such as
-``node_modules/`` is one entry and the walk never enters it. When git is missing or fails, nothing
-is skipped as ignored and the run says why.
+``node_modules/`` is one entry and the walk never enters it. When git is missing or fails on a
+work tree, nothing is skipped as ignored and the run says why.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from secscan.gitinfo import SAFE_CONFIG, run_git
+from secscan.gitinfo import SAFE_CONFIG, GitNotFoundError, run_git
 from secscan.model import Notification, NotificationLevel
 
 log = logging.getLogger(__name__)
@@ -59,6 +59,9 @@ def git_ignored(root: Path, *, timeout: float = GIT_TIMEOUT_S) -> GitIgnored | s
     one-line reason when git could not tell (missing, refused the repository, timed out)."""
     try:
         proc = run_git(root, _LIST_IGNORED, timeout=timeout, config=_CONFIG)
+    except GitNotFoundError:
+        in_git = any((folder / ".git").exists() for folder in (root, *root.parents))
+        return "git is not installed" if in_git else None
     except subprocess.TimeoutExpired:
         return f"git did not list the ignored files within {timeout:g} s"
     except OSError as exc:

@@ -151,3 +151,12 @@ def test_the_repository_cannot_make_git_run_code_or_hang(tmp_path: Path) -> None
     found = git_ignored(repo, timeout=20)
     assert found == GitIgnored(files=frozenset({"a.log"}))
     assert not marker.exists()
+
+
+def test_without_git_a_work_tree_is_scanned_whole_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))  # no git on PATH
+    assert git_ignored(tmp_path) is None  # not a work tree: nothing to say
+    (tmp_path / ".git").mkdir()
+    assert git_ignored(tmp_path) == "git is not installed"
