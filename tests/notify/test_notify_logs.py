@@ -47,7 +47,7 @@ def receivers() -> Iterator[dict[str, FakeServer]]:
 @pytest.mark.parametrize("verbosity", [0, 1, 2])
 def test_no_channel_secret_is_logged(
     verbosity: int, log_format: str, store: Store, receivers: dict[str, FakeServer],
-    smtp: tuple[int, object, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    smtp: tuple[int, object, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,  # noqa: F811
     capsys: pytest.CaptureFixture[str],
 ) -> None:  # fmt: skip
     port, _, cert = smtp
