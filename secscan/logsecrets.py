@@ -2,11 +2,11 @@
 
 Channel secrets (PagerDuty routing keys, Slack and webhook URLs, HMAC secrets, SMTP passwords,
 Sentry DSNs) and the GitHub token are read where they are used, never stored. Each value read is
-also :func:`remember`\\ ed here, and the filter :func:`held_secrets_filter` that the CLI puts on
-its log handler redacts every value remembered so far from every record, at any verbosity and in
-both log formats. A URL is remembered with its path and query and its user info too: a
-connection pool logs ``POST /services/T…/B…/secret``, not the URL. (urllib3's own debug lines
-are silenced as well: :func:`secscan.cli.main` keeps that logger at WARNING.)
+also remembered here (:func:`remember`), and the filter :func:`held_secrets_filter`, which the
+CLI and Sentry's handlers carry, redacts every value remembered so far from every record, at
+any verbosity and in both log formats. A URL is remembered with its path and query and its user
+info too: a connection pool logs ``POST /services/T…/B…/secret``, not the URL. (urllib3's own
+debug lines are silenced as well: :func:`secscan.cli.main` keeps that logger at WARNING.)
 
 This is the one process-wide registry in secscan, on purpose: which secrets a process holds is a
 fact of the process, and a log line can be written from any thread at any time.
@@ -59,5 +59,5 @@ class _HeldSecretsFilter(logging.Filter):
 
 
 def held_secrets_filter() -> logging.Filter:
-    """A handler filter that redacts every secret :func:`remember`\\ ed, now or later."""
+    """A handler filter that redacts every secret remembered, now or later."""
     return _HeldSecretsFilter()
