@@ -19,7 +19,9 @@ from notify_helpers import T0, FakeServer, finding, record, send, serve, setting
 from test_notify_email import smtp  # noqa: F401 - the real SMTP server fixture
 
 from secscan import cli
+from secscan.delivery import Dead, Retry
 from secscan.logsecrets import remember
+from secscan.notify.transport import scrub_verdict
 from secscan.store import Store
 
 ROUTING_KEY = "c4n4ry00pagerduty00routing00k3y1"  # 32 characters
@@ -92,3 +94,11 @@ def test_a_secret_read_is_kept_out_of_every_later_log_line(capsys: pytest.Captur
     err = capsys.readouterr().err
     assert "heldCanaryPath99" not in err and "pw-canary-77" not in err
     assert err.count("[REDACTED]") >= 2
+
+
+def test_a_peer_echoing_a_channel_secret_leaves_no_trace_in_the_stored_error() -> None:
+    """The error of a verdict holds the peer's words; a word secret in it takes the error whole."""
+    word = scrub_verdict(Dead("HTTP 401: the signature made with marmalade is wrong"), ["marmalade"])
+    assert word == Dead("[REDACTED]")
+    token = scrub_verdict(Retry(f"HTTP 503: key {ROUTING_KEY} is busy", 5.0), [ROUTING_KEY])
+    assert token == Retry("HTTP 503: key [REDACTED] is busy", 5.0)
