@@ -68,20 +68,30 @@ class RunResult:
 FREE_TEXT_KEYS = frozenset({"text", "markdown", "message", "reason"})
 """Keys of free text in the SARIF log and the JSON document: where scanners quote code."""
 
+TOOL_KEYS = frozenset({"tool"})
+"""Keys whose subtree the tool wrote itself (SARIF ``runs[].tool``: driver, rules, descriptors)."""
 
-def scrub(value: Any, redactor: Redactor, *, free_text: bool = False) -> Any:
+
+def scrub(value: Any, redactor: Redactor, *, free_text: bool = False, tool_text: bool = False) -> Any:
     """Apply the redactor to every free-text string of a JSON-ready tree (the last line of defence).
 
-    Identifiers (tool names, rule ids, paths, fingerprints) are never rewritten: they do not come
-    from secret values, and a short secret such as ``secret`` must not turn the tool name
-    ``detect-secrets`` into ``detect-[REDACTED]s``.
+    Identifiers (tool names, rule ids, paths, fingerprints) are never rewritten. Texts under a
+    ``tool`` key are the tool's own (rule descriptions and help) and get
+    :meth:`~secscan.redact.Redactor.rule_text`: a short secret such as ``secret`` must not turn
+    ``detect-secrets`` into ``detect-[REDACTED]s``. Messages and reasons get
+    :meth:`~secscan.redact.Redactor.text`.
     """
     if isinstance(value, str):
-        return redactor.text(value) if free_text else value
+        if not free_text:
+            return value
+        return redactor.rule_text(value) if tool_text else redactor.text(value)
     if isinstance(value, list):
-        return [scrub(v, redactor, free_text=free_text) for v in value]
+        return [scrub(v, redactor, free_text=free_text, tool_text=tool_text) for v in value]
     if isinstance(value, dict):
-        return {k: scrub(v, redactor, free_text=k in FREE_TEXT_KEYS) for k, v in value.items()}
+        return {
+            k: scrub(v, redactor, free_text=k in FREE_TEXT_KEYS, tool_text=tool_text or k in TOOL_KEYS)
+            for k, v in value.items()
+        }
     return value
 
 
@@ -180,6 +190,16 @@ def json_document(run: ScanRun, sarif_path: Path | None) -> dict[str, Any]:
     }
 
 
+def own_outputs(request: RunRequest, cache: Path | None) -> list[Path]:
+    """The files a run writes: its SARIF log, the database (its ``-wal``, ``-shm`` and lock
+    folder go with it), the result cache and the report. None of them is ever scanned."""
+    from secscan.locks import database_path
+
+    outputs = [request.sarif_path, database_path(request.db)]
+    outputs += [p for p in (cache, request.settings.report.path) if p is not None]
+    return outputs
+
+
 def run(request: RunRequest, hooks: ScanHooks = ScanHooks()) -> RunResult:  # noqa: B008
     """``secscan run``: scan, record the run in the lifecycle store, write the SARIF log, and
     work out the exit code. Bad input (target, config, suppressions, database) fails before any
@@ -201,6 +221,7 @@ def run(request: RunRequest, hooks: ScanHooks = ScanHooks()) -> RunResult:  # no
         # every finding that can still be closed: open and triaged ones
         closable = FindingQuery(target=name, states=OPEN_STATES | {FindingState.TRIAGED})
         tracked = {t.path for t in store.list_findings(closable)}
+        cache = cache_for_run(request.settings.cache, request.db, request.use_cache)  # issue 7
         outcome = run_scan(
             request.target,
             request.settings,
@@ -211,7 +232,8 @@ def run(request: RunRequest, hooks: ScanHooks = ScanHooks()) -> RunResult:  # no
             begin=store.begin_run,
             tracked_paths=tracked,
             cancel=request.cancel,
-            cache=cache_for_run(request.settings.cache, request.db, request.use_cache),  # issue 7
+            cache=cache,
+            outputs=own_outputs(request, cache),
         )
         stop_if_cancelled(store, outcome.run, request.cancel, utcnow())
         recorded = store.record_run(outcome.run, utcnow(), sla_policy, suppressions)

@@ -22,6 +22,7 @@ from rich.console import Console
 from secscan import __version__, app, console
 from secscan.daemon import logfmt
 from secscan.errors import ConfigError, ExitCode, SecscanError
+from secscan.logsecrets import held_secrets_filter
 from secscan.settings import load_settings
 
 INTERNAL_ERROR = 70
@@ -115,9 +116,11 @@ def _setup_logging(verbosity: int, log_format: str = "text") -> None:
     level = logging.WARNING - 10 * min(verbosity, 2)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logfmt.formatter(log_format))  # text, or json for log shippers (daemon)
+    handler.addFilter(held_secrets_filter())  # channel secrets and the GitHub token, never logged
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    logging.getLogger("urllib3").setLevel(logging.WARNING)  # its debug lines name webhook URL paths
 
 
 def _cmd_run(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:

@@ -2,18 +2,19 @@
 
 Every URL must be ``https``. Before connecting, the host name is resolved once and every address
 must be public (``ipaddress``'s ``is_global``: not loopback, private, link-local such as the
-cloud metadata address 169.254.169.254, CGNAT, multicast, reserved or unspecified); the
-connection then goes to that vetted address, with TLS SNI and certificate checks still made for
-the real host name, so DNS rebinding between the check and the connect cannot redirect it
-(SSRF). Hosts named in an explicit allow-list skip the address check and may use plain ``http``:
-that is how tests reach fake servers on 127.0.0.1. Redirects are never followed and proxies from
-the environment are not used. Retrying is the caller's business (:mod:`secscan.delivery`);
-:func:`verdict_for` and :func:`retry_after_s` classify a response for it.
+cloud metadata address 169.254.169.254, CGNAT, multicast, reserved or unspecified), and so must
+every IPv4 address an IPv6 address embeds (NAT64, 6to4, Teredo, mapped forms; see
+:mod:`secscan.netaddr`). The connection then goes to that vetted address, with TLS SNI and
+certificate checks still made for the real host name, so DNS rebinding between the check and
+the connect cannot redirect it (SSRF). Hosts named in an explicit allow-list skip the address
+check and may use plain ``http``: that is how tests reach fake servers on 127.0.0.1. Redirects
+are never followed and proxies from the environment are not used. Retrying is the caller's
+business (:mod:`secscan.delivery`); :func:`verdict_for` and :func:`retry_after_s` classify a
+response for it.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from urllib3.exceptions import HTTPError as Urllib3Error
 
 from secscan.delivery import Dead, Delivered, Retry, Verdict
 from secscan.errors import ConfigError, NotifyError
+from secscan.netaddr import is_public
 
 MAX_BODY = 10 * 1024 * 1024  # bytes of a response body kept
 
@@ -83,13 +85,6 @@ def check_url(url: str, policy: HttpPolicy, what: str = "URL") -> tuple[str, str
     return parts.scheme, host, port or (443 if parts.scheme == "https" else 80)
 
 
-def _public(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
-
-
 def vetted_address(host: str, port: int, policy: HttpPolicy) -> str:
     """The address to connect to for ``host``: all of its addresses must be public. Raises HttpBlocked."""
     if policy.allows(host):
@@ -99,7 +94,7 @@ def vetted_address(host: str, port: int, policy: HttpPolicy) -> str:
     except (socket.gaierror, UnicodeError) as exc:
         raise HttpError(f"cannot resolve {host}: {exc}") from None
     addresses = [str(info[4][0]) for info in infos]
-    blocked = [a for a in addresses if not _public(a)]
+    blocked = [a for a in addresses if not is_public(a)]
     if blocked or not addresses:
         raise HttpBlocked(
             f"refusing to connect to {host}: it resolves to a non-public address "

@@ -252,7 +252,12 @@ def _build_run(request: IngestRequest, now: datetime, policy: SeverityPolicy) ->
     redactor = Redactor(quoted_snippets(doc) if may_have_snippets(data) else ())
     del data
     parsed = parse_document(
-        doc, tool=request.tool, root=root or _NO_ROOT, policy=policy, redact=redactor.text
+        doc,
+        tool=request.tool,
+        root=root or _NO_ROOT,
+        policy=policy,
+        redact=redactor.text,
+        redact_rule=redactor.rule_text,
     )
     failures = [run_failure(run) for run in doc["runs"]]  # parse_document keeps the runs' order
     del doc

@@ -15,7 +15,7 @@ import fnmatch
 import functools
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,8 +95,16 @@ def check_target(path: Path) -> Path:
     return path.resolve()
 
 
-def build_inventory(root: Path, excludes: Sequence[str], max_file_size: int) -> Inventory:
-    """Walk ``root`` (already resolved) without following links; see the module docstring."""
+def build_inventory(
+    root: Path,
+    excludes: Sequence[str],
+    max_file_size: int,
+    skip: Callable[[str, bool], bool] | None = None,
+) -> Inventory:
+    """Walk ``root`` (already resolved) without following links; see the module docstring.
+
+    ``skip(relpath, is_dir)`` leaves out more entries (secscan's own outputs, what git ignores:
+    :mod:`secscan.exclusions`); a skipped folder is not entered."""
     files: list[tuple[str, int]] = []
     notes: list[Notification] = []
     excluded = _compiled(tuple(excludes))
@@ -114,6 +122,8 @@ def build_inventory(root: Path, excludes: Sequence[str], max_file_size: int) -> 
         for entry in entries:
             rel = f"{prefix}{entry.name}"
             if excluded.entry(entry.name, rel):
+                continue
+            if skip is not None and skip(rel, entry.is_dir(follow_symlinks=False)):
                 continue
             if entry.is_symlink():
                 continue  # never followed: it could point outside the target

@@ -20,13 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from secscan.cache.session import CacheSession, CacheUse
+from secscan.exclusions import Skips, build_skips
 from secscan.identity import assign_identities, source_reader
 from secscan.inventory import Inventory, build_inventory, check_target, is_excluded
-from secscan.model import Finding, Notification, RunId, ScannerResult, ScannerStatus, ScanRun, new_run_id
+from secscan.model import Notification, RunId, ScannerResult, ScannerStatus, ScanRun, new_run_id
 from secscan.policy import SeverityPolicy, load_policy
-from secscan.redact import Redactor, SecretFilter, recover_secret
+from secscan.recover import secret_values as _secret_values
+from secscan.redact import Redactor, SecretFilter
 from secscan.scanners._audit_cache import audit_cache
-from secscan.scanners.detect_secrets import IDENTITY_PREFIX as SECRET_IDENTITY_PREFIX
 from secscan.scanners.interface import ScanJob, Scanner
 from secscan.scanners.registry import select_scanners
 from secscan.scanners.runner import run_all
@@ -117,37 +118,15 @@ def _vulnerability_service(
     db.wait()  # a broken database is an input error, even if pip-audit only saw a 500
 
 
-def _secret_values(root: Path, findings: Sequence[Finding]) -> set[str]:
-    """Recover the values behind detect-secrets' hashes so that every output can drop them."""
-    wanted: dict[str, list[tuple[int, str]]] = {}
-    for f in findings:
-        if f.identity and f.identity.startswith(SECRET_IDENTITY_PREFIX):
-            wanted.setdefault(f.location.path, []).append(
-                (f.location.start_line, f.identity[len(SECRET_IDENTITY_PREFIX) :])
-            )
-    values: set[str] = set()
-    read = source_reader(root)
-    for path, items in wanted.items():
-        lines = read(path)
-        if lines is None:
-            continue
-        split = lines.splitlines()
-        for line_no, digest in items:
-            if 1 <= line_no <= len(split):
-                value = recover_secret(split[line_no - 1], digest)
-                if value:
-                    values.add(value)
-    return values
-
-
 def _with_deleted(
-    result: ScannerResult, root: Path, tracked: Collection[str], excludes: Sequence[str]
+    result: ScannerResult, root: Path, tracked: Collection[str], excludes: Sequence[str], skips: Skips
 ) -> ScannerResult:
     """Count deleted files as covered by a scanner that finished ok and would have scanned them.
 
     A deleted file is never in a scanner's file list, so without this its findings could never
     be closed. Paths the scanner would not have seen (excluded globally or for this scanner)
-    stay outside its scope: excluding a folder must not look like fixing it.
+    stay outside its scope: excluding a folder must not look like fixing it. secscan's own
+    files are not part of the target: findings once reported in them are closed.
     """
     if result.status is not ScannerStatus.OK:
         return result
@@ -155,9 +134,10 @@ def _with_deleted(
         p
         for p in tracked
         if p not in result.scope
-        and not is_excluded(p, excludes)
-        and not (root / p).exists()
-        and not (root / p).is_symlink()
+        and (
+            skips.is_output(p)
+            or (not is_excluded(p, excludes) and not (root / p).exists() and not (root / p).is_symlink())
+        )
     }
     return dataclasses.replace(result, scope=result.scope | deleted) if deleted else result
 
@@ -186,9 +166,9 @@ def _redact_result(result: ScannerResult, r: Redactor) -> ScannerResult:
         rules=tuple(
             dataclasses.replace(
                 rule,
-                short_description=r.text(rule.short_description),
-                full_description=r.text(rule.full_description),
-                help_text=r.text(rule.help_text),
+                short_description=r.rule_text(rule.short_description),
+                full_description=r.rule_text(rule.full_description),
+                help_text=r.rule_text(rule.help_text),
             )
             for rule in result.rules
         ),
@@ -215,6 +195,7 @@ def run_scan(
     begin: Callable[[RunId, str, str, datetime], None] | None = None,
     tracked_paths: Collection[str] = (),
     cache: Path | None = None,
+    outputs: Collection[Path] = (),
 ) -> ScanOutcome:
     """Scan ``target`` with the selected scanners; see the module docstring.
 
@@ -223,12 +204,15 @@ def run_scan(
     ``tracked_paths`` are the files of the target's open findings: the ones deleted since are
     added to the scope of every scanner that finished ok and would have scanned them.
     ``cache`` is the result cache file to use (``None``: a cold run that neither reads nor writes it).
+    ``outputs`` are the files this run writes: inside the target they are never scanned
+    (:mod:`secscan.exclusions`, which also leaves out what git ignores).
     """
     root = check_target(target)
     name = target_name or root.name
     policy = load_policy(settings.policy.severity)
     selected = select_scanners(settings, only)
-    inventory: Inventory = build_inventory(root, settings.scan.excludes, settings.scan.max_file_size)
+    skips, ignored_unknown = build_skips(root, outputs, include_ignored=settings.scan.include_ignored)
+    inventory: Inventory = build_inventory(root, settings.scan.excludes, settings.scan.max_file_size, skips)
     started = clock()
     began = time.perf_counter()
     run_id = new_run_id(started)
@@ -280,7 +264,7 @@ def run_scan(
             session.commit(finished, redactor, interrupted)
             usage = session.usage
     results = [
-        _with_deleted(r, root, tracked_paths, (*settings.scan.excludes, *config.exclude))
+        _with_deleted(r, root, tracked_paths, (*settings.scan.excludes, *config.exclude), skips)
         for r, (_, config) in zip(results, selected, strict=True)
     ]
     with redacting_logs(redactor):
@@ -297,7 +281,8 @@ def run_scan(
         finished_at=clock(),
         scanners=tuple(results),
         notifications=tuple(
-            Notification(n.level, redactor.text(n.message), n.path, n.line) for n in inventory.notifications
+            Notification(n.level, redactor.text(n.message), n.path, n.line)
+            for n in (*inventory.notifications, *skips.notifications(ignored_unknown))
         ),
     )
     return ScanOutcome(run=run, redactor=redactor, policy=policy, cache=usage if session else CacheUse())

@@ -1,37 +1,44 @@
 """Keeping secret values out of every output: SARIF, JSON, terminal, logs and the store.
 
 Secrets reach secscan in two ways. detect-secrets reports only ``sha1(secret)``; the value is
-recovered from the source line with :func:`recover_secret` so that it can be *removed* from
+recovered from the source line (:mod:`secscan.recover`) so that it can be *removed* from
 everything else. bandit quotes hardcoded passwords in its messages (B105/B106/B107), which
-:func:`redact_quoted` blanks. A :class:`Redactor` then replaces every known value, and every
-token of a well-known format, by :data:`MARKER` in any text that leaves the process.
+:func:`redact_quoted` blanks. A :class:`Redactor` then replaces the known values, and every token
+of a well-known format, by :data:`MARKER` in the texts that leave the process.
+
+**Where.** Only texts that may quote the scanned source are searched for known values
+(:meth:`Redactor.text`): finding messages, notifications, failure reasons, log lines. Texts a
+tool or secscan wrote itself (rule descriptions and help, tool names, secscan's templates) are
+never rewritten for a word they share with a secret (:meth:`Redactor.rule_text`): a password
+``secret`` must not turn ``detect-secrets`` into ``detect-[REDACTED]s``, which tells the reader
+the value.
+
+**How.** A known value inside a quoted span (between quotes or backticks on one line: how tools
+quote code) takes the whole span with it, so the gap has no shape. A value made of letters only
+(:func:`is_wordlike`: ``secret``, ``Password``) can be an ordinary word of the text around it:
+outside quotes it is left alone, since replacing it would reveal it. Any other value (with a
+digit, a symbol, mixed case: the shape of real credentials) is replaced wherever it occurs.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from itertools import groupby
 
 from secscan.model import Finding
+from secscan.quotes import enclosing, is_wordlike, quoted_spans
 
 MARKER = "[REDACTED]"
 MIN_SECRET_LENGTH = 4
 """Known values shorter than this are ignored: redacting them would shred ordinary text."""
 
-FULL_SEARCH_MAX_LINE = 400
-"""Lines up to this many characters are searched substring by substring when tokens fail."""
-
-MAX_TOKEN_CANDIDATES = 20_000
-
 QUOTED_SECRET_RULES = frozenset({("bandit", "B105"), ("bandit", "B106"), ("bandit", "B107")})
 """Rules whose message ends with the hardcoded secret in quotes."""
 
-_DELIMITER = re.compile(r"""[\s'"`=:,;()\[\]{}<>@/]""")
-_SHA1_HEX = re.compile(r"[0-9a-f]{40}")
+_WORD_CHAR = re.compile(r"[\w-]")
 _QUOTED_TAIL = re.compile(r"(?s)(:\s*)(['\"])(.*?)\2?(\s*)\Z")
 
 
@@ -75,51 +82,6 @@ BUILTIN_PATTERNS: tuple[TokenPattern, ...] = (
 )
 
 
-def _sha1_hex(value: str) -> str:
-    return hashlib.sha1(value.encode("utf-8", "surrogatepass"), usedforsecurity=False).hexdigest()
-
-
-def _token_candidates(line: str) -> Iterator[str]:
-    """Substrings that start and end at token delimiters, shortest spans first per start."""
-    cuts = [m.start() for m in _DELIMITER.finditer(line)]
-    starts = sorted({0, *(c + 1 for c in cuts)})
-    ends = sorted({len(line), *cuts})
-    produced = 0
-    for start in starts:
-        for end in ends:
-            if end > start:
-                yield line[start:end]
-                produced += 1
-                if produced >= MAX_TOKEN_CANDIDATES:
-                    return
-
-
-def _all_substrings(line: str) -> Iterator[str]:
-    for start in range(len(line)):
-        for end in range(start + 1, len(line) + 1):
-            yield line[start:end]
-
-
-def recover_secret(line: str, hashed_secret: str) -> str | None:
-    """The substring of ``line`` whose SHA-1 hex is detect-secrets' ``hashed_secret``, if any.
-
-    Delimiter-bounded candidates are tried first; lines of at most
-    :data:`FULL_SEARCH_MAX_LINE` characters are then searched exhaustively. ``None`` when the
-    value is not on the line (for example a secret that detect-secrets assembled across lines).
-    """
-    target = hashed_secret.strip().lower()
-    if not _SHA1_HEX.fullmatch(target):
-        return None
-    for candidate in _token_candidates(line):
-        if _sha1_hex(candidate) == target:
-            return candidate
-    if len(line) <= FULL_SEARCH_MAX_LINE:
-        for candidate in _all_substrings(line):
-            if _sha1_hex(candidate) == target:
-                return candidate
-    return None
-
-
 def _merge(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
     merged: list[tuple[int, int]] = []
     for start, end in sorted(spans):
@@ -159,54 +121,113 @@ class Redactor:
     """Replaces known secret values and well-known token formats by :data:`MARKER`.
 
     Built once per run; immutable and thread-safe afterwards. Known values are matched with one
-    compiled alternation (longest value first) tried at every position, so overlapping values
-    are all covered; the spans of all matches are merged and each merged span becomes one marker.
-    Texts seen before are answered from a memo: a run redacts the same messages and rule texts
-    several times (findings, then the SARIF log and the JSON document as a last line of defence).
+    compiled alternation (longest value first) tried at every position, in one pass over a text
+    however many values there are; the spans of all matches are merged and each merged span
+    becomes one marker. Where a match takes its quoted span, or is left as a word, is the
+    module's model (see its docstring). Texts seen before are answered from a memo: a run redacts
+    the same messages several times (findings, then the SARIF log and the JSON document).
     """
 
-    __slots__ = ("_literals", "_memo", "_patterns")
+    __slots__ = ("_literals", "_memo", "_patterns", "_rule_memo", "_tokens", "_words")
 
     def __init__(self, secrets: Iterable[str] = (), patterns: Iterable[TokenPattern] = BUILTIN_PATTERNS):
         values = {s for s in secrets if len(s) >= MIN_SECRET_LENGTH}
-        self._literals = re.compile(f"(?=({_alternation(values)}))") if values else None
+        self._words = frozenset(v for v in values if is_wordlike(v))
+        self._literals = _compile(values)
+        self._tokens = _compile(values - self._words)
         self._patterns = tuple(patterns)
         self._memo: dict[str, str] = {}
+        self._rule_memo: dict[str, str] = {}
 
-    def _spans(self, text: str) -> Iterator[tuple[int, int]]:
-        if self._literals is not None:
-            for match in self._literals.finditer(text):
-                yield match.span(1)
+    def _pattern_spans(self, text: str) -> Iterator[tuple[int, int]]:
         for pattern in self._patterns:
             has_group = "secret" in pattern.regex.groupindex
             for match in pattern.regex.finditer(text):
                 yield match.span("secret") if has_group else match.span()
 
-    def text(self, text: str) -> str:
-        """``text`` with every secret occurrence replaced by :data:`MARKER`."""
-        done = self._memo.get(text)
-        if done is None:
-            done = self._redact(text)
-            if len(text) <= MEMO_TEXT_CHARS and len(self._memo) < MEMO_ENTRIES:
-                self._memo[text] = done
-        return done
+    def _quoting_spans(self, text: str) -> Iterator[tuple[int, int]]:
+        """Spans to replace in a text that may quote the scanned source."""
+        if self._literals is not None:
+            quotes: list[tuple[int, int]] | None = None
+            starts: list[int] = []
+            for match in self._literals.finditer(text):
+                start, end = match.span(1)
+                if quotes is None:  # computed only for a text that holds a known value
+                    quotes = quoted_spans(text)
+                    starts = [q[0] for q in quotes]
+                quoted = enclosing(quotes, starts, start, end)
+                if quoted is not None:
+                    yield quoted
+                elif match.group(1) not in self._words:
+                    yield start, end
+        yield from self._pattern_spans(text)
 
-    def _redact(self, text: str) -> str:
-        spans = _merge(self._spans(text))
-        if not spans:
-            return text
-        pieces: list[str] = []
-        position = 0
-        for start, end in spans:
-            pieces.append(text[position:start])
-            pieces.append(MARKER)
-            position = end
-        pieces.append(text[position:])
-        return "".join(pieces)
+    def _fixed_spans(self, text: str) -> Iterator[tuple[int, int]]:
+        """Spans to replace in a text a tool or secscan wrote: token-like values and formats."""
+        if self._tokens is not None:
+            for match in self._tokens.finditer(text):
+                yield match.span(1)
+        yield from self._pattern_spans(text)
+
+    def text(self, text: str) -> str:
+        """``text``, which may quote the scanned source (a message, a notification, a reason, a
+        log line), with its secrets replaced by :data:`MARKER` (see the module docstring)."""
+        return _remembered(self._memo, text, lambda t: _replace(t, self._quoting_spans(t)))
+
+    def rule_text(self, text: str) -> str:
+        """``text``, written by a tool or by secscan (a rule's description or help), with only
+        the known values that cannot be words and the well-known token formats replaced: an
+        ordinary text is never altered by a word it shares with a secret."""
+        return _remembered(self._rule_memo, text, lambda t: _replace(t, self._fixed_spans(t)))
+
+    def argument(self, text: str) -> str:
+        """``text`` inserted into a template (a log argument): as :meth:`text`, and the whole of
+        it when a word-like known value stands in it as a word of its own."""
+        if self._words and self._literals is not None:
+            for match in self._literals.finditer(text):
+                start, end = match.span(1)
+                if match.group(1) in self._words and _whole_word(text, start, end):
+                    return MARKER
+        return self.text(text)
 
     def contains_secret(self, text: str) -> bool:
-        """Whether ``text`` holds a known secret value or a well-known token."""
-        return next(self._spans(text), None) is not None
+        """Whether ``text`` holds a known secret value (anywhere) or a well-known token."""
+        if self._literals is not None and self._literals.search(text):
+            return True
+        return next(self._pattern_spans(text), None) is not None
+
+
+def _compile(values: set[str]) -> re.Pattern[str] | None:
+    return re.compile(f"(?=({_alternation(values)}))") if values else None
+
+
+def _whole_word(text: str, start: int, end: int) -> bool:
+    return (start == 0 or not _WORD_CHAR.match(text[start - 1])) and (
+        end == len(text) or not _WORD_CHAR.match(text[end])
+    )
+
+
+def _remembered(memo: dict[str, str], text: str, redact: Callable[[str], str]) -> str:
+    done = memo.get(text)
+    if done is None:
+        done = redact(text)
+        if len(text) <= MEMO_TEXT_CHARS and len(memo) < MEMO_ENTRIES:
+            memo[text] = done
+    return done
+
+
+def _replace(text: str, spans: Iterable[tuple[int, int]]) -> str:
+    merged = _merge(spans)
+    if not merged:
+        return text
+    pieces: list[str] = []
+    position = 0
+    for start, end in merged:
+        pieces.append(text[position:start])
+        pieces.append(MARKER)
+        position = end
+    pieces.append(text[position:])
+    return "".join(pieces)
 
 
 def redact_quoted(message: str) -> str:
@@ -233,19 +254,32 @@ def redact_finding(finding: Finding, redactor: Redactor) -> Finding:
 class SecretFilter(logging.Filter):
     """A logging filter that redacts a :class:`Redactor`'s secrets from every record it sees.
 
-    The message is formatted with its arguments, redacted, and stored back without arguments;
-    exception and stack text are formatted and redacted too. Attach it to *handlers*: a filter
-    on a logger does not see records propagated from child loggers.
+    Each argument is redacted as what it is, a value inserted into a template
+    (:meth:`Redactor.argument`); the message is then formatted, redacted as a whole
+    (:meth:`Redactor.text`) and stored back without arguments. Exception and stack text are
+    formatted and redacted too. Attach it to *handlers*: a filter on a logger does not see
+    records propagated from child loggers.
     """
 
     def __init__(self, redactor: Redactor, name: str = "") -> None:
         super().__init__(name)
         self._redactor = redactor
 
+    def _argument(self, value: object) -> object:
+        if value is None or isinstance(value, int | float):
+            return value
+        text = value if isinstance(value, str) else str(value)
+        cleaned = self._redactor.argument(text)
+        return value if cleaned == text else cleaned
+
     def filter(self, record: logging.LogRecord) -> bool:
         try:
+            if isinstance(record.args, tuple):
+                record.args = tuple(self._argument(a) for a in record.args)
+            elif isinstance(record.args, Mapping):
+                record.args = {k: self._argument(v) for k, v in record.args.items()}
             message = record.getMessage()
-        except (TypeError, ValueError, KeyError):
+        except Exception:  # an argument or a format that fails: the record is still redacted
             message = f"{record.msg} (unformattable arguments: {record.args!r})"
         record.msg = self._redactor.text(message)
         record.args = None

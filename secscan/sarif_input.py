@@ -7,7 +7,8 @@ a :class:`Notification` saying why (no rule id, no location, a location outside 
 Decisions:
 
 - Snippets and ``contextRegion`` are never copied (they hold raw source, secrets included);
-  every text taken from the log (messages, rule texts) passes through ``redact`` when given.
+  every text taken from the log passes through ``redact`` when given (rule texts, which the
+  tool wrote, through ``redact_rule`` when given).
 - ``identity`` is left ``None``: the pipeline then fingerprints the normalised code context,
   the same way for every tool. Tool fingerprints (``partialFingerprints``) change between tool
   versions and some include line numbers, so they are not trusted as identity.
@@ -78,7 +79,13 @@ class _RunReader:
     """Turns one run object into a ParsedRun."""
 
     def __init__(
-        self, run: dict[str, Any], tool: ToolName | None, root: Path, policy: SeverityPolicy, redact: Redact
+        self,
+        run: dict[str, Any],
+        tool: ToolName | None,
+        root: Path,
+        policy: SeverityPolicy,
+        redact: Redact,
+        redact_rule: Redact | None = None,
     ) -> None:
         tool_obj = _dict(run.get("tool"))
         self.driver = _dict(tool_obj.get("driver"))
@@ -89,6 +96,8 @@ class _RunReader:
         self.roots = {root.as_posix(), root.resolve().as_posix()}
         self.policy = policy
         self.redact = redact
+        self.redact_rule = redact_rule or redact
+        self.rule_redacted: dict[str, str] = {}
         self.bases = _dict(run.get("originalUriBaseIds"))
         self.notes: list[Notification] = []
         # Results repeat their texts and URIs: each distinct one is redacted / resolved once.
@@ -124,6 +133,13 @@ class _RunReader:
             done = self.redact(text)
             if len(text) <= _MAX_MEMO_TEXT:
                 self.redacted[text] = done
+        return done
+
+    def rule_text(self, text: str) -> str:
+        """``redact_rule(text)``, computed once per distinct text."""
+        done = self.rule_redacted.get(text)
+        if done is None:
+            done = self.rule_redacted[text] = self.redact_rule(text)
         return done
 
     # -- rules -------------------------------------------------------------------------
@@ -168,10 +184,10 @@ class _RunReader:
         short = short or name or rule_id
         return Rule(
             id=rule_id,
-            name=self.text(name or rule_id)[:255],
-            short_description=_clip(self.text(short)),
-            full_description=_clip(self.text(full or short)),
-            help_text=self.text(help_text or full or short)[:8192],
+            name=self.rule_text(name or rule_id)[:255],
+            short_description=_clip(self.rule_text(short)),
+            full_description=_clip(self.rule_text(full or short)),
+            help_text=self.rule_text(help_text or full or short)[:8192],
             help_uri=_str(rule.get("helpUri")),
             tags=tuple(dict.fromkeys(tags))[:20],
         )
@@ -354,14 +370,16 @@ def parse_document(
     root: Path,
     policy: SeverityPolicy,
     redact: Redact | None = None,
+    redact_rule: Redact | None = None,
 ) -> list[ParsedRun]:
     """Parse a log that :func:`load_sarif` accepted into one ParsedRun per run (in order).
 
     ``root`` is the absolute scanned root (``file://`` URIs under it become repo-relative);
-    ``redact`` is applied to every text taken from the log.
+    ``redact`` is applied to every text taken from the log, ``redact_rule`` (default:
+    ``redact``) to the rules' names, descriptions and help.
     """
     return [
-        _RunReader(_dict(run), tool, root, policy, redact or (lambda text: text)).read()
+        _RunReader(_dict(run), tool, root, policy, redact or (lambda text: text), redact_rule).read()
         for run in _list(doc.get("runs"))
     ]
 

@@ -10,8 +10,10 @@ and exception messages as they are (``../shared/specs/sentry.md``). So secscan:
   also clean what Sentry records;
 * passes every event and breadcrumb through :class:`EventScrubber`: each string is redacted with
   :class:`secscan.redact.Redactor` (well-known token formats plus the known secret values of this
-  deployment: its credential files and token-like environment variables), and stack-frame
-  variables are dropped.
+  deployment: its credential files and token-like environment variables; log ``params`` as
+  arguments), and stack-frame variables are dropped; those values are also remembered by
+  :func:`secscan.logsecrets.remember`, whose filter on Sentry's handlers redacts each log
+  argument before the SDK sees the record.
 
 Sending happens on the SDK's background thread with a bounded queue; an unreachable Sentry costs
 at most ``shutdown_timeout`` seconds at exit and never blocks or fails a scan.
@@ -29,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from secscan import __version__
+from secscan.logsecrets import held_secrets_filter, remember
 from secscan.redact import Redactor
 
 log = logging.getLogger(__name__)
@@ -66,13 +69,13 @@ class EventScrubber:
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._redactor = Redactor(secrets)
 
-    def _clean(self, value: Any) -> Any:
+    def _clean(self, value: Any, argument: bool = False) -> Any:
         if isinstance(value, str):
-            return self._redactor.text(value)
+            return self._redactor.argument(value) if argument else self._redactor.text(value)
         if isinstance(value, Mapping):
-            return {k: self._clean(v) for k, v in value.items() if k != "vars"}
+            return {k: self._clean(v, k == "params") for k, v in value.items() if k != "vars"}
         if isinstance(value, list | tuple):
-            return [self._clean(v) for v in value]
+            return [self._clean(v, argument) for v in value]
         return value
 
     def before_send(self, event: Any, hint: dict[str, Any]) -> Any:
@@ -130,13 +133,17 @@ def reporting(
     import sentry_sdk
     from sentry_sdk.integrations.logging import BreadcrumbHandler, EventHandler
 
+    secrets = tuple(secrets)
     scrubber = EventScrubber(secrets)
     with warnings.catch_warnings():  # 2.x deprecates send_default_pii; it stays explicit here
         warnings.simplefilter("ignore", DeprecationWarning)
         _init(sentry_sdk, dsn, environment, scrubber, shutdown_timeout)
     handlers = [BreadcrumbHandler(level=logging.INFO), EventHandler(level=logging.ERROR)]
+    for value in secrets:
+        remember(value)
     root = logging.getLogger()
     for handler in handlers:
+        handler.addFilter(held_secrets_filter())  # each log argument redacted as an argument
         root.addHandler(handler)
     log.info("reporting secscan's own errors to Sentry (release secscan@%s)", __version__)
     try:

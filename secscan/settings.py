@@ -64,6 +64,7 @@ class ScanConfig(_Model):
     extend_exclude: tuple[str, ...] = ()
     max_file_size: int = Field(default=5_000_000, gt=0, description="bytes; larger files are not scanned")
     fail_on: FailOn = "high"
+    include_ignored: bool = False  # scan files git ignores too (secscan.exclusions)
 
     @property
     def excludes(self) -> tuple[str, ...]:

@@ -74,8 +74,10 @@ def portable(output: FileOutput, tool: str, path: str) -> bool:
     ) and all(n.path == path for n in output.notifications)
 
 
-def encode_file(output: FileOutput, redact: Redact) -> bytes:
-    """A file's results as a cache value, free texts passed through ``redact``."""
+def encode_file(output: FileOutput, redact: Redact, redact_rule: Redact | None = None) -> bytes:
+    """A file's results as a cache value, free texts passed through ``redact`` (rule texts,
+    which the tool wrote, through ``redact_rule`` when given)."""
+    rule = redact_rule or redact
     loc = [
         [f.location.start_line, f.location.start_column, f.location.end_line, f.location.end_column]
         for f in output.findings
@@ -89,7 +91,7 @@ def encode_file(output: FileOutput, redact: Redact) -> bytes:
                 for f, where in zip(output.findings, loc, strict=True)
             ],
             "r": [
-                [r.id, r.name, redact(r.short_description), redact(r.full_description), redact(r.help_text),
+                [r.id, r.name, rule(r.short_description), rule(r.full_description), rule(r.help_text),
                  r.help_uri, list(r.tags)]
                 for r in output.rules
             ],

@@ -196,5 +196,5 @@ class CacheSession:
                 key = file_key(files.key, content, profile)
             else:
                 key = path_key(files.key, content, path)
-            entries.append((key, encode_file(part, redactor.text)))
+            entries.append((key, encode_file(part, redactor.text, redactor.rule_text)))
         return entries

@@ -2,7 +2,7 @@
 
 The value is wrapped in :class:`pydantic.SecretStr`, whose ``repr`` and ``str`` hide it, so an
 accidental log line or exception message cannot carry it; :func:`scrub` removes it from any
-text secscan is about to log, store or raise.
+text secscan is about to log, store or raise, and :mod:`secscan.logsecrets` from every log record.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pydantic import SecretStr
 
 from secscan.errors import ConfigError
 from secscan.github.config import GithubConfig
+from secscan.logsecrets import remember
 
 ENV_VAR = "GITHUB_TOKEN"
 MAX_TOKEN_FILE = 64 * 1024
@@ -48,13 +49,13 @@ def resolve_token(config: GithubConfig, env: Mapping[str, str] | None = None) ->
         value = raw.decode("utf-8", "replace").strip()
         if not value:
             raise ConfigError(f"[github] token_file {path} is empty; write the token into it")
-        return SecretStr(value)
+        return SecretStr(remember(value))
     value = env.get(ENV_VAR, "").strip()
     if not value:
         raise ConfigError(
             f"no GitHub token: set {ENV_VAR} or [github] token_file (a file or systemd credential)"
         )
-    return SecretStr(value)
+    return SecretStr(remember(value))
 
 
 def scrub(text: str, token: SecretStr | None) -> str:

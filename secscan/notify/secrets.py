@@ -1,7 +1,8 @@
 """Channel secrets (routing keys, webhook URLs, passwords) from the environment or a file.
 
 Secrets are read when a channel is built for delivery, never stored in the outbox, the database
-or a log line; a missing one is a ConfigError naming the setting, not the value.
+or a log line (each value read is remembered by :mod:`secscan.logsecrets`, whose filter redacts
+it from every log record); a missing one is a ConfigError naming the setting, not the value.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from secscan.errors import ConfigError
+from secscan.logsecrets import remember
 
 if TYPE_CHECKING:
     from secscan.settings import Settings
@@ -38,8 +40,8 @@ def read_secret(env: str | None, file: Path | None, settings: Settings, what: st
             raise ConfigError(f"cannot read {what} from {path}: {reason}; check the file") from None
         if not value:
             raise ConfigError(f"{what} file {path} is empty; put the value in it")
-        return value
+        return remember(value)
     value = os.environ.get(env or "", "").strip()
     if not value:
         raise ConfigError(f"{what} is not set: export {env} or give its file in the config")
-    return value
+    return remember(value)

@@ -18,11 +18,13 @@ from secscan.redact import Redactor
 
 
 def scrub_verdict(verdict: Verdict, secrets: Sequence[str]) -> Verdict:
-    """``verdict`` with the channel's secret values (and well-known tokens) out of its error."""
+    """``verdict`` with the channel's secret values (and well-known tokens) out of its error. The
+    error carries the peer's words (its response body), so it is redacted as an argument: whole,
+    should a secret that is a word stand in it."""
     if isinstance(verdict, Retry):
-        return Retry(Redactor(secrets).text(verdict.error), verdict.after_s)
+        return Retry(Redactor(secrets).argument(verdict.error), verdict.after_s)
     if isinstance(verdict, Dead):
-        return Dead(Redactor(secrets).text(verdict.error))
+        return Dead(Redactor(secrets).argument(verdict.error))
     return verdict
 
 

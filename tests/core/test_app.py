@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,7 +28,7 @@ def _run(*statuses: ScannerStatus, severity: Severity = Severity.MEDIUM) -> Scan
     finding = Finding(
         ToolName("detect-secrets"),
         "Secret Keyword",
-        "value secret in settings.py",
+        "value 'secret' in settings.py",
         Location("settings.py", 3),
         severity,
         fingerprint="f" * 64,
@@ -55,12 +56,20 @@ def test_scrub_rewrites_free_text_but_never_identifiers(tmp_path: Path) -> None:
     assert [s["name"] for s in doc["scanners"]] == ["detect-secrets", "bandit"]
     finding = doc["findings"][0]
     assert finding["tool"] == "detect-secrets" and finding["rule"] == "Secret Keyword"
-    assert "secret" not in finding["message"]
+    assert finding["message"] == "value '[REDACTED]' in settings.py"
     sarif = scrub(build_sarif(run, load_policy()), redactor)
     driver = sarif["runs"][0]["tool"]["driver"]
     assert driver["name"] == "detect-secrets" and driver["rules"][0]["id"] == "Secret Keyword"
-    assert "secret" not in driver["rules"][0]["help"]["text"]
-    assert "secret" not in sarif["runs"][0]["results"][0]["message"]["text"]
+    # the tool's own texts are never rewritten for a word they share with a secret
+    assert driver["rules"][0]["help"]["text"] == "rotate the secret"
+    assert driver["rules"][0]["shortDescription"]["text"] == "a secret"
+    assert sarif["runs"][0]["results"][0]["message"]["text"] == "value '[REDACTED]' in settings.py"
+
+
+def test_scrub_still_removes_token_like_values_from_the_tools_texts() -> None:
+    run = _run(ScannerStatus.OK, ScannerStatus.OK)
+    sarif = scrub(build_sarif(run, load_policy()), Redactor({"the secret"}))
+    assert "the secret" not in json.dumps(sarif)
 
 
 def test_exit_codes() -> None:

@@ -10,11 +10,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from secscan.model import Finding, Location, Severity, ToolName
+from secscan.quotes import is_wordlike, quoted_spans
+from secscan.recover import recover_secret
 from secscan.redact import (
     MARKER,
     Redactor,
     SecretFilter,
-    recover_secret,
     redact_finding,
     redact_quoted,
 )
@@ -190,7 +191,10 @@ def test_secret_filter_redacts_messages_arguments_and_tracebacks() -> None:
     assert f"ValueError: bad value {MARKER}" in output
 
 
-_secret = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789_-", min_size=4, max_size=24)
+_secret = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789_-", min_size=4, max_size=24).filter(
+    lambda v: not is_wordlike(v)
+)
+_word = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=4, max_size=12)
 
 
 @settings(max_examples=200, deadline=None)
@@ -202,6 +206,7 @@ _secret = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789_-", min_size=4,
 def test_redacted_text_never_contains_a_known_secret(
     secrets: list[str], surrounding: list[str], picks: list[int]
 ) -> None:
+    """A value that cannot be a word (a digit, a symbol) never survives, quoted or not."""
     planted = [secrets[i % len(secrets)] for i in picks]
     pieces = [surrounding[0]]
     for index, value in enumerate(planted):
@@ -212,3 +217,70 @@ def test_redacted_text_never_contains_a_known_secret(
     literal_only = Redactor(secrets, patterns=())
     assert literal_only.contains_secret(text) == any(value in text for value in secrets)
     assert not literal_only.contains_secret(literal_only.text(text))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    words=st.lists(_word, min_size=1, max_size=4),
+    surrounding=st.lists(st.text(max_size=20), min_size=1, max_size=9),
+    picks=st.lists(st.tuples(st.integers(0, 3), st.sampled_from(["", "'", '"', "`"])), max_size=6),
+)
+def test_a_word_like_secret_takes_its_whole_quoted_span_and_nothing_else(
+    words: list[str], surrounding: list[str], picks: list[tuple[int, str]]
+) -> None:
+    """Quoted spans holding a word-like secret become exactly the marker; every other character
+    of the text, the words outside quotes included, is kept: the gap has no shape."""
+    pieces = [surrounding[0]]
+    for index, (pick, quote) in enumerate(picks):
+        pieces += [quote, words[pick % len(words)], quote, surrounding[(index + 1) % len(surrounding)]]
+    text = "".join(pieces)
+    redacted = Redactor(words, patterns=()).text(text)
+    before, after = quoted_spans(text), quoted_spans(redacted)
+    assert len(before) == len(after)
+    for (start, end), (new_start, new_end) in zip(before, after, strict=True):
+        content = text[start:end]
+        expected = MARKER if any(w in content for w in words) else content
+        assert redacted[new_start:new_end] == expected
+    outside = [text[e:s] for (_, e), (s, _) in zip([(0, 0), *before], [*before, (len(text), 0)], strict=True)]
+    outside_after = [
+        redacted[e:s] for (_, e), (s, _) in zip([(0, 0), *after], [*after, (len(redacted), 0)], strict=True)
+    ]
+    assert outside == outside_after
+
+
+SECRETS_HELP = (
+    "detect-secrets (KeywordDetector) found a value that looks like a credential of type 'Secret Keyword'. "
+    "Change the password or secret assigned here, and load it from the environment or a secret manager. "
+    "A reviewed false positive can be marked with `pragma: allowlist secret` in a comment on the line."
+)
+
+
+@pytest.mark.parametrize("word", ["secret", "password", "Secret", "SECRET", "manager", "Keyword"])
+def test_rule_texts_never_change_for_a_word_like_secret(word: str) -> None:
+    redactor = Redactor([word, AWS_KEY])
+    assert redactor.rule_text(SECRETS_HELP) == SECRETS_HELP
+    assert redactor.rule_text(f"{SECRETS_HELP} e.g. {AWS_KEY}") == f"{SECRETS_HELP} e.g. {MARKER}"
+
+
+def test_a_word_like_secret_is_redacted_only_as_a_whole_quoted_span() -> None:
+    redactor = Redactor(["secret"])
+    for text in ("Secret Keyword committed in app/secret.py", "detect-secrets found a secret manager"):
+        assert redactor.text(text) == text
+    assert redactor.text("api_key = \"my secret value\" here") == f'api_key = "{MARKER}" here'
+    assert redactor.text("use f'top-secret' or `x = secret`") == f"use f'{MARKER}' or `{MARKER}`"
+    assert redactor.text("it's the value 'secret, truncat") == f"it's the value '{MARKER}"
+    assert redactor.text("don't 'secret'\nnext 'line") == f"don't '{MARKER}'\nnext 'line"
+
+
+def test_a_value_that_cannot_be_a_word_goes_everywhere_and_takes_its_quoted_span() -> None:
+    redactor = Redactor(["hunter2", "XkQwPzRt"])
+    assert redactor.text("user_hunter2_x and XkQwPzRtz") == f"user_{MARKER}_x and {MARKER}z"
+    assert redactor.text("password = 'hunter2 and more'") == f"password = '{MARKER}'"
+
+
+def test_log_arguments_that_are_a_word_like_secret_go_whole() -> None:
+    redactor = Redactor(["sunflower"])
+    assert redactor.argument("sunflower") == MARKER
+    assert redactor.argument("the value sunflower was set") == MARKER
+    assert redactor.argument("detect-secrets") == "detect-secrets"
+    assert redactor.argument("sunflowers-tool") == "sunflowers-tool"

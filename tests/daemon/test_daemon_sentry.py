@@ -21,6 +21,8 @@ from secscan.redact import Redactor
 TOKEN_CANARY = "ghp_" + "Zq9X" * 9  # a GitHub token format: caught by pattern
 CONFIG_CANARY = "canary-Config-Secret-7f3a91"  # no known format: caught as a known value
 SCAN_CANARY = "canary-Found-In-Scan-c0ffee"  # found by a scan: caught by the run's log filter
+WORD_CONFIG_CANARY = "marmalade"  # a credential that is a word: a log argument of its own goes whole
+WORD_SCAN_CANARY = "sunflower"  # a word found by a scan: likewise
 
 
 class FakeSentry:
@@ -74,7 +76,8 @@ def _fail(secret: str) -> None:
 
 def test_events_arrive_scrubbed(fake_sentry: FakeSentry) -> None:
     log = logging.getLogger("secscan.sentry-test")
-    secrets = sentry.known_secrets({"GITHUB_TOKEN": CONFIG_CANARY, "HOME": "/home/nobody"})
+    env = {"GITHUB_TOKEN": CONFIG_CANARY, "SECSCAN_SMTP_PASSWORD": WORD_CONFIG_CANARY, "HOME": "/home/nobody"}
+    secrets = sentry.known_secrets(env)
     with sentry.reporting(fake_sentry.dsn, environment="test", secrets=secrets) as enabled:
         assert enabled
         log.info("breadcrumb with %s", CONFIG_CANARY)
@@ -83,17 +86,21 @@ def test_events_arrive_scrubbed(fake_sentry: FakeSentry) -> None:
         except RuntimeError:
             log.exception("delivery failed with token %s", TOKEN_CANARY)
         log.error("cannot post %s", CONFIG_CANARY)
-        with redacting_logs(Redactor({SCAN_CANARY})):
+        log.error("cannot log in with %s as %r", WORD_CONFIG_CANARY, "secscan")
+        with redacting_logs(Redactor({SCAN_CANARY, WORD_SCAN_CANARY})):
             log.error("scanner reported %s", SCAN_CANARY)
+            log.error("scanner quoted %s from the detect-secrets rule", WORD_SCAN_CANARY)
     assert len(fake_sentry.requests) >= 3
     for path, headers, body in fake_sentry.requests:
         assert path == "/api/1/envelope/"
         assert "sentry_key=publickey" in headers["X-Sentry-Auth"]
-        for canary in (TOKEN_CANARY, CONFIG_CANARY, SCAN_CANARY):
+        for canary in (TOKEN_CANARY, CONFIG_CANARY, SCAN_CANARY, WORD_CONFIG_CANARY, WORD_SCAN_CANARY):
             assert canary.encode() not in body
     events = fake_sentry.events()
     messages = {e["logentry"]["formatted"] for e in events}
     assert "cannot post [REDACTED]" in messages and "scanner reported [REDACTED]" in messages
+    assert "cannot log in with [REDACTED] as 'secscan'" in messages
+    assert "scanner quoted [REDACTED] from the detect-secrets rule" in messages  # the words around stay
     crashed = next(e for e in events if "exception" in e)
     assert crashed["exception"]["values"][-1]["value"] == "upload failed with [REDACTED] and [REDACTED]"
     assert all("vars" not in frame for frame in crashed["exception"]["values"][-1]["stacktrace"]["frames"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -165,6 +166,8 @@ def test_no_canary_in_any_output(example_run: dict[str, Any]) -> None:
         "log": example_run["stderr"],
         "table": example_run["table"].stdout + example_run["table"].stderr,
     }
+    for name, text in outputs.items():  # nor the shape of one: a marker glued to part of a word
+        assert not re.search(r"[\w-]\[REDACTED\]|\[REDACTED\]\w", text), f"a gap in the {name} output"
     for canary in CANARIES:
         for name, text in outputs.items():
             assert canary not in text, f"a canary reached the {name} output"

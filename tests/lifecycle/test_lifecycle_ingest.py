@@ -342,3 +342,19 @@ def test_without_root_the_suppressions_file_decisions_stand(
     (root / ".secscan/suppressions.toml").write_text("")
     put(sarif_doc(sarif_run("semgrep", [result("r1", "a.py", 1)])), T0 + timedelta(hours=2), root=root)
     assert store.get_finding(before.fingerprint).state is FindingState.UNCHANGED
+
+
+def test_a_word_snippet_is_redacted_as_its_quoted_span_and_rule_texts_stay(
+    tmp_path: Path, policy: SeverityPolicy
+) -> None:
+    """gitleaks' shape with a weak password that is a word: the quoted value goes whole; the
+    rule text, which shares the word, is the tool's own and is never altered."""
+    word = "passwords"
+    help_text = "Hardcoded passwords in the source: rotate them and keep them in a passwords vault."
+    run = sarif_run("gitleaks", [result("generic", "a.py", 3, f'found secret: db = "{word}"', snippet=word)])
+    run["tool"]["driver"]["rules"] = [{"id": "generic", "help": {"text": help_text}}]
+    path = write_sarif(tmp_path / "words.sarif", sarif_doc(run))
+    scan = ingest.build_run(ingest.IngestRequest(path, "app"), T0, policy)
+    [tool] = scan.scanners
+    assert [f.message for f in tool.findings] == ['found secret: db = "[REDACTED]"']
+    assert [r.help_text for r in tool.rules] == [help_text]
