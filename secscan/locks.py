@@ -12,7 +12,8 @@ lock file is harmless. They are deliberately not POSIX ``fcntl``/``lockf`` locks
 which belong to the process: closing *any* descriptor of the file (reading the holder, another
 thread's failed attempt) would release them, and two threads of one process would never
 exclude each other. Like the database in WAL mode, the folder must be on a local file system
-(NFS emulates ``flock`` with POSIX locks). Scanners are started with ``close_fds``, so a leftover scanner never holds a lock.
+(NFS emulates ``flock`` with POSIX locks). Scanners are started with ``close_fds``, so a
+leftover scanner never holds a lock.
 Each lock file records its holder (pid, start time, purpose) for the error message.
 """
 

@@ -36,6 +36,7 @@ from secscan.daemon.schedule import cron_trigger
 from secscan.errors import ConfigError, SecscanError
 from secscan.locks import daemon_lock
 from secscan.pipeline import Clock, utcnow
+from secscan.scanners.scratch import remove_stale
 from secscan.settings import Settings, load_settings
 from secscan.store import open_store
 from secscan.store.interface import Store
@@ -267,6 +268,7 @@ class Daemon:
             logging.getLogger("apscheduler").setLevel(logging.WARNING)
             with self._store() as store:
                 catch_up = self._recover(store)
+            remove_stale()  # scratch folders and scanners left by runs of a process that died
             server = health.HealthServer(
                 daemon.listen_address, self.health, self.metrics.registry, self._report
             )
