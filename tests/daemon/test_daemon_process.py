@@ -115,6 +115,13 @@ def test_sigterm_mid_run_exits_cleanly_and_leaves_no_scanner(tmp_path: Path) -> 
     assert ("interrupted", "scheduled", 1) in setup.slots() or ("interrupted", "catch-up", 1) in setup.slots()
 
 
+def _still_alive(pids: list[int], within_s: float) -> list[int]:
+    until = time.monotonic() + within_s
+    while (alive := [p for p in pids if p in processes_with("")]) and time.monotonic() < until:
+        time.sleep(0.05)
+    return alive
+
+
 def _fixed_by(db: Path) -> list[str]:
     with sqlite3.connect(db) as conn:
         rows = conn.execute(
@@ -132,11 +139,14 @@ def test_kill_9_mid_run_then_restart_interrupts_closes_nothing_and_completes(tmp
     proc = start(config, log)
     try:
         killed = _mid_run(setup, log)
+        scanners = processes_with(str(setup.flag))  # the slow tool and its supervisor
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(10)
+        left = _still_alive(scanners, within_s=2.0)  # the scanners die with the daemon, within 2 s
     finally:
         stop(proc)
-        kill_all(processes_with(str(setup.flag)))  # kill -9 leaves the scanner's own session behind
+        kill_all(processes_with(str(setup.flag)))
+    assert scanners and left == []
     assert dict(setup.runs())[killed] == "running"
     assert setup.findings() == {"shell.py": {"new"}}
     setup.flag.unlink()
