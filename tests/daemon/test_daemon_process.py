@@ -191,31 +191,6 @@ def test_catch_up_after_downtime_runs_exactly_once(tmp_path: Path) -> None:
     assert len(setup.runs()) == 1 and setup.slots() == [("done", "catch-up", 1)]
 
 
-def test_healthz_fails_when_the_nightly_run_is_overdue(tmp_path: Path) -> None:
-    setup = make_setup(tmp_path)
-    setup.flag.touch()  # the nightly run will hang in the slow tool
-    slot = utc_now() + seconds(5)
-    config = setup.config(cron_at(slot), grace=2)
-    log = tmp_path / "daemon.log"
-    proc = start(config, log)
-    try:
-        wait_for("a healthy daemon", lambda: setup.health()[0] == 200, log=log)
-        assert utc_now() < slot + seconds(2)
-        _status, body = wait_for(
-            "an overdue health check",
-            lambda: h if (h := setup.health())[0] == 503 else None,
-            timeout=30,
-            log=log,
-        )
-        assert utc_now() >= slot + seconds(2)
-        verdict = json.loads(body)
-        assert verdict["status"] == "failing" and "has not completed" in verdict["reason"]
-        assert verdict["expected"].startswith(slot.isoformat()[:19])
-    finally:
-        stop(proc)
-        kill_all(processes_with(str(setup.flag)))
-
-
 def test_sighup_reloads_the_schedule(tmp_path: Path) -> None:
     setup = make_setup(tmp_path)
     config = setup.config("0 0 1 1 *")  # once a year: nothing runs during the test
