@@ -86,8 +86,9 @@ class RunGuard:
             return
         if ended:
             how = "interrupted" if stopped else f"failed ({kind.__name__ if kind else 'error'})"
-            log.error("run %s of %s ended before it was recorded: %s; it closed nothing", self.run_id,
-                      self._target, how)  # fmt: skip
+            log.log(logging.WARNING if stopped else logging.ERROR,
+                    "run %s of %s ended before it was recorded: %s; it closed nothing", self.run_id,
+                    self._target, how)  # fmt: skip
 
 
 def interrupt_orphaned_runs(

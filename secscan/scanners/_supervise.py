@@ -34,8 +34,10 @@ _SIGNALS = {signal.SIGTERM, signal.SIGCHLD}
 
 
 def _prctl(option: int, value: int) -> None:
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(option, value, 0, 0, 0) != 0:
+    prctl = getattr(ctypes.CDLL(None, use_errno=True), "prctl", None)
+    if prctl is None:  # not Linux: the runner's process-group kill is all there is
+        return
+    if prctl(option, value, 0, 0, 0) != 0:
         err = ctypes.get_errno()
         sys.stderr.write(f"secscan supervisor: prctl({option}) failed: {os.strerror(err)}\n")
 
