@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from secscan.cache.paths import cache_for_run
-from secscan.daemon.cancel import stop_if_cancelled
+from secscan.daemon.cancel import RunGuard, interrupt_orphaned_runs, stop_if_cancelled
 from secscan.errors import ExitCode
 from secscan.introduced import introduced_times
 from secscan.inventory import check_target
@@ -215,9 +215,12 @@ def run(request: RunRequest, hooks: ScanHooks = ScanHooks()) -> RunResult:  # no
 
     notify_events.check(request.settings)
     name = request.target_name or root.name
-    with target_lock(request.db, name, wait_s=request.lock_wait_s, cancel=request.cancel), open_store(
-        request.db
-    ) as store:
+    with (
+        target_lock(request.db, name, wait_s=request.lock_wait_s, cancel=request.cancel),
+        open_store(request.db) as store,
+        RunGuard(store, utcnow) as guard,  # an error before the run is recorded ends it: never left running
+    ):
+        interrupt_orphaned_runs(store, request.db, utcnow(), held=name)  # runs of processes that died
         # every finding that can still be closed: open and triaged ones
         closable = FindingQuery(target=name, states=OPEN_STATES | {FindingState.TRIAGED})
         tracked = {t.path for t in store.list_findings(closable)}
@@ -229,7 +232,7 @@ def run(request: RunRequest, hooks: ScanHooks = ScanHooks()) -> RunResult:  # no
             osv_db=request.osv_db,
             hooks=hooks,
             target_name=name,
-            begin=store.begin_run,
+            begin=guard.begin,
             tracked_paths=tracked,
             cancel=request.cancel,
             cache=cache,

@@ -21,6 +21,7 @@ from rich.console import Console
 
 from secscan import __version__, app, console
 from secscan.daemon import logfmt
+from secscan.daemon.cancel import sigterm_interrupts
 from secscan.errors import ConfigError, ExitCode, SecscanError
 from secscan.logsecrets import held_secrets_filter
 from secscan.settings import load_settings
@@ -141,7 +142,7 @@ def _cmd_run(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
         notify=not args.no_notify,
         use_cache=not args.no_cache,
     )
-    with console.progress(stderr) as hooks:
+    with console.progress(stderr) as hooks, sigterm_interrupts():  # SIGTERM: scanners killed, run interrupted
         result = app.run(request, hooks)
     if args.format == "json":
         stdout.out(json.dumps(result.document, ensure_ascii=False), highlight=False)

@@ -6,9 +6,14 @@
   job around a scan and its recording, so two runs of one target never interleave. A second
   run waits a bounded time, then is refused with a clear message.
 
-The locks live beside the database (``<db>.locks/``). ``flock`` locks belong to the open file,
-so the kernel releases them when the process dies, even on ``kill -9``; a stale lock file is
-harmless. Scanners are started with ``close_fds``, so a leftover scanner never holds a lock.
+The locks live beside the database (``<db>.locks/``). ``flock`` locks belong to the open file
+description, so the kernel releases them when the process dies, even on ``kill -9``; a stale
+lock file is harmless. They are deliberately not POSIX ``fcntl``/``lockf`` locks (SQLite's kind),
+which belong to the process: closing *any* descriptor of the file (reading the holder, another
+thread's failed attempt) would release them, and two threads of one process would never
+exclude each other. Like the database in WAL mode, the folder must be on a local file system
+(NFS emulates ``flock`` with POSIX locks). Scanners are started with ``close_fds``, so a
+leftover scanner never holds a lock.
 Each lock file records its holder (pid, start time, purpose) for the error message.
 """
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Collection, Iterator, Sequence
@@ -31,6 +30,7 @@ from secscan.scanners._audit_cache import audit_cache
 from secscan.scanners.interface import ScanJob, Scanner
 from secscan.scanners.registry import select_scanners
 from secscan.scanners.runner import run_all
+from secscan.scanners.scratch import run_folder
 from secscan.settings import BanditConfig, DetectSecretsConfig, PipAuditConfig, ScannerConfig, Settings
 
 log = logging.getLogger(__name__)
@@ -229,7 +229,7 @@ def run_scan(
     with (
         contextlib.closing(session) if session else contextlib.nullcontext(),
         _vulnerability_service(selected, osv_db, lazy=session is not None) as (osv_url, lookup, load),
-        tempfile.TemporaryDirectory(prefix="secscan-") as work,
+        run_folder() as work,  # marked with its owner: a dead run's folder is removed later
     ):
         items: list[tuple[Scanner, ScanJob, float]] = []
         for scanner, config in selected:

@@ -1,7 +1,9 @@
 """The cache file: one SQLite database of opaque, integrity-checked entries.
 
 It is a cache, so its schema is versioned with ``PRAGMA user_version`` and simply rebuilt when
-the version differs or the file is not a database. Entries are ``key -> value`` with a digest
+the version differs; a file that is not a database (or a damaged one) is moved aside with its
+``-wal`` and ``-shm`` files, never deleted (another process may have it open), and a new one is
+started. Entries are ``key -> value`` with a digest
 over both: an entry whose digest does not match (a torn write, a bad disk, a hand edit) is
 reported as missing and deleted, so the file is re-scanned instead of trusted. Two processes
 may share the file (WAL, busy timeout); a write that still cannot get the lock is skipped. When
@@ -13,13 +15,13 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
-import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from secscan import sqlitefile
 from secscan.errors import SecscanError
 
 log = logging.getLogger(__name__)
@@ -70,11 +72,6 @@ def digest(key: bytes, value: bytes) -> bytes:
     return hashlib.blake2b(len(key).to_bytes(4, "big") + key + value, digest_size=16).digest()
 
 
-def _create_private(path: Path) -> None:
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
-
-
 def _connect(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(
         path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
@@ -113,17 +110,16 @@ class ResultCache:
         self.path = path
         self.max_bytes = max_bytes
         self._lock = threading.Lock()
-        _create_private(path)
+        sqlitefile.create_private(path)  # never opened here: see secscan.sqlitefile
         try:
             self._conn = _connect(path)
         except sqlite3.DatabaseError as exc:
             if isinstance(exc, sqlite3.OperationalError):
-                raise  # locked or unreadable: not ours to delete
-            log.warning("result cache %s is damaged (%s); starting a new one", path, exc)
-            for suffix in ("", "-wal", "-shm"):
-                with contextlib.suppress(FileNotFoundError):
-                    Path(f"{path}{suffix}").unlink()
-            _create_private(path)
+                raise  # locked or unreadable: not ours to move
+            # Moved aside, not deleted: another process may still have it open.
+            aside = sqlitefile.move_aside(path)
+            log.warning("result cache %s is damaged (%s); moved to %s, starting a new one", path, exc, aside)
+            sqlitefile.create_private(path)
             self._conn = _connect(path)
 
     def close(self) -> None:

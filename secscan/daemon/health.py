@@ -1,8 +1,11 @@
 """The health endpoint: ``/healthz`` (a dead man's switch), ``/metrics`` and ``/report``.
 
-``/healthz`` answers 200 only while the scheduler is alive (its heartbeat job ran recently) and
-the nightly run is not overdue: the first nightly slot after the last completed one must have
-completed within the catch-up grace. Otherwise 503, with the reason in the JSON body.
+``/healthz`` answers 200 only while the scheduler is alive (its heartbeat job ran recently), the
+nightly run is not overdue (the first nightly slot after the last completed one must have
+completed within the catch-up grace) and no target failed in its last nightly scan (its path
+was missing, its scan raised, its checkout could not be updated or a scanner failed). Otherwise
+503, with the status (``failing``, or ``degraded`` when only targets failed), the reason and the
+failing targets in the JSON body.
 The server listens on loopback by default and serves nothing else.
 """
 
@@ -11,8 +14,8 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -37,17 +40,26 @@ class Health:
     last_nightly: datetime | None  # slot of the last completed nightly run
     expected: datetime | None  # the nightly slot that must complete next
     overdue_at: datetime | None  # when it counts as missed (expected + grace)
+    failing: Mapping[str, str] = field(default_factory=dict)  # target -> why its last scan failed
+    degraded: bool = False  # not ok only because targets failed: the daemon itself works
+
+    @property
+    def status(self) -> str:
+        """``ok``; ``degraded`` (the daemon works, but targets failed); ``failing`` (it does not
+        run its jobs, or the nightly run is overdue)."""
+        return "ok" if self.ok else "degraded" if self.degraded else "failing"
 
     def document(self) -> dict[str, Any]:
         def iso(value: datetime | None) -> str | None:
             return value.isoformat() if value else None
 
         return {
-            "status": "ok" if self.ok else "failing",
+            "status": self.status,
             "reason": self.reason,
             "last_nightly": iso(self.last_nightly),
             "expected": iso(self.expected),
             "overdue_at": iso(self.overdue_at),
+            "failing_targets": dict(sorted(self.failing.items())),
         }
 
 
@@ -72,15 +84,20 @@ def evaluate(
     last_done: datetime | None,
     since: datetime,
     grace: timedelta,
+    failing: Mapping[str, str] | None = None,
 ) -> Health:
-    """The health verdict (pure)."""
+    """The health verdict (pure). ``failing``: the targets whose last nightly scan failed."""
     expected, overdue_at = overdue_slot(trigger, last_done, since, grace, now)
+    failed = dict(failing or {})
     if beat_at is None or now - beat_at > 3 * beat_every + timedelta(seconds=5):
-        return Health(False, "the scheduler is not running its jobs", last_done, expected, overdue_at)
+        return Health(False, "the scheduler is not running its jobs", last_done, expected, overdue_at, failed)
     if overdue_at is not None and now > overdue_at:
         assert expected is not None  # noqa: S101 - overdue_at implies expected
         reason = f"the nightly run due at {expected.isoformat()} has not completed"
-        return Health(False, reason, last_done, expected, overdue_at)
+        return Health(False, reason, last_done, expected, overdue_at, failed)
+    if failed:
+        reason = f"the last nightly scan failed for {', '.join(sorted(failed))}"
+        return Health(False, reason, last_done, expected, overdue_at, failed, degraded=True)
     return Health(True, "ok", last_done, expected, overdue_at)
 
 

@@ -36,6 +36,20 @@ def on_missed_run(store: Store, target: str, expected_at: datetime, settings: Se
     return events.on_missed_run(store, target, expected_at, settings, now)
 
 
+def on_target_failed(store: Store, target: str, reason: str, settings: Settings, now: datetime) -> int:
+    """Queue the target-failed alert of a target the nightly job could not scan or update (paging)."""
+    from secscan.notify import events
+
+    return events.on_target_failed(store, target, reason, settings, now)
+
+
+def on_target_ok(store: Store, target: str, settings: Settings, now: datetime) -> int:
+    """Resolve the target-failed incident of a target the nightly job scanned again (paging)."""
+    from secscan.notify import events
+
+    return events.on_target_ok(store, target, settings, now)
+
+
 def deliver_all(store: Store, settings: Settings, clock: Clock) -> Mapping[str, Any]:
     """Deliver both outboxes (uploads and alerts)."""
     from secscan import delivery

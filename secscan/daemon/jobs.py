@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -25,7 +26,9 @@ from secscan.daemon.recovery import NIGHTLY
 from secscan.daemon.schedule import cron_trigger, previous_fire
 from secscan.errors import SecscanError
 from secscan.locks import database_path
+from secscan.model import ScannerStatus
 from secscan.pipeline import Clock
+from secscan.redact import Redactor
 from secscan.settings import Settings, load_settings
 from secscan.sla import load_sla_policy
 from secscan.store import open_store
@@ -34,7 +37,12 @@ from secscan.store.ledger import SlotStatus, SlotTrigger
 
 log = logging.getLogger(__name__)
 
+_FINE = (ScannerStatus.OK, ScannerStatus.SKIPPED)
+_REDACT = Redactor()  # failure reasons go to /healthz and alerts: no credential of a remote URL
 
+
+class TargetsFailedError(SecscanError):
+    """Some targets of the nightly run failed (the job counts as failed; /healthz is degraded)."""
 
 @dataclass(frozen=True)
 class JobContext:
@@ -51,14 +59,41 @@ class JobContext:
         return configured if configured is not None else database_path(self.db).parent / "sarif"
 
 
-def scan_target(ctx: JobContext, target: TargetConfig) -> app.RunResult:
-    """Update the checkout (if configured) and run ``secscan run`` on one target."""
+@dataclass(frozen=True)
+class TargetOutcome:
+    """How one target's nightly scan went. ``problem`` says why it counts as failed (None: it
+    did not); ``alert`` whether that is paged as ``target-failed`` (a failed scanner pages as
+    ``scanner-failed`` already)."""
+
+    problem: str | None = None
+    alert: bool = False
+
+
+@dataclass(frozen=True)
+class NightlyOutcome:
+    """The nightly slot's final status and the outcome of every target it attempted."""
+
+    status: SlotStatus
+    targets: Mapping[str, TargetOutcome]
+
+    @property
+    def failed(self) -> dict[str, str]:
+        return {name: t.problem for name, t in self.targets.items() if t.problem is not None}
+
+
+def scan_target(ctx: JobContext, target: TargetConfig) -> TargetOutcome:
+    """Update the checkout (if configured) and run ``secscan run`` on one target.
+
+    Raises what ``app.run`` raises (a missing path is a TargetError, a stop RunInterrupted).
+    """
     settings = load_settings(target.config) if target.config is not None else ctx.settings
+    fetch_error = None
     if target.remote is not None and target.branch is not None:
         try:
             update_checkout(target.path, target.remote, target.branch)
-        except SecscanError as exc:  # scan what is there; the failure is visible in logs and Sentry
+        except SecscanError as exc:  # scan what is there; the target still counts as failed
             log.error("cannot update target %s, scanning the current checkout: %s", target.target_name, exc)
+            fetch_error = f"cannot update the checkout: {exc}"
     upload = target.upload
     if upload is None:
         upload = settings.github is not None and settings.github.upload_on_nightly
@@ -84,34 +119,58 @@ def scan_target(ctx: JobContext, target: TargetConfig) -> app.RunResult:
         "complete" if result.run.complete else "partial",
         len(result.run.findings),
     )
-    return result
+    if fetch_error is not None:
+        return TargetOutcome(_REDACT.text(fetch_error), alert=True)
+    if not result.run.complete:
+        bad = [f"{s.name} {s.status.value}" for s in result.run.scanners if s.status not in _FINE]
+        return TargetOutcome("scanner failed: " + ", ".join(bad))
+    return TargetOutcome()
 
 
-def _scan_all(ctx: JobContext) -> tuple[list[str], bool]:
-    """Scan every target in turn; returns the names of those that failed, and whether every
+def _attempt(ctx: JobContext, target: TargetConfig) -> TargetOutcome:
+    """One target's scan; every failure but a stop becomes its outcome (logged, and alerted)."""
+    name = target.target_name
+    try:
+        outcome = scan_target(ctx, target)
+    except RunInterrupted:
+        raise
+    except SecscanError as exc:
+        log.error("nightly scan of %s failed: %s", name, exc)
+        outcome = TargetOutcome(_REDACT.text(str(exc)), alert=True)
+    except Exception as exc:
+        log.exception("nightly scan of %s crashed", name)
+        outcome = TargetOutcome(f"internal error ({type(exc).__name__}); see the daemon log", alert=True)
+    try:
+        with open_store(ctx.db) as store:
+            if outcome.alert and outcome.problem is not None:
+                integrations.on_target_failed(store, name, outcome.problem, ctx.settings, ctx.clock())
+            elif not outcome.alert:
+                integrations.on_target_ok(store, name, ctx.settings, ctx.clock())
+    except Exception:  # paging must not stop the other targets; the error is logged (and sent)
+        log.exception("could not queue the alert of target %s", name)
+    return outcome
+
+
+def _scan_all(ctx: JobContext) -> tuple[dict[str, TargetOutcome], bool]:
+    """Scan every target in turn; returns the outcome of each attempted target, and whether every
     target was attempted (False when a stop came first)."""
-    failed: list[str] = []
+    outcomes: dict[str, TargetOutcome] = {}
     for target in ctx.settings.daemon.targets:
         if ctx.cancel.is_set():
-            return failed, False
+            return outcomes, False
         try:
-            scan_target(ctx, target)
+            outcomes[target.target_name] = _attempt(ctx, target)
         except RunInterrupted as exc:
             log.warning("%s", exc)
-            return failed, False
-        except SecscanError as exc:
-            log.error("nightly scan of %s failed: %s", target.target_name, exc)
-            failed.append(target.target_name)
-        except Exception:
-            log.exception("nightly scan of %s crashed", target.target_name)
-            failed.append(target.target_name)
-    return failed, True
+            return outcomes, False
+    return outcomes, True
 
 
-def nightly(ctx: JobContext) -> SlotStatus | None:
+def nightly(ctx: JobContext) -> NightlyOutcome | None:
     """Run the current nightly slot once: claim it, scan every target, record how it ended.
 
-    Returns the slot's final status, or None when the slot was already taken.
+    Returns the slot's final status and the targets' outcomes, or None when the slot was
+    already taken.
     """
     daemon = ctx.settings.daemon
     now = ctx.clock()
@@ -129,14 +188,15 @@ def nightly(ctx: JobContext) -> SlotStatus | None:
         claimed.attempts,
         len(daemon.targets),
     )
-    failed, finished = _scan_all(ctx)
+    outcomes, finished = _scan_all(ctx)
     status = SlotStatus.DONE if finished else SlotStatus.INTERRUPTED  # a stop after the last run is done
-    detail = f"failed: {', '.join(failed)}" if failed else None
+    result = NightlyOutcome(status, outcomes)
+    detail = f"failed: {', '.join(result.failed)}" if result.failed else None
     with open_store(ctx.db) as store:
         store.finish_slot(NIGHTLY, slot, ctx.clock(), status, detail)
         if status is SlotStatus.DONE:
             _after_nightly(ctx, store)
-    return status
+    return result
 
 
 def _after_nightly(ctx: JobContext, store: Store) -> None:

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from secscan.daemon import integrations
+from secscan.daemon.cancel import interrupt_orphaned_runs
 from secscan.daemon.config import DaemonConfig
 from secscan.daemon.schedule import cron_trigger, previous_fire
-from secscan.locks import target_idle
 from secscan.settings import Settings
 from secscan.store.interface import Store
 from secscan.store.ledger import SlotStatus, SlotTrigger
@@ -39,10 +39,7 @@ def recover(store: Store, db: str | None, now: datetime) -> Recovered:
         log.warning(
             "%s slot %s was interrupted (attempt %d)", stale.job, stale.slot_at.isoformat(), stale.attempts
         )
-    for run_id, target in store.running_runs():
-        with target_idle(db, target) as idle:
-            if idle and store.mark_run_interrupted(run_id, now):
-                log.warning("run %s of %s was interrupted; it closed nothing", run_id, target)
+    interrupt_orphaned_runs(store, db, now)
     state = store.daemon_state(STATE_KEY) or {}
     first = state.get("first_started_at")
     since = min(datetime.fromisoformat(first), now) if isinstance(first, str) else now

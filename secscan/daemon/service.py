@@ -36,6 +36,7 @@ from secscan.daemon.schedule import cron_trigger
 from secscan.errors import ConfigError, SecscanError
 from secscan.locks import daemon_lock
 from secscan.pipeline import Clock, utcnow
+from secscan.scanners.scratch import remove_stale
 from secscan.settings import Settings, load_settings
 from secscan.store import open_store
 from secscan.store.interface import Store
@@ -44,15 +45,23 @@ from secscan.store.ledger import SlotStatus
 log = logging.getLogger(__name__)
 
 STATE_KEY = recovery.STATE_KEY
+FAILING_KEY = "failing-targets"
 _WAKE_S = 1.0
 
 
 def check_targets(settings: Settings, source: Path | None) -> None:
-    """Refuse a daemon configuration without targets."""
+    """Refuse a daemon configuration without targets, or with a target path that is no folder
+    (a typo would otherwise fail every night)."""
+    where = source or "configuration"
     if not settings.daemon.targets:
-        raise ConfigError(
-            f"{source or 'configuration'}: [daemon] has no targets; add [[daemon.targets]] with a path"
-        )
+        raise ConfigError(f"{where}: [daemon] has no targets; add [[daemon.targets]] with a path")
+    for target in settings.daemon.targets:
+        if not target.path.is_dir():
+            problem = "does not exist" if not target.path.exists() else "is not a folder"
+            raise ConfigError(
+                f"{where}: [[daemon.targets]] {target.target_name!r}: path {target.path} {problem}; "
+                "fix the path or remove the target"
+            )
 
 
 class Daemon:
@@ -78,6 +87,7 @@ class Daemon:
         self._since = self._started_at
         self._last_done: datetime | None = None
         self._beat_at: datetime | None = None
+        self._failing: dict[str, str] = {}  # target -> why its last nightly scan failed
         self.metrics = DaemonMetrics(
             self._store, lambda: [t.target_name for t in self._settings.daemon.targets]
         )
@@ -116,6 +126,8 @@ class Daemon:
         now = self._clock()
         found = recovery.recover(store, self._db, now)
         self._since, self._last_done = found.since, found.last_done
+        saved = (store.daemon_state(FAILING_KEY) or {}).get("targets")
+        self._failing = {str(k): str(v) for k, v in saved.items()} if isinstance(saved, dict) else {}
         self._beat(store)
         return recovery.catch_up_due(self._settings.daemon, found, now)
 
@@ -160,9 +172,23 @@ class Daemon:
     # -- jobs owned by the service --------------------------------------------------------------
 
     def _nightly(self, ctx: jobs.JobContext) -> None:
-        if jobs.nightly(ctx) is SlotStatus.DONE:
-            with self._store() as store:
+        outcome = jobs.nightly(ctx)
+        if outcome is None:
+            return
+        failing = dict(self._failing)
+        for name, target in outcome.targets.items():
+            if target.problem is None:
+                failing.pop(name, None)
+            else:
+                failing[name] = target.problem
+        self._failing = failing  # replaced whole: /healthz reads it from another thread
+        with self._store() as store:
+            if outcome.status is SlotStatus.DONE:
                 self._last_done = recovery.last_done(store) or self._last_done
+            store.put_daemon_state(FAILING_KEY, {"targets": failing}, self._clock())
+        if outcome.failed:
+            listed = "; ".join(f"{name}: {problem}" for name, problem in outcome.failed.items())
+            raise jobs.TargetsFailedError(f"{len(outcome.failed)} target(s) failed: {listed}")
 
     def _beat(self, store: Store) -> None:
         now = self._clock()
@@ -203,6 +229,7 @@ class Daemon:
             last_done=self._last_done,
             since=self._since,
             grace=timedelta(seconds=daemon.catch_up_grace),
+            failing={k: v for k, v in self._failing.items() if k in {t.target_name for t in daemon.targets}},
         )
 
     # -- control --------------------------------------------------------------------------------
@@ -267,6 +294,7 @@ class Daemon:
             logging.getLogger("apscheduler").setLevel(logging.WARNING)
             with self._store() as store:
                 catch_up = self._recover(store)
+            remove_stale()  # scratch folders and scanners left by runs of a process that died
             server = health.HealthServer(
                 daemon.listen_address, self.health, self.metrics.registry, self._report
             )

@@ -1,4 +1,4 @@
-"""What secscan pages about: events from runs, SLA sweeps and missed runs, queued as alerts.
+"""What secscan pages about: events from runs, sweeps, missed runs and failed targets, queued as alerts.
 
 Each ``on_*`` function turns what happened into :class:`~secscan.notify.interface.Event` values,
 routes them (:func:`secscan.notify.policy.route`), drops those whose incident is already open,
@@ -151,6 +151,26 @@ def on_missed_run(store: Store, target: str, expected_at: datetime, settings: Se
     detail = f"expected at {expected_at:%Y-%m-%d %H:%M} UTC"
     event = Event(EventKind.MISSED_RUN, target, detail=detail)
     return dispatch(store, config, [event], (), now, store.alert_states(target))
+
+
+def on_target_failed(store: Store, target: str, reason: str, settings: Settings, now: datetime) -> int:
+    """The daemon could not scan ``target`` (its path is missing, the scan raised) or update its
+    checkout: one incident per target until :func:`on_target_ok` resolves it."""
+    config = routing(settings)
+    if config is None:
+        return 0
+    event = Event(EventKind.TARGET_FAILED, target, detail=clean(reason, 300))
+    return dispatch(store, config, [event], (), now, store.alert_states(target))
+
+
+def on_target_ok(store: Store, target: str, settings: Settings, now: datetime) -> int:
+    """The daemon scanned ``target`` (with its checkout updated): resolve its target-failed incident."""
+    config = routing(settings)
+    if config is None:
+        return 0
+    failed = (EventKind.TARGET_FAILED.value,)
+    incidents = store.alert_incidents(target=target, open_only=True, events=failed)
+    return dispatch(store, config, [], incidents, now, {}) if incidents else 0
 
 
 def on_upload_failed(

@@ -31,6 +31,7 @@ class EventKind(StrEnum):
     SLA_DUE_SOON = "sla-due-soon"
     SCANNER_FAILED = "scanner-failed"
     MISSED_RUN = "missed-run"
+    TARGET_FAILED = "target-failed"  # the daemon could not scan a target, or update its checkout
     UPLOAD_FAILED = "upload-failed"
     DIGEST = "digest"
     DELIVERY_FAILED = "delivery-failed"  # to a fallback channel: an alert became a dead letter
@@ -43,7 +44,13 @@ class EventKind(StrEnum):
 
 
 _INCIDENT_EVENTS = frozenset(
-    {EventKind.FINDING, EventKind.SLA_BREACHED, EventKind.SCANNER_FAILED, EventKind.MISSED_RUN}
+    {
+        EventKind.FINDING,
+        EventKind.SLA_BREACHED,
+        EventKind.SCANNER_FAILED,
+        EventKind.MISSED_RUN,
+        EventKind.TARGET_FAILED,
+    }
 )
 
 

@@ -32,6 +32,7 @@ _LABELS = {
     EventKind.SLA_DUE_SOON: "SLA due soon",
     EventKind.SCANNER_FAILED: "scanner failed",
     EventKind.MISSED_RUN: "missed run",
+    EventKind.TARGET_FAILED: "target failed",
     EventKind.UPLOAD_FAILED: "upload failed",
     EventKind.DIGEST: "digest",
     EventKind.DELIVERY_FAILED: "delivery failed",
@@ -114,6 +115,8 @@ def event_summary(e: Event, part: PartCleaner | None = None) -> str:
         text = f"scanner {part(e.tool)} failed on {target}" + (f": {detail}" if detail else "")
     elif e.kind is EventKind.MISSED_RUN:
         text = f"no scan of {target} ran as scheduled" + (f" ({detail})" if detail else "")
+    elif e.kind is EventKind.TARGET_FAILED:
+        text = f"the scheduled scan of {target} failed" + (f": {detail}" if detail else "")
     else:
         text = f"{_LABELS[e.kind]} for {target}" + (f": {detail}" if detail else "")
     return _fit(f"[secscan] {text}", MAX_SUMMARY)

@@ -19,7 +19,11 @@ SEVERITY = {
     Severity.LOW: "info",
     Severity.INFO: "info",
 }
-_EVENT_SEVERITY = {EventKind.SCANNER_FAILED: "error", EventKind.MISSED_RUN: "error"}
+_EVENT_SEVERITY = {
+    EventKind.SCANNER_FAILED: "error",
+    EventKind.MISSED_RUN: "error",
+    EventKind.TARGET_FAILED: "error",
+}
 
 
 def event_body(alert: Alert, routing_key: str) -> dict[str, Any]:

@@ -211,13 +211,17 @@ def render_period(p: PeriodReport) -> str:
         "",
     ]
     out += table(
-        ["target", "complete", "partial", "interrupted", "with scanner failures", "expected", "missed"],
+        [
+            "target", "complete", "partial", "interrupted", "failed", "with scanner failures", "expected",
+            "missed",
+        ],
         (
             [
                 cell(t.target),
                 t.by_status.get("complete", 0),
                 t.by_status.get("partial", 0),
                 t.by_status.get("interrupted", 0),
+                t.by_status.get("failed", 0),
                 t.with_failures,
                 t.expected,
                 t.missed,

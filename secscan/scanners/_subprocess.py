@@ -6,6 +6,16 @@ Every :class:`~secscan.scanners.interface.Command` runs without a shell, in its 
 last :data:`STDERR_TAIL_BYTES` are kept. The environment is rebuilt from scratch
 (:func:`scanner_env`), so the caller's tokens never reach a scanner.
 
+Each command runs under a small supervisor (:mod:`secscan.scanners._supervise`, its own
+process) that follows secscan's death (``PR_SET_PDEATHSIG``), is the subreaper of everything
+the tool starts (``PR_SET_CHILD_SUBREAPER``: a process that calls ``setsid`` stays in its tree),
+and kills every descendant when the tool exits, is stopped, or secscan dies, even by
+``kill -9``. The kernel sends the death signal when the *thread* that forked the supervisor
+exits, so a command is started and waited for by one thread (:func:`run_commands` runs in
+the caller's thread from start to reaping). Processes that a supervisor could not take down
+with it carry ``SECSCAN_WORKDIR`` (the scanner's work folder) in their environment, by which
+the next run finds them (:mod:`secscan.scanners.scratch`).
+
 On the deadline or on ``cancel`` every group gets SIGTERM, then after a short grace SIGKILL.
 A group leader is reaped only after its group was killed, so its pid (the group id) cannot be
 reused while we still signal it, and grandchildren that a tool left behind die with it.
@@ -16,14 +26,17 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 from typing import IO
 
 from secscan.errors import ScannerError
@@ -34,6 +47,9 @@ logger = logging.getLogger(__name__)
 STDERR_TAIL_BYTES = 4096
 KILL_GRACE_S = 1.0
 _POLL_S = 0.02
+SUPERVISOR = str(Path(__file__).with_name("_supervise.py"))
+WORKDIR_VAR = "SECSCAN_WORKDIR"
+"""The environment variable naming the work folder of a scanner's processes (inherited by theirs)."""
 
 PASSTHROUGH_ENV = frozenset(
     {
@@ -127,14 +143,37 @@ def _tail(stream: IO[bytes]) -> str:
     return stream.read().decode("utf-8", errors="replace")
 
 
-def _start(command: Command, stack: contextlib.ExitStack) -> _Running:
+def _check_executable(command: Command, env: Mapping[str, str]) -> None:
+    """Raise ScannerError now when the tool cannot be found or run (as ``execvp`` would fail)."""
+    name = command.argv[0]
+    found = (command.cwd / name) if "/" in name else shutil.which(name, path=env.get("PATH"))
+    if found is None or not Path(found).is_file():
+        problem = "No such file or directory"
+    elif not os.access(found, os.X_OK):
+        problem = "Permission denied"
+    else:
+        return
+    raise ScannerError(
+        f"cannot start {name} in {command.cwd}: {problem}; "
+        "check that the tool is installed and the target exists"
+    )
+
+
+def _start(
+    command: Command, stack: contextlib.ExitStack, grace_s: float, workdir: Path | None
+) -> _Running:
+    env = scanner_env(command.env)
+    if workdir is not None:
+        env[WORKDIR_VAR] = str(workdir)
+    _check_executable(command, env)
+    supervised = (sys.executable, "-I", "-S", SUPERVISOR, str(os.getpid()), f"{grace_s / 2:g}", *command.argv)
     stderr = stack.enter_context(tempfile.TemporaryFile())  # noqa: SIM115 - closed by the stack
     try:
         with command.stdout_path.open("wb") as stdout:
             process = subprocess.Popen(
-                command.argv,
+                supervised,
                 cwd=command.cwd,
-                env=scanner_env(command.env),
+                env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=stdout,
                 stderr=stderr,
@@ -195,13 +234,15 @@ def _finish(running: Sequence[_Running]) -> tuple[CommandResult, ...]:
 
 
 @contextlib.contextmanager
-def _started(commands: Sequence[Command]) -> Iterator[list[_Running]]:
+def _started(
+    commands: Sequence[Command], grace_s: float, workdir: Path | None
+) -> Iterator[list[_Running]]:
     """Start every command; whatever happens, leave no process of theirs behind."""
     running: list[_Running] = []
     with contextlib.ExitStack() as stack:
         try:
             for command in commands:
-                running.append(_start(command, stack))
+                running.append(_start(command, stack, grace_s, workdir))
             yield running
         finally:
             for item in running:
@@ -215,14 +256,16 @@ def run_commands(
     deadline: float,
     cancel: threading.Event | None = None,
     grace_s: float = KILL_GRACE_S,
+    workdir: Path | None = None,
 ) -> BatchResult:
     """Run ``commands`` concurrently until they all exit, ``deadline`` passes or ``cancel`` is set.
 
-    ``deadline`` is a :func:`time.monotonic` instant. Raises ``ScannerError`` only when a
-    command cannot be started (the ones already started are killed).
+    ``deadline`` is a :func:`time.monotonic` instant. ``workdir`` (the scanner's work folder)
+    is named in the commands' environment (:data:`WORKDIR_VAR`). Raises ``ScannerError``
+    only when a command cannot be started (the ones already started are killed).
     """
     started = time.monotonic()
-    with _started(commands) as running:
+    with _started(commands, grace_s, workdir) as running:
         end = _wait(running, deadline, cancel or threading.Event())
         if end is not BatchEnd.COMPLETED:
             logger.debug("killing %d process group(s): %s", len(running), end.value)

@@ -133,7 +133,7 @@ def _run(
     if cancel is not None and cancel.is_set():
         return outcome.result(ScannerStatus.FAILED, f"{name} was cancelled before it started")
     try:
-        batch = run_commands(planned.commands, deadline, cancel)
+        batch = run_commands(planned.commands, deadline, cancel, workdir=job.workdir)
     except ScannerError as exc:
         return outcome.result(ScannerStatus.FAILED, _one_line(str(exc), 400))
     if batch.end is BatchEnd.TIMED_OUT:
@@ -176,20 +176,25 @@ def run_all(
         return []
     results: list[ScannerResult | None] = [None] * len(items)
     callback_error: BaseException | None = None
+    stop = cancel if cancel is not None else threading.Event()
     with ThreadPoolExecutor(max_workers=len(items), thread_name_prefix="secscan-scanner") as pool:
         futures = {
-            pool.submit(run_scanner, scanner, job, timeout_s, cancel): index
+            pool.submit(run_scanner, scanner, job, timeout_s, stop): index
             for index, (scanner, job, timeout_s) in enumerate(items)
         }
-        for future in as_completed(futures):
-            result = future.result()
-            results[futures[future]] = result
-            if on_done is not None:
-                try:
-                    on_done(result)
-                except Exception as exc:
-                    logger.exception("on_done callback failed for %s", result.name)
-                    callback_error = callback_error or exc
+        try:
+            for future in as_completed(futures):
+                result = future.result()
+                results[futures[future]] = result
+                if on_done is not None:
+                    try:
+                        on_done(result)
+                    except Exception as exc:
+                        logger.exception("on_done callback failed for %s", result.name)
+                        callback_error = callback_error or exc
+        except BaseException:  # Ctrl-C or SIGTERM here: stop the scanners rather than wait for them
+            stop.set()
+            raise
     if callback_error is not None:
         raise callback_error
     return [result for result in results if result is not None]

@@ -17,7 +17,6 @@ connection of its own, as it would from any pool.
 from __future__ import annotations
 
 import logging
-import os
 import re
 import sqlite3
 import threading
@@ -26,6 +25,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from secscan import sqlitefile
 from secscan.errors import StoreError
 from secscan.store.paths import default_db_path
 
@@ -60,10 +60,13 @@ def database_file(url_or_path: str | Path | None) -> Path:
 def create_private(path: Path) -> None:
     """Create the database's directory (0700) and file (0600) if missing: the store holds finding
     locations and triage reasons, which are for the team, not for every local user. SQLite gives
-    its ``-wal`` and ``-shm`` files the database file's mode. Existing files keep their mode."""
+    its ``-wal`` and ``-shm`` files the database file's mode. Existing files keep their mode.
+
+    The file is never opened here (:mod:`secscan.sqlitefile`): closing a descriptor of a live
+    database would drop the SQLite locks of every connection of this process.
+    """
     try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+        sqlitefile.create_private(path)
     except OSError as exc:
         raise StoreError(
             f"cannot create database {path}: {exc.strerror}; check the path and its permissions"

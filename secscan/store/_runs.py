@@ -75,6 +75,15 @@ def mark_interrupted(conn: Connection, now: int) -> tuple[RunId, ...]:
     return tuple(sorted(RunId(r) for (r,) in rows))
 
 
+def end_running(conn: Connection, run_id: RunId, status: RunStatus, now: int) -> bool:
+    """End one ``running`` run with ``status`` (a recorded run is never downgraded)."""
+    result = conn.execute(
+        "UPDATE runs SET status = ?, finished_at = ? WHERE run_id = ? AND status = ?",
+        (status.value, now, run_id, RunStatus.RUNNING.value),
+    )
+    return int(result.rowcount) == 1
+
+
 def _summaries(conn: Connection, rows: list[Any]) -> tuple[RunSummary, ...]:
     scanners: dict[int, list[ScannerSummary]] = {r[0]: [] for r in rows}
     if rows:

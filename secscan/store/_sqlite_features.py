@@ -13,11 +13,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from secscan.model import RunId
-from secscan.store import _alerts, _bulk, _daemon, _uploads
+from secscan.store import _alerts, _bulk, _daemon, _runs, _uploads
 from secscan.store._db import Connection, Database
 from secscan.store._rows import to_ts
 from secscan.store.alerts import AlertIncident, IncidentState
 from secscan.store.ledger import FindingStats, PruneReport, SlotRecord, SlotStatus, SlotTrigger
+from secscan.store.records import RunStatus
 from secscan.store.uploads import AlertLink, UploadReceipt, UploadStatus
 
 if TYPE_CHECKING:
@@ -63,6 +64,10 @@ class SqliteFeatures:
     def mark_run_interrupted(self, run_id: RunId, now: datetime) -> bool:
         with self._tx(write=True) as conn:
             return _daemon.mark_run_interrupted(conn, run_id, to_ts(now))
+
+    def mark_run_failed(self, run_id: RunId, now: datetime) -> bool:
+        with self._tx(write=True) as conn:
+            return _runs.end_running(conn, run_id, RunStatus.FAILED, to_ts(now))
 
     def put_daemon_state(self, key: str, value: Mapping[str, Any], now: datetime) -> None:
         with self._tx(write=True) as conn:

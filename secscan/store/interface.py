@@ -94,6 +94,11 @@ class Store(ABC):
         """Mark every run still ``running`` as ``interrupted``; returns their ids."""
 
     @abstractmethod
+    def mark_run_failed(self, run_id: RunId, now: datetime) -> bool:
+        """Mark one ``running`` run ``failed`` (secscan hit an internal error before recording it);
+        it closes nothing. False if it was not running."""
+
+    @abstractmethod
     def list_findings(self, query: FindingQuery | None = None) -> tuple[TrackedFinding, ...]:
         """Tracked findings matching ``query``, worst severity first."""
 

@@ -62,7 +62,8 @@ class RunStatus(StrEnum):
     RUNNING = "running"
     COMPLETE = "complete"  # every enabled scanner finished ok
     PARTIAL = "partial"  # at least one scanner failed or timed out
-    INTERRUPTED = "interrupted"  # secscan stopped before the run was recorded
+    INTERRUPTED = "interrupted"  # secscan stopped (or was killed) before the run was recorded
+    FAILED = "failed"  # an internal error stopped secscan before the run was recorded
 
 
 class BaselineState(StrEnum):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -34,6 +36,19 @@ def test_daemon_without_targets_is_refused(tmp_path: Path, capsys: pytest.Captur
     assert main(["daemon", "--config", str(config)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("secscan: error: ") and "has no targets" in err and err.count("\n") == 1
+
+
+def test_daemon_with_a_missing_target_path_exits_2_with_one_line(tmp_path: Path) -> None:
+    config = tmp_path / "d.toml"
+    targets = f'[[daemon.targets]]\npath = "{tmp_path / "nope"}"\n'
+    config.write_text(f'[daemon]\ndb = "{tmp_path / "s.db"}"\nhealth_listen = "127.0.0.1:0"\n{targets}')
+    done = subprocess.run(  # a subprocess: before the fix the daemon started and served (timeout)
+        [sys.executable, "-m", "secscan", "daemon", "--config", str(config)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.startswith("secscan: error: ") and done.stderr.count("\n") == 1
+    assert f"path {tmp_path / 'nope'} does not exist" in done.stderr
 
 
 def test_json_log_format_is_one_object_per_line(capsys: pytest.CaptureFixture[str]) -> None:

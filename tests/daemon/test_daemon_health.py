@@ -136,11 +136,38 @@ def test_endpoint_serves_healthz_metrics_and_report(tmp_path: Path) -> None:
         status, body, _ = _get(base + "/healthz")
         assert status == 503 and json.loads(body) == {
             "status": "failing", "reason": "late", "last_nightly": None,
-            "expected": SLOT.isoformat(), "overdue_at": (SLOT + GRACE).isoformat(),
+            "expected": SLOT.isoformat(), "overdue_at": (SLOT + GRACE).isoformat(), "failing_targets": {},
         }  # fmt: skip
         status, body, kind = _get(base + "/metrics")
         assert status == 200 and kind.startswith("text/plain") and b"secscan_probe_total 1.0" in body
         assert _get(base + "/report")[:2] == (200, b"<h1>report</h1>")
         assert _get(base + "/etc/passwd")[0] == 404
+    finally:
+        server.stop()
+
+
+def test_healthz_fails_when_the_nightly_run_is_overdue(tmp_path: Path) -> None:
+    """Driven by an injected clock (it used wall time and failed under load): a nightly slot that
+    has not completed ``grace`` after its time turns /healthz to 503, on the real endpoint."""
+    clock = [SLOT - timedelta(days=1)]
+    _catch_up(tmp_path, clock[0])  # the daemon meets this database a day before the slot
+    daemon = _daemon(tmp_path, clock, catch_up_grace=2)
+    with open_store(tmp_path / "s.db") as store:
+        daemon._recover(store)
+    daemon._scheduler = _Scheduler()
+    server = health.HealthServer(("127.0.0.1", 0), daemon.health, daemon.metrics.registry, lambda: None)
+    server.start()
+    url = "http://{}:{}/healthz".format(*server.address)
+    try:
+        for now, code in ((SLOT - timedelta(seconds=1), 200), (SLOT + timedelta(seconds=2), 200)):
+            clock[0] = now
+            daemon._heartbeat(daemon._context())
+            assert _get(url)[0] == code, now  # the slot is due, still within its grace
+        clock[0] = SLOT + timedelta(seconds=2, microseconds=1)  # the run hangs: nothing completed
+        daemon._heartbeat(daemon._context())
+        status, body, _ = _get(url)
+        verdict = json.loads(body)
+        assert status == 503 and verdict["status"] == "failing" and "has not completed" in verdict["reason"]
+        assert verdict["expected"] == SLOT.isoformat()
     finally:
         server.stop()

@@ -85,3 +85,30 @@ def test_secscan_run_refuses_a_target_another_run_holds(tmp_path: Path) -> None:
     with target_lock(db, "app", wait_s=0, holder="secscan daemon"), pytest.raises(LockError, match="'app'"):
         app.run(request)
     assert not (tmp_path / "o.sarif").exists()  # nothing ran, nothing was written
+
+
+PROBE = """
+import sys
+from secscan.locks import target_idle
+with target_idle(sys.argv[1], "app") as idle:
+    print("idle" if idle else "held")
+"""
+
+
+def _probe(db: Path) -> str:
+    done = subprocess.run([sys.executable, "-c", PROBE, str(db)], capture_output=True, text=True, timeout=60)
+    return done.stdout.strip()
+
+
+def test_a_lock_survives_other_descriptors_of_its_file_being_closed_in_the_process(tmp_path: Path) -> None:
+    """The locks are ``flock`` locks, owned by one open file description: unlike SQLite's POSIX
+    locks, closing another descriptor of the file in this process (reading the holder, a failed
+    attempt of another thread) does not release them."""
+    db = tmp_path / "s.db"
+    with target_lock(db, "app", wait_s=0):
+        lock_file = next(lock_dir(db).glob("target-*.lock"))
+        assert "secscan run of app" in lock_file.read_text()  # opens and closes the file
+        with target_idle(db, "app") as idle:  # another thread's failed attempt: open, flock, close
+            assert not idle
+        assert _probe(db) == "held"
+    assert _probe(db) == "idle"
