@@ -1,5 +1,7 @@
-"""Fake PagerDuty and Slack servers on 127.0.0.1 that check requests against the published specs,
-and builders of settings, runs and SLA changes for the paging tests."""
+"""Fake PagerDuty and Slack servers on 127.0.0.1 that check requests against the published specs
+(their contracts are transcribed into the checks below: ../shared/specs/pagerduty-events-v2.md,
+slack-incoming-webhooks.md and sentry.md), and builders of settings, runs and SLA changes for
+the paging tests."""
 
 from __future__ import annotations
 
@@ -8,7 +10,6 @@ import hashlib
 import hmac
 import http.server as http_server
 import json
-import os
 import re
 import threading
 import time
@@ -27,7 +28,6 @@ from secscan.settings import Settings, build_settings
 from secscan.sla import SlaPolicy
 from secscan.store import Store
 
-SPECS = Path(os.environ.get("SECSCAN_SPECS", Path(__file__).resolve().parents[2] / ".." / "shared" / "specs"))
 ROUTING_KEY = "e93facc04764012d7bfb002500d5d1a6"  # 32 characters, as the spec's example
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 H = timedelta(hours=1)
