@@ -56,7 +56,42 @@ class UsageError(ConfigError):
     """Bad command-line usage."""
 
 
+class _Subcommands(argparse._SubParsersAction):  # type: ignore[type-arg]
+    """Sub-commands that keep the options given before them (``secscan alerts --db X retry 1``).
+
+    argparse parses a sub-command into a fresh namespace and copies it over the parent's, so an
+    option that both levels define is reset to its default when it was given before the
+    sub-command: the database of ``--db X`` would silently be the default one. Here an option
+    given before the sub-command keeps its value unless it is given again after it, and an
+    option of the parent that the sub-command does not take is refused (exit 2).
+    """
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        before = dict(vars(namespace))
+        super().__call__(parser, namespace, values, option_string)
+        chosen = self._name_parser_map[values[0]]  # super() refused an unknown name
+        own = {a.dest: a for a in chosen._actions}
+        for action in parser._actions:
+            given = action.dest in before and before[action.dest] != action.default
+            if not action.option_strings or not given or action.dest == "help":
+                continue
+            if action.dest not in own:
+                raise argparse.ArgumentError(action, f"belongs to '{parser.prog}', not to '{chosen.prog}'")
+            if getattr(namespace, action.dest, None) == own[action.dest].default:
+                setattr(namespace, action.dest, before[action.dest])  # not given again after it
+
+
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.register("action", "parsers", _Subcommands)
+
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{message}; see '{self.prog} --help'")
 
