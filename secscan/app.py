@@ -25,7 +25,7 @@ from secscan.pipeline import ScanHooks, ScanOutcome, run_scan, utcnow
 from secscan.redact import Redactor
 from secscan.sarif import build_sarif
 from secscan.settings import Settings, fail_threshold
-from secscan.sinks.file import FileSink
+from secscan.sinks.file import FileSink, check_writable
 from secscan.sla import load_sla_policy
 from secscan.store import open_store
 from secscan.store.interface import OPEN_STATES, FindingQuery, RunOutcome, TrackedFinding
@@ -185,6 +185,7 @@ def run(request: RunRequest, hooks: ScanHooks = ScanHooks()) -> RunResult:  # no
     work out the exit code. Bad input (target, config, suppressions, database) fails before any
     scanner starts."""
     root = check_target(request.target)
+    check_writable(request.sarif_path, "SARIF log")  # issue 13: a bad output path fails before the scan
     suppressions = read_suppressions(root)
     sla_policy = load_sla_policy(request.settings.policy.sla)
     if request.upload:  # issue 5: no token, [github] or commit -> exit 2 before any scanner starts
