@@ -19,7 +19,7 @@ from typing import Any, NoReturn
 
 from rich.console import Console
 
-from secscan import __version__, app, console
+from secscan import __version__, app, console, run_delivery
 from secscan.daemon import logfmt
 from secscan.errors import ConfigError, ExitCode, SecscanError
 from secscan.settings import load_settings
@@ -96,6 +96,25 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message}; see '{self.prog} --help'")
 
 
+def wait_seconds(text: str) -> float:
+    """``--upload-wait``: a number of seconds from 0 (one attempt) to a day."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 <= value <= run_delivery.MAX_WAIT_S:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number of seconds from 0 to {run_delivery.MAX_WAIT_S:.0f}"
+        )
+    return value
+
+
+def print_undelivered(undelivered: Sequence[run_delivery.Undelivered], stderr: Console) -> None:
+    """One line per upload or alert that did not go out (issue 13)."""
+    for item in undelivered:
+        stderr.print(f"secscan: not delivered: {item.line()}", markup=False, highlight=False, soft_wrap=True)
+
+
 def _parser(command: str | None = None) -> argparse.ArgumentParser:
     """The argument parser; with ``command``, only the module that defines it is loaded."""
     parser = _Parser(prog="secscan", description="Run security scanners and keep one trustworthy record.")
@@ -139,6 +158,14 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
     run.add_argument(
         "--upload", action="store_true", help="upload the SARIF to GitHub code scanning ([github] config)"
     )
+    run.add_argument(
+        "--upload-wait",
+        type=wait_seconds,
+        default=run_delivery.DEFAULT_WAIT_S,
+        metavar="SECONDS",
+        help="retry this run's uploads and alerts for up to this long, then exit 3 naming those "
+        f"still waiting (default {run_delivery.DEFAULT_WAIT_S:.0f})",
+    )
     run.add_argument("--no-notify", action="store_true", help="queue alerts but do not deliver them now")
     run.add_argument("--no-cache", action="store_true", help="a cold run: ignore and bypass the result cache")
     for module in _modules_for(command):
@@ -172,6 +199,7 @@ def _cmd_run(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
         upload=args.upload,
         notify=not args.no_notify,
         use_cache=not args.no_cache,
+        delivery_wait=run_delivery.DeliveryWait(args.upload_wait),
     )
     with console.progress(stderr) as hooks:
         result = app.run(request, hooks)
@@ -179,6 +207,7 @@ def _cmd_run(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
         stdout.out(json.dumps(result.document, ensure_ascii=False), highlight=False)
     else:
         console.summary(result.run, result.sarif_path, stdout)
+    print_undelivered(result.undelivered, stderr)
     return int(result.exit_code)
 
 

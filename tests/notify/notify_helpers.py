@@ -42,6 +42,14 @@ SLA = SlaPolicy(
 )
 BANDIT = ToolName("bandit")
 
+SLACK_ERRORS = {  # slack-incoming-webhooks.md: status -> the plain-text error body
+    400: b"invalid_payload",
+    403: b"action_prohibited",
+    404: b"channel_not_found",
+    410: b"channel_is_archived",
+    429: b"rate limited",
+    500: b"rollup_error",
+}
 PD_ACTIONS = {"trigger", "acknowledge", "resolve"}
 PD_SEVERITIES = {"critical", "error", "warning", "info"}
 
@@ -197,9 +205,7 @@ class FakeServer:
             self.errors += slack_errors(body)
             if status == 200:
                 return 200, b"ok"
-            return status, {400: b"invalid_payload", 404: b"channel_not_found", 429: b"rate limited"}.get(
-                status, b"rollup_error"
-            )
+            return status, SLACK_ERRORS.get(status, b"rollup_error")
         if self.kind == "webhook":
             problems = webhook_errors(headers, raw, self.secret, time.time())
             self.errors += problems
