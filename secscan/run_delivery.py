@@ -113,6 +113,16 @@ def _deliver_alerts(
     return deliver(store, settings, clock, sleep=sleep)
 
 
+def awaiting_upload(store: Store, item: OutboxItem) -> bool:
+    """Whether an uploads outbox item still has to reach GitHub: not delivered and not yet
+    accepted (a file GitHub accepted is only polled for its processing status, which GitHub
+    finishes whether or not anyone polls: waiting for it would hold a CI job for nothing)."""
+    if item.status is OutboxStatus.DELIVERED:
+        return False
+    found = store.uploads(key=item.key, limit=1)
+    return not (found and found[0].sarif_id is not None and item.status is OutboxStatus.PENDING)
+
+
 def _items(store: Store, name: OutboxName, keep: Callable[[OutboxItem], bool]) -> list[OutboxItem]:
     box = store.outbox(name)
     statuses = (OutboxStatus.PENDING, OutboxStatus.DEAD)
@@ -150,7 +160,9 @@ def deliver_run(
         return ()
 
     def watched() -> list[OutboxItem]:
-        mine = _items(store, "uploads", lambda i: i.key in keys) if upload else []
+        mine = []
+        if upload:
+            mine += _items(store, "uploads", lambda i: i.key in keys and awaiting_upload(store, i))
         if notify and settings.notify.channels:
             mine += _items(store, "alerts", lambda i: i.id > alerts_after)
         return mine

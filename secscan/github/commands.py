@@ -24,6 +24,7 @@ from secscan.github.outbox import KIND, config_of, utcnow
 from secscan.github.sync import SyncReport, sync_dismissals
 from secscan.github.token import resolve_token
 from secscan.model import RunId, ScanRun
+from secscan.run_delivery import awaiting_upload
 from secscan.settings import Settings
 from secscan.store import open_store
 from secscan.store.interface import RunSummary, Store
@@ -141,7 +142,11 @@ def upload(
         box = store.outbox("uploads")
         settled = settle(
             lambda: github_outbox.deliver(store, settings, clock=clock, sleep=sleep, env=env),
-            lambda: [i for i in box.items(OutboxStatus.PENDING, limit=10_000) if i.kind == KIND],
+            lambda: [
+                i
+                for i in box.items(OutboxStatus.PENDING, limit=10_000)
+                if i.kind == KIND and awaiting_upload(store, i)
+            ],
             wait_s, clock, sleep,
         )  # fmt: skip
         receipts = store.uploads(run_id=run_id, limit=50)

@@ -132,6 +132,22 @@ def test_retry_after_is_honoured_within_the_wait(
     assert sum(time.slept) >= 90  # not sooner than GitHub asked
 
 
+def test_an_upload_github_accepted_does_not_hold_the_run_while_it_is_processed(
+    git_repo: tuple[Path, str], fake_github: FakeGithub, make_settings: Callable[..., Settings], tmp_path: Path,
+    db_path: Path,
+) -> None:  # fmt: skip
+    """GitHub answered 202: the file is there, and GitHub processes it whether or not we poll."""
+    fake_github.processing.extend(["pending"] * 100)
+    time = FakeTime()
+    settings = make_settings(wait_for_processing_s=0.05)
+    result = _run(git_repo[0], settings, tmp_path, db_path, _wait(120, time))
+    assert result.undelivered == () and int(result.exit_code) != 3
+    assert sum(time.slept) < 1  # the polls within wait_for_processing_s only: no wait for a retry
+    assert len(fake_github.accepted) == 2  # each posted once
+    with open_store(db_path) as store:
+        assert {r.status for r in store.uploads()} == {UploadStatus.PENDING}  # processing: polled later
+
+
 def test_the_daemon_run_delivers_once_and_leaves_the_rest_queued(
     git_repo: tuple[Path, str], fake_github: FakeGithub, make_settings: Callable[..., Settings], tmp_path: Path,
     db_path: Path,
