@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from secscan import run_delivery
 from secscan.cache.paths import cache_for_run
 from secscan.daemon.cancel import RunGuard, interrupt_orphaned_runs, stop_if_cancelled
 from secscan.errors import ExitCode
@@ -25,7 +26,7 @@ from secscan.pipeline import ScanHooks, ScanOutcome, run_scan, utcnow
 from secscan.redact import Redactor
 from secscan.sarif import build_sarif
 from secscan.settings import Settings, fail_threshold
-from secscan.sinks.file import FileSink
+from secscan.sinks.file import FileSink, check_writable
 from secscan.sla import load_sla_policy
 from secscan.store import open_store
 from secscan.store.interface import OPEN_STATES, FindingQuery, RunOutcome, TrackedFinding
@@ -51,6 +52,9 @@ class RunRequest:
     use_cache: bool = True  # False: a cold run that neither reads nor writes the result cache
     lock_wait_s: float = 10.0  # how long to wait for another run of the same target (daemon, issue 4)
     cancel: threading.Event | None = None  # set: stop the scanners, record the run as interrupted
+    # issue 13: a one-shot run waits this long for its uploads and alerts (None: the daemon's
+    # runs deliver once and leave the rest to the daemon's delivery job)
+    delivery_wait: run_delivery.DeliveryWait | None = None
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,7 @@ class RunResult:
     sarif_path: Path
     document: Mapping[str, Any]
     exit_code: ExitCode
+    undelivered: tuple[run_delivery.Undelivered, ...] = ()  # issue 13: uploads and alerts not delivered
 
     @property
     def run(self) -> ScanRun:
@@ -205,6 +210,7 @@ def run(request: RunRequest, hooks: ScanHooks = ScanHooks()) -> RunResult:  # no
     work out the exit code. Bad input (target, config, suppressions, database) fails before any
     scanner starts."""
     root = check_target(request.target)
+    check_writable(request.sarif_path, "SARIF log")  # issue 13: a bad output path fails before the scan
     suppressions = read_suppressions(root)
     sla_policy = load_sla_policy(request.settings.policy.sla)
     if request.upload:  # issue 5: no token, [github] or commit -> exit 2 before any scanner starts
@@ -214,6 +220,8 @@ def run(request: RunRequest, hooks: ScanHooks = ScanHooks()) -> RunResult:  # no
     from secscan.notify import events as notify_events  # issue 6: a bad routing policy fails here
 
     notify_events.check(request.settings)
+    if request.delivery_wait is not None:  # issue 13: a one-shot run checks the channels it delivers to
+        run_delivery.check(request.settings, notify=request.notify)
     name = request.target_name or root.name
     with (
         target_lock(request.db, name, wait_s=request.lock_wait_s, cancel=request.cancel),
@@ -244,6 +252,7 @@ def run(request: RunRequest, hooks: ScanHooks = ScanHooks()) -> RunResult:  # no
         if introduced:
             store.set_introduced(name, introduced)
         # -- after the run is recorded: alerts are queued here (paging) --
+        mark = run_delivery.alerts_mark(store)  # issue 13: the alerts after it are this run's
         notify_events.on_run(store, outcome.run, recorded, request.settings, utcnow())  # issue 6
         scan = with_lifecycle(outcome.run, recorded)
         outcome = dataclasses.replace(outcome, run=scan)
@@ -253,18 +262,19 @@ def run(request: RunRequest, hooks: ScanHooks = ScanHooks()) -> RunResult:  # no
         FileSink(request.sarif_path).deliver(outcome.run, sarif)
         log.info("SARIF built and written in %.2f s", time.perf_counter() - began)
         # -- after the SARIF is written: uploads are queued here, then both outboxes delivered --
-        if request.upload:  # issue 5: one file per tool that finished ok, queued, then delivered
-            from secscan.github import outbox as github_outbox
-
-            github_outbox.enqueue_run(store, outcome.run, sarif, request.settings, utcnow())
-            github_outbox.deliver(store, request.settings)
-        # issue 6: the queued alerts go out now (the daemon delivers the rest); the channels'
-        # HTTP and SMTP clients load only when something is due
-        if request.notify and request.settings.notify.channels and store.outbox("alerts").due(utcnow(), 1):
-            from secscan.notify.outbox import deliver as deliver_alerts
-
-            deliver_alerts(store, request.settings)
+        # (issues 5, 6; issue 13: a one-shot run retries them within delivery_wait, then names
+        # what did not go out; the daemon delivers the rest on its schedule)
+        undelivered = run_delivery.deliver_run(
+            store, outcome.run, sarif, request.settings, upload=request.upload, notify=request.notify,
+            alerts_after=mark, wait=request.delivery_wait,
+        )  # fmt: skip
     document = scrub(json_document(outcome.run, request.sarif_path), outcome.redactor)
     document["cache"] = dataclasses.asdict(outcome.cache)  # issue 7: {enabled, hits, misses}
+    document["undelivered"] = [u.document() for u in undelivered]  # issue 13
     code = exit_code_for(outcome.run, fail_threshold(request.settings))
-    return RunResult(outcome=outcome, sarif_path=request.sarif_path, document=document, exit_code=code)
+    if undelivered:  # issue 13: an upload or page lost with the database must not look like success
+        code = ExitCode.SCANNER_FAILED
+    return RunResult(
+        outcome=outcome, sarif_path=request.sarif_path, document=document, exit_code=code,
+        undelivered=undelivered,
+    )  # fmt: skip

@@ -19,7 +19,7 @@ from typing import Any, NoReturn
 
 from rich.console import Console
 
-from secscan import __version__, app, console
+from secscan import __version__, app, console, run_delivery
 from secscan.daemon import logfmt
 from secscan.daemon.cancel import sigterm_interrupts
 from secscan.errors import ConfigError, ExitCode, SecscanError
@@ -58,9 +58,63 @@ class UsageError(ConfigError):
     """Bad command-line usage."""
 
 
+class _Subcommands(argparse._SubParsersAction):  # type: ignore[type-arg]
+    """Sub-commands that keep the options given before them (``secscan alerts --db X retry 1``).
+
+    argparse parses a sub-command into a fresh namespace and copies it over the parent's, so an
+    option that both levels define is reset to its default when it was given before the
+    sub-command: the database of ``--db X`` would silently be the default one. Here an option
+    given before the sub-command keeps its value unless it is given again after it, and an
+    option of the parent that the sub-command does not take is refused (exit 2).
+    """
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        before = dict(vars(namespace))
+        super().__call__(parser, namespace, values, option_string)
+        chosen = self._name_parser_map[values[0]]  # super() refused an unknown name
+        own = {a.dest: a for a in chosen._actions}
+        for action in parser._actions:
+            given = action.dest in before and before[action.dest] != action.default
+            if not action.option_strings or not given or action.dest == "help":
+                continue
+            if action.dest not in own:
+                raise argparse.ArgumentError(action, f"belongs to '{parser.prog}', not to '{chosen.prog}'")
+            if getattr(namespace, action.dest, None) == own[action.dest].default:
+                setattr(namespace, action.dest, before[action.dest])  # not given again after it
+
+
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.register("action", "parsers", _Subcommands)
+
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{message}; see '{self.prog} --help'")
+
+
+def wait_seconds(text: str) -> float:
+    """``--upload-wait``: a number of seconds from 0 (one attempt) to a day."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 <= value <= run_delivery.MAX_WAIT_S:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number of seconds from 0 to {run_delivery.MAX_WAIT_S:.0f}"
+        )
+    return value
+
+
+def print_undelivered(undelivered: Sequence[run_delivery.Undelivered], stderr: Console) -> None:
+    """One line per upload or alert that did not go out (issue 13)."""
+    for item in undelivered:
+        stderr.print(f"secscan: not delivered: {item.line()}", markup=False, highlight=False, soft_wrap=True)
 
 
 def _parser(command: str | None = None) -> argparse.ArgumentParser:
@@ -106,6 +160,14 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
     run.add_argument(
         "--upload", action="store_true", help="upload the SARIF to GitHub code scanning ([github] config)"
     )
+    run.add_argument(
+        "--upload-wait",
+        type=wait_seconds,
+        default=run_delivery.DEFAULT_WAIT_S,
+        metavar="SECONDS",
+        help="retry this run's uploads and alerts for up to this long, then exit 3 naming those "
+        f"still waiting (default {run_delivery.DEFAULT_WAIT_S:.0f})",
+    )
     run.add_argument("--no-notify", action="store_true", help="queue alerts but do not deliver them now")
     run.add_argument("--no-cache", action="store_true", help="a cold run: ignore and bypass the result cache")
     for module in _modules_for(command):
@@ -141,6 +203,7 @@ def _cmd_run(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
         upload=args.upload,
         notify=not args.no_notify,
         use_cache=not args.no_cache,
+        delivery_wait=run_delivery.DeliveryWait(args.upload_wait),
     )
     with console.progress(stderr) as hooks, sigterm_interrupts():  # SIGTERM: scanners killed, run interrupted
         result = app.run(request, hooks)
@@ -148,6 +211,7 @@ def _cmd_run(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
         stdout.out(json.dumps(result.document, ensure_ascii=False), highlight=False)
     else:
         console.summary(result.run, result.sarif_path, stdout)
+    print_undelivered(result.undelivered, stderr)
     return int(result.exit_code)
 
 

@@ -18,6 +18,7 @@ from secscan.report import api
 from secscan.report.config import ReportConfig
 from secscan.report.period import parse_period
 from secscan.settings import load_settings
+from secscan.sinks.file import check_writable
 from secscan.sla import load_sla_policy
 from secscan.store import default_db_path, open_store
 
@@ -42,6 +43,8 @@ def cmd_report(args: argparse.Namespace, stdout: Console, stderr: Console) -> in
         config, sla_policy = settings.report, load_sla_policy(settings.policy.sla)
     fmt: api.Format = args.format or config.format
     to_stdout = str(args.output) == "-"
+    if not to_stdout:
+        check_writable(args.output, "report")  # before the database is read
     with open_store(_db_path(args.db)) as store:
         report = api.build(
             store,

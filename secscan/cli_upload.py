@@ -11,8 +11,10 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from secscan.cli import print_undelivered, wait_seconds
 from secscan.errors import ExitCode
 from secscan.github import commands
+from secscan.run_delivery import DEFAULT_WAIT_S, Undelivered
 from secscan.settings import load_settings
 from secscan.store.uploads import UploadReceipt, UploadStatus
 
@@ -34,6 +36,10 @@ def register(sub: argparse._SubParsersAction[Any], common: argparse.ArgumentPars
     _common(up)
     up.add_argument("--run", dest="run_id", metavar="ID", help="(re)send this run's uploads")
     up.add_argument("--sarif", type=Path, metavar="FILE", help="queue the SARIF log a run wrote")
+    up.add_argument(
+        "--upload-wait", type=wait_seconds, default=DEFAULT_WAIT_S, metavar="SECONDS",
+        help=f"retry waiting uploads for up to this long, then exit 3 (default {DEFAULT_WAIT_S:.0f})",
+    )  # fmt: skip
     up.set_defaults(handler=_cmd_upload)
     gh = sub.add_parser("github", parents=[common], help="GitHub code scanning: dismissal sync, status")
     gh_sub = gh.add_subparsers(dest="github_command", required=True, parser_class=type(gh))
@@ -71,24 +77,31 @@ def _exit(receipts: tuple[UploadReceipt, ...]) -> int:
 
 def _cmd_upload(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
     settings = load_settings(args.config)
-    outcome = commands.upload(args.db, settings, run_id=args.run_id, sarif=args.sarif)
+    outcome = commands.upload(
+        args.db, settings, run_id=args.run_id, sarif=args.sarif, wait_s=args.upload_wait
+    )
     report = outcome.report
+    pending = [Undelivered.of("uploads", item) for item in outcome.pending]
     if args.format == "json":
         document = {
             "queued": outcome.queued, "requeued": outcome.requeued, "delivered": report.delivered,
-            "retrying": report.retried, "dead": len(report.dead),
+            "retrying": report.retried, "dead": len(report.dead), "pending": len(pending),
             "uploads": [_receipt_json(r) for r in outcome.receipts],
+            "undelivered": [p.document() for p in pending],
         }  # fmt: skip
         stdout.out(json.dumps(document), highlight=False)
     else:
         stdout.print(
             f"{outcome.queued} queued, {outcome.requeued} requeued, {report.delivered} delivered, "
-            f"{report.retried} to retry, {len(report.dead)} dead",
+            f"{report.retried} retries, {len(report.dead)} dead, {len(pending)} still pending",
             markup=False, highlight=False,
         )  # fmt: skip
         for receipt in outcome.receipts:
             stdout.print(_receipt_line(receipt), markup=False, highlight=False)
-    return int(ExitCode.SCANNER_FAILED) if report.dead else _exit(outcome.receipts)
+    print_undelivered(pending, stderr)
+    if report.dead or pending:
+        return int(ExitCode.SCANNER_FAILED)
+    return _exit(outcome.receipts)
 
 
 def _cmd_sync(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:

@@ -60,3 +60,17 @@ class SinkError(SecscanError):
 
 class NotifyError(SecscanError):
     """A notification channel could not deliver an alert."""
+
+
+class MissingSecretError(ConfigError):
+    """A credential (token, routing key, webhook URL, password) is not there.
+
+    ``may_appear`` is True when it is read from a file, which may still be created (a
+    credential being mounted or rotated), and False for an environment variable, which cannot
+    appear in a running process. Delivery waits for the first kind for a while and dead-letters
+    the second at once (:func:`secscan.delivery.config_fault`).
+    """
+
+    def __init__(self, message: str, *, may_appear: bool) -> None:
+        super().__init__(message)
+        self.may_appear = may_appear

@@ -9,6 +9,7 @@ store, so a failed scanner's category is never uploaded, even from a file.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,12 +17,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from secscan.delivery import DeliveryReport
+from secscan.delivery import DeliveryReport, settle
 from secscan.errors import ConfigError, InputError, StoreError
 from secscan.github import outbox as github_outbox
 from secscan.github.outbox import KIND, config_of, utcnow
 from secscan.github.sync import SyncReport, sync_dismissals
+from secscan.github.token import resolve_token
 from secscan.model import RunId, ScanRun
+from secscan.run_delivery import awaiting_upload
 from secscan.settings import Settings
 from secscan.store import open_store
 from secscan.store.interface import RunSummary, Store
@@ -37,6 +40,7 @@ class UploadOutcome:
     requeued: int
     report: DeliveryReport
     receipts: tuple[UploadReceipt, ...]
+    pending: tuple[OutboxItem, ...] = ()  # uploads still waiting when the wait ended (issue 13)
 
 
 @dataclass(frozen=True)
@@ -108,9 +112,14 @@ def upload(
     sarif: Path | None = None,
     clock: Callable[[], datetime] = utcnow,
     env: Mapping[str, str] | None = None,
+    wait_s: float = 0.0,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> UploadOutcome:
-    """``secscan upload``: queue (from ``sarif``), make a run's uploads due, deliver everything due."""
-    config_of(settings)
+    """``secscan upload``: queue (from ``sarif``), make a run's uploads due, deliver everything
+    due, and keep retrying what is still waiting for up to ``wait_s`` (issue 13: a one-shot
+    command in CI must not leave uploads behind in a database that dies with the runner).
+    Raises ConfigError before anything is done when there is no ``[github]`` or no token."""
+    resolve_token(config_of(settings), env)
     with open_store(db) as store:
         queued = _queue_file(store, settings, sarif, run_id, clock()) if sarif is not None else 0
         requeued = 0
@@ -130,9 +139,18 @@ def upload(
             for item in waiting:
                 box.requeue(item.id, clock())
             requeued = len(waiting)
-        report = github_outbox.deliver(store, settings, clock=clock, env=env)
+        box = store.outbox("uploads")
+        settled = settle(
+            lambda: github_outbox.deliver(store, settings, clock=clock, sleep=sleep, env=env),
+            lambda: [
+                i
+                for i in box.items(OutboxStatus.PENDING, limit=10_000)
+                if i.kind == KIND and awaiting_upload(store, i)
+            ],
+            wait_s, clock, sleep,
+        )  # fmt: skip
         receipts = store.uploads(run_id=run_id, limit=50)
-    return UploadOutcome(queued, requeued, report, receipts)
+    return UploadOutcome(queued, requeued, settled.report, receipts, settled.pending)
 
 
 def sync(

@@ -22,14 +22,23 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from secscan.delivery import Dead, Delivered, DeliveryReport, Handler, Retry, Verdict, deliver_due
+from secscan.delivery import (
+    Dead,
+    Delivered,
+    DeliveryReport,
+    Handler,
+    Retry,
+    Verdict,
+    config_fault,
+    deliver_due,
+)
 from secscan.errors import ConfigError, SecscanError
 from secscan.github import gitref
 from secscan.github.api import GithubApi, classify, json_body
 from secscan.github.config import GithubConfig
 from secscan.github.prepare import PreparedUpload, prepare, started_at
 from secscan.github.token import resolve_token, scrub
-from secscan.http import HttpError
+from secscan.http import HttpBlocked, HttpError
 from secscan.model import ScannerStatus, ScanRun
 from secscan.settings import Settings
 from secscan.store.interface import Store
@@ -70,8 +79,9 @@ def _queue(
     prepared: tuple[PreparedUpload, ...],
     checkout: gitref.Checkout,
     now: datetime,
-) -> int:
-    queued = 0
+) -> dict[str, bool]:
+    """Queue each prepared file; returns its key -> whether it was new (False: queued before)."""
+    queued: dict[str, bool] = {}
     for upload in prepared:
         key = upload_key(config.repository, checkout.ref, checkout.commit_sha, upload.category)
         body = {
@@ -89,9 +99,9 @@ def _queue(
             dropped_locations=upload.dropped_locations,
         )  # fmt: skip
         payload = {"receipt": _receipt_payload(receipt), "body": body}
-        if store.outbox("uploads").enqueue(KIND, key, payload, now):
+        queued[key] = store.outbox("uploads").enqueue(KIND, key, payload, now)
+        if queued[key]:
             store.save_upload(receipt, now)
-            queued += 1
         else:
             log.info("%s at %s was queued before: one analysis per commit and category", upload.category,
                      checkout.commit_sha[:12])  # fmt: skip
@@ -106,16 +116,25 @@ def _receipt_payload(r: UploadReceipt) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def enqueue_run(
+def queue_run(
     store: Store, run: ScanRun, sarif: Mapping[str, Any], settings: Settings, now: datetime
-) -> int:
-    """Queue one upload per tool that finished ok in ``run``; returns how many were new."""
+) -> dict[str, bool]:
+    """Queue one upload per tool that finished ok in ``run``; returns each upload's outbox key
+    -> whether it was new (an analysis of the same commit and category queued before is not
+    queued again: its item is this run's upload)."""
     config = config_of(settings)
     checkout = gitref.detect(Path(run.target), config)
     ok = {s.name for s in run.scanners if s.status is ScannerStatus.OK}
     root_uri = config.checkout_uri or checkout.root.as_uri().rstrip("/") + "/"
     prepared = prepare(sarif, ok, subdir=checkout.subdir, root_uri=root_uri)
     return _queue(store, config, run, prepared, checkout, now)
+
+
+def enqueue_run(
+    store: Store, run: ScanRun, sarif: Mapping[str, Any], settings: Settings, now: datetime
+) -> int:
+    """Queue one upload per tool that finished ok in ``run``; returns how many were new."""
+    return sum(queue_run(store, run, sarif, settings, now).values())
 
 
 def enqueue_tools(
@@ -131,7 +150,7 @@ def enqueue_tools(
     checkout = gitref.detect(Path(run.target), config)
     root_uri = config.checkout_uri or checkout.root.as_uri().rstrip("/") + "/"
     prepared = prepare(sarif, ok_tools, subdir=checkout.subdir, root_uri=root_uri)
-    return _queue(store, config, run, prepared, checkout, now)
+    return sum(_queue(store, config, run, prepared, checkout, now).values())
 
 
 class _Uploader:
@@ -160,16 +179,21 @@ class _Uploader:
         return self._api.token if self._api is not None else None
 
     def __call__(self, item: OutboxItem) -> Verdict:
+        verdict: Verdict
         try:
             return self._deliver(item)
-        except ConfigError as exc:  # no token yet: the item waits, the reason is on it
-            return Retry(str(exc))
+        except ConfigError as exc:  # no token: waits only while a token file may still appear
+            verdict = config_fault(exc, item, self.clock())
+        except HttpBlocked as exc:  # the address was refused (SSRF guard): waiting cannot help
+            verdict = Dead(scrub(str(exc), self.token))
         except HttpError as exc:  # DNS, connect, TLS, timeout: transient
-            error, key = scrub(str(exc), self.token), str(item.payload["receipt"]["key"])
-            found = self.store.uploads(key=key, limit=1)
-            if found:
-                self.store.update_upload(key, self.clock(), found[0].status, errors=(error,))
-            return Retry(error)
+            verdict = Retry(scrub(str(exc), self.token))
+        key = str(item.payload["receipt"]["key"])
+        found = self.store.uploads(key=key, limit=1)
+        if found:
+            status = UploadStatus.DEAD if isinstance(verdict, Dead) else found[0].status
+            self.store.update_upload(key, self.clock(), status, errors=(verdict.error,))
+        return verdict
 
     def _deliver(self, item: OutboxItem) -> Verdict:
         meta = item.payload["receipt"]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from secscan.errors import ConfigError
+from secscan.errors import ConfigError, MissingSecretError
 from secscan.github.config import GithubConfig
 from secscan.logsecrets import remember
 
@@ -40,20 +40,24 @@ def resolve_token(config: GithubConfig, env: Mapping[str, str] | None = None) ->
             with path.open("rb") as handle:
                 raw = handle.read(MAX_TOKEN_FILE + 1)
         except OSError as exc:
-            raise ConfigError(
+            raise MissingSecretError(
                 f"[github] token_file {path} cannot be read ({exc.strerror}); check the path and its "
-                "permissions"
+                "permissions",
+                may_appear=True,
             ) from None
         if len(raw) > MAX_TOKEN_FILE:
             raise ConfigError(f"[github] token_file {path} is too large to be a token; check the path")
         value = raw.decode("utf-8", "replace").strip()
         if not value:
-            raise ConfigError(f"[github] token_file {path} is empty; write the token into it")
+            raise MissingSecretError(
+                f"[github] token_file {path} is empty; write the token into it", may_appear=True
+            )
         return SecretStr(remember(value))
     value = env.get(ENV_VAR, "").strip()
     if not value:
-        raise ConfigError(
-            f"no GitHub token: set {ENV_VAR} or [github] token_file (a file or systemd credential)"
+        raise MissingSecretError(
+            f"no GitHub token: set {ENV_VAR} or [github] token_file (a file or systemd credential)",
+            may_appear=False,
         )
     return SecretStr(remember(value))
 

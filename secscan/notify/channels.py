@@ -1,10 +1,16 @@
-"""Build the channel of a ``[notify.<name>]`` table, with its secrets read from env or files."""
+"""Build the channel of a ``[notify.<name>]`` table, with its secrets read from env or files.
+
+:func:`check_channels` builds every configured channel when the config is checked (before a
+scan), so a fault that delivery could never get past (a PagerDuty routing key that is not 32
+characters, a URL that is not https, a DSN that is not one, a CA file that is not there) stops
+the command with exit 2 instead of becoming a dead letter after the scan.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, assert_never
 
-from secscan.errors import ConfigError
+from secscan.errors import ConfigError, MissingSecretError
 from secscan.http import HttpPolicy, check_url
 from secscan.notify import config as cfg
 from secscan.notify.email import EmailChannel
@@ -55,12 +61,27 @@ def build_channel(name: str, settings: Settings) -> Channel:
         dsn = read_secret(config.dsn_env, config.dsn_file, settings, f"{where} DSN")
         return SentryChannel(name, dsn, config.environment, policy)
     if isinstance(config, cfg.EmailChannel):
+        ca_file = config_path(config.ca_file, settings)
+        if ca_file is not None and not ca_file.is_file():
+            raise ConfigError(f"{where} ca_file {ca_file} is not a file; give the CA bundle's path")
         password = None
         if config.username is not None:
             password = read_secret(config.password_env, config.password_file, settings, f"{where} password")
         return EmailChannel(
             name, config.smtp_host, config.smtp_port, config.from_addr, config.to,
             starttls=config.starttls, username=config.username, password=password,
-            ca_file=config_path(config.ca_file, settings), timeout_s=config.timeout_s,
+            ca_file=ca_file, timeout_s=config.timeout_s,
         )  # fmt: skip
     assert_never(config)
+
+
+def check_channels(settings: Settings, *, deliver: bool) -> None:
+    """Build every configured channel once, reading its secrets. Raises ConfigError for a
+    malformed one; a missing secret is an error only when this process is to ``deliver`` (a
+    ``secscan run --no-notify`` only queues: the process that delivers may have the secret)."""
+    for name in settings.notify.channels:
+        try:
+            build_channel(name, settings)
+        except MissingSecretError:
+            if deliver:
+                raise

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from secscan.delivery import Dead, Delivered, DeliveryReport, Retry
 from secscan.errors import NotifyError
-from secscan.notify.channels import build_channel
+from secscan.notify.channels import build_channel, check_channels
 from secscan.notify.interface import Action, Alert, EventKind, dedup_key
 from secscan.notify.outbox import deliver
 from secscan.store.outbox import OutboxItem, OutboxStatus
@@ -48,6 +48,9 @@ def retry_alert(store: Store, item_id: int, now: datetime) -> OutboxItem:
 
 
 def deliver_now(store: Store, settings: Settings) -> DeliveryReport:
+    """``secscan alerts deliver``: every channel is checked first (a missing or malformed secret
+    is a ConfigError, exit 2, not a dead letter of every alert), then what is due goes out."""
+    check_channels(settings, deliver=True)
     return deliver(store, settings)
 
 

@@ -1,8 +1,10 @@
 """Email over SMTP with STARTTLS and authentication (:mod:`smtplib`).
 
 SMTP 4xx replies and connection failures are retried; 5xx replies (a refused sender, recipient or
-login) are dead letters. The SMTP host is the administrator's own relay, named in a trusted
-config, so it is not subject to the HTTP channels' public-address rule.
+login) are dead letters, as is a server that cannot do what the config requires (STARTTLS or
+AUTH not offered): waiting will not change it. Recipients refused only with 4xx replies are
+retried. The SMTP host is the administrator's own relay, named in a trusted config, so it is not
+subject to the HTTP channels' public-address rule.
 """
 
 from __future__ import annotations
@@ -74,7 +76,11 @@ class EmailChannel(Channel):
             verdict: Verdict = Retry(error) if 400 <= exc.smtp_code < 500 else Dead(error)
             return scrub_verdict(verdict, self.secrets())
         except smtplib.SMTPRecipientsRefused as exc:
-            return Dead(f"{where}: recipients refused ({len(exc.recipients)})")
+            codes = sorted({code for code, _ in exc.recipients.values()})
+            error = f"{where}: recipients refused ({len(exc.recipients)}; {', '.join(map(str, codes))})"
+            return Retry(error) if all(400 <= c < 500 for c in codes) else Dead(error)
+        except smtplib.SMTPNotSupportedError as exc:  # no STARTTLS or AUTH: a config fault
+            return scrub_verdict(Dead(f"{where}: {exc}; check starttls and username"[:500]), self.secrets())
         except (smtplib.SMTPException, ssl.SSLError, OSError) as exc:
             return scrub_verdict(Retry(f"{where}: {type(exc).__name__}: {exc}"[:500]), self.secrets())
         return Delivered()

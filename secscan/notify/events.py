@@ -28,7 +28,7 @@ from secscan.notify.messages import clean, resolve_alert
 from secscan.notify.policy import RoutingPolicy, check_destinations, load_routing, route
 from secscan.notify.secrets import config_path
 from secscan.sla import SlaStatus, load_sla_policy, status
-from secscan.store.alerts import AlertIncident, IncidentState, IncidentStatus
+from secscan.store.alerts import AlertIncident, IncidentMember, IncidentState, IncidentStatus
 from secscan.store.interface import OPEN_STATES, FindingQuery, RunOutcome, SweepResult, TrackedFinding
 
 if TYPE_CHECKING:
@@ -226,13 +226,16 @@ def dispatch(
     incident state, in one transaction. Event-only calls (notices) pass no incidents."""
     triggered = IncidentStatus.TRIGGERED
     open_keys = {k for k, state in known.items() if state.status is triggered}
-    alerts = route(events, config.policy, config.channels, now, open_keys=open_keys)
+    routed = route(events, config.policy, config.channels, now, open_keys=open_keys)
     items: list[tuple[str, str, Mapping[str, Any]]] = []
     changed: list[AlertIncident] = []
-    for a in alerts:
+    members: list[IncidentMember] = []  # a storm's findings, and later ones joining it (issue 13)
+    for a in routed.alerts:
         if a.action is Action.NOTICE:
             items.append((a.channel, f"{a.channel}|notice|{a.dedup_key}", a.to_payload()))
             continue
+        group = routed.members.get((a.channel, a.dedup_key), ())
+        members.extend([IncidentMember(a.target, a.dedup_key, a.channel, fp) for fp in group])
         before = known.get((a.channel, a.dedup_key))
         if before is not None and before.status is triggered:
             continue
@@ -240,7 +243,9 @@ def dispatch(
         after = resolve_key(a.channel, a.dedup_key, generation - 1) if before else None
         items.append((a.channel, trigger_key(a.channel, a.dedup_key, generation), _payload(a, after)))
         changed.append(_incident(a, generation, now))
-    done: set[tuple[str, str]] = set()
+    # a grouped incident that findings join in this batch stays open, even if its earlier
+    # members were all closed (it is theirs now)
+    done: set[tuple[str, str]] = {(m.dedup_key, m.channel) for m in members}
     for i in resolves:
         if (i.dedup_key, i.channel) in done or i.channel not in config.channels:
             continue
@@ -249,7 +254,7 @@ def dispatch(
         payload = _payload(resolve_alert(i, now), after)
         items.append((i.channel, resolve_key(i.channel, i.dedup_key, i.generation), payload))
         changed.append(dataclasses.replace(i, status=IncidentStatus.RESOLVED, resolved_at=now))
-    return store.queue_alerts(items, changed, now)
+    return store.queue_alerts(items, changed, now, members)
 
 
 def trigger_key(channel: str, key: str, generation: int) -> str:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from secscan.delivery import Clock, Dead, DeliveryReport, Handler, Retry, Verdict, deliver_due
+from secscan.delivery import Clock, Dead, DeliveryReport, Handler, Retry, Verdict, config_fault, deliver_due
 from secscan.errors import ConfigError
 from secscan.notify.channels import build_channel
 from secscan.notify.interface import Action, Alert, Channel, EventKind, dedup_key
@@ -29,7 +29,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-CONFIG_RETRY_S = 300.0  # a missing secret or a bad URL: try again in five minutes
 MAX_PASSES = 50
 
 
@@ -89,11 +88,12 @@ class ChannelHandler:
                 return Retry("waiting for the earlier alert of this incident to be delivered", wait)
         try:
             channel = self.channel()
-        except ConfigError as exc:
+        except ConfigError as exc:  # a malformed key or URL, a missing secret: see config_fault
             log.error("alerts to channel %s cannot be sent: %s", self.name, exc)
-            return Retry(str(exc), CONFIG_RETRY_S)
-        self._limiter.wait()
-        verdict = channel.send(alert)
+            verdict: Verdict = config_fault(exc, item, self._clock())
+        else:
+            self._limiter.wait()
+            verdict = channel.send(alert)
         if isinstance(verdict, Dead):
             self._tell_fallback(item, alert, verdict.error)
         return verdict

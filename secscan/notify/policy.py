@@ -25,6 +25,7 @@ _ROUTE_KEYS = frozenset({"event", "to", "severity", "tool", "target", "state"})
 _TOP_KEYS = frozenset({"version", "storm", "route"})
 _STORM_KEYS = frozenset({"threshold", "max_notices"})
 STANDARD_ROLES = ("page", "chat", "email")
+_UNCHANGED = FindingState.UNCHANGED.value  # a finding seen before: already a member of its open storm
 
 
 @dataclass(frozen=True)
@@ -166,6 +167,15 @@ def channels_of(route: Route, channels: Mapping[str, Collection[str]]) -> tuple[
     return tuple(name for name, roles in channels.items() if name in route.to or set(route.to) & set(roles))
 
 
+@dataclass(frozen=True)
+class Routed:
+    """What :func:`route` made of a batch: the alerts, and for each grouped incident alert (by
+    channel and dedup key) the fingerprints of the findings it stands for (its members)."""
+
+    alerts: list[Alert]
+    members: Mapping[tuple[str, str], tuple[str, ...]]  # findings new to an open storm only
+
+
 def route(
     events: Iterable[Event],
     policy: RoutingPolicy,
@@ -173,13 +183,13 @@ def route(
     now: datetime,
     *,
     open_keys: Collection[tuple[str, str]] = (),
-) -> list[Alert]:
+) -> Routed:
     """The alerts for ``events``: one per matching channel, storms grouped, notices capped.
 
     ``channels`` maps each configured channel to the roles it receives; ``open_keys`` holds the
     (channel, dedup key) pairs of incidents still open: their events are dropped before storms
     are counted, and the events of a rule whose grouped incident is open join it (routed as the
-    group alert again, which the incident state then drops).
+    group alert again, which the incident state then drops; its new members are kept).
     """
     by_kind: dict[EventKind, list[tuple[Route, tuple[str, ...]]]] = {}
     for r in policy.routes:
@@ -198,6 +208,7 @@ def route(
                 continue
             buckets.setdefault((channel, e.kind, e.target, e.tool, e.rule), []).append(e)
     alerts: list[Alert] = []
+    members: dict[tuple[str, str], tuple[str, ...]] = {}
     singles: list[tuple[str, Event]] = []
     for (channel, kind, target, tool, rule), bucket in buckets.items():
         groupable = bucket[0].fingerprint is not None
@@ -206,11 +217,17 @@ def route(
             or (channel, group_key(kind, target, tool or "", rule or "")) in open_set
         )
         if grouped:
-            alerts.append(group_alert(bucket, channel, now))
+            alert = group_alert(bucket, channel, now)
+            alerts.append(alert)
+            if kind.opens_incident:  # a new storm: all its findings; an open one: those new to it
+                joining = (channel, alert.dedup_key) in open_set
+                members[(channel, alert.dedup_key)] = tuple(
+                    e.fingerprint for e in bucket if e.fingerprint and not (joining and e.state == _UNCHANGED)
+                )
         else:
             singles.extend((channel, e) for e in bucket)
     alerts.extend(event_alerts(singles, now))
-    return _cap_notices(alerts, policy.max_notices, now)
+    return Routed(_cap_notices(alerts, policy.max_notices, now), members)
 
 
 def _cap_notices(alerts: Sequence[Alert], limit: int, now: datetime) -> list[Alert]:

@@ -1,8 +1,10 @@
 """Channel secrets (routing keys, webhook URLs, passwords) from the environment or a file.
 
-Secrets are read when a channel is built for delivery, never stored in the outbox, the database
-or a log line (each value read is remembered by :mod:`secscan.logsecrets`, whose filter redacts
-it from every log record); a missing one is a ConfigError naming the setting, not the value.
+Secrets are read when a channel is built (when the config is checked and for delivery), never
+stored in the outbox, the database or a log line (each value read is remembered by
+:mod:`secscan.logsecrets`, whose filter redacts it from every log record); a missing one is a
+:class:`MissingSecretError` naming the setting, not the value: one read from a file may still
+appear, one from the environment cannot.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from secscan.errors import ConfigError
+from secscan.errors import MissingSecretError
 from secscan.logsecrets import remember
 
 if TYPE_CHECKING:
@@ -37,11 +39,15 @@ def read_secret(env: str | None, file: Path | None, settings: Settings, what: st
                 value = fh.read(MAX_SECRET_FILE).strip()
         except (OSError, UnicodeDecodeError) as exc:
             reason = getattr(exc, "strerror", None) or type(exc).__name__
-            raise ConfigError(f"cannot read {what} from {path}: {reason}; check the file") from None
+            raise MissingSecretError(
+                f"cannot read {what} from {path}: {reason}; check the file", may_appear=True
+            ) from None
         if not value:
-            raise ConfigError(f"{what} file {path} is empty; put the value in it")
+            raise MissingSecretError(f"{what} file {path} is empty; put the value in it", may_appear=True)
         return remember(value)
     value = os.environ.get(env or "", "").strip()
     if not value:
-        raise ConfigError(f"{what} is not set: export {env} or give its file in the config")
+        raise MissingSecretError(
+            f"{what} is not set: export {env} or give its file in the config", may_appear=False
+        )
     return remember(value)

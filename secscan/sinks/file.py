@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -16,6 +17,38 @@ from typing import Any
 from secscan.errors import SinkError
 from secscan.model import ScanRun
 from secscan.sinks.interface import Delivery, Sink
+
+
+def check_writable(path: Path, what: str = "") -> Path:
+    """Fail fast (SinkError, exit 2) when ``path`` could not be written atomically, before any
+    work is done: the folder must exist and take a new file (one is created and removed at
+    once), and an existing ``path`` must be a regular file (not a folder, device or FIFO).
+    Nothing is left behind."""
+    name = f"{what} {path}" if what else str(path)
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        info = None
+    except OSError as exc:
+        raise SinkError(f"cannot write {name}: {exc.strerror}; pick another path") from None
+    if info is not None and stat.S_ISDIR(info.st_mode):
+        raise SinkError(f"cannot write {name}: it is a folder; give a file name in it")
+    if info is not None and not stat.S_ISREG(info.st_mode):
+        raise SinkError(f"cannot write {name}: it is not a regular file; pick another path")
+    folder = path.parent if str(path.parent) else Path()
+    if not folder.is_dir():
+        raise SinkError(
+            f"cannot write {name}: folder {folder} does not exist; create it or pick another path"
+        )
+    try:
+        fd, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".probe", dir=folder)
+    except OSError as exc:
+        raise SinkError(
+            f"cannot write {name}: cannot create a file in {folder} ({exc.strerror}); pick another path"
+        ) from None
+    os.close(fd)
+    Path(probe).unlink(missing_ok=True)
+    return path
 
 
 def write_text_atomic(path: Path, text: str, *, what: str = "", mode: int | None = None) -> Path:
@@ -29,7 +62,10 @@ def write_text_atomic(path: Path, text: str, *, what: str = "", mode: int | None
         raise SinkError(
             f"cannot write {name}: folder {folder} does not exist; create it or pick another path"
         )
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise SinkError(f"cannot write {name}: {exc.strerror}; check the path and free space") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)

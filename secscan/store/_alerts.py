@@ -11,13 +11,14 @@ from secscan.store._db import Connection
 from secscan.store._outbox import insert_items
 from secscan.store._rows import from_ts, opt_dt, opt_ts, to_ts
 from secscan.store._texts import decode_fingerprint, encode_fingerprint
-from secscan.store.alerts import AlertIncident, IncidentState, IncidentStatus
+from secscan.store.alerts import AlertIncident, IncidentMember, IncidentState, IncidentStatus
 
 _COLUMNS = (
     "i.dedup_key, i.channel, i.event, i.target, i.status, i.generation, i.triggered_at, i.resolved_at, "
     "i.fingerprint, i.tool, i.rule, i.grouped"
 )
 _OPEN_STATES = "('new', 'unchanged', 'reopened')"
+_RESOLVED = IncidentStatus.RESOLVED
 
 _UPSERT = (
     "INSERT INTO alert_incidents (dedup_key, channel, event, target, status, generation, triggered_at, "
@@ -28,8 +29,11 @@ _UPSERT = (
 )
 
 # Open incidents with nothing left to page about: their finding was fixed, triaged or deleted,
-# or (grouped) no finding of their rule is open in their target any more. A finding's incident
-# finds its finding through the findings table's unique (target_id, fingerprint) index.
+# or (grouped) every finding the group stands for (its members) was. A finding's incident finds
+# its finding through the findings table's unique (target_id, fingerprint) index, and so does
+# each member. A grouped incident recorded before members were (schema 0005) has none: it keeps
+# the old rule, resolved when no finding of its rule is open in its target.
+_MEMBERS_OF_I = "m.target = i.target AND m.dedup_key = i.dedup_key AND m.channel = i.channel"
 _STALE = f"""
 SELECT {_COLUMNS} FROM alert_incidents i
 LEFT JOIN targets t ON t.name = i.target
@@ -38,12 +42,20 @@ WHERE i.status = 'triggered' AND i.grouped = 0 AND i.fingerprint IS NOT NULL
   AND (f.id IS NULL OR f.state NOT IN {_OPEN_STATES}) {{target}}
 UNION ALL
 SELECT {_COLUMNS} FROM alert_incidents i
-WHERE i.status = 'triggered' AND i.grouped = 1 {{target}} AND NOT EXISTS (
-  SELECT 1 FROM findings f
-  JOIN targets t ON t.id = f.target_id
-  JOIN texts tt ON tt.id = f.tool_ref
-  JOIN texts tr ON tr.id = f.rule_ref
-  WHERE t.name = i.target AND tt.value = i.tool AND tr.value = i.rule AND f.state IN {_OPEN_STATES})
+WHERE i.status = 'triggered' AND i.grouped = 1 {{target}} AND CASE
+  WHEN EXISTS (SELECT 1 FROM alert_incident_members m WHERE {_MEMBERS_OF_I})
+  THEN NOT EXISTS (
+    SELECT 1 FROM alert_incident_members m
+    JOIN targets t ON t.name = m.target
+    JOIN findings f ON f.target_id = t.id AND f.fingerprint = m.fingerprint
+    WHERE {_MEMBERS_OF_I} AND f.state IN {_OPEN_STATES})
+  ELSE NOT EXISTS (
+    SELECT 1 FROM findings f
+    JOIN targets t ON t.id = f.target_id
+    JOIN texts tt ON tt.id = f.tool_ref
+    JOIN texts tr ON tr.id = f.rule_ref
+    WHERE t.name = i.target AND tt.value = i.tool AND tr.value = i.rule AND f.state IN {_OPEN_STATES})
+  END
 """  # noqa: S608 - no user data in the SQL text
 
 
@@ -132,12 +144,33 @@ def queue(
     items: Sequence[tuple[str, str, Mapping[str, Any]]],
     changed: Iterable[AlertIncident],
     now: datetime,
+    members: Iterable[IncidentMember] = (),
 ) -> int:
-    """Queue outbox items (kind, key, payload) and save incident state; returns how many items
+    """Queue outbox items (kind, key, payload), save incident state and grouped incidents'
+    members (the members of an incident resolved here are forgotten); returns how many items
     were new (a key already queued is ignored)."""
     queued = insert_items(conn, "alerts", items, now)
+    changed = list(changed)
     save(conn, changed)
+    conn.executemany(
+        "INSERT INTO alert_incident_members (target, dedup_key, channel, fingerprint) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT DO NOTHING",
+        [(m.target, m.dedup_key, m.channel, encode_fingerprint(m.fingerprint)) for m in members],
+    )
+    resolved = [(i.target, i.dedup_key, i.channel) for i in changed if i.grouped and i.status is _RESOLVED]
+    conn.executemany(
+        "DELETE FROM alert_incident_members WHERE target = ? AND dedup_key = ? AND channel = ?", resolved
+    )
     return queued
+
+
+def members(conn: Connection, target: str, dedup_key: str, channel: str) -> tuple[str, ...]:
+    """The fingerprints a grouped incident stands for, sorted."""
+    rows = conn.execute(
+        "SELECT fingerprint FROM alert_incident_members WHERE target = ? AND dedup_key = ? AND channel = ?",
+        (target, dedup_key, channel),
+    )
+    return tuple(sorted(decode_fingerprint(r[0]) for r in rows))
 
 
 def pending(conn: Connection, key: str) -> datetime | None:

@@ -16,7 +16,7 @@ from secscan.model import RunId
 from secscan.store import _alerts, _bulk, _daemon, _runs, _uploads
 from secscan.store._db import Connection, Database
 from secscan.store._rows import to_ts
-from secscan.store.alerts import AlertIncident, IncidentState
+from secscan.store.alerts import AlertIncident, IncidentMember, IncidentState
 from secscan.store.ledger import FindingStats, PruneReport, SlotRecord, SlotStatus, SlotTrigger
 from secscan.store.records import RunStatus
 from secscan.store.uploads import AlertLink, UploadReceipt, UploadStatus
@@ -147,13 +147,18 @@ class SqliteFeatures:
         items: Sequence[tuple[str, str, Mapping[str, Any]]],
         incidents: Iterable[AlertIncident],
         now: datetime,
+        members: Iterable[IncidentMember] = (),
     ) -> int:
         with _bulk.gc_paused(), self._tx(write=True) as conn:
-            return _alerts.queue(conn, items, incidents, now)
+            return _alerts.queue(conn, items, incidents, now, members)
 
     def alert_stale_incidents(self, target: str | None = None) -> tuple[AlertIncident, ...]:
         with self._tx(write=False) as conn:
             return _alerts.stale(conn, target)
+
+    def alert_incident_members(self, target: str, dedup_key: str, channel: str) -> tuple[str, ...]:
+        with self._tx(write=False) as conn:
+            return _alerts.members(conn, target, dedup_key, channel)
 
     def save_alert_incidents(self, incidents: Iterable[AlertIncident]) -> int:
         with self._tx(write=True) as conn:

@@ -32,3 +32,16 @@ class AlertIncidentRow(SQLModel, table=True):
     tool: str | None = None
     rule: str | None = None
     grouped: bool = False
+
+
+class AlertIncidentMemberRow(SQLModel, table=True):
+    """A finding a grouped incident stands for: see :class:`secscan.store.alerts.IncidentMember`.
+    Keyed by the incident's key and the fingerprint (in ``findings.fingerprint``'s encoding)."""
+
+    __tablename__: ClassVar[str] = "alert_incident_members"
+    __table_args__: ClassVar[Any] = {"sqlite_with_rowid": False}
+
+    target: str = Field(primary_key=True)
+    dedup_key: str = Field(primary_key=True)
+    channel: str = Field(primary_key=True)
+    fingerprint: bytes = Field(primary_key=True, sa_type=LargeBinary)

@@ -31,8 +31,9 @@ class AlertIncident:
     """The paging state of one dedup key on one channel.
 
     ``fingerprint`` links a finding's incident to its finding (so that its fix or triage resolves
-    it); grouped incidents name their ``tool`` and ``rule`` instead (resolved when no finding of
-    that rule is open any more); scanner incidents name their ``tool``.
+    it); grouped incidents name their ``tool`` and ``rule`` instead, and their findings are kept
+    as :class:`IncidentMember` rows (resolved when every member is closed); scanner incidents
+    name their ``tool``.
     """
 
     dedup_key: str
@@ -47,3 +48,14 @@ class AlertIncident:
     tool: str | None = None
     rule: str | None = None
     grouped: bool = False
+
+
+class IncidentMember(NamedTuple):
+    """A finding that a grouped incident (an alert storm) stands for: it was in the storm, or
+    joined the open incident later. The incident is resolved when all of its members are fixed,
+    triaged or gone; members are forgotten when it is resolved."""
+
+    target: str
+    dedup_key: str
+    channel: str
+    fingerprint: str

@@ -35,7 +35,7 @@ from secscan.store.records import (
 
 if TYPE_CHECKING:
     from secscan.sla import SlaPolicy
-    from secscan.store.alerts import AlertIncident, IncidentState
+    from secscan.store.alerts import AlertIncident, IncidentMember, IncidentState
     from secscan.store.ledger import FindingStats, PruneReport, SlotRecord, SlotStatus, SlotTrigger
     from secscan.store.outbox import Outbox, OutboxName
     from secscan.store.report_model import Dashboard, DashboardQuery, Evidence
@@ -264,15 +264,21 @@ class Store(ABC):
         items: Sequence[tuple[str, str, Mapping[str, Any]]],
         incidents: Iterable[AlertIncident],
         now: datetime,
+        members: Iterable[IncidentMember] = (),
     ) -> int:
         """In one transaction: queue (channel, key, payload) items in the alerts outbox (a key
-        already there is ignored) and save ``incidents`` as :meth:`save_alert_incidents` does.
-        Returns how many items were new."""
+        already there is ignored), save ``incidents`` as :meth:`save_alert_incidents` does, and
+        add ``members`` to their grouped incidents (a grouped incident resolved here forgets its
+        members). Returns how many items were new."""
 
     @abstractmethod
     def alert_stale_incidents(self, target: str | None = None) -> tuple[AlertIncident, ...]:
         """Triggered incidents with nothing left to page about: their finding is fixed, triaged or
-        gone, or (grouped) no finding of their rule is open in their target."""
+        gone, or (grouped) every finding they stand for (their members) is."""
+
+    @abstractmethod
+    def alert_incident_members(self, target: str, dedup_key: str, channel: str) -> tuple[str, ...]:
+        """The fingerprints an open grouped incident stands for, sorted."""
 
     @abstractmethod
     def save_alert_incidents(self, incidents: Iterable[AlertIncident]) -> int:

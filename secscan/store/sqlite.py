@@ -82,6 +82,16 @@ def open_store(url_or_path: str | Path | None = None) -> SqliteStore:
     return SqliteStore(db, revision)
 
 
+def _ambiguous(ref: str, rows: Sequence[Any]) -> str:
+    """What to type when a finding id matches several findings: ``--target`` when they are one
+    finding tracked in several targets (a full id), more digits when they are different ones."""
+    targets = ", ".join(sorted({str(r[-1]) for r in rows}))
+    if len({r[0] for r in rows}) == 1:
+        return f"finding id {ref!r} is tracked in several targets ({targets}); give --target NAME"
+    hint = "more digits" if len({r[-1] for r in rows}) == 1 else "more digits or --target NAME"
+    return f"finding id {ref!r} matches more than one finding (in {targets}); give {hint}"
+
+
 def _triage_row(pk: int, t: TrackedFinding) -> tuple[Any, ...]:
     d = t.triage
     assert d is not None  # noqa: S101 - callers pass triaged findings only
@@ -260,7 +270,7 @@ class SqliteStore(SqliteFeatures, Store):
         if not found:
             raise StoreError(f"no finding with id {ref!r}; list them with `secscan findings`")
         if len(found) > 1:
-            raise StoreError(f"finding id {ref!r} is ambiguous; give more digits or the target")
+            raise StoreError(_ambiguous(ref, _bulk.select_findings(conn, where + " LIMIT 6", params)))
         return found[0]
 
     def get_finding(self, ref: str, target: str | None = None) -> TrackedFinding:

@@ -22,7 +22,7 @@ def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
 
 def _run(capsys: pytest.CaptureFixture[str], target: Path, db: Path, *extra: str) -> dict[str, object]:
     code, out = _cli(capsys, "run", str(target), "--db", str(db), "--format", "json", "--fail-on", "none",
-                     "--scanner", "bandit", "--sarif", str(db.with_suffix(".sarif")), *extra)
+                     "--scanner", "bandit", "--sarif", str(db.parent.parent / "out.sarif"), *extra)  # an existing folder
     assert code == 0, out
     return json.loads(out)  # type: ignore[no-any-return]
 

@@ -6,7 +6,19 @@ import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from secscan.delivery import BASE_BACKOFF_S, MAX_BACKOFF_S, Dead, Delivered, Retry, backoff_s, deliver_due
+from secscan.delivery import (
+    BASE_BACKOFF_S,
+    MAX_BACKOFF_S,
+    MISSING_SECRET_GRACE,
+    Dead,
+    Delivered,
+    Retry,
+    backoff_s,
+    config_fault,
+    deliver_due,
+    settle,
+)
+from secscan.errors import ConfigError, MissingSecretError
 from secscan.store import OutboxItem, OutboxStatus, open_store
 
 T0 = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
@@ -54,3 +66,61 @@ def test_verdicts_are_recorded(tmp_path: Path) -> None:
         calls.clear()
         deliver_due(box, {"h": handler}, lambda: T0 + timedelta(seconds=10))
         assert calls == []
+
+
+# -- settle: a one-shot command's bounded wait (issue 13) -----------------------------------------
+
+
+class _Time:
+    def __init__(self) -> None:
+        self.now = T0
+        self.slept: list[float] = []
+
+    def clock(self) -> datetime:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += timedelta(seconds=seconds)
+
+
+def test_settle_retries_as_the_backoff_allows_until_everything_is_delivered(tmp_path: Path) -> None:
+    answers = [Retry("HTTP 502"), Retry("HTTP 503", after_s=40.0), Delivered()]
+    time = _Time()
+    with open_store(tmp_path / "s.db") as store:
+        box = store.outbox("uploads")
+        box.enqueue("h", "k", {}, T0)
+        settled = settle(
+            lambda: deliver_due(box, {"h": lambda item: answers.pop(0)}, time.clock, rng=random.Random(3)),
+            lambda: box.items(OutboxStatus.PENDING),
+            120, time.clock, time.sleep,
+        )  # fmt: skip
+        assert settled.complete and settled.report.delivered == 1 and settled.report.retried == 2
+        assert BASE_BACKOFF_S / 2 <= time.slept[0] <= BASE_BACKOFF_S + 1 and time.slept[1] >= 40
+        assert box.items()[0].status is OutboxStatus.DELIVERED
+
+
+def test_settle_stops_at_its_bound_or_when_nothing_can_happen(tmp_path: Path) -> None:
+    time = _Time()
+    with open_store(tmp_path / "s.db") as store:
+        box = store.outbox("uploads")
+        box.enqueue_many([("h", "k", {}), ("off", "o", {})], T0)
+        failing = {"h": lambda item: Retry("HTTP 502")}
+        settled = settle(lambda: deliver_due(box, failing, time.clock), lambda: box.items(OutboxStatus.PENDING),
+                         120, time.clock, time.sleep)  # fmt: skip
+        assert {i.key for i in settled.pending} == {"k", "o"} and sum(time.slept) <= 120
+        assert time.now - T0 <= timedelta(seconds=120)
+        once = _Time()
+        settled = settle(lambda: deliver_due(box, {}, once.clock), lambda: box.items(OutboxStatus.PENDING),
+                         120, once.clock, once.sleep)  # fmt: skip
+        assert once.slept == [] and {i.key for i in settled.pending} == {"k", "o"}  # no handler: stuck
+
+
+def test_a_config_fault_is_dead_unless_a_secret_file_may_still_appear() -> None:
+    item = OutboxItem(1, "pager", "k", {}, OutboxStatus.PENDING, 0, T0, T0)
+    assert isinstance(config_fault(ConfigError("routing key must be 32 characters"), item, T0), Dead)
+    assert isinstance(config_fault(MissingSecretError("export X", may_appear=False), item, T0), Dead)
+    waiting = config_fault(MissingSecretError("no file", may_appear=True), item, T0 + timedelta(hours=23))
+    assert isinstance(waiting, Retry) and waiting.after_s == 300
+    late = T0 + MISSING_SECRET_GRACE + timedelta(seconds=1)
+    assert isinstance(config_fault(MissingSecretError("no file", may_appear=True), item, late), Dead)

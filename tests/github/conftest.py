@@ -6,22 +6,19 @@ import os
 import shutil
 import subprocess
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from github_fakes import CANARY, OWNER, REPO, Clock, FakeGithub
+from github_fakes import CANARY, OWNER, REPO, T0, Clock, FakeGithub
 
 from secscan.settings import Settings, build_settings
 from secscan.store import Store, open_store
 
-T0 = datetime(2026, 1, 5, 2, 0, tzinfo=UTC)
-
 
 @pytest.fixture
-def fake_github(specs: Path) -> Iterator[FakeGithub]:
-    with FakeGithub(specs) as fake:
+def fake_github(schemas: Path) -> Iterator[FakeGithub]:
+    with FakeGithub(schemas) as fake:
         yield fake
     assert fake.errors == [], "requests broke the published contract"
 

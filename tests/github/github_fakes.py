@@ -1,7 +1,7 @@
 """A fake GitHub code scanning API on 127.0.0.1 that checks every request against the published
 contract, plus builders of scans for the upload tests.
 
-Uploads are validated against the OpenAPI excerpt in ``shared/specs`` (request body schema, path,
+Uploads are validated against the OpenAPI excerpt in ``tests/assets/schemas`` (request body schema, path,
 headers); the SARIF is decoded (base64, gzip) and validated against the official SARIF 2.1.0
 schema and GitHub's "one run per tool and category" rule. The alert endpoints are not in the
 excerpt: their request schema below is transcribed from GitHub's REST reference
@@ -43,6 +43,7 @@ from secscan.model import (
 )
 
 OWNER, REPO = "octo", "hello"
+T0 = datetime(2026, 1, 5, 2, 0, tzinfo=UTC)  # when the scans start (here: conftest is not importable)
 CANARY = "ghp_CANARY0123456789abcdefCANARYtoken42"
 UPDATE_ALERT_SCHEMA = {
     "type": "object",
@@ -76,14 +77,14 @@ class Recorded:
 class FakeGithub:
     """The fake server. ``script`` queues canned replies; ``errors`` lists contract violations."""
 
-    def __init__(self, specs: Path) -> None:
-        api = json.loads((specs / "github-code-scanning-upload.json").read_text(encoding="utf-8"))
+    def __init__(self, schemas: Path) -> None:
+        api = json.loads((schemas / "github-code-scanning-upload.json").read_text(encoding="utf-8"))
         post = api["paths"]["/repos/{owner}/{repo}/code-scanning/sarifs"]["post"]
         self.upload_schema = Draft7Validator(
             post["requestBody"]["content"]["application/json"]["schema"], format_checker=FormatChecker()
         )
         self.sarif_schema = Draft4Validator(
-            json.loads((specs / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
+            json.loads((schemas / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
         )
         self.alert_schema = Draft7Validator(UPDATE_ALERT_SCHEMA)
         self.token = CANARY

@@ -8,8 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import T0
-from github_fakes import BANDIT, PIP_AUDIT, SECRETS, finding, scan, scanner
+from github_fakes import BANDIT, PIP_AUDIT, SECRETS, T0, finding, scan, scanner
 
 from secscan.github.prepare import Limits, category_of, decode, prepare, prepare_run
 from secscan.model import Finding, ScannerStatus, Severity

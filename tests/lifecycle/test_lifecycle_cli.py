@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from lifecycle_helpers import H, Seeded, dump, run_cli, seed
+from lifecycle_helpers import H, Seeded, dump, result, run_cli, sarif_doc, sarif_run, seed, write_sarif
 
 from secscan import cli_lifecycle
 from secscan.errors import ConfigError
 from secscan.policy import SeverityPolicy
-from secscan.store import open_store
+from secscan.store import FindingQuery, open_store
 
 
 @pytest.fixture
@@ -51,6 +51,22 @@ def test_show_table_and_json(db_path: Path, seeded: Seeded) -> None:
     doc = run_cli("show", seeded.a, "--db", db_path, "--format", "json").json()
     assert doc["finding"]["id"] == seeded.a and doc["finding"]["sla"]["status"] == "breached"
     assert [e["event"] for e in doc["history"]] == ["opened"]
+
+
+def test_a_full_id_tracked_in_two_targets_asks_for_the_target(db_path: Path, tmp_path: Path) -> None:
+    """The same finding (same tool, rule, path and code) in two targets has one id: more digits
+    cannot tell them apart, --target can."""
+    log = write_sarif(tmp_path / "same.sarif", sarif_doc(sarif_run("semgrep", [result("r1", "a.py", 1)])))
+    for target in ("api", "web"):
+        assert run_cli("ingest", log, "--target", target, "--db", db_path).code == 0
+    with open_store(db_path) as store:
+        (finding,) = store.list_findings(FindingQuery(target="api"))
+    for ref in (finding.fingerprint, finding.fingerprint[:16]):  # the full id and the short one
+        res = run_cli("show", ref, "--db", db_path)
+        assert res.code == 2
+        assert "tracked in several targets (api, web); give --target NAME" in res.err, res.err
+        assert "more digits" not in res.err
+        assert run_cli("show", ref, "--db", db_path, "--target", "web").code == 0
 
 
 def test_sla_command(db_path: Path, seeded: Seeded) -> None:

@@ -1,5 +1,7 @@
-"""Fake PagerDuty and Slack servers on 127.0.0.1 that check requests against the published specs,
-and builders of settings, runs and SLA changes for the paging tests."""
+"""Fake PagerDuty and Slack servers on 127.0.0.1 that check requests against the published specs
+(their contracts are transcribed into the checks below: ../shared/specs/pagerduty-events-v2.md,
+slack-incoming-webhooks.md and sentry.md), and builders of settings, runs and SLA changes for
+the paging tests."""
 
 from __future__ import annotations
 
@@ -8,7 +10,6 @@ import hashlib
 import hmac
 import http.server as http_server
 import json
-import os
 import re
 import threading
 import time
@@ -27,7 +28,6 @@ from secscan.settings import Settings, build_settings
 from secscan.sla import SlaPolicy
 from secscan.store import Store
 
-SPECS = Path(os.environ.get("SECSCAN_SPECS", Path(__file__).resolve().parents[2] / ".." / "shared" / "specs"))
 ROUTING_KEY = "e93facc04764012d7bfb002500d5d1a6"  # 32 characters, as the spec's example
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 H = timedelta(hours=1)
@@ -42,6 +42,14 @@ SLA = SlaPolicy(
 )
 BANDIT = ToolName("bandit")
 
+SLACK_ERRORS = {  # slack-incoming-webhooks.md: status -> the plain-text error body
+    400: b"invalid_payload",
+    403: b"action_prohibited",
+    404: b"channel_not_found",
+    410: b"channel_is_archived",
+    429: b"rate limited",
+    500: b"rollup_error",
+}
 PD_ACTIONS = {"trigger", "acknowledge", "resolve"}
 PD_SEVERITIES = {"critical", "error", "warning", "info"}
 
@@ -197,9 +205,7 @@ class FakeServer:
             self.errors += slack_errors(body)
             if status == 200:
                 return 200, b"ok"
-            return status, {400: b"invalid_payload", 404: b"channel_not_found", 429: b"rate limited"}.get(
-                status, b"rollup_error"
-            )
+            return status, SLACK_ERRORS.get(status, b"rollup_error")
         if self.kind == "webhook":
             problems = webhook_errors(headers, raw, self.secret, time.time())
             self.errors += problems

@@ -3,13 +3,16 @@ finding gives one PagerDuty trigger, the same scan again sends nothing, the fix 
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from notify_helpers import ROUTING_KEY, FakeServer
+from notify_helpers import ROUTING_KEY, FakeServer, serve
 
 from secscan.app import RunRequest, run
 from secscan.settings import load_settings
+from secscan.store.outbox import OutboxStatus
 
 VULNERABLE = "import subprocess\n\n\ndef run(command):\n    return subprocess.call(command, shell=True)\n"
 FIXED = "import shlex\nimport subprocess\n\n\ndef run(cmd):\n    return subprocess.call(shlex.split(cmd))\n"
@@ -60,3 +63,74 @@ def test_secscan_run_pages_a_new_critical_once_and_resolves_it_after_the_fix(
     ]
     assert pagerduty.errors == []
     assert "B602" in pagerduty.accepted()[0]["payload"]["summary"]
+
+
+# -- the run's pages go out before it ends (issue 13) ----------------------------------------------
+
+
+@dataclass
+class FakeTime:
+    """``clock`` and ``sleep`` of a delivery wait: the real clock plus the time slept, which
+    passes at once (so the fake is never behind what the store was told by the real clock)."""
+
+    slept: list[float] = field(default_factory=list)
+
+    @property
+    def now(self) -> datetime:
+        return datetime.now(UTC) + timedelta(seconds=sum(self.slept))
+
+    def clock(self) -> datetime:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+
+
+def _one_shot(tmp_path: Path, pd: FakeServer, time: FakeTime, wait_s: float = 120) -> RunRequest:
+    from secscan.run_delivery import DeliveryWait  # here: the tests run (and fail) on code without it
+
+    tree = tmp_path / "shop"
+    tree.mkdir(exist_ok=True)
+    (tree / "app.py").write_text(VULNERABLE, encoding="utf-8")
+    return RunRequest(
+        target=tree, settings=load_settings(_config(tmp_path, pd)), sarif_path=tmp_path / "out.sarif",
+        db=str(tmp_path / "secscan.db"), delivery_wait=DeliveryWait(wait_s, time.clock, time.sleep),
+    )  # fmt: skip
+
+
+def test_a_page_refused_with_a_5xx_is_retried_within_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PAGERDUTY_ROUTING_KEY", ROUTING_KEY)
+    time = FakeTime()
+    with serve(FakeServer("pagerduty", script=[500, 502], default=202)) as pd:
+        result = run(_one_shot(tmp_path, pd, time))
+        assert [b["event_action"] for b in pd.accepted()] == ["trigger"] and len(pd.requests) == 3
+    assert result.undelivered == () and int(result.exit_code) == 1  # the critical finding, nothing else
+    assert 45 <= sum(time.slept) <= 92  # two backoffs: 15-30 s, then 30-60 s
+
+
+def test_a_page_still_failing_when_the_wait_ends_exits_3_and_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PAGERDUTY_ROUTING_KEY", ROUTING_KEY)
+    time = FakeTime()
+    with serve(FakeServer("pagerduty", default=503)) as pd:
+        result = run(_one_shot(tmp_path, pd, time))
+    assert int(result.exit_code) == 3 and sum(time.slept) <= 120
+    (item,) = result.undelivered
+    assert (item.outbox, item.name, item.status) == ("alerts", "pager (finding trigger)", OutboxStatus.PENDING)
+    assert "HTTP 503" in (item.error or "") and "alert to pager (finding trigger) is still pending" in item.line()
+
+
+def test_a_dead_page_exits_3_even_when_its_fallback_was_told(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PAGERDUTY_ROUTING_KEY", ROUTING_KEY)
+    time = FakeTime()
+    with serve(FakeServer("pagerduty", script=[400], default=202)) as pd:
+        result = run(_one_shot(tmp_path, pd, time))
+    assert int(result.exit_code) == 3 and time.slept == []
+    (item,) = result.undelivered
+    assert item.status is OutboxStatus.DEAD and "HTTP 400" in (item.error or "")
+    assert "secscan alerts --dead" in item.line()

@@ -95,6 +95,22 @@ def test_alerts_retry_of_a_bad_id_is_one_line_and_exit_2(
     assert expected in one_line(captured.err) and captured.out == ""
 
 
+def test_alerts_deliver_without_the_secret_is_exit_2_and_dead_letters_nothing(
+    outbox_db: tuple[Path, int, int], pagerduty: FakeServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    """A missing routing key in the delivering process is its own fault, not the alerts'."""
+    db, dead, _ = outbox_db
+    assert main(["alerts", "retry", str(dead), "--db", str(db)]) == 0
+    monkeypatch.delenv("PAGERDUTY_ROUTING_KEY")
+    capsys.readouterr()
+    assert main(["alerts", "deliver", "--config", str(write_config(tmp_path, pagerduty)), "--db", str(db)]) == 2
+    assert "PAGERDUTY_ROUTING_KEY" in one_line(capsys.readouterr().err)
+    with open_store(db) as store:
+        (item,) = store.outbox("alerts").items(OutboxStatus.PENDING)
+    assert item.id == dead and pagerduty.requests == []
+
+
 def test_notify_test_sends_a_test_event_to_the_channel(
     pagerduty: FakeServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

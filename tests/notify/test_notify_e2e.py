@@ -224,15 +224,16 @@ def test_ssrf_targets_are_blocked_at_connect_time(
     assert pagerduty.requests == []
 
 
-def test_plain_http_outside_the_allow_list_is_refused_and_waits(
+def test_plain_http_outside_the_allow_list_is_refused_as_a_dead_letter(
     store: Store, pagerduty: FakeServer, tmp_path: Path
 ) -> None:
+    """A config fault cannot heal by waiting (issue 13: it was retried every 5 minutes, forever)."""
     notify = {"allow_hosts": [], "pager": {"type": "pagerduty", "events_url": f"{pagerduty.url}/v2/enqueue"}}
     settings = settings_for(notify, tmp_path)
     record(store, settings, [finding(1)], T0, "r1")
     send(store, settings, T0)
     (item,) = store.outbox("alerts").items()
-    assert item.status is OutboxStatus.PENDING and "allow_hosts" in (item.last_error or "")
+    assert item.status is OutboxStatus.DEAD and "allow_hosts" in (item.last_error or "")
     assert pagerduty.requests == []
 
 

@@ -6,7 +6,7 @@ import shutil
 import socket
 import ssl
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -14,8 +14,10 @@ from typing import Any
 import pytest
 
 from secscan.delivery import Dead, Delivered, Retry
+from secscan.errors import ConfigError
 from secscan.notify.email import EmailChannel
 from secscan.notify.interface import Action, Alert, EventKind
+from secscan.settings import build_settings
 
 pytest.importorskip("aiosmtpd")
 from aiosmtpd.controller import Controller
@@ -102,3 +104,73 @@ def test_a_refused_login_is_a_dead_letter_without_the_password(smtp: tuple[int, 
     assert isinstance(verdict, Dead)
     assert "535" in verdict.error and "wrong-pass-4711" not in verdict.error
     assert inbox.messages == []
+
+
+# -- permanent faults are dead letters, passing ones are retried (issue 13) -------------------------
+
+
+class _Refusing(_Inbox):
+    """Answers every RCPT TO with ``reply``."""
+
+    def __init__(self, reply: str) -> None:
+        super().__init__()
+        self.reply = reply
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,  # noqa: N802
+                          options: Any) -> str:  # fmt: skip
+        return self.reply
+
+
+@pytest.fixture
+def plain_smtp() -> Iterator[Callable[[_Inbox], int]]:
+    """A plain SMTP server (no STARTTLS, no AUTH) with the given handler; returns its port."""
+    controllers: list[Controller] = []
+
+    def start(handler: _Inbox) -> int:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        controller = Controller(handler, hostname="127.0.0.1", port=port)
+        controller.start()
+        controllers.append(controller)
+        return int(port)
+
+    yield start
+    for controller in controllers:
+        controller.stop()
+
+
+def test_a_server_without_starttls_is_a_dead_letter(plain_smtp: Callable[[_Inbox], int]) -> None:
+    """``starttls = true`` against a relay that does not offer it will not heal by waiting (it
+    was retried for ever)."""
+    inbox = _Inbox()
+    port = plain_smtp(inbox)
+    verdict = EmailChannel("mail", "127.0.0.1", port, "a@example.com", ("b@example.com",), timeout_s=5).send(ALERT)
+    assert isinstance(verdict, Dead) and "STARTTLS" in verdict.error and inbox.messages == []
+
+
+@pytest.mark.parametrize(
+    ("reply", "expected"),
+    [("450 4.2.1 mailbox busy, try later", Retry), ("550 5.1.1 no such user", Dead)],
+    ids=["450-retry", "550-dead"],
+)
+def test_refused_recipients_are_retried_only_when_the_refusal_is_temporary(
+    reply: str, expected: type, plain_smtp: Callable[[_Inbox], int]
+) -> None:
+    port = plain_smtp(_Refusing(reply))
+    channel = EmailChannel("mail", "127.0.0.1", port, "a@example.com", ("b@example.com",),
+                           starttls=False, timeout_s=5)  # fmt: skip
+    verdict = channel.send(ALERT)
+    assert isinstance(verdict, expected) and reply[:3] in verdict.error  # type: ignore[union-attr]
+
+
+def test_a_missing_ca_file_is_a_config_error_before_any_delivery(tmp_path: Path) -> None:
+    from secscan.notify.channels import check_channels
+
+    settings = build_settings(
+        {"notify": {"mail": {"type": "email", "smtp_host": "127.0.0.1", "from": "a@example.com",
+                             "to": ["b@example.com"], "ca_file": "no-such-ca.pem"}}},
+        source=tmp_path / "secscan.toml",
+    )  # fmt: skip
+    with pytest.raises(ConfigError, match=r"ca_file .*no-such-ca\.pem is not a file"):
+        check_channels(settings, deliver=True)

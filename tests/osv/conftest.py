@@ -31,9 +31,9 @@ def fixture_db() -> OsvDatabase:
 
 
 @pytest.fixture(scope="session")
-def osv_validator(specs: Path) -> Any:
+def osv_validator(schemas: Path) -> Any:
     """A draft 2020-12 validator for the official OSV schema."""
     from jsonschema import Draft202012Validator
 
-    schema = json.loads((specs / "osv-schema.json").read_text(encoding="utf-8"))
+    schema = json.loads((schemas / "osv-schema.json").read_text(encoding="utf-8"))
     return Draft202012Validator(schema)

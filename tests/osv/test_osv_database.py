@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import zipfile
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -14,7 +15,6 @@ from secscan.errors import InputError
 from secscan.osv import LoadLimits, OsvDatabase
 from tests.osv.conftest import FIXTURE_IDS, FIXTURES, zip_tree
 
-REAL_DATA = Path("/work/shared/data/osv-pypi")
 
 
 def ids(records: object) -> list[str]:
@@ -191,9 +191,8 @@ def test_oversized_file_in_a_folder_is_refused(tmp_path: Path) -> None:
         OsvDatabase.load(tmp_path, LoadLimits(max_file_bytes=4096))
 
 
-@pytest.mark.skipif(not REAL_DATA.is_dir(), reason="the PyPA advisory database is not available")
-def test_real_pypa_database_loads() -> None:
-    database = OsvDatabase.load(REAL_DATA)
+def test_real_pypa_database_loads(shared: Callable[..., Path]) -> None:
+    database = OsvDatabase.load(shared("data", "osv-pypi"))
     assert len(database) > 2600
     assert database.withdrawn > 0
     assert ids(database.query("jinja2", "2.10")) == ["PYSEC-2019-217", "PYSEC-2021-66"]

@@ -41,7 +41,7 @@ def test_get_finding_errors_are_actionable(store: Store) -> None:
     store.record_run(make_run("r1", [fnd(1), fnd(2)]), T0, POLICY)
     with pytest.raises(StoreError, match="no finding with id"):
         store.get_finding("ffffffff")
-    with pytest.raises(StoreError, match="ambiguous"):
+    with pytest.raises(StoreError, match="matches more than one finding .*; give more digits$"):
         store.get_finding("0000")  # both fingerprints start with 0000
     with pytest.raises(StoreError, match="at least 4 hex digits"):
         store.get_finding("xyz")
@@ -174,7 +174,7 @@ def test_targets_are_kept_apart(store: Store) -> None:
     store.record_run(make_run("b2", [], target="b"), T0 + H, POLICY)
     assert store.get_finding(fnd(1).id, target="a").state is FindingState.NEW
     assert store.get_finding(fnd(1).id, target="b").state is FindingState.FIXED
-    with pytest.raises(StoreError, match="ambiguous"):
+    with pytest.raises(StoreError, match=r"tracked in several targets \(a, b\); give --target NAME"):
         store.get_finding(fnd(1).id)
     assert len(store.list_findings(FindingQuery(target="a"))) == 1
     assert store.previous_complete_run("c") is None
