@@ -2,9 +2,10 @@
 
 Every :class:`~secscan.scanners.interface.Command` runs without a shell, in its own session
 (hence its own process group), with stdin from ``/dev/null``, stdout written to
-``command.stdout_path`` and stderr spooled to an anonymous temporary file of which only the
-last :data:`STDERR_TAIL_BYTES` are kept. The environment is rebuilt from scratch
-(:func:`scanner_env`), so the caller's tokens never reach a scanner.
+``command.stdout_path`` and stderr spooled to an anonymous temporary file (or to
+``command.stderr_path``) of which the last :data:`STDERR_TAIL_BYTES` are kept on the result.
+The environment is rebuilt from scratch (:func:`scanner_env`), so the caller's tokens never
+reach a scanner.
 
 On the deadline or on ``cancel`` every group gets SIGTERM, then after a short grace SIGKILL.
 A group leader is reaped only after its group was killed, so its pid (the group id) cannot be
@@ -128,7 +129,10 @@ def _tail(stream: IO[bytes]) -> str:
 
 
 def _start(command: Command, stack: contextlib.ExitStack) -> _Running:
-    stderr = stack.enter_context(tempfile.TemporaryFile())  # noqa: SIM115 - closed by the stack
+    if command.stderr_path is not None:
+        stderr = stack.enter_context(command.stderr_path.open("w+b"))
+    else:
+        stderr = stack.enter_context(tempfile.TemporaryFile())  # noqa: SIM115 - closed by the stack
     try:
         with command.stdout_path.open("wb") as stdout:
             process = subprocess.Popen(

@@ -1,0 +1,165 @@
+"""zizmor's SARIF log -> findings, with zizmor's own severity and confidence.
+
+secscan reads zizmor's SARIF itself rather than through the generic reader
+(:mod:`secscan.sarif_input`) because the level alone loses what the severity policy needs:
+zizmor puts its severity and confidence in each result's properties (``zizmor/severity``,
+``zizmor/confidence``), and they go through ``[zizmor.matrix]`` like bandit's.
+
+Rule ids: zizmor's SARIF names rules ``zizmor/<audit>``; secscan uses the bare audit name
+(``template-injection``), the name zizmor's documentation, configuration and
+``# zizmor: ignore[<audit>]`` comments use (the tool is already ``zizmor``). They are API.
+Snippets are never copied (they hold workflow source); messages are zizmor's own texts.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from secscan.errors import InputError, ScannerError
+from secscan.model import Finding, Location, Notification, NotificationLevel, Rule, ToolName
+from secscan.policy import SeverityPolicy
+from secscan.sarif_load import load_sarif
+from secscan.scanners._tools import ByteColumns
+
+NAME = ToolName("zizmor")
+PREFIX = "zizmor/"
+_MAX_TEXT = 1024
+
+
+@dataclass
+class ZizmorLog:
+    """What one or more zizmor logs held (private, mutable)."""
+
+    findings: list[Finding] = field(default_factory=list)
+    rules: dict[str, Rule] = field(default_factory=dict)
+    notes: list[Notification] = field(default_factory=list)
+
+
+def _dict(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 1 else None
+
+
+def _clip(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _MAX_TEXT else text[: _MAX_TEXT - 3] + "..."
+
+
+def audit_of(rule_id: str) -> str:
+    """``zizmor/template-injection`` -> ``template-injection``."""
+    return rule_id.removeprefix(PREFIX)
+
+
+def _path(uri: str) -> str:
+    parts = urlsplit(uri)
+    raw = unquote(parts.path) if parts.scheme in ("file", "") else uri
+    return posixpath.normpath(raw).removeprefix("./")
+
+
+def _rule(audit: str, raw: dict[str, Any]) -> Rule:
+    help_obj = _dict(raw.get("help"))
+    summary = _clip(
+        _str(help_obj.get("text")) or _str(_dict(raw.get("shortDescription")).get("text")) or audit
+    )
+    uri = _str(raw.get("helpUri")) or f"https://docs.zizmor.sh/audits/#{audit}"
+    tags = [t for t in _dict(raw.get("properties")).get("tags", []) if isinstance(t, str)]
+    return Rule(
+        id=audit,
+        name=audit,
+        short_description=summary[:1].upper() + summary[1:],
+        full_description=f"zizmor audit {audit}: {summary}.",
+        help_text=(
+            f"zizmor audit {audit}: {summary}. What it finds and how to fix it: {uri}\n\n"
+            f"A reviewed false positive can be marked with a `# zizmor: ignore[{audit}]` comment on the line."
+        ),
+        help_uri=uri,
+        tags=tuple(dict.fromkeys(["security", *tags]))[:20],
+    )
+
+
+class ZizmorReader:
+    """Reads zizmor's SARIF logs of one run into a :class:`ZizmorLog`."""
+
+    def __init__(self, policy: SeverityPolicy, given: Collection[str], columns: ByteColumns) -> None:
+        self.policy = policy
+        self.given = set(given)
+        self.columns = columns
+        self.log = ZizmorLog()
+
+    def read(self, data: bytes, where: str) -> None:
+        try:
+            doc = load_sarif(data)
+        except InputError as exc:
+            raise ScannerError(f"zizmor output {where}: {exc}") from None
+        for run in doc["runs"]:
+            run = _dict(run)
+            driver = _dict(_dict(run.get("tool")).get("driver"))
+            rules = {r["id"]: r for r in map(_dict, driver.get("rules", [])) if _str(r.get("id"))}
+            for invocation in map(_dict, run.get("invocations", [])):
+                if invocation.get("executionSuccessful") is False:
+                    self.log.notes.append(
+                        Notification(
+                            NotificationLevel.ERROR, "zizmor reported that its execution was not successful"
+                        )
+                    )
+            results = run.get("results")
+            if not isinstance(results, list):
+                raise ScannerError(f"zizmor output {where} is malformed: a run has no 'results' list")
+            for result in map(_dict, results):
+                self._result(result, rules)
+
+    def _result(self, result: dict[str, Any], rules: dict[str, dict[str, Any]]) -> None:
+        if result.get("kind", "fail") != "fail":
+            return
+        if any(_dict(s).get("status") in (None, "accepted") for s in result.get("suppressions") or []):
+            return
+        rule_id = _str(result.get("ruleId"))
+        locations = result.get("locations")
+        first = locations[0] if isinstance(locations, list) and locations else None
+        physical = _dict(_dict(first).get("physicalLocation"))
+        uri = _str(_dict(physical.get("artifactLocation")).get("uri"))
+        if rule_id is None or uri is None:
+            self.log.notes.append(
+                Notification(
+                    NotificationLevel.WARNING, "zizmor: a result without a rule or a file was skipped"
+                )
+            )
+            return
+        path = _path(uri)
+        if path not in self.given:
+            return  # not a file of this job (cannot happen with explicit inputs)
+        audit = audit_of(rule_id)
+        if audit not in self.log.rules:
+            self.log.rules[audit] = _rule(audit, rules.get(rule_id, {}))
+        region = _dict(physical.get("region"))
+        line = _int(region.get("startLine")) or 1
+        end_line = max(_int(region.get("endLine")) or line, line)
+        column = self.columns.column(path, line, _int(region.get("startColumn")))
+        end_column = self.columns.column(path, end_line, _int(region.get("endColumn")))
+        if end_line == line and end_column is not None and end_column <= (column or 0):
+            end_column = None
+        properties = _dict(result.get("properties"))
+        severity = (_str(properties.get("zizmor/severity")) or "unknown").upper()
+        confidence = (_str(properties.get("zizmor/confidence")) or "unknown").upper()
+        message = _str(_dict(result.get("message")).get("text")) or self.log.rules[audit].short_description
+        self.log.findings.append(
+            Finding(
+                tool=NAME,
+                rule_id=audit,
+                message=_clip(message),
+                location=Location(path, line, column, end_line, end_column),
+                severity=self.policy.matrix("zizmor", audit, severity, confidence),
+                tool_severity=f"{severity.title()}/{confidence.title()}",
+            )
+        )
