@@ -81,6 +81,13 @@ class ByteColumns:
             self._lines[path] = lines
         return self._lines[path]
 
+    def line_text(self, path: str, line: int) -> str | None:
+        """The text of ``line`` (1-based) of ``path``, or None when it cannot be read."""
+        lines = self._read(path)
+        if lines is None or not 1 <= line <= len(lines):
+            return None
+        return lines[line - 1].decode("utf-8", "replace")
+
     def column(self, path: str, line: int, byte_column: int | None) -> int | None:
         """The UTF-16 column of ``byte_column`` on ``line`` (1-based) of ``path``."""
         if byte_column is None:

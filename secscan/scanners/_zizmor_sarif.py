@@ -9,10 +9,18 @@ Rule ids: zizmor's SARIF names rules ``zizmor/<audit>``; secscan uses the bare a
 (``template-injection``), the name zizmor's documentation, configuration and
 ``# zizmor: ignore[<audit>]`` comments use (the tool is already ``zizmor``). They are API.
 Snippets are never copied (they hold workflow source); messages are zizmor's own texts.
+
+Identity: zizmor's regions can span a whole job (``excessive-permissions`` points at the job
+without a ``permissions:`` block), and secscan's default identity material is every line of the
+region, so adding a step to the job would close the finding and open a new one. A zizmor
+finding's identity material is therefore the normalised text of the line its region starts on
+(the job's key, the ``uses:`` line), hashed: the material is stored in the result cache, and a
+workflow line can hold a credential (``hardcoded-container-credentials``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import posixpath
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -20,6 +28,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from secscan.errors import InputError, ScannerError
+from secscan.identity import normalise_line
 from secscan.model import Finding, Location, Notification, NotificationLevel, Rule, ToolName
 from secscan.policy import SeverityPolicy
 from secscan.sarif_load import load_sarif
@@ -119,6 +128,28 @@ class ZizmorReader:
             for result in map(_dict, results):
                 self._result(result, rules)
 
+    def _given_path(self, location: dict[str, Any], uri: str) -> str | None:
+        """The input a result belongs to, as secscan named it.
+
+        zizmor writes the artifact URI relative to the nearest folder holding ``.git`` above the
+        input (the enclosing repository when a subfolder is scanned, a submodule's own root
+        inside the target), so two inputs can share a URI. The path exactly as given on the
+        command line is in the location's ``symbolic.key.Local.verbatim_path``: it comes first.
+        """
+        for logical in location.get("logicalLocations") or []:
+            key = _dict(_dict(_dict(_dict(logical).get("properties")).get("symbolic")).get("key"))
+            verbatim = _str(_dict(key.get("Local")).get("verbatim_path"))
+            if verbatim is not None and _path(verbatim) in self.given:
+                return _path(verbatim)
+        path = _path(uri)
+        return path if path in self.given else None
+
+    def _identity(self, path: str, line: int) -> str | None:
+        text = self.columns.line_text(path, line)
+        if text is None:
+            return None
+        return "start-line:" + hashlib.sha256(normalise_line(text).encode("utf-8")).hexdigest()
+
     def _result(self, result: dict[str, Any], rules: dict[str, dict[str, Any]]) -> None:
         if result.get("kind", "fail") != "fail":
             return
@@ -136,9 +167,11 @@ class ZizmorReader:
                 )
             )
             return
-        path = _path(uri)
-        if path not in self.given:
-            return  # not a file of this job (cannot happen with explicit inputs)
+        path = self._given_path(_dict(first), uri)
+        if path is None:
+            message = f"zizmor: a result for {uri!r} matches no scanned file"
+            self.log.notes.append(Notification(NotificationLevel.WARNING, message))
+            return
         audit = audit_of(rule_id)
         if audit not in self.log.rules:
             self.log.rules[audit] = _rule(audit, rules.get(rule_id, {}))
@@ -159,6 +192,7 @@ class ZizmorReader:
                 rule_id=audit,
                 message=_clip(message),
                 location=Location(path, line, column, end_line, end_column),
+                identity=self._identity(path, line),
                 severity=self.policy.matrix("zizmor", audit, severity, confidence),
                 tool_severity=f"{severity.title()}/{confidence.title()}",
             )
