@@ -189,6 +189,9 @@ def _rule(raw: object, where: Path) -> tuple[SemgrepRule, dict[str, Any]]:
     if confidence not in CONFIDENCES:
         raise _invalid(where, f"metadata.confidence must be one of {', '.join(CONFIDENCES)}")
     text = languages[0] in _TEXT_LANGUAGES
+    includes = _includes(raw, text, where)
+    if text and "file-kind" not in metadata:
+        raise _invalid(where, "metadata.file-kind is missing (what a generic rule's files are called)")
     file_kind = _text(metadata, "file-kind", where) if text else ""
     rule = SemgrepRule(
         id=expected,
@@ -200,7 +203,7 @@ def _rule(raw: object, where: Path) -> tuple[SemgrepRule, dict[str, Any]]:
         description=_text(metadata, "description", where),
         remediation=_text(metadata, "remediation", where),
         cwe=cwe,
-        includes=_includes(raw, text, where),
+        includes=includes,
         file_kind=file_kind,
     )
     return rule, raw
