@@ -27,11 +27,19 @@ import yaml
 
 from secscan.errors import ScannerError
 
-LANGUAGES: Mapping[str, tuple[str, tuple[str, ...]]] = {
-    "javascript": ("JavaScript", (".js", ".jsx", ".mjs", ".cjs")),
-    "typescript": ("TypeScript", (".ts", ".tsx")),
+LANGUAGES: Mapping[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
+    "javascript": ("JavaScript", (".js", ".jsx", ".mjs", ".cjs"), (".min.js",)),
+    "typescript": ("TypeScript", (".ts", ".tsx"), (".d.ts",)),
 }
-"""semgrep language -> (file kind, the extensions semgrep gives that language)."""
+"""semgrep language -> (file kind, the extensions semgrep gives it, the ones it never scans).
+
+As in semgrep's ``lang.json`` (``exts``, ``excluded_exts``): minified bundles and TypeScript
+declaration files are not scanned, so they are not claimed as covered either."""
+
+
+def _is(name: str, language: str) -> bool:
+    _, extensions, excluded = LANGUAGES[language]
+    return name.endswith(extensions) and not name.endswith(excluded)
 
 _ALIASES = {"js": "javascript", "ts": "typescript", "generic": "generic", "regex": "regex"}
 _TEXT_LANGUAGES = ("generic", "regex")
@@ -41,8 +49,6 @@ _REQUIRED_METADATA = ("title", "description", "remediation", "cwe", "confidence"
 _NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _CWE = re.compile(r"CWE-[1-9][0-9]{0,4}")
 _GLOB = re.compile(r"[A-Za-z0-9_.*?\[\]-]+")
-SAMPLES = "samples"
-"""The folder beside the packs that holds each rule's positive and negative samples."""
 
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -70,7 +76,7 @@ class SemgrepRule:
         name = posixpath.basename(path)
         if self.includes:
             return any(fnmatch.fnmatchcase(name, glob) for glob in self.includes)
-        return any(name.endswith(LANGUAGES[lang][1]) for lang in self.languages)
+        return any(_is(name, lang) for lang in self.languages)
 
 
 @dataclass(frozen=True)
@@ -91,8 +97,8 @@ class RulePack:
         """The kind of file ``path`` is for this pack (``JavaScript``, ``Pine Script``), if any rule
         applies to it."""
         name = posixpath.basename(path)
-        for label, extensions in LANGUAGES.values():
-            if name.endswith(extensions) and any(r.applies_to(path) for r in self.rules):
+        for language, (label, _, _) in LANGUAGES.items():
+            if _is(name, language) and any(r.applies_to(path) for r in self.rules):
                 return label
         for rule in self.rules:
             if rule.includes and rule.applies_to(path):
@@ -102,7 +108,7 @@ class RulePack:
     def kind_labels(self) -> list[str]:
         """Every kind of file some rule applies to (``JavaScript``, ``TypeScript``, ``Pine Script``)."""
         used = {lang for rule in self.rules for lang in rule.languages}
-        labels = [label for lang, (label, _) in LANGUAGES.items() if lang in used]
+        labels = [label for lang, (label, _, _) in LANGUAGES.items() if lang in used]
         return list(dict.fromkeys([*labels, *(r.file_kind for r in self.rules if r.file_kind)]))
 
     def scannable(self, files: Iterable[str]) -> tuple[str, ...]:
@@ -214,7 +220,7 @@ def rule_files(folder: Path) -> list[Path]:
     return sorted(
         path
         for pack in folder.iterdir()
-        if pack.is_dir() and pack.name != SAMPLES and _NAME.fullmatch(pack.name)
+        if pack.is_dir() and _NAME.fullmatch(pack.name)
         for path in pack.glob("*.y*ml")
     )
 

@@ -16,7 +16,7 @@ from tests.e2e.test_run_cli import secscan
 
 pytestmark = pytest.mark.e2e
 
-SAMPLES = rules_dir() / "semgrep" / "samples"
+SAMPLES = rules_dir() / "semgrep-samples"
 WORKFLOWS = Path(__file__).resolve().parents[1] / "assets" / "zizmor" / "repo"
 
 

@@ -18,7 +18,7 @@ from secscan.scanners.interface import ScanJob
 from secscan.scanners.runner import run_scanner
 from secscan.scanners.semgrep import INSTALL, SemgrepScanner
 
-SAMPLES = rules_dir() / "semgrep" / "samples"
+SAMPLES = rules_dir() / "semgrep-samples"
 POSITIVE = (
     "js.code-injection/positive/eval.js",
     "js.shell-command-from-string/positive/imports.ts",
@@ -168,7 +168,7 @@ def test_the_native_command_line_gives_the_results_of_the_default_one(tmp_path: 
 
 def test_cache_material_changes_with_the_rules_and_options(tmp_path: Path) -> None:
     copy = tmp_path / "packs"
-    shutil.copytree(rules_dir() / "semgrep", copy, ignore=shutil.ignore_patterns("samples"))
+    shutil.copytree(rules_dir() / "semgrep", copy)
     job = _job(tmp_path, (), tmp_path)
     before = SemgrepScanner(rules=[copy]).cache_material(job)
     assert before == SemgrepScanner().cache_material(job)

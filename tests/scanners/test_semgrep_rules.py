@@ -18,13 +18,13 @@ import pytest
 from secscan.errors import ScannerError
 from secscan.model import ScannerStatus
 from secscan.policy import load_policy, rules_dir
-from secscan.scanners._semgrep_rules import SAMPLES, load_pack
+from secscan.scanners._semgrep_rules import load_pack
 from secscan.scanners.interface import ScanJob
 from secscan.scanners.runner import run_scanner
 from secscan.scanners.semgrep import SemgrepScanner
 
 PACKS = rules_dir() / "semgrep"
-SAMPLE_ROOT = PACKS / SAMPLES
+SAMPLE_ROOT = rules_dir() / "semgrep-samples"
 _ANNOTATION = re.compile(r"^\s*(?://|#|;|/\*|\{/\*)\s*(ruleid|ok):\s*([\w.-]+)")
 
 Expected = set[tuple[str, int, str]]
@@ -64,7 +64,7 @@ def test_every_rule_is_complete_and_has_positive_and_negative_samples() -> None:
     ids = {rule.id for rule in pack.rules}
     assert len(ids) >= 12
     folders = {p.name for p in SAMPLE_ROOT.iterdir() if p.is_dir()}
-    assert folders == ids, "every rule has a samples/<id>/ folder and every folder a rule"
+    assert folders == ids, "every rule has a semgrep-samples/<id>/ folder and every folder a rule"
     for rule in pack.rules:
         assert rule.title and rule.description and rule.remediation and rule.cwe.startswith("CWE-")
         for kind in ("positive", "negative"):
@@ -162,7 +162,8 @@ def test_a_generic_rule_needs_base_name_globs_and_a_file_kind(tmp_path: Path) ->
 def test_scannable_is_decided_by_file_name_as_semgrep_decides_it() -> None:
     pack = load_pack([PACKS])
     files = [
-        "src/a.js", "src/b.jsx", "c.mjs", "d.cjs", "e.ts", "f.tsx", "g.mts", "h.py",
+        "src/a.js", "src/b.jsx", "c.mjs", "d.cjs", "e.ts", "f.tsx", "g.mts", "h.py", "dist/app.min.js",
+        "types/index.d.ts",
         "strategies/bot.pine", "deploy/.npmrc", "Dockerfile", "ops/start.sh", "README.md", "x.json",
     ]  # fmt: skip
     assert pack.scannable(files) == (
@@ -179,7 +180,7 @@ def test_scannable_is_decided_by_file_name_as_semgrep_decides_it() -> None:
 
 def test_the_pack_digest_follows_the_rules(tmp_path: Path) -> None:
     copy = tmp_path / "semgrep"
-    shutil.copytree(PACKS, copy, ignore=shutil.ignore_patterns(SAMPLES))
+    shutil.copytree(PACKS, copy)
     before = load_pack([copy]).digest
     assert before == load_pack([PACKS]).digest
     rule = copy / "js" / "code-injection.yml"
