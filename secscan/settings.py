@@ -137,7 +137,7 @@ class ZizmorConfig(ScannerConfig):
 class SemgrepConfig(ScannerConfig):
     """``[scanners.semgrep]`` (secscan's rule packs; semgrep itself is the ``semgrep`` extra)."""
 
-    jobs: int | None = Field(default=None, ge=1, description="semgrep --jobs; default: CPU count")
+    jobs: int | None = Field(default=None, ge=1, description="semgrep --jobs; default: 1 (see semgrep.py)")
     max_target_bytes: int = Field(default=1_000_000, gt=0, description="larger files are not scanned")
     rule_timeout: float = Field(default=30.0, ge=0, description="seconds per rule and file; 0: none")
 
