@@ -1,8 +1,8 @@
 """zizmor: GitHub Actions workflows, action definitions and Dependabot configuration.
 
 zizmor is a runtime dependency (a compiled wheel). It runs once over an explicit list of the
-files it audits (:func:`kind`; the same files ``zizmor <folder>`` collects, minus pre-commit
-configs) with:
+files it audits (:func:`kind`; the files ``zizmor <repository>`` collects, minus pre-commit
+configs, whose loader aborts the whole run on a malformed file) with:
 
 - ``--offline``: no audit that needs GitHub's API runs and no remote input is fetched; no token
   is passed (the environment is rebuilt without ``GH_TOKEN``/``GITHUB_TOKEN``), and ``HOME`` and
@@ -53,15 +53,19 @@ _MAX_STDERR = 16 * 1024 * 1024
 
 
 def kind(path: str) -> str | None:
-    """What zizmor audits ``path`` as: a workflow, an action, Dependabot configuration, or None."""
+    """What zizmor audits ``path`` as: a workflow, an action, Dependabot configuration, or None.
+
+    As zizmor collects a repository (and as GitHub reads one): workflows directly in the root's
+    ``.github/workflows/`` and the root's ``.github/dependabot.yml``, action definitions
+    (``action.yml``) in any folder. A ``.github`` folder further down is not the repository's."""
     folder, name = posixpath.split(path)
     if not name.endswith(_YAML):
         return None
-    if folder == ".github/workflows" or folder.endswith("/.github/workflows"):
+    if folder == ".github/workflows":
         return "GitHub Actions workflow"
     if name in ("action.yml", "action.yaml"):
         return "GitHub Actions action"
-    if name in ("dependabot.yml", "dependabot.yaml") and posixpath.basename(folder) == ".github":
+    if folder == ".github" and name in ("dependabot.yml", "dependabot.yaml"):
         return "Dependabot configuration"
     return None
 

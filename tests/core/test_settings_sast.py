@@ -57,7 +57,9 @@ def test_severity_matrices_and_per_rule_overrides(tmp_path: Path) -> None:
     assert policy.matrix("semgrep", "js.code-injection", "HIGH", "HIGH") is Severity.HIGH
     assert policy.matrix("semgrep", "pine.missing-version", "LOW", "HIGH") is Severity.LOW
     override = tmp_path / "severity.toml"
-    override.write_text('[semgrep.rules]\n"js.code-injection" = "critical"\n[zizmor.matrix]\n"HIGH/HIGH" = "critical"\n')
+    override.write_text(
+        '[semgrep.rules]\n"js.code-injection" = "critical"\n[zizmor.matrix]\n"HIGH/HIGH" = "critical"\n'
+    )
     custom = load_policy(override)
     assert custom.matrix("semgrep", "js.code-injection", "HIGH", "HIGH") is Severity.CRITICAL
     assert custom.matrix("zizmor", "unpinned-uses", "High", "High") is Severity.CRITICAL

@@ -26,7 +26,8 @@ def _build(root: Path) -> None:
     shutil.copytree(SAMPLES, root / "strategies", ignore=shutil.ignore_patterns("js.*", "text.*"))
     shutil.copytree(SAMPLES / "text.tls-verification-disabled", root / "deploy")
     (root / "app").mkdir()
-    (root / "app" / "jobs.py").write_text("import subprocess\n\n\ndef run(cmd):\n    subprocess.call(cmd, shell=True)\n")
+    code = "import subprocess\n\n\ndef run(cmd):\n    subprocess.call(cmd, shell=True)\n"
+    (root / "app" / "jobs.py").write_text(code)
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +81,8 @@ def test_the_sarif_log_passes_the_schema_and_github_rules(
         assert run["results"], run["tool"]["driver"]["name"]
         for result in run["results"]:
             region = result["locations"][0]["physicalLocation"]["region"]
-            assert region["startLine"] >= 1 and ":" in result["partialFingerprints"]["primaryLocationLineHash"]
+            assert region["startLine"] >= 1
+            assert ":" in result["partialFingerprints"]["primaryLocationLineHash"]
         for rule in run["tool"]["driver"]["rules"]:
             assert rule["properties"]["security-severity"]
 

@@ -11,12 +11,16 @@ from pathlib import Path
 import pytest
 
 from secscan.model import NotificationLevel, ScannerResult, ScannerStatus
+from secscan.pipeline import run_scan
 from secscan.policy import load_policy, rules_dir
+from secscan.sarif import build_sarif
+from secscan.scanners import _tools
 from secscan.scanners._semgrep_rules import load_pack
 from secscan.scanners._tools import find_tool
 from secscan.scanners.interface import ScanJob
 from secscan.scanners.runner import run_scanner
 from secscan.scanners.semgrep import INSTALL, SemgrepScanner
+from secscan.settings import build_settings
 
 SAMPLES = rules_dir() / "semgrep-samples"
 POSITIVE = (
@@ -184,3 +188,22 @@ def test_awkward_file_names_are_scanned_and_reported_as_named(tmp_path: Path, na
     result = run_scanner(SemgrepScanner(), _job(tmp_path, (name,), tmp_path / "work"), timeout_s=120)
     assert result.status is ScannerStatus.OK, result.reason
     assert _found(result) == {(name, 1, "js.code-injection")} and result.scope == frozenset({name})
+
+
+def test_the_missing_extra_reaches_the_sarif_log_and_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Through the whole pipeline, with no semgrep in this environment's script folders."""
+    empty = tmp_path / "no-tools"
+    empty.mkdir()
+    monkeypatch.setattr(_tools, "_script_folders", lambda: [empty])
+    root = tmp_path / "repo"
+    _copy(root)
+    outcome = run_scan(root, build_settings({}), only=["semgrep"])
+    [result] = outcome.run.scanners
+    assert result.status is ScannerStatus.SKIPPED and outcome.run.complete
+    [run] = build_sarif(outcome.run, outcome.policy)["runs"]
+    notes = [n["message"]["text"] for n in run["invocations"][0]["toolExecutionNotifications"]]
+    counts = "1 JavaScript, 1 TypeScript, 1 Pine Script and 1 configuration and shell files"
+    assert any(counts in n for n in notes)
+    assert all(INSTALL in n for n in notes)
