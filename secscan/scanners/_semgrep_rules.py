@@ -116,13 +116,13 @@ class RulePack:
         return tuple(f for f in files if self.kind(f) is not None)
 
     def kinds(self, files: Iterable[str]) -> dict[str, int]:
-        """How many of ``files`` are of each kind (kinds in order of first appearance)."""
-        counts: dict[str, int] = {}
+        """How many of ``files`` are of each kind (in the order of :meth:`kind_labels`)."""
+        counts = dict.fromkeys(self.kind_labels(), 0)
         for path in files:
             kind = self.kind(path)
             if kind is not None:
-                counts[kind] = counts.get(kind, 0) + 1
-        return counts
+                counts[kind] += 1
+        return {kind: count for kind, count in counts.items() if count}
 
 
 def _invalid(where: Path, what: str) -> ScannerError:
