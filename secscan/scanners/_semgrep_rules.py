@@ -41,6 +41,7 @@ def _is(name: str, language: str) -> bool:
     _, extensions, excluded = LANGUAGES[language]
     return name.endswith(extensions) and not name.endswith(excluded)
 
+
 _ALIASES = {"js": "javascript", "ts": "typescript", "generic": "generic", "regex": "regex"}
 _TEXT_LANGUAGES = ("generic", "regex")
 SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "INFO")
