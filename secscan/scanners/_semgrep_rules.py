@@ -23,8 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from secscan.errors import ScannerError
 
 LANGUAGES: Mapping[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
@@ -50,8 +48,6 @@ _REQUIRED_METADATA = ("title", "description", "remediation", "cwe", "confidence"
 _NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _CWE = re.compile(r"CWE-[1-9][0-9]{0,4}")
 _GLOB = re.compile(r"[A-Za-z0-9_.*?\[\]-]+")
-
-_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -229,8 +225,11 @@ def rule_files(folder: Path) -> list[Path]:
 def _read(path: Path) -> tuple[SemgrepRule, dict[str, Any]]:
     if not _NAME.fullmatch(path.stem) or path.suffix not in (".yml", ".yaml"):
         raise _invalid(path, "rule files are named <lower-case-words>.yml")
+    import yaml  # on first use: commands that run no scan never pay for it
+
+    loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 - a safe loader
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 - a safe loader
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise _invalid(path, f"cannot be read as YAML ({type(exc).__name__})") from None
     rules = document.get("rules") if isinstance(document, dict) else None
