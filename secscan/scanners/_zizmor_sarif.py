@@ -52,6 +52,10 @@ def _dict(value: object) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def _list(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def _str(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
 
@@ -82,7 +86,7 @@ def _rule(audit: str, raw: dict[str, Any]) -> Rule:
         _str(help_obj.get("text")) or _str(_dict(raw.get("shortDescription")).get("text")) or audit
     )
     uri = _str(raw.get("helpUri")) or f"https://docs.zizmor.sh/audits/#{audit}"
-    tags = [t for t in _dict(raw.get("properties")).get("tags", []) if isinstance(t, str)]
+    tags = [t for t in _list(_dict(raw.get("properties")).get("tags")) if isinstance(t, str)]
     return Rule(
         id=audit,
         name=audit,
@@ -111,11 +115,11 @@ class ZizmorReader:
             doc = load_sarif(data)
         except InputError as exc:
             raise ScannerError(f"zizmor output {where}: {exc}") from None
-        for run in doc["runs"]:
-            run = _dict(run)
+        for raw in doc["runs"]:
+            run = _dict(raw)
             driver = _dict(_dict(run.get("tool")).get("driver"))
-            rules = {r["id"]: r for r in map(_dict, driver.get("rules", [])) if _str(r.get("id"))}
-            for invocation in map(_dict, run.get("invocations", [])):
+            rules = {r["id"]: r for r in map(_dict, _list(driver.get("rules"))) if _str(r.get("id"))}
+            for invocation in map(_dict, _list(run.get("invocations"))):
                 if invocation.get("executionSuccessful") is False:
                     self.log.notes.append(
                         Notification(
@@ -136,7 +140,7 @@ class ZizmorReader:
         inside the target), so two inputs can share a URI. The path exactly as given on the
         command line is in the location's ``symbolic.key.Local.verbatim_path``: it comes first.
         """
-        for logical in location.get("logicalLocations") or []:
+        for logical in _list(location.get("logicalLocations")):
             key = _dict(_dict(_dict(_dict(logical).get("properties")).get("symbolic")).get("key"))
             verbatim = _str(_dict(key.get("Local")).get("verbatim_path"))
             if verbatim is not None and _path(verbatim) in self.given:
@@ -153,7 +157,7 @@ class ZizmorReader:
     def _result(self, result: dict[str, Any], rules: dict[str, dict[str, Any]]) -> None:
         if result.get("kind", "fail") != "fail":
             return
-        if any(_dict(s).get("status") in (None, "accepted") for s in result.get("suppressions") or []):
+        if any(_dict(s).get("status") in (None, "accepted") for s in _list(result.get("suppressions"))):
             return
         rule_id = _str(result.get("ruleId"))
         locations = result.get("locations")

@@ -207,3 +207,27 @@ def test_the_missing_extra_reaches_the_sarif_log_and_the_run(
     counts = "1 JavaScript, 1 TypeScript, 1 Pine Script and 1 configuration and shell files"
     assert any(counts in n for n in notes)
     assert all(INSTALL in n for n in notes)
+
+
+@pytest.mark.parametrize(
+    ("report", "needle"),
+    [
+        ("[]", "the top level is not an object"),
+        ('{"results": 1, "errors": [], "paths": {"scanned": []}}', "'errors' or 'paths' is missing"),
+        ('{"results": [{"path": "a.js"}], "errors": [], "paths": {"scanned": []}}', "'check_id' or 'extra'"),
+        ("{", "is not valid JSON"),
+    ],
+)
+def test_a_malformed_report_fails_the_scanner_with_one_line(tmp_path: Path, report: str, needle: str) -> None:
+    """A stand-in semgrep prints the report: the adapter fails that scanner, never crashes."""
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    fake = tools / "semgrep"
+    fake.write_text(f"#!/bin/sh\ncat <<'EOF'\n{report}\nEOF\n")
+    fake.chmod(0o755)
+    (tmp_path / "a.js").write_text("eval(x);\n")
+    result = run_scanner(
+        SemgrepScanner(tool_folders=[tools]), _job(tmp_path, ("a.js",), tmp_path / "work"), timeout_s=60
+    )
+    assert result.status is ScannerStatus.FAILED
+    assert result.reason is not None and needle in result.reason and "\n" not in result.reason

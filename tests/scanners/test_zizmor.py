@@ -210,3 +210,44 @@ def test_what_zizmor_audits() -> None:
     assert kind("sub/.github/dependabot.yml") is None
     log = "\x1b[32m INFO\x1b[0m audit: zizmor: completed ./a b/action.yml\n WARN failed to parse input\n"
     assert completed(log) == {"a b/action.yml"}
+
+
+@pytest.mark.parametrize(
+    ("output", "needle"),
+    [
+        (b"not json", "zizmor output x.sarif: SARIF log is not valid JSON"),
+        (b'{"version": "2.1.0", "runs": [{"results": 3}]}', "a run has no 'results' list"),
+    ],
+)
+def test_unusable_output_is_a_one_line_error(output: bytes, needle: str) -> None:
+    from secscan.errors import ScannerError
+    from secscan.scanners._tools import ByteColumns
+    from secscan.scanners._zizmor_sarif import ZizmorReader
+
+    reader = ZizmorReader(load_policy(), AUDITED, ByteColumns(FIXTURE))
+    with pytest.raises(ScannerError) as info:
+        reader.read(output, "x.sarif")
+    assert needle in str(info.value) and "\n" not in str(info.value)
+
+
+def test_odd_shapes_in_the_log_are_skipped_not_crashed_on() -> None:
+    from secscan.scanners._tools import ByteColumns
+    from secscan.scanners._zizmor_sarif import ZizmorReader
+
+    def at(uri: str) -> list[dict[str, object]]:
+        return [{"physicalLocation": {"artifactLocation": {"uri": uri}}}]
+
+    run = {
+        "tool": {"driver": {"name": "zizmor", "rules": 7}},
+        "invocations": "yes",
+        "results": [
+            5,
+            {"ruleId": "zizmor/x", "locations": at("/etc/passwd")},
+            {"ruleId": "zizmor/x", "suppressions": [{"status": "accepted"}], "locations": []},
+            {"locations": at(AUDITED[0])},
+        ],
+    }
+    reader = ZizmorReader(load_policy(), AUDITED, ByteColumns(FIXTURE))
+    reader.read(json.dumps({"version": "2.1.0", "runs": [run]}).encode(), "x.sarif")
+    assert reader.log.findings == []
+    assert len(reader.log.notes) == 3  # the non-object, the stray path, the result without a rule
