@@ -70,7 +70,7 @@ def _options(config: ScannerConfig, advisory_lookup: Callable[[str], Any] | None
         if advisory_lookup is not None:
             options["advisory_lookup"] = advisory_lookup
         return options
-    return {}
+    return config.scanner_options()
 
 
 def _audit_source(config: ScannerConfig, osv_db: Path | None) -> tuple[Path | None, str | None] | None:

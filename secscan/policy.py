@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +76,24 @@ def _from_score(score: float, thresholds: tuple[tuple[float, Severity], ...]) ->
     return Severity.INFO
 
 
+MATRIX_TOOLS = ("zizmor", "semgrep")
+"""Tools whose scale is a severity x confidence matrix (``[<tool>.matrix]``, ``[<tool>.rules]``)."""
+
+
+@dataclass(frozen=True)
+class MatrixPolicy:
+    """One tool's matrix: per-rule overrides first, then ``SEVERITY/CONFIDENCE``, else ``default``."""
+
+    matrix: Mapping[str, Severity]
+    rules: Mapping[str, Severity]
+    default: Severity
+
+    def severity(self, rule_id: str, severity: str, confidence: str) -> Severity:
+        if rule_id in self.rules:
+            return self.rules[rule_id]
+        return self.matrix.get(f"{severity.upper()}/{confidence.upper()}", self.default)
+
+
 @dataclass(frozen=True)
 class SeverityPolicy:
     """The validated severity policy. Build it with :func:`load_policy`."""
@@ -91,6 +109,7 @@ class SeverityPolicy:
     advisory_labels: Mapping[str, Severity]
     sarif_levels: Mapping[str, Severity]
     sarif_scores: tuple[tuple[float, Severity], ...]
+    matrices: Mapping[str, MatrixPolicy] = field(default_factory=dict)
 
     def bandit(self, test_id: str, severity: str, confidence: str) -> Severity:
         if test_id in self.bandit_rules:
@@ -121,8 +140,21 @@ class SeverityPolicy:
                 return _from_score(score, self.sarif_scores)
         return self.sarif_levels.get((level or "warning").lower(), Severity.MEDIUM)
 
+    def matrix(self, tool: str, rule_id: str, severity: str, confidence: str) -> Severity:
+        """Severity of a result of a matrix tool (zizmor, semgrep): its severity x confidence."""
+        policy = self.matrices.get(tool)
+        return policy.severity(rule_id, severity, confidence) if policy else Severity.MEDIUM
+
     def security_severity_of(self, severity: Severity) -> str:
         return self.security_severity[severity]
+
+
+def _matrix(table: Mapping[str, Any], tool: str) -> MatrixPolicy:
+    return MatrixPolicy(
+        matrix={k.upper(): _severity(v, f"{tool}.matrix.{k}") for k, v in table["matrix"].items()},
+        rules={k: _severity(v, f"{tool}.rules.{k}") for k, v in table.get("rules", {}).items()},
+        default=_severity(table["default"], f"{tool}.default"),
+    )
 
 
 def load_policy(override: Path | None = None) -> SeverityPolicy:
@@ -157,6 +189,7 @@ def load_policy(override: Path | None = None) -> SeverityPolicy:
                 k.lower(): _severity(v, f"sarif.levels.{k}") for k, v in data["sarif"]["levels"].items()
             },
             sarif_scores=_thresholds(data["sarif"]["security-severity"], "sarif.security-severity"),
+            matrices={tool: _matrix(data[tool], tool) for tool in MATRIX_TOOLS},
         )
     except (KeyError, TypeError, AttributeError) as exc:
         raise ConfigError(

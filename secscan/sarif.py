@@ -40,6 +40,8 @@ _TOOL_URIS: Mapping[str, str] = {
     "bandit": "https://bandit.readthedocs.io/",
     "detect-secrets": "https://github.com/Yelp/detect-secrets",
     "pip-audit": "https://pypi.org/project/pip-audit/",
+    "zizmor": "https://docs.zizmor.sh/",
+    "semgrep": "https://semgrep.dev/",
 }
 
 BaselineStates = Mapping[str, str]

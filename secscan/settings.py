@@ -13,7 +13,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, ValidationError, field_validator
 
@@ -27,7 +27,7 @@ from secscan.notify.config import NotifyConfig
 from secscan.report.config import ReportConfig
 
 CONFIG_NAME = "secscan.toml"
-BUILTIN_SCANNERS = ("bandit", "detect-secrets", "pip-audit")
+BUILTIN_SCANNERS = ("bandit", "detect-secrets", "pip-audit", "zizmor", "semgrep")
 
 DEFAULT_EXCLUDES: tuple[str, ...] = (
     ".git",
@@ -86,6 +86,13 @@ class ScannerConfig(_Model):
     args: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
 
+    trusted_only: ClassVar[tuple[str, ...]] = ("args",)
+    """Keys a ``secscan.toml`` found inside the scanned repository may not set."""
+
+    def scanner_options(self) -> dict[str, object]:
+        """The scanner's own options, as ``ScanJob.options``."""
+        return {}
+
 
 class BanditConfig(ScannerConfig):
     shards: int | None = Field(default=None, ge=1, description="bandit processes; default: CPU count")
@@ -108,6 +115,41 @@ class PipAuditConfig(ScannerConfig):
         return value
 
 
+class ZizmorConfig(ScannerConfig):
+    """``[scanners.zizmor]``. ``config`` would let a repository's own zizmor.yml disable audits,
+    so only a trusted configuration may name one."""
+
+    persona: Literal["regular", "pedantic", "auditor"] = "regular"
+    config: Path | None = None
+
+    trusted_only: ClassVar[tuple[str, ...]] = ("args", "config")
+
+    @field_validator("config")
+    @classmethod
+    def _exists(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"zizmor config file {value} does not exist")
+        return value
+
+    def scanner_options(self) -> dict[str, object]:
+        return {"persona": self.persona, **({"config": str(self.config)} if self.config else {})}
+
+
+class SemgrepConfig(ScannerConfig):
+    """``[scanners.semgrep]`` (secscan's rule packs; semgrep itself is the ``semgrep`` extra)."""
+
+    jobs: int | None = Field(default=None, ge=1, description="semgrep --jobs; default: 1 (see semgrep.py)")
+    max_target_bytes: int = Field(default=1_000_000, gt=0, description="larger files are not scanned")
+    rule_timeout: float = Field(default=30.0, ge=0, description="seconds per rule and file; 0: none")
+
+    def scanner_options(self) -> dict[str, object]:
+        options: dict[str, object] = {"max_target_bytes": self.max_target_bytes}
+        options["rule_timeout"] = self.rule_timeout
+        if self.jobs:
+            options["jobs"] = self.jobs
+        return options
+
+
 class SarifToolConfig(ScannerConfig):
     """A configured tool that writes SARIF (semgrep, zizmor, gitleaks, trivy, ...)."""
 
@@ -122,7 +164,12 @@ _BUILTIN_MODELS: Mapping[str, type[ScannerConfig]] = {
     "bandit": BanditConfig,
     "detect-secrets": DetectSecretsConfig,
     "pip-audit": PipAuditConfig,
+    "zizmor": ZizmorConfig,
+    "semgrep": SemgrepConfig,
 }
+
+_PATH_KEYS: Mapping[str, tuple[str, ...]] = {"pip-audit": ("osv_db",), "zizmor": ("config",)}
+"""Scanner keys holding paths, relative to the config file's folder."""
 
 
 class Settings(_Model):
@@ -163,9 +210,11 @@ def _resolve_paths(raw: dict[str, Any], base: Path) -> None:
                 policy[key] = str(base / policy[key])
     scanners = raw.get("scanners")
     if isinstance(scanners, dict):
-        pip_audit = scanners.get("pip-audit")
-        if isinstance(pip_audit, dict) and isinstance(pip_audit.get("osv_db"), str):
-            pip_audit["osv_db"] = str(base / pip_audit["osv_db"])
+        for name, keys in _PATH_KEYS.items():
+            table = scanners.get(name)
+            for key in keys:
+                if isinstance(table, dict) and isinstance(table.get(key), str):
+                    table[key] = str(base / table[key])
 
 
 def build_settings(
@@ -189,16 +238,22 @@ def build_settings(
         if not isinstance(table, dict):
             raise ConfigError(f"{where}: [scanners.{name}] must be a table")
         model = _BUILTIN_MODELS.get(name, SarifToolConfig)
+        if model is not SarifToolConfig and "command" in table:
+            raise ConfigError(
+                f"{where}: [scanners.{name}] is a built-in scanner and takes no 'command'; remove it "
+                f"to use the built-in (see README, Configuration), or name your own tool differently"
+            )
         if model is SarifToolConfig and "command" not in table:
             raise ConfigError(
                 f"{where}: [scanners.{name}] is not a built-in scanner "
                 f"({', '.join(BUILTIN_SCANNERS)}); give it a 'command' that writes SARIF"
             )
-        if not trusted and (model is SarifToolConfig or table.get("args")):
-            key = "command" if model is SarifToolConfig else "args"
+        trusted_keys = [key for key in model.trusted_only if table.get(key)]
+        if not trusted and (model is SarifToolConfig or trusted_keys):
+            key = "command" if model is SarifToolConfig else trusted_keys[0]
             raise ConfigError(
                 f"{where}: [scanners.{name}] {key} comes from the scanned repository, which may be "
-                "untrusted, so secscan will not run it; pass the file with --config to trust it"
+                "untrusted, so secscan will not use it; pass the file with --config to trust it"
             )
         try:
             scanners[name] = model.model_validate(table)

@@ -2,9 +2,10 @@
 
 Every :class:`~secscan.scanners.interface.Command` runs without a shell, in its own session
 (hence its own process group), with stdin from ``/dev/null``, stdout written to
-``command.stdout_path`` and stderr spooled to an anonymous temporary file of which only the
-last :data:`STDERR_TAIL_BYTES` are kept. The environment is rebuilt from scratch
-(:func:`scanner_env`), so the caller's tokens never reach a scanner.
+``command.stdout_path`` and stderr spooled to an anonymous temporary file (or to
+``command.stderr_path``) of which the last :data:`STDERR_TAIL_BYTES` are kept on the result.
+The environment is rebuilt from scratch (:func:`scanner_env`), so the caller's tokens never
+reach a scanner.
 
 Each command runs under a small supervisor (:mod:`secscan.scanners._supervise`, its own
 process) that follows secscan's death (``PR_SET_PDEATHSIG``), is the subreaper of everything
@@ -167,7 +168,10 @@ def _start(
         env[WORKDIR_VAR] = str(workdir)
     _check_executable(command, env)
     supervised = (sys.executable, "-I", "-S", SUPERVISOR, str(os.getpid()), f"{grace_s / 2:g}", *command.argv)
-    stderr = stack.enter_context(tempfile.TemporaryFile())  # noqa: SIM115 - closed by the stack
+    if command.stderr_path is not None:
+        stderr = stack.enter_context(command.stderr_path.open("w+b"))
+    else:
+        stderr = stack.enter_context(tempfile.TemporaryFile())  # noqa: SIM115 - closed by the stack
     try:
         with command.stdout_path.open("wb") as stdout:
             process = subprocess.Popen(

@@ -42,12 +42,17 @@ class ScanJob:
 
 @dataclass(frozen=True)
 class Command:
-    """One subprocess to run: no shell, its own process group, stdout captured to a file."""
+    """One subprocess to run: no shell, its own process group, stdout captured to a file.
+
+    stderr is spooled and only its tail kept, unless ``stderr_path`` asks for all of it in a file
+    (zizmor names the files it audited on stderr).
+    """
 
     argv: tuple[str, ...]
     cwd: Path
     stdout_path: Path
     env: Mapping[str, str] = field(default_factory=dict)
+    stderr_path: Path | None = None
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,16 @@ from secscan.scanners.detect_secrets import DetectSecretsScanner
 from secscan.scanners.interface import Scanner
 from secscan.scanners.pip_audit import PipAuditScanner
 from secscan.scanners.sarif_tool import SarifToolScanner
+from secscan.scanners.semgrep import SemgrepScanner
+from secscan.scanners.zizmor import ZizmorScanner
 from secscan.settings import SarifToolConfig, ScannerConfig, Settings
 
 BUILTIN: dict[str, type[Scanner]] = {
     "bandit": BanditScanner,
     "detect-secrets": DetectSecretsScanner,
     "pip-audit": PipAuditScanner,
+    "zizmor": ZizmorScanner,
+    "semgrep": SemgrepScanner,
 }
 
 

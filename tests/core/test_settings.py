@@ -15,9 +15,9 @@ from secscan.settings import (
 )
 
 
-def test_defaults_enable_the_three_builtin_scanners() -> None:
+def test_defaults_enable_the_builtin_scanners() -> None:
     settings = build_settings({})
-    assert list(settings.scanners) == ["bandit", "detect-secrets", "pip-audit"]
+    assert list(settings.scanners) == ["bandit", "detect-secrets", "pip-audit", "zizmor", "semgrep"]
     assert all(c.enabled for c in settings.scanners.values())
     assert settings.scan.fail_on == "high"
     assert ".git" in settings.scan.excludes and "node_modules" in settings.scan.excludes
@@ -38,7 +38,7 @@ def test_fractional_timeout_and_scanner_specific_keys() -> None:
         ({"scanners": {"pip-audit": {"osv_url": "ftp://x"}}}, "'scanners.pip-audit.osv_url'"),
         ({"scan": {"fail_on": "urgent"}}, "'scan.fail_on'"),
         ({"colour": "blue"}, "unknown key 'colour'"),
-        ({"scanners": {"semgrep": {"timeout": 5}}}, "give it a 'command'"),
+        ({"scanners": {"gitleaks": {"timeout": 5}}}, "give it a 'command'"),
         ({"scanners": {"bandit": {"shards": "many"}}}, "'scanners.bandit.shards'"),
     ],
 )
@@ -53,10 +53,10 @@ def test_bad_config_is_one_line_naming_the_key(raw: dict[str, object], needle: s
 
 
 def test_custom_sarif_tool_is_accepted_from_a_trusted_config() -> None:
-    settings = build_settings({"scanners": {"semgrep": {"command": ["semgrep", "--sarif", "{target}"]}}})
-    tool = settings.scanner("semgrep")
+    settings = build_settings({"scanners": {"gitleaks": {"command": ["gitleaks", "--sarif", "{target}"]}}})
+    tool = settings.scanner("gitleaks")
     assert isinstance(tool, SarifToolConfig)
-    assert tool.command[0] == "semgrep" and tool.ok_exit_codes == (0, 1)
+    assert tool.command[0] == "gitleaks" and tool.ok_exit_codes == (0, 1)
 
 
 def test_config_found_in_the_target_may_not_run_commands(tmp_path: Path) -> None:
