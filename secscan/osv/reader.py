@@ -14,16 +14,17 @@ import logging
 import os
 import stat
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from secscan.errors import InputError
-from secscan.osv.records import RECORD_SUFFIXES
+from secscan.osv.records import RECORD_SUFFIXES, OsvRecord, parse_record
 
 logger = logging.getLogger(__name__)
 
 _MIB = 1024 * 1024
+_LETTER_ESCAPES = (b"\\u", b"\\x", b"\\U")
 
 
 @dataclass(frozen=True)
@@ -153,3 +154,27 @@ def read_record_files(path: Path, limits: LoadLimits) -> Iterator[RawRecordFile]
         raise InputError(f"OSV database {path} is neither a folder nor a .zip file; point it at one of those")
     else:
         raise InputError(f"OSV database {path} does not exist; check the path")
+
+
+def may_name(data: bytes, ecosystems: Collection[str]) -> bool:
+    """Whether a record file's bytes can name a package of one of ``ecosystems``.
+
+    A cheap test before decoding: the ecosystem's name appears literally, or the file has an
+    escape sequence that could spell a letter of it (JSON ``\\u``, YAML ``\\x``, ``\\u``, ``\\U``).
+    """
+    if any(escape in data for escape in _LETTER_ESCAPES):
+        return True
+    return any(ecosystem.encode() in data for ecosystem in ecosystems)
+
+
+def iter_records(
+    path: Path, limits: LoadLimits, ecosystems: Collection[str] | None = None
+) -> Iterator[OsvRecord]:
+    """The decoded records under ``path``; with ``ecosystems``, the files that cannot name one
+    of them are skipped undecoded (an osv.dev ``all.zip`` holds every ecosystem).
+
+    Raises InputError naming the file when a record is malformed or a size cap is exceeded.
+    """
+    for raw in read_record_files(path, limits):
+        if ecosystems is None or may_name(raw.data, ecosystems):
+            yield parse_record(raw.where, raw.data)
