@@ -27,7 +27,7 @@ from secscan.notify.config import NotifyConfig
 from secscan.report.config import ReportConfig
 
 CONFIG_NAME = "secscan.toml"
-BUILTIN_SCANNERS = ("bandit", "detect-secrets", "pip-audit")
+BUILTIN_SCANNERS = ("bandit", "detect-secrets", "pip-audit", "lockfile-audit")
 
 DEFAULT_EXCLUDES: tuple[str, ...] = (
     ".git",
@@ -107,6 +107,12 @@ class PipAuditConfig(ScannerConfig):
         return value
 
 
+class LockfileAuditConfig(ScannerConfig):
+    """``[scanners.lockfile-audit]``: its offline OSV database (default: ``--osv-db``, else pip-audit's)."""
+
+    osv_db: Path | None = None
+
+
 class SarifToolConfig(ScannerConfig):
     """A configured tool that writes SARIF (semgrep, zizmor, gitleaks, trivy, ...)."""
 
@@ -121,6 +127,7 @@ _BUILTIN_MODELS: Mapping[str, type[ScannerConfig]] = {
     "bandit": BanditConfig,
     "detect-secrets": DetectSecretsConfig,
     "pip-audit": PipAuditConfig,
+    "lockfile-audit": LockfileAuditConfig,
 }
 
 
@@ -139,6 +146,16 @@ class Settings(_Model):
 
     def scanner(self, name: str) -> ScannerConfig:
         return self.scanners[name]
+
+    def osv_db(self, name: str, override: Path | None = None) -> Path | None:
+        """The offline OSV database of scanner ``name``: ``override`` (``--osv-db``), else its
+        own ``osv_db``, else (lockfile-audit) pip-audit's: one database serves both."""
+        if override is not None:
+            return override
+        own = getattr(self.scanners.get(name), "osv_db", None)
+        if own is None and name == "lockfile-audit":
+            own = getattr(self.scanners.get("pip-audit"), "osv_db", None)
+        return own if isinstance(own, Path) else None
 
 
 def _format_error(exc: ValidationError, source: str, prefix: str = "") -> str:
@@ -162,9 +179,10 @@ def _resolve_paths(raw: dict[str, Any], base: Path) -> None:
                 policy[key] = str(base / policy[key])
     scanners = raw.get("scanners")
     if isinstance(scanners, dict):
-        pip_audit = scanners.get("pip-audit")
-        if isinstance(pip_audit, dict) and isinstance(pip_audit.get("osv_db"), str):
-            pip_audit["osv_db"] = str(base / pip_audit["osv_db"])
+        for name in ("pip-audit", "lockfile-audit"):
+            table = scanners.get(name)
+            if isinstance(table, dict) and isinstance(table.get("osv_db"), str):
+                table["osv_db"] = str(base / table["osv_db"])
 
 
 def build_settings(

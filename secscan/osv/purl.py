@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from secscan.osv.versions import NPM, PYPI
+from secscan.model import Package
 
+PYPI = "PyPI"
+NPM = "npm"
 _ECOSYSTEMS: Mapping[str, str] = {"pypi": PYPI, "npm": NPM}
 _TYPES: Mapping[str, str] = {ecosystem: kind for kind, ecosystem in _ECOSYSTEMS.items()}
 
@@ -50,3 +53,14 @@ def from_purl(purl: str) -> PurlPackage:
         name = f"{parsed.namespace}/{name}"
     version = str(parsed.version) if parsed.version else None
     return PurlPackage(ecosystem, name, version)
+
+
+def package_json(package: Package) -> dict[str, Any]:
+    """A finding's package as JSON (``--format json`` and the SARIF result's properties)."""
+    return {
+        "ecosystem": package.ecosystem,
+        "name": package.name,
+        "version": package.version,
+        "fixed": list(package.fixed),
+        "purl": to_purl(package.ecosystem, package.name, package.version),
+    }

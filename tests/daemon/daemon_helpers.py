@@ -56,6 +56,8 @@ shards = 1
 enabled = false
 [scanners.pip-audit]
 enabled = false
+[scanners.lockfile-audit]
+enabled = false
 [scanners.slowtool]
 command = [{str(sys.executable)!r}, {str(SLOWTOOL)!r}, "{{output}}", {str(self.flag)!r}]
 timeout = 120
