@@ -58,7 +58,7 @@ def parse_semver(text: str) -> semver.Version | None:
     partial = _PARTIAL_CORE.match(cleaned)
     if partial is None:
         return None
-    padded = f"{partial.group(1)}.{partial.group(2) or 0}.0{cleaned[partial.end():]}"
+    padded = f"{partial.group(1)}.{partial.group(2) or 0}.0{cleaned[partial.end() :]}"
     try:
         return semver.Version.parse(padded)
     except (ValueError, TypeError):

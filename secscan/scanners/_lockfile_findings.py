@@ -89,7 +89,8 @@ def rule(advisory: Mapping[str, Any], record: Mapping[str, Any] | None) -> Rule:
         short_description=short,
         full_description=(details or summary or short)[:MAX_DESCRIPTION],
         help_text="\n".join(help_lines),
-        help_uri=advisory_url or (None if vuln_id.startswith("x_") else f"https://osv.dev/vulnerability/{vuln_id}"),
+        help_uri=advisory_url
+        or (None if vuln_id.startswith("x_") else f"https://osv.dev/vulnerability/{vuln_id}"),
         tags=("security", "dependency", *cwe_tags),
     )
 

@@ -76,7 +76,13 @@ class LockfileAuditScanner(Scanner):
         listing.write_text("".join(f"{f}\n" for f in lockfiles), encoding="utf-8")
         output = job.workdir / "lockfile-audit.json"
         limit = job.options.get("max_file_size", _DEFAULT_MAX_BYTES)
-        argv = [sys.executable, "-m", "secscan.scanners._lockfile_audit_main", "--osv-db", str(database.absolute())]
+        argv = [
+            sys.executable,
+            "-m",
+            "secscan.scanners._lockfile_audit_main",
+            "--osv-db",
+            str(database.absolute()),
+        ]
         argv += ["--root", str(job.root), "--files-from", str(listing), "--output", str(output)]
         argv += ["--max-bytes", str(limit), *job.args]
         return Plan((Command(tuple(argv), job.workdir, job.workdir / "lockfile-audit.stdout"),))

@@ -71,7 +71,9 @@ def neighbours(text: str) -> set[str]:
     return out
 
 
-def probes(records: Iterable[Mapping[str, Any]], extra: Iterable[tuple[str, str]] = ()) -> list[tuple[str, str]]:
+def probes(
+    records: Iterable[Mapping[str, Any]], extra: Iterable[tuple[str, str]] = ()
+) -> list[tuple[str, str]]:
     """Every (package, version) to compare: each package with the neighbours of all its versions."""
     by_package: dict[str, set[str]] = {}
     for record in records:
@@ -84,7 +86,9 @@ def probes(records: Iterable[Mapping[str, Any]], extra: Iterable[tuple[str, str]
     return sorted((name, v) for name, versions in by_package.items() for v in versions)
 
 
-def oracle(node_semver: Path, records: list[dict[str, Any]], queries: list[tuple[str, str]]) -> list[list[str]]:
+def oracle(
+    node_semver: Path, records: list[dict[str, Any]], queries: list[tuple[str, str]]
+) -> list[list[str]]:
     body = json.dumps({"records": records, "queries": queries})
     proc = subprocess.run(
         ["node", str(ORACLE), str(node_semver)], input=body, capture_output=True, text=True, timeout=300
@@ -100,7 +104,9 @@ def engine(records: list[dict[str, Any]], queries: list[tuple[str, str]]) -> lis
     return [sorted(m.record["id"] for m in database.matches("npm", name, v)) for name, v in queries]
 
 
-def differences(node_semver: Path, records: list[dict[str, Any]], queries: list[tuple[str, str]]) -> list[str]:
+def differences(
+    node_semver: Path, records: list[dict[str, Any]], queries: list[tuple[str, str]]
+) -> list[str]:
     expected = oracle(node_semver, records, queries)
     found = engine(records, queries)
     return [
@@ -173,7 +179,9 @@ def test_the_oracle_sees_what_the_fixtures_plant(node_semver: Path) -> None:
     assert engine(records, queries) == expected
 
 
-@pytest.mark.skipif(not SHARED_NPM.is_dir(), reason=f"the shared npm advisories are not available ({SHARED_NPM})")
+@pytest.mark.skipif(
+    not SHARED_NPM.is_dir(), reason=f"the shared npm advisories are not available ({SHARED_NPM})"
+)
 def test_shared_npm_advisories_match_like_node_semver(node_semver: Path) -> None:
     records = load_records(SHARED_NPM) + fixture_records()
     assert len(records) >= 55

@@ -99,8 +99,15 @@ def _dependencies(
             out.skip(SkipReason.NO_VERSION)
         elif (target := alias_target(version)) is not None:
             dev, optional = _flags(entry)
-            out.add(target[0], target[1], lines.get(path, 1), path=where, dev=dev, optional=optional,
-                    alias=installed)
+            out.add(
+                target[0],
+                target[1],
+                lines.get(path, 1),
+                path=where,
+                dev=dev,
+                optional=optional,
+                alias=installed,
+            )
         elif (reason := source_kind(version)) is not None or (
             isinstance(entry.get("resolved"), str) and (reason := source_kind(entry["resolved"])) is not None
         ):

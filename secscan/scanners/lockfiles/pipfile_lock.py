@@ -49,6 +49,11 @@ def parse(data: bytes, filename: str = "Pipfile.lock") -> Lockfile:
             elif not isinstance(version, str) or not version.startswith("=="):
                 out.skip(SkipReason.NO_VERSION)
             else:
-                out.add(name, version.lstrip("="), lines.get((section, name), 1), path=f"{section}.{name}",
-                        dev=section == "develop")
+                out.add(
+                    name,
+                    version.lstrip("="),
+                    lines.get((section, name), 1),
+                    path=f"{section}.{name}",
+                    dev=section == "develop",
+                )
     return out.result()

@@ -37,9 +37,10 @@ def _resolution_skip(entry: yaml.Node) -> SkipReason | None:
     resolution = _yaml_tree.child_of(entry, "resolution")
     if _yaml_tree.child_of(resolution, "directory") is not None:
         return SkipReason.FILE
-    if _yaml_tree.child_of(resolution, "repo") is not None or _yaml_tree.scalar(
-        _yaml_tree.child_of(resolution, "type")
-    ) == "git":
+    if (
+        _yaml_tree.child_of(resolution, "repo") is not None
+        or _yaml_tree.scalar(_yaml_tree.child_of(resolution, "type")) == "git"
+    ):
         return SkipReason.GIT
     tarball = _yaml_tree.scalar(_yaml_tree.child_of(resolution, "tarball"))
     return source_kind(tarball) if tarball else None

@@ -41,6 +41,12 @@ def parse(data: bytes, filename: str = "poetry.lock") -> Lockfile:
         groups = entry.get("groups")
         in_groups = isinstance(groups, list) and bool(groups) and "main" not in groups
         dev = entry.get("category") == "dev" or in_groups
-        out.add(entry["name"], entry["version"], line, path=f"package[{index}]", dev=dev,
-                optional=entry.get("optional") is True)
+        out.add(
+            entry["name"],
+            entry["version"],
+            line,
+            path=f"package[{index}]",
+            dev=dev,
+            optional=entry.get("optional") is True,
+        )
     return out.result()
