@@ -60,7 +60,9 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="lockfile-audit", description=__doc__)
     parser.add_argument("--osv-db", type=Path, required=True, help="offline OSV database (folder or zip)")
     parser.add_argument("--root", type=Path, required=True, help="the scanned folder")
-    parser.add_argument("--files-from", type=Path, required=True, help="lockfiles, one relative path a line")
+    parser.add_argument(
+        "--files-from", type=Path, required=True, help="JSON list of lockfiles (relative paths)"
+    )
     parser.add_argument("--output", type=Path, required=True, help="where to write the JSON document")
     parser.add_argument("--max-bytes", type=int, default=5_000_000, help="largest lockfile read")
     return parser.parse_args(argv)
@@ -72,7 +74,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     from secscan.osv.matching import package_key
 
     root = Path(os.path.realpath(args.root))
-    relatives = [line for line in args.files_from.read_text(encoding="utf-8").splitlines() if line]
+    relatives = json.loads(args.files_from.read_text(encoding="ascii"))
     results: dict[str, Any] = {}
     parsed: dict[str, Lockfile] = {}
     for relative in relatives:
@@ -100,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"lockfile-audit: {exc}", file=sys.stderr)  # noqa: T201 - a tool's one-line error
         return 2
     tmp = args.output.with_name(args.output.name + ".tmp")
-    tmp.write_text(json.dumps(doc, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    tmp.write_text(json.dumps(doc, separators=(",", ":")), encoding="ascii")  # paths may hold surrogates
     tmp.replace(args.output)
     return 0
 

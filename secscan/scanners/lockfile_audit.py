@@ -72,8 +72,8 @@ class LockfileAuditScanner(Scanner):
                 skip_reason=f"no offline OSV database, so {len(lockfiles)} lockfile(s) were not audited; "
                 "set --osv-db or [scanners.lockfile-audit] osv_db"
             )
-        listing = job.workdir / "lockfiles.txt"
-        listing.write_text("".join(f"{f}\n" for f in lockfiles), encoding="utf-8")
+        listing = job.workdir / "lockfiles.json"  # JSON: a path may hold any character
+        listing.write_text(json.dumps(list(lockfiles)), encoding="ascii")
         output = job.workdir / "lockfile-audit.json"
         limit = job.options.get("max_file_size", _DEFAULT_MAX_BYTES)
         argv = [

@@ -344,3 +344,14 @@ def test_result_cache_per_lockfile_keyed_by_the_database(
     assert newer.cache["hits"] == 0  # a new advisory is seen at once
     rules = {f["rule"] for f in newer.document["findings"]}
     assert "x_NPM-XTEND-1" in rules
+
+
+def test_any_folder_name_is_audited(tmp_path: Path) -> None:
+    """A hostile folder name (a newline, bytes that are not UTF-8) neither breaks nor hides a lockfile."""
+    root = tmp_path / "repo"
+    odd = root / "line\nbreak" / os.fsdecode(b"caf\xe9")
+    odd.mkdir(parents=True)
+    shutil.copy(FIXTURES / "uv" / "uv.lock", odd / "uv.lock")
+    result = scan(root)
+    assert result.status is ScannerStatus.OK, result.reason
+    assert list(triples(result.findings).values()) == [BILLING]
