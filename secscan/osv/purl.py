@@ -8,6 +8,7 @@ names) and every PEP 503-canonical PyPI name. ``packageurl-python`` does the enc
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -29,8 +30,10 @@ class PurlPackage:
     version: str | None
 
 
+@functools.lru_cache(maxsize=4096)
 def to_purl(ecosystem: str, name: str, version: str | None = None) -> str | None:
-    """The purl of a package (None for an ecosystem without a purl type here)."""
+    """The purl of a package (None for an ecosystem without a purl type here); memoised, as a
+    run writes each finding's purl twice (JSON and SARIF) and a lockfile repeats packages."""
     from packageurl import PackageURL  # loaded on first use: a cached run never builds one
 
     kind = _TYPES.get(ecosystem)

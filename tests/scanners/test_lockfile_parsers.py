@@ -244,3 +244,53 @@ def test_property_key_lines_find_each_package_key(
         encoded = json.dumps(key)
         line = lines[("packages", key)]
         assert encoded in text.splitlines()[line - 1]
+
+
+def test_pnpm_non_registry_keys() -> None:
+    content = b"""lockfileVersion: '9.0'
+packages:
+  local-ui@file:vendor/local-ui:
+    resolution: {integrity: sha512-AAAA}
+  remote@https://example.invalid/remote-1.0.0.tgz:
+    resolution: {integrity: sha512-AAAA}
+  gitdep@git+https://example.invalid/gitdep.git#abc:
+    resolution: {commit: abc, repo: https://example.invalid/gitdep.git, type: git}
+  tarball@1.0.0:
+    resolution: {tarball: https://example.invalid/tarball.tgz}
+  folder@1.0.0:
+    resolution: {directory: ../folder, type: directory}
+  ok@1.0.0:
+    resolution: {integrity: sha512-AAAA}
+"""
+    lockfile = parse_lockfile(LockfileKind.PNPM, content)
+    assert [(p.name, p.version, p.line) for p in lockfile.packages] == [("ok", "1.0.0", 13)]
+    assert lockfile.skipped == {SkipReason.GIT: 1, SkipReason.FILE: 2, SkipReason.URL: 2}
+
+
+def test_yarn_berry_protocols() -> None:
+    content = b"""__metadata:
+  version: 8
+
+"resolve@patch:resolve@npm%3A^1.22.1#~builtin<compat/resolve>":
+  version: 1.22.2
+  resolution: "resolve@patch:resolve@npm%3A1.22.2#~builtin<compat/resolve>::version=1.22.2&hash=c3c19d"
+
+"app@workspace:.":
+  version: 0.0.0-use.local
+  resolution: "app@workspace:."
+
+"lib@link:../lib::locator=app%40workspace%3A.":
+  version: 0.0.0-use.local
+  resolution: "lib@link:../lib::locator=app%40workspace%3A."
+
+"tool@portal:../tool::locator=app%40workspace%3A.":
+  version: 0.0.0-use.local
+  resolution: "tool@portal:../tool::locator=app%40workspace%3A."
+
+"dep@https://github.com/a/dep.git#commit=abc":
+  version: 1.0.0
+  resolution: "dep@https://github.com/a/dep.git#commit=abc"
+"""
+    lockfile = parse_lockfile(LockfileKind.YARN, content)
+    assert [(p.name, p.version, p.line) for p in lockfile.packages] == [("resolve", "1.22.2", 4)]
+    assert lockfile.skipped == {SkipReason.WORKSPACE: 1, SkipReason.LINK: 2, SkipReason.GIT: 1}

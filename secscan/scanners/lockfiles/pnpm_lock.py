@@ -79,8 +79,11 @@ def parse(data: bytes, filename: str = "pnpm-lock.yaml") -> Lockfile:
         explicit_version = _yaml_tree.scalar(_yaml_tree.child_of(entry, "version"))
         if explicit_name and explicit_version:
             named = (explicit_name, explicit_version)
-        if named is None or source_kind(named[1]) is not None or ":" in named[1]:
-            out.skip(SkipReason.UNREADABLE if named is None else SkipReason.URL)
+        if named is None:
+            out.skip(SkipReason.UNREADABLE)
+            continue
+        if ":" in named[1]:  # file:..., link:..., a URL: not a registry version
+            out.skip(source_kind(named[1]) or SkipReason.URL)
             continue
         dev = _yaml_tree.scalar(_yaml_tree.child_of(entry, "dev")) == "true"
         optional = _yaml_tree.scalar(_yaml_tree.child_of(entry, "optional")) == "true"
