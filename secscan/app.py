@@ -22,6 +22,7 @@ from secscan.introduced import introduced_times
 from secscan.inventory import check_target
 from secscan.locks import target_lock
 from secscan.model import Finding, FindingState, Location, ScannerStatus, ScanRun, Severity
+from secscan.osv.purl import package_json
 from secscan.pipeline import ScanHooks, ScanOutcome, run_scan, utcnow
 from secscan.redact import Redactor
 from secscan.sarif import build_sarif
@@ -151,6 +152,7 @@ def _finding_json(f: Finding) -> dict[str, Any]:
         "message": f.message,
         "state": f.state.value,
         "aliases": list(f.aliases),
+        "package": package_json(f.package) if f.package is not None else None,
     }
 
 

@@ -138,7 +138,9 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
         choices=("critical", "high", "medium", "low", "none"),
         help="exit 1 when a finding is at or above this severity (default: high)",
     )
-    run.add_argument("--osv-db", type=Path, help="offline OSV database (folder or zip) for pip-audit")
+    run.add_argument(
+        "--osv-db", type=Path, help="offline OSV database (folder or zip) for pip-audit and lockfile-audit"
+    )
     run.add_argument(
         "--db",
         metavar="PATH_OR_URL",
@@ -155,7 +157,7 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="NAME",
-        help="run only this scanner (repeatable): bandit, detect-secrets, pip-audit or a tool",
+        help="run only this scanner (repeatable): bandit, detect-secrets, pip-audit, lockfile-audit, a tool",
     )
     run.add_argument(
         "--upload", action="store_true", help="upload the SARIF to GitHub code scanning ([github] config)"

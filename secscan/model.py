@@ -105,6 +105,17 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class Package:
+    """The package a dependency finding is about: its ecosystem (``PyPI``, ``npm``), its registry
+    name, the version locked or pinned, and the versions that fix the advisory (ascending)."""
+
+    ecosystem: str
+    name: str
+    version: str
+    fixed: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Finding:
     """One result of one tool, normalised and redacted.
 
@@ -112,6 +123,7 @@ class Finding:
     right one (detect-secrets: the secret's hash; pip-audit: package and advisory). When it
     is ``None`` the pipeline uses the normalised source lines of ``location``.
     ``fingerprint`` and ``line_hash`` are filled by the pipeline (``secscan.identity``).
+    ``package`` is set by dependency scanners (pip-audit, lockfile-audit): what is affected.
     """
 
     tool: ToolName
@@ -125,6 +137,7 @@ class Finding:
     fingerprint: str = ""
     line_hash: str | None = None
     state: FindingState = FindingState.NEW
+    package: Package | None = None
 
     @property
     def id(self) -> FindingId:

@@ -20,6 +20,7 @@ from typing import Any
 
 from secscan.cache.session import CacheSession, CacheUse
 from secscan.exclusions import Skips, build_skips
+from secscan.errors import InputError
 from secscan.identity import assign_identities, source_reader
 from secscan.inventory import Inventory, build_inventory, check_target, is_excluded
 from secscan.model import Notification, RunId, ScannerResult, ScannerStatus, ScanRun, new_run_id
@@ -31,7 +32,14 @@ from secscan.scanners.interface import ScanJob, Scanner
 from secscan.scanners.registry import select_scanners
 from secscan.scanners.runner import run_all
 from secscan.scanners.scratch import run_folder
-from secscan.settings import BanditConfig, DetectSecretsConfig, PipAuditConfig, ScannerConfig, Settings
+from secscan.settings import (
+    BanditConfig,
+    DetectSecretsConfig,
+    LockfileAuditConfig,
+    PipAuditConfig,
+    ScannerConfig,
+    Settings,
+)
 
 log = logging.getLogger(__name__)
 
@@ -58,13 +66,22 @@ class ScanOutcome:
     cache: CacheUse = CacheUse()  # noqa: RUF009 - frozen, so one shared default is safe
 
 
-def _options(config: ScannerConfig, advisory_lookup: Callable[[str], Any] | None) -> dict[str, object]:
+def _options(
+    config: ScannerConfig,
+    advisory_lookup: Callable[[str], Any] | None,
+    settings: Settings,
+    osv_db: Path | None,
+) -> dict[str, object]:
+    if isinstance(config, LockfileAuditConfig):
+        database = settings.osv_db("lockfile-audit", osv_db)
+        options: dict[str, object] = {"max_file_size": settings.scan.max_file_size}
+        return options | ({"osv_db": database} if database is not None else {})
     if isinstance(config, BanditConfig):
         return {"shards": config.shards} if config.shards else {}
     if isinstance(config, DetectSecretsConfig):
         return {"processes": config.processes} if config.processes else {}
     if isinstance(config, PipAuditConfig):
-        options: dict[str, object] = {}
+        options = {}
         if config.requirements is not None:
             options["requirements"] = config.requirements
         if advisory_lookup is not None:
@@ -73,11 +90,29 @@ def _options(config: ScannerConfig, advisory_lookup: Callable[[str], Any] | None
     return config.scanner_options()
 
 
-def _audit_source(config: ScannerConfig, osv_db: Path | None) -> tuple[Path | None, str | None] | None:
-    """pip-audit's vulnerability source (offline database, online service URL) for the cache."""
+def _audit_source(
+    config: ScannerConfig, settings: Settings, osv_db: Path | None
+) -> tuple[Path | None, str | None] | None:
+    """A dependency scanner's vulnerability source (offline database, online service URL) for the cache."""
+    if isinstance(config, LockfileAuditConfig):
+        return (settings.osv_db("lockfile-audit", osv_db), None)
     if not isinstance(config, PipAuditConfig):
         return None
     return (osv_db or config.osv_db, config.osv_url)
+
+
+def _check_databases(
+    selected: Sequence[tuple[Scanner, ScannerConfig]], settings: Settings, osv_db: Path | None
+) -> None:
+    """Refuse a configured OSV database that does not exist, before any scanner starts."""
+    for _, config in selected:
+        if isinstance(config, LockfileAuditConfig):
+            database = settings.osv_db("lockfile-audit", osv_db)
+            if database is not None and not database.exists():
+                raise InputError(
+                    f"OSV database {database} does not exist; "
+                    "check --osv-db or [scanners.lockfile-audit] osv_db"
+                )
 
 
 @contextlib.contextmanager
@@ -211,6 +246,7 @@ def run_scan(
     name = target_name or root.name
     policy = load_policy(settings.policy.severity)
     selected = select_scanners(settings, only)
+    _check_databases(selected, settings, osv_db)
     skips, ignored_unknown = build_skips(root, outputs, include_ignored=settings.scan.include_ignored)
     inventory: Inventory = build_inventory(root, settings.scan.excludes, settings.scan.max_file_size, skips)
     started = clock()
@@ -242,11 +278,11 @@ def run_scan(
                 policy=policy,
                 args=config.args,
                 osv_url=osv_url,
-                options=_options(config, lookup),
+                options=_options(config, lookup, settings, osv_db),
             )
             if session is not None:  # incremental: only new and changed files are scanned
                 excludes = (*settings.scan.excludes, *config.exclude)
-                source = _audit_source(config, osv_db)
+                source = _audit_source(config, settings, osv_db)
                 scanner, job = session.prepare(
                     scanner, job, excludes=excludes, audit_source=source, on_audit_miss=load
                 )

@@ -22,6 +22,7 @@ import sarif_om as om
 
 from secscan import __version__
 from secscan.model import Finding, Notification, Rule, ScannerResult, ScannerStatus, ScanRun, Severity
+from secscan.osv.purl import package_json
 from secscan.policy import SeverityPolicy
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -112,6 +113,8 @@ def _result(
         props["tool_severity"] = finding.tool_severity
     if finding.aliases:
         props["aliases"] = list(finding.aliases)
+    if finding.package is not None:
+        props["package"] = package_json(finding.package)
     result = om.Result(
         message=om.Message(text=_text(finding.message, 4096)),
         rule_id=finding.rule_id,

@@ -27,7 +27,7 @@ from secscan.notify.config import NotifyConfig
 from secscan.report.config import ReportConfig
 
 CONFIG_NAME = "secscan.toml"
-BUILTIN_SCANNERS = ("bandit", "detect-secrets", "pip-audit", "zizmor", "semgrep")
+BUILTIN_SCANNERS = ("bandit", "detect-secrets", "pip-audit", "lockfile-audit", "zizmor", "semgrep")
 
 DEFAULT_EXCLUDES: tuple[str, ...] = (
     ".git",
@@ -115,6 +115,12 @@ class PipAuditConfig(ScannerConfig):
         return value
 
 
+class LockfileAuditConfig(ScannerConfig):
+    """``[scanners.lockfile-audit]``: its offline OSV database (default: ``--osv-db``, else pip-audit's)."""
+
+    osv_db: Path | None = None
+
+
 class ZizmorConfig(ScannerConfig):
     """``[scanners.zizmor]``. ``config`` would let a repository's own zizmor.yml disable audits,
     so only a trusted configuration may name one."""
@@ -164,11 +170,16 @@ _BUILTIN_MODELS: Mapping[str, type[ScannerConfig]] = {
     "bandit": BanditConfig,
     "detect-secrets": DetectSecretsConfig,
     "pip-audit": PipAuditConfig,
+    "lockfile-audit": LockfileAuditConfig,
     "zizmor": ZizmorConfig,
     "semgrep": SemgrepConfig,
 }
 
-_PATH_KEYS: Mapping[str, tuple[str, ...]] = {"pip-audit": ("osv_db",), "zizmor": ("config",)}
+_PATH_KEYS: Mapping[str, tuple[str, ...]] = {
+    "pip-audit": ("osv_db",),
+    "lockfile-audit": ("osv_db",),
+    "zizmor": ("config",),
+}
 """Scanner keys holding paths, relative to the config file's folder."""
 
 
@@ -187,6 +198,16 @@ class Settings(_Model):
 
     def scanner(self, name: str) -> ScannerConfig:
         return self.scanners[name]
+
+    def osv_db(self, name: str, override: Path | None = None) -> Path | None:
+        """The offline OSV database of scanner ``name``: ``override`` (``--osv-db``), else its
+        own ``osv_db``, else (lockfile-audit) pip-audit's: one database serves both."""
+        if override is not None:
+            return override
+        own = getattr(self.scanners.get(name), "osv_db", None)
+        if own is None and name == "lockfile-audit":
+            own = getattr(self.scanners.get("pip-audit"), "osv_db", None)
+        return own if isinstance(own, Path) else None
 
 
 def _format_error(exc: ValidationError, source: str, prefix: str = "") -> str:

@@ -21,6 +21,7 @@ from secscan.model import (
     Location,
     Notification,
     NotificationLevel,
+    Package,
     Rule,
     Severity,
     ToolName,
@@ -87,7 +88,7 @@ def encode_file(output: FileOutput, redact: Redact, redact_rule: Redact | None =
             "c": output.covered,
             "f": [
                 [f.rule_id, redact(f.message), *where, f.severity.value, f.tool_severity, f.identity,
-                 list(f.aliases)]
+                 list(f.aliases), *_package(f.package)]
                 for f, where in zip(output.findings, loc, strict=True)
             ],
             "r": [
@@ -98,6 +99,20 @@ def encode_file(output: FileOutput, redact: Redact, redact_rule: Redact | None =
             "n": [[n.level.value, redact(n.message), n.line] for n in output.notifications],
         }
     )
+
+
+def _package(package: Package | None) -> list[list[object]]:
+    """A finding's package as an optional last element (rows without one keep their old shape)."""
+    if package is None:
+        return []
+    return [[package.ecosystem, package.name, package.version, list(package.fixed)]]
+
+
+def _decode_package(value: object) -> Package:
+    if not isinstance(value, list) or len(value) != 4:
+        raise ValueError("malformed package")
+    ecosystem, name, version, fixed = value
+    return Package(_str(ecosystem), _str(name), _str(version), _strs(fixed))
 
 
 def _str(value: object) -> str:
@@ -121,7 +136,9 @@ def _strs(value: object) -> tuple[str, ...]:
 
 
 def _finding(row: Sequence[Any], tool: ToolName, path: str) -> Finding:
-    rule_id, message, line, col, end_line, end_col, severity, tool_severity, identity, aliases = row
+    rule_id, message, line, col, end_line, end_col, severity, tool_severity, identity, aliases = row[:10]
+    if len(row) not in (10, 11):
+        raise ValueError("malformed finding")
     start = _opt_int(line)
     return Finding(
         tool=tool,
@@ -133,6 +150,7 @@ def _finding(row: Sequence[Any], tool: ToolName, path: str) -> Finding:
         tool_severity=_str(tool_severity),
         identity=None if identity is None else _str(identity),
         aliases=_strs(aliases),
+        package=_decode_package(row[10]) if len(row) == 11 else None,
     )
 
 

@@ -64,6 +64,7 @@ class CacheSession:
         self._files: list[_Files] = []
         self._audits: list[tuple[Scanner, AuditEntries]] = []
         self._policy: dict[int, str] = {}
+        self._sources: dict[str, str | None] = {}
 
     @classmethod
     def open(cls, path: Path, config: CacheConfig) -> CacheSession | None:
@@ -111,6 +112,11 @@ class CacheSession:
             log.debug("%s: no version, not cached: %s", scanner.name, exc)
             return scanner, job
         if scanner.file_local:
+            if audit_source is not None:  # file-local results that also depend on a database
+                prepared = self._with_database(scanner, job, audit_source[0])
+                if prepared is None:
+                    return scanner, job
+                job = prepared
             return self._prepare_files(scanner, version, job, excludes)
         if audit_source is not None:
             key = scanner_key(scanner, version, job, (), "")
@@ -121,6 +127,22 @@ class CacheSession:
                 self._audits.append((scanner, entries))
                 return scanner, dataclasses.replace(job, options={**job.options, "audit_cache": entries})
         return scanner, job
+
+    def _with_database(self, scanner: Scanner, job: ScanJob, database: Path | None) -> ScanJob | None:
+        """``job`` with the OSV database's identity in ``options["osv_source"]`` (part of the
+        scanner's key), or None when its results are not to be cached: no database, nothing to
+        scan (the scanner is skipped, and the database is not even hashed), or a database that
+        cannot be hashed."""
+        if database is None or not scanner.scannable(job.files):
+            return None
+        key = str(database)
+        if key not in self._sources:
+            self._sources[key] = source_of(database, None, self._cache)[0]()
+        source = self._sources[key]
+        if source is None:
+            log.info("%s: the OSV database cannot be hashed; its results are not cached", scanner.name)
+            return None
+        return dataclasses.replace(job, options={**job.options, "osv_source": source})
 
     def _prepare_files(
         self, scanner: Scanner, version: str, job: ScanJob, excludes: Sequence[str]

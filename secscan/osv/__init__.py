@@ -1,8 +1,9 @@
-"""The offline OSV vulnerability database that secscan serves to ``pip-audit -s osv``.
+"""secscan's offline OSV engine: the database, its matching, and a loopback OSV service.
 
-Load a PyPA advisory database folder or an osv.dev export (folder or zip, YAML or JSON) with
-:meth:`OsvDatabase.load`, then serve it on loopback with :class:`OsvServer` and pass
-:attr:`OsvServer.query_url` to pip-audit's ``--osv-url``.
+Load a PyPA advisory database folder or an osv.dev export (folder or zip, YAML or JSON, any
+number of ecosystems) with :meth:`OsvDatabase.load`. ``lockfile-audit`` asks it directly
+(:meth:`OsvDatabase.matches`); for ``pip-audit -s osv`` it is served on loopback with
+:class:`OsvServer`, whose :attr:`OsvServer.query_url` goes to pip-audit's ``--osv-url``.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from secscan.osv.database import OsvDatabase
+    from secscan.osv.database import Match, OsvDatabase
     from secscan.osv.matching import is_affected, package_key
     from secscan.osv.reader import LoadLimits
     from secscan.osv.records import OsvRecord
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 
 _HOMES = {
     "LoadLimits": "reader",
+    "Match": "database",
     "OsvDatabase": "database",
     "OsvRecord": "records",
     "OsvServer": "server",
@@ -40,6 +42,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "LoadLimits",
+    "Match",
     "OsvDatabase",
     "OsvRecord",
     "OsvServer",

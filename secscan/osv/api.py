@@ -4,8 +4,8 @@ Supported: ``/v1/query`` (package by name+ecosystem or purl, with a version, wit
 every record naming the package, or a commit), ``/v1/querybatch`` (ids and ``modified`` only, in
 query order) and ``/v1/vulns/{id}``. Everything is answered in one page, so ``page_token`` is
 accepted and ignored and ``next_page_token`` is never sent. Commit queries are answered with no
-vulnerabilities: GIT ranges are not evaluated. Only ``pkg:pypi`` purls are understood; other
-purl types match nothing.
+vulnerabilities: GIT ranges are not evaluated. ``pkg:pypi`` and ``pkg:npm`` purls are understood
+(``pkg:npm/%40scope/name`` is ``@scope/name``); other purl types match nothing.
 """
 
 from __future__ import annotations
@@ -15,13 +15,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from secscan.errors import InputError
-from secscan.osv.matching import PYPI
+from secscan.osv.purl import from_purl
 
 if TYPE_CHECKING:
     from secscan.osv.deferred import RecordSource
 
 MAX_BATCH_QUERIES = 1000
-_PURL_ECOSYSTEMS: Mapping[str, str] = {"pypi": PYPI}
 
 
 class QueryError(InputError):
@@ -48,18 +47,14 @@ def _string(raw: Mapping[str, Any], key: str, where: str) -> str | None:
 
 
 def _from_purl(purl: str, version: str | None, where: str) -> Query:
-    from packageurl import PackageURL  # loaded by the first query, not when the server binds
-
     try:
-        parsed = PackageURL.from_string(purl)
+        parsed = from_purl(purl)  # packageurl loads with the first query, not when the server binds
     except ValueError as exc:
         raise QueryError(f"{where}: invalid purl {purl!r} ({exc})") from None
-    purl_version = str(parsed.version) if parsed.version else None
-    if purl_version is not None and version is not None:
+    if parsed.version is not None and version is not None:
         raise QueryError(f"{where}: give the version either in 'version' or in the purl, not both")
-    ecosystem = _PURL_ECOSYSTEMS.get(str(parsed.type))
-    name = str(parsed.name) if ecosystem is not None else None
-    return Query(ecosystem=ecosystem, name=name, version=version or purl_version)
+    name = parsed.name if parsed.ecosystem is not None else None
+    return Query(ecosystem=parsed.ecosystem, name=name, version=version or parsed.version)
 
 
 def parse_query(raw: object, where: str = "query") -> Query:

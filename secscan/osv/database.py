@@ -1,8 +1,14 @@
 """An in-memory, read-only OSV database: load once, then answer queries from any thread.
 
-Records are indexed by (ecosystem, package name; PEP 503-canonical for PyPI), by id and by
-alias. Withdrawn records are skipped at load. :attr:`OsvDatabase.content_hash` identifies the
-loaded content (independently of file layout or JSON/YAML encoding) for cache invalidation.
+Records of any number of ecosystems are indexed by (ecosystem, package name: PEP 503-canonical
+for PyPI, as given for npm and the others), by id and by alias. Withdrawn records are skipped at
+load. :attr:`OsvDatabase.content_hash` identifies the loaded content (independently of file
+layout or JSON/YAML encoding).
+
+The seam: :func:`~secscan.osv.reader.iter_records` yields decoded records, :class:`OsvDatabase`
+indexes them and answers :meth:`~OsvDatabase.query` (the OSV API's view: records) and
+:meth:`~OsvDatabase.matches` (a lockfile audit's view: records with the versions that fix
+them). A compiled on-disk index can replace the class behind the same two methods.
 """
 
 from __future__ import annotations
@@ -12,27 +18,30 @@ import json
 import logging
 import threading
 import time
-from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections import Counter, defaultdict
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from secscan.osv.matching import (
-    PYPI,
-    AffectedPackage,
-    QueryVersion,
-    VersionParser,
-    compile_record,
-    package_key,
-    package_keys,
-)
-from secscan.osv.reader import LoadLimits, read_record_files
-from secscan.osv.records import OsvRecord, check_record, parse_record
+from secscan.osv.matching import PYPI, AffectedPackage, compile_record, package_key, package_keys
+from secscan.osv.reader import LoadLimits, iter_records
+from secscan.osv.records import OsvRecord, check_record
+from secscan.osv.versions import Schemes
 
 logger = logging.getLogger(__name__)
 
 _HASH_VERSION = b"secscan-osv-db-1\n"
+
+
+@dataclass(frozen=True)
+class Match:
+    """A record that affects a queried version, with the versions that fix it (ascending, as
+    the record writes them; empty when no fix is known)."""
+
+    record: OsvRecord
+    fixed: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -53,20 +62,36 @@ def _content_hash(records: Iterable[OsvRecord]) -> str:
 
 
 class OsvDatabase:
-    """OSV records indexed for :meth:`query` and :meth:`get`. Build it with :meth:`load`.
+    """OSV records indexed for :meth:`query`, :meth:`matches` and :meth:`get`. Build it with :meth:`load`.
 
     Safe to query from several threads. A package's records are compiled into matchers on its
     first query, which keeps loading fast. The records handed out are the loaded objects
     themselves: treat them as read-only.
     """
 
-    def __init__(self, records: Iterable[OsvRecord], *, source: str = "<records>") -> None:
-        """Index already-decoded ``records`` (each must pass :func:`check_record`)."""
+    def __init__(
+        self,
+        records: Iterable[OsvRecord],
+        *,
+        source: str = "<records>",
+        packages: Collection[tuple[str, str]] | None = None,
+    ) -> None:
+        """Index already-decoded ``records`` (each must pass :func:`check_record`).
+
+        ``packages``: keep only the records naming one of these :func:`package_key` keys (a
+        lockfile audit needs a few hundred of a database's packages); None keeps every record.
+        """
         chosen: dict[str, OsvRecord] = {}
         withdrawn = 0
+        ecosystems: Counter[str] = Counter()
+        wanted = None if packages is None else frozenset(packages)
         for record in records:
             if record.get("withdrawn") is not None:
                 withdrawn += 1
+                continue
+            keys = package_keys(record)
+            ecosystems.update({ecosystem for ecosystem, _ in keys})
+            if wanted is not None and wanted.isdisjoint(keys):
                 continue
             record_id = str(record["id"])
             previous = chosen.get(record_id)
@@ -76,6 +101,7 @@ class OsvDatabase:
                 chosen[record_id] = record
         self._source = source
         self._withdrawn = withdrawn
+        self._ecosystems = dict(ecosystems)
         self._by_id = dict(sorted(chosen.items()))
         self._by_alias: dict[str, str] = {}
         by_package: defaultdict[tuple[str, str], list[OsvRecord]] = defaultdict(list)
@@ -85,9 +111,8 @@ class OsvDatabase:
             for key in package_keys(record):
                 by_package[key].append(record)
         self._by_package = {key: tuple(found) for key, found in by_package.items()}
-        self._content_hash = _content_hash(self._by_id.values())
         self._compiled: dict[tuple[str, str], tuple[_Entry, ...]] = {}
-        self._parser = VersionParser()
+        self._schemes = Schemes()
         self._lock = threading.Lock()
 
     def _entries(self, key: tuple[str, str]) -> tuple[_Entry, ...]:
@@ -98,23 +123,30 @@ class OsvDatabase:
                 entries = self._compiled.get(key)
                 if entries is None:
                     entries = tuple(
-                        _Entry(record, compile_record(record, self._parser))
+                        _Entry(record, compile_record(record, self._schemes))
                         for record in self._by_package.get(key, ())
                     )
                     self._compiled[key] = entries
         return entries
 
     @classmethod
-    def load(cls, path: Path, limits: LoadLimits | None = None) -> OsvDatabase:
-        """Load every record under ``path``: a folder (recursive) or a ``.zip``, JSON or YAML records.
+    def load(
+        cls,
+        path: Path,
+        limits: LoadLimits | None = None,
+        *,
+        packages: Collection[tuple[str, str]] | None = None,
+    ) -> OsvDatabase:
+        """Load the records under ``path``: a folder (recursive) or a ``.zip``, JSON or YAML records.
 
-        Raises InputError naming the file when a record is malformed or a size cap is exceeded.
+        ``packages`` (see :meth:`__init__`) also lets the loader skip, undecoded, the files that
+        cannot name one of their ecosystems. Raises InputError naming the file when a record is
+        malformed or a size cap is exceeded.
         """
         started = time.perf_counter()
-        records = (
-            parse_record(raw.where, raw.data) for raw in read_record_files(path, limits or LoadLimits())
-        )
-        database = cls(records, source=str(path))
+        ecosystems = None if packages is None else {ecosystem for ecosystem, _ in packages}
+        records = iter_records(path, limits or LoadLimits(), ecosystems)
+        database = cls(records, source=str(path), packages=packages)
         logger.debug(
             "loaded %d OSV records (%d withdrawn skipped) from %s in %.2fs",
             len(database),
@@ -137,15 +169,19 @@ class OsvDatabase:
         """Where the records came from (a path, or a label for in-memory records)."""
         return self._source
 
-    @property
+    @cached_property
     def content_hash(self) -> str:
         """SHA-256 over the indexed records in canonical JSON, sorted by id; stable across loads."""
-        return self._content_hash
+        return _content_hash(self._by_id.values())
 
     @property
     def withdrawn(self) -> int:
         """How many withdrawn records were skipped."""
         return self._withdrawn
+
+    def advisories(self, ecosystem: str) -> int:
+        """How many (not withdrawn) records read name a package of ``ecosystem``, kept or not."""
+        return self._ecosystems.get(ecosystem, 0)
 
     def __len__(self) -> int:
         return len(self._by_id)
@@ -169,9 +205,26 @@ class OsvDatabase:
         key = package_key(ecosystem, name)
         if version is None:
             return list(self._by_package.get(key, ()))
-        wanted = QueryVersion.of(version)
-        return [
-            entry.record
-            for entry in self._entries(key)
-            if any((a.ecosystem, a.name) == key and a.affects(wanted) for a in entry.affected)
-        ]
+        return [match.record for match in self.matches(ecosystem, name, version)]
+
+    def matches(self, ecosystem: str, name: str, version: str) -> list[Match]:
+        """The records affecting ``version`` of ``name`` in ``ecosystem``, each with its fixes."""
+        key = package_key(ecosystem, name)
+        found = []
+        for entry in self._entries(key):
+            hits = [a for a in entry.affected if (a.ecosystem, a.name) == key and a.affects(version)]
+            if hits:
+                found.append(Match(entry.record, _fixed_versions(hits, version)))
+        return found
+
+
+def _fixed_versions(hits: Iterable[AffectedPackage], version: str) -> tuple[str, ...]:
+    """The fixed versions of the matched entries, in ascending order, each once."""
+    fixes: dict[str, Any] = {}
+    for affected in hits:
+        for parsed, text in affected.fixes(version):
+            fixes.setdefault(text, parsed)
+    try:
+        return tuple(sorted(fixes, key=fixes.__getitem__))
+    except TypeError:  # entries of two schemes in one record: keep the record's order
+        return tuple(fixes)

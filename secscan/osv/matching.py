@@ -1,16 +1,19 @@
 """Is version V of package P affected by an OSV record? Pure; follows the OSV spec's pseudocode.
 
-``affected[].versions`` is matched exactly (string equality, or PEP 440 equality when both sides
-parse, so ``2.10.0`` hits a listed ``2.10``). ``ECOSYSTEM`` ranges, and ``SEMVER`` ranges of PyPI
-packages, are evaluated with PEP 440 ordering (``packaging.version``); ``GIT`` ranges are ignored.
-Ranges are evaluated for the ``PyPI`` ecosystem only: other ecosystems order versions by rules
-this module does not know, so their records match through ``versions`` alone.
+``affected[].versions`` is matched exactly: string equality, or equality of the ecosystem's
+canonical forms when both sides parse (PEP 440 for PyPI, so ``2.10.0`` hits a listed ``2.10``;
+SemVer for npm, so build metadata does not count). Ranges are evaluated with the ordering
+:mod:`secscan.osv.versions` gives their (ecosystem, type): PEP 440 for PyPI, SemVer 2.0.0 for
+npm and for ``SEMVER`` ranges of other ecosystems; ``GIT`` ranges and ``ECOSYSTEM`` ranges of
+ecosystems secscan does not know are ignored (those records match through ``versions`` alone).
 
-Unparsable versions never raise: a query version that is not PEP 440 matches through
-``versions`` only, and a range with an event that is not PEP 440 is ignored (logged at DEBUG).
+Events are sorted before evaluation (``introduced: "0"`` first, ``limit: "*"`` last; equal
+versions keep the record's order), ``last_affected`` is inclusive and ``limit`` caps a range.
+Unparsable versions never raise: a query version that does not parse matches through
+``versions`` only, and a range with an event that does not parse is ignored (logged at DEBUG).
 
-Records are compiled once (:func:`compile_affected`) into frozen matchers, so a database
-answers queries without re-parsing version strings.
+Records are compiled once (:func:`compile_record`) into frozen matchers, so a database answers
+queries without re-parsing version strings.
 """
 
 from __future__ import annotations
@@ -21,79 +24,19 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from packaging.utils import canonicalize_name, canonicalize_version
-from packaging.version import InvalidVersion, Version
+from packaging.utils import canonicalize_name
+
+from secscan.osv.versions import NPM, PYPI, Scheme, Schemes
 
 logger = logging.getLogger(__name__)
 
-PYPI = "PyPI"
-_ORDERED_RANGE_TYPES = frozenset({"ECOSYSTEM", "SEMVER"})
+__all__ = ["NPM", "PYPI", "AffectedPackage", "compile_record", "is_affected", "package_key", "package_keys"]
 
 
 def package_key(ecosystem: str, name: str) -> tuple[str, str]:
-    """Index key of a package: PyPI names are PEP 503-canonical, other ecosystems' are kept."""
+    """Index key of a package: PyPI names are PEP 503-canonical; npm's and others' are kept as
+    given (npm names are case-sensitive, and ``@scope/name`` is one name)."""
     return (ecosystem, str(canonicalize_name(name)) if ecosystem == PYPI else name)
-
-
-def _parse_or_none(text: str) -> Version | None:
-    try:
-        return Version(text)
-    except InvalidVersion:
-        return None
-
-
-class _ParsedMemo(dict[str, Version | None]):
-    def __missing__(self, text: str) -> Version | None:
-        self[text] = parsed = _parse_or_none(text)
-        return parsed
-
-
-class _CanonicalMemo(dict[str, str]):
-    def __init__(self, parsed: _ParsedMemo) -> None:
-        super().__init__()
-        self._parsed = parsed
-
-    def __missing__(self, text: str) -> str:
-        parsed = self._parsed[text]
-        self[text] = canonical = text if parsed is None else canonicalize_version(parsed)
-        return canonical
-
-
-class VersionParser:
-    """PEP 440 parsing with a memo, so a database load parses each distinct string once.
-
-    Create one per load; it is not shared between databases.
-    """
-
-    def __init__(self) -> None:
-        self._parsed = _ParsedMemo()
-        self._canonical = _CanonicalMemo(self._parsed)
-
-    def parse(self, text: str) -> Version | None:
-        """The PEP 440 version of ``text``, or None when it does not parse."""
-        return self._parsed[text]
-
-    def canonical(self, text: str) -> str:
-        """The form used for exact matching: PEP 440-canonical when it parses, else as given."""
-        return self._canonical[text]
-
-    def canonical_all(self, texts: Iterable[str]) -> frozenset[str]:
-        """:meth:`canonical` of each of ``texts``."""
-        return frozenset(map(self._canonical.__getitem__, texts))
-
-
-@dataclass(frozen=True)
-class QueryVersion:
-    """A queried version, parsed once."""
-
-    text: str
-    parsed: Version | None
-    canonical: str
-
-    @classmethod
-    def of(cls, text: str) -> QueryVersion:
-        parser = VersionParser()
-        return cls(text, parser.parse(text), parser.canonical(text))
 
 
 class EventKind(StrEnum):
@@ -110,19 +53,20 @@ class Event:
     """One range event. ``version`` None means ``introduced: "0"`` or ``limit: "*"``."""
 
     kind: EventKind
-    version: Version | None
+    version: Any
+    text: str
 
-    def closes(self, version: Version) -> bool:
+    def closes(self, version: Any) -> bool:
         """Whether this ``fixed`` or ``last_affected`` event ends the vulnerability at ``version``."""
         if self.version is None:
             return False
         if self.kind is EventKind.FIXED:
-            return version >= self.version
+            return bool(version >= self.version)
         if self.kind is EventKind.LAST_AFFECTED:
-            return version > self.version
+            return bool(version > self.version)
         return False
 
-    def sort_key(self) -> tuple[int, Version | None]:
+    def sort_key(self) -> tuple[int, Any]:
         if self.version is None:
             return (0, None) if self.kind is EventKind.INTRODUCED else (2, None)
         return (1, self.version)
@@ -130,16 +74,17 @@ class Event:
 
 @dataclass(frozen=True)
 class VersionRange:
-    """An ECOSYSTEM (or PyPI SEMVER) range with its events sorted by version."""
+    """An ordered range with its events sorted by version, and the scheme that orders it."""
 
+    scheme: Scheme[Any]
     events: tuple[Event, ...]
 
-    def _before_limits(self, version: Version) -> bool:
+    def _before_limits(self, version: Any) -> bool:
         limits = [event.version for event in self.events if event.kind is EventKind.LIMIT]
         return not limits or any(limit is None or version < limit for limit in limits)
 
-    def includes(self, version: Version) -> bool:
-        """The spec's ``IncludedInRanges`` for this one range."""
+    def includes(self, version: Any) -> bool:
+        """The spec's ``IncludedInRanges`` for this one range (``version`` parsed by :attr:`scheme`)."""
         if not self._before_limits(version):
             return False
         vulnerable = False
@@ -151,6 +96,9 @@ class VersionRange:
                 vulnerable = False
         return vulnerable
 
+    def fixed(self) -> tuple[Event, ...]:
+        return tuple(event for event in self.events if event.kind is EventKind.FIXED)
+
 
 @dataclass(frozen=True)
 class AffectedPackage:
@@ -159,17 +107,38 @@ class AffectedPackage:
     ecosystem: str
     name: str  # as in package_key()
     versions: frozenset[str]  # listed strings and their canonical forms
+    listing: Scheme[Any] | None
     ranges: tuple[VersionRange, ...]
 
-    def affects(self, version: QueryVersion) -> bool:
-        """The spec's ``v in affected.versions or IncludedInRanges(v, affected.ranges)``."""
-        if version.text in self.versions or version.canonical in self.versions:
+    def listed(self, version: str) -> bool:
+        """Whether ``version`` is in ``affected.versions`` (exactly, or in canonical form)."""
+        if version in self.versions:
             return True
-        parsed = version.parsed
-        return parsed is not None and any(r.includes(parsed) for r in self.ranges)
+        return self.listing is not None and self.listing.canonical(version) in self.versions
+
+    def affects(self, version: str) -> bool:
+        """The spec's ``v in affected.versions or IncludedInRanges(v, affected.ranges)``."""
+        return self.listed(version) or any(self._in_range(r, version) for r in self.ranges)
+
+    @staticmethod
+    def _in_range(found: VersionRange, version: str) -> bool:
+        parsed = found.scheme.parse(version)
+        return parsed is not None and found.includes(parsed)
+
+    def fixes(self, version: str) -> list[tuple[Any, str]]:
+        """The ``fixed`` versions that end what affects ``version``: those of the ranges that
+        include it, else (a listed version) every ``fixed`` above it. Parsed, with their text."""
+        including = [r for r in self.ranges if self._in_range(r, version)]
+        if including:
+            return [(e.version, e.text) for r in including for e in r.fixed()]
+        found = []
+        for r in self.ranges:
+            parsed = r.scheme.parse(version)
+            found += [(e.version, e.text) for e in r.fixed() if parsed is None or e.version > parsed]
+        return found
 
 
-def _compile_event(raw: object, parser: VersionParser) -> Event | None:
+def _compile_event(raw: object, scheme: Scheme[Any]) -> Event | None:
     if not isinstance(raw, Mapping) or len(raw) != 1:
         return None
     ((key, value),) = raw.items()
@@ -180,27 +149,28 @@ def _compile_event(raw: object, parser: VersionParser) -> Event | None:
     if not isinstance(value, str):
         return None
     if (kind is EventKind.INTRODUCED and value == "0") or (kind is EventKind.LIMIT and value == "*"):
-        return Event(kind, None)
-    parsed = parser.parse(value)
-    return None if parsed is None else Event(kind, parsed)
+        return Event(kind, None, value)
+    parsed = scheme.parse(value)
+    return None if parsed is None else Event(kind, parsed, value)
 
 
-def compile_range(raw: object, ecosystem: str, parser: VersionParser) -> VersionRange | None:
+def compile_range(raw: object, ecosystem: str, schemes: Schemes) -> VersionRange | None:
     """A matcher for one ``ranges[]`` entry, or None when it does not apply or is unusable."""
-    if ecosystem != PYPI or not isinstance(raw, Mapping) or raw.get("type") not in _ORDERED_RANGE_TYPES:
+    if not isinstance(raw, Mapping):
         return None
+    scheme = schemes.for_range(ecosystem, raw.get("type"))
     raw_events = raw.get("events")
-    if not isinstance(raw_events, list) or not raw_events:
+    if scheme is None or not isinstance(raw_events, list) or not raw_events:
         return None
-    events = [_compile_event(item, parser) for item in raw_events]
+    events = [_compile_event(item, scheme) for item in raw_events]
     if any(event is None for event in events):
         logger.debug("ignoring an OSV range with an unusable event: %r", raw_events)
         return None
     present = [event for event in events if event is not None]
-    return VersionRange(tuple(sorted(present, key=Event.sort_key)))
+    return VersionRange(scheme, tuple(sorted(present, key=Event.sort_key)))
 
 
-def compile_affected(raw: Mapping[str, Any], parser: VersionParser) -> AffectedPackage | None:
+def compile_affected(raw: Mapping[str, Any], schemes: Schemes) -> AffectedPackage | None:
     """A matcher for one ``affected[]`` entry, or None when it names no package."""
     package = raw.get("package")
     if not isinstance(package, Mapping):
@@ -210,17 +180,17 @@ def compile_affected(raw: Mapping[str, Any], parser: VersionParser) -> AffectedP
         return None
     listed = raw.get("versions")
     texts = [v for v in listed if isinstance(v, str)] if isinstance(listed, list) else []
+    listing = schemes.for_listing(ecosystem)
     raw_ranges = raw.get("ranges")
-    ranges = (
-        [compile_range(item, ecosystem, parser) for item in raw_ranges]
-        if isinstance(raw_ranges, list)
-        else []
-    )
+    raw_ranges = raw_ranges if isinstance(raw_ranges, list) else []
+    ranges = [compile_range(item, ecosystem, schemes) for item in raw_ranges]
     _, key_name = package_key(ecosystem, name)
+    canonical = frozenset(map(listing.canonical, texts)) if listing is not None else frozenset()
     return AffectedPackage(
         ecosystem=ecosystem,
         name=key_name,
-        versions=frozenset(texts) | parser.canonical_all(texts),
+        versions=frozenset(texts) | canonical,
+        listing=listing,
         ranges=tuple(r for r in ranges if r is not None),
     )
 
@@ -238,19 +208,18 @@ def package_keys(record: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
     return tuple(keys)
 
 
-def compile_record(record: Mapping[str, Any], parser: VersionParser) -> tuple[AffectedPackage, ...]:
+def compile_record(record: Mapping[str, Any], schemes: Schemes) -> tuple[AffectedPackage, ...]:
     """Matchers for every usable ``affected[]`` entry of ``record``."""
     affected = record.get("affected")
     entries: Iterable[object] = affected if isinstance(affected, list) else ()
-    compiled = (compile_affected(e, parser) for e in entries if isinstance(e, Mapping))
+    compiled = (compile_affected(e, schemes) for e in entries if isinstance(e, Mapping))
     return tuple(entry for entry in compiled if entry is not None)
 
 
 def is_affected(record: Mapping[str, Any], name: str, version: str, ecosystem: str = PYPI) -> bool:
     """Whether ``version`` of package ``name`` in ``ecosystem`` is affected by ``record``."""
     key = package_key(ecosystem, name)
-    query = QueryVersion.of(version)
     return any(
-        (entry.ecosystem, entry.name) == key and entry.affects(query)
-        for entry in compile_record(record, VersionParser())
+        (entry.ecosystem, entry.name) == key and entry.affects(version)
+        for entry in compile_record(record, Schemes())
     )

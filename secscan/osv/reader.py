@@ -10,20 +10,22 @@ skipped; symbolic links inside the folder are not followed.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import stat
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from secscan.errors import InputError
-from secscan.osv.records import RECORD_SUFFIXES
+from secscan.osv.records import RECORD_SUFFIXES, OsvRecord, parse_record
 
 logger = logging.getLogger(__name__)
 
 _MIB = 1024 * 1024
+_LETTER_ESCAPES = (b"\\u", b"\\x", b"\\U")
 
 
 @dataclass(frozen=True)
@@ -92,28 +94,44 @@ def _walk_error(exc: OSError) -> None:
     raise InputError(f"cannot list OSV database folder {exc.filename}: {exc.strerror}; check its permissions")
 
 
+def _read_file(where: str, budget: _Budget) -> bytes | None:
+    """A record file's bytes (descriptor reads: a database folder has tens of thousands of files),
+    or None for what is not a regular file (a symbolic link, a FIFO)."""
+    try:
+        fd = os.open(where, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            logger.debug("skipping %s: a symbolic link", where)
+            return None
+        raise InputError(f"cannot read OSV record {where}: {exc.strerror}; check its permissions") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            logger.debug("skipping %s: not a regular file", where)
+            return None
+        budget.check_size(where, info.st_size)
+        chunks, size = [], 0
+        while size < budget.read_size and (chunk := os.read(fd, budget.read_size - size)):
+            chunks.append(chunk)
+            size += len(chunk)
+        return b"".join(chunks)
+    except OSError as exc:
+        raise InputError(f"cannot read OSV record {where}: {exc.strerror}; check its permissions") from None
+    finally:
+        os.close(fd)
+
+
 def _read_folder(root: Path, budget: _Budget) -> Iterator[RawRecordFile]:
     for dirpath, dirnames, filenames in os.walk(root, onerror=_walk_error, followlinks=False):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for filename in sorted(filenames):
             if not _is_record_name(filename):
                 continue
-            path = Path(dirpath) / filename
-            where = str(path)
-            try:
-                info = path.lstat()
-                if not stat.S_ISREG(info.st_mode):
-                    logger.debug("skipping %s: not a regular file", where)
-                    continue
-                budget.check_size(where, info.st_size)
-                with path.open("rb") as fh:
-                    data = fh.read(budget.read_size)
-            except OSError as exc:
-                raise InputError(
-                    f"cannot read OSV record {where}: {exc.strerror}; check its permissions"
-                ) from None
-            budget.take(where, len(data))
-            yield RawRecordFile(where, data)
+            where = f"{dirpath}{os.sep}{filename}"
+            data = _read_file(where, budget)
+            if data is not None:
+                budget.take(where, len(data))
+                yield RawRecordFile(where, data)
 
 
 def _read_zip(path: Path, budget: _Budget) -> Iterator[RawRecordFile]:
@@ -153,3 +171,27 @@ def read_record_files(path: Path, limits: LoadLimits) -> Iterator[RawRecordFile]
         raise InputError(f"OSV database {path} is neither a folder nor a .zip file; point it at one of those")
     else:
         raise InputError(f"OSV database {path} does not exist; check the path")
+
+
+def may_name(data: bytes, ecosystems: Collection[str]) -> bool:
+    """Whether a record file's bytes can name a package of one of ``ecosystems``.
+
+    A cheap test before decoding: the ecosystem's name appears literally, or the file has an
+    escape sequence that could spell a letter of it (JSON ``\\u``, YAML ``\\x``, ``\\u``, ``\\U``).
+    """
+    return any(ecosystem.encode() in data for ecosystem in ecosystems) or any(
+        escape in data for escape in _LETTER_ESCAPES
+    )
+
+
+def iter_records(
+    path: Path, limits: LoadLimits, ecosystems: Collection[str] | None = None
+) -> Iterator[OsvRecord]:
+    """The decoded records under ``path``; with ``ecosystems``, the files that cannot name one
+    of them are skipped undecoded (an osv.dev ``all.zip`` holds every ecosystem).
+
+    Raises InputError naming the file when a record is malformed or a size cap is exceeded.
+    """
+    for raw in read_record_files(path, limits):
+        if ecosystems is None or may_name(raw.data, ecosystems):
+            yield parse_record(raw.where, raw.data)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from secscan.model import Finding, Location, Rule, ToolName
+from secscan.model import Finding, Location, Package, Rule, ToolName
 from secscan.osv.severity import record_severity
 from secscan.scanners._pip_audit_report import MAX_DESCRIPTION, MAX_MESSAGE, Vuln, one_line
 from secscan.scanners.interface import ScanJob
@@ -86,4 +86,5 @@ def finding(job: ScanJob, req: RequirementLine, vuln: Vuln, record: Mapping[str,
         tool_severity=f"CVSS {score:.1f}" if score is not None else (label or ""),
         identity=f"{req.name}|{vuln.id}",
         aliases=vuln.aliases,
+        package=Package("PyPI", req.name or req.text, req.version or "", vuln.fix_versions),
     )

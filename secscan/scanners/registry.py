@@ -9,6 +9,7 @@ from secscan.model import ToolName
 from secscan.scanners.bandit import BanditScanner
 from secscan.scanners.detect_secrets import DetectSecretsScanner
 from secscan.scanners.interface import Scanner
+from secscan.scanners.lockfile_audit import LockfileAuditScanner
 from secscan.scanners.pip_audit import PipAuditScanner
 from secscan.scanners.sarif_tool import SarifToolScanner
 from secscan.scanners.semgrep import SemgrepScanner
@@ -19,6 +20,7 @@ BUILTIN: dict[str, type[Scanner]] = {
     "bandit": BanditScanner,
     "detect-secrets": DetectSecretsScanner,
     "pip-audit": PipAuditScanner,
+    "lockfile-audit": LockfileAuditScanner,
     "zizmor": ZizmorScanner,
     "semgrep": SemgrepScanner,
 }

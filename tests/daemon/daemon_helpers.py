@@ -56,6 +56,8 @@ shards = 1
 enabled = false
 [scanners.pip-audit]
 enabled = false
+[scanners.lockfile-audit]
+enabled = false
 [scanners.zizmor]
 enabled = false
 [scanners.semgrep]

@@ -74,6 +74,7 @@ def test_three_scans_move_delete_timeout(tmp_path: Path) -> None:
     for name in ("handlers.py", "settings.py"):
         _insert_above(target / "app" / name, 7)
     _insert_above(target / "requirements.txt", 3)
+    _insert_above(target / "worker" / "poetry.lock", 5)
     (target / "app" / "keys.py").unlink()
     code, second, sarif = _scan(tmp_path, target, tmp_path / "ok.toml", db, 2)
     assert code == 0
@@ -84,7 +85,8 @@ def test_three_scans_move_delete_timeout(tmp_path: Path) -> None:
     assert set(moved) == set(by_id) - gone  # same ids: moving code keeps identity
     assert {f["state"] for f in moved.values()} == {"unchanged"}
     for i, f in moved.items():
-        assert f["line"] == by_id[i]["line"] + (3 if f["path"] == "requirements.txt" else 7)
+        shift = {"requirements.txt": 3, "worker/poetry.lock": 5}.get(f["path"], 7)
+        assert f["line"] == by_id[i]["line"] + shift
     states = {
         r["properties"]["secscan-id"]: r["baselineState"] for run in sarif["runs"] for r in run["results"]
     }

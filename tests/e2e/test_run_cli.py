@@ -107,6 +107,7 @@ def test_example_loses_no_finding(example_run: dict[str, Any], tmp_path: Path) -
         "bandit": "ok",
         "detect-secrets": "ok",
         "pip-audit": "ok",
+        "lockfile-audit": "ok",
         "zizmor": "skipped",  # the example has no workflows and no JavaScript or Pine Script
         "semgrep": "skipped",
     }
@@ -124,6 +125,17 @@ def test_example_loses_no_finding(example_run: dict[str, Any], tmp_path: Path) -
     assert len({f["id"] for f in doc["findings"]}) == len(doc["findings"])
     notes = [n for n in doc["notifications"] if n["tool"] == "pip-audit"]
     assert any("not audited: unpinned" in n["message"] and n["line"] == 8 for n in notes)
+    locked = {
+        (f["package"]["name"], f["package"]["version"], f["rule"], f["path"], f["line"], *f["package"]["fixed"])
+        for f in doc["findings"]
+        if f["tool"] == "lockfile-audit"
+    }
+    assert locked == {
+        ("jinja2", "2.10", "PYSEC-2019-217", "worker/poetry.lock", 4, "2.10.1"),
+        ("jinja2", "2.10", "PYSEC-2021-66", "worker/poetry.lock", 4, "2.11.3"),
+        ("pyyaml", "5.3", "PYSEC-2020-96", "worker/poetry.lock", 35, "5.3.1"),
+        ("pyyaml", "5.3", "PYSEC-2021-142", "worker/poetry.lock", 35, "5.4"),
+    }
 
 
 def test_json_contract(example_run: dict[str, Any]) -> None:
@@ -157,6 +169,7 @@ def test_example_sarif_passes_schema_and_github_rules(
         "bandit",
         "detect-secrets",
         "pip-audit",
+        "lockfile-audit",
         "zizmor",
         "semgrep",
     ]
@@ -189,7 +202,7 @@ def test_table_output_and_exit_code_follow_fail_on(example_run: dict[str, Any], 
     table = example_run["table"]
     assert table.returncode == 1  # the example's own config: fail_on = "high"
     assert "Findings by severity and tool" in table.stdout and "pip-audit" in table.stdout
-    assert table.stderr.count("ok in") == 3  # one progress line per scanner in non-terminal mode
+    assert table.stderr.count("ok in") == 4  # one progress line per scanner in non-terminal mode
     assert (
         secscan(
             "run",
@@ -277,9 +290,9 @@ def test_scanner_timeout_gives_exit_3_and_keeps_the_others(tmp_path: Path) -> No
     assert doc["status"] == "incomplete"
     # (scanners with nothing to scan in the example, such as zizmor, are skipped and left out)
     statuses = {s["name"]: s["status"] for s in doc["scanners"] if s["status"] != "skipped"}
-    assert statuses == {"bandit": "timeout", "detect-secrets": "ok", "pip-audit": "ok"}
+    assert statuses == {"bandit": "timeout", "detect-secrets": "ok", "pip-audit": "ok", "lockfile-audit": "ok"}
     tools = {f["tool"] for f in doc["findings"]}
-    assert tools == {"detect-secrets", "pip-audit"}
+    assert tools == {"detect-secrets", "pip-audit", "lockfile-audit"}
     runs = {r["tool"]["driver"]["name"]: r for r in json.loads(sarif.read_text())["runs"]}
     assert runs["bandit"]["invocations"][0]["executionSuccessful"] is False
     assert "timed out" in runs["bandit"]["invocations"][0]["toolExecutionNotifications"][0]["message"]["text"]
@@ -294,6 +307,7 @@ def test_malformed_tool_output_fails_that_tool_only(tmp_path: Path) -> None:
         "[scanners.broken]\n"
         f'command = [{json.dumps(sys.executable)}, {json.dumps(str(tool))}, "{{output}}"]\n'
         "[scanners.detect-secrets]\nenabled = false\n[scanners.pip-audit]\nenabled = false\n"
+        "[scanners.lockfile-audit]\nenabled = false\n"
     )
     repo = tmp_path / "repo"
     repo.mkdir()

@@ -20,7 +20,9 @@ from secscan.osv.api import Query, QueryError, batch_response, parse_batch, pars
         ({"package": {"name": "demo-pkg", "ecosystem": "PyPI"}}, Query("PyPI", "demo-pkg", None)),
         ({"package": {"purl": "pkg:pypi/Demo_Pkg@1.0.0"}}, Query("PyPI", "demo-pkg", "1.0.0")),
         ({"package": {"purl": "pkg:pypi/demo-pkg"}, "version": "1.0.0"}, Query("PyPI", "demo-pkg", "1.0.0")),
-        ({"package": {"purl": "pkg:npm/left-pad@1.0.0"}}, Query(None, None, "1.0.0")),
+        ({"package": {"purl": "pkg:npm/left-pad@1.0.0"}}, Query("npm", "left-pad", "1.0.0")),
+        ({"package": {"purl": "pkg:npm/%40scope/name@1.2.3"}}, Query("npm", "@scope/name", "1.2.3")),
+        ({"package": {"purl": "pkg:cargo/serde@1.0.0"}}, Query(None, None, "1.0.0")),
         (
             {"commit": "6879efc2c1596d11a6a6ad296f80063b558d5e0f"},
             Query(commit="6879efc2c1596d11a6a6ad296f80063b558d5e0f"),

@@ -53,10 +53,11 @@ def test_query_canonicalises_pypi_names(fixture_db: OsvDatabase, name: str) -> N
     assert ids(fixture_db.query(name, "1.0.0")) == ["PYSEC-2024-999"]
 
 
-def test_query_other_ecosystems_exact_names_versions_only(fixture_db: OsvDatabase) -> None:
+def test_query_npm_exact_names_and_semver_ranges(fixture_db: OsvDatabase) -> None:
     assert ids(fixture_db.query("Left_Pad", "1.0.0", ecosystem="npm")) == ["x_NPM-0001"]
     assert fixture_db.query("left-pad", "1.0.0", ecosystem="npm") == []
-    assert fixture_db.query("Left_Pad", "1.5.0", ecosystem="npm") == []  # ranges: PyPI only
+    assert ids(fixture_db.query("Left_Pad", "1.5.0", ecosystem="npm")) == ["x_NPM-0001"]  # SEMVER range
+    assert fixture_db.query("Left_Pad", "2.0.0", ecosystem="npm") == []
     assert fixture_db.query("Left_Pad", "1.0.0") == []  # ecosystem defaults to PyPI
     assert fixture_db.query("demo-pkg", "1.0.0", ecosystem="pypi") == []  # case-sensitive
 

@@ -1,0 +1,120 @@
+"""lockfile-audit: known vulnerabilities of the packages that lockfiles pin, from secscan's own
+OSV engine and the offline OSV database.
+
+npm (``package-lock.json``, ``npm-shrinkwrap.json``, ``yarn.lock``, ``pnpm-lock.yaml``) and PyPI
+lockfiles that pip-audit does not read (``poetry.lock``, ``uv.lock``, ``Pipfile.lock``,
+``pylock.toml``) are parsed as data: nothing is installed, resolved or run. The work happens in a
+scanner process (``secscan.scanners._lockfile_audit_main``), under the runner's deadline like
+any tool. Results are per file, so the adapter is file-local and the result cache keeps each
+lockfile's results, keyed by its content and by the OSV database's content hash (the session
+puts the database's identity in ``job.options["osv_source"]``).
+
+Options (``job.options``): ``osv_db`` (the database's path; without one the scanner is skipped
+and says how many lockfiles went unaudited), ``max_file_size`` (bytes read at most per file).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from secscan import __version__
+from secscan.errors import ScannerError
+from secscan.scanners._lockfile_audit import FORMAT
+from secscan.scanners._lockfile_findings import NAME, file_output
+from secscan.scanners._output import read_output
+from secscan.scanners.interface import Command, CommandResult, Plan, ScanJob, Scanner, ScanOutput
+from secscan.scanners.lockfiles import LockfileKind, recognise
+from secscan.scanners.per_file import FileOutputs, merge
+
+_MAX_OUTPUT_BYTES = 256 * 1024 * 1024
+_DEFAULT_MAX_BYTES = 5_000_000
+_FORMATS = ", ".join(kind.value for kind in LockfileKind)
+
+
+class LockfileAuditScanner(Scanner):
+    """Advisories of locked npm and PyPI packages (secscan's OSV engine, offline database)."""
+
+    name = NAME
+    file_local = True
+
+    def version(self) -> str:
+        return __version__
+
+    def scannable(self, files: Sequence[str]) -> tuple[str, ...]:
+        """The lockfiles among ``files``, recognised by their base name."""
+        return tuple(f for f in files if recognise(PurePosixPath(f).name) is not None)
+
+    def path_profile(self, job: ScanJob, path: str) -> str | None:
+        # A lockfile's results depend on its content and its format, which its name decides.
+        return PurePosixPath(path).name
+
+    def cache_material(self, job: ScanJob) -> Mapping[str, object]:
+        return {
+            "args": list(job.args),
+            "osv_source": job.options.get("osv_source"),
+            "max_file_size": job.options.get("max_file_size"),
+        }
+
+    def exit_code_for(self, job: ScanJob, findings: int) -> int | None:
+        return 0
+
+    def plan(self, job: ScanJob) -> Plan:
+        lockfiles = self.scannable(job.files)
+        if not lockfiles:
+            return Plan(skip_reason=f"no lockfiles found ({_FORMATS})")
+        database = job.options.get("osv_db")
+        if not isinstance(database, Path):
+            return Plan(
+                skip_reason=f"no offline OSV database, so {len(lockfiles)} lockfile(s) were not audited; "
+                "set --osv-db or [scanners.lockfile-audit] osv_db"
+            )
+        listing = job.workdir / "lockfiles.json"  # JSON: a path may hold any character
+        listing.write_text(json.dumps(list(lockfiles)), encoding="ascii")
+        output = job.workdir / "lockfile-audit.json"
+        limit = job.options.get("max_file_size", _DEFAULT_MAX_BYTES)
+        argv = [
+            sys.executable,
+            "-m",
+            "secscan.scanners._lockfile_audit_main",
+            "--osv-db",
+            str(database.absolute()),
+        ]
+        argv += ["--root", str(job.root), "--files-from", str(listing), "--output", str(output)]
+        argv += ["--max-bytes", str(limit), *job.args]
+        return Plan((Command(tuple(argv), job.workdir, job.workdir / "lockfile-audit.stdout"),))
+
+    def exit_ok(self, exit_code: int) -> bool:
+        return exit_code == 0
+
+    def parse_files(self, job: ScanJob, results: Sequence[CommandResult]) -> FileOutputs:
+        doc = self._document(results)
+        files, records = doc["files"], doc["records"]
+        outputs = {}
+        for path in self.scannable(job.files):
+            if path not in files:
+                raise ScannerError(f"lockfile-audit's output has no result for {path}; rerun with -v")
+            outputs[path] = file_output(path, files[path], records, job.policy)
+        return FileOutputs(outputs)
+
+    def parse(self, job: ScanJob, results: Sequence[CommandResult]) -> ScanOutput:
+        return merge(self.parse_files(job, results))
+
+    def _document(self, results: Sequence[CommandResult]) -> dict[str, Any]:
+        if len(results) != 1:
+            raise ScannerError(f"lockfile-audit ran {len(results)} commands instead of one; this is a bug")
+        argv = results[0].command.argv
+        path = Path(argv[argv.index("--output") + 1])
+        data = read_output(path, "lockfile-audit", "report", "rerun with -v", _MAX_OUTPUT_BYTES)
+        try:
+            doc = json.loads(data)
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+            raise ScannerError(f"lockfile-audit report {path.name} is not valid JSON ({exc})") from None
+        if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+            raise ScannerError(f"lockfile-audit report {path.name} is not a {FORMAT} document")
+        if not isinstance(doc.get("files"), dict) or not isinstance(doc.get("records"), dict):
+            raise ScannerError(f"lockfile-audit report {path.name} has no 'files' or 'records' object")
+        return doc
