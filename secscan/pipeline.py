@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from secscan.cache.session import CacheSession, CacheUse
-from secscan.exclusions import Skips, build_skips
 from secscan.errors import InputError
+from secscan.exclusions import Skips, build_skips
 from secscan.identity import assign_identities, source_reader
 from secscan.inventory import Inventory, build_inventory, check_target, is_excluded
 from secscan.model import Notification, RunId, ScannerResult, ScannerStatus, ScanRun, new_run_id

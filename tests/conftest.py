@@ -80,24 +80,38 @@ def schema_errors(validator: Any, document: Any) -> list[str]:
     return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(document)]
 
 
-@pytest.fixture(scope="session")
-def multitool() -> Path:
-    """Microsoft's SARIF Multitool, installed from the npm registry into tests/tools."""
-    binary = TOOLS / "node_modules" / "@microsoft" / "sarif-multitool-linux" / "Sarif.Multitool"
+NPM_TOOLS = (
+    Path("@microsoft") / "sarif-multitool-linux" / "Sarif.Multitool",  # GitHub-rule SARIF checks
+    Path("semver") / "package.json",  # npm's own SemVer: the independent oracle of the OSV engine
+)
+
+
+def npm_tool(relative: Path) -> Path:
+    """A package of ``tests/tools/package.json`` installed from the npm registry (once for every
+    xdist worker). All of them are installed together whenever one is missing: ``npm ci`` empties
+    ``node_modules`` first, so installing one package alone would pull another from under a
+    worker that is running it."""
     with (TOOLS / ".install.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # xdist workers share one install
-        if not binary.exists():
+        if not all((TOOLS / "node_modules" / tool).exists() for tool in NPM_TOOLS):
             npm = shutil.which("npm")
             if npm is None:
-                pytest.fail("npm is needed to install @microsoft/sarif-multitool for the GitHub-rule check")
+                pytest.fail("npm is needed to install the test tools of tests/tools/package.json")
             subprocess.run(
                 [npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error"],
                 cwd=TOOLS,
                 check=True,
                 timeout=600,
             )
+        binary = TOOLS / "node_modules" / NPM_TOOLS[0]
         binary.chmod(0o755)
-    return binary
+    return TOOLS / "node_modules" / relative
+
+
+@pytest.fixture(scope="session")
+def multitool() -> Path:
+    """Microsoft's SARIF Multitool, installed from the npm registry into tests/tools."""
+    return npm_tool(NPM_TOOLS[0])
 
 
 def multitool_errors(binary: Path, sarif_path: Path, tmp_path: Path) -> list[str]:

@@ -17,8 +17,8 @@ def test_defaults_and_options() -> None:
     settings = build_settings({"scanners": {"semgrep": {"jobs": 2, "rule_timeout": 0}}})
     zizmor, semgrep = settings.scanner("zizmor"), settings.scanner("semgrep")
     assert isinstance(zizmor, ZizmorConfig) and isinstance(semgrep, SemgrepConfig)
-    assert _options(zizmor, None) == {"persona": "regular"}
-    assert _options(semgrep, None) == {"max_target_bytes": 1_000_000, "rule_timeout": 0.0, "jobs": 2}
+    assert _options(zizmor, None, settings, None) == {"persona": "regular"}
+    assert _options(semgrep, None, settings, None) == {"max_target_bytes": 1_000_000, "rule_timeout": 0.0, "jobs": 2}
 
 
 def test_a_repository_config_may_not_name_a_zizmor_config(tmp_path: Path) -> None:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import fcntl
 import json
 import shutil
-import subprocess
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -13,11 +11,11 @@ from typing import Any
 import pytest
 
 from secscan.osv import OsvDatabase
+from tests.conftest import npm_tool
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 NPM_RECORDS = Path(__file__).resolve().parent / "npm_records"
 TOOLS = Path(__file__).resolve().parents[1] / "tools"
-SHARED_NPM = Path(__file__).resolve().parents[3] / "shared" / "data" / "osv-npm"
 
 FIXTURE_IDS = ["GHSA-aaaa-bbbb-cccc", "PYSEC-2019-217", "PYSEC-2024-999", "x_NPM-0001"]
 
@@ -48,19 +46,6 @@ def osv_validator(schemas: Path) -> Any:
 @pytest.fixture(scope="session")
 def node_semver() -> Path:
     """npm's own ``semver`` package (node-semver), installed from the npm registry into tests/tools."""
-    package = TOOLS / "node_modules" / "semver"
     if shutil.which("node") is None:
         pytest.fail("node is needed to run npm's semver, the independent SemVer implementation")
-    with (TOOLS / ".install.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # xdist workers share one install
-        if not (package / "package.json").exists():
-            npm = shutil.which("npm")
-            if npm is None:
-                pytest.fail("npm is needed to install the semver package into tests/tools")
-            subprocess.run(
-                [npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error"],
-                cwd=TOOLS,
-                check=True,
-                timeout=600,
-            )
-    return package
+    return npm_tool(Path("semver") / "package.json").parent

@@ -16,11 +16,10 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from secscan.osv import OsvDatabase
 from secscan.osv.versions import parse_semver
-from tests.osv.conftest import NPM_RECORDS, SHARED_NPM
+from tests.conftest import shared_path
+from tests.osv.conftest import NPM_RECORDS
 
 ORACLE = Path(__file__).resolve().parent / "semver_oracle.js"
 LOCKFILES = Path(__file__).resolve().parents[1] / "scanners" / "lockfiles"
@@ -179,11 +178,8 @@ def test_the_oracle_sees_what_the_fixtures_plant(node_semver: Path) -> None:
     assert engine(records, queries) == expected
 
 
-@pytest.mark.skipif(
-    not SHARED_NPM.is_dir(), reason=f"the shared npm advisories are not available ({SHARED_NPM})"
-)
 def test_shared_npm_advisories_match_like_node_semver(node_semver: Path) -> None:
-    records = load_records(SHARED_NPM) + fixture_records()
+    records = load_records(shared_path("data", "osv-npm")) + fixture_records()
     assert len(records) >= 55
     queries = probes(records, lockfile_packages())
     assert len(queries) > 3000
