@@ -20,7 +20,7 @@ from secscan.errors import ExitCode
 from secscan.introduced import introduced_times
 from secscan.inventory import check_target
 from secscan.locks import target_lock
-from secscan.model import Finding, FindingState, Location, ScannerStatus, ScanRun, Severity
+from secscan.model import Finding, FindingState, Location, ScanRun, Severity
 from secscan.pipeline import ScanHooks, ScanOutcome, run_scan, utcnow
 from secscan.redact import Redactor
 from secscan.sarif import build_sarif
@@ -86,9 +86,9 @@ def scrub(value: Any, redactor: Redactor, *, free_text: bool = False) -> Any:
 
 
 def exit_code_for(run: ScanRun, threshold: Severity | None) -> ExitCode:
-    """3 when a scanner failed or timed out (it wins: the scan is incomplete), else 1 when an
-    untriaged finding is at or above the threshold, else 0."""
-    if any(s.status in (ScannerStatus.FAILED, ScannerStatus.TIMEOUT) for s in run.scanners):
+    """3 when a scanner failed, timed out or is incomplete (it wins: the scan is incomplete), else
+    1 when an untriaged finding is at or above the threshold, else 0."""
+    if any(s.status.is_failure for s in run.scanners):
         return ExitCode.SCANNER_FAILED
     if threshold is not None and any(
         f.severity.at_least(threshold) and f.state is not FindingState.TRIAGED for f in run.findings

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from secscan.model import Finding, FindingState, ScannerStatus, ScanRun, Severity
+from secscan.printable import printable
 from secscan.sla import SlaPolicy, pause, reopen, resume, start
 from secscan.store.interface import (
     BaselineState,
@@ -99,7 +100,7 @@ def baseline_signature(finding: Finding) -> int:
     loc = finding.location
     text = f"{loc.path}\0{loc.start_line}\0{_SEVERITY_TEXT[finding.severity]}\0{finding.message}"
     hasher = _SIGNATURE.copy()
-    hasher.update(text.encode())
+    hasher.update(text.encode("utf-8", "surrogatepass"))  # a path may hold surrogate escapes
     return int.from_bytes(hasher.digest(), "big") >> 1
 
 
@@ -315,7 +316,8 @@ def reconcile(
         t = _lift_expired(old, now, rec)
         if closable and t.state is not _FIXED:
             after = replace(t, state=_FIXED, fixed_at=now, sla=pause(t.sla, now))
-            rec.add(t, after, HistoryEvent.FIXED, f"{old.tool} finished ok over {old.path} without it")
+            where = printable(old.path)  # a reason is text for people: escaped, never raw bytes
+            rec.add(t, after, HistoryEvent.FIXED, f"{old.tool} finished ok over {where} without it")
             t = after
             fixed.append(t)
         t = _apply_suppressions(t, suppressions, now, rec)
