@@ -77,6 +77,12 @@ def from_uri(uri: str) -> str:
     return unquote_to_bytes(to_bytes(uri)).decode("utf-8", "surrogateescape")
 
 
+def valid_text(text: str) -> str:
+    """``text`` with each lone surrogate replaced by U+FFFD: for texts that are not paths (rule
+    ids, messages), which need not round-trip to bytes."""
+    return _SURROGATE.sub("\ufffd", text) if has_surrogates(text) else text
+
+
 def to_db(value: str) -> str | bytes:
     """A string as the store keeps it: itself, or a BLOB of its bytes when it is not UTF-8."""
     return value.encode("utf-8", "surrogatepass") if has_surrogates(value) else value
@@ -113,4 +119,5 @@ __all__ = [
     "to_bytes",
     "to_db",
     "to_uri",
+    "valid_text",
 ]
