@@ -16,12 +16,14 @@ from typing import Any
 
 from secscan.cache.paths import cache_for_run
 from secscan.daemon.cancel import stop_if_cancelled
-from secscan.errors import ExitCode
+from secscan.errors import ExitCode, TargetError
+from secscan.fsnames import has_surrogates
 from secscan.introduced import introduced_times
 from secscan.inventory import check_target
 from secscan.locks import target_lock
 from secscan.model import Finding, FindingState, Location, ScanRun, Severity
 from secscan.pipeline import ScanHooks, ScanOutcome, run_scan, utcnow
+from secscan.printable import printable
 from secscan.redact import Redactor
 from secscan.sarif import build_sarif
 from secscan.settings import Settings, fail_threshold
@@ -195,6 +197,8 @@ def run(request: RunRequest, hooks: ScanHooks = ScanHooks()) -> RunResult:  # no
 
     notify_events.check(request.settings)
     name = request.target_name or root.name
+    if has_surrogates(name):  # a name is an identifier in the store, keys and alerts: text only
+        raise TargetError(f"target name {printable(name)} is not UTF-8; give the target a name with --target")
     with target_lock(request.db, name, wait_s=request.lock_wait_s, cancel=request.cancel), open_store(
         request.db
     ) as store:

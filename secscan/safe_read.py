@@ -22,6 +22,7 @@ import stat
 from pathlib import Path
 
 from secscan.errors import InputError
+from secscan.printable import printable
 
 MAX_CONFIG_BYTES = 1_000_000
 """The size limit of a configuration or policy file (``secscan.toml``, ``[policy]`` files)."""
@@ -44,6 +45,7 @@ def _kind(mode: int) -> str:
 
 def _read_fd(fd: int, limit: int, what: str, path: object) -> bytes:
     """Read a freshly opened descriptor (closed here): a regular file of at most ``limit`` bytes."""
+    path = printable(str(path))
     with os.fdopen(fd, "rb", buffering=0) as fh:
         info = os.fstat(fh.fileno())
         if not stat.S_ISREG(info.st_mode):
@@ -59,13 +61,10 @@ def _read_fd(fd: int, limit: int, what: str, path: object) -> bytes:
 def read_regular(path: Path, limit: int, what: str) -> bytes:
     """The bytes of the regular file at ``path`` (symbolic links followed). Raises InputError."""
     try:
-        fd = os.open(path, _FILE)
+        return _read_fd(os.open(path, _FILE), limit, what, path)
     except OSError as exc:
-        raise InputError(f"cannot read {what} {path}: {exc.strerror}; check the path") from None
-    try:
-        return _read_fd(fd, limit, what, path)
-    except OSError as exc:
-        raise InputError(f"cannot read {what} {path}: {exc.strerror}; check the path") from None
+        shown = printable(str(path))
+        raise InputError(f"cannot read {what} {shown}: {exc.strerror}; check the path") from None
 
 
 def read_inside(root: Path, relpath: str, limit: int, what: str) -> bytes | None:
@@ -75,7 +74,7 @@ def read_inside(root: Path, relpath: str, limit: int, what: str) -> bytes | None
     component is a symbolic link, the file is not a regular file, or it is larger than ``limit``.
     """
     *folders, name = relpath.split("/")
-    shown = root / relpath
+    shown = printable(str(root / relpath))
     try:
         fd = os.open(root, _DIR)
     except OSError as exc:

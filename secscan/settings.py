@@ -83,11 +83,26 @@ class PolicyConfig(_Model):
     sla: Path | None = None
 
 
+MAX_TIMEOUT_S = 7 * 24 * 3600.0
+"""A week: a scanner timeout beyond it cannot be meant (``inf`` and ``nan`` are refused too)."""
+
+
+def max_processes() -> int:
+    """The most processes one scanner may start: four per CPU (more only thrash the machine)."""
+    return 4 * (os.cpu_count() or 1)
+
+
+def _processes(value: int | None) -> int | None:
+    if value is not None and value > max_processes():
+        raise ValueError(f"must be at most {max_processes()} (four per CPU on this machine)")
+    return value
+
+
 class ScannerConfig(_Model):
     """Options every scanner has (``[scanners.<name>]``)."""
 
     enabled: bool = True
-    timeout: float = Field(default=600.0, gt=0, description="seconds, may be fractional")
+    timeout: float = Field(default=600.0, gt=0, le=MAX_TIMEOUT_S, description="seconds, may be fractional")
     args: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
 
@@ -95,9 +110,13 @@ class ScannerConfig(_Model):
 class BanditConfig(ScannerConfig):
     shards: int | None = Field(default=None, ge=1, description="bandit processes; default: CPU count")
 
+    _shards = field_validator("shards")(_processes)
+
 
 class DetectSecretsConfig(ScannerConfig):
     processes: int | None = Field(default=None, ge=1, description="detect-secrets -c; default: CPU count")
+
+    _processes = field_validator("processes")(_processes)
 
 
 class PipAuditConfig(ScannerConfig):
@@ -156,7 +175,8 @@ def _format_error(exc: ValidationError, source: str, prefix: str = "") -> str:
         return f"{source}: '{loc}' is required; add it (see README, Configuration)"
     value = err.get("input")
     shown = "" if isinstance(value, dict | list) else f" (got {value!r})"
-    return f"{source}: '{loc}' {err['msg'][:1].lower()}{err['msg'][1:]}{shown}; fix the value"
+    msg = err["msg"].removeprefix("Value error, ")  # a validator's own words
+    return f"{source}: '{loc}' {msg[:1].lower()}{msg[1:]}{shown}; fix the value"
 
 
 def _path_keys(raw: dict[str, Any]) -> list[tuple[dict[str, Any], str, str]]:

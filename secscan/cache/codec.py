@@ -26,6 +26,7 @@ from secscan.model import (
     Severity,
     ToolName,
 )
+from secscan.printable import printable
 from secscan.scanners.per_file import FileOutput
 
 Redact = Callable[[str], str]
@@ -58,9 +59,11 @@ def texts(output: FileOutput) -> list[str]:
 
 
 def mentions(output: FileOutput, path: str) -> bool:
-    """Whether any free text names the file (its path or its base name)."""
+    """Whether any free text names the file (its path or its base name, as they are or escaped
+    for display as messages quote them, see :mod:`secscan.printable`)."""
     name = PurePosixPath(path).name
-    return any(path in text or (name and name in text) for text in texts(output))
+    forms = {form for form in (path, name, printable(path), printable(name)) if form}
+    return any(form in text for text in texts(output) for form in forms)
 
 
 def portable(output: FileOutput, tool: str, path: str) -> bool:
