@@ -14,7 +14,11 @@ printable, rather than dropping it, so two different names stay two different te
 
 from __future__ import annotations
 
-__all__ = ["printable"]
+import re
+
+__all__ = ["printable", "surrogates_escaped"]
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _escape(char: str) -> str:
@@ -31,3 +35,9 @@ def printable(text: str) -> str:
     if text.isprintable() and "\\" not in text:
         return text
     return "".join(char if char.isprintable() and char != "\\" else _escape(char) for char in text)
+
+
+def surrogates_escaped(text: str) -> str:
+    """``text`` with only its lone surrogates escaped as :func:`printable` does: for a document
+    (HTML, Markdown) whose own line breaks must stay, that may quote a name that is not UTF-8."""
+    return _SURROGATE.sub(lambda m: _escape(m[0]), text) if not text.isascii() else text

@@ -23,7 +23,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from secscan.model import Finding, FindingState, ScannerStatus, ScanRun, Severity
-from secscan.printable import printable
 from secscan.sla import SlaPolicy, pause, reopen, resume, start
 from secscan.store.interface import (
     BaselineState,
@@ -316,8 +315,7 @@ def reconcile(
         t = _lift_expired(old, now, rec)
         if closable and t.state is not _FIXED:
             after = replace(t, state=_FIXED, fixed_at=now, sla=pause(t.sla, now))
-            where = printable(old.path)  # a reason is text for people: escaped, never raw bytes
-            rec.add(t, after, HistoryEvent.FIXED, f"{old.tool} finished ok over {where} without it")
+            rec.add(t, after, HistoryEvent.FIXED, f"{old.tool} finished ok over {old.path} without it")
             t = after
             fixed.append(t)
         t = _apply_suppressions(t, suppressions, now, rec)

@@ -26,7 +26,6 @@ from secscan.model import (
     Severity,
     ToolName,
 )
-from secscan.printable import printable
 from secscan.scanners.per_file import FileOutput
 
 Redact = Callable[[str], str]
@@ -59,11 +58,9 @@ def texts(output: FileOutput) -> list[str]:
 
 
 def mentions(output: FileOutput, path: str) -> bool:
-    """Whether any free text names the file (its path or its base name, as they are or escaped
-    for display as messages quote them, see :mod:`secscan.printable`)."""
+    """Whether any free text names the file (its path or its base name)."""
     name = PurePosixPath(path).name
-    forms = {form for form in (path, name, printable(path), printable(name)) if form}
-    return any(form in text for text in texts(output) for form in forms)
+    return any(path in text or (name and name in text) for text in texts(output))
 
 
 def portable(output: FileOutput, tool: str, path: str) -> bool:

@@ -21,7 +21,6 @@ from typing import Any, TypeVar
 
 from secscan.errors import ScannerError
 from secscan.model import Finding, Location, Notification, NotificationLevel, Rule, ToolName
-from secscan.printable import printable
 from secscan.redact import redact_quoted
 from secscan.scanners._output import load_json_object
 from secscan.scanners._sharding import shard, split_arguments
@@ -230,7 +229,7 @@ def _error_notification(path: str, reason: str) -> Notification:
     short = " ".join(reason.split())[:200]
     return Notification(
         level=NotificationLevel.WARNING,
-        message=f"bandit could not scan {printable(path)} ({short}); the file is not covered by this run",
+        message=f"bandit could not scan {path} ({short}); the file is not covered by this run",
         path=path,
     )
 

@@ -24,7 +24,6 @@ from typing import Any
 
 from secscan.errors import ScannerError
 from secscan.model import Finding, Location, Rule, ToolName
-from secscan.printable import printable
 from secscan.scanners._output import load_json_object
 from secscan.scanners._sharding import balanced_chunks
 from secscan.scanners.interface import Command, CommandResult, Plan, ScanJob, Scanner, ScanOutput
@@ -134,7 +133,7 @@ def _finding(job: ScanJob, path: str, secret: Mapping[str, Any], where: str) -> 
     return Finding(
         tool=NAME,
         rule_id=secret_type,
-        message=f"{secret_type} committed in {printable(path)}",  # text: the path's bytes escaped
+        message=f"{secret_type} committed in {path}",
         location=Location(path=path, start_line=max(1, line)),
         severity=job.policy.secret(secret_type, verified),
         tool_severity=secret_type,

@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import Any
 
 from secscan import sla
-from secscan.fsnames import from_db
+from secscan.fsnames import from_db, to_db
 from secscan.model import FindingState, Severity
 from secscan.store._texts import decode_fingerprint
 from secscan.store.interface import (
@@ -293,6 +293,6 @@ def history_values(entry: HistoryEntry, finding_id: int, run_pk: int | None) -> 
         before,
         VALUES[entry.to_state],
         entry.actor,
-        entry.reason,
+        to_db(entry.reason),  # it may quote a path that is not UTF-8 (secscan.fsnames)
         run_pk,
     )

@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from secscan.fsnames import to_db
+from secscan.fsnames import from_db, to_db
 from secscan.model import FindingState, RunId, ScanRun, ToolName
 from secscan.store._db import Connection, scalar
 from secscan.store._rows import from_ts, opt_dt
@@ -140,7 +140,7 @@ def load_history(conn: Connection, finding_pk: int, fingerprint: str) -> tuple[H
             from_state=None if before is None else FindingState(before),
             to_state=FindingState(after),
             actor=actor,
-            reason=reason,
+            reason=from_db(reason),  # a BLOB when it quotes a path that is not UTF-8
             run_id=None if run_ref is None else RunId(run_ref),
         )
         for at, event, before, after, actor, reason, run_ref in rows
