@@ -20,10 +20,10 @@ import pytest
 
 from secscan.errors import InputError
 from secscan.scanners.requirements import collect_requirements
-from secscan.settings import max_processes
 from secscan.suppressions import read_suppressions
 
 GUARD_S = 120
+MAX_PROCESSES = 4 * (os.cpu_count() or 1)
 
 
 def _limit_memory() -> None:
@@ -112,7 +112,7 @@ def test_the_repository_config_itself_must_be_a_regular_file(repo: Path, tmp_pat
         ("[scanners.bandit]\ntimeout = nan", ("'scanners.bandit.timeout'", "finite")),
         ("[scanners.bandit]\ntimeout = 0", ("'scanners.bandit.timeout'",)),
         ("[scanners.bandit]\ntimeout = 1e12", ("'scanners.bandit.timeout'", "less than or equal")),
-        ("[scanners.bandit]\nshards = 100000", ("'scanners.bandit.shards'", f"at most {max_processes()}")),
+        ("[scanners.bandit]\nshards = 100000", ("'scanners.bandit.shards'", f"at most {MAX_PROCESSES}")),
         ("[scanners.detect-secrets]\nprocesses = 100000", ("'scanners.detect-secrets.processes'",)),
         ("[scan]\nmax_file_size = -1", ("'scan.max_file_size'",)),
         ("[cache]\nonline_ttl_hours = inf", ("'cache.online_ttl_hours'", "finite")),
