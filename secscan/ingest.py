@@ -161,6 +161,26 @@ def quoted_snippets(result: object) -> list[str]:
     return [value for value in tokens if any(value in text for text in texts)]
 
 
+class _SnippetWatch:
+    """The log's chunks, watched for bytes that could belong to a ``snippet`` key: the word, or a
+    ``\\u`` escape that could spell it. Until one passes, no result can quote a snippet, and
+    :func:`quoted_snippets` need not look (most logs have none: it would cost a tenth of a build).
+    The reader pulls a result's bytes through here before it decodes the result."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._tail = b""
+        self.maybe = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._chunks:
+            if not self.maybe:
+                probe = self._tail + chunk  # the word may straddle two chunks
+                self.maybe = b"snippet" in probe or b"\\u" in probe
+                self._tail = chunk[-8:]
+            yield chunk
+
+
 def _merge(tool: ToolName, parsed: Sequence[ParsedRun], failure: str | None) -> ScannerResult:
     rules: dict[str, Rule] = {}
     for p in parsed:
@@ -250,10 +270,11 @@ def _read_runs(
     runs: list[tuple[ParsedRun, str | None]] = []
     used: list[int] = []  # how many values each run was redacted with (the set only grows)
     try:
+        watch = _SnippetWatch(log_chunks(request.path, MAX_INGEST_BYTES))
         for streamed in stream_runs(
-            log_chunks(request.path, MAX_INGEST_BYTES),
+            watch,
             max_results=MAX_RESULTS_PER_RUN,
-            on_result=lambda result: found.update(quoted_snippets(result)),
+            on_result=lambda result: found.update(quoted_snippets(result)) if watch.maybe else None,
         ):
             if found != redacted_with:
                 redactor, redacted_with = Redactor(found), frozenset(found)

@@ -268,10 +268,14 @@ class _RunReader:
         if path is None:
             return "its location is outside the scanned root"
         region = _dict(physical.get("region"))
-        start = _position(region.get("startLine"), 1) or 1
-        end = _position(region.get("endLine"), start)
-        column = _position(region.get("startColumn"), 1)
-        end_column = _position(region.get("endColumn"), 1)
+        start, end = region.get("startLine"), region.get("endLine")
+        column, end_column = region.get("startColumn"), region.get("endColumn")
+        # ``type(x) is int`` and in range is the common case of _position, checked inline (per result)
+        start = start if type(start) is int and 1 <= start <= MAX_POSITION else _position(start, 1) or 1
+        end = end if type(end) is int and start <= end <= MAX_POSITION else _position(end, start)
+        column = column if type(column) is int and 1 <= column <= MAX_POSITION else _position(column, 1)
+        if not (type(end_column) is int and 1 <= end_column <= MAX_POSITION):
+            end_column = _position(end_column, 1)
         if MAX_POSITION in (start, end, column, end_column) and not self.clamped:
             self.clamped = True
             self.note(

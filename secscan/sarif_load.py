@@ -38,6 +38,7 @@ CHUNK_BYTES = 1024 * 1024
 _NOT_SYNTAX = bytes(c for c in range(256) if c not in b'[]{}"')
 _STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
 _SPACE = re.compile(r"[ \t\n\r]*")
+_COMMA = re.compile(r"[ \t\n\r]*,")
 _scan: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 """(text, index) -> (value, end): the C scanner behind ``raw_decode``, without its Python frame."""
 _SCALARS = (int, float, bool, type(None))
@@ -191,18 +192,20 @@ class _Window:
             self.pos += 1
             return
         while True:
-            text, pos = self.text, self.pos
+            text = self.text
+            pos = _SPACE.match(text, self.pos).end()  # type: ignore[union-attr]
             try:
                 value, end = _scan(text, pos)
             except (json.JSONDecodeError, StopIteration, RecursionError):
                 value, end = None, -1
             if end < 0 or end >= len(text) - 1 or type(value) is not dict:
-                yield self.value()  # white space, a chunk boundary, a scalar, an error: the slow path
+                yield self.value()  # a chunk boundary, a scalar, an error: the slow path
             else:
                 self.pos = end
                 yield value
-            if self.text[self.pos : self.pos + 1] == ",":
-                self.pos += 1
+            comma = _COMMA.match(self.text, self.pos)
+            if comma is not None:
+                self.pos = comma.end()
                 continue
             following = self.peek()
             self.pos += 1
