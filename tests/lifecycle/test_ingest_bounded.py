@@ -69,3 +69,16 @@ def test_results_before_the_tool_object_read_the_same(tmp_path: Path) -> None:
         built = ingest.build_run(ingest.IngestRequest(path, "app"), T0, load_policy())
         parsed.append([(f.rule_id, f.location, f.severity, f.fingerprint) for f in built.findings])
     assert parsed[0] == parsed[1] and len(parsed[0]) == 2
+
+
+@pytest.mark.parametrize("chunk", [7, 1024 * 1024])  # 7: the word "snippet" straddles two chunks
+def test_a_secret_a_later_run_points_at_is_redacted_in_an_earlier_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    monkeypatch.setattr(ingest, "_CHUNK", chunk)
+    secret = "zq9XcanaryValue77"
+    early = sarif_run("semgrep", [result("r1", "a.py", 1, message=f"token {secret} in config")])
+    late = sarif_run("gitleaks", [result("g1", "b.py", 2, message=f"found {secret}", snippet=secret)])
+    path = write_sarif(tmp_path / "log.sarif", sarif_doc(early, late))
+    built = ingest.build_run(ingest.IngestRequest(path, "app"), T0, load_policy())
+    assert [f.message for f in built.findings] == ["token [REDACTED] in config", "found [REDACTED]"]
