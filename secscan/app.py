@@ -17,13 +17,15 @@ from typing import Any
 from secscan import run_delivery
 from secscan.cache.paths import cache_for_run
 from secscan.daemon.cancel import RunGuard, interrupt_orphaned_runs, stop_if_cancelled
-from secscan.errors import ExitCode
+from secscan.errors import ExitCode, TargetError
+from secscan.fsnames import has_surrogates
 from secscan.introduced import introduced_times
 from secscan.inventory import check_target
 from secscan.locks import target_lock
-from secscan.model import Finding, FindingState, Location, ScannerStatus, ScanRun, Severity
+from secscan.model import Finding, FindingState, Location, ScanRun, Severity
 from secscan.osv.purl import package_json
 from secscan.pipeline import ScanHooks, ScanOutcome, run_scan, utcnow
+from secscan.printable import printable
 from secscan.redact import Redactor
 from secscan.sarif import build_sarif
 from secscan.settings import Settings, fail_threshold
@@ -102,9 +104,9 @@ def scrub(value: Any, redactor: Redactor, *, free_text: bool = False, tool_text:
 
 
 def exit_code_for(run: ScanRun, threshold: Severity | None) -> ExitCode:
-    """3 when a scanner failed or timed out (it wins: the scan is incomplete), else 1 when an
-    untriaged finding is at or above the threshold, else 0."""
-    if any(s.status in (ScannerStatus.FAILED, ScannerStatus.TIMEOUT) for s in run.scanners):
+    """3 when a scanner failed, timed out or is incomplete (it wins: the scan is incomplete), else
+    1 when an untriaged finding is at or above the threshold, else 0."""
+    if any(s.status.is_failure for s in run.scanners):
         return ExitCode.SCANNER_FAILED
     if threshold is not None and any(
         f.severity.at_least(threshold) and f.state is not FindingState.TRIAGED for f in run.findings
@@ -225,6 +227,8 @@ def run(request: RunRequest, hooks: ScanHooks = ScanHooks()) -> RunResult:  # no
     if request.delivery_wait is not None:  # issue 13: a one-shot run checks the channels it delivers to
         run_delivery.check(request.settings, notify=request.notify)
     name = request.target_name or root.name
+    if has_surrogates(name):  # a name is an identifier in the store, keys and alerts: text only
+        raise TargetError(f"target name {printable(name)} is not UTF-8; give the target a name with --target")
     with (
         target_lock(request.db, name, wait_s=request.lock_wait_s, cancel=request.cancel),
         open_store(request.db) as store,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import logging
 import os
 import sys
@@ -23,7 +22,9 @@ from secscan import __version__, app, console, run_delivery
 from secscan.daemon import logfmt
 from secscan.daemon.cancel import sigterm_interrupts
 from secscan.errors import ConfigError, ExitCode, SecscanError
+from secscan.fsnames import json_dumps
 from secscan.logsecrets import held_secrets_filter
+from secscan.printable import printable
 from secscan.settings import load_settings
 
 INTERNAL_ERROR = 70
@@ -210,7 +211,7 @@ def _cmd_run(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
     with console.progress(stderr) as hooks, sigterm_interrupts():  # SIGTERM: scanners killed, run interrupted
         result = app.run(request, hooks)
     if args.format == "json":
-        stdout.out(json.dumps(result.document, ensure_ascii=False), highlight=False)
+        stdout.out(json_dumps(result.document), highlight=False)
     else:
         console.summary(result.run, result.sarif_path, stdout)
     print_undelivered(result.undelivered, stderr)
@@ -230,7 +231,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         handler: Callable[[argparse.Namespace, Console, Console], int] = args.handler
         return handler(args, stdout, stderr)
     except SecscanError as exc:
-        sys.stderr.write(f"secscan: error: {exc}\n")
+        sys.stderr.write(f"secscan: error: {printable(str(exc))}\n")  # it may quote the target
         return int(exc.exit_code)
     except KeyboardInterrupt:
         sys.stderr.write("secscan: interrupted\n")

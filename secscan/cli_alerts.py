@@ -8,12 +8,12 @@ is due, and ``secscan notify test CHANNEL`` sends a test notice to a configured 
 from __future__ import annotations
 
 import argparse
-import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from secscan.errors import ConfigError, ExitCode
+from secscan.fsnames import json_dumps
 from secscan.notify import commands
 from secscan.settings import Settings, load_settings
 from secscan.store import open_store
@@ -34,9 +34,12 @@ def cmd_alerts(args: argparse.Namespace, stdout: Console, stderr: Console) -> in
     with open_store(args.db) as store:
         items = commands.list_alerts(store, dead=args.dead, limit=args.limit)
     if args.format == "json":
-        stdout.out(json.dumps([commands.alert_json(i) for i in items], ensure_ascii=False), highlight=False)
+        stdout.out(json_dumps([commands.alert_json(i) for i in items]), highlight=False)
         return int(ExitCode.OK)
+    from rich.markup import escape
     from rich.table import Table
+
+    from secscan.printable import printable
 
     table = Table("id", "channel", "status", "action", "event", "attempts", "next attempt", "summary / error")
     for i in items:
@@ -44,7 +47,8 @@ def cmd_alerts(args: argparse.Namespace, stdout: Console, stderr: Console) -> in
         text = doc["last_error"] if i.last_error and i.status.value != "delivered" else doc["summary"]
         table.add_row(
             str(i.id), i.kind, i.status.value, str(doc["action"]), str(doc["event"]), str(i.attempts),
-            f"{i.next_attempt_at:%Y-%m-%d %H:%M:%S}" if i.status.value == "pending" else "", str(text),
+            f"{i.next_attempt_at:%Y-%m-%d %H:%M:%S}" if i.status.value == "pending" else "",
+            escape(printable(str(text))),
         )  # fmt: skip
     stdout.print(table)
     return int(ExitCode.OK)

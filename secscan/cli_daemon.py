@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from secscan.daemon.logfmt import LOG_FORMATS
+from secscan.fsnames import json_dumps
 from secscan.pipeline import utcnow
+from secscan.printable import printable
 from secscan.settings import load_settings
 
 if TYPE_CHECKING:
@@ -48,10 +49,10 @@ def _cmd_status(args: argparse.Namespace, stdout: Console, stderr: Console) -> i
     settings = load_settings(args.config)
     status = daemon_status(settings, args.db, utcnow())
     if args.format == "json":
-        stdout.out(json.dumps(status.document(), ensure_ascii=False), highlight=False)
+        stdout.out(json_dumps(status.document()), highlight=False)
     else:
         for line in _status_lines(status):
-            stdout.out(line, highlight=False)
+            stdout.out(printable(line), highlight=False)  # target names, reasons: no escapes
     return 0
 
 

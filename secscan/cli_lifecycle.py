@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import json
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from secscan import console, ingest, lifecycle
 from secscan.errors import ConfigError, ExitCode, StoreError
+from secscan.fsnames import json_dumps
 from secscan.inventory import check_target
 from secscan.model import FindingState, ScannerStatus, Severity, ToolName
 from secscan.policy import SeverityPolicy, load_policy
@@ -147,7 +147,7 @@ def _store(args: argparse.Namespace, *, create: bool = False) -> Iterator[Store]
 
 
 def _print_json(console: Console, document: Any) -> None:
-    console.out(json.dumps(document, ensure_ascii=False), highlight=False)
+    console.out(json_dumps(document), highlight=False)
 
 
 # -- handlers ------------------------------------------------------------------------------------------

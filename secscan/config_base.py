@@ -6,6 +6,10 @@ from pydantic import BaseModel, ConfigDict
 
 
 class ConfigModel(BaseModel):
-    """A ``secscan.toml`` table: extra keys are refused and the validated value is immutable."""
+    """A ``secscan.toml`` table: extra keys are refused and the validated value is immutable.
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    TOML has ``inf`` and ``nan``; no number of secscan's can mean them (``timeout = inf``), so
+    every float is refused unless finite.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)

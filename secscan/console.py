@@ -22,6 +22,7 @@ from rich.table import Table
 from secscan.lifecycle import FindingDetail, FindingRow, SlaView, Stats
 from secscan.model import ScannerResult, ScannerStatus, ScanRun, Severity
 from secscan.pipeline import ScanHooks
+from secscan.printable import printable
 from secscan.sla import SlaStatus
 from secscan.store.interface import RunOutcome, TrackedFinding
 
@@ -30,6 +31,7 @@ _STATUS_STYLE = {
     ScannerStatus.FAILED: "bold red",
     ScannerStatus.TIMEOUT: "bold red",
     ScannerStatus.SKIPPED: "yellow",
+    ScannerStatus.INCOMPLETE: "bold red",
 }
 _SEVERITY_STYLE = {
     Severity.CRITICAL: "bold white on red",
@@ -40,9 +42,16 @@ _SEVERITY_STYLE = {
 }
 
 
+def _safe(text: str) -> str:
+    """Text from a scanned repository or a tool, for a table cell: control characters and
+    escape sequences escaped (:func:`secscan.printable.printable`), then rich markup escaped."""
+    return escape(printable(text))
+
+
 def _done_line(result: ScannerResult) -> str:
+    """One plain line (printed without markup) about a scanner that finished."""
     extra = f": {result.reason}" if result.reason else ""
-    return (
+    return printable(
         f"{result.name}: {result.status.value} in {result.duration_s:.1f} s, "
         f"{len(result.findings)} findings{extra}"
     )
@@ -63,11 +72,11 @@ def progress(stderr: Console) -> Iterator[ScanHooks]:
         def start(names: Sequence[str]) -> None:
             with lock:
                 for name in names:
-                    tasks[name] = bar.add_task(f"{name}: scanning", total=1)
+                    tasks[name] = bar.add_task(f"{_safe(name)}: scanning", total=1)
 
         def done(result: ScannerResult) -> None:
             with lock:
-                bar.update(tasks[result.name], completed=1, description=_done_line(result))
+                bar.update(tasks[result.name], completed=1, description=escape(_done_line(result)))
                 bar.console.print(_done_line(result), markup=False, highlight=False)
 
         yield ScanHooks(on_start=start, on_done=done)
@@ -85,12 +94,12 @@ def summary(run: ScanRun, sarif_path: Path | None, console: Console, limit: int 
         scanners.add_column(column, justify="right" if column in ("time", "findings") else "left")
     for s in run.scanners:
         scanners.add_row(
-            escape(s.name),
-            escape(s.version),
+            _safe(s.name),
+            _safe(s.version),
             f"[{_STATUS_STYLE[s.status]}]{s.status.value}[/]",
             f"{s.duration_s:.1f}s",
             str(len(s.findings)),
-            escape(s.reason or ""),
+            _safe(s.reason or ""),
         )
     console.print(scanners)
 
@@ -99,7 +108,7 @@ def summary(run: ScanRun, sarif_path: Path | None, console: Console, limit: int 
     by_sev = Table(title="Findings by severity and tool", title_justify="left")
     by_sev.add_column("severity")
     for tool in tools:
-        by_sev.add_column(escape(tool), justify="right")
+        by_sev.add_column(_safe(tool), justify="right")
     by_sev.add_column("total", justify="right")
     for sev in Severity:
         row = [counts.get((sev, t), 0) for t in tools]
@@ -117,17 +126,17 @@ def summary(run: ScanRun, sarif_path: Path | None, console: Console, limit: int 
         table.add_column("message", overflow="ellipsis", no_wrap=True, max_width=90)
         for f in worst[:limit]:
             table.add_row(
-                f.id, f"[{_SEVERITY_STYLE[f.severity]}]{f.severity.value}[/]", f.tool, escape(f.rule_id),
-                escape(f"{f.location.path}:{f.location.start_line}"), escape(_first_sentence(f.message)),
+                f.id, _sev(f.severity), _safe(f.tool), _safe(f.rule_id),
+                _safe(f"{f.location.path}:{f.location.start_line}"), _safe(_first_sentence(f.message)),
             )
         console.print(table)
     notes = [n for s in run.scanners for n in s.notifications] + list(run.notifications)
     for note in notes[:limit]:
         where = f"{note.path}:{note.line}" if note.path and note.line else (note.path or "")
-        line = f"[yellow]{note.level.value}[/] {escape(where)} {escape(note.message)}"
+        line = f"[yellow]{note.level.value}[/] {_safe(where)} {_safe(note.message)}"
         console.print(line, highlight=False)
     status = "complete" if run.complete else "[bold red]incomplete[/]"
-    console.print(f"run {run.run_id}: {status}; SARIF written to {sarif_path}")
+    console.print(f"run {run.run_id}: {status}; SARIF written to {_safe(str(sarif_path))}")
 
 
 # -- lifecycle commands (findings, show, sla, stats, triage, ingest) ----------------------------
@@ -178,7 +187,7 @@ def _sla_cell(view: SlaView, now: datetime) -> str:
     elif remaining is not None and view.status is not SlaStatus.NONE:
         late = remaining < timedelta(0)
         text += f", overdue {span(-remaining)}" if late else f", {span(remaining)} left"
-    return f"[{_SLA_STYLE[view.status]}]{escape(text)}[/]"
+    return f"[{_SLA_STYLE[view.status]}]{_safe(text)}[/]"
 
 
 def findings_table(
@@ -197,9 +206,9 @@ def findings_table(
     for r in rows:
         t = r.finding
         table.add_row(
-            t.id, _sev(t.severity), t.state.value, escape(t.target), escape(t.tool), escape(t.rule_id),
-            escape(f"{t.path}:{t.line}"), _when(t.first_seen), _sla_cell(r.sla, now),
-            escape(_first_sentence(t.message)),
+            t.id, _sev(t.severity), t.state.value, _safe(t.target), _safe(t.tool), _safe(t.rule_id),
+            _safe(f"{t.path}:{t.line}"), _when(t.first_seen), _sla_cell(r.sla, now),
+            _safe(_first_sentence(t.message)),
         )  # fmt: skip
     console.print(table)
 
@@ -219,13 +228,13 @@ def finding_detail(detail: FindingDetail, console: Console, now: datetime) -> No
     ]  # fmt: skip
     facts.add_row("severity", _sev(t.severity))
     for name, value in values:
-        facts.add_row(name, escape(value))
+        facts.add_row(name, _safe(value))
     facts.add_row("SLA", _sla_cell(detail.sla, now))
     if t.triage is not None:
         d = t.triage
         until = f" {_until(d.until)}" if d.until else ""
         decision = f"{d.status.value} by {d.actor} at {_when(d.decided_at)}{until}: {d.reason}"
-        facts.add_row("triage", escape(decision))
+        facts.add_row("triage", _safe(decision))
     console.print(facts)
     history = Table(title="History", title_justify="left")
     for column in ("at", "event", "from", "to", "actor", "run"):
@@ -234,7 +243,7 @@ def finding_detail(detail: FindingDetail, console: Console, now: datetime) -> No
     for e in detail.history:
         history.add_row(
             _when(e.at), e.event.value, e.from_state.value if e.from_state else "-", e.to_state.value,
-            escape(e.actor), escape(e.run_id or "-"), escape(e.reason),
+            _safe(e.actor), _safe(e.run_id or "-"), _safe(e.reason),
         )  # fmt: skip
     console.print(history)
 
@@ -250,8 +259,8 @@ def sla_table(rows: Sequence[FindingRow], console: Console, now: datetime) -> No
     for r in rows:
         t = r.finding
         table.add_row(
-            t.id, _sev(t.severity), escape(t.target), escape(t.tool), escape(t.rule_id),
-            escape(f"{t.path}:{t.line}"), _when(r.sla.due_at), _sla_cell(r.sla, now),
+            t.id, _sev(t.severity), _safe(t.target), _safe(t.tool), _safe(t.rule_id),
+            _safe(f"{t.path}:{t.line}"), _when(r.sla.due_at), _sla_cell(r.sla, now),
         )  # fmt: skip
     console.print(table)
 
@@ -282,7 +291,7 @@ def stats_tables(stats: Stats, console: Console) -> None:
     if m.sla_compliance is not None:
         compliance = f"{m.sla_compliance:.1f}%"
     verdict = "[green]meets[/]" if m.score >= stats.baseline else "[bold red]below[/]"
-    scope = f"target {escape(stats.target)}" if stats.target else "all targets"
+    scope = f"target {_safe(stats.target)}" if stats.target else "all targets"
     console.print(f"{scope}: {stats.total} findings tracked, {stats.open} open", highlight=False)
     console.print(f"SLA compliance: {compliance}", highlight=False)
     score = f"security score: {m.score:.1f} / 100 ({verdict} the baseline {stats.baseline:g})"
@@ -294,23 +303,23 @@ def triage_done(finding: TrackedFinding, console: Console) -> None:
     what = "decision lifted" if d is None else d.status.value
     if d is not None and d.until is not None:
         what += f" {_until(d.until)}"
-    console.print(f"{finding.id}: {escape(what)}; state {finding.state.value}", highlight=False)
+    console.print(f"{finding.id}: {_safe(what)}; state {finding.state.value}", highlight=False)
 
 
 def ingest_summary(run: ScanRun, outcome: RunOutcome, console: Console) -> None:
     """``secscan ingest``: each tool's status and what the run changed."""
-    table = Table(title=f"Ingested run {run.run_id} into {escape(run.target_name)}", title_justify="left")
+    table = Table(title=f"Ingested run {run.run_id} into {_safe(run.target_name)}", title_justify="left")
     for column in ("tool", "version", "status", "findings", "note"):
         table.add_column(column, justify="right" if column == "findings" else "left")
     for s in run.scanners:
         table.add_row(
-            escape(s.name), escape(s.version), f"[{_STATUS_STYLE[s.status]}]{s.status.value}[/]",
-            str(len(s.findings)), escape(s.reason or ""),
+            _safe(s.name), _safe(s.version), f"[{_STATUS_STYLE[s.status]}]{s.status.value}[/]",
+            str(len(s.findings)), _safe(s.reason or ""),
         )  # fmt: skip
     console.print(table)
     for note in [n for s in run.scanners for n in s.notifications][:25]:
         where = f"{note.path}:{note.line}" if note.path and note.line else (note.path or "")
-        line = f"[yellow]{note.level.value}[/] {escape(where)} {escape(note.message)}"
+        line = f"[yellow]{note.level.value}[/] {_safe(where)} {_safe(note.message)}"
         console.print(line, highlight=False)
     counts = (
         f"{len(outcome.new)} new, {len(outcome.unchanged)} unchanged, "

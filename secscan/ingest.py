@@ -1,8 +1,10 @@
 """``secscan ingest``: record a third-party SARIF log (CodeQL, semgrep, gitleaks...) as a run.
 
-The file is untrusted input. It is read with a hard cap on its size (for ``.sarif.gz``, on the
-*decompressed* size, read as a stream so a gzip bomb stops at the cap), then decoded, depth-checked
-and validated by :mod:`secscan.sarif_input`. Every problem is one :class:`InputError` naming the
+The file is untrusted input. It is streamed (:mod:`secscan.sarif_load`), never held whole, with
+a hard cap on its size (for ``.sarif.gz``, on the *decompressed* size, so a gzip bomb stops at the
+cap), decoded, depth-checked and validated by :mod:`secscan.sarif_input`; of each run the first
+:data:`~secscan.sarif_input.MAX_RESULTS_PER_RUN` results are read and the rest only counted, so
+memory stays bounded whatever the log's size. Every problem is one :class:`InputError` naming the
 file; nothing is written until the whole log is understood, and the run is then recorded with
 one ``store.record_run`` call, which is one transaction: all of it or nothing.
 
@@ -11,8 +13,10 @@ Decisions:
 * Each SARIF run becomes one scanner result (runs of the same tool are merged into one). A tool
   that ran is a *full* analysis of the target, so its scope is ``.``: findings it reported
   before and not now are fixed. A run whose ``invocations[].executionSuccessful`` is false, or
-  that has no ``results`` array, is ``failed`` with an empty scope: it closes nothing. Runs of
-  one tool are merged, so a failed run is never overruled by an ok one of the same tool.
+  that has no ``results`` array, is ``failed`` with an empty scope: it closes nothing. A run with
+  more results than the cap is ``incomplete`` (the findings read are recorded, but a finding
+  beyond the cap may still be present, so it closes nothing either). Runs of one tool are merged,
+  so a failed or incomplete run is never overruled by an ok one of the same tool.
 * Targets are identified by name (as in the store). The recorded root path is ``root`` when
   given, else the target's name. Without ``root`` relative URIs are kept as given and absolute
   ``file:`` URIs are skipped (with a notification). ``.secscan/suppressions.toml`` is read from
@@ -23,7 +27,9 @@ Decisions:
   not computed (``line_hash`` stays ``None``): nothing an ingest records or prints uses them.
 * Texts are redacted with the built-in token patterns and with the secret values the log itself
   points at: a region snippet that is one token and is quoted by its result's message (the shape
-  of gitleaks' output) is treated as a secret value, so it never reaches the database.
+  of gitleaks' output) is treated as a secret value, so it never reaches the database. Each run
+  is redacted with the values found up to its end; when a later run points at a new value, the
+  log is read a second time with all of them (so a value is redacted wherever it is quoted).
 """
 
 from __future__ import annotations
@@ -53,8 +59,8 @@ from secscan.model import (
 )
 from secscan.policy import SeverityPolicy
 from secscan.redact import MIN_SECRET_LENGTH, Redactor
-from secscan.sarif_input import ParsedRun, parse_document
-from secscan.sarif_load import MAX_SARIF_BYTES, load_sarif
+from secscan.sarif_input import MAX_RESULTS_PER_RUN, ParsedRun, parse_run
+from secscan.sarif_load import MAX_SARIF_BYTES, stream_runs
 from secscan.sla import SlaPolicy
 from secscan.store.interface import RunOutcome, Store
 from secscan.suppressions import read_suppressions
@@ -83,45 +89,38 @@ class IngestRequest:
     root: Path | None = None  # the checkout the log describes, when it is at hand
 
 
-def _chunks(fh: Any) -> Iterator[bytes]:
-    while chunk := fh.read(_CHUNK):
-        yield chunk
+class _LogFileError(InputError):
+    """A problem with the file itself (its message names it already)."""
 
 
-def read_capped(path: Path, limit: int = MAX_INGEST_BYTES) -> bytes:
-    """The bytes of ``path`` (gunzipped when it is gzip), refusing more than ``limit`` of them.
+def log_chunks(path: Path, limit: int = MAX_INGEST_BYTES) -> Iterator[bytes]:
+    """The bytes of ``path`` in chunks (gunzipped when it is gzip), refusing more than ``limit``.
 
     Gzip is recognised by its magic number, so ``.sarif.gz`` and a gzip log under any name work.
     Decompression streams chunk by chunk and stops at the cap. Raises InputError.
     """
     if not path.is_file():
         what = "does not exist" if not path.exists() else "is not a regular file"
-        raise InputError(f"SARIF file {path} {what}; give the path of a .sarif or .sarif.gz file")
+        raise _LogFileError(f"SARIF file {path} {what}; give the path of a .sarif or .sarif.gz file")
     too_big = f"SARIF file {path} is larger than {limit} bytes"
     try:
         with path.open("rb") as raw:
-            if raw.read(2) != _GZIP_MAGIC:
-                if path.stat().st_size > limit:
-                    raise InputError(f"{too_big}; split the analysis or filter its results")
-                raw.seek(0)
-                data = raw.read(limit + 1)
-                if len(data) > limit:  # it grew while we read it
-                    raise InputError(f"{too_big}; split the analysis or filter its results")
-                return data
+            gzipped = raw.read(2) == _GZIP_MAGIC
             raw.seek(0)
-            parts: list[bytes] = []
+            if not gzipped and path.stat().st_size > limit:
+                raise _LogFileError(f"{too_big}; split the analysis or filter its results")
+            source: Any = gzip.GzipFile(fileobj=raw, mode="rb") if gzipped else raw
             total = 0
-            with gzip.GzipFile(fileobj=raw, mode="rb") as fh:
-                for chunk in _chunks(fh):
-                    total += len(chunk)
-                    if total > limit:
-                        raise InputError(f"{too_big} once decompressed; split it or filter its results")
-                    parts.append(chunk)
-            return b"".join(parts)
+            while chunk := source.read(_CHUNK):
+                total += len(chunk)
+                if total > limit:  # decompressed, or the file grew while we read it
+                    how = " once decompressed" if gzipped else ""
+                    raise _LogFileError(f"{too_big}{how}; split it or filter its results")
+                yield chunk
     except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
-        raise InputError(f"SARIF file {path} is not a valid gzip file ({exc}); re-compress it") from None
+        raise _LogFileError(f"SARIF file {path} is not a valid gzip file ({exc}); re-compress it") from None
     except OSError as exc:
-        raise InputError(f"cannot read SARIF file {path}: {exc.strerror or exc}; check the path") from None
+        raise _LogFileError(f"cannot read SARIF file {path}: {exc.strerror or exc}; check the path") from None
 
 
 def _dicts(value: object) -> list[dict[str, Any]]:
@@ -153,21 +152,33 @@ def _snippet_tokens(result: dict[str, Any]) -> list[str]:
     return tokens
 
 
-def may_have_snippets(data: bytes) -> bool:
-    """False only when the raw log cannot hold a ``snippet`` key: the word is not in it and no
-    ``\\u`` escape could spell it. :func:`quoted_snippets` then has nothing to find."""
-    return b"snippet" in data or b"\\u" in data
+def quoted_snippets(result: object) -> list[str]:
+    """A result's region snippets that are one token and that its message quotes (see module doc)."""
+    tokens = _snippet_tokens(result) if isinstance(result, dict) else ()
+    if not tokens:  # the usual case
+        return []
+    texts = _message_texts(result)  # type: ignore[arg-type]
+    return [value for value in tokens if any(value in text for text in texts)]
 
 
-def quoted_snippets(doc: dict[str, Any]) -> set[str]:
-    """Region snippets that are one token and that their result's message quotes (see module doc)."""
-    values: set[str] = set()
-    for run in _dicts(doc.get("runs")):
-        for result in _dicts(run.get("results")):
-            tokens = _snippet_tokens(result)
-            texts = _message_texts(result) if tokens else ()
-            values.update(value for value in tokens if any(value in text for text in texts))
-    return values
+class _SnippetWatch:
+    """The log's chunks, watched for bytes that could belong to a ``snippet`` key: the word, or a
+    ``\\u`` escape that could spell it. Until one passes, no result can quote a snippet, and
+    :func:`quoted_snippets` need not look (most logs have none: it would cost a tenth of a build).
+    The reader pulls a result's bytes through here before it decodes the result."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._tail = b""
+        self.maybe = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._chunks:
+            if not self.maybe:
+                probe = self._tail + chunk  # the word may straddle two chunks
+                self.maybe = b"snippet" in probe or b"\\u" in probe
+                self._tail = chunk[-8:]
+            yield chunk
 
 
 def _merge(tool: ToolName, parsed: Sequence[ParsedRun], failure: str | None) -> ScannerResult:
@@ -177,17 +188,23 @@ def _merge(tool: ToolName, parsed: Sequence[ParsedRun], failure: str | None) -> 
             rules.setdefault(rule.id, rule)
     findings: tuple[Finding, ...] = tuple(f for p in parsed for f in p.findings)
     notes: tuple[Notification, ...] = tuple(n for p in parsed for n in p.notifications)
+    incomplete = next((p.incomplete for p in parsed if p.incomplete is not None), None)
+    status, reason = ScannerStatus.OK, None
+    if failure is not None:
+        status, reason = ScannerStatus.FAILED, failure
+    elif incomplete is not None:
+        status, reason = ScannerStatus.INCOMPLETE, incomplete
     return ScannerResult(
         name=tool,
         version=next((p.version for p in parsed if p.version), ""),
-        status=ScannerStatus.OK if failure is None else ScannerStatus.FAILED,
+        status=status,
         duration_s=0.0,
         exit_code=None,
         findings=findings,
         rules=tuple(rules.values()),
         notifications=notes,
-        scope=frozenset({"."}) if failure is None else frozenset(),
-        reason=failure,
+        scope=frozenset({"."}) if status is ScannerStatus.OK else frozenset(),
+        reason=reason,
     )
 
 
@@ -242,36 +259,58 @@ def build_run(request: IngestRequest, now: datetime, policy: SeverityPolicy) -> 
         return _build_run(request, now, policy)
 
 
-def _build_run(request: IngestRequest, now: datetime, policy: SeverityPolicy) -> ScanRun:
-    root = None if request.root is None else request.root.resolve()
-    data = read_capped(request.path, MAX_INGEST_BYTES)
+def _read_runs(
+    request: IngestRequest, root: Path | None, policy: SeverityPolicy, known: frozenset[str]
+) -> tuple[list[tuple[ParsedRun, str | None]], frozenset[str], bool]:
+    """One pass over the log: each run parsed (and redacted with the secret values found so far,
+    ``known`` included) with why it is not a complete analysis. Also returns every value found
+    and whether each run was redacted with all of them."""
+    found = set(known)
+    redactor, redacted_with = Redactor(found), frozenset(found)
+    runs: list[tuple[ParsedRun, str | None]] = []
+    used: list[int] = []  # how many values each run was redacted with (the set only grows)
     try:
-        doc = load_sarif(data)
+        watch = _SnippetWatch(log_chunks(request.path, MAX_INGEST_BYTES))
+        for streamed in stream_runs(
+            watch,
+            max_results=MAX_RESULTS_PER_RUN,
+            on_result=lambda result: found.update(quoted_snippets(result)) if watch.maybe else None,
+        ):
+            if found != redacted_with:
+                redactor, redacted_with = Redactor(found), frozenset(found)
+            parsed = parse_run(
+                streamed,
+                tool=request.tool,
+                root=root or _NO_ROOT,
+                policy=policy,
+                redact=redactor.text,
+                redact_rule=redactor.rule_text,
+            )
+            runs.append((parsed, run_failure(streamed.run)))
+            used.append(len(redacted_with))
+    except _LogFileError:
+        raise
     except InputError as exc:
         raise InputError(f"{request.path}: {exc}") from None
-    redactor = Redactor(quoted_snippets(doc) if may_have_snippets(data) else ())
-    del data
-    parsed = parse_document(
-        doc,
-        tool=request.tool,
-        root=root or _NO_ROOT,
-        policy=policy,
-        redact=redactor.text,
-        redact_rule=redactor.rule_text,
-    )
-    failures = [run_failure(run) for run in doc["runs"]]  # parse_document keeps the runs' order
-    del doc
+    return runs, frozenset(found), all(size == len(found) for size in used)
+
+
+def _build_run(request: IngestRequest, now: datetime, policy: SeverityPolicy) -> ScanRun:
+    root = None if request.root is None else request.root.resolve()
+    runs, secrets, exact = _read_runs(request, root, policy, frozenset())
+    if not exact:  # an earlier run may quote a value a later one pointed at: read it again
+        runs, _, _ = _read_runs(request, root, policy, secrets)
     by_tool: dict[ToolName, list[int]] = {}
-    for index, p in enumerate(parsed):
+    for index, (p, _) in enumerate(runs):
         by_tool.setdefault(p.tool, []).append(index)
     merged = []
     for tool, indexes in by_tool.items():
         # Runs of one tool are one scanner: a failed one must not let an ok one close its findings.
-        failure = next((failures[i] for i in indexes if failures[i] is not None), None)
-        merged.append(_merge(tool, [parsed[i] for i in indexes], failure))
+        failure = next((runs[i][1] for i in indexes if runs[i][1] is not None), None)
+        merged.append(_merge(tool, [runs[i][0] for i in indexes], failure))
     if not merged:
         raise InputError(f"{request.path}: the SARIF log has no runs; there is nothing to ingest")
-    del parsed
+    del runs
     read: ReadText = source_reader(root) if root is not None else (lambda _path: None)
     scanners = _with_identities(merged, read)
     target = str(root) if root is not None else request.target_name
@@ -322,6 +361,6 @@ __all__ = [
     "IngestRequest",
     "build_run",
     "ingest_file",
-    "read_capped",
+    "log_chunks",
     "record",
 ]

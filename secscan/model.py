@@ -56,12 +56,36 @@ _SEVERITY_RANK = {
 
 
 class ScannerStatus(StrEnum):
-    """How one scanner's run ended."""
+    """How one scanner's run ended.
+
+    Only ``ok`` is a complete analysis of the scanner's scope, so only an ``ok`` scanner may close
+    findings (the lifecycle store reads it from :attr:`ScannerResult.scope`). ``failed``,
+    ``timeout`` and ``incomplete`` are failures: they make ``secscan run`` exit 3, mark the run
+    ``partial``, are reported as unsuccessful in SARIF, are never uploaded to GitHub and raise a
+    ``scanner-failed`` alert. ``skipped`` (nothing to scan) closes nothing and fails nothing.
+    """
 
     OK = "ok"
+    """Ran to completion over everything it was given."""
     FAILED = "failed"
+    """Could not run, crashed, exited with an unexpected code, or its output was unusable."""
     TIMEOUT = "timeout"
+    """Killed at its deadline."""
     SKIPPED = "skipped"
+    """Had nothing to scan (e.g. no requirement file for pip-audit)."""
+    INCOMPLETE = "incomplete"
+    """Ran, but did not analyse all it was given: its results were truncated at a cap, or it
+    audited none of what it was given (every pin "not found", the service unreachable). Its
+    findings are real and recorded, but it closes nothing: an absent finding may simply not have
+    been looked at. ``reason`` says what was left out."""
+
+    @property
+    def is_failure(self) -> bool:
+        """True for the statuses that make a scan incomplete: failed, timeout, incomplete."""
+        return self in _FAILURE_STATUSES
+
+
+_FAILURE_STATUSES = frozenset({ScannerStatus.FAILED, ScannerStatus.TIMEOUT, ScannerStatus.INCOMPLETE})
 
 
 class FindingState(StrEnum):
@@ -160,7 +184,8 @@ class ScannerResult:
     """The outcome of one scanner over one target.
 
     ``scope`` lists the repo-relative files the scanner covered when it finished ``ok``;
-    the lifecycle store closes a finding as fixed only if its file is in that scope.
+    the lifecycle store closes a finding as fixed only if its file is in that scope, and only for
+    an ``ok`` scanner (any other status closes nothing, whatever its scope).
     """
 
     name: ToolName
@@ -172,7 +197,7 @@ class ScannerResult:
     rules: tuple[Rule, ...] = ()
     notifications: tuple[Notification, ...] = ()
     scope: frozenset[str] = frozenset()
-    reason: str | None = None  # why it failed, timed out or was skipped
+    reason: str | None = None  # why it failed, timed out, was skipped or is incomplete
 
     @property
     def category(self) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 
 from secscan.errors import ConfigError
 from secscan.model import Severity
+from secscan.safe_read import MAX_CONFIG_BYTES, read_regular
 
 
 def rules_dir() -> Path:
@@ -42,12 +43,13 @@ def _merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def read_toml(path: Path, what: str = "policy file") -> dict[str, Any]:
-    """A policy TOML file; unreadable or invalid files are a one-line ConfigError."""
+    """A policy TOML file: a regular file of at most 1 MB (never a FIFO or a device, see
+    :mod:`secscan.safe_read`); unreadable or invalid files are a one-line error (exit 2)."""
+    data = read_regular(path, MAX_CONFIG_BYTES, what)
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except OSError as exc:
-        raise ConfigError(f"cannot read {what} {path}: {exc.strerror}; check the path") from exc
+        return tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{what} {path} is not UTF-8 text; save it as UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{what} {path} is not valid TOML: {exc}; fix the syntax") from exc
 

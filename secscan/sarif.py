@@ -2,7 +2,8 @@
 
 One run per tool, each with a stable ``automationDetails`` category (``secscan/<tool>/``),
 rules carrying everything GitHub code scanning requires (short and full description, help,
-``security-severity``), results with a repo-relative location under ``%SRCROOT%``, a region
+``security-severity``), results with a repo-relative location under ``%SRCROOT%`` (its ``uri``
+percent-encoded from the path's bytes, so a name that is not UTF-8 survives), a region
 and two partial fingerprints: secscan's own identity (``secscan/v1``) and GitHub's
 ``primaryLocationLineHash``. A failed or timed-out tool's run says so in
 ``invocations[0].executionSuccessful`` and a notification. Source snippets are never emitted:
@@ -21,6 +22,7 @@ import attrs
 import sarif_om as om
 
 from secscan import __version__
+from secscan.fsnames import to_uri
 from secscan.model import Finding, Notification, Rule, ScannerResult, ScannerStatus, ScanRun, Severity
 from secscan.osv.purl import package_json
 from secscan.policy import SeverityPolicy
@@ -96,7 +98,7 @@ def _location(finding: Finding) -> om.Location:
         region.end_column = loc.end_column
     return om.Location(
         physical_location=om.PhysicalLocation(
-            artifact_location=om.ArtifactLocation(uri=loc.path, uri_base_id=SRCROOT),
+            artifact_location=om.ArtifactLocation(uri=to_uri(loc.path), uri_base_id=SRCROOT),
             region=region,
         )
     )
@@ -133,8 +135,9 @@ def _notification(note: Notification) -> om.Notification:
     n = om.Notification(message=om.Message(text=_text(note.message, 2048)), level=note.level.value)
     if note.path:
         region = om.Region(start_line=note.line) if note.line else None
-        n.locations = [om.Location(physical_location=om.PhysicalLocation(
-            artifact_location=om.ArtifactLocation(uri=note.path, uri_base_id=SRCROOT), region=region))]
+        artifact = om.ArtifactLocation(uri=to_uri(note.path), uri_base_id=SRCROOT)
+        physical = om.PhysicalLocation(artifact_location=artifact, region=region)
+        n.locations = [om.Location(physical_location=physical)]
     return n
 
 

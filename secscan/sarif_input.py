@@ -1,8 +1,10 @@
 """Read third-party SARIF 2.1.0 (semgrep, gitleaks, zizmor, trivy, CodeQL, ...) into Findings.
 
-Pure: the caller hands over the bytes. The log is untrusted input: it is size-, depth- and
-type-checked, and a malformed part never crashes the reader. Unusable results are skipped with
-a :class:`Notification` saying why (no rule id, no location, a location outside the root).
+Pure: the caller hands over the bytes (:func:`parse_sarif`) or the runs of
+:func:`secscan.sarif_load.stream_runs` (:func:`parse_run`). The log is untrusted input: it is
+size-, depth- and type-checked, and a malformed part never crashes the reader. Unusable results
+are skipped with a :class:`Notification` saying why (no rule id, no location, a location outside
+the root).
 
 Decisions:
 
@@ -16,6 +18,12 @@ Decisions:
   accepted suppression are not findings and are skipped silently.
 - Without ``tool``, the run's tool name is the driver name lower-cased and slugged
   (``Semgrep OSS`` -> ``semgrep-oss``).
+- A run with more than :data:`MAX_RESULTS_PER_RUN` results is read up to the cap and is
+  *incomplete* (:attr:`ParsedRun.incomplete`): the results left out may include findings that are
+  still present, so such a run must close nothing.
+- URIs are percent-decoded to the path's bytes (:func:`secscan.fsnames.from_uri`), so a file
+  name that is not UTF-8 is found again; a lone surrogate in any other text becomes U+FFFD.
+  Line and column numbers above :data:`MAX_POSITION` are clamped to it, with a notification.
 """
 
 from __future__ import annotations
@@ -26,13 +34,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
+from secscan.fsnames import from_uri, valid_text
 from secscan.model import Finding, Location, Notification, NotificationLevel, Rule, Severity, ToolName
 from secscan.policy import SeverityPolicy
-from secscan.sarif_load import load_sarif
+from secscan.sarif_load import StreamedRun, chunked, stream_runs
 
 MAX_RESULTS_PER_RUN = 100_000
+"""Results read per run; a run with more is incomplete (and closes nothing)."""
+MAX_POSITION = 2**31 - 1
+"""The largest line or column number kept (larger ones are clamped to it, with a notification)."""
 _MAX_TEXT = 1024
 _MAX_MEMO_TEXT = 4096  # longer texts are redacted each time (a memo of them could hold a lot)
 _SLUG = re.compile(r"[^a-z0-9]+")
@@ -46,13 +58,18 @@ Redact = Callable[[str], str]
 
 @dataclass(frozen=True)
 class ParsedRun:
-    """One SARIF run, normalised. ``rules`` holds the rules its findings refer to."""
+    """One SARIF run, normalised. ``rules`` holds the rules its findings refer to.
+
+    ``incomplete`` says why the run is not a whole analysis (its results were cut at
+    :data:`MAX_RESULTS_PER_RUN`), or is ``None``.
+    """
 
     tool: ToolName
     version: str
     findings: tuple[Finding, ...]
     rules: tuple[Rule, ...]
     notifications: tuple[Notification, ...]
+    incomplete: str | None = None
 
 
 def _dict(value: object) -> dict[str, Any]:
@@ -73,6 +90,12 @@ def _int(value: object, minimum: int) -> int | None:
 
 def _clip(text: str) -> str:
     return text if len(text) <= _MAX_TEXT else text[: _MAX_TEXT - 3] + "..."
+
+
+def _position(value: object, minimum: int) -> int | None:
+    """A line or column number (``None`` if it is not one), clamped to :data:`MAX_POSITION`."""
+    number = value if type(value) is int and value >= minimum else _int(value, minimum)
+    return number if number is None or number <= MAX_POSITION else MAX_POSITION
 
 
 class _RunReader:
@@ -100,6 +123,7 @@ class _RunReader:
         self.rule_redacted: dict[str, str] = {}
         self.bases = _dict(run.get("originalUriBaseIds"))
         self.notes: list[Notification] = []
+        self.clamped = False
         # Results repeat their texts and URIs: each distinct one is redacted / resolved once.
         self.redacted: dict[str, str] = {}
         self.paths: dict[tuple[str | None, int | None, str | None], str | None] = {}
@@ -127,10 +151,10 @@ class _RunReader:
         self.notes.append(Notification(level, _clip(self.text(message)), path, line))
 
     def text(self, text: str) -> str:
-        """``redact(text)``, computed once per distinct (not too long) text."""
+        """``redact(text)`` (lone surrogates as U+FFFD), once per distinct (not too long) text."""
         done = self.redacted.get(text)
         if done is None:
-            done = self.redact(text)
+            done = self.redact(valid_text(text))
             if len(text) <= _MAX_MEMO_TEXT:
                 self.redacted[text] = done
         return done
@@ -139,7 +163,7 @@ class _RunReader:
         """``redact_rule(text)``, computed once per distinct text."""
         done = self.rule_redacted.get(text)
         if done is None:
-            done = self.rule_redacted[text] = self.redact_rule(text)
+            done = self.rule_redacted[text] = self.redact_rule(valid_text(text))
         return done
 
     # -- rules -------------------------------------------------------------------------
@@ -188,8 +212,8 @@ class _RunReader:
             short_description=_clip(self.rule_text(short)),
             full_description=_clip(self.rule_text(full or short)),
             help_text=self.rule_text(help_text or full or short)[:8192],
-            help_uri=_str(rule.get("helpUri")),
-            tags=tuple(dict.fromkeys(tags))[:20],
+            help_uri=valid_text(_str(rule.get("helpUri")) or "") or None,
+            tags=tuple(dict.fromkeys(map(valid_text, tags)))[:20],
         )
 
     # -- locations ---------------------------------------------------------------------
@@ -220,8 +244,8 @@ class _RunReader:
         if parts.scheme:
             if parts.scheme.lower() != "file" or parts.netloc not in ("", "localhost"):
                 return None
-            return self._absolute(unquote(parts.path))
-        path = unquote(parts.path)
+            return self._absolute(from_uri(parts.path))
+        path = from_uri(parts.path)
         if path.startswith("/"):
             return self._absolute(path)
         base_id = _str(artifact.get("uriBaseId"))
@@ -262,11 +286,19 @@ class _RunReader:
         region = _dict(physical.get("region"))
         start, end = region.get("startLine"), region.get("endLine")
         column, end_column = region.get("startColumn"), region.get("endColumn")
-        # ``type(x) is int`` is the common case of _int, checked inline (this runs per result)
-        start = start if type(start) is int and start >= 1 else _int(start, 1) or 1
-        end = end if type(end) is int and end >= start else _int(end, start)
-        column = column if type(column) is int and column >= 1 else _int(column, 1)
-        end_column = end_column if type(end_column) is int and end_column >= 1 else _int(end_column, 1)
+        # ``type(x) is int`` and in range is the common case of _position, checked inline (per result)
+        start = start if type(start) is int and 1 <= start <= MAX_POSITION else _position(start, 1) or 1
+        end = end if type(end) is int and start <= end <= MAX_POSITION else _position(end, start)
+        column = column if type(column) is int and 1 <= column <= MAX_POSITION else _position(column, 1)
+        if not (type(end_column) is int and 1 <= end_column <= MAX_POSITION):
+            end_column = _position(end_column, 1)
+        if MAX_POSITION in (start, end, column, end_column) and not self.clamped:
+            self.clamped = True
+            self.note(
+                NotificationLevel.WARNING,
+                f"{self.tool}: a line or column number above {MAX_POSITION} was clamped to it",
+                (path, None),
+            )
         return Location(path, start, column, end, end_column)
 
     # -- results -----------------------------------------------------------------------
@@ -304,6 +336,7 @@ class _RunReader:
         if not rule_id:
             self.note(NotificationLevel.WARNING, f"{self.tool}: result skipped: it has no rule id")
             return None
+        rule_id = valid_text(rule_id)
         location = self.location(result)
         if isinstance(location, str):
             self.note(NotificationLevel.WARNING, f"{self.tool}: result of rule {rule_id} skipped: {location}")
@@ -339,49 +372,54 @@ class _RunReader:
                         _dict(next(iter(_list(_dict(raw).get("locations"))), None)).get("physicalLocation")
                     )
                     path = self.relative_path(_dict(physical.get("artifactLocation")))
-                    line = _int(_dict(physical.get("region")).get("startLine"), 1)
+                    line = _position(_dict(physical.get("region")).get("startLine"), 1)
                     self.note(
                         level,
                         f"{self.tool}: {text or 'notification without text'}",
                         (path, line) if path else None,
                     )
 
-    def read(self) -> ParsedRun:
+    def read(self, total_results: int) -> ParsedRun:
+        """The run, its first ``MAX_RESULTS_PER_RUN`` results read; ``total_results`` counts all."""
         rules: dict[str, Rule] = {}
         findings: list[Finding] = []
         results = _list(self.run.get("results"))
-        if len(results) > MAX_RESULTS_PER_RUN:
-            self.note(
-                NotificationLevel.ERROR,
-                f"{self.tool}: only the first {MAX_RESULTS_PER_RUN} of {len(results)} results were read",
+        total_results = max(total_results, len(results))
+        incomplete = None
+        if total_results > MAX_RESULTS_PER_RUN:
+            incomplete = (
+                f"only the first {MAX_RESULTS_PER_RUN} of {total_results} results were read "
+                "(secscan's cap per run); the others were not, so this run closes no finding"
             )
+            self.note(NotificationLevel.ERROR, f"{self.tool}: {incomplete}")
         for raw in results[:MAX_RESULTS_PER_RUN]:
             if (finding := self.finding(_dict(raw), rules)) is not None:
                 findings.append(finding)
         self.invocation_notes()
         version = _str(self.driver.get("semanticVersion")) or _str(self.driver.get("version")) or ""
-        return ParsedRun(self.tool, version[:100], tuple(findings), tuple(rules.values()), tuple(self.notes))
+        return ParsedRun(
+            self.tool, valid_text(version[:100]), tuple(findings), tuple(rules.values()), tuple(self.notes),
+            incomplete,
+        )  # fmt: skip
 
 
-def parse_document(
-    doc: dict[str, Any],
+def parse_run(
+    streamed: StreamedRun,
     *,
     tool: ToolName | None,
     root: Path,
     policy: SeverityPolicy,
     redact: Redact | None = None,
     redact_rule: Redact | None = None,
-) -> list[ParsedRun]:
-    """Parse a log that :func:`load_sarif` accepted into one ParsedRun per run (in order).
+) -> ParsedRun:
+    """One run of :func:`secscan.sarif_load.stream_runs` as a ParsedRun.
 
     ``root`` is the absolute scanned root (``file://`` URIs under it become repo-relative);
     ``redact`` is applied to every text taken from the log, ``redact_rule`` (default:
     ``redact``) to the rules' names, descriptions and help.
     """
-    return [
-        _RunReader(_dict(run), tool, root, policy, redact or (lambda text: text), redact_rule).read()
-        for run in _list(doc.get("runs"))
-    ]
+    reader = _RunReader(_dict(streamed.run), tool, root, policy, redact or (lambda text: text), redact_rule)
+    return reader.read(streamed.total_results)
 
 
 def parse_sarif(
@@ -392,8 +430,9 @@ def parse_sarif(
     policy: SeverityPolicy,
     redact: Redact | None = None,
 ) -> list[ParsedRun]:
-    """Check and parse a SARIF log (:func:`load_sarif`, then :func:`parse_document`).
+    """Check and parse a whole SARIF log held in memory: one ParsedRun per run, in order.
 
     Raises InputError when the log is unusable.
     """
-    return parse_document(load_sarif(data), tool=tool, root=root, policy=policy, redact=redact)
+    runs = stream_runs(chunked(data), max_results=MAX_RESULTS_PER_RUN)
+    return [parse_run(run, tool=tool, root=root, policy=policy, redact=redact) for run in runs]

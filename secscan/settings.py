@@ -5,11 +5,16 @@ becomes one :class:`~secscan.errors.ConfigError` line naming the file, the key a
 
 Trust: a ``secscan.toml`` that secscan *discovers* in the scanned target belongs to a repository
 that may be untrusted, so it may not make secscan run commands (custom SARIF tools) or pass
-extra arguments to scanners. A file given explicitly with ``--config`` is trusted.
+extra arguments to scanners, and every file it names (``[policy] severity`` and ``sla``,
+``[scanners.pip-audit] osv_db``) must resolve inside the repository. A file given explicitly with
+``--config`` is trusted: its paths may point anywhere. Either way a configuration or policy file
+is read only if it is a regular file of at most 1 MB (:mod:`secscan.safe_read`), before any
+scanner starts.
 """
 
 from __future__ import annotations
 
+import os
 import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -25,6 +30,7 @@ from secscan.github.config import GithubConfig
 from secscan.model import Severity
 from secscan.notify.config import NotifyConfig
 from secscan.report.config import ReportConfig
+from secscan.safe_read import MAX_CONFIG_BYTES, read_inside, read_regular
 
 CONFIG_NAME = "secscan.toml"
 BUILTIN_SCANNERS = ("bandit", "detect-secrets", "pip-audit", "lockfile-audit", "zizmor", "semgrep")
@@ -78,11 +84,26 @@ class PolicyConfig(_Model):
     sla: Path | None = None
 
 
+MAX_TIMEOUT_S = 7 * 24 * 3600.0
+"""A week: a scanner timeout beyond it cannot be meant (``inf`` and ``nan`` are refused too)."""
+
+
+def max_processes() -> int:
+    """The most processes one scanner may start: four per CPU (more only thrash the machine)."""
+    return 4 * (os.cpu_count() or 1)
+
+
+def _processes(value: int | None) -> int | None:
+    if value is not None and value > max_processes():
+        raise ValueError(f"must be at most {max_processes()} (four per CPU on this machine)")
+    return value
+
+
 class ScannerConfig(_Model):
     """Options every scanner has (``[scanners.<name>]``)."""
 
     enabled: bool = True
-    timeout: float = Field(default=600.0, gt=0, description="seconds, may be fractional")
+    timeout: float = Field(default=600.0, gt=0, le=MAX_TIMEOUT_S, description="seconds, may be fractional")
     args: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
 
@@ -97,9 +118,13 @@ class ScannerConfig(_Model):
 class BanditConfig(ScannerConfig):
     shards: int | None = Field(default=None, ge=1, description="bandit processes; default: CPU count")
 
+    _shards = field_validator("shards")(_processes)
+
 
 class DetectSecretsConfig(ScannerConfig):
     processes: int | None = Field(default=None, ge=1, description="detect-secrets -c; default: CPU count")
+
+    _processes = field_validator("processes")(_processes)
 
 
 class PipAuditConfig(ScannerConfig):
@@ -219,23 +244,40 @@ def _format_error(exc: ValidationError, source: str, prefix: str = "") -> str:
         return f"{source}: '{loc}' is required; add it (see README, Configuration)"
     value = err.get("input")
     shown = "" if isinstance(value, dict | list) else f" (got {value!r})"
-    return f"{source}: '{loc}' {err['msg'][:1].lower()}{err['msg'][1:]}{shown}; fix the value"
+    msg = err["msg"].removeprefix("Value error, ")  # a validator's own words
+    return f"{source}: '{loc}' {msg[:1].lower()}{msg[1:]}{shown}; fix the value"
 
 
-def _resolve_paths(raw: dict[str, Any], base: Path) -> None:
-    """Make config-relative paths absolute (relative to the config file's folder)."""
+def _path_keys(raw: dict[str, Any]) -> list[tuple[dict[str, Any], str, str]]:
+    """Every key of a parsed config that names a file: (its table, the key, its dotted name)."""
+    found: list[tuple[dict[str, Any], str, str]] = []
     policy = raw.get("policy")
     if isinstance(policy, dict):
-        for key in ("severity", "sla"):
-            if isinstance(policy.get(key), str):
-                policy[key] = str(base / policy[key])
+        keys = [key for key in ("severity", "sla") if isinstance(policy.get(key), str)]
+        found += [(policy, key, f"policy.{key}") for key in keys]
     scanners = raw.get("scanners")
     if isinstance(scanners, dict):
-        for name, keys in _PATH_KEYS.items():
-            table = scanners.get(name)
-            for key in keys:
-                if isinstance(table, dict) and isinstance(table.get(key), str):
-                    table[key] = str(base / table[key])
+        for scanner, names in _PATH_KEYS.items():
+            table = scanners.get(scanner)
+            if isinstance(table, dict):
+                given = [k for k in names if isinstance(table.get(k), str)]
+                found += [(table, k, f"scanners.{scanner}.{k}") for k in given]
+    return found
+
+
+def _resolve_paths(raw: dict[str, Any], base: Path, source: Path, *, trusted: bool) -> None:
+    """Make config-relative paths absolute (relative to the config file's folder). An untrusted
+    config's paths are resolved (symbolic links too) and must stay inside its repository."""
+    for table, key, name in _path_keys(raw):
+        path = base / table[key]
+        if not trusted:
+            path = Path(os.path.realpath(path))
+            if not path.is_relative_to(base):
+                raise ConfigError(
+                    f"{source}: '{name}' points outside the scanned repository ({table[key]!r}); a "
+                    "repository's secscan.toml may only name its own files: pass a config with --config"
+                )
+        table[key] = str(path)
 
 
 def build_settings(
@@ -297,23 +339,24 @@ def load_settings(
     """
     path: Path | None = None
     trusted = True
+    data: bytes | None = None
     if config is not None:
         path = config
-        if not path.is_file():
+        if not path.exists():
             raise ConfigError(f"config file {path} does not exist; check the --config path")
-    elif target is not None and (target / CONFIG_NAME).is_file():
-        path, trusted = target / CONFIG_NAME, False
+        data = read_regular(path, MAX_CONFIG_BYTES, "config file")
+    elif target is not None:  # untrusted: no symbolic link, no FIFO, no device, at most 1 MB
+        data = read_inside(target, CONFIG_NAME, MAX_CONFIG_BYTES, "config file")
+        path, trusted = (target / CONFIG_NAME, False) if data is not None else (None, True)
     raw: dict[str, Any] = {}
-    if path is not None:
+    if path is not None and data is not None:
         try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+            raw = tomllib.loads(data.decode("utf-8"))
         except UnicodeDecodeError:
             raise ConfigError(f"config file {path} is not UTF-8 text; save it as UTF-8") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"config file {path} is not valid TOML: {exc}; fix the syntax") from None
-        except OSError as exc:
-            raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
-        _resolve_paths(raw, path.parent.resolve())
+        _resolve_paths(raw, path.parent.resolve(), path, trusted=trusted)
     for dotted, value in overrides:
         node = raw
         *parents, leaf = dotted.split(".")

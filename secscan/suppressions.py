@@ -15,6 +15,7 @@ from pathlib import Path
 
 from secscan.errors import ConfigError, InputError
 from secscan.model import ToolName
+from secscan.safe_read import read_inside
 from secscan.store.records import Suppression, TrackedFinding, TriageStatus
 
 MAX_SUPPRESSIONS_BYTES = 1_000_000
@@ -24,19 +25,14 @@ SUPPRESSIONS_FILE = ".secscan/suppressions.toml"
 def read_suppressions(root: Path) -> tuple[Suppression, ...]:
     """The target's ``.secscan/suppressions.toml`` (empty when there is none). Raises InputError.
 
-    Shared by ``secscan run`` and ``secscan ingest``. A symlink is never followed: it could
-    point out of the (untrusted) repository.
+    Shared by ``secscan run`` and ``secscan ingest``. No symbolic link is followed on the way
+    (it could point out of the untrusted repository), and the file must be a regular file of at
+    most :data:`MAX_SUPPRESSIONS_BYTES` (:func:`secscan.safe_read.read_inside`).
     """
     path = root / SUPPRESSIONS_FILE
-    if path.is_symlink() or not path.is_file():
+    raw = read_inside(root, SUPPRESSIONS_FILE, MAX_SUPPRESSIONS_BYTES, "suppressions file")
+    if raw is None:
         return ()
-    try:
-        with path.open("rb") as fh:
-            raw = fh.read(MAX_SUPPRESSIONS_BYTES + 1)
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror}; check its permissions") from None
-    if len(raw) > MAX_SUPPRESSIONS_BYTES:
-        raise InputError(f"{path} is larger than {MAX_SUPPRESSIONS_BYTES} bytes; trim it")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:

@@ -99,7 +99,7 @@ def baseline_signature(finding: Finding) -> int:
     loc = finding.location
     text = f"{loc.path}\0{loc.start_line}\0{_SEVERITY_TEXT[finding.severity]}\0{finding.message}"
     hasher = _SIGNATURE.copy()
-    hasher.update(text.encode())
+    hasher.update(text.encode("utf-8", "surrogatepass"))  # a path may hold surrogate escapes
     return int.from_bytes(hasher.digest(), "big") >> 1
 
 

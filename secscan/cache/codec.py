@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import PurePosixPath
 from typing import Any
 
+from secscan.fsnames import json_dumps
 from secscan.model import (
     Finding,
     FindingState,
@@ -34,7 +35,7 @@ _COMPRESS_OVER = 256
 
 
 def pack(document: object) -> bytes:
-    raw = json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
+    raw = json_dumps(document, separators=(",", ":")).encode()  # a path's surrogates as \u escapes
     return b"z" + zlib.compress(raw, 6) if len(raw) > _COMPRESS_OVER else b"j" + raw
 
 

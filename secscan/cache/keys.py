@@ -36,7 +36,7 @@ MAX_REFERENCED_BYTES = 64 * 1024 * 1024
 
 def _h(*parts: object) -> bytes:
     text = json.dumps(parts, sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
-    return hashlib.sha256(text.encode()).digest()
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()  # paths may not be UTF-8
 
 
 def file_digest(path: Path | str) -> bytes | None:

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from secscan.fsnames import has_surrogates, json_dumps, to_uri
+
 log = logging.getLogger(__name__)
 
 MAX_GZIP_BYTES = 10 * 1024 * 1024
@@ -69,6 +71,8 @@ def category_of(run: Mapping[str, Any], tool: str, subdir: str = "") -> str:
     auto = run.get("automationDetails") or {}
     ident = str(auto.get("id") or "")
     base = ident.rsplit("/", 1)[0] if "/" in ident else f"secscan/{tool}"
+    if subdir and has_surrogates(subdir):  # a folder name that is not UTF-8: its bytes, encoded
+        subdir = to_uri(subdir)
     return f"{base}/{subdir}" if subdir else base
 
 
@@ -85,7 +89,7 @@ def _with_prefix(location: Mapping[str, Any], subdir: str) -> dict[str, Any]:
     artifact = dict(physical.get("artifactLocation") or {})
     uri = artifact.get("uri")
     if isinstance(uri, str) and artifact.get("uriBaseId") == SRCROOT and "://" not in uri:
-        artifact["uri"] = f"{subdir}/{uri}"
+        artifact["uri"] = f"{to_uri(subdir)}/{uri}"  # URIs are percent-encoded (secscan.fsnames)
     physical["artifactLocation"] = artifact
     return {**location, "physicalLocation": physical}
 
@@ -148,7 +152,7 @@ def _with_rules(run: Mapping[str, Any], results: list[dict[str, Any]]) -> dict[s
 
 def _encode(run: Mapping[str, Any]) -> bytes:
     document = {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
-    text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+    text = json_dumps(document, separators=(",", ":"))
     return gzip.compress(text.encode("utf-8"), compresslevel=6, mtime=0)
 
 

@@ -107,7 +107,7 @@ def on_run(store: Store, run: ScanRun, recorded: RunOutcome, settings: Settings,
     seen = (*recorded.new, *recorded.reopened, *recorded.unchanged)
     events = [finding_event(t) for t in seen if t.state in OPEN_STATES]
     for s in run.scanners:
-        if s.status in (ScannerStatus.FAILED, ScannerStatus.TIMEOUT):
+        if s.status.is_failure:
             reason = clean(f"{s.status.value}: {s.reason or 'no reason given'}", 300)
             events.append(Event(EventKind.SCANNER_FAILED, target, tool=s.name, detail=reason))
     ok = {s.name for s in run.scanners if s.status is ScannerStatus.OK}

@@ -18,6 +18,7 @@ from datetime import datetime
 from operator import attrgetter
 
 from secscan.notify.interface import Action, Alert, Event, EventKind, dedup_key
+from secscan.printable import printable
 from secscan.redact import Redactor
 from secscan.store.alerts import AlertIncident
 
@@ -71,16 +72,17 @@ class PartCleaner:
         for start in range(0, len(todo), BATCH):
             batch = todo[start : start + BATCH]
             if self._redactor.contains_secret("\n".join(batch)):
-                self._done.update((v, self._redactor.text(v)) for v in batch)
+                self._done.update((v, printable(self._redactor.text(v))) for v in batch)
             else:
-                self._done.update((v, v) for v in batch)
+                self._done.update((v, printable(v)) for v in batch)
 
     def __call__(self, value: str | None) -> str:
+        """``value`` redacted, its control characters (and a name's undecodable bytes) escaped."""
         if not value:
             return ""
         done = self._done.get(value)
         if done is None:
-            done = self._done[value] = self._redactor.text(value)
+            done = self._done[value] = printable(self._redactor.text(value))
         return done
 
     def event_parts(self, events: Sequence[Event]) -> None:

@@ -8,7 +8,6 @@ never sees half a report.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -16,6 +15,8 @@ from pathlib import Path
 from typing import Any, Literal, assert_never
 
 from secscan import sla
+from secscan.fsnames import json_dumps
+from secscan.printable import surrogates_escaped
 from secscan.report import document, figures, markdown, owners
 from secscan.report.config import ReportConfig
 from secscan.report.period import Period, PeriodReport, build_period
@@ -94,15 +95,15 @@ def render(report: figures.DashboardReport | PeriodReport, fmt: Format) -> str:
             if isinstance(report, figures.DashboardReport)
             else document.period_document(report)
         )
-        return json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
-    if fmt == "md":
-        return (
+        return json_dumps(doc, indent=1) + "\n"
+    if fmt == "md":  # a path that is not UTF-8 is shown escaped (secscan.printable)
+        return surrogates_escaped(
             markdown.render_dashboard(report)
             if isinstance(report, figures.DashboardReport)
             else markdown.render_period(report)
         )
     if fmt == "html":
-        return (
+        return surrogates_escaped(
             html.render_dashboard(report)
             if isinstance(report, figures.DashboardReport)
             else html.render_period(report)

@@ -21,6 +21,9 @@ from urllib.parse import quote
 from pathspec.patterns.gitignore import GitIgnorePatternError
 from pathspec.patterns.gitignore.basic import GitIgnoreBasicPattern
 
+from secscan.errors import InputError
+from secscan.safe_read import read_inside
+
 logger = logging.getLogger(__name__)
 
 CODEOWNERS_PLACES = (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS")
@@ -89,29 +92,26 @@ def load_codeowners(root: str | Path) -> Codeowners | None:
     if not base.is_dir() or base.is_symlink():
         return None
     for place in CODEOWNERS_PLACES:
-        path = _regular_file(base, place)
-        if path is None:
+        if _regular_file(base, place) is None:
             continue
-        try:
-            if path.stat().st_size > MAX_BYTES:
-                logger.info("%s is larger than %d bytes; owners not shown", path, MAX_BYTES)
-                return None
-            return parse_codeowners(path.read_text(encoding="utf-8", errors="replace"))
-        except OSError as exc:
-            logger.info("cannot read %s: %s", path, exc.strerror)
+        try:  # non-blocking, fstat'ed, bounded, no link followed (it may have changed since)
+            data = read_inside(base, place, MAX_BYTES, "CODEOWNERS")
+        except InputError as exc:
+            logger.info("owners not shown: %s", exc)
             return None
+        return None if data is None else parse_codeowners(data.decode("utf-8", errors="replace"))
     return None
 
 
 def github_url(root: str | Path) -> str | None:
     """``https://github.com/OWNER/REPO`` from the checkout's ``origin`` remote, if it is on GitHub."""
-    config = _regular_file(Path(root), ".git/config")
-    if config is None:
+    if _regular_file(Path(root), ".git/config") is None:
         return None
     parser = configparser.ConfigParser(strict=False, interpolation=None)
     try:
-        parser.read_string(config.read_text(encoding="utf-8", errors="replace")[:MAX_BYTES])
-    except (OSError, configparser.Error):
+        data = read_inside(Path(root), ".git/config", MAX_BYTES, "git config")
+        parser.read_string((data or b"").decode("utf-8", errors="replace"))
+    except (InputError, configparser.Error):
         return None
     url = parser.get('remote "origin"', "url", fallback="").strip()
     match = _REMOTE.match(url)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from secscan.errors import ScannerError
 
 MAX_OUTPUT_BYTES = 256 * 1024 * 1024
+_CHUNK = 1024 * 1024
 
 
 def read_output(path: Path, tool: str, what: str, hint: str, limit: int = MAX_OUTPUT_BYTES) -> bytes:
@@ -21,6 +23,23 @@ def read_output(path: Path, tool: str, what: str, hint: str, limit: int = MAX_OU
     if len(data) > limit:
         raise ScannerError(f"{tool} {what} {path} is larger than {limit} bytes; {hint}")
     return data
+
+
+def output_chunks(
+    path: Path, tool: str, what: str, hint: str, limit: int = MAX_OUTPUT_BYTES
+) -> Iterator[bytes]:
+    """The bytes of ``tool``'s ``what`` at ``path`` in chunks, at most ``limit`` of them (for a
+    streaming reader: the output is never held whole)."""
+    total = 0
+    try:
+        with path.open("rb") as fh:
+            while chunk := fh.read(_CHUNK):
+                total += len(chunk)
+                if total > limit:
+                    raise ScannerError(f"{tool} {what} {path} is larger than {limit} bytes; {hint}")
+                yield chunk
+    except OSError as exc:
+        raise ScannerError(f"{tool} wrote no readable {what} at {path} ({exc.strerror}); {hint}") from None
 
 
 def load_json_object(path: Path, tool: str, what: str, hint: str) -> dict[str, Any]:

@@ -31,7 +31,8 @@ from secscan.errors import InputError, ScannerError
 from secscan.identity import normalise_line
 from secscan.model import Finding, Location, Notification, NotificationLevel, Rule, ToolName
 from secscan.policy import SeverityPolicy
-from secscan.sarif_load import load_sarif
+from secscan.sarif_input import MAX_RESULTS_PER_RUN
+from secscan.sarif_load import chunked, stream_runs
 from secscan.scanners._tools import ByteColumns
 
 NAME = ToolName("zizmor")
@@ -46,6 +47,7 @@ class ZizmorLog:
     findings: list[Finding] = field(default_factory=list)
     rules: dict[str, Rule] = field(default_factory=dict)
     notes: list[Notification] = field(default_factory=list)
+    incomplete: str | None = None  # why the results are not whole (more than secscan reads)
 
 
 def _dict(value: object) -> dict[str, Any]:
@@ -112,11 +114,16 @@ class ZizmorReader:
 
     def read(self, data: bytes, where: str) -> None:
         try:
-            doc = load_sarif(data)
+            streamed = list(stream_runs(chunked(data), max_results=MAX_RESULTS_PER_RUN))
         except InputError as exc:
             raise ScannerError(f"zizmor output {where}: {exc}") from None
-        for raw in doc["runs"]:
-            run = _dict(raw)
+        for one in streamed:
+            if one.total_results > MAX_RESULTS_PER_RUN:
+                self.log.incomplete = (
+                    f"zizmor reported {one.total_results} results in one run; secscan reads the first "
+                    f"{MAX_RESULTS_PER_RUN}, so the run closes nothing"
+                )
+            run = _dict(one.run)
             driver = _dict(_dict(run.get("tool")).get("driver"))
             rules = {r["id"]: r for r in map(_dict, _list(driver.get("rules"))) if _str(r.get("id"))}
             for invocation in map(_dict, _list(run.get("invocations"))):

@@ -78,6 +78,8 @@ class ScanOutput:
 
     ``exit_code``, when set, is the exit code to report instead of the commands' own: what the
     tool would have returned over all the files when some results came from the result cache.
+    ``incomplete``, when set, says why the tool did not analyse all it was given (results cut at
+    a cap, nothing audited): the scanner is then ``incomplete`` and closes nothing.
     """
 
     findings: tuple[Finding, ...]
@@ -85,6 +87,7 @@ class ScanOutput:
     scope: frozenset[str]
     notifications: tuple[Notification, ...] = ()
     exit_code: int | None = None
+    incomplete: str | None = None
 
 
 class Scanner(ABC):

@@ -46,6 +46,7 @@ class FileOutputs:
 
     files: Mapping[str, FileOutput] = field(default_factory=dict)
     notifications: tuple[Notification, ...] = ()
+    incomplete: str | None = None  # why the run is not a whole analysis (see ScanOutput)
 
 
 def merge(outputs: FileOutputs, exit_code: int | None = None) -> ScanOutput:
@@ -68,6 +69,7 @@ def merge(outputs: FileOutputs, exit_code: int | None = None) -> ScanOutput:
         scope=frozenset(scope),
         notifications=tuple(notifications),
         exit_code=exit_code,
+        incomplete=outputs.incomplete,
     )
 
 

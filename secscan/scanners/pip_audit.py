@@ -9,6 +9,11 @@ layers (layer *k* holds the *k*-th distinct version of each package), one comman
 
 A finding's identity is ``"<canonical name>|<advisory id>"``: bumping a pin to another version
 that is still affected keeps the finding open instead of closing it and opening a new one.
+
+"Not audited" is never "clean": a pin pip-audit could not audit (its skip reason, e.g. "not found
+on PyPI", or missing from its report) is a warning and takes its file out of the scope; when no
+pin at all was audited (an unreachable or unknown vulnerability service), pip-audit is
+``incomplete`` and closes nothing.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from secscan.model import Finding, Notification, NotificationLevel, Rule
 from secscan.scanners._audit_cache import audit_cache
 from secscan.scanners._output import read_output
 from secscan.scanners._pip_audit_advisory import NAME, finding, lookup, rule
-from secscan.scanners._pip_audit_report import Audit, as_json, cached_answers, parse_report
+from secscan.scanners._pip_audit_report import Audit, as_json, cached_answers, one_line, parse_report
 from secscan.scanners.interface import Command, CommandResult, Plan, ScanJob, Scanner, ScanOutput
 from secscan.scanners.requirements import (
     DEFAULT_REQUIREMENT_GLOBS,
@@ -175,6 +180,7 @@ class PipAuditScanner(Scanner):
         rules: dict[str, Rule] = {}
         notes: list[Notification] = []
         incomplete: set[str] = set()
+        reasons: list[str] = []
         for req in reqs.pinned:
             if req.name is None or req.version is None:  # never: a pinned line has both
                 continue
@@ -187,6 +193,7 @@ class PipAuditScanner(Scanner):
                     )
                 )
                 incomplete.add(req.path)
+                reasons.append(why)
                 continue
             for vuln in vulns:
                 record = records[vuln.id] if (req.name, req.version) in cached else lookup(job, vuln)
@@ -201,4 +208,18 @@ class PipAuditScanner(Scanner):
                     cache.put(name, version, [as_json(v, records.get(v.id)) for v in vulns])
         # pip-audit exits 1 when it finds a vulnerability; say so when the cache answered for it
         exit_code = (1 if findings else 0) if cached else None
-        return ScanOutput(tuple(findings), tuple(rules.values()), scope, tuple(notes), exit_code=exit_code)
+        return ScanOutput(
+            tuple(findings), tuple(rules.values()), scope, tuple(notes), exit_code=exit_code,
+            incomplete=_nothing_audited(len(reasons), len(reqs.pinned), reasons),
+        )  # fmt: skip
+
+
+def _nothing_audited(missed: int, given: int, reasons: Sequence[str]) -> str | None:
+    """Why the run is incomplete when pip-audit audited none of the ``given`` pins, else None."""
+    if not given or missed < given:
+        return None
+    first = one_line(reasons[0], 160) if reasons else "no reason given"
+    return (
+        f"pip-audit audited none of the {given} pinned requirement(s) it was given ({first}); "
+        "check its vulnerability service, or give an offline database with --osv-db"
+    )

@@ -32,6 +32,10 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from secscan.errors import InputError
+from secscan.printable import printable
+from secscan.safe_read import read_inside
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_REQUIREMENT_GLOBS: tuple[str, ...] = (
@@ -278,12 +282,14 @@ def _resolve_include(including: str, target: str) -> str | None:
 
 
 def _read(root: Path, rel: str) -> tuple[str | None, str | None]:
+    """A requirement file's text, or why it cannot be read: no symbolic link on the way, a
+    regular file (never a FIFO or a device swapped in since the walk), bounded."""
     try:
-        data = (root / rel).read_bytes()
-    except OSError as exc:
-        return None, f"cannot read {rel}: {exc.strerror}"
-    if len(data) > MAX_REQUIREMENT_FILE_BYTES:
-        return None, f"{rel} is larger than {MAX_REQUIREMENT_FILE_BYTES} bytes"
+        data = read_inside(root, rel, MAX_REQUIREMENT_FILE_BYTES, "requirement file")
+    except InputError as exc:
+        return None, str(exc)
+    if data is None:
+        return None, f"cannot read {printable(rel)}: it does not exist (removed while it was scanned?)"
     return data.decode("utf-8-sig", errors="replace"), None
 
 

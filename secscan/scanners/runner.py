@@ -3,12 +3,14 @@
 :func:`run_scanner` never raises for a scanner's problem: a plan that cannot be made, a
 command that cannot start or exits with an unexpected code, a deadline, a cancellation or
 output that cannot be parsed all become a ``failed``/``timeout``/``skipped`` result with a
-one-line reason, so one scanner never loses the others' results. :func:`run_all` runs
+one-line reason, so one scanner never loses the others' results. A parse that says its output
+is not a whole analysis (:attr:`ScanOutput.incomplete`) gives an ``incomplete`` result. :func:`run_all` runs
 several scanners at once, each in a thread that waits on its subprocesses.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -159,6 +161,9 @@ def _run(
         return outcome.result(ScannerStatus.FAILED, _crash(scanner, "parsing its output", exc))
     if output.exit_code is not None:  # some results came from the result cache
         outcome.exit_code = output.exit_code
+    if output.incomplete is not None:  # real findings, but not a whole analysis: it closes nothing
+        partial = dataclasses.replace(output, scope=frozenset())
+        return outcome.result(ScannerStatus.INCOMPLETE, _one_line(output.incomplete, 400), output=partial)
     return outcome.result(ScannerStatus.OK, output=output)
 
 

@@ -9,6 +9,8 @@ The tool is described by an argv template, never a shell string. Placeholders:
 
 The tool runs with the target as its working directory, so relative URIs in its SARIF are
 repo-relative. Findings in files that are not part of the job (excluded, symlinked) are dropped.
+A log with more results per run than secscan reads makes the tool ``incomplete``: it closes
+nothing.
 Message and rule texts pass through ``job.options["redact"]`` when it is a callable.
 """
 
@@ -23,8 +25,9 @@ from typing import Literal
 
 from secscan.errors import ConfigError, InputError, ScannerError
 from secscan.model import Finding, Notification, Rule, ToolName
-from secscan.sarif_input import parse_sarif
-from secscan.scanners._output import read_output
+from secscan.sarif_input import MAX_RESULTS_PER_RUN, parse_run
+from secscan.sarif_load import stream_runs
+from secscan.scanners._output import output_chunks
 from secscan.scanners.interface import Command, CommandResult, Plan, ScanJob, Scanner, ScanOutput
 from secscan.scanners.per_file import FileOutput, FileOutputs, group_by_path, merge
 
@@ -111,9 +114,6 @@ class SarifToolScanner(Scanner):
     def exit_ok(self, exit_code: int) -> bool:
         return exit_code in self.ok_exit_codes
 
-    def _read(self, path: Path) -> bytes:
-        return read_output(path, self.name, "SARIF", "check its command and stderr")
-
     def cache_material(self, job: ScanJob) -> Mapping[str, object]:
         return {
             "command": list(self.command),
@@ -135,12 +135,15 @@ class SarifToolScanner(Scanner):
             path = results[0].command.stdout_path
         redact = job.options.get("redact")
         redactor: Callable[[str], str] | None = redact if callable(redact) else None
-        try:
-            runs = parse_sarif(
-                self._read(path), tool=self.name, root=job.root, policy=job.policy, redact=redactor
-            )
+        chunks = output_chunks(path, self.name, "SARIF", "check its command and stderr")
+        try:  # streamed: a huge log is read up to the result cap, never held whole
+            runs = [
+                parse_run(run, tool=self.name, root=job.root, policy=job.policy, redact=redactor)
+                for run in stream_runs(chunks, max_results=MAX_RESULTS_PER_RUN)
+            ]
         except InputError as exc:
             raise ScannerError(f"{self.name} output {path.name}: {exc}") from None
+        incomplete = next((run.incomplete for run in runs if run.incomplete is not None), None)
         allowed = set(job.files)
         findings: list[Finding] = []
         rules: dict[str, Rule] = {}
@@ -168,7 +171,7 @@ class SarifToolScanner(Scanner):
         files = {
             name: _file_output(by_path.get(name, []), rules, per_file_notes.get(name, [])) for name in allowed
         }
-        return FileOutputs(files, tuple(run_notes))
+        return FileOutputs(files, tuple(run_notes), incomplete)
 
 
 def _file_output(

@@ -188,7 +188,7 @@ class ZizmorScanner(Scanner):
                 notifications=notes,
                 covered=path in audited,
             )
-        return FileOutputs(files, tuple(reader.log.notes))
+        return FileOutputs(files, tuple(reader.log.notes), reader.log.incomplete)
 
 
 def _order(finding: Finding) -> tuple[int, int, str]:

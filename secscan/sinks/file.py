@@ -6,7 +6,6 @@ reader never sees a half-written log and a failure leaves the previous file unto
 
 from __future__ import annotations
 
-import json
 import os
 import stat
 import tempfile
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from secscan.errors import SinkError
+from secscan.fsnames import json_dumps
 from secscan.model import ScanRun
 from secscan.sinks.interface import Delivery, Sink
 
@@ -81,8 +81,9 @@ def write_text_atomic(path: Path, text: str, *, what: str = "", mode: int | None
 
 
 def write_json_atomic(path: Path, document: Mapping[str, Any]) -> None:
-    """Compact JSON (the C encoder; indenting takes five times as long on a large log)."""
-    write_text_atomic(path, json.dumps(document, separators=(",", ":"), ensure_ascii=False) + "\n")
+    """Compact JSON (the C encoder; indenting takes five times as long on a large log). A path's
+    surrogate escapes are written as ``\\uDCxx`` (:mod:`secscan.fsnames`)."""
+    write_text_atomic(path, json_dumps(document, separators=(",", ":")) + "\n")
 
 
 class FileSink(Sink):

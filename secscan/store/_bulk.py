@@ -17,6 +17,7 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from secscan.fsnames import from_db
 from secscan.store._db import Connection, scalar
 from secscan.store._rows import HISTORY_COLUMNS, READ_COLUMNS, SLA_COLUMNS, WRITE_COLUMNS
 from secscan.store._texts import encode_fingerprint, intern
@@ -114,7 +115,7 @@ def load_texts(conn: Connection, ids: Collection[int]) -> dict[int, str]:
     found = conn.execute(
         "SELECT id, value FROM texts WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(list(ids)),)
     )
-    return dict(found.fetchall())
+    return {pk: value if type(value) is str else from_db(value) for pk, value in found.fetchall()}
 
 
 def select_findings(conn: Connection, where: str, params: tuple[Any, ...] = ()) -> list[Any]:

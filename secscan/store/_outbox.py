@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from secscan.errors import StoreError
+from secscan.fsnames import escape_surrogates
 from secscan.store._db import Connection
 from secscan.store._rows import from_ts, to_ts
 from secscan.store.outbox import Outbox, OutboxItem, OutboxName, OutboxStatus
@@ -20,7 +21,12 @@ MAX_ERROR = 2000  # characters of an error kept per item
 Transaction = Callable[[bool], AbstractContextManager[Connection]]
 
 
-_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
+
+
+def _encode(payload: Mapping[str, Any]) -> str:
+    """The payload as JSON text that SQLite can store (a path's surrogate escapes as ``\\u``)."""
+    return escape_surrogates(_JSON(payload))
 
 
 def insert_items(
@@ -30,7 +36,7 @@ def insert_items(
     before is ignored); returns how many were new. Shared by :meth:`SqliteOutbox.enqueue_many`
     and producers that queue inside a transaction of their own (the alerts' incident state)."""
     ts = to_ts(now)
-    rows = [(kind, key, _ENCODE(payload), ts, ts) for kind, key, payload in items]
+    rows = [(kind, key, _encode(payload), ts, ts) for kind, key, payload in items]
     if not rows:
         return 0
     sql = (

@@ -17,6 +17,7 @@ from typing import Any
 
 from secscan import sla
 from secscan.errors import StoreError
+from secscan.fsnames import from_db
 from secscan.model import Severity
 from secscan.store import _report_lists, _sla
 from secscan.store._db import Connection
@@ -48,8 +49,8 @@ def resolve_targets(conn: Connection, names: Sequence[str]) -> tuple[dict[int, T
     """The targets in scope by id and a ``WHERE`` fragment over ``f.target_id``. Raises StoreError."""
     rows = list(conn.execute("SELECT id, name, root FROM targets ORDER BY name"))
     if not names:
-        return {int(pk): TargetInfo(name, root) for pk, name, root in rows}, "1 = 1"
-    known = {name: (int(pk), root) for pk, name, root in rows}
+        return {int(pk): TargetInfo(name, from_db(root)) for pk, name, root in rows}, "1 = 1"
+    known = {name: (int(pk), from_db(root)) for pk, name, root in rows}
     missing = [n for n in names if n not in known]
     if missing:
         raise StoreError(f"no target named {missing[0]!r} in the database; list them with `secscan findings`")

@@ -22,7 +22,7 @@ from secscan.store.report_model import DecisionRecord, Evidence, PeriodRun
 
 _OPEN = "('" + "', '".join(sorted(s.value for s in OPEN_STATES)) + "')"
 _FINDING = f"{_bulk.FINGERPRINT}, t.name, f.tool_ref, f.rule_ref, f.path_ref, f.severity"
-_FAILED = "('failed', 'timeout')"
+_FAILED = "('failed', 'timeout', 'incomplete')"  # ScannerStatus.is_failure
 
 
 def evidence(

@@ -19,6 +19,7 @@ from functools import lru_cache
 from typing import Any
 
 from secscan import sla
+from secscan.fsnames import from_db, to_db
 from secscan.model import FindingState, Severity
 from secscan.store._texts import decode_fingerprint
 from secscan.store.interface import (
@@ -120,6 +121,8 @@ def finding_from_row(
     if texts is not None:
         fp = decode_fingerprint(fp)
         tool, rule, path, message = texts[tool], texts[rule], texts[path], texts[message]
+    elif bytes in (type(path), type(message), type(rule), type(tool)):  # joined texts: a BLOB is
+        tool, rule, path, message = map(from_db, (tool, rule, path, message))  # not UTF-8 (fsnames)
     triage = None
     if t_status is not None:  # rare: most findings are not triaged
         triage = TriageDecision(
@@ -290,6 +293,6 @@ def history_values(entry: HistoryEntry, finding_id: int, run_pk: int | None) -> 
         before,
         VALUES[entry.to_state],
         entry.actor,
-        entry.reason,
+        to_db(entry.reason),  # it may quote a path that is not UTF-8 (secscan.fsnames)
         run_pk,
     )

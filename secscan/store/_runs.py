@@ -6,6 +6,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from secscan.fsnames import from_db, to_db
 from secscan.model import FindingState, RunId, ScanRun, ToolName
 from secscan.store._db import Connection, scalar
 from secscan.store._rows import from_ts, opt_dt
@@ -20,14 +21,16 @@ _SELECT_RUNS = (
 
 
 def ensure_target(conn: Connection, name: str, root: str, now: int) -> int:
-    """The id of target ``name``, created if new; its root path is kept current."""
+    """The id of target ``name``, created if new; its root path is kept current (a BLOB when it
+    is not UTF-8, see :mod:`secscan.fsnames`)."""
+    root_value = to_db(root)
     row = conn.execute("SELECT id, root FROM targets WHERE name = ?", (name,)).fetchone()
     if row is None:
         sql = "INSERT INTO targets (name, root, created_at) VALUES (?, ?, ?) RETURNING id"
-        return int(scalar(conn, sql, (name, root, now)))
+        return int(scalar(conn, sql, (name, root_value, now)))
     target_id, stored_root = row
-    if stored_root != root:
-        conn.execute("UPDATE targets SET root = ? WHERE id = ?", (root, target_id))
+    if stored_root != root_value:
+        conn.execute("UPDATE targets SET root = ? WHERE id = ?", (root_value, target_id))
     return int(target_id)
 
 
@@ -146,7 +149,7 @@ def load_history(conn: Connection, finding_pk: int, fingerprint: str) -> tuple[H
             from_state=None if before is None else FindingState(before),
             to_state=FindingState(after),
             actor=actor,
-            reason=reason,
+            reason=from_db(reason),  # a BLOB when it quotes a path that is not UTF-8
             run_id=None if run_ref is None else RunId(run_ref),
         )
         for at, event, before, after, actor, reason, run_ref in rows

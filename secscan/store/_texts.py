@@ -9,6 +9,9 @@ harmless because the values are compared before an id is reused.
 Fingerprints are SHA-256 hex digests: they are stored as their 32 raw bytes (half the size, in
 the table and in its unique index). Anything else is stored as text unchanged, so every value
 round-trips.
+
+A value that is not valid UTF-8 (a path holding surrogate escapes, see :mod:`secscan.fsnames`)
+is stored as a BLOB of its bytes: SQLite's TEXT cannot hold it, and the type tells the two apart.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ import hashlib
 import json
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
+
+from secscan.fsnames import from_db, to_db
 
 if TYPE_CHECKING:
     from secscan.store._db import Connection
@@ -63,12 +68,13 @@ def intern(cursor: Connection, values: Iterable[str]) -> dict[str, int]:
             "SELECT id, value FROM texts WHERE hash IN (SELECT value FROM json_each(?))", (chunk,)
         ).fetchall()
         for pk, value in rows:
+            value = from_db(value)
             if value in wanted:
                 ids.setdefault(value, pk)
     missing = [v for v in wanted if v not in ids]
     if missing:
         first = cursor.execute("SELECT coalesce(max(id), 0) + 1 FROM texts").fetchone()[0]
-        rows = [(first + i, wanted[v], v) for i, v in enumerate(missing)]
+        rows = [(first + i, wanted[v], to_db(v)) for i, v in enumerate(missing)]
         cursor.executemany("INSERT INTO texts (id, hash, value) VALUES (?, ?, ?)", rows)
-        ids.update((v, pk) for pk, _, v in rows)
+        ids.update((v, first + i) for i, v in enumerate(missing))
     return ids

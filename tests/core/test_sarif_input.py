@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from secscan.errors import InputError
 from secscan.model import Location, NotificationLevel, Severity, ToolName
 from secscan.policy import load_policy
-from secscan.sarif_input import ParsedRun, parse_document, parse_sarif
-from secscan.sarif_load import MAX_DEPTH, _max_depth, load_sarif
+from secscan.sarif_input import ParsedRun, parse_run, parse_sarif
+from secscan.sarif_load import MAX_DEPTH, DepthGuard, chunked, stream_runs
 from tests.conftest import schema_errors
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets" / "sarif"
@@ -236,14 +236,20 @@ def test_malformed_logs_raise_input_error(data: bytes, match: str) -> None:
     ],
 )
 def test_depth_is_counted_outside_strings(text: str, deep: bool) -> None:
-    depth = _max_depth(("[" + text + "]").encode())
-    assert (depth > MAX_DEPTH) is deep
+    data = ("[" + text + "]").encode()
+    for cut in range(len(data) + 1):  # the same verdict wherever a chunk ends
+        guard = DepthGuard(limit=10_000)
+        guard.feed(data[:cut])
+        guard.feed(data[cut:])
+        assert (guard.deepest > MAX_DEPTH) is deep, cut
 
 
-def test_parse_document_is_parse_sarif_on_a_loaded_log() -> None:
+@pytest.mark.parametrize("size", [1, 7, 64, 4096])
+def test_the_log_reads_the_same_in_any_chunks(size: int) -> None:
     data = (ASSETS / "codeql-like.sarif").read_bytes()
-    loaded = parse_document(load_sarif(data), tool=None, root=ROOT, policy=POLICY, redact=_redact)
-    assert loaded == parse_sarif(data, tool=None, root=ROOT, policy=POLICY, redact=_redact)
+    whole = parse_sarif(data, tool=None, root=ROOT, policy=POLICY, redact=_redact)
+    runs = stream_runs(chunked(data, size), max_results=100_000)
+    assert [parse_run(r, tool=None, root=ROOT, policy=POLICY, redact=_redact) for r in runs] == whole
 
 
 def test_each_distinct_text_is_redacted_once() -> None:

@@ -344,3 +344,12 @@ def test_an_unreachable_api_is_retried_with_the_reason_on_the_receipt(
     (receipt,) = store.uploads(run_id=run.run_id)
     assert receipt.status is UploadStatus.QUEUED and "failed" in receipt.errors[0]
     assert store.outbox("uploads").items()[0].status is OutboxStatus.PENDING
+
+
+def test_an_incomplete_tool_is_never_uploaded(
+    store: Store, git_repo: tuple[Path, str], make_settings: Callable[..., Settings], clock: Clock
+) -> None:
+    """Its run holds only part of its results: uploaded, it would close the rest's alerts."""
+    run, sarif = _record(store, git_repo[0], clock, failed=ScannerStatus.INCOMPLETE)
+    assert github_outbox.enqueue_run(store, run, sarif, make_settings(), clock()) == 2
+    assert {r.category for r in store.uploads(run_id=run.run_id)} == {"secscan/bandit", "secscan/detect-secrets"}

@@ -265,3 +265,22 @@ def test_a_missed_run_pages_once_and_the_next_run_resolves_it(
     send(store, settings, T0 + timedelta(days=1, hours=4))
     assert [b["event_action"] for b in pagerduty.accepted()] == ["trigger", "resolve"]
     assert json.loads(pagerduty.requests[0][2])["payload"]["class"] == "missed-run"
+
+
+def test_an_incomplete_scanner_pages_like_a_failed_one(
+    store: Store, pagerduty: FakeServer, tmp_path: Path
+) -> None:
+    from dataclasses import replace
+
+    from secscan.model import ScannerStatus
+
+    settings = pager_settings(pagerduty, tmp_path)
+    run = scan("r1", [finding(1)], T0)
+    run = replace(run, scanners=tuple(
+        replace(s, status=ScannerStatus.INCOMPLETE, reason="only the first 10 of 30 results were read")
+        for s in run.scanners
+    ))  # fmt: skip
+    events.on_run(store, run, store.record_run(run, T0, SLA, ()), settings, T0)
+    send(store, settings, T0)
+    keys = {b["dedup_key"] for b in pagerduty.accepted() if b["event_action"] == "trigger"}
+    assert "secscan/scanner-failed/shop/bandit" in keys
