@@ -215,7 +215,7 @@ def test_what_zizmor_audits() -> None:
 @pytest.mark.parametrize(
     ("output", "needle"),
     [
-        (b"not json", "zizmor output x.sarif: SARIF log is not valid JSON"),
+        (b"not json", "zizmor output x.sarif: SARIF log has no 'runs' list"),
         (b'{"version": "2.1.0", "runs": [{"results": 3}]}', "a run has no 'results' list"),
     ],
 )
