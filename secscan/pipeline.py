@@ -30,7 +30,15 @@ from secscan.scanners.detect_secrets import IDENTITY_PREFIX as SECRET_IDENTITY_P
 from secscan.scanners.interface import ScanJob, Scanner
 from secscan.scanners.registry import select_scanners
 from secscan.scanners.runner import run_all
-from secscan.settings import BanditConfig, DetectSecretsConfig, PipAuditConfig, ScannerConfig, Settings
+from secscan.settings import (
+    BanditConfig,
+    DetectSecretsConfig,
+    GitHistoryConfig,
+    PipAuditConfig,
+    PostureConfig,
+    ScannerConfig,
+    Settings,
+)
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +65,22 @@ class ScanOutcome:
     cache: CacheUse = CacheUse()  # noqa: RUF009 - frozen, so one shared default is safe
 
 
-def _options(config: ScannerConfig, advisory_lookup: Callable[[str], Any] | None) -> dict[str, object]:
+def _options(
+    config: ScannerConfig, advisory_lookup: Callable[[str], Any] | None, settings: Settings
+) -> dict[str, object]:
+    if isinstance(config, GitHistoryConfig):
+        return {
+            "detect_secrets_args": tree.args if (tree := settings.scanners.get("detect-secrets")) else (),
+            "all_branches": config.all_branches,
+            "max_commits": config.max_commits,
+            "since": config.since,
+            "max_commit_bytes": config.max_commit_bytes,
+            "processes": config.processes,
+            "max_file_bytes": settings.scan.max_file_size,
+            "excludes": (*settings.scan.excludes, *config.exclude),
+        }
+    if isinstance(config, PostureConfig):
+        return {"binary_paths": config.binary_paths, "disable": config.disable}
     if isinstance(config, BanditConfig):
         return {"shards": config.shards} if config.shards else {}
     if isinstance(config, DetectSecretsConfig):
@@ -258,7 +281,7 @@ def run_scan(
                 policy=policy,
                 args=config.args,
                 osv_url=osv_url,
-                options=_options(config, lookup),
+                options=_options(config, lookup, settings),
             )
             if session is not None:  # incremental: only new and changed files are scanned
                 excludes = (*settings.scan.excludes, *config.exclude)
@@ -273,7 +296,10 @@ def run_scan(
             hooks.on_start([s.name for s, _ in selected])
         results = run_all(items, on_done=hooks.on_done, cancel=cancel)
         scanned = time.perf_counter()
-        redactor = Redactor(_secret_values(root, [f for r in results for f in r.findings]))
+        values = _secret_values(root, [f for r in results for f in r.findings])
+        for (scanner, job, _), result in zip(items, results, strict=True):
+            values |= scanner.secret_values(job, result.findings)
+        redactor = Redactor(values)
         if session is not None:
             interrupted = cancel is not None and cancel.is_set()
             finished = [(s, r) for (s, _, _), r in zip(items, results, strict=True)]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -27,7 +28,7 @@ from secscan.notify.config import NotifyConfig
 from secscan.report.config import ReportConfig
 
 CONFIG_NAME = "secscan.toml"
-BUILTIN_SCANNERS = ("bandit", "detect-secrets", "pip-audit")
+BUILTIN_SCANNERS = ("bandit", "detect-secrets", "pip-audit", "git-history", "posture")
 
 DEFAULT_EXCLUDES: tuple[str, ...] = (
     ".git",
@@ -107,6 +108,35 @@ class PipAuditConfig(ScannerConfig):
         return value
 
 
+class GitHistoryConfig(ScannerConfig):
+    """``[scanners.git-history]``: secrets that were ever committed (``args``: extra detect-secrets
+    arguments, after those of ``[scanners.detect-secrets]``)."""
+
+    all_branches: bool = Field(default=True, description="all branches, tags, remote branches; false: HEAD")
+    max_commits: int | None = Field(default=None, ge=1, description="read at most the newest N commits")
+    since: date | None = Field(default=None, description="read only commits made on or after this day")
+    max_commit_bytes: int = Field(default=100_000_000, gt=0, description="bytes of one commit's patch read")
+    processes: int | None = Field(default=None, ge=1, description="scanning processes; default: CPU count")
+
+
+class PostureConfig(ScannerConfig):
+    """``[scanners.posture]``: repository hygiene rules (``rules/posture/``)."""
+
+    binary_paths: tuple[str, ...] = Field(default=(), description="globs where binaries and archives belong")
+    disable: tuple[str, ...] = Field(default=(), description="posture rule ids not to check")
+
+    @field_validator("disable")
+    @classmethod
+    def _known_rules(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        from secscan.scanners._posture_rules import rule_ids
+
+        known = rule_ids()
+        for rule_id in value:
+            if rule_id not in known:
+                raise ValueError(f"has no posture rule {rule_id!r} (rules: {', '.join(sorted(known))})")
+        return value
+
+
 class SarifToolConfig(ScannerConfig):
     """A configured tool that writes SARIF (semgrep, zizmor, gitleaks, trivy, ...)."""
 
@@ -121,6 +151,8 @@ _BUILTIN_MODELS: Mapping[str, type[ScannerConfig]] = {
     "bandit": BanditConfig,
     "detect-secrets": DetectSecretsConfig,
     "pip-audit": PipAuditConfig,
+    "git-history": GitHistoryConfig,
+    "posture": PostureConfig,
 }
 
 

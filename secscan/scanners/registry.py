@@ -8,8 +8,10 @@ from secscan.errors import ConfigError
 from secscan.model import ToolName
 from secscan.scanners.bandit import BanditScanner
 from secscan.scanners.detect_secrets import DetectSecretsScanner
+from secscan.scanners.git_history import GitHistoryScanner
 from secscan.scanners.interface import Scanner
 from secscan.scanners.pip_audit import PipAuditScanner
+from secscan.scanners.posture import PostureScanner
 from secscan.scanners.sarif_tool import SarifToolScanner
 from secscan.settings import SarifToolConfig, ScannerConfig, Settings
 
@@ -17,6 +19,8 @@ BUILTIN: dict[str, type[Scanner]] = {
     "bandit": BanditScanner,
     "detect-secrets": DetectSecretsScanner,
     "pip-audit": PipAuditScanner,
+    "git-history": GitHistoryScanner,
+    "posture": PostureScanner,
 }
 
 
