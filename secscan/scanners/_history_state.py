@@ -5,6 +5,9 @@
   not in it; commits that are no longer reachable (a force-push, a deleted branch) are dropped.
 * ``memo``: the secrets (SHA-1s) found in a path's blob at a tip, keyed by (path, blob id), so
   an unchanged branch is not read again.
+* ``last``: the last complete walk (its window, tips and the blobs at the tips) with the
+  signature of the references it saw (:mod:`secscan.scanners._history_refs`): while the
+  references stay the same, the walk is reused and git does not even start.
 
 Encoded as compressed JSON with a format number; anything that does not decode is no state at
 all (the run is then cold).
@@ -41,9 +44,55 @@ EMPTY = CommitResult()
 
 
 @dataclass(frozen=True)
+class LastWalk:
+    """What a complete walk saw, to be reused while the references do not change."""
+
+    signature: str
+    head: str | None
+    prefix: str
+    tips: Mapping[str, str]
+    shallow: bool
+    window: tuple[tuple[str, int], ...]
+    cut: bool
+    at: Mapping[tuple[str, str], str]  # (tip, path) -> blob
+
+
+@dataclass(frozen=True)
 class HistoryState:
     commits: Mapping[str, CommitResult] = field(default_factory=dict)
     memo: Mapping[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
+    last: LastWalk | None = None
+
+
+def _encode_last(last: LastWalk | None) -> object:
+    if last is None:
+        return None
+    return {
+        "s": last.signature,
+        "h": last.head,
+        "p": last.prefix,
+        "t": dict(sorted(last.tips.items())),
+        "sh": last.shallow,
+        "w": [[sha, when] for sha, when in last.window],
+        "c": last.cut,
+        "a": [[tip, path, blob] for (tip, path), blob in sorted(last.at.items())],
+    }
+
+
+def _decode_last(data: Any) -> LastWalk | None:
+    if data is None:
+        return None
+    head = data["h"]
+    return LastWalk(
+        signature=_str(data["s"]),
+        head=None if head is None else _str(head),
+        prefix=_str(data["p"]),
+        tips={_str(k): _str(v) for k, v in data["t"].items()},
+        shallow=bool(data["sh"]),
+        window=tuple((_str(sha), _int(when)) for sha, when in data["w"]),
+        cut=bool(data["c"]),
+        at={(_str(t), _str(p)): _str(b) for t, p, b in data["a"]},
+    )
 
 
 def encode(state: HistoryState) -> bytes:
@@ -54,7 +103,8 @@ def encode(state: HistoryState) -> bytes:
         if r != EMPTY
     ]
     memo = [[path, blob, list(hashes)] for (path, blob), hashes in sorted(state.memo.items())]
-    text = json.dumps({"v": FORMAT, "e": "".join(empty), "c": full, "m": memo}, separators=(",", ":"))
+    document = {"v": FORMAT, "e": "".join(empty), "c": full, "m": memo, "l": _encode_last(state.last)}
+    text = json.dumps(document, separators=(",", ":"))
     return zlib.compress(text.encode("utf-8"), 6)
 
 
@@ -95,6 +145,7 @@ def decode(value: bytes) -> HistoryState:
                 too_big=_int(too_big),
             )
         memo = {(_str(p), _str(b)): tuple(_str(h) for h in hashes) for p, b, hashes in data["m"]}
-    except (KeyError, TypeError) as exc:
+        last = _decode_last(data.get("l"))
+    except (KeyError, TypeError, AttributeError) as exc:
         raise ValueError(f"malformed history state: {exc}") from None
-    return HistoryState(commits=commits, memo=memo)
+    return HistoryState(commits=commits, memo=memo, last=last)

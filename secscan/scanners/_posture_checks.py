@@ -31,6 +31,9 @@ from secscan.report.owners import parse_codeowners
 from secscan.scanners._posture_rules import PostureRule
 
 MAX_TEXT_BYTES = 3_000_000
+"""CODEOWNERS, package.json and key files are read up to this (GitHub ignores a larger CODEOWNERS)."""
+MAX_YAML_BYTES = 1_000_000
+"""A larger workflow is not parsed (a notification says so)."""
 HEAD_BYTES = 1024
 
 
@@ -177,7 +180,11 @@ def check_workflow_key(rule: PostureRule, tree: Tree) -> Iterator[Hit | Note]:
     for path in tree.files:
         if not any(_matches(path, g) for g in rule.params.get("globs", [])):
             continue
-        data = tree.read(path)
+        data = tree.read(path, MAX_YAML_BYTES + 1)
+        if data is not None and len(data) > MAX_YAML_BYTES:
+            too_big = f"posture: {path} is over {MAX_YAML_BYTES} bytes; its permissions were not checked"
+            yield Note(path, too_big)
+            continue
         try:
             node = yaml.compose((data or b"").decode("utf-8", "replace"), Loader=yaml.SafeLoader)
         except (yaml.YAMLError, RecursionError) as exc:

@@ -34,14 +34,15 @@ from pathlib import Path
 
 from secscan import __version__
 from secscan.errors import ScannerError
-from secscan.model import Finding
+from secscan.model import Finding, Notification, NotificationLevel
 from secscan.redact import recover_secret
 from secscan.scanners._history_findings import Presence, history_secrets
 from secscan.scanners._history_git import GitError, open_repository
 from secscan.scanners._history_presence import read_blobs
 from secscan.scanners._history_records import WalkResult, read_records
+from secscan.scanners._history_refs import refs_signature
 from secscan.scanners._history_report import IDENTITY_PREFIX, NAME, finding, notifications, rule
-from secscan.scanners._history_state import CommitResult, HistoryState, decode, encode
+from secscan.scanners._history_state import CommitResult, HistoryState, LastWalk, decode, encode
 from secscan.scanners._history_walk import Spec
 from secscan.scanners._scanner_state import scanner_state
 from secscan.scanners.interface import Command, CommandResult, Plan, ScanJob, Scanner, ScanOutput
@@ -71,6 +72,20 @@ def _previous(job: ScanJob) -> HistoryState:
         return HistoryState()
 
 
+def _replay(last: LastWalk) -> WalkResult:
+    """The last walk as if it had just run (nothing new read)."""
+    return WalkResult(
+        head=last.head,
+        prefix=last.prefix,
+        tips=dict(last.tips),
+        shallow=last.shallow,
+        window=list(last.window),
+        cut=last.cut,
+        at=dict(last.at),
+        ended=True,
+    )
+
+
 def _int_option(job: ScanJob, key: str, default: int | None) -> int | None:
     value = job.options.get(key, default)
     return value if isinstance(value, int) and not isinstance(value, bool) else default
@@ -84,6 +99,8 @@ class GitHistoryScanner(Scanner):
 
     def __init__(self) -> None:
         self._state = HistoryState()
+        self._signature: bytes | None = None
+        self._reuse: WalkResult | None = None
         self._origins: dict[str, tuple[str, str, int, str]] = {}  # fingerprint material -> where added
 
     def version(self) -> str:
@@ -116,6 +133,11 @@ class GitHistoryScanner(Scanner):
                 "run: pip install 'detect-secrets>=1.5,<2'"
             )
         self._state = _previous(job)
+        self._signature = refs_signature(job.root)
+        last = self._state.last
+        if last is not None and self._signature is not None and last.signature == self._signature.hex():
+            self._reuse = _replay(last)
+            return Plan()  # the references did not move: the last walk stands, nothing runs
         pairs = {(p, h) for r in self._state.commits.values() for p, _, _, h in r.added}
         since = job.options.get("since")
         excludes = job.options.get("excludes", ())
@@ -145,13 +167,20 @@ class GitHistoryScanner(Scanner):
     def exit_code_for(self, job: ScanJob, findings: int) -> int | None:
         return 0
 
-    def parse(self, job: ScanJob, results: Sequence[CommandResult]) -> ScanOutput:
+    def _walk(self, job: ScanJob, results: Sequence[CommandResult]) -> WalkResult:
+        if self._reuse is not None:
+            return self._reuse
         if len(results) != 1:
             raise ScannerError("git-history ran an unexpected number of commands; this is a secscan bug")
         walk = read_records(results[0].command.stdout_path)
         if walk.fatal is not None:
             raise ScannerError(f"git-history cannot read the history of {job.root}: {walk.fatal}")
-        state = self._merge(walk)
+        return walk
+
+    def parse(self, job: ScanJob, results: Sequence[CommandResult]) -> ScanOutput:
+        walk = self._walk(job, results)
+        complete = not walk.cut and not walk.unreadable and not walk.unread
+        state = self._merge(walk, complete)
         presence = Presence(walk.at, state.memo)
         rank = lambda kind: job.policy.secret(kind, False)  # noqa: E731
         secrets = history_secrets(walk.window, state.commits, presence, sorted(walk.tips), rank)
@@ -160,8 +189,8 @@ class GitHistoryScanner(Scanner):
             f"{s.path}\0{s.digest}": (s.added.sha, walk.prefix + s.path, s.line, s.digest) for s in secrets
         }
         read = [(sha, state.commits[sha]) for sha, _ in walk.window if sha in state.commits]
-        complete = not walk.cut and not walk.unreadable and not walk.unread
-        notes = notifications(
+        notes = [Notification(NotificationLevel(level), text) for level, text in walk.notes]
+        notes += notifications(
             shallow=walk.shallow,
             cut=_int_option(job, "max_commits", None) if walk.cut else None,
             unreadable=len(walk.unreadable),
@@ -179,9 +208,9 @@ class GitHistoryScanner(Scanner):
             notifications=tuple(notes),
         )
 
-    def _merge(self, walk: WalkResult) -> HistoryState:
-        """The state after this run: the reachable commits read before or now, and the memo of
-        the blobs the tips hold now."""
+    def _merge(self, walk: WalkResult, complete: bool) -> HistoryState:
+        """The state after this run: the reachable commits read before or now, the memo of the
+        blobs the tips hold now, and this walk when it may be reused (complete, nothing to say)."""
         commits: dict[str, CommitResult] = {}
         for sha, _ in walk.window:
             result = walk.fresh.get(sha) or self._state.commits.get(sha)
@@ -190,7 +219,19 @@ class GitHistoryScanner(Scanner):
         found = {**self._state.memo, **walk.blobs}
         current = {(path, blob) for (_, path), blob in walk.at.items()}
         memo = {key: found[key] for key in sorted(current) if key in found}
-        return HistoryState(commits=commits, memo=memo)
+        last = None
+        if self._signature is not None and not walk.unreadable and not walk.unread and not walk.notes:
+            last = LastWalk(
+                signature=self._signature.hex(),
+                head=walk.head,
+                prefix=walk.prefix,
+                tips=dict(walk.tips),
+                shallow=walk.shallow,
+                window=tuple(walk.window),
+                cut=walk.cut,
+                at=dict(walk.at),
+            )
+        return HistoryState(commits=commits, memo=memo, last=last)
 
     def secret_values(self, job: ScanJob, findings: Sequence[Finding]) -> frozenset[str]:
         """The values of this run's findings, from the line that added each (in memory only)."""
