@@ -206,6 +206,7 @@ class GitHistoryScanner(Scanner):
             rules=tuple(rule(t) for t in sorted({f.rule_id for f in findings})),
             scope=frozenset(job.files) if complete else frozenset(),
             notifications=tuple(notes),
+            exit_code=0,  # also when the last walk was reused and nothing ran
         )
 
     def _merge(self, walk: WalkResult, complete: bool) -> HistoryState:

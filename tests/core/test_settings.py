@@ -15,9 +15,9 @@ from secscan.settings import (
 )
 
 
-def test_defaults_enable_the_three_builtin_scanners() -> None:
+def test_defaults_enable_the_builtin_scanners() -> None:
     settings = build_settings({})
-    assert list(settings.scanners) == ["bandit", "detect-secrets", "pip-audit"]
+    assert list(settings.scanners) == ["bandit", "detect-secrets", "pip-audit", "git-history", "posture"]
     assert all(c.enabled for c in settings.scanners.values())
     assert settings.scan.fail_on == "high"
     assert ".git" in settings.scan.excludes and "node_modules" in settings.scan.excludes

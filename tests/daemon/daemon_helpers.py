@@ -56,6 +56,10 @@ shards = 1
 enabled = false
 [scanners.pip-audit]
 enabled = false
+[scanners.git-history]
+enabled = false
+[scanners.posture]
+enabled = false
 [scanners.slowtool]
 command = [{str(sys.executable)!r}, {str(SLOWTOOL)!r}, "{{output}}", {str(self.flag)!r}]
 timeout = 120
