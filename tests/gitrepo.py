@@ -23,7 +23,12 @@ def git(repo: Path, *args: str, when: int | None = None, check: bool = True) -> 
         env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = f"@{when} +0000"
     proc = subprocess.run(
         ["git", "-c", "init.defaultBranch=main", "-c", "protocol.file.allow=always", *args],
-        cwd=repo, env=env, capture_output=True, text=True, check=False, timeout=60,
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
     )
     if check and proc.returncode != 0:
         raise AssertionError(f"git {' '.join(args)} failed: {proc.stderr}")
@@ -36,7 +41,9 @@ def init(repo: Path) -> Path:
     return repo
 
 
-def commit(repo: Path, files: Mapping[str, str | None], message: str = "change", when: int = 1_700_000_000) -> str:
+def commit(
+    repo: Path, files: Mapping[str, str | None], message: str = "change", when: int = 1_700_000_000
+) -> str:
     """Write (or, for None, delete) ``files``, commit them all, and return the commit id."""
     for name, text in files.items():
         path = repo / name
