@@ -255,7 +255,6 @@ def test_the_value_is_recovered_in_memory_for_redaction(history: dict[str, Any],
 
 def test_findings_equal_detect_secrets_own_diff_scanning(tmp_path: Path) -> None:
     """Each commit's secrets are what ``detect_secrets.core.scan.scan_diff`` finds in its patch."""
-    pytest.importorskip("unidiff")
     from detect_secrets.core.scan import scan_diff
 
     from secscan.scanners._history_walk import Spec, walk
