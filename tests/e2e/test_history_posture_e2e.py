@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from secscan.scanners._history_report import line_hash
+from secscan.store import open_store
 from tests import gitrepo
 from tests.conftest import multitool_errors, schema_errors
 from tests.e2e.test_run_cli import secscan
@@ -104,6 +105,7 @@ def mixed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         },
         "files": {p.name: p.read_bytes() for p in state.iterdir() if p.is_file()},
         "sarif_path": sarif,
+        "db": state / "secscan.db",
     }
 
 
@@ -157,3 +159,11 @@ def test_sarif_with_history_and_posture_passes_schema_and_github_rules(
         "settings.py", digest
     )
     assert runs["posture"]["automationDetails"]["id"].startswith("secscan/posture/")
+
+
+def test_history_findings_are_not_dated_by_blaming_the_current_file(mixed: dict[str, Any]) -> None:
+    with open_store(mixed["db"]) as store:
+        tracked = store.list_findings()
+    dated = {(t.tool, t.path): t.introduced_at for t in tracked}
+    assert dated[("bandit", "app.py")] is not None  # blame dates the current code
+    assert dated[("git-history", "settings.py")] is None  # its line 1 is not the secret's line
