@@ -76,6 +76,7 @@ def _options(
             "since": config.since,
             "max_commit_bytes": config.max_commit_bytes,
             "processes": config.processes,
+            "timeout_s": config.timeout,
             "max_file_bytes": settings.scan.max_file_size,
             "excludes": (*settings.scan.excludes, *config.exclude),
         }

@@ -34,6 +34,7 @@ class WalkResult:
     fresh: dict[str, CommitResult] = field(default_factory=dict)
     unreadable: list[str] = field(default_factory=list)
     unread: int = 0
+    stopped: int = 0
     at: dict[tuple[str, str], str] = field(default_factory=dict)  # (tip, path) -> blob
     blobs: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)  # (path, blob) -> SHA-1s
     notes: list[tuple[str, str]] = field(default_factory=list)
@@ -100,6 +101,8 @@ def _apply(result: WalkResult, record: dict[str, Any]) -> None:
         result.unreadable.append(_sha(record["sha"]))
     elif kind == "unread":
         result.unread += _count(record["count"])
+    elif kind == "stopped":
+        result.stopped += _count(record["count"])
     elif kind == "at":
         result.at[(_text(record["tip"]), _text(record["path"]))] = _sha(record["blob"])
     elif kind == "blob":

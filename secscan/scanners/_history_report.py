@@ -22,6 +22,9 @@ from secscan.scanners.detect_secrets import KNOWN_TYPES
 NAME = ToolName("git-history")
 IDENTITY_PREFIX = "history-sha1:"
 SHORT = 12
+BUDGET_SHARE = 0.7
+"""Share of the scanner's timeout the walk may use before it stops and leaves the rest of the
+history to the next run (what was read is kept)."""
 
 _ROTATE = (
     "Deleting the line does not delete the value: every clone and fork of the repository still "
@@ -89,6 +92,7 @@ def notifications(
     cut: int | None,
     unreadable: int,
     unread: int,
+    stopped: int,
     read: Sequence[tuple[str, CommitResult]],
     max_commit_bytes: int,
 ) -> list[Notification]:
@@ -110,6 +114,12 @@ def notifications(
             f"git-history: {unreadable + unread} commits could not be read because objects are missing "
             "(a partial or damaged clone); the history was scanned as far as it could be, and no history "
             "finding is closed until it can be read in full"
+        )))
+    if stopped:
+        notes.append(Notification(warn, (
+            f"git-history: {stopped} commits are left for the next run: this run stopped at "
+            f"{round(BUDGET_SHARE * 100)}% of [scanners.git-history] timeout and kept what it read; raise "
+            "the timeout to read more per run. No history finding is closed until the history is read in full"
         )))
     capped = sorted(sha for sha, r in read if r.capped)
     if capped:

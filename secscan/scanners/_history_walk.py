@@ -10,7 +10,9 @@ Records printed (one JSON object per line, ``t`` names the kind):
   (``[path, sha1]`` of known secrets whose line it removed), ``capped``, ``too_big`` (files over
   the size limit, not read).
 * ``unreadable``: a commit git could not show (objects missing); ``unread``: how many commits
-  were left after too many of those.
+  were left after too many of those; ``stopped``: how many were left for the next run because
+  the time budget ran out (the scan stops itself before the runner's deadline, so what it read
+  is kept and a long history is read over several runs instead of timing out every night).
 * ``blob``: the secrets (SHA-1s) found in a path's blob not in the spec's memo;
   ``at``: the blob a path with a secret has at a tip.
 * ``note``: something the run should say; ``fatal``: why nothing could be read; ``end``.
@@ -25,6 +27,7 @@ from __future__ import annotations
 import subprocess
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -67,6 +70,7 @@ class Spec:
     detect_secrets_args: tuple[str, ...]
     excludes: tuple[str, ...]
     processes: int
+    budget_s: float | None
     known: frozenset[str]
     pairs: frozenset[tuple[str, str]]
     memo: frozenset[tuple[str, str]]
@@ -84,6 +88,7 @@ class Spec:
             detect_secrets_args=tuple(data.get("detect_secrets_args", ())),
             excludes=tuple(data.get("excludes", ())),
             processes=max(1, int(data.get("processes") or 1)),
+            budget_s=float(data["budget_s"]) if data.get("budget_s") else None,
             known=frozenset(data.get("known", ())),
             pairs=frozenset((p, h) for p, h in data.get("pairs", ())),
             memo=frozenset((p, b) for p, b in data.get("memo", ())),
@@ -100,6 +105,7 @@ class Spec:
             "detect_secrets_args": list(self.detect_secrets_args),
             "excludes": list(self.excludes),
             "processes": self.processes,
+            "budget_s": self.budget_s,
             "known": sorted(self.known),
             "pairs": sorted(self.pairs),
             "memo": sorted(self.memo),
@@ -136,6 +142,8 @@ class _Walk:
         self.removed: list[list[Any]] = []
         self.too_big: dict[str, int] = {}
         self.emitted: set[str] = set()
+        self.deadline = time.monotonic() + spec.budget_s if spec.budget_s else None
+        self.out_of_time = False
 
     # -- paths --------------------------------------------------------------------------
 
@@ -195,7 +203,10 @@ class _Walk:
         self.added, self.removed = [], []
 
     def log(self, shas: Sequence[str]) -> tuple[bool, str | None, str]:
-        """Read ``shas`` in order. (completed, sha of the commit being read when git failed, error)."""
+        """Read ``shas`` in order: (completed, the commit being read when git failed, git's error).
+
+        Out of time, it stops after a complete commit: (False, None, "") with ``out_of_time`` set.
+        """
         args = ["log", "-p", "--no-walk=unsorted", "--stdin", *LOG_OPTIONS]
         if self.repo.local_attributes:
             args.append("--text")
@@ -210,9 +221,14 @@ class _Walk:
             on_removed=self.on_removed,
             on_commit=self.on_commit,
         )
+        def commit_done(info: CommitInfo) -> None:
+            queue.commit(info)
+            if self.deadline is not None and time.monotonic() > self.deadline:
+                self.out_of_time = True
+
         reader = LogReader(
             lambda commit, file: self.on_file(queue, commit, file),
-            queue.commit,
+            commit_done,
             max_file_bytes=self.spec.max_file_bytes,
             max_commit_bytes=self.spec.max_commit_bytes,
             keep_added=self.keep_added,
@@ -228,6 +244,11 @@ class _Walk:
                 feeder.start()
                 for line in _lines(proc.stdout, reader):
                     reader.feed(line)
+                    if self.out_of_time:
+                        proc.kill()
+                        proc.wait()
+                        queue.abandon()  # keeps every complete commit
+                        return False, None, ""
                 code = proc.wait()
                 feeder.join()
                 if code == 0:
@@ -251,6 +272,9 @@ class _Walk:
             if ok:
                 self._close(batch)
                 return failures == 0
+            if self.out_of_time:
+                self.emit({"t": "stopped", "count": sum(1 for sha in batch if sha not in self.emitted)})
+                return False
             if not missing_object(error):
                 raise GitError(f"git log failed: {error}")
             if failing is None:  # git died before it printed the failing commit's header

@@ -41,7 +41,14 @@ from secscan.scanners._history_git import GitError, open_repository
 from secscan.scanners._history_presence import read_blobs
 from secscan.scanners._history_records import WalkResult, read_records
 from secscan.scanners._history_refs import refs_signature
-from secscan.scanners._history_report import IDENTITY_PREFIX, NAME, finding, notifications, rule
+from secscan.scanners._history_report import (
+    BUDGET_SHARE,
+    IDENTITY_PREFIX,
+    NAME,
+    finding,
+    notifications,
+    rule,
+)
 from secscan.scanners._history_state import CommitResult, HistoryState, LastWalk, decode, encode
 from secscan.scanners._history_walk import Spec
 from secscan.scanners._scanner_state import scanner_state
@@ -84,6 +91,11 @@ def _replay(last: LastWalk) -> WalkResult:
         at=dict(last.at),
         ended=True,
     )
+
+
+def _budget(job: ScanJob) -> float | None:
+    timeout = job.options.get("timeout_s")
+    return timeout * BUDGET_SHARE if isinstance(timeout, int | float) and timeout > 0 else None
 
 
 def _int_option(job: ScanJob, key: str, default: int | None) -> int | None:
@@ -151,6 +163,7 @@ class GitHistoryScanner(Scanner):
             detect_secrets_args=self._detect_secrets_args(job),
             excludes=tuple(str(e) for e in excludes) if isinstance(excludes, tuple | list) else (),
             processes=_int_option(job, "processes", None) or os.cpu_count() or 1,
+            budget_s=_budget(job),
             known=frozenset(self._state.commits),
             pairs=frozenset(pairs),
             memo=frozenset(self._state.memo),
@@ -179,7 +192,7 @@ class GitHistoryScanner(Scanner):
 
     def parse(self, job: ScanJob, results: Sequence[CommandResult]) -> ScanOutput:
         walk = self._walk(job, results)
-        complete = not walk.cut and not walk.unreadable and not walk.unread
+        complete = not walk.cut and not walk.unreadable and not walk.unread and not walk.stopped
         state = self._merge(walk, complete)
         presence = Presence(walk.at, state.memo)
         rank = lambda kind: job.policy.secret(kind, False)  # noqa: E731
@@ -195,6 +208,7 @@ class GitHistoryScanner(Scanner):
             cut=_int_option(job, "max_commits", None) if walk.cut else None,
             unreadable=len(walk.unreadable),
             unread=walk.unread,
+            stopped=walk.stopped,
             read=read,
             max_commit_bytes=_int_option(job, "max_commit_bytes", DEFAULT_MAX_COMMIT_BYTES) or 0,
         )
@@ -221,7 +235,7 @@ class GitHistoryScanner(Scanner):
         current = {(path, blob) for (_, path), blob in walk.at.items()}
         memo = {key: found[key] for key in sorted(current) if key in found}
         last = None
-        if self._signature is not None and not walk.unreadable and not walk.unread and not walk.notes:
+        if self._signature is not None and not (walk.unreadable or walk.unread or walk.stopped or walk.notes):
             last = LastWalk(
                 signature=self._signature.hex(),
                 head=walk.head,

@@ -326,3 +326,17 @@ def test_the_wrapper_runs_with_the_runners_environment_only(history: dict[str, A
     finally:
         del os.environ["GIT_DIR"]
     assert {f.location.path for f in result.findings} == {"app.py", "side.py"}
+
+
+def test_a_history_too_long_for_one_run_is_read_over_several(history: dict[str, Any], tmp_path: Path) -> None:
+    state = MemoryState()
+    runs = []
+    for _ in range(6):
+        result = scan(history["repo"], tmp_path, state, timeout_s=1e-6)  # the budget runs out at once
+        assert result.status is ScannerStatus.OK, result.reason
+        runs.append(result)
+        if not any("left for the next run" in n.message for n in result.notifications):
+            break
+    assert 2 <= len(runs) <= 5  # at least one commit per run, never stuck
+    assert all(r.scope == frozenset() for r in runs[:-1])  # incomplete runs close nothing
+    assert keyed(runs[-1]) == keyed(scan(history["repo"], tmp_path)) and runs[-1].scope
