@@ -288,6 +288,7 @@ def test_findings_equal_detect_secrets_own_diff_scanning(tmp_path: Path) -> None
         detect_secrets_args=(),
         excludes=(".git",),
         processes=1,
+        budget_s=None,
         known=frozenset(),
         pairs=frozenset(),
         memo=frozenset(),
