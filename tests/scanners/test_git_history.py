@@ -341,3 +341,27 @@ def test_a_history_too_long_for_one_run_is_read_over_several(history: dict[str, 
     assert 2 <= len(runs) <= 5  # at least one commit per run, never stuck
     assert all(r.scope == frozenset() for r in runs[:-1])  # incomplete runs close nothing
     assert keyed(runs[-1]) == keyed(scan(history["repo"], tmp_path)) and runs[-1].scope
+
+
+def test_since_leaves_older_commits_out(history: dict[str, Any], tmp_path: Path) -> None:
+    from datetime import date
+
+    result = scan(history["repo"], tmp_path, since=date(2023, 11, 17))  # only the side branch's commit
+    assert {f.location.path for f in result.findings} == {"side.py"}
+
+
+def test_config_keys_are_validated() -> None:
+    from secscan.errors import ConfigError
+    from secscan.settings import GitHistoryConfig, build_settings
+
+    settings = build_settings({"scanners": {"git-history": {"since": "2024-01-01", "max_commits": 10}}})
+    config = settings.scanner("git-history")
+    assert (
+        isinstance(config, GitHistoryConfig)
+        and str(config.since) == "2024-01-01"
+        and config.max_commits == 10
+    )
+    with pytest.raises(ConfigError, match="scanners.git-history.max_commits"):
+        build_settings({"scanners": {"git-history": {"max_commits": 0}}})
+    with pytest.raises(ConfigError, match="unknown key 'scanners.git-history.branches'"):
+        build_settings({"scanners": {"git-history": {"branches": ["main"]}}})
