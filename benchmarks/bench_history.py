@@ -14,6 +14,7 @@ Measured, alternating in each round:
   +10:       the same after 10 new commits                   (a nightly run after a day's work)
   full cold: secscan run REPO --no-cache                      (every scanner)
   full warm: secscan run REPO                                 (every scanner, nothing changed)
+Every run passes --osv-db (the offline PyPA data of bench_run.py): no network.
 
 Usage: python benchmarks/bench_history.py [--commits 3000] [--repeat 3]
 """
@@ -33,7 +34,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_run import Sample, fetch_tree, measure  # noqa: E402
+from bench_run import OSV_DATA, Sample, fetch_tree, measure  # noqa: E402
 
 SECRETS = 12
 TOKEN_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789"
@@ -124,7 +125,8 @@ def build(repo: Path, tree: Path, commits: int, seed: int = 7) -> dict[str, obje
     h.out.append(f"reset refs/heads/side\nfrom :{h.mark - 30}\n\n".encode())
     side = dict(h.content)
     path = sorted(side)[0]
-    h.commit("side", {path: [*side[path], 'SIDE_TOKEN = "' + "x9Kq2mZ7" * 3 + '"\n']}, "side branch secret")
+    token = "".join(rng.choice(TOKEN_CHARS) for _ in range(24))
+    h.commit("side", {path: [*side[path], f'SIDE_PASSWORD = "{token}"\n']}, "side branch secret")
     h.out.append(f"reset refs/tags/v1.0\nfrom :{h.mark - 200}\n\n".encode())
     subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
     subprocess.run(["git", "fast-import", "--quiet"], cwd=repo, input=b"".join(h.out), check=True)
@@ -144,7 +146,7 @@ def more_commits(repo: Path, count: int) -> None:
 def run(repo: Path, out: Path, *extra: str) -> tuple[Sample, dict[str, object]]:
     doc = out / "doc.json"
     env_cmd = (f'XDG_STATE_HOME="{out / "state"}" "{sys.executable}" -m secscan run . --fail-on none '
-               f'--format json --sarif "{out / "s.sarif"}" {" ".join(extra)} > "{doc}"')
+               f'--osv-db "{OSV_DATA}" --format json --sarif "{out / "s.sarif"}" {" ".join(extra)} > "{doc}"')
     sample = measure(["/bin/sh", "-c", env_cmd], repo)
     return sample, json.loads(doc.read_text())
 

@@ -32,7 +32,7 @@ class StateEntry:
     def get(self) -> bytes | None:
         return self._cache.get_many([self._key], self._now).get(self._key)
 
-    def put(self, value: bytes, hits: int, misses: int) -> None:
+    def put(self, value: bytes | None, hits: int, misses: int) -> None:
         with self._lock:
             self._staged, self.hits, self.misses = value, hits, misses
 

@@ -105,7 +105,7 @@ def encode(state: HistoryState) -> bytes:
     memo = [[path, blob, list(hashes)] for (path, blob), hashes in sorted(state.memo.items())]
     document = {"v": FORMAT, "e": "".join(empty), "c": full, "m": memo, "l": _encode_last(state.last)}
     text = json.dumps(document, separators=(",", ":"))
-    return zlib.compress(text.encode("utf-8"), 6)
+    return zlib.compress(text.encode("utf-8"), 1)
 
 
 def _str(value: Any) -> str:

@@ -213,8 +213,9 @@ class GitHistoryScanner(Scanner):
             max_commit_bytes=_int_option(job, "max_commit_bytes", DEFAULT_MAX_COMMIT_BYTES) or 0,
         )
         store = scanner_state(job.options)
-        if store is not None:
-            store.put(encode(state), hits=len(read) - len(walk.fresh), misses=len(walk.fresh))
+        if store is not None:  # a reused walk changed nothing: no write
+            value = None if self._reuse is not None else encode(state)
+            store.put(value, hits=len(read) - len(walk.fresh), misses=len(walk.fresh))
         return ScanOutput(
             findings=findings,
             rules=tuple(rule(t) for t in sorted({f.rule_id for f in findings})),

@@ -35,8 +35,8 @@ class MemoryState(ScannerState):
     def get(self) -> bytes | None:
         return self.value
 
-    def put(self, value: bytes, hits: int, misses: int) -> None:
-        self.staged = value
+    def put(self, value: bytes | None, hits: int, misses: int) -> None:
+        self.staged = value if value is not None else self.value
         self.counts.append((hits, misses))
 
     def commit(self) -> None:
