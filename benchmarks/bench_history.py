@@ -34,14 +34,14 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_run import OSV_DATA, Sample, fetch_tree, measure  # noqa: E402
+from bench_run import OSV_DATA, Sample, fetch_tree, measure
 
 SECRETS = 12
-TOKEN_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789"
+ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 
 def _secret(rng: random.Random, i: int) -> str:
-    return f'API_PASSWORD_{i} = "{"".join(rng.choice(TOKEN_CHARS) for _ in range(24))}"\n'
+    return f'API_PASSWORD_{i} = "{"".join(rng.choice(ALPHABET) for _ in range(24))}"\n'
 
 
 class History:
@@ -89,7 +89,8 @@ def build(repo: Path, tree: Path, commits: int, seed: int = 7) -> dict[str, obje
     pool = {}
     for p in sorted(tree.rglob("*")):
         if p.is_file() and p.suffix in {".py", ".txt", ".toml", ".cfg", ".rst", ".md"}:
-            pool[p.relative_to(tree).as_posix()] = p.read_text(encoding="utf-8", errors="replace").splitlines(True)
+            text = p.read_text(encoding="utf-8", errors="replace")
+            pool[p.relative_to(tree).as_posix()] = text.splitlines(True)
     names = sorted(pool)
     h = History(pool, rng)
     h.commit("main", {n: pool[n] for n in names[:40]}, "initial import")
@@ -125,7 +126,7 @@ def build(repo: Path, tree: Path, commits: int, seed: int = 7) -> dict[str, obje
     h.out.append(f"reset refs/heads/side\nfrom :{h.mark - 30}\n\n".encode())
     side = dict(h.content)
     path = sorted(side)[0]
-    token = "".join(rng.choice(TOKEN_CHARS) for _ in range(24))
+    token = "".join(rng.choice(ALPHABET) for _ in range(24))
     h.commit("side", {path: [*side[path], f'SIDE_PASSWORD = "{token}"\n']}, "side branch secret")
     h.out.append(f"reset refs/tags/v1.0\nfrom :{h.mark - 200}\n\n".encode())
     subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
@@ -139,8 +140,8 @@ def more_commits(repo: Path, count: int) -> None:
         path = repo / f"nightly_{i}.py"
         path.write_text(f"def nightly_{i}():\n    return {i}\n")
         subprocess.run(["git", "add", path.name], cwd=repo, check=True)
-        subprocess.run(["git", "-c", "user.name=b", "-c", "user.email=b@example.com", "commit", "-q", "-m", f"n{i}"],
-                       cwd=repo, check=True)
+        who = ["-c", "user.name=b", "-c", "user.email=b@example.com"]
+        subprocess.run(["git", *who, "commit", "-q", "-m", f"n{i}"], cwd=repo, check=True)
 
 
 def run(repo: Path, out: Path, *extra: str) -> tuple[Sample, dict[str, object]]:
