@@ -20,6 +20,7 @@ them (:meth:`GitHistoryScanner.secret_values`).
 
 from __future__ import annotations
 
+import hashlib
 import importlib.metadata
 import importlib.util
 import json
@@ -77,6 +78,14 @@ def _previous(job: ScanJob) -> HistoryState:
     except ValueError as exc:
         log.warning("git-history: ignoring a damaged cached state (%s); reading the whole history", exc)
         return HistoryState()
+
+
+def _walk_signature(root: Path, window: Mapping[str, object]) -> bytes | None:
+    """What decides the walk: the references (read as files) and the window's settings."""
+    refs = refs_signature(root)
+    if refs is None:
+        return None
+    return hashlib.sha256(refs + json.dumps(window, default=str, sort_keys=True).encode()).digest()
 
 
 def _replay(last: LastWalk) -> WalkResult:
@@ -144,20 +153,24 @@ class GitHistoryScanner(Scanner):
                 f"detect-secrets is not installed for {sys.executable}; "
                 "run: pip install 'detect-secrets>=1.5,<2'"
             )
+        option = job.options.get("since")
+        all_branches = bool(job.options.get("all_branches", True))
+        max_commits = _int_option(job, "max_commits", None)
+        since = option if isinstance(option, date) else None
+        window = {"all_branches": all_branches, "max_commits": max_commits, "since": since}
         self._state = _previous(job)
-        self._signature = refs_signature(job.root)
+        self._signature = _walk_signature(job.root, window)
         last = self._state.last
         if last is not None and self._signature is not None and last.signature == self._signature.hex():
             self._reuse = _replay(last)
             return Plan()  # the references did not move: the last walk stands, nothing runs
         pairs = {(p, h) for r in self._state.commits.values() for p, _, _, h in r.added}
-        since = job.options.get("since")
         excludes = job.options.get("excludes", ())
         spec = Spec(
             root=job.root,
-            all_branches=bool(job.options.get("all_branches", True)),
-            max_commits=_int_option(job, "max_commits", None),
-            since=since if isinstance(since, date) else None,
+            all_branches=all_branches,
+            max_commits=max_commits,
+            since=since,
             max_commit_bytes=_int_option(job, "max_commit_bytes", DEFAULT_MAX_COMMIT_BYTES) or 1,
             max_file_bytes=_int_option(job, "max_file_bytes", DEFAULT_MAX_FILE_BYTES) or 1,
             detect_secrets_args=self._detect_secrets_args(job),

@@ -365,3 +365,11 @@ def test_config_keys_are_validated() -> None:
         build_settings({"scanners": {"git-history": {"max_commits": 0}}})
     with pytest.raises(ConfigError, match="unknown key 'scanners.git-history.branches'"):
         build_settings({"scanners": {"git-history": {"branches": ["main"]}}})
+
+
+def test_a_changed_window_is_walked_again(history: dict[str, Any], tmp_path: Path) -> None:
+    state = MemoryState()
+    assert {f.location.path for f in scan(history["repo"], tmp_path, state).findings} == {"app.py", "side.py"}
+    head_only = scan(history["repo"], tmp_path, state, all_branches=False)  # same refs, other window
+    assert {f.location.path for f in head_only.findings} == {"app.py"}
+    assert state.counts[-1] == (3, 0)  # HEAD's three commits, all known already
