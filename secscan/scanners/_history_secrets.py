@@ -12,6 +12,7 @@ It returns the secret's type, line and SHA-1 only: a value never leaves this mod
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -34,6 +35,9 @@ class SecretLines:
 
         ParserBuilder().add_console_use_arguments().parse_args(["scan", "-n", *args])
         get_settings().disable_filters(INVALID_FILE_FILTER)
+        # Its messages go to the scanner's stderr, whose last line can become a failure reason:
+        # none of them may ever carry a line of the history.
+        logging.getLogger("detect-secrets").disabled = True
         self._process: Callable[..., Iterable[Any]] = scan._process_line_based_plugins
         self._filtered: Callable[..., bool] = scan._is_filtered_out
         self._wanted: dict[str, bool] = {}
