@@ -90,8 +90,8 @@ def history_secrets(
             types.setdefault(key, set()).add(kind)
             paths.setdefault(digest, set()).add(path)
             known = first.get(key)
-            if known is None or (event.order, line) > (known[0].order, known[1]):
-                first[key] = (event, line)  # a larger order is older
+            if known is None or (event.order, -line) > (known[0].order, -known[1]):
+                first[key] = (event, line)  # a larger order is older; then the first line
         for path, digest in result.removed:
             key = (path, digest)
             if key in added_here:

@@ -373,3 +373,11 @@ def test_a_changed_window_is_walked_again(history: dict[str, Any], tmp_path: Pat
     head_only = scan(history["repo"], tmp_path, state, all_branches=False)  # same refs, other window
     assert {f.location.path for f in head_only.findings} == {"app.py"}
     assert state.counts[-1] == (3, 0)  # HEAD's three commits, all known already
+
+
+def test_a_secret_added_twice_is_located_at_its_first_line(tmp_path: Path) -> None:
+    repo = gitrepo.init(tmp_path / "repo")
+    gitrepo.commit(repo, {"a.py": "x = 1\n"}, when=T0)
+    gitrepo.commit(repo, {"a.py": SECRET_A + "y = 2\n" + SECRET_A}, when=T0 + DAY)
+    gitrepo.commit(repo, {"a.py": "x = 1\n"}, when=T0 + 2 * DAY)
+    assert keyed(scan(repo, tmp_path)) == {("Secret Keyword", "a.py", 1)}
