@@ -381,3 +381,21 @@ def test_a_secret_added_twice_is_located_at_its_first_line(tmp_path: Path) -> No
     gitrepo.commit(repo, {"a.py": SECRET_A + "y = 2\n" + SECRET_A}, when=T0 + DAY)
     gitrepo.commit(repo, {"a.py": "x = 1\n"}, when=T0 + 2 * DAY)
     assert keyed(scan(repo, tmp_path)) == {("Secret Keyword", "a.py", 1)}
+
+
+def test_a_damaged_state_means_a_cold_walk(
+    history: dict[str, Any], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import zlib
+
+    from secscan.scanners._history_state import HistoryState, decode, encode
+
+    assert decode(encode(HistoryState())) == HistoryState()
+    for garbage in (b"not zlib", zlib.compress(b'{"v": 99}'), zlib.compress(b'{"v": 1, "e": "abc"}')):
+        with pytest.raises(ValueError):
+            decode(garbage)
+        state = MemoryState(value=garbage)
+        result = scan(history["repo"], tmp_path, state)
+        assert {f.location.path for f in result.findings} == {"app.py", "side.py"}
+        assert state.counts[-1] == (0, 4)
+    assert "ignoring a damaged cached state" in caplog.text
