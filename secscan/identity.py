@@ -144,7 +144,8 @@ def assign_identities(
     Each distinct path is read once through ``read_text`` and dropped once its findings are
     done. ``line_hash`` is GitHub's hash of ``location.start_line`` and is ``None`` when the
     file cannot be read or the line is outside it, or when ``line_hashes`` is false (it is
-    only needed for a SARIF upload, and costs about a third of the work).
+    only needed for a SARIF upload, and costs about a third of the work). A ``line_hash`` the
+    scanner set itself (git-history and posture, whose lines are not the current file's) is kept.
     """
     by_path: dict[str, list[int]] = {}
     for index, finding in enumerate(findings):
@@ -173,6 +174,8 @@ def assign_identities(
             hashes = hashes_for_lines(text, {findings[i].location.start_line for i in members})
             for index in members:
                 hashes_of[index] = hashes.get(findings[index].location.start_line)
+        for index in members:  # one the scanner set is kept (as codeql-action never overwrites one)
+            hashes_of[index] = findings[index].line_hash or hashes_of[index]
     return tuple(map(_identified, findings, fingerprints, hashes_of))
 
 

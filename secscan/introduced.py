@@ -19,6 +19,9 @@ from secscan.store.interface import TrackedFinding
 
 log = logging.getLogger(__name__)
 
+NOT_BLAMED = frozenset({"git-history"})
+"""Tools whose findings' lines are not the current file's (a secret of the history): blaming the
+current line would date something else, so their introduction time is left unknown."""
 MAX_FILES = 500
 WORKERS = 4
 
@@ -31,7 +34,8 @@ def introduced_times(
         return {}
     by_path: dict[str, list[TrackedFinding]] = defaultdict(list)
     for finding in findings:
-        by_path[finding.path].append(finding)
+        if finding.tool not in NOT_BLAMED:
+            by_path[finding.path].append(finding)
     paths = sorted(by_path)
     if len(paths) > max_files:
         log.info("MTTD: blaming %d of %d files with new findings", max_files, len(paths))

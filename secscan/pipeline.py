@@ -35,8 +35,10 @@ from secscan.scanners.scratch import run_folder
 from secscan.settings import (
     BanditConfig,
     DetectSecretsConfig,
+    GitHistoryConfig,
     LockfileAuditConfig,
     PipAuditConfig,
+    PostureConfig,
     ScannerConfig,
     Settings,
 )
@@ -76,6 +78,20 @@ def _options(
         database = settings.osv_db("lockfile-audit", osv_db)
         options: dict[str, object] = {"max_file_size": settings.scan.max_file_size}
         return options | ({"osv_db": database} if database is not None else {})
+    if isinstance(config, GitHistoryConfig):
+        return {
+            "detect_secrets_args": tree.args if (tree := settings.scanners.get("detect-secrets")) else (),
+            "all_branches": config.all_branches,
+            "max_commits": config.max_commits,
+            "since": config.since,
+            "max_commit_bytes": config.max_commit_bytes,
+            "processes": config.processes,
+            "timeout_s": config.timeout,
+            "max_file_bytes": settings.scan.max_file_size,
+            "excludes": (*settings.scan.excludes, *config.exclude),
+        }
+    if isinstance(config, PostureConfig):
+        return {"binary_paths": config.binary_paths, "disable": config.disable}
     if isinstance(config, BanditConfig):
         return {"shards": config.shards} if config.shards else {}
     if isinstance(config, DetectSecretsConfig):
@@ -293,7 +309,10 @@ def run_scan(
             hooks.on_start([s.name for s, _ in selected])
         results = run_all(items, on_done=hooks.on_done, cancel=cancel)
         scanned = time.perf_counter()
-        redactor = Redactor(_secret_values(root, [f for r in results for f in r.findings]))
+        values = _secret_values(root, [f for r in results for f in r.findings])
+        for (scanner, job, _), result in zip(items, results, strict=True):
+            values |= scanner.secret_values(job, result.findings)
+        redactor = Redactor(values)
         if session is not None:
             interrupted = cancel is not None and cancel.is_set()
             finished = [(s, r) for (s, _, _), r in zip(items, results, strict=True)]

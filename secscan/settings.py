@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -33,7 +34,16 @@ from secscan.report.config import ReportConfig
 from secscan.safe_read import MAX_CONFIG_BYTES, read_inside, read_regular
 
 CONFIG_NAME = "secscan.toml"
-BUILTIN_SCANNERS = ("bandit", "detect-secrets", "pip-audit", "lockfile-audit", "zizmor", "semgrep")
+BUILTIN_SCANNERS = (
+    "bandit",
+    "detect-secrets",
+    "pip-audit",
+    "lockfile-audit",
+    "zizmor",
+    "semgrep",
+    "git-history",
+    "posture",
+)
 
 DEFAULT_EXCLUDES: tuple[str, ...] = (
     ".git",
@@ -181,6 +191,35 @@ class SemgrepConfig(ScannerConfig):
         return options
 
 
+class GitHistoryConfig(ScannerConfig):
+    """``[scanners.git-history]``: secrets that were ever committed (``args``: extra detect-secrets
+    arguments, after those of ``[scanners.detect-secrets]``)."""
+
+    all_branches: bool = Field(default=True, description="all branches, tags, remote branches; false: HEAD")
+    max_commits: int | None = Field(default=None, ge=1, description="read at most the newest N commits")
+    since: date | None = Field(default=None, description="read only commits made on or after this day")
+    max_commit_bytes: int = Field(default=100_000_000, gt=0, description="bytes of one commit's patch read")
+    processes: int | None = Field(default=None, ge=1, description="scanning processes; default: CPU count")
+
+
+class PostureConfig(ScannerConfig):
+    """``[scanners.posture]``: repository hygiene rules (``rules/posture/``)."""
+
+    binary_paths: tuple[str, ...] = Field(default=(), description="globs where binaries and archives belong")
+    disable: tuple[str, ...] = Field(default=(), description="posture rule ids not to check")
+
+    @field_validator("disable")
+    @classmethod
+    def _known_rules(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        from secscan.scanners._posture_rules import rule_ids
+
+        known = rule_ids()
+        for rule_id in value:
+            if rule_id not in known:
+                raise ValueError(f"has no posture rule {rule_id!r} (rules: {', '.join(sorted(known))})")
+        return value
+
+
 class SarifToolConfig(ScannerConfig):
     """A configured tool that writes SARIF (semgrep, zizmor, gitleaks, trivy, ...)."""
 
@@ -198,6 +237,8 @@ _BUILTIN_MODELS: Mapping[str, type[ScannerConfig]] = {
     "lockfile-audit": LockfileAuditConfig,
     "zizmor": ZizmorConfig,
     "semgrep": SemgrepConfig,
+    "git-history": GitHistoryConfig,
+    "posture": PostureConfig,
 }
 
 _PATH_KEYS: Mapping[str, tuple[str, ...]] = {

@@ -201,3 +201,8 @@ def path_key(scanner: bytes, content: bytes, path: str) -> bytes:
 
 def audit_key(scanner: bytes, source: str, name: str, version: str) -> bytes:
     return _h(scanner.hex(), "audit", source, name, version)
+
+
+def state_key(scanner: bytes, root: str) -> bytes:
+    """The key of a stateful scanner's value for the target at ``root``."""
+    return _h(scanner.hex(), "state", root)

@@ -23,6 +23,7 @@ from secscan.cache.codec import decode_file, encode_file, mentions, portable
 from secscan.cache.config import CacheConfig
 from secscan.cache.db import ResultCache
 from secscan.cache.keys import content_hashes, file_key, path_key, policy_digest, scanner_key
+from secscan.cache.state import StateEntry
 from secscan.cache.wrap import CachedScanner
 from secscan.model import ScannerResult, ScannerStatus, ToolName
 from secscan.policy import SeverityPolicy
@@ -63,6 +64,7 @@ class CacheSession:
         self._hashes: dict[tuple[Path, str], bytes | None] = {}
         self._files: list[_Files] = []
         self._audits: list[tuple[Scanner, AuditEntries]] = []
+        self._states: list[tuple[Scanner, StateEntry]] = []
         self._policy: dict[int, str] = {}
         self._sources: dict[str, str | None] = {}
 
@@ -118,6 +120,13 @@ class CacheSession:
                     return scanner, job
                 job = prepared
             return self._prepare_files(scanner, version, job, excludes)
+        if scanner.stateful:
+            key = scanner_key(scanner, version, job, excludes, "")
+            if key is not None:
+                entry = StateEntry(self._cache, key, job.root, self._now)
+                self._states.append((scanner, entry))
+                return scanner, dataclasses.replace(job, options={**job.options, "scanner_state": entry})
+            return scanner, job
         if audit_source is not None:
             key = scanner_key(scanner, version, job, (), "")
             if key is not None:
@@ -180,6 +189,8 @@ class CacheSession:
     def usage(self) -> CacheUse:
         hits = sum(len(f.wrapper.hits) for f in self._files) + sum(a.hits for _, a in self._audits)
         misses = sum(f.misses for f in self._files) + sum(a.misses for _, a in self._audits)
+        hits += sum(s.hits for _, s in self._states)
+        misses += sum(s.misses for _, s in self._states)
         return CacheUse(enabled=True, hits=hits, misses=misses)
 
     def commit(
@@ -199,6 +210,9 @@ class CacheSession:
         for scanner, audit in self._audits:
             if id(scanner) in ok:
                 entries += audit.entries()
+        for scanner, state in self._states:
+            if id(scanner) in ok:
+                entries += state.entries()
         self._cache.put_many(entries, self._now)
 
     def _file_entries(self, files: _Files, redactor: Redactor) -> list[tuple[bytes, bytes]]:

@@ -98,6 +98,9 @@ class Scanner(ABC):
     file_local: bool = False
     """True when a file's results depend only on that file (bandit, detect-secrets). Such a
     scanner implements :meth:`parse_files`, and its results are cached per file."""
+    stateful: bool = False
+    """True when the scanner keeps a value between runs in the result cache (git-history: the
+    commits it has read); it finds it in ``job.options["scanner_state"]`` (see ``_scanner_state``)."""
 
     @abstractmethod
     def version(self) -> str:
@@ -136,6 +139,11 @@ class Scanner(ABC):
     def exit_code_for(self, job: ScanJob, findings: int) -> int | None:
         """The exit code the tool returns for a run with ``findings`` results, if it is known."""
         return None
+
+    def secret_values(self, job: ScanJob, findings: Sequence[Finding]) -> frozenset[str]:
+        """The secret values behind this scanner's ``findings`` that the tree cannot give back
+        (git-history: values only the history holds), recovered in memory for redaction only."""
+        return frozenset()
 
     def parse_files(self, job: ScanJob, results: Sequence[CommandResult]) -> FileOutputs:
         """Like :meth:`parse`, split per file. File-local scanners implement it."""

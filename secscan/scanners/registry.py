@@ -8,9 +8,11 @@ from secscan.errors import ConfigError
 from secscan.model import ToolName
 from secscan.scanners.bandit import BanditScanner
 from secscan.scanners.detect_secrets import DetectSecretsScanner
+from secscan.scanners.git_history import GitHistoryScanner
 from secscan.scanners.interface import Scanner
 from secscan.scanners.lockfile_audit import LockfileAuditScanner
 from secscan.scanners.pip_audit import PipAuditScanner
+from secscan.scanners.posture import PostureScanner
 from secscan.scanners.sarif_tool import SarifToolScanner
 from secscan.scanners.semgrep import SemgrepScanner
 from secscan.scanners.zizmor import ZizmorScanner
@@ -23,6 +25,8 @@ BUILTIN: dict[str, type[Scanner]] = {
     "lockfile-audit": LockfileAuditScanner,
     "zizmor": ZizmorScanner,
     "semgrep": SemgrepScanner,
+    "git-history": GitHistoryScanner,
+    "posture": PostureScanner,
 }
 
 

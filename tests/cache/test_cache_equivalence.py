@@ -8,12 +8,19 @@ from pathlib import Path
 import pytest
 from cache_helpers import Runner, copy_example, entries, settings_for
 
+from tests import gitrepo
+
 pytestmark = pytest.mark.e2e
 
 
 def test_example_cold_and_warm_runs_are_identical(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     run = Runner(tmp_path, monkeypatch)
     target = copy_example(tmp_path / "app")
+    # a git repository, with a secret only its history holds: git-history takes part too
+    gitrepo.init(target)
+    gitrepo.commit_tree(target, when=1_700_000_000)
+    gitrepo.commit(target, {"old.py": 'password = "c4che-equiv-Hist0ry-91"\n'}, when=1_700_000_100)
+    gitrepo.commit(target, {"old.py": None}, when=1_700_000_200)
     settings = settings_for(target, tmp_path / "cache.db")
 
     no_cache = run(target, settings, use_cache=False)
@@ -24,8 +31,9 @@ def test_example_cold_and_warm_runs_are_identical(tmp_path: Path, monkeypatch: p
     assert cold.cache["hits"] == 0 and cold.cache["misses"] > 0
     assert warm.cache == {"enabled": True, "hits": cold.cache["misses"], "misses": 0}
     assert no_cache.document["findings"], "the example has findings: the comparison must not be vacuous"
+    assert any(f["tool"] == "git-history" for f in warm.document["findings"])
     statuses = {s["name"]: s["status"] for s in warm.document["scanners"]}
-    assert {statuses[name] for name in ("bandit", "detect-secrets", "pip-audit")} == {"ok"}
+    assert {statuses[name] for name in ("bandit", "detect-secrets", "pip-audit", "git-history", "posture")} == {"ok"}
     assert set(statuses.values()) <= {"ok", "skipped"}  # the example has nothing for zizmor or semgrep
     assert cold.comparable() == no_cache.comparable()
     assert warm.comparable() == cold.comparable()

@@ -17,7 +17,16 @@ from secscan.settings import (
 
 def test_defaults_enable_the_builtin_scanners() -> None:
     settings = build_settings({})
-    assert list(settings.scanners) == ["bandit", "detect-secrets", "pip-audit", "lockfile-audit", "zizmor", "semgrep"]
+    assert list(settings.scanners) == [
+        "bandit",
+        "detect-secrets",
+        "pip-audit",
+        "lockfile-audit",
+        "zizmor",
+        "semgrep",
+        "git-history",
+        "posture",
+    ]
     assert all(c.enabled for c in settings.scanners.values())
     assert settings.scan.fail_on == "high"
     assert ".git" in settings.scan.excludes and "node_modules" in settings.scan.excludes

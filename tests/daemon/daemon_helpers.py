@@ -62,6 +62,10 @@ enabled = false
 enabled = false
 [scanners.semgrep]
 enabled = false
+[scanners.git-history]
+enabled = false
+[scanners.posture]
+enabled = false
 [scanners.slowtool]
 command = [{str(sys.executable)!r}, {str(SLOWTOOL)!r}, "{{output}}", {str(self.flag)!r}]
 timeout = 120

@@ -110,6 +110,8 @@ def test_example_loses_no_finding(example_run: dict[str, Any], tmp_path: Path) -
         "lockfile-audit": "ok",
         "zizmor": "skipped",  # the example has no workflows and no JavaScript or Pine Script
         "semgrep": "skipped",
+        "git-history": "ok",  # the example is a folder of secscan's own repository
+        "posture": "ok",
     }
     found = {(f["tool"], f["rule"], f["path"], f["line"]) for f in doc["findings"]}
     bandit = _bandit_by_hand(tmp_path)
@@ -165,13 +167,16 @@ def test_example_sarif_passes_schema_and_github_rules(
     sarif = json.loads(example_run["sarif_text"])
     assert schema_errors(sarif_validator, sarif) == []
     assert multitool_errors(multitool, example_run["sarif_path"], tmp_path) == []
-    assert [r["tool"]["driver"]["name"] for r in sarif["runs"]] == [
+    names = [r["tool"]["driver"]["name"] for r in sarif["runs"]]
+    assert names == [
         "bandit",
         "detect-secrets",
         "pip-audit",
         "lockfile-audit",
         "zizmor",
         "semgrep",
+        "git-history",
+        "posture",
     ]
     results = sum(len(r["results"]) for r in sarif["runs"])
     assert results == len(example_run["doc"]["findings"])
@@ -202,7 +207,7 @@ def test_table_output_and_exit_code_follow_fail_on(example_run: dict[str, Any], 
     table = example_run["table"]
     assert table.returncode == 1  # the example's own config: fail_on = "high"
     assert "Findings by severity and tool" in table.stdout and "pip-audit" in table.stdout
-    assert table.stderr.count("ok in") == 4  # one progress line per scanner in non-terminal mode
+    assert table.stderr.count("ok in") == 6  # one progress line per scanner in non-terminal mode
     assert (
         secscan(
             "run",
@@ -288,9 +293,16 @@ def test_scanner_timeout_gives_exit_3_and_keeps_the_others(tmp_path: Path) -> No
     assert proc.returncode == 3, proc.stderr
     doc = json.loads(proc.stdout)
     assert doc["status"] == "incomplete"
-    # (scanners with nothing to scan in the example, such as zizmor, are skipped and left out)
+    # (scanners with nothing to scan, such as zizmor, or git-history on a copy that is not a git
+    # repository, are skipped and left out)
     statuses = {s["name"]: s["status"] for s in doc["scanners"] if s["status"] != "skipped"}
-    assert statuses == {"bandit": "timeout", "detect-secrets": "ok", "pip-audit": "ok", "lockfile-audit": "ok"}
+    assert statuses == {
+        "bandit": "timeout",
+        "detect-secrets": "ok",
+        "pip-audit": "ok",
+        "lockfile-audit": "ok",
+        "posture": "ok",
+    }
     tools = {f["tool"] for f in doc["findings"]}
     assert tools == {"detect-secrets", "pip-audit", "lockfile-audit"}
     runs = {r["tool"]["driver"]["name"]: r for r in json.loads(sarif.read_text())["runs"]}
@@ -318,7 +330,7 @@ def test_malformed_tool_output_fails_that_tool_only(tmp_path: Path) -> None:
     assert proc.returncode == 3
     doc = json.loads(proc.stdout)
     statuses = {s["name"]: s["status"] for s in doc["scanners"] if s["status"] != "skipped"}
-    assert statuses == {"bandit": "ok", "broken": "failed"}
+    assert statuses == {"bandit": "ok", "posture": "ok", "broken": "failed"}
     assert any(f["rule"] == "B602" for f in doc["findings"])
 
 

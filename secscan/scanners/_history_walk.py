@@ -1,0 +1,374 @@
+"""The history scan proper (run inside the wrapper process): window, new commits, presence at tips.
+
+Records printed (one JSON object per line, ``t`` names the kind):
+
+* ``repo``: ``head`` (HEAD's commit or null), ``tips`` (ref name -> commit), ``shallow``,
+  ``prefix`` (the target's folder in the repository).
+* ``window``: ``commits`` (``[sha, committer time]``, newest first) within ``max_commits`` and
+  ``since``; ``cut`` when ``max_commits`` left older commits out.
+* ``commit``: one newly read commit: ``added`` (``[path, line, type, sha1]``), ``removed``
+  (``[path, sha1]`` of known secrets whose line it removed), ``capped``, ``too_big`` (files over
+  the size limit, not read).
+* ``unreadable``: a commit git could not show (objects missing); ``unread``: how many commits
+  were left after too many of those; ``stopped``: how many were left for the next run because
+  the time budget ran out (the scan stops itself before the runner's deadline, so what it read
+  is kept and a long history is read over several runs instead of timing out every night).
+* ``blob``: the secrets (SHA-1s) found in a path's blob not in the spec's memo;
+  ``at``: the blob a path with a secret has at a tip.
+* ``note``: something the run should say; ``fatal``: why nothing could be read; ``end``.
+
+Commits are read oldest first (parents before children), so a secret's addition is known before
+the commit that removes its line; removed lines are scanned only in files where a secret was
+added (they are only needed to say where it went).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import IO, Any
+
+from secscan.inventory import is_excluded
+from secscan.scanners._git_log import CommitInfo, FilePatch, LogReader
+from secscan.scanners._history_git import (
+    LOG_OPTIONS,
+    GitError,
+    Repository,
+    missing_object,
+    open_repository,
+    sha_lines,
+    tail,
+)
+from secscan.scanners._history_pool import OrderedScan
+from secscan.scanners._history_secrets import Hit, SecretLines
+
+Emit = Callable[[dict[str, Any]], None]
+
+MAX_UNREADABLE = 25
+"""After this many commits git cannot show, the rest of the walk is given up (a partial clone
+without blobs would otherwise cost two git processes per commit)."""
+MAX_LINE_BYTES = 1 << 20
+"""Longer lines are cut (their commit is marked ``capped``): memory stays bounded."""
+
+
+@dataclass(frozen=True)
+class Spec:
+    """What the adapter asks for (the wrapper's input file)."""
+
+    root: Path
+    all_branches: bool
+    max_commits: int | None
+    since: date | None
+    max_commit_bytes: int
+    max_file_bytes: int
+    detect_secrets_args: tuple[str, ...]
+    excludes: tuple[str, ...]
+    processes: int
+    budget_s: float | None
+    known: frozenset[str]
+    pairs: frozenset[tuple[str, str]]
+    memo: frozenset[tuple[str, str]]
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Spec:
+        since = data.get("since")
+        return cls(
+            root=Path(data["root"]),
+            all_branches=bool(data["all_branches"]),
+            max_commits=data.get("max_commits"),
+            since=date.fromisoformat(since) if since else None,
+            max_commit_bytes=int(data["max_commit_bytes"]),
+            max_file_bytes=int(data["max_file_bytes"]),
+            detect_secrets_args=tuple(data.get("detect_secrets_args", ())),
+            excludes=tuple(data.get("excludes", ())),
+            processes=max(1, int(data.get("processes") or 1)),
+            budget_s=float(data["budget_s"]) if data.get("budget_s") else None,
+            known=frozenset(data.get("known", ())),
+            pairs=frozenset((p, h) for p, h in data.get("pairs", ())),
+            memo=frozenset((p, b) for p, b in data.get("memo", ())),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "root": str(self.root),
+            "all_branches": self.all_branches,
+            "max_commits": self.max_commits,
+            "since": self.since.isoformat() if self.since else None,
+            "max_commit_bytes": self.max_commit_bytes,
+            "max_file_bytes": self.max_file_bytes,
+            "detect_secrets_args": list(self.detect_secrets_args),
+            "excludes": list(self.excludes),
+            "processes": self.processes,
+            "budget_s": self.budget_s,
+            "known": sorted(self.known),
+            "pairs": sorted(self.pairs),
+            "memo": sorted(self.memo),
+        }
+
+
+def _lines(stream: IO[bytes], reader: LogReader) -> Iterator[bytes]:
+    """The stream's lines, each cut to :data:`MAX_LINE_BYTES` (the reader's commit marked capped)."""
+    while True:
+        line = stream.readline(MAX_LINE_BYTES)
+        if not line:
+            return
+        if not line.endswith(b"\n") and len(line) >= MAX_LINE_BYTES:
+            reader.mark_capped()
+            while True:  # drop the rest of the line
+                rest = stream.readline(MAX_LINE_BYTES)
+                if not rest or rest.endswith(b"\n"):
+                    break
+            line += b"\n"
+        yield line
+
+
+class _Walk:
+    """One history scan (private; :func:`walk` is the entry point)."""
+
+    def __init__(self, spec: Spec, repo: Repository, emit: Emit) -> None:
+        self.spec = spec
+        self.repo = repo
+        self.emit = emit
+        self.secrets: SecretLines | None = None
+        self.pairs = set(spec.pairs)
+        self.watched = {p for p, _ in spec.pairs}
+        self.added: list[list[Any]] = []
+        self.removed: list[list[Any]] = []
+        self.too_big: dict[str, int] = {}
+        self.emitted: set[str] = set()
+        self.deadline = time.monotonic() + spec.budget_s if spec.budget_s else None
+        self.out_of_time = False
+
+    # -- paths --------------------------------------------------------------------------
+
+    def local(self, path: str) -> str | None:
+        """A repository path as a path of the target, or None when outside it or excluded."""
+        prefix = self.repo.prefix
+        if not path.startswith(prefix):
+            return None
+        rel = path[len(prefix) :]
+        return None if not rel or is_excluded(rel, self.spec.excludes) else rel
+
+    def keep_added(self, path: str) -> bool:
+        rel = self.local(path)
+        return rel is not None and self.detector().wants(rel)
+
+    def keep_removed(self, path: str) -> bool:
+        return self.local(path) is not None  # judged when the file's turn comes (see _history_pool)
+
+    def detector(self) -> SecretLines:
+        if self.secrets is None:
+            self.secrets = SecretLines(self.spec.detect_secrets_args)
+        return self.secrets
+
+    # -- commits, in the order git printed them -----------------------------------------
+
+    def on_file(self, queue: OrderedScan, commit: CommitInfo, file: FilePatch) -> None:
+        if file.binary:
+            return
+        if file.too_big:
+            self.too_big[commit.sha] = self.too_big.get(commit.sha, 0) + 1
+            return
+        if self.repo.local_attributes and any("\x00" in text for _, text in file.added + file.removed):
+            return  # read with --text: a binary file shows as text with NUL bytes
+        new = self.local(file.new) if file.new is not None else None
+        old = self.local(file.old) if file.old is not None else None
+        queue.file(commit, new, old, file)
+
+    def on_added(self, sha: str, path: str, hits: list[Hit]) -> None:
+        for line, kind, digest in hits:
+            self.added.append([path, line, kind, digest])
+            self.pairs.add((path, digest))
+            self.watched.add(path)
+
+    def on_removed(self, sha: str, path: str, hits: list[Hit]) -> None:
+        gone = {digest for _, _, digest in hits}
+        self.removed += [[path, d] for d in sorted(gone) if (path, d) in self.pairs]
+
+    def on_commit(self, commit: CommitInfo) -> None:
+        record: dict[str, Any] = {"t": "commit", "sha": commit.sha, "added": self.added}
+        record["removed"] = self.removed
+        if commit.capped:
+            record["capped"] = True
+        if too_big := self.too_big.pop(commit.sha, 0):
+            record["too_big"] = too_big
+        self.emit(record)
+        self.emitted.add(commit.sha)
+        self.added, self.removed = [], []
+
+    def log(self, shas: Sequence[str]) -> tuple[bool, str | None, str]:
+        """Read ``shas`` in order: (completed, the commit being read when git failed, git's error).
+
+        Out of time, it stops after a complete commit: (False, None, "") with ``out_of_time`` set.
+        """
+        args = ["log", "-p", "--no-walk=unsorted", "--stdin", *LOG_OPTIONS]
+        if self.repo.local_attributes:
+            args.append("--text")
+        if self.repo.prefix:
+            args += ["--", f":(top,literal){self.repo.prefix.rstrip('/')}"]
+        queue = OrderedScan(
+            self.detector(),
+            self.spec.detect_secrets_args,
+            self.spec.processes,
+            watched=self.watched.__contains__,
+            on_added=self.on_added,
+            on_removed=self.on_removed,
+            on_commit=self.on_commit,
+        )
+        def commit_done(info: CommitInfo) -> None:
+            queue.commit(info)
+            if self.deadline is not None and time.monotonic() > self.deadline:
+                self.out_of_time = True
+
+        reader = LogReader(
+            lambda commit, file: self.on_file(queue, commit, file),
+            commit_done,
+            max_file_bytes=self.spec.max_file_bytes,
+            max_commit_bytes=self.spec.max_commit_bytes,
+            keep_added=self.keep_added,
+            keep_removed=self.keep_removed,
+        )
+        self.added, self.removed = [], []
+        try:
+            with tempfile.TemporaryFile() as err:
+                proc = self.repo.popen(*args, stderr=err)
+                if proc.stdin is None or proc.stdout is None:
+                    raise GitError("git log started without pipes")
+                feeder = threading.Thread(target=_feed, args=(proc.stdin, sha_lines(shas)), daemon=True)
+                feeder.start()
+                for line in _lines(proc.stdout, reader):
+                    reader.feed(line)
+                    if self.out_of_time:
+                        proc.kill()
+                        proc.wait()
+                        queue.abandon()  # keeps every complete commit
+                        return False, None, ""
+                code = proc.wait()
+                feeder.join()
+                if code == 0:
+                    reader.finish()
+                    queue.finish()
+                    return True, None, ""
+                failing = reader.commit.sha if reader.commit else None
+                queue.abandon()
+                return False, failing, tail(err)
+        finally:
+            queue.close()
+
+    def read(self, todo: Sequence[str]) -> bool:
+        """Read every commit of ``todo`` (oldest first); False when some could not be read."""
+        position = {sha: i for i, sha in enumerate(todo)}
+        pos = 0
+        failures = 0
+        while pos < len(todo):
+            batch = todo[pos:]
+            ok, failing, error = self.log(batch) if not self.out_of_time else (False, None, "")
+            if ok:
+                self._close(batch)
+                return failures == 0
+            if self.out_of_time:
+                self.emit({"t": "stopped", "count": sum(1 for sha in batch if sha not in self.emitted)})
+                return False
+            if not missing_object(error):
+                raise GitError(f"git log failed: {error}")
+            if failing is None:  # git died before it printed the failing commit's header
+                done = [i for i, sha in enumerate(batch) if sha in self.emitted]
+                failing = batch[done[-1] + 1] if done else batch[0]
+            index = position[failing]
+            self._close(todo[pos:index])  # before the failing one: done (or nothing to show)
+            ok, _, _ = self.log([failing])
+            if ok:
+                self._close([failing])
+            else:
+                failures += 1
+                self.emit({"t": "unreadable", "sha": failing})
+                self.emitted.add(failing)
+            pos = index + 1
+            if failures >= MAX_UNREADABLE and pos < len(todo):
+                self.emit({"t": "unread", "count": len(todo) - pos})
+                return False
+        return failures == 0
+
+    def _close(self, shas: Sequence[str]) -> None:
+        """Commits git passed over without a patch (a merge, nothing under the target): empty."""
+        for sha in shas:
+            if sha not in self.emitted:
+                self.emit({"t": "commit", "sha": sha, "added": [], "removed": []})
+                self.emitted.add(sha)
+
+
+def _feed(stdin: IO[bytes], data: bytes) -> None:
+    try:
+        stdin.write(data)
+        stdin.close()
+    except (BrokenPipeError, OSError):  # git died; its exit code says why
+        pass
+
+
+def _tips(repo: Repository, all_branches: bool) -> tuple[str | None, dict[str, str]]:
+    """HEAD's commit (None when unborn) and every ref tip to walk (``HEAD`` included)."""
+    tips: dict[str, str] = {}
+    head: str | None = None
+    try:
+        head = repo.run("rev-parse", "--verify", "-q", "HEAD^{commit}").decode().strip() or None
+    except GitError:
+        head = None
+    if head:
+        tips["HEAD"] = head
+    if all_branches:
+        fields = "%(objectname)%00%(*objectname)%00%(objecttype)%00%(*objecttype)%00%(refname)"
+        out = repo.run("for-each-ref", f"--format={fields}", "refs/heads", "refs/remotes", "refs/tags")
+        for line in out.decode("utf-8", "replace").splitlines():
+            parts = line.split("\0")
+            if len(parts) != 5:
+                continue
+            obj, peeled, kind, peeled_kind, name = parts
+            commit = obj if kind == "commit" else peeled if peeled_kind == "commit" else None
+            if commit:
+                tips[name] = commit
+    return head, tips
+
+
+def _window(repo: Repository, spec: Spec, tips: dict[str, str]) -> tuple[list[tuple[str, int]], bool]:
+    args = ["rev-list", "--topo-order", "--timestamp", "--stdin"]
+    if spec.max_commits is not None:
+        args.append(f"--max-count={spec.max_commits + 1}")
+    if spec.since is not None:
+        args.append(f"--since={spec.since.isoformat()}T00:00:00+00:00")
+    if repo.prefix:
+        args += ["--", f":(top,literal){repo.prefix.rstrip('/')}"]
+    out = repo.run(*args, stdin=sha_lines(sorted(set(tips.values()))))
+    commits = []
+    for line in out.decode("ascii", "replace").splitlines():
+        when, _, sha = line.partition(" ")
+        if sha and when.isdigit():
+            commits.append((sha, int(when)))
+    cut = spec.max_commits is not None and len(commits) > spec.max_commits
+    return (commits[: spec.max_commits] if cut else commits), cut
+
+
+def walk(spec: Spec, empty: Path, emit: Emit) -> None:
+    """Scan the history described by ``spec``, printing records through ``emit``."""
+    from secscan.scanners._history_presence import presence
+
+    try:
+        repo = open_repository(spec.root, empty)
+        head, tips = _tips(repo, spec.all_branches)
+        emit({"t": "repo", "head": head, "tips": tips, "shallow": repo.shallow, "prefix": repo.prefix})
+        window, cut = _window(repo, spec, tips) if tips else ([], False)
+        emit({"t": "window", "commits": window, "cut": cut})
+        todo = [sha for sha, _ in reversed(window) if sha not in spec.known]
+        state = _Walk(spec, repo, emit)
+        state.read(todo)
+        presence(repo, tips, state.pairs, spec.memo, state.detector, spec.max_file_bytes, emit)
+    except GitError as exc:
+        emit({"t": "fatal", "message": str(exc)})
+    except subprocess.SubprocessError as exc:
+        emit({"t": "fatal", "message": f"git could not run: {exc}"})
+    emit({"t": "end"})

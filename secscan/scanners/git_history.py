@@ -1,0 +1,289 @@
+"""git-history: secrets that were ever committed, read from ``git log -p`` with detect-secrets.
+
+The scan runs in a subprocess (:mod:`secscan.scanners._git_history_main`) under the runner's
+deadline and process-group kill, with git hardened against the repository
+(:mod:`secscan.scanners._history_git`). It reads every commit reachable from HEAD and, by
+default, from every branch, tag and remote branch, oldest first, and feeds the lines each one
+adds to detect-secrets' own diff scanning with the tree scan's plugins and filters
+(:mod:`secscan.scanners._history_secrets`). Nothing is checked out and nothing of the repository
+runs.
+
+Incremental: the commits read and what they hold (types, paths, lines, SHA-1s; never a value)
+stay in the result cache (:mod:`secscan.scanners._history_state`), so a nightly run reads only
+new commits. Commits no longer reachable drop out. With ``--no-cache`` every commit is read.
+
+A secret HEAD still holds is the tree scan's finding and is left out; every other one is a
+finding of its own (:mod:`secscan.scanners._history_findings`, ``_history_report``). Their values
+are recovered in memory only, from the commit that added them, so that every output can redact
+them (:meth:`GitHistoryScanner.secret_values`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import importlib.util
+import json
+import logging
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Mapping, Sequence
+from datetime import date
+from pathlib import Path
+
+from secscan import __version__
+from secscan.errors import ScannerError
+from secscan.model import Finding, Notification, NotificationLevel
+from secscan.recover import recover_secret
+from secscan.scanners._history_findings import Presence, history_secrets
+from secscan.scanners._history_git import GitError, open_repository
+from secscan.scanners._history_presence import read_blobs
+from secscan.scanners._history_records import WalkResult, read_records
+from secscan.scanners._history_refs import refs_signature
+from secscan.scanners._history_report import (
+    BUDGET_SHARE,
+    IDENTITY_PREFIX,
+    NAME,
+    finding,
+    notifications,
+    rule,
+)
+from secscan.scanners._history_state import CommitResult, HistoryState, LastWalk, decode, encode
+from secscan.scanners._history_walk import Spec
+from secscan.scanners._scanner_state import scanner_state
+from secscan.scanners.interface import Command, CommandResult, Plan, ScanJob, Scanner, ScanOutput
+
+log = logging.getLogger(__name__)
+
+MAIN = "secscan.scanners._git_history_main"
+OUTPUT = "git-history.jsonl"
+DEFAULT_MAX_COMMIT_BYTES = 100_000_000
+DEFAULT_MAX_FILE_BYTES = 5_000_000
+
+
+def in_git_work_tree(root: Path) -> bool:
+    """Whether ``root`` is inside a git work tree (a ``.git`` folder or file above it), without git."""
+    return any((folder / ".git").exists() for folder in (root, *root.parents))
+
+
+def _previous(job: ScanJob) -> HistoryState:
+    state = scanner_state(job.options)
+    value = state.get() if state is not None else None
+    if value is None:
+        return HistoryState()
+    try:
+        return decode(value)
+    except ValueError as exc:
+        log.warning("git-history: ignoring a damaged cached state (%s); reading the whole history", exc)
+        return HistoryState()
+
+
+def _walk_signature(root: Path, window: Mapping[str, object]) -> bytes | None:
+    """What decides the walk: the references (read as files) and the window's settings."""
+    refs = refs_signature(root)
+    if refs is None:
+        return None
+    return hashlib.sha256(refs + json.dumps(window, default=str, sort_keys=True).encode()).digest()
+
+
+def _replay(last: LastWalk) -> WalkResult:
+    """The last walk as if it had just run (nothing new read)."""
+    return WalkResult(
+        head=last.head,
+        prefix=last.prefix,
+        tips=dict(last.tips),
+        shallow=last.shallow,
+        window=list(last.window),
+        cut=last.cut,
+        at=dict(last.at),
+        ended=True,
+    )
+
+
+def _budget(job: ScanJob) -> float | None:
+    timeout = job.options.get("timeout_s")
+    return timeout * BUDGET_SHARE if isinstance(timeout, int | float) and timeout > 0 else None
+
+
+def _int_option(job: ScanJob, key: str, default: int | None) -> int | None:
+    value = job.options.get(key, default)
+    return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+
+class GitHistoryScanner(Scanner):
+    """Adapter for secscan's own history wrapper (JSON lines on stdout)."""
+
+    name = NAME
+    stateful = True
+
+    def __init__(self) -> None:
+        self._state = HistoryState()
+        self._signature: bytes | None = None
+        self._reuse: WalkResult | None = None
+        self._origins: dict[str, tuple[str, str, int, str]] = {}  # fingerprint material -> where added
+
+    def version(self) -> str:
+        return f"{__version__} (detect-secrets {importlib.metadata.version('detect-secrets')})"
+
+    def scannable(self, files: Sequence[str]) -> tuple[str, ...]:
+        """None of the tree's files: the history is read from git's objects, not the work tree."""
+        return ()
+
+    def cache_material(self, job: ScanJob) -> Mapping[str, object]:
+        return {
+            "args": [*self._detect_secrets_args(job)],
+            "max_commit_bytes": _int_option(job, "max_commit_bytes", DEFAULT_MAX_COMMIT_BYTES),
+            "max_file_bytes": _int_option(job, "max_file_bytes", DEFAULT_MAX_FILE_BYTES),
+        }
+
+    @staticmethod
+    def _detect_secrets_args(job: ScanJob) -> tuple[str, ...]:
+        base = job.options.get("detect_secrets_args", ())
+        return (*(str(a) for a in base), *job.args) if isinstance(base, tuple | list) else job.args
+
+    def plan(self, job: ScanJob) -> Plan:
+        if not in_git_work_tree(job.root):
+            return Plan(skip_reason="not a git repository: there is no history to scan")
+        if shutil.which("git") is None:
+            return Plan(skip_reason="git is not installed, so the history cannot be read; install git")
+        if importlib.util.find_spec("detect_secrets") is None:
+            raise ScannerError(
+                f"detect-secrets is not installed for {sys.executable}; "
+                "run: pip install 'detect-secrets>=1.5,<2'"
+            )
+        option = job.options.get("since")
+        all_branches = bool(job.options.get("all_branches", True))
+        max_commits = _int_option(job, "max_commits", None)
+        since = option if isinstance(option, date) else None
+        window = {"all_branches": all_branches, "max_commits": max_commits, "since": since}
+        self._state = _previous(job)
+        self._signature = _walk_signature(job.root, window)
+        last = self._state.last
+        if last is not None and self._signature is not None and last.signature == self._signature.hex():
+            self._reuse = _replay(last)
+            return Plan()  # the references did not move: the last walk stands, nothing runs
+        pairs = {(p, h) for r in self._state.commits.values() for p, _, _, h in r.added}
+        excludes = job.options.get("excludes", ())
+        spec = Spec(
+            root=job.root,
+            all_branches=all_branches,
+            max_commits=max_commits,
+            since=since,
+            max_commit_bytes=_int_option(job, "max_commit_bytes", DEFAULT_MAX_COMMIT_BYTES) or 1,
+            max_file_bytes=_int_option(job, "max_file_bytes", DEFAULT_MAX_FILE_BYTES) or 1,
+            detect_secrets_args=self._detect_secrets_args(job),
+            excludes=tuple(str(e) for e in excludes) if isinstance(excludes, tuple | list) else (),
+            processes=_int_option(job, "processes", None) or os.cpu_count() or 1,
+            budget_s=_budget(job),
+            known=frozenset(self._state.commits),
+            pairs=frozenset(pairs),
+            memo=frozenset(self._state.memo),
+        )
+        workdir = job.workdir.absolute()
+        spec_path = workdir / "git-history-spec.json"
+        spec_path.write_text(json.dumps(spec.to_json()), encoding="utf-8")
+        argv = (sys.executable, "-P", "-m", MAIN, str(spec_path))
+        return Plan(commands=(Command(argv=argv, cwd=workdir, stdout_path=workdir / OUTPUT),))
+
+    def exit_ok(self, exit_code: int) -> bool:
+        return exit_code == 0
+
+    def exit_code_for(self, job: ScanJob, findings: int) -> int | None:
+        return 0
+
+    def _walk(self, job: ScanJob, results: Sequence[CommandResult]) -> WalkResult:
+        if self._reuse is not None:
+            return self._reuse
+        if len(results) != 1:
+            raise ScannerError("git-history ran an unexpected number of commands; this is a secscan bug")
+        walk = read_records(results[0].command.stdout_path)
+        if walk.fatal is not None:
+            raise ScannerError(f"git-history cannot read the history of {job.root}: {walk.fatal}")
+        return walk
+
+    def parse(self, job: ScanJob, results: Sequence[CommandResult]) -> ScanOutput:
+        walk = self._walk(job, results)
+        complete = not walk.cut and not walk.unreadable and not walk.unread and not walk.stopped
+        state = self._merge(walk, complete)
+        presence = Presence(walk.at, state.memo)
+        rank = lambda kind: job.policy.secret(kind, False)  # noqa: E731
+        secrets = history_secrets(walk.window, state.commits, presence, sorted(walk.tips), rank)
+        findings = tuple(finding(s, job.policy) for s in secrets)
+        self._origins = {
+            f"{s.path}\0{s.digest}": (s.added.sha, walk.prefix + s.path, s.line, s.digest) for s in secrets
+        }
+        read = [(sha, state.commits[sha]) for sha, _ in walk.window if sha in state.commits]
+        notes = [Notification(NotificationLevel(level), text) for level, text in walk.notes]
+        notes += notifications(
+            shallow=walk.shallow,
+            cut=_int_option(job, "max_commits", None) if walk.cut else None,
+            unreadable=len(walk.unreadable),
+            unread=walk.unread,
+            stopped=walk.stopped,
+            read=read,
+            max_commit_bytes=_int_option(job, "max_commit_bytes", DEFAULT_MAX_COMMIT_BYTES) or 0,
+        )
+        store = scanner_state(job.options)
+        if store is not None:  # a reused walk changed nothing: no write
+            value = None if self._reuse is not None else encode(state)
+            store.put(value, hits=len(read) - len(walk.fresh), misses=len(walk.fresh))
+        return ScanOutput(
+            findings=findings,
+            rules=tuple(rule(t) for t in sorted({f.rule_id for f in findings})),
+            scope=frozenset(job.files) if complete else frozenset(),
+            notifications=tuple(notes),
+            exit_code=0,  # also when the last walk was reused and nothing ran
+        )
+
+    def _merge(self, walk: WalkResult, complete: bool) -> HistoryState:
+        """The state after this run: the reachable commits read before or now, the memo of the
+        blobs the tips hold now, and this walk when it may be reused (complete, nothing to say)."""
+        commits: dict[str, CommitResult] = {}
+        for sha, _ in walk.window:
+            result = walk.fresh.get(sha) or self._state.commits.get(sha)
+            if result is not None:
+                commits[sha] = result
+        found = {**self._state.memo, **walk.blobs}
+        current = {(path, blob) for (_, path), blob in walk.at.items()}
+        memo = {key: found[key] for key in sorted(current) if key in found}
+        last = None
+        if self._signature is not None and not (walk.unreadable or walk.unread or walk.stopped or walk.notes):
+            last = LastWalk(
+                signature=self._signature.hex(),
+                head=walk.head,
+                prefix=walk.prefix,
+                tips=dict(walk.tips),
+                shallow=walk.shallow,
+                window=tuple(walk.window),
+                cut=walk.cut,
+                at=dict(walk.at),
+            )
+        return HistoryState(commits=commits, memo=memo, last=last)
+
+    def secret_values(self, job: ScanJob, findings: Sequence[Finding]) -> frozenset[str]:
+        """The values of this run's findings, from the line that added each (in memory only)."""
+        wanted = []
+        for f in findings:
+            if f.identity and f.identity.startswith(IDENTITY_PREFIX):
+                origin = self._origins.get(f"{f.location.path}\0{f.identity[len(IDENTITY_PREFIX):]}")
+                if origin is not None:
+                    wanted.append(origin)
+        if not wanted:
+            return frozenset()
+        values: set[str] = set()
+        limit = _int_option(job, "max_file_bytes", DEFAULT_MAX_FILE_BYTES) or DEFAULT_MAX_FILE_BYTES
+        try:
+            with tempfile.TemporaryDirectory(prefix="secscan-history-") as empty:
+                repo = open_repository(job.root, Path(empty))
+                wanted = [w for w in wanted if "\n" not in w[1]]
+                names = [f"{sha}:{path}" for sha, path, _, _ in wanted]
+                blobs = read_blobs(repo, names, limit)
+                for (_, _, line, digest), (_, content) in zip(wanted, blobs, strict=True):
+                    lines = content.decode("utf-8", "replace").splitlines() if content else []
+                    if 1 <= line <= len(lines) and (value := recover_secret(lines[line - 1], digest)):
+                        values.add(value)
+        except (GitError, OSError) as exc:
+            log.warning("git-history: secret values not recovered for redaction (%s)", exc)
+        return frozenset(values)
