@@ -65,7 +65,7 @@ def test_odd_names_are_scanned_recorded_shown_escaped_and_closed(repo: Path, tmp
     doc = json.loads(first.stdout.decode("utf-8"))
     statuses = {s["name"]: s["status"] for s in doc["scanners"] if s["status"] != "skipped"}
     assert doc["status"] == "complete"
-    assert statuses == {"bandit": "ok", "detect-secrets": "ok", "pip-audit": "ok"}
+    assert statuses == {"bandit": "ok", "detect-secrets": "ok", "pip-audit": "ok", "posture": "ok"}
     assert {BAD, EVIL, REQS, b"ok.py"} <= _paths(doc)  # the names' bytes, losslessly
     found = {(f["tool"], f["rule"], os.fsencode(f["path"])) for f in doc["findings"]}
     assert ("pip-audit", "PYSEC-2019-217", REQS) in found
