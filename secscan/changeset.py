@@ -164,11 +164,12 @@ SlaColumns = tuple[int | None, str, int | None]
 
 
 class Rewrite(NamedTuple):
-    """A tracked finding to write whole (a tuple: a run may move 100k of them)."""
+    """A stored finding to write whole (a tuple: a run may move 100k of them)."""
 
     finding: TrackedFinding
     sla: SlaColumns | None  # None: its SLA columns stay as stored
     seen: bool  # seen by this run: its last run becomes this one
+    row: Sequence[Any]  # its snapshot row, which names the stored finding to the store
 
 
 @dataclass(frozen=True)
@@ -177,9 +178,11 @@ class RunChangeset:
 
     The store writes it in one transaction and decides nothing: ``run`` (its row, scanners and
     ``counts``), the ``inserts`` with their SLA columns (``insert_sla``, same order), the findings
-    ``seen_again`` (by state: only state, ``last_seen = now`` and the last run change), the
-    ``rewrites``, the ``history`` entries and the triage ``decisions`` (fingerprint, decision)
-    to append to the decision log.
+    ``seen_again`` (by their new state: only state, ``last_seen = now`` and the last run change),
+    the ``rewrites``, the ``history`` entries and the triage ``decisions`` (fingerprint, decision)
+    to append to the decision log. Stored findings are named by their :class:`Snapshot` rows
+    (``seen_again``, :attr:`Rewrite.row`: the store finds its own key there, without a look-up
+    per finding), new ones and history entries by fingerprint.
     """
 
     run: ScanRun
@@ -187,7 +190,7 @@ class RunChangeset:
     counts: Mapping[str, int]  # new, unchanged, reopened, fixed
     inserts: tuple[TrackedFinding, ...]
     insert_sla: tuple[SlaColumns, ...]
-    seen_again: Mapping[FindingState, tuple[str, ...]]
+    seen_again: Mapping[FindingState, tuple[Sequence[Any], ...]]  # snapshot rows
     rewrites: tuple[Rewrite, ...]
     history: tuple[HistoryEntry, ...]
     decisions: tuple[tuple[str, TriageDecision], ...]

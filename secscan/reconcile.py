@@ -74,22 +74,22 @@ class RunReconciliation:
 
 def _tracked(
     rows: Sequence[Sequence[Any]], target: str, texts: Mapping[Any, str]
-) -> tuple[dict[str, TrackedFinding], dict[str, str | None]]:
-    """The tracked findings of snapshot rows and their reported SLA statuses, by fingerprint.
+) -> tuple[dict[str, TrackedFinding], dict[str, Sequence[Any]]]:
+    """The tracked findings of snapshot rows, and the rows, by fingerprint.
 
     The bulk path of every run that is not only seen again (100k rows for a first run over an
     old target): the values of :func:`~secscan.changeset.tracked_from_row`, built in one loop.
     """
     tracked: dict[str, TrackedFinding] = {}
-    statuses: dict[str, str | None] = {}
+    by_fp: dict[str, Sequence[Any]] = {}
     new, adopt, severities, states = object.__new__, object.__setattr__, SEVERITIES, STATES
-    status_at, sig_at, introduced_at = SLA_STATUS, BASELINE_SIG, INTRODUCED  # locals: read per row
+    sig_at, introduced_at = BASELINE_SIG, INTRODUCED  # locals: read per row
     for row in rows:
         (fp, tool, rule, path, line, message, severity, state, first, last, fixed, started, paused_at,
          paused_s, t_status) = row[:15]  # fmt: skip
         if type(fp) is bytes:
             fp = fp.hex()
-        statuses[fp] = row[status_at]
+        by_fp[fp] = row
         if t_status is not None:  # rare: most findings are not triaged
             tracked[fp] = tracked_from_row(row, target, texts)
             continue
@@ -104,7 +104,7 @@ def _tracked(
             "baseline_sig": row[sig_at], "introduced_at": opt_dt(row[introduced_at]),
         })  # fmt: skip
         tracked[fp] = t
-    return tracked, statuses
+    return tracked, by_fp
 
 
 def only_seen_again(old: TrackedFinding, new: TrackedFinding) -> bool:
@@ -145,26 +145,26 @@ def reconcile_run(
     ``None`` when it was not read (its standing decisions are then left alone).
     """
     again = seen_again.split(snapshot.rows, snapshot.texts, run, now, suppressions)
-    previous, statuses = _tracked(again.rest_rows, run.target_name, snapshot.texts)
+    previous, rows = _tracked(again.rest_rows, run.target_name, snapshot.texts)
     rec = reconcile(previous.values(), again.rest_run, now, policy, suppressions)
     memo = SlaMemo(policy, now)
     seen = rec.baseline  # every fingerprint this run saw has its baseline state
-    touched: dict[FindingState, list[str]] = {}
+    touched: dict[FindingState, list[Sequence[Any]]] = {}
     rewrites: list[Rewrite] = []
     for t in rec.changed:
         fp = t.fingerprint
         old = previous.get(fp)
         if old is None:  # new: inserted below
             continue
-        is_seen = fp in seen
+        row, is_seen = rows[fp], fp in seen
         if is_seen and only_seen_again(old, t):
-            touched.setdefault(t.state, []).append(fp)
+            touched.setdefault(t.state, []).append(row)
         elif same_sla(old, t):
-            rewrites.append(Rewrite(t, None, is_seen))
+            rewrites.append(Rewrite(t, None, is_seen, row))
         else:
-            rewrites.append(Rewrite(t, memo.columns(t, statuses[fp]), is_seen))
-    if again.fingerprints:
-        touched.setdefault(_UNCHANGED, []).extend(again.fingerprints)
+            rewrites.append(Rewrite(t, memo.columns(t, row[SLA_STATUS]), is_seen, row))
+    if again.rows:
+        touched.setdefault(_UNCHANGED, []).extend(again.rows)
     decisions: tuple[tuple[str, TriageDecision], ...] = ()
     triaged = [e.fingerprint for e in rec.history if e.event is _TRIAGED_EVENT]
     if triaged:  # by the suppressions file
@@ -179,7 +179,7 @@ def reconcile_run(
         counts=counts,
         inserts=rec.new,
         insert_sla=tuple(memo.columns(t, None) for t in rec.new),
-        seen_again={state: tuple(fps) for state, fps in touched.items()},
+        seen_again={state: tuple(found) for state, found in touched.items()},
         rewrites=tuple(rewrites),
         history=rec.history,
         decisions=decisions,

@@ -62,7 +62,7 @@ class SeenAgain:
 
     tracked: tuple[TrackedFinding, ...]  # their values after the run, in fingerprint order
     baseline: Mapping[str, BaselineState]  # their baseline states, in fingerprint order
-    fingerprints: tuple[str, ...]  # theirs: only state, last_seen and the last run change
+    rows: tuple[Any, ...]  # their snapshot rows: only state, last_seen and the last run change
     rest_rows: list[Any]  # the snapshot rows left to reconcile
     rest_run: ScanRun  # the run without these findings
 
@@ -106,7 +106,7 @@ def split(
     complete, target = run.complete, run.target_name
     severity_text = VALUES
     new, adopt = object.__new__, object.__setattr__
-    tracked: list[tuple[str, TrackedFinding, BaselineState]] = []
+    tracked: list[tuple[str, TrackedFinding, BaselineState, Any]] = []
     rest: list[Any] = []
     # the column positions as locals: read 12 times per row of 100k
     (tool_at, rule_at, path_at, line_at, message_at, severity_at, state_at, first_at, fixed_at,
@@ -147,11 +147,11 @@ def split(
             "introduced_at": opt_dt(row[introduced_at]),
         })  # fmt: skip
         state = _NEW_SIG if kept is None else _SAME_SIG if kept == sig else _OTHER_SIG
-        tracked.append((fp, t, state))
+        tracked.append((fp, t, state, row))
     if not tracked:
         return SeenAgain((), {}, (), rest, run)
     tracked.sort(key=_FIRST)  # fingerprints are unique
-    baseline = {fp: state for fp, _, state in tracked}
+    baseline = {fp: state for fp, _, state, _ in tracked}
     done = baseline.keys()
     rest_run = replace(
         run,
@@ -160,4 +160,6 @@ def split(
             for s in run.scanners
         ),
     )
-    return SeenAgain(tuple(t for _, t, _ in tracked), baseline, tuple(done), rest, rest_run)
+    return SeenAgain(
+        tuple(t for _, t, _, _ in tracked), baseline, tuple(r for *_, r in tracked), rest, rest_run
+    )

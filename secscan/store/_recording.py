@@ -43,27 +43,19 @@ def decision_row(pk: int, d: TriageDecision) -> tuple[Any, ...]:
     return pk, d.status.value, d.reason, d.actor, to_ts(d.decided_at), opt_ts(d.until)
 
 
-def _ids(rows: Sequence[Sequence[Any]]) -> dict[str, int]:
-    """Fingerprint (hex) -> row id of snapshot rows (the id is their last column)."""
-    try:  # the usual case: every fingerprint a SHA-256 stored as 32 bytes (hexed in C)
-        return dict(zip(map(bytes.hex, [r[0] for r in rows]), [r[-1] for r in rows], strict=True))
-    except TypeError:
-        return {fp.hex() if type(fp) is bytes else fp: r[-1] for r in rows for fp in (r[0],)}
-
-
 class SqliteRecording(RunRecording):
     """:class:`RunRecording` on an open write transaction."""
 
     def __init__(self, conn: Connection, target_name: str) -> None:
         self._conn, self._target = conn, target_name
-        self._rows: list[Any] = []
 
     def snapshot(self) -> Snapshot:
+        """The target's rows; each ends with the finding's row id (how changesets name them)."""
         tid = scalar(self._conn, "SELECT id FROM targets WHERE name = ?", (self._target,))
         if tid is None:
             return Snapshot(self._target, (), {})
-        self._rows, texts = _bulk.select_snapshot(self._conn, int(tid))
-        return Snapshot(self._target, self._rows, texts)
+        rows, texts = _bulk.select_snapshot(self._conn, int(tid))
+        return Snapshot(self._target, rows, texts)
 
     def apply(self, changes: RunChangeset) -> RunSummary:
         conn, run, now = self._conn, changes.run, to_ts(changes.now)
@@ -73,17 +65,17 @@ class SqliteRecording(RunRecording):
             conn, run.run_id, tid, status, to_ts(run.started_at), to_ts(run.finished_at)
         )
         _runs.write_scanners(conn, run_pk, run)
-        pks = _ids(self._rows)
-        self._rows = []
         fresh = [
             (*finding_values(t, sla), tid, run_pk)
             for t, sla in zip(changes.inserts, changes.insert_sla, strict=True)
         ]
         new_ids = _bulk.insert_findings(conn, fresh)
-        pks.update(zip([t.fingerprint for t in changes.inserts], new_ids, strict=True))
-        touched = {VALUES[state]: [pks[fp] for fp in fps] for state, fps in changes.seen_again.items()}
+        touched = {VALUES[state]: [row[-1] for row in rows] for state, rows in changes.seen_again.items()}
         _bulk.touch_findings(conn, touched, now, run_pk)
-        _rewrite(conn, changes, pks, run_pk)
+        _rewrite(conn, changes, run_pk)
+        # history entries and decisions are of inserted or rewritten findings
+        pks = dict(zip([t.fingerprint for t in changes.inserts], new_ids, strict=True))
+        pks.update((rw.finding.fingerprint, rw.row[-1]) for rw in changes.rewrites)
         _bulk.insert_history(conn, [history_values(e, pks[e.fingerprint], run_pk) for e in changes.history])
         if changes.decisions:
             conn.executemany(_DECISION, [decision_row(pks[fp], d) for fp, d in changes.decisions])
@@ -91,14 +83,14 @@ class SqliteRecording(RunRecording):
         return _runs.load_run(conn, run_pk)
 
 
-def _rewrite(conn: Connection, changes: RunChangeset, pks: dict[str, int], run_pk: int) -> None:
+def _rewrite(conn: Connection, changes: RunChangeset, run_pk: int) -> None:
     """The changeset's rewrites: four statements, by whether the SLA columns and the last run change."""
     full: list[tuple[Any, ...]] = []
     light: list[tuple[Any, ...]] = []
     full_seen: list[tuple[Any, ...]] = []
     light_seen: list[tuple[Any, ...]] = []
-    for t, sla, seen in changes.rewrites:
-        pk = pks[t.fingerprint]
+    for t, sla, seen, row in changes.rewrites:
+        pk = row[-1]
         if sla is None:
             (light_seen if seen else light).append((*finding_values(t), *((run_pk,) if seen else ()), pk))
         else:
