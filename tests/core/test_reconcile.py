@@ -1,7 +1,7 @@
 """Run reconciliation as a changeset, without a database: what the store is told to write.
 
 The store's side (writing a changeset, reading it back) is tested in ``tests/store``; the whole
-use case over a real store in ``tests/lifecycle/test_tracking.py``.
+use case over a real store in ``tests/tracking/test_tracking.py``.
 """
 
 from __future__ import annotations

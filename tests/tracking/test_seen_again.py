@@ -1,7 +1,9 @@
 """The re-scan fast path of reconciliation (``seen_again``) changes nothing but the speed.
 
-Every scenario is recorded twice, with the fast path and with reconciliation alone (the fast
-path switched off), and the outcomes and whole databases must be equal.
+Every scenario is recorded twice through ``tracking.record_run``, with the fast path and with
+reconciliation alone (the fast path switched off), and the outcomes and whole SQLite databases
+must be equal. The same property over changesets, without a database, is in
+``tests/core/test_reconcile.py``.
 """
 
 from __future__ import annotations
