@@ -24,10 +24,11 @@ Every phase runs in its own child process, so its peak RSS (``ru_maxrss``) is it
 
 ``--baseline DIR`` compares with another version of secscan (a tree holding its ``secscan``
 package, e.g. ``git archive <rev> | tar -x -C DIR``): each side ingests and builds its own
-databases (their schemas may differ), then the two targets that were missed before, re-ingest
-and the 170k-change sweep, run ``--rounds`` times, baseline and candidate alternately, each from a
-fresh copy of its database. The host's speed drifts, so compare the per-round ratios (their
-median is printed), not seconds from different minutes. CPU seconds are printed beside wall ones.
+databases (their schemas may differ), then the fresh ingest, the re-ingest and the 170k-change
+sweep run ``--rounds`` times, baseline and candidate alternately, each from a fresh copy of its
+database (or none). The host's speed drifts, so compare the per-round ratios (their median is
+printed), not seconds from different minutes. CPU seconds are printed beside wall ones, and for
+the ingests the CPU seconds of ``record_run`` alone.
 
 Usage: python benchmarks/bench_store.py [--results 100000] [--files 5000] [--big 1000000]
                                         [--skip-big] [--workdir DIR] [--keep]
