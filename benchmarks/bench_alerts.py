@@ -30,6 +30,7 @@ from secscan.notify import events
 from secscan.settings import build_settings
 from secscan.sla import load_sla_policy
 from secscan.store import open_store
+from secscan.tracking import record_run
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -65,7 +66,7 @@ def bench(name: str, n: int, rules: int, routing: str | None, workdir: Path) -> 
         for i, label in enumerate(("first run", "same run again")):
             run = make_run(f"r{i}", n, rules)
             at = T0 + timedelta(minutes=i)
-            recorded = store.record_run(run, at, policy, ())
+            recorded = record_run(store, run, at, policy, ())
             began, cpu = time.perf_counter(), time.process_time()
             queued = events.on_run(store, run, recorded, settings, at)
             took, cpu = time.perf_counter() - began, time.process_time() - cpu

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from secscan import run_delivery
+from secscan import run_delivery, tracking
 from secscan.cache.paths import cache_for_run
 from secscan.daemon.cancel import RunGuard, interrupt_orphaned_runs, stop_if_cancelled
 from secscan.errors import ExitCode, TargetError
@@ -253,7 +253,7 @@ def run(request: RunRequest, hooks: ScanHooks = ScanHooks()) -> RunResult:  # no
             outputs=own_outputs(request, cache),
         )
         stop_if_cancelled(store, outcome.run, request.cancel, utcnow())
-        recorded = store.record_run(outcome.run, utcnow(), sla_policy, suppressions)
+        recorded = tracking.record_run(store, outcome.run, utcnow(), sla_policy, suppressions)
         introduced = introduced_times(Path(outcome.run.target), recorded.new)
         if introduced:
             store.set_introduced(name, introduced)

@@ -6,7 +6,7 @@ cap), decoded, depth-checked and validated by :mod:`secscan.sarif_input`; of eac
 :data:`~secscan.sarif_input.MAX_RESULTS_PER_RUN` results are read and the rest only counted, so
 memory stays bounded whatever the log's size. Every problem is one :class:`InputError` naming the
 file; nothing is written until the whole log is understood, and the run is then recorded with
-one ``store.record_run`` call, which is one transaction: all of it or nothing.
+one ``tracking.record_run`` call, which is one transaction: all of it or nothing.
 
 Decisions:
 
@@ -45,6 +45,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from secscan import tracking
 from secscan.errors import InputError
 from secscan.identity import ReadText, assign_identities, source_reader
 from secscan.model import (
@@ -334,7 +335,7 @@ def record(
     """
     suppressions = None if root is None else read_suppressions(root)
     with _gc_paused():
-        outcome = store.record_run(run, now, sla_policy, suppressions)
+        outcome = tracking.record_run(store, run, now, sla_policy, suppressions)
     logger.info("ingested %d findings into %s as run %s", len(run.findings), run.target_name, run.run_id)
     return outcome
 

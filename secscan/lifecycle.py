@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from secscan import metrics, sla
+from secscan import metrics, sla, tracking
 from secscan.errors import ConfigError
 from secscan.metrics import SCORE_BASELINE, DetectionTime
 from secscan.model import FindingState, ScanRun, Severity
@@ -26,7 +26,7 @@ from secscan.store.interface import (
     TrackedFinding,
     TriageStatus,
 )
-from secscan.triage import end_of_day
+from secscan.suppressions import end_of_day
 
 MAX_REASON = 1000
 
@@ -178,7 +178,7 @@ def triage_finding(
             raise ConfigError(
                 f"triage of {ref}: --until {until.isoformat()} is in the past; give a later date"
             )
-    return store.triage(ref, status, text, expires, actor, now, target)
+    return tracking.triage(store, ref, status, text, expires, actor, now, target)
 
 
 # -- JSON documents --------------------------------------------------------------------------------

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from secscan.errors import ConfigError, InputError
 from secscan.model import ToolName
+from secscan.records import Suppression, TrackedFinding, TriageStatus
 from secscan.safe_read import read_inside
-from secscan.store.records import Suppression, TrackedFinding, TriageStatus
 
 MAX_SUPPRESSIONS_BYTES = 1_000_000
 SUPPRESSIONS_FILE = ".secscan/suppressions.toml"

@@ -23,8 +23,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from secscan.model import Finding, FindingState, ScannerStatus, ScanRun, Severity
-from secscan.sla import SlaPolicy, pause, reopen, resume, start
-from secscan.store.interface import (
+from secscan.records import (
     BaselineState,
     HistoryEntry,
     HistoryEvent,
@@ -34,6 +33,7 @@ from secscan.store.interface import (
     TriageStatus,
     construct,
 )
+from secscan.sla import SlaPolicy, pause, reopen, resume, start
 from secscan.suppressions import end_of_day, matching_suppression, parse_suppressions
 
 __all__ = [

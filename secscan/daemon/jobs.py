@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from secscan import app
+from secscan import app, tracking
 from secscan.daemon import integrations
 from secscan.daemon.cancel import RunInterrupted
 from secscan.daemon.config import TargetConfig
@@ -217,7 +217,7 @@ def sla_sweep(ctx: JobContext) -> int:
     now = ctx.clock()
     policy = load_sla_policy(ctx.settings.policy.sla)
     with open_store(ctx.db) as store:
-        result = store.sla_sweep(now, policy)
+        result = tracking.sla_sweep(store, now, policy)
         integrations.on_sweep(store, result, ctx.settings, now)
     if result.changes or result.expired:
         log.info(

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from secscan import tracking
 from secscan.errors import SinkError
 from secscan.github.api import GithubApi, classify, json_body, message_of
 from secscan.github.outbox import config_of
@@ -206,7 +207,8 @@ def _sync_one(
         login = str((alert.get("dismissed_by") or {}).get("login") or "unknown")
         comment = str(alert.get("dismissed_comment") or "").strip()
         why = f"dismissed on GitHub as {reason}" + (f": {comment}" if comment else "")
-        after = store.triage(finding.fingerprint, status, why, None, f"github:{login}", now, finding.target)
+        actor = f"github:{login}"
+        after = tracking.triage(store, finding.fingerprint, status, why, None, actor, now, finding.target)
         return "pulled", linked(LinkState.DISMISSED, after, dismissed_at), ""
     if state != "open":  # fixed or closed: nothing to decide
         return "", link, ""
@@ -215,8 +217,8 @@ def _sync_one(
     if agreed and link is not None and link.marker.split("|")[-1] == decision.decided_at.isoformat():
         if not config.pull_dismissals:
             return "", link, ""
-        store.triage(finding.fingerprint, TriageStatus.OPEN, "reopened on GitHub", None, "github", now,
-                     finding.target)  # fmt: skip
+        tracking.triage(store, finding.fingerprint, TriageStatus.OPEN, "reopened on GitHub", None, "github",
+                        now, finding.target)  # fmt: skip
         return "lifted", linked(LinkState.OPEN, finding, None), ""
     if not config.push_dismissals:
         return "", link, ""

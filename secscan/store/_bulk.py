@@ -17,6 +17,7 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from secscan.changeset import SNAPSHOT_COLUMNS
 from secscan.fsnames import from_db
 from secscan.store._db import Connection, scalar
 from secscan.store._rows import HISTORY_COLUMNS, READ_COLUMNS, SLA_COLUMNS, WRITE_COLUMNS
@@ -91,22 +92,24 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-_STORED_SELECT = "SELECT {}, f.target_id FROM findings f {} WHERE ".format(  # noqa: S608
-    ", ".join(_read_expr(c) if c in SLA_COLUMNS else f"f.{_stored(c)}" for c in READ_COLUMNS), _SLA_JOIN
+def _snapshot_expr(column: str) -> str:
+    return f"s.{column}" if column in SLA_COLUMNS else f"f.{_stored(column)}"
+
+
+_SNAPSHOT_SELECT = "SELECT {}, f.id FROM findings f {} WHERE f.target_id = ?".format(  # noqa: S608
+    ", ".join(_snapshot_expr(c) for c in SNAPSHOT_COLUMNS), _SLA_JOIN
 )
-_TEXT_AT = tuple(i for i, c in enumerate(READ_COLUMNS) if c in TEXT_REFS)
+_TEXT_AT = tuple(i for i, c in enumerate(SNAPSHOT_COLUMNS) if c in TEXT_REFS)
 
 
-def select_stored(
-    conn: Connection, where: str, params: tuple[Any, ...] = ()
-) -> tuple[list[Any], dict[int, str]]:
-    """Rows of :data:`READ_COLUMNS` in stored form plus ``target_id`` (last), and the ``texts``
-    they refer to: for ``finding_from_row(row, target, texts)``.
+def select_snapshot(conn: Connection, target_id: int) -> tuple[list[Any], dict[int, str]]:
+    """A target's rows in :class:`~secscan.changeset.Snapshot` form (stored fingerprints, text
+    ids; the row id appended last) and the ``texts`` they refer to.
 
-    The bulk read: no join per row, and each distinct text is read (and allocated) once.
-    ``where`` may use ``f.<stored column>`` and ``s.<SLA column>`` only.
+    The bulk read of every run: no join per row, and each distinct text is read (and allocated)
+    once.
     """
-    rows = conn.execute(_STORED_SELECT + where, params).fetchall()
+    rows = conn.execute(_SNAPSHOT_SELECT, (target_id,)).fetchall()
     return rows, load_texts(conn, {row[i] for row in rows for i in _TEXT_AT})
 
 
@@ -204,11 +207,25 @@ def touch_findings(conn: Connection, ids: Mapping[str, Sequence[int]], last_seen
             )
 
 
-def set_sla(conn: Connection, groups: Mapping[tuple[Any, ...], Sequence[int]]) -> None:
-    """Set the :data:`SLA_COLUMNS` to each group's values on its findings' ids, set-based."""
+def set_sla(
+    conn: Connection, groups: Mapping[tuple[Any, ...], Sequence[int]], *, upsert: bool = False
+) -> None:
+    """Set the :data:`SLA_COLUMNS` to each group's values on its findings' ids, set-based.
+
+    With ``upsert`` a finding without its ``finding_sla`` row gets one.
+    """
     sets = ", ".join(f"{c} = ?" for c in SLA_COLUMNS)
     for values, pks in groups.items():
-        if pks:
+        if not pks:
+            continue
+        if upsert:
+            conn.execute(
+                f"INSERT INTO finding_sla (finding_id, {', '.join(SLA_COLUMNS)}) "  # noqa: S608
+                "SELECT value, ?, ?, ? FROM json_each(?) WHERE true ON CONFLICT (finding_id) DO UPDATE SET "
+                + ", ".join(f"{c} = excluded.{c}" for c in SLA_COLUMNS),
+                (*values, json.dumps(list(pks))),
+            )
+        else:
             conn.execute(
                 "UPDATE finding_sla SET " + sets + " WHERE finding_id IN (SELECT value FROM json_each(?))",  # noqa: S608
                 (*values, json.dumps(list(pks))),

@@ -1,45 +1,30 @@
-"""SLA upkeep of the SQLite store on an open write transaction: policy changes and the sweep."""
+"""The SQLite store's SLA upkeep session: the stored policy, groups of SLA inputs, set-based writes.
+
+The rules (due times, what a status change means, which history entry it makes) are the pure
+core's (:mod:`secscan.sla_upkeep`); this session reads the findings grouped by what their SLA
+columns depend on (:data:`~secscan.changeset.SlaInput`: a burst of 170k due findings is a handful
+of groups), and writes each group's decision with one statement per distinct value.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime
-from typing import Any, NamedTuple
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any
 
 from secscan import sla
-from secscan.model import FindingState
+from secscan.changeset import FindingChange, Repricing, SlaDecision, SlaInput, Stored
+from secscan.records import SlaChange
 from secscan.store import _bulk
 from secscan.store._db import Connection, scalar
-from secscan.store._rows import (
-    ID,
-    SEVERITIES,
-    SLA_COLUMNS,
-    STATUS,
-    WRITE_COLUMNS,
-    clock_sla_values,
-    finding_from_row,
-    finding_values,
-    history_values,
-    opt_dt,
-    policy_from_json,
-    policy_to_json,
-    sla_values,
-    stored_clock,
-    to_ts,
-)
-from secscan.store.interface import HistoryEvent, SlaChange, SweepResult, TrackedFinding
-from secscan.triage import SECSCAN_ACTOR, expire_triage
+from secscan.store._recording import write_changes
+from secscan.store._rows import ID, STATUS, finding_from_row, policy_from_json, policy_to_json
+from secscan.store.sessions import SlaUpkeep
 
 logger = logging.getLogger(__name__)
 
 POLICY_KEY = "sla_policy"
-_STATUSES = {s.value: s for s in sla.SlaStatus}
-_FIXED = FindingState.FIXED.value
-_EVENTS = {
-    sla.SlaStatus.DUE_SOON: HistoryEvent.SLA_DUE_SOON,
-    sla.SlaStatus.BREACHED: HistoryEvent.SLA_BREACHED,
-}
 
 
 def stored_policy(conn: Connection) -> sla.SlaPolicy | None:
@@ -48,28 +33,20 @@ def stored_policy(conn: Connection) -> sla.SlaPolicy | None:
     return None if text is None else policy_from_json(str(text))
 
 
-def sync_policy(conn: Connection, policy: sla.SlaPolicy, now: datetime) -> None:
-    """Recompute every due time when the SLA policy changed since the last write."""
-    if stored_policy(conn) == policy:
-        return
-    rows = _bulk.select_findings(conn, "1 = 1")
-    if rows:
-        logger.info("SLA policy changed: recomputing the due times of %d findings", len(rows))
-        updates = [(*sla_values(finding_from_row(r, ""), policy, now, r[STATUS]), r[ID]) for r in rows]
-        _bulk.update_findings(conn, SLA_COLUMNS, updates)
-    conn.execute(
-        "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        (POLICY_KEY, policy_to_json(policy)),
-    )
-
-
+# Columns 1-6 of both are a finding's SlaInput (reported status, severity, state, clock).
+_ALL = (
+    "SELECT f.id, s.sla_status, f.severity, f.state, f.sla_started_at, f.sla_paused_at, f.sla_paused_s "
+    "FROM findings f LEFT JOIN finding_sla s ON s.finding_id = f.id"
+)
 # The findings whose status is due to change, found through the covering partial index of
-# ``finding_sla`` (due time, stored status), then their finding row by id. Columns 1-6 are what
-# the new SLA values depend on (with the stored status): the key of a row's plan.
+# ``finding_sla`` (due time, stored status), then their finding row by id.
 _DUE = (
     "SELECT s.finding_id, s.sla_status, f.severity, f.state, f.sla_started_at, f.sla_paused_at, "
     "f.sla_paused_s, f.fingerprint, f.target_id, f.tool_ref, f.rule_ref, f.path_ref, f.line "
     "FROM finding_sla s JOIN findings f ON f.id = s.finding_id WHERE s.sla_next_at <= ?"
+)
+_SAVE_POLICY = (
+    "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
 )
 _HISTORY = (
     "INSERT INTO history (finding_id, at, event, from_state, to_state, actor, reason, run_id) "
@@ -77,102 +54,96 @@ _HISTORY = (
 )
 
 
-class _Plan(NamedTuple):
-    """What the sweep does with every finding of one key (stored status, severity, state, clock)."""
-
-    ids: list[int]  # the findings to store ``values`` for (shared by the keys with equal values)
-    change: dict[str, Any] | None  # the fields its SlaChange shares with the others; None: no change
-    recorded: list[int] | None  # the findings to record a history entry for (shared per event)
-
-
-class _Planner:
-    """Works out each distinct key's :class:`_Plan` once (a burst has a handful of keys)."""
-
-    def __init__(self, now: datetime, policy: sla.SlaPolicy) -> None:
-        self.now, self.policy = now, policy
-        self.updates: dict[tuple[Any, ...], list[int]] = {}  # (due_at, sla_status, sla_next_at) -> ids
-        self.events: dict[tuple[str, str, str], list[int]] = {}  # (event, reason, state) -> ids
-
-    def plan(self, key: tuple[Any, ...]) -> _Plan:
-        stored, severity, state, started, paused_at, paused_s = key
-        clock = stored_clock(started, paused_at, paused_s)
-        level = SEVERITIES[severity]
-        values = clock_sla_values(clock, level, state == _FIXED, self.policy, self.now, None)
-        ids = self.updates.setdefault(values, [])
-        if values[1] == stored:
-            return _Plan(ids, None, None)
-        previous, current = _STATUSES[stored], _STATUSES[values[1]]
-        change = {"severity": level, "previous": previous, "current": current, "due_at": opt_dt(values[0])}
-        event = _EVENTS.get(current)
-        if event is None:
-            return _Plan(ids, change, None)
-        reason = f"SLA {previous.value} -> {current.value}"
-        return _Plan(ids, change, self.events.setdefault((event.value, reason, state), []))
+def _grouped(rows: Sequence[Any]) -> dict[SlaInput, list[int]]:
+    """The rows' positions by their SlaInput (columns 1-6): a sweep's per-row grouping work."""
+    groups: dict[SlaInput, list[int]] = {}
+    for at, row in enumerate(rows):
+        key: SlaInput = row[1:7]
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = []
+        group.append(at)
+    return groups
 
 
-def _sla_changes(
-    conn: Connection, now: datetime, policy: sla.SlaPolicy
-) -> tuple[list[SlaChange], dict[tuple[str, str, str], list[int]]]:
-    """Re-evaluate the findings whose status is due to change and store their SLA columns.
+class SqliteSlaUpkeep(SlaUpkeep):
+    """:class:`SlaUpkeep` on an open write transaction, at ``now`` (UNIX seconds)."""
 
-    Returns the changes and, per (history event, reason, finding state), the finding ids to
-    record them for. Works on stored rows, grouped by what their SLA depends on: the per-row
-    work is an id appended to its group and, for a change, one :class:`SlaChange`.
-    """
-    rows = conn.execute(_DUE, (to_ts(now),)).fetchall()
-    texts = _bulk.load_texts(conn, {ref for row in rows for ref in row[9:12]})
-    targets = dict(conn.execute("SELECT id, name FROM targets").fetchall())
-    planner = _Planner(now, policy)
-    plans: dict[tuple[Any, ...], _Plan] = {}
-    changes: list[SlaChange] = []
-    new, adopt = object.__new__, object.__setattr__  # construct(SlaChange, ...) inlined: 100k+ of them
-    for row in rows:
-        key = row[1:7]
-        plan = plans.get(key)
-        if plan is None:
-            plan = plans[key] = planner.plan(key)
-        plan.ids.append(row[0])
-        if plan.change is None:
-            continue
-        fp = row[7]
-        change = new(SlaChange)
-        adopt(
-            change,
-            "__dict__",
-            {
-                **plan.change,
-                "fingerprint": fp.hex() if type(fp) is bytes else fp,
-                "target": targets[row[8]],
-                "tool": texts[row[9]],
-                "rule_id": texts[row[10]],
-                "path": texts[row[11]],
-                "line": row[12],
-            },
-        )
-        changes.append(change)
-        if plan.recorded is not None:
-            plan.recorded.append(row[0])
-    _bulk.set_sla(conn, planner.updates)
-    return changes, planner.events
+    def __init__(self, conn: Connection, now: int) -> None:
+        self._conn, self._now = conn, now
+        self._all: tuple[list[Any], dict[SlaInput, list[int]]] = ([], {})
+        self._due: tuple[list[Any], dict[SlaInput, list[int]]] = ([], {})
+        self._expiring: dict[tuple[str, str], int] = {}
 
+    @property
+    def policy(self) -> sla.SlaPolicy | None:
+        return stored_policy(self._conn)
 
-def sweep(conn: Connection, now: datetime, policy: sla.SlaPolicy) -> SweepResult:
-    """Expire triage decisions, then re-evaluate every finding whose SLA status is due to change."""
-    sync_policy(conn, policy, now)
-    ts = to_ts(now)
-    history: list[tuple[object, ...]] = []
-    expired: list[TrackedFinding] = []
-    for row in _bulk.select_findings(conn, "f.triage_until <= ?", (ts,)):
-        after, entries = expire_triage(finding_from_row(row, row[-1]), now)
-        _bulk.update_findings(
-            conn, WRITE_COLUMNS, [(*finding_values(after, policy, now, row[STATUS]), row[ID])]
-        )
-        history += [history_values(e, row[ID], None) for e in entries]
-        expired.append(after)
-    changes, events = _sla_changes(conn, now, policy)
-    _bulk.insert_history(conn, history)  # the expiries first: each finding's history stays in order
-    for (event, reason, state), pks in events.items():
-        # One set-based statement per kind of change: a burst after downtime is 100k+ entries.
-        ids = json.dumps(sorted(pks))
-        conn.execute(_HISTORY, (ts, event, state, state, SECSCAN_ACTOR, reason, ids))
-    return SweepResult(tuple(changes), tuple(expired))
+    def groups(self) -> Collection[SlaInput]:
+        rows = self._conn.execute(_ALL).fetchall()
+        self._all = rows, _grouped(rows)
+        return self._all[1].keys()
+
+    def reprice(self, repricing: Repricing) -> None:
+        rows, groups = self._all
+        self._all = ([], {})
+        if rows:
+            logger.info("SLA policy changed: recomputing the due times of %d findings", len(rows))
+        updates: dict[tuple[Any, ...], list[int]] = {}
+        for key, positions in groups.items():
+            updates.setdefault(repricing.columns[key], []).extend(rows[at][0] for at in positions)
+        _bulk.set_sla(self._conn, updates, upsert=True)
+        self._conn.execute(_SAVE_POLICY, (POLICY_KEY, policy_to_json(repricing.policy)))
+
+    def expiring(self) -> Sequence[Stored]:
+        rows = _bulk.select_findings(self._conn, "f.triage_until <= ?", (self._now,))
+        stored = [Stored(finding_from_row(row, row[-1]), row[STATUS]) for row in rows]
+        keys = [(s.finding.target, s.finding.fingerprint) for s in stored]
+        self._expiring = dict(zip(keys, [row[ID] for row in rows], strict=True))
+        return stored
+
+    def apply_changes(self, changes: Sequence[FindingChange]) -> None:
+        pks = [self._expiring[c.finding.target, c.finding.fingerprint] for c in changes]
+        write_changes(self._conn, changes, pks)
+
+    def due(self) -> Collection[SlaInput]:
+        rows = self._conn.execute(_DUE, (self._now,)).fetchall()
+        self._due = rows, _grouped(rows)
+        return self._due[1].keys()
+
+    def apply_sweep(self, plan: Mapping[SlaInput, SlaDecision]) -> tuple[SlaChange, ...]:
+        conn, (rows, groups) = self._conn, self._due
+        self._due = ([], {})
+        updates: dict[tuple[Any, ...], list[int]] = {}  # columns -> finding ids
+        events: dict[tuple[str, str, str, str], list[int]] = {}  # (event, reason, actor, state) -> ids
+        shared: list[dict[str, Any] | None] = [None] * len(rows)  # each row's SlaChange fields, if any
+        for key, positions in groups.items():
+            decision = plan[key]
+            ids = [rows[at][0] for at in positions]
+            updates.setdefault(decision.columns, []).extend(ids)
+            if decision.event is not None:
+                entry = (decision.event.value, decision.reason, decision.actor, key[2])
+                events.setdefault(entry, []).extend(ids)
+            if decision.change is not None:
+                transition = decision.change.__dict__
+                for at in positions:
+                    shared[at] = transition
+        texts = _bulk.load_texts(conn, {ref for row in rows for ref in row[9:12]})
+        targets = dict(conn.execute("SELECT id, name FROM targets").fetchall())
+        changes: list[SlaChange] = []
+        new, adopt = object.__new__, object.__setattr__  # construct(SlaChange, ...) inlined: 100k+ of them
+        for row, fields in zip(rows, shared, strict=True):
+            if fields is None:  # no change reported for this finding
+                continue
+            fp = row[7]
+            change = new(SlaChange)
+            adopt(change, "__dict__", {
+                **fields, "fingerprint": fp.hex() if type(fp) is bytes else fp, "target": targets[row[8]],
+                "tool": texts[row[9]], "rule_id": texts[row[10]], "path": texts[row[11]], "line": row[12],
+            })  # fmt: skip
+            changes.append(change)
+        _bulk.set_sla(conn, updates)
+        for (event, reason, actor, state), pks in events.items():
+            # One set-based statement per kind of change: a burst after downtime is 100k+ entries.
+            conn.execute(_HISTORY, (self._now, event, state, state, actor, reason, json.dumps(sorted(pks))))
+        return tuple(changes)

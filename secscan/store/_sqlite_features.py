@@ -13,12 +13,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from secscan.model import RunId
+from secscan.records import RunStatus
 from secscan.store import _alerts, _bulk, _daemon, _runs, _uploads
 from secscan.store._db import Connection, Database
 from secscan.store._rows import to_ts
 from secscan.store.alerts import AlertIncident, IncidentMember, IncidentState
 from secscan.store.ledger import FindingStats, PruneReport, SlotRecord, SlotStatus, SlotTrigger
-from secscan.store.records import RunStatus
 from secscan.store.uploads import AlertLink, UploadReceipt, UploadStatus
 
 if TYPE_CHECKING:

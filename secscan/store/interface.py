@@ -1,20 +1,24 @@
 """The Store seam: one ABC over the lifecycle database.
 
-The values that cross it are the frozen dataclasses of :mod:`secscan.store.records`, re-exported
-here. Nothing here touches a database; implementations (``secscan.store.sqlite``) keep their rows
-private and hand out those dataclasses only.
+The values that cross it are the frozen dataclasses of :mod:`secscan.records` (re-exported here)
+and, for writes, the snapshots and changesets of :mod:`secscan.changeset`. A store persists: it
+loads what the pure core needs and applies what the core decided, in the write sessions of
+:mod:`secscan.store.sessions`; it never reconciles, triages or evaluates an SLA itself
+(:mod:`secscan.tracking` composes the two). Nothing here touches a database; implementations
+(``secscan.store.sqlite``) keep their rows private and hand out those dataclasses only.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from secscan.model import RunId, ScanRun
-from secscan.store.records import (
+from secscan.model import RunId
+from secscan.records import (
     OPEN_STATES,
     BaselineState,
     FindingQuery,
@@ -39,6 +43,7 @@ if TYPE_CHECKING:
     from secscan.store.ledger import FindingStats, PruneReport, SlotRecord, SlotStatus, SlotTrigger
     from secscan.store.outbox import Outbox, OutboxName
     from secscan.store.report_model import Dashboard, DashboardQuery, Evidence
+    from secscan.store.sessions import FindingEdit, RunRecording, SlaUpkeep
     from secscan.store.uploads import AlertLink, UploadReceipt, UploadStatus
 
 __all__ = [
@@ -75,19 +80,14 @@ class Store(ABC):
         """Record that a run started (so a crash leaves an ``interrupted`` trace)."""
 
     @abstractmethod
-    def record_run(
-        self,
-        run: ScanRun,
-        now: datetime,
-        policy: SlaPolicy,
-        suppressions: Sequence[Suppression] | None = None,
-    ) -> RunOutcome:
-        """Reconcile ``run`` against the target's tracked findings and store it atomically.
+    def recording(self, target_name: str) -> AbstractContextManager[RunRecording]:
+        """A write session recording one run of the target (by name): it loads the target's
+        snapshot and applies the run's changeset, all in one transaction that holds the target.
+        ``secscan.tracking.record_run`` drives it."""
 
-        ``suppressions`` is the target's whole suppressions file: ``()`` when it is empty or
-        absent (every decision it made is lifted), ``None`` when it was not read (the decisions
-        it made so far stand as they are).
-        """
+    @abstractmethod
+    def sla_policy(self) -> SlaPolicy | None:
+        """The SLA policy the stored due times were computed with (None before the first run)."""
 
     @abstractmethod
     def mark_interrupted(self, now: datetime) -> tuple[RunId, ...]:
@@ -114,24 +114,15 @@ class Store(ABC):
         """The audit trail of one finding, oldest first."""
 
     @abstractmethod
-    def triage(
-        self,
-        ref: str,
-        status: TriageStatus,
-        reason: str,
-        until: datetime | None,
-        actor: str,
-        now: datetime,
-        target: str | None = None,
-    ) -> TrackedFinding:
-        """Record a triage decision (paused or resumed SLA clock, history entry).
-
-        ``until`` must be in the future; ``open`` lifts a decision. Raises StoreError.
-        """
+    def edit_finding(self, ref: str, target: str | None = None) -> AbstractContextManager[FindingEdit]:
+        """A write session over one finding, found as :meth:`get_finding` finds it (raises
+        StoreError when nothing or more than one finding matches). ``secscan.tracking.triage``
+        drives it."""
 
     @abstractmethod
-    def sla_sweep(self, now: datetime, policy: SlaPolicy) -> SweepResult:
-        """Expire triage decisions whose ``until`` passed and update SLA statuses."""
+    def sla_upkeep(self, now: datetime) -> AbstractContextManager[SlaUpkeep]:
+        """A write session over the whole store at ``now`` (whole seconds): SLA policy changes,
+        triage expiries and the SLA sweep. ``secscan.tracking.sla_sweep`` drives it."""
 
     @abstractmethod
     def set_introduced(self, target: str, introduced: Mapping[str, datetime]) -> int:

@@ -26,6 +26,7 @@ from secscan.scanners.runner import run_scanner
 from secscan.sla import load_sla_policy
 from secscan.store import FindingQuery, open_store
 from secscan.store.interface import RunStatus
+from secscan.tracking import record_run
 
 T0 = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
 TOOL = ToolName("semgrep")
@@ -47,9 +48,9 @@ def _run(run_id: str, findings: Sequence[Finding], status: ScannerStatus, at: da
 def test_an_incomplete_scanner_closes_nothing_even_with_a_scope(tmp_path: Path) -> None:
     sla, later = load_sla_policy(), T0 + timedelta(hours=1)
     with open_store(tmp_path / "db.sqlite") as store:
-        first = store.record_run(_run("r1", [_finding(1), _finding(2)], ScannerStatus.OK, T0), T0, sla)
+        first = record_run(store, _run("r1", [_finding(1), _finding(2)], ScannerStatus.OK, T0), T0, sla)
         assert len(first.new) == 2
-        outcome = store.record_run(_run("r2", [_finding(3)], ScannerStatus.INCOMPLETE, later), later, sla)
+        outcome = record_run(store, _run("r2", [_finding(3)], ScannerStatus.INCOMPLETE, later), later, sla)
         assert outcome.fixed == () and len(outcome.new) == 1
         assert outcome.run.status is RunStatus.PARTIAL
         assert [s.status for s in outcome.run.scanners] == ["incomplete"]

@@ -70,7 +70,7 @@ def test_the_cli_exits_70_and_the_run_is_failed_not_running(
     from secscan.store import sqlite
 
     monkeypatch.delenv("SECSCAN_DEBUG", raising=False)
-    monkeypatch.setattr(sqlite.SqliteStore, "record_run", _raise(ValueError("reconciliation bug")))
+    monkeypatch.setattr(sqlite.SqliteStore, "recording", _raise(ValueError("reconciliation bug")))
     code = cli.main(["run", str(target), "--db", str(tmp_path / "s.db"), "--sarif", str(tmp_path / "o.sarif"),
                      "--no-cache", "--fail-on", "none", "--scanner", "bandit"])  # fmt: skip
     assert code == 70

@@ -35,6 +35,7 @@ from secscan.model import (
 from secscan.sla import SlaClock, SlaStatus, load_sla_policy
 from secscan.store import open_store
 from secscan.store.interface import HistoryEntry, HistoryEvent, TrackedFinding
+from secscan.tracking import record_run
 
 T0 = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
 EVIL = os.fsdecode(b"src/evil\x1b[2J\x1b]0;owned\x07[bold red]x\xff\xc2\x9b\n") + "\u202e.py"
@@ -114,7 +115,7 @@ def test_status_output_escapes_target_names(tmp_path: Path, capsys: pytest.Captu
     db = tmp_path / "s.db"
     run = _run(ScannerStatus.OK)
     with open_store(db) as store:
-        store.record_run(replace(run, target_name="evil\x1b[2J\x9bname"), T0, load_sla_policy())
+        record_run(store, replace(run, target_name="evil\x1b[2J\x9bname"), T0, load_sla_policy())
     config = tmp_path / "d.toml"
     config.write_text(f'[daemon]\ndb = "{db}"\n')
     assert main(["status", "--config", str(config)]) == 0

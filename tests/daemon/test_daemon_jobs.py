@@ -14,6 +14,7 @@ from secscan.daemon.metrics import DaemonMetrics
 from secscan.settings import build_settings
 from secscan.store import open_store
 from secscan.store.outbox import OutboxStatus
+from secscan.tracking import record_run
 from tests.store.builders import POLICY, T0, fnd, make_run
 
 
@@ -30,7 +31,7 @@ def test_sla_sweep_hands_the_changes_to_paging(tmp_path: Path, monkeypatch: pyte
         integrations, "on_sweep", lambda _s, result, _c, _n: seen.append(len(result.changes)) or 0
     )
     with open_store(tmp_path / "s.db") as store:
-        store.record_run(make_run("r1", [fnd(1)]), T0, POLICY)
+        record_run(store, make_run("r1", [fnd(1)]), T0, POLICY)
     assert jobs.sla_sweep(_context(tmp_path, T0 + timedelta(days=3))) == 1  # high: breached after 24 h
     assert seen == [1]
 
@@ -39,7 +40,7 @@ def test_maintenance_prunes_old_runs_and_delivered_outbox_items(tmp_path: Path) 
     with open_store(tmp_path / "s.db") as store:
         for n in range(3):
             at = T0 + timedelta(days=n)
-            store.record_run(make_run(f"r{n}", [fnd(n)], at=at), at, POLICY)
+            record_run(store, make_run(f"r{n}", [fnd(n)], at=at), at, POLICY)
         outbox = store.outbox("alerts")
         outbox.enqueue("slack", "k1", {"text": "x"}, T0)
         outbox.enqueue("slack", "k2", {"text": "y"}, T0)

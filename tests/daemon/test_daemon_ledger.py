@@ -11,6 +11,7 @@ import pytest
 from secscan.model import FindingState, RunId
 from secscan.store import FindingQuery, RunStatus, Store, open_store
 from secscan.store.ledger import SlotStatus, SlotTrigger
+from secscan.tracking import record_run, sla_sweep
 from tests.store.builders import POLICY, T0, fnd, make_run
 
 S = T0 - timedelta(hours=10)
@@ -49,7 +50,7 @@ def test_an_interrupted_slot_is_retried_up_to_max_attempts(store: Store) -> None
 
 
 def test_marking_a_run_interrupted_closes_nothing(store: Store) -> None:
-    store.record_run(make_run("r1", [fnd(1), fnd(2)]), T0, POLICY)
+    record_run(store, make_run("r1", [fnd(1), fnd(2)]), T0, POLICY)
     store.begin_run(RunId("r2"), "/srv/repo", "repo", T0 + timedelta(hours=1))
     assert store.running_runs() == ((RunId("r2"), "repo"),)
     assert store.mark_run_interrupted(RunId("r2"), T0 + timedelta(hours=2))
@@ -68,11 +69,11 @@ def test_daemon_state_round_trips(store: Store) -> None:
 
 
 def test_finding_stats_count_open_findings_by_severity_and_sla(store: Store) -> None:
-    store.record_run(make_run("r1", [fnd(1), fnd(2), fnd(3)]), T0, POLICY)
-    store.record_run(
-        make_run("r2", [fnd(1), fnd(2)], at=T0 + timedelta(hours=1)), T0 + timedelta(hours=1), POLICY
+    record_run(store, make_run("r1", [fnd(1), fnd(2), fnd(3)]), T0, POLICY)
+    record_run(
+        store, make_run("r2", [fnd(1), fnd(2)], at=T0 + timedelta(hours=1)), T0 + timedelta(hours=1), POLICY
     )
-    store.sla_sweep(T0 + timedelta(days=2), POLICY)  # high: 24 h window, now breached
+    sla_sweep(store, T0 + timedelta(days=2), POLICY)  # high: 24 h window, now breached
     stats = store.finding_stats()
     assert stats.open == {("repo", "high"): 2}
     assert stats.sla == {("repo", "high", "breached"): 2}
@@ -81,7 +82,7 @@ def test_finding_stats_count_open_findings_by_severity_and_sla(store: Store) -> 
 def test_prune_keeps_the_latest_runs_of_each_target(store: Store) -> None:
     for n in range(4):
         at = T0 + timedelta(days=n)
-        store.record_run(make_run(f"r{n}", [fnd(n)], at=at), at, POLICY)
+        record_run(store, make_run(f"r{n}", [fnd(n)], at=at), at, POLICY)
     store.claim_slot("nightly", T0, T0, SlotTrigger.SCHEDULED)
     store.finish_slot("nightly", T0, T0, SlotStatus.DONE)
     report = store.prune(T0 + timedelta(days=10))

@@ -18,6 +18,7 @@ from secscan.settings import Settings
 from secscan.sla import load_sla_policy
 from secscan.store import Store, TriageStatus
 from secscan.store.interface import TrackedFinding
+from secscan.tracking import record_run, sla_sweep, triage
 
 FINDINGS = [
     finding(BANDIT, "B602", "src/app.py", 2, Severity.HIGH, 1),
@@ -36,7 +37,7 @@ def uploaded(
     bandit = [f for f in FINDINGS if f.tool == BANDIT]
     run = scan(git_repo[0], (scanner(BANDIT, bandit), scanner(SECRETS, FINDINGS[3:])),
                "20260105T020000Z-00000001", clock())  # fmt: skip
-    recorded = store.record_run(run, clock(), load_sla_policy())
+    recorded = record_run(store, run, clock(), load_sla_policy())
     settings = make_settings()
     github_outbox.enqueue_run(
         store, run, build_sarif(run, load_policy(), recorded.baseline), settings, clock()
@@ -87,10 +88,10 @@ def test_local_decisions_are_pushed_as_dismissals_with_the_reason(
     uploaded: dict[str, int], store: Store, fake_github: FakeGithub, make_settings: Callable[..., Settings],
     clock: Clock, env: dict[str, str],
 ) -> None:  # fmt: skip
-    store.triage(FINDINGS[3].fingerprint, TriageStatus.ACCEPTED_RISK, "rotated, test account", None, "alice",
-                 clock(), "demo")  # fmt: skip
+    triage(store, FINDINGS[3].fingerprint, TriageStatus.ACCEPTED_RISK, "rotated, test account", None, "alice",
+                  clock(), "demo")  # fmt: skip
     fp0 = FINDINGS[0].fingerprint
-    store.triage(fp0, TriageStatus.FALSE_POSITIVE, "shell=True on a constant", None, "bob", clock(), "demo")
+    triage(store, fp0, TriageStatus.FALSE_POSITIVE, "shell=True on a constant", None, "bob", clock(), "demo")
     report = sync_dismissals(store, make_settings(), clock(), env=env)
     assert (report.pushed, report.pulled, report.errors) == (2, 0, ())
     bodies = {int(c.path.rsplit("/", 1)[1]): c.body for c in fake_github.calls("PATCH")}
@@ -129,13 +130,13 @@ def test_lifting_a_pushed_decision_locally_reopens_the_alert(
     clock: Clock, env: dict[str, str],
 ) -> None:  # fmt: skip
     fp = FINDINGS[1].fingerprint
-    store.triage(
-        fp, TriageStatus.ACCEPTED_RISK, "legacy", clock() + timedelta(days=1), "carol", clock(), "demo"
+    triage(
+        store, fp, TriageStatus.ACCEPTED_RISK, "legacy", clock() + timedelta(days=1), "carol", clock(), "demo"
     )
     sync_dismissals(store, make_settings(), clock(), env=env)
     assert fake_github.alerts[uploaded[fp]]["state"] == "dismissed"
     clock.advance(2 * 86_400)  # the accepted risk expired: the finding is open again locally
-    store.sla_sweep(clock(), load_sla_policy())
+    sla_sweep(store, clock(), load_sla_policy())
     report = sync_dismissals(store, make_settings(), clock(), env=env)
     assert report.reopened == 1 and report.pulled == 0
     assert fake_github.alerts[uploaded[fp]]["state"] == "open"
@@ -175,9 +176,8 @@ def test_each_direction_can_be_switched_off(
     clock: Clock, env: dict[str, str],
 ) -> None:  # fmt: skip
     fake_github.dismiss(uploaded[FINDINGS[0].fingerprint], "false positive")
-    store.triage(
-        FINDINGS[3].fingerprint, TriageStatus.FALSE_POSITIVE, "example key", None, "dan", clock(), "demo"
-    )
+    fp3 = FINDINGS[3].fingerprint
+    triage(store, fp3, TriageStatus.FALSE_POSITIVE, "example key", None, "dan", clock(), "demo")
     report = sync_dismissals(
         store, make_settings(pull_dismissals=False, push_dismissals=False), clock(), env=env
     )

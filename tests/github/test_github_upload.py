@@ -28,6 +28,7 @@ from secscan.sla import load_sla_policy
 from secscan.store import Store, open_store
 from secscan.store.outbox import OutboxStatus
 from secscan.store.uploads import UploadStatus
+from secscan.tracking import record_run
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -43,7 +44,7 @@ def _record(
     deps = [finding(PIP_AUDIT, "PYSEC-2024-1", "requirements.txt", 1, Severity.CRITICAL, 3)]
     run = scan(root, (scanner(BANDIT, findings), scanner(SECRETS, []),
                       scanner(PIP_AUDIT, deps, failed or ScannerStatus.OK)), run_id, clock())  # fmt: skip
-    recorded = store.record_run(run, clock(), load_sla_policy())
+    recorded = record_run(store, run, clock(), load_sla_policy())
     return run, build_sarif(run, load_policy(), recorded.baseline)
 
 

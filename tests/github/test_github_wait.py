@@ -24,6 +24,7 @@ from secscan.settings import Settings
 from secscan.store import open_store
 from secscan.store.outbox import OutboxStatus
 from secscan.store.uploads import UploadStatus
+from secscan.tracking import record_run
 
 if TYPE_CHECKING:
     from secscan.run_delivery import DeliveryWait
@@ -202,7 +203,7 @@ def _queued(store: Any, root: Path, settings: Settings) -> None:
     at = datetime.now(UTC)
     scanned = scan(root, (scanner(BANDIT, [finding(BANDIT, "B602", "src/app.py", 2, _high())]),
                           scanner(SECRETS, [])), "20260105T020000Z-00000001", at)  # fmt: skip
-    recorded = store.record_run(scanned, at, load_sla_policy())
+    recorded = record_run(store, scanned, at, load_sla_policy())
     github_outbox.enqueue_run(store, scanned, build_sarif(scanned, load_policy(), recorded.baseline), settings, at)
 
 

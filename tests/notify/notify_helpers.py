@@ -27,6 +27,7 @@ from secscan.notify.outbox import deliver
 from secscan.settings import Settings, build_settings
 from secscan.sla import SlaPolicy
 from secscan.store import Store
+from secscan.tracking import record_run
 
 ROUTING_KEY = "e93facc04764012d7bfb002500d5d1a6"  # 32 characters, as the spec's example
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -284,7 +285,7 @@ def canary_free(text: str, canary: str) -> bool:
 def record(store: Store, settings: Settings, findings: list[Finding], at: datetime, run_id: str) -> int:
     """Record a run of ``findings`` on target ``shop`` and queue its alerts; returns how many."""
     run = scan(run_id, findings, at)
-    return events.on_run(store, run, store.record_run(run, at, SLA, ()), settings, at)
+    return events.on_run(store, run, record_run(store, run, at, SLA, ()), settings, at)
 
 
 def send(store: Store, settings: Settings, at: datetime) -> DeliveryReport:

@@ -23,6 +23,7 @@ from secscan.notify.outbox import deliver
 from secscan.settings import Settings
 from secscan.store import Store, TriageStatus, open_store
 from secscan.store.outbox import OutboxStatus
+from secscan.tracking import record_run, sla_sweep, triage
 
 
 @pytest.fixture(autouse=True)
@@ -47,7 +48,7 @@ def pager_settings(
 
 def record(store: Store, settings: Settings, findings: list[Finding], at: datetime, run_id: str) -> None:
     run = scan(run_id, findings, at)
-    recorded = store.record_run(run, at, SLA, ())
+    recorded = record_run(store, run, at, SLA, ())
     events.on_run(store, run, recorded, settings, at)
 
 
@@ -92,9 +93,9 @@ def test_a_reopened_finding_is_a_new_incident_and_triage_resolves_it_at_the_next
         record(store, settings, found, T0 + timedelta(minutes=i), f"r{i}")
         send(store, settings, T0 + timedelta(minutes=i))
     assert [a for a, _ in pd_actions(pagerduty)] == ["trigger", "resolve", "trigger"]
-    store.triage(f.id, TriageStatus.FALSE_POSITIVE, "test data", None, "me", T0 + timedelta(minutes=5))
+    triage(store, f.id, TriageStatus.FALSE_POSITIVE, "test data", None, "me", T0 + timedelta(minutes=5))
     later = T0 + timedelta(minutes=6)
-    events.on_sweep(store, store.sla_sweep(later, SLA), settings, later)
+    events.on_sweep(store, sla_sweep(store, later, SLA), settings, later)
     send(store, settings, later)
     assert [a for a, _ in pd_actions(pagerduty)] == ["trigger", "resolve", "trigger", "resolve"]
     assert pagerduty.errors == []
@@ -107,7 +108,7 @@ def test_an_sla_breach_pages_once_however_often_the_sweep_runs(
     record(store, settings, [finding(1, Severity.HIGH)], T0, "r1")  # high: not paged when new
     for i in range(10):
         at = T0 + timedelta(hours=25, minutes=i)
-        events.on_sweep(store, store.sla_sweep(at, SLA), settings, at)
+        events.on_sweep(store, sla_sweep(store, at, SLA), settings, at)
         send(store, settings, at)
     bodies = pagerduty.accepted()
     assert [(b["event_action"], b["payload"]["class"]) for b in bodies] == [("trigger", "sla-breached")]
@@ -242,7 +243,7 @@ def test_a_failed_scanner_pages_and_resolves_when_it_runs_ok_again(
 ) -> None:
     settings = pager_settings(pagerduty, tmp_path)
     run = scan("r1", [], T0, failed=True)
-    events.on_run(store, run, store.record_run(run, T0, SLA, ()), settings, T0)
+    events.on_run(store, run, record_run(store, run, T0, SLA, ()), settings, T0)
     send(store, settings, T0)
     record(store, settings, [], T0 + timedelta(minutes=1), "r2")
     send(store, settings, T0 + timedelta(minutes=1))
@@ -280,7 +281,7 @@ def test_an_incomplete_scanner_pages_like_a_failed_one(
         replace(s, status=ScannerStatus.INCOMPLETE, reason="only the first 10 of 30 results were read")
         for s in run.scanners
     ))  # fmt: skip
-    events.on_run(store, run, store.record_run(run, T0, SLA, ()), settings, T0)
+    events.on_run(store, run, record_run(store, run, T0, SLA, ()), settings, T0)
     send(store, settings, T0)
     keys = {b["dedup_key"] for b in pagerduty.accepted() if b["event_action"] == "trigger"}
     assert "secscan/scanner-failed/shop/bandit" in keys

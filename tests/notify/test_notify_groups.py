@@ -18,6 +18,7 @@ from secscan.model import Finding
 from secscan.settings import Settings
 from secscan.store import Store, TriageStatus
 from secscan.store.alerts import AlertIncident, IncidentStatus
+from secscan.tracking import record_run, triage
 
 RULE = "B602"
 
@@ -85,7 +86,7 @@ def test_findings_that_join_an_open_storm_keep_it_open_until_they_are_closed_too
     assert store.alert_incident_members("shop", key, "pager") == tuple(
         sorted(f.fingerprint for f in (*storm, *joiners))
     )
-    store.triage(joiners[0].fingerprint, TriageStatus.FALSE_POSITIVE, "test data", None, "t", T0 + timedelta(minutes=2))
+    triage(store, joiners[0].fingerprint, TriageStatus.FALSE_POSITIVE, "test data", None, "t", T0 + timedelta(minutes=2))
     _step(store, settings, joiners[1:], T0 + timedelta(minutes=2), "r3")
     assert len(pd.requests) == 1  # two members still open
     _step(store, settings, [], T0 + timedelta(minutes=3), "r4")
@@ -98,10 +99,10 @@ def test_a_storm_recorded_before_members_were_keeps_the_rule_wide_resolution(sto
     from notify_helpers import scan
 
     run = scan("r1", _same_rule(range(3)), T0)
-    store.record_run(run, T0, SLA, ())
+    record_run(store, run, T0, SLA, ())
     old = AlertIncident("secscan/group/finding/shop/bandit/B602", "pager", "finding", "shop",
                         IncidentStatus.TRIGGERED, 1, T0, tool="bandit", rule=RULE, grouped=True)  # fmt: skip
     store.save_alert_incidents([old])
     assert store.alert_stale_incidents("shop") == ()
-    store.record_run(scan("r2", [], T0 + timedelta(minutes=1)), T0 + timedelta(minutes=1), SLA, ())
+    record_run(store, scan("r2", [], T0 + timedelta(minutes=1)), T0 + timedelta(minutes=1), SLA, ())
     assert [i.dedup_key for i in store.alert_stale_incidents("shop")] == [old.dedup_key]

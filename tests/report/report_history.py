@@ -16,6 +16,7 @@ from secscan import sla
 from secscan.model import Finding, Location, RunId, ScannerResult, ScannerStatus, ScanRun, Severity, ToolName
 from secscan.store import Store, TriageStatus
 from secscan.store.interface import OPEN_STATES, FindingQuery, Suppression
+from secscan.tracking import record_run, sla_sweep, triage
 
 T0 = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
 H = timedelta(hours=1)
@@ -89,19 +90,19 @@ def build_history(
             secrets_ok = not (day % 5 == 4 and target == "alpha")
             run = _run(target, root, day, found, secrets_ok, at)
             sup = (suppression,) if target == "alpha" else ()
-            store.record_run(run, at + timedelta(minutes=3), POLICY, sup)
+            record_run(store, run, at + timedelta(minutes=3), POLICY, sup)
             intro = {
                 f.fingerprint: at - timedelta(minutes=rng.choice([-20, 5, 25, 90, 600])) for f in found[::2]
             }
             store.set_introduced(target, intro)
-        store.sla_sweep(T0 + day * DAY + 20 * H, POLICY)
+        sla_sweep(store, T0 + day * DAY + 20 * H, POLICY)
         if day in (3, 7):
             open_now = store.list_findings(FindingQuery(target="alpha", states=OPEN_STATES))
             for n, t in enumerate(open_now[:3]):
                 status = TriageStatus.FALSE_POSITIVE if n == 0 else TriageStatus.ACCEPTED_RISK
                 until = None if n != 1 else T0 + (day + 2) * DAY
-                store.triage(
-                    t.fingerprint,
+                triage(
+                    store, t.fingerprint,
                     status,
                     f"decided on day {day}: reviewed",
                     until,

@@ -16,6 +16,7 @@ from secscan.report import api
 from secscan.report.period import EVENTS, Period, build_period, parse_period
 from secscan.store import HistoryEvent, Store, open_store
 from secscan.store.interface import OPEN_STATES
+from secscan.tracking import record_run
 
 DB = tuple[Store, History]
 WORST = sorted(Severity, key=lambda s: -s.rank)
@@ -91,7 +92,7 @@ def test_runs_and_missed_scans(tmp_path: Path) -> None:
                     continue  # three nightly runs missed
                 at = T0 + day * DAY
                 run = _run(target, f"/srv/{target}", day, [_finding(target, 1)], day != 5, at)
-                store.record_run(run, at + timedelta(minutes=3), POLICY, ())
+                record_run(store, run, at + timedelta(minutes=3), POLICY, ())
         now = T0 + 10 * DAY + timedelta(hours=1)
         report = build_period(store, Period("p", T0 - 5 * DAY, T0 + 30 * DAY), now)
     runs = {t.target: t for t in report.runs}

@@ -5,7 +5,20 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from secscan import sla
-from secscan.model import Finding, Location, RunId, ScannerResult, ScannerStatus, ScanRun, Severity, ToolName
+from secscan.changeset import RunChangeset
+from secscan.model import (
+    Finding,
+    FindingState,
+    Location,
+    RunId,
+    ScannerResult,
+    ScannerStatus,
+    ScanRun,
+    Severity,
+    ToolName,
+)
+from secscan.records import RunSummary, TrackedFinding
+from secscan.store import Store
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 H = timedelta(hours=1)
@@ -50,3 +63,19 @@ def make_run(
         scope=frozenset({"."}) if ok else frozenset(), reason=None if ok else "exit 2",
     )  # fmt: skip
     return ScanRun(RunId(run_id), f"/srv/{target}", target, at, at + timedelta(seconds=5), (bandit, secrets))
+
+
+def write_new(store: Store, run: ScanRun) -> RunSummary:
+    """Record ``run`` with all its findings new, through a hand-built changeset (no
+    reconciliation): for tests of what the store keeps and reads."""
+    at = run.started_at
+    tracked = tuple(
+        TrackedFinding(f.fingerprint, run.target_name, f.tool, f.rule_id, f.location.path,
+                       f.location.start_line, f.message, f.severity, FindingState.NEW, at, at, sla.start(at))
+        for f in sorted(run.findings, key=lambda f: f.fingerprint)
+    )  # fmt: skip
+    counts = {"new": len(tracked), "unchanged": 0, "reopened": 0, "fixed": 0}
+    columns = ((None, "none", None),) * len(tracked)
+    with store.recording(run.target_name) as recording:
+        recording.snapshot()
+        return recording.apply(RunChangeset(run, at, counts, tracked, columns, {}, (), (), ()))

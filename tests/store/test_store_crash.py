@@ -14,6 +14,7 @@ import pytest
 
 from secscan.model import FindingState
 from secscan.store import FindingQuery, open_store
+from secscan.tracking import record_run
 from tests.store.builders import POLICY, T0, H, fnd, make_run
 
 REPO = Path(__file__).resolve().parents[2]
@@ -25,6 +26,7 @@ CHILD = """
 import sys, time
 from pathlib import Path
 from secscan.store import open_store
+from secscan.tracking import record_run
 from tests.store.builders import POLICY, T0, H, fnd, make_run
 
 db, marker, mode, big = sys.argv[1], Path(sys.argv[2]), sys.argv[3], int(sys.argv[4])
@@ -39,7 +41,7 @@ if mode == "mid":
         if statement.startswith("INSERT INTO history"):
             block()
     store.database.trace(before)
-store.record_run(make_run("big", [fnd(n, line=7) for n in range(big)], at=T0 + H), T0 + H, POLICY)
+record_run(store, make_run("big", [fnd(n, line=7) for n in range(big)], at=T0 + H), T0 + H, POLICY)
 block()
 """
 
@@ -78,7 +80,7 @@ def _counts(db: Path) -> tuple[str, int, int, int]:
 def test_sigkill_during_ingest_keeps_all_or_nothing(tmp_path: Path, mode: str) -> None:
     db = tmp_path / "s.db"
     with open_store(db) as store:
-        store.record_run(make_run("small", [fnd(n) for n in range(10)]), T0, POLICY)
+        record_run(store, make_run("small", [fnd(n) for n in range(10)]), T0, POLICY)
     _kill_child_when_paused(db, tmp_path, mode)
     integrity, findings, history, runs = _counts(db)
     assert integrity == "ok"
@@ -93,6 +95,6 @@ def test_sigkill_during_ingest_keeps_all_or_nothing(tmp_path: Path, mode: str) -
             assert lines == {7}
             assert store.runs()[0].new == BIG - 10
         # the store is usable afterwards
-        outcome = store.record_run(make_run("next", [fnd(1)]), T0 + 2 * H, POLICY)
+        outcome = record_run(store, make_run("next", [fnd(1)]), T0 + 2 * H, POLICY)
         assert outcome.run.status.value == "complete"
         assert store.list_findings(FindingQuery(states=frozenset({FindingState.UNCHANGED})))

@@ -13,16 +13,17 @@ from secscan.model import Finding, FindingState, Location, Severity, ToolName
 from secscan.store import Store, TrackedFinding, open_store
 from secscan.store._texts import decode_fingerprint, encode_fingerprint, prefix_bounds
 from secscan.store.interface import construct
+from secscan.tracking import record_run
 from tests.store.builders import POLICY, T0, H, fnd, make_run
 
 
 def test_odd_fingerprints_round_trip_as_text(store: Store) -> None:
     odd = [replace(fnd(1), fingerprint="ABCDEF0123-not-hex"), replace(fnd(2), fingerprint="abcd" * 4)]
-    store.record_run(make_run("r1", [*odd, fnd(3)]), T0, POLICY)
+    record_run(store, make_run("r1", [*odd, fnd(3)]), T0, POLICY)
     assert {t.fingerprint for t in store.list_findings()} == {f.fingerprint for f in (*odd, fnd(3))}
     assert store.get_finding("abcdabcd").fingerprint == "abcd" * 4  # a text one, by prefix
     assert store.get_finding(fnd(3).id).fingerprint == fnd(3).fingerprint  # a stored-bytes one
-    again = store.record_run(make_run("r2", [*odd, fnd(3)]), T0 + H, POLICY)
+    again = record_run(store, make_run("r2", [*odd, fnd(3)]), T0 + H, POLICY)
     assert not again.new and len(again.unchanged) == 3
 
 
@@ -40,9 +41,9 @@ def test_texts_are_stored_once_and_changes_are_kept(tmp_path: Path) -> None:
         for n, f in enumerate((fnd(n) for n in range(50)), 1)
     ]
     with open_store(db) as store:
-        store.record_run(make_run("r1", same), T0, POLICY)
+        record_run(store, make_run("r1", same), T0, POLICY)
         moved = [replace(same[0], message="reworded", location=Location("src/two.py", 9)), *same[1:]]
-        store.record_run(make_run("r2", moved), T0 + H, POLICY)
+        record_run(store, make_run("r2", moved), T0 + H, POLICY)
         t = store.get_finding(same[0].fingerprint)
         assert (t.message, t.path, t.line) == ("reworded", "src/two.py", 9)
         assert store.get_finding(same[1].fingerprint).message == "same message"
@@ -65,7 +66,7 @@ def test_fingerprint_encoding_helpers() -> None:
 
 
 def test_set_introduced_first_value_wins(store: Store) -> None:
-    store.record_run(make_run("r1", [fnd(1), fnd(2)]), T0, POLICY)
+    record_run(store, make_run("r1", [fnd(1), fnd(2)]), T0, POLICY)
     assert store.get_finding(fnd(1).id).introduced_at is None
     unknown = "ee" * 32
     count = store.set_introduced("repo", {fnd(1).fingerprint: T0 - 48 * H, unknown: T0})
@@ -73,7 +74,7 @@ def test_set_introduced_first_value_wins(store: Store) -> None:
     assert store.set_introduced("repo", {fnd(1).fingerprint: T0 - H}) == 0  # already known
     assert store.set_introduced("other-target", {fnd(2).fingerprint: T0}) == 0
     assert store.set_introduced("repo", {}) == 0
-    store.record_run(make_run("r2", [fnd(1, line=30), fnd(2)]), T0 + H, POLICY)  # moved: kept
+    record_run(store, make_run("r2", [fnd(1, line=30), fnd(2)]), T0 + H, POLICY)  # moved: kept
     assert store.get_finding(fnd(1).id).introduced_at == T0 - 48 * H
     assert store.get_finding(fnd(2).id).introduced_at is None
 

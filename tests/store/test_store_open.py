@@ -19,6 +19,7 @@ from secscan.errors import StoreError
 from secscan.store import default_db_path, open_store
 from secscan.store._migrate import SCHEMA_REVISION, head_revision, sqlalchemy_engine
 from secscan.store.sqlite import SqliteStore
+from secscan.tracking import record_run
 from tests.store.builders import POLICY, T0, fnd, make_run
 
 
@@ -26,7 +27,7 @@ def test_open_creates_the_schema_at_head_and_reopens(tmp_path: Path) -> None:
     db = tmp_path / "deep" / "dir" / "s.db"
     with open_store(db) as store:
         assert store.schema_revision == head_revision() == SCHEMA_REVISION
-        store.record_run(make_run("r1", [fnd(1)]), T0, POLICY)
+        record_run(store, make_run("r1", [fnd(1)]), T0, POLICY)
     with open_store(f"sqlite:///{db}") as store:
         assert len(store.list_findings()) == 1
 
@@ -57,7 +58,7 @@ def test_write_transactions_begin_immediate(tmp_path: Path) -> None:
         assert isinstance(store, SqliteStore)
         statements: list[str] = []
         store.database.trace(statements.append)
-        store.record_run(make_run("r1", [fnd(1)]), T0, POLICY)
+        record_run(store, make_run("r1", [fnd(1)]), T0, POLICY)
         store.list_findings()
     assert "BEGIN IMMEDIATE" in statements
     assert "BEGIN DEFERRED" in statements

@@ -16,6 +16,7 @@ from secscan.model import FindingState
 from secscan.sla import SlaStatus
 from secscan.store import HistoryEvent, TriageStatus, open_store
 from secscan.store._migrate import alembic_config, sqlalchemy_engine
+from secscan.tracking import record_run, sla_sweep, triage
 from tests.store.builders import POLICY, T0, H, fnd, make_run
 
 _TS = int(T0.timestamp())
@@ -68,8 +69,8 @@ def test_the_upgrade_moves_the_sla_columns_and_keeps_everything_else(tmp_path: P
             "src/m1.py",
         )
         assert [e.event for e in store.history(fnd(1).id)] == [HistoryEvent.OPENED]
-        assert store.sla_sweep(T0 + 17 * H, POLICY).changes == ()  # the stored next sweep time holds
-        (change,) = store.sla_sweep(T0 + 18 * H, POLICY).changes
+        assert sla_sweep(store, T0 + 17 * H, POLICY).changes == ()  # the stored next sweep time holds
+        (change,) = sla_sweep(store, T0 + 18 * H, POLICY).changes
         assert (change.previous, change.current, change.due_at) == (
             SlaStatus.WITHIN,
             SlaStatus.DUE_SOON,
@@ -88,12 +89,12 @@ def test_the_upgrade_moves_the_sla_columns_and_keeps_everything_else(tmp_path: P
 def test_every_finding_has_one_sla_row_whatever_path_wrote_it(tmp_path: Path) -> None:
     db = tmp_path / "s.db"
     with open_store(db) as store:
-        store.record_run(make_run("r1", [fnd(1), fnd(2), fnd(3)]), T0, POLICY)
-        store.record_run(
-            make_run("r2", [fnd(1, line=9), fnd(2), fnd(4)]), T0 + H, POLICY
+        record_run(store, make_run("r1", [fnd(1), fnd(2), fnd(3)]), T0, POLICY)
+        record_run(
+            store, make_run("r2", [fnd(1, line=9), fnd(2), fnd(4)]), T0 + H, POLICY
         )  # moved, fixed, new
-        store.triage(fnd(2).id, TriageStatus.FALSE_POSITIVE, "test data", None, "me", T0 + 2 * H)
-        store.sla_sweep(T0 + 30 * H, POLICY)
+        triage(store, fnd(2).id, TriageStatus.FALSE_POSITIVE, "test data", None, "me", T0 + 2 * H)
+        sla_sweep(store, T0 + 30 * H, POLICY)
         by_fp = {t.fingerprint: t for t in store.list_findings()}
     with sqlite3.connect(db) as conn:
         rows = conn.execute(

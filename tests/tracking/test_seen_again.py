@@ -1,7 +1,9 @@
-"""The re-scan fast path of record_run (``_seen_again``) changes nothing but the speed.
+"""The re-scan fast path of reconciliation (``seen_again``) changes nothing but the speed.
 
-Every scenario is recorded twice, with the fast path and with reconciliation alone (the fast
-path switched off), and the outcomes and whole databases must be equal.
+Every scenario is recorded twice through ``tracking.record_run``, with the fast path and with
+reconciliation alone (the fast path switched off), and the outcomes and whole SQLite databases
+must be equal. The same property over changesets, without a database, is in
+``tests/core/test_reconcile.py``.
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ from unittest import mock
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from secscan import seen_again
 from secscan.model import Finding, ScannerStatus, Severity
-from secscan.store import RunOutcome, Suppression, TriageStatus, _seen_again, open_store
-from secscan.store._seen_again import SeenAgain
+from secscan.seen_again import SeenAgain
+from secscan.store import RunOutcome, Suppression, TriageStatus, open_store
+from secscan.tracking import record_run, triage
 from tests.store.builders import POLICY, SECRETS, T0, H, fnd, make_run
 
 
@@ -36,7 +40,7 @@ def _fast_path(on: bool) -> Iterator[None]:
     if on:
         yield
     else:
-        with mock.patch.object(_seen_again, "split", _reconcile_all):
+        with mock.patch.object(seen_again, "split", _reconcile_all):
             yield
 
 
@@ -60,10 +64,10 @@ def _record(steps: Sequence[Step], db: Path, fast: bool) -> tuple[list[tuple[Any
             if step.triage is not None:
                 known = {t.fingerprint for t in store.list_findings()}
                 if fnd(step.triage).fingerprint in known:
-                    store.triage(fnd(step.triage).id, TriageStatus.ACCEPTED_RISK, "ok", None, "me", now)
+                    triage(store, fnd(step.triage).id, TriageStatus.ACCEPTED_RISK, "ok", None, "me", now)
             status = ScannerStatus.OK if step.secrets_ok else ScannerStatus.TIMEOUT
             run = make_run(f"r{i}", list(step.findings), secrets_status=status, at=now)
-            outcomes.append(_outcome_view(store.record_run(run, now, POLICY, step.suppressions)))
+            outcomes.append(_outcome_view(record_run(store, run, now, POLICY, step.suppressions)))
     with sqlite3.connect(db) as conn:
         dump = list(conn.iterdump())
     return outcomes, dump
@@ -88,14 +92,14 @@ def test_a_re_scan_with_nothing_new_takes_the_fast_path_and_records_the_same(tmp
     outcomes = _assert_same(steps, tmp_path)
     assert len(outcomes[1][2]) == 12  # all unchanged
     calls: list[int] = []
-    real = _seen_again.split
+    real = seen_again.split
 
     def counting(*args: Any) -> SeenAgain:
         result = real(*args)
         calls.append(len(result.tracked))
         return result
 
-    with mock.patch.object(_seen_again, "split", counting):
+    with mock.patch.object(seen_again, "split", counting):
         _record(steps, tmp_path / "count.db", fast=True)
     assert calls == [0, 12, 12]
 

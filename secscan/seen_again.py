@@ -1,17 +1,18 @@
-"""The re-scan fast path of ``record_run``: findings seen again exactly as they are stored.
+"""The re-scan fast path of reconciliation: findings seen again exactly as they are stored.
 
 Most findings of a re-scan are seen again with nothing changed. For such a finding
 :func:`secscan.triage.reconcile` only sets ``state`` to ``unchanged`` and ``last_seen`` to now: no
 history entry, no SLA work, the same baseline signature. This module recognises those findings
-on the stored rows, before reconciliation, and builds their tracked values directly; the store
-reconciles the rest as usual and merges the two (tests check that the outcome and the database
-are the same as with reconciliation alone).
+on the snapshot's rows (:class:`secscan.changeset.Snapshot`), before reconciliation, and builds
+their tracked values directly; :func:`secscan.reconcile.reconcile_run` reconciles the rest as
+usual and merges the two (tests check that the outcome and the database are the same as with
+reconciliation alone).
 
 A finding takes this path only when nothing else could change it: its fingerprint occurs once
 in the run; its row is open (``new``, ``unchanged`` or ``reopened``) with no triage decision; no
 suppression entry is in force (with entries, reconciliation decides for every finding); and tool,
 rule, path, line, message, severity and, for a complete run, the baseline signature all equal the
-stored ones.
+stored ones. Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -23,9 +24,29 @@ from datetime import datetime
 from operator import attrgetter, itemgetter
 from typing import Any
 
+from secscan.changeset import (
+    BASELINE_SIG,
+    FIRST_SEEN,
+    FIXED_AT,
+    INTRODUCED,
+    LINE,
+    MESSAGE,
+    PATH,
+    PAUSED_AT,
+    PAUSED_S,
+    RULE,
+    SEVERITY,
+    STARTED,
+    STATE,
+    TOOL,
+    TRIAGE_STATUS,
+    VALUES,
+    from_ts,
+    opt_dt,
+    stored_clock,
+)
 from secscan.model import Finding, FindingState, ScanRun
-from secscan.store._rows import ID, INTRODUCED, VALUES, from_ts, opt_dt, stored_clock
-from secscan.store.interface import BaselineState, Suppression, TrackedFinding
+from secscan.records import BaselineState, Suppression, TrackedFinding
 from secscan.triage import baseline_signature
 
 _OPEN = frozenset(VALUES[s] for s in (FindingState.NEW, FindingState.UNCHANGED, FindingState.REOPENED))
@@ -41,8 +62,8 @@ class SeenAgain:
 
     tracked: tuple[TrackedFinding, ...]  # their values after the run, in fingerprint order
     baseline: Mapping[str, BaselineState]  # their baseline states, in fingerprint order
-    ids: tuple[int, ...]  # their rows, to touch (state, last_seen, last_run_id)
-    rest_rows: list[Any]  # the stored rows left to reconcile
+    rows: tuple[Any, ...]  # their snapshot rows: only state, last_seen and the last run change
+    rest_rows: list[Any]  # the snapshot rows left to reconcile
     rest_run: ScanRun  # the run without these findings
 
     def unchanged(self, reconciled: Sequence[TrackedFinding]) -> tuple[TrackedFinding, ...]:
@@ -73,41 +94,46 @@ def _once(run: ScanRun) -> dict[str, Finding]:
 
 def split(
     stored: Sequence[Sequence[Any]],
-    texts: Mapping[int, str],
+    texts: Mapping[Any, str],
     run: ScanRun,
     now: datetime,
     suppressions: Sequence[Suppression] | None,
 ) -> SeenAgain:
-    """Split a target's stored rows (``_bulk.select_stored``) and ``run`` (see module doc)."""
+    """Split a :class:`~secscan.changeset.Snapshot`'s rows and ``run`` (see module doc)."""
     if suppressions:
         return SeenAgain((), {}, (), list(stored), run)
     findings = _once(run)
     complete, target = run.complete, run.target_name
     severity_text = VALUES
     new, adopt = object.__new__, object.__setattr__
-    tracked: list[tuple[str, TrackedFinding, BaselineState]] = []
-    ids: list[int] = []
+    tracked: list[tuple[str, TrackedFinding, BaselineState, Any]] = []
     rest: list[Any] = []
+    # the column positions as locals: read 12 times per row of 100k
+    (tool_at, rule_at, path_at, line_at, message_at, severity_at, state_at, first_at, fixed_at,
+     started_at, paused_at, paused_s_at, triage_at, sig_at, introduced_at) = (
+        TOOL, RULE, PATH, LINE, MESSAGE, SEVERITY, STATE, FIRST_SEEN, FIXED_AT, STARTED, PAUSED_AT,
+        PAUSED_S, TRIAGE_STATUS, BASELINE_SIG, INTRODUCED,
+    )  # fmt: skip
     for row in stored:
-        fp = row[0]
+        fp = row[0]  # changeset.FP
         if type(fp) is bytes:
             fp = fp.hex()
         f = findings.get(fp)
-        if f is None or row[7] not in _OPEN or row[14] is not None:
+        if f is None or row[state_at] not in _OPEN or row[triage_at] is not None:
             rest.append(row)
             continue
         loc = f.location
         if (
-            row[4] != loc.start_line
-            or row[6] != severity_text[f.severity]
-            or texts[row[3]] != loc.path
-            or texts[row[5]] != f.message
-            or texts[row[2]] != f.rule_id
-            or texts[row[1]] != f.tool
+            row[line_at] != loc.start_line
+            or row[severity_at] != severity_text[f.severity]
+            or texts[row[path_at]] != loc.path
+            or texts[row[message_at]] != f.message
+            or texts[row[rule_at]] != f.rule_id
+            or texts[row[tool_at]] != f.tool
         ):
             rest.append(row)
             continue
-        kept, sig = row[19], baseline_signature(f)
+        kept, sig = row[sig_at], baseline_signature(f)
         if complete and kept != sig:
             rest.append(row)
             continue
@@ -115,17 +141,17 @@ def split(
         adopt(t, "__dict__", {
             "fingerprint": fp, "target": target, "tool": f.tool, "rule_id": f.rule_id,
             "path": loc.path, "line": loc.start_line, "message": f.message, "severity": f.severity,
-            "state": _UNCHANGED, "first_seen": from_ts(row[8]), "last_seen": now,
-            "sla": stored_clock(row[11], row[12], row[13]), "fixed_at": opt_dt(row[10]),
-            "triage": None, "baseline_sig": kept, "introduced_at": opt_dt(row[INTRODUCED]),
+            "state": _UNCHANGED, "first_seen": from_ts(row[first_at]), "last_seen": now,
+            "sla": stored_clock(row[started_at], row[paused_at], row[paused_s_at]),
+            "fixed_at": opt_dt(row[fixed_at]), "triage": None, "baseline_sig": kept,
+            "introduced_at": opt_dt(row[introduced_at]),
         })  # fmt: skip
         state = _NEW_SIG if kept is None else _SAME_SIG if kept == sig else _OTHER_SIG
-        tracked.append((fp, t, state))
-        ids.append(row[ID])
+        tracked.append((fp, t, state, row))
     if not tracked:
         return SeenAgain((), {}, (), rest, run)
     tracked.sort(key=_FIRST)  # fingerprints are unique
-    baseline = {fp: state for fp, _, state in tracked}
+    baseline = {fp: state for fp, _, state, _ in tracked}
     done = baseline.keys()
     rest_run = replace(
         run,
@@ -134,4 +160,6 @@ def split(
             for s in run.scanners
         ),
     )
-    return SeenAgain(tuple(t for _, t, _ in tracked), baseline, tuple(ids), rest, rest_run)
+    return SeenAgain(
+        tuple(t for _, t, _, _ in tracked), baseline, tuple(r for *_, r in tracked), rest, rest_run
+    )
