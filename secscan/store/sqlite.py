@@ -19,7 +19,7 @@ from typing import Any
 from secscan import sla
 from secscan.errors import StoreError
 from secscan.model import FindingState, RunId, ScanRun, Severity
-from secscan.store import _bulk, _runs, _seen_again, _sla
+from secscan.store import _bulk, _report_facts, _runs, _seen_again, _sla
 from secscan.store._db import Connection, Database, create_private, database_file, scalar
 from secscan.store._migrate import ensure_schema
 from secscan.store._outbox import SqliteOutbox
@@ -180,6 +180,7 @@ class SqliteStore(SqliteFeatures, Store):
             counts = {"new": len(rec.new), "unchanged": len(unchanged)}
             counts |= {"reopened": len(rec.reopened), "fixed": len(rec.fixed)}
             _runs.set_counts(conn, run_pk, counts)
+            _report_facts.record(conn, tid, run)  # issue 19: rule names and packages, for the report
             summary = _runs.load_run(conn, run_pk)
         logger.info("run %s of %s recorded: %s", run.run_id, run.target_name, counts)
         baseline = again.all_baseline(rec.baseline)
