@@ -64,7 +64,7 @@ def weight(*, breached: bool, accepted: bool) -> float:
 def factor(severity: Severity, load: float) -> float:
     """The part of the score left by ``load`` of ``severity`` (1 for no load)."""
     s = SHARES[severity]
-    return 1.0 - s.share * (1.0 - math.pow(0.5, load / s.half))
+    return (1.0 - s.share) + s.share * math.pow(0.5, load / s.half)  # no cancellation near 0
 
 
 def exact(loads: Mapping[Severity, float]) -> float:

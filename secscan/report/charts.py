@@ -135,10 +135,10 @@ def sla_trend(report: DashboardReport) -> Chart:
             points=dots,
             last=dots[-1] if dots else None,
             path=svg.line_path(xs, [None if v is None else v / 100 for v in pct], _PLOT),
-            top=18,
+            top=20,
             plot=_PLOT,
             ticks=svg.time_ticks(times),
-            height=int(18 + _PLOT + 22),
+            height=int(20 + _PLOT + 22),
         ),
         {
             "columns": ["at", "within SLA", "counted", "%"],

@@ -101,7 +101,8 @@ class Band:
     colour: str
     current: int
     peak: int
-    path: str  # in the nested viewBox (0..1000 x 0..height)
+    path: str  # the area, in the nested viewBox (0..1000 x 0..height)
+    line: str  # its top edge
     dot_pct: float  # where the last value is
     dot_y: float  # its height, from the row's top, in px
 
@@ -116,8 +117,8 @@ def band(label: str, colour: str, times: Sequence[datetime], values: Sequence[in
     if len(xs) == 1:  # one point: a short flat band, so there is something to see
         xs, ys = [WIDTH / 2 - 10, WIDTH / 2 + 10], ys * 2
     last = values[-1] if values else 0
-    path = area_path(xs, ys, height)
-    return Band(label, colour, last, peak, path, xs[-1] / 10, height - last / top * height)
+    path, line = area_path(xs, ys, height), line_path(xs, list(ys), height)
+    return Band(label, colour, last, peak, path, line, xs[-1] / 10, height - last / top * height)
 
 
 @dataclass(frozen=True)
