@@ -105,8 +105,6 @@ def _run_uploads(store: Store, d: Dashboard) -> dict[str, tuple[tuple[str, str],
 
 def render(report: figures.DashboardReport | PeriodReport, fmt: Format) -> str:
     """``report`` as text in ``fmt``."""
-    from secscan.report import html  # jinja2 loads only when HTML is asked for
-
     if fmt == "json":
         doc = (
             document.dashboard_document(report)
@@ -121,6 +119,8 @@ def render(report: figures.DashboardReport | PeriodReport, fmt: Format) -> str:
             else markdown.render_period(report)
         )
     if fmt == "html":
+        from secscan.report import html  # jinja2 loads only when HTML is asked for
+
         return surrogates_escaped(
             html.render_dashboard(report)
             if isinstance(report, figures.DashboardReport)

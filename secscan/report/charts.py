@@ -6,8 +6,8 @@ Colours are the Okabe-Ito palette, safe for the common colour-vision deficiencie
 an ``<svg role="img">`` with a ``<title>`` and a ``<desc>`` that states its data; the page adds
 a caption saying how to read it, and the data table.
 
-The trend starts when tracking began (the first run of the targets in scope): days before it
-are not drawn as zeros.
+The trend starts when tracking began (:func:`secscan.report.figures.tracked_points`): days
+before it are not drawn as zeros.
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ from markupsafe import Markup
 from secscan.metrics import AGE_BUCKETS
 from secscan.model import Severity
 from secscan.report import svg
-from secscan.report.figures import DashboardReport
+from secscan.report.figures import DashboardReport, tracked_points
 from secscan.report.palette import OKABE_ITO, WORST_FIRST
 from secscan.report.templating import env, ts
-from secscan.store.report_model import RankedGroup, TrendPoint
+from secscan.store.report_model import RankedGroup
 
 _BAND = 26.0  # px: the height of one severity's band
 _ROW = 48  # px: one severity row of the trend
@@ -48,16 +48,6 @@ class Chart:
 
 def _render(name: str, **values: Any) -> Markup:
     return Markup(env().get_template(f"charts/{name}.svg.j2").render(**values))  # noqa: S704 - autoescaped
-
-
-def tracked_points(report: DashboardReport) -> tuple[TrendPoint, ...]:
-    """The trend's points from the first one at or after tracking began (the last point at least)."""
-    trend = report.dashboard.trend
-    since = report.tracked_since
-    if since is None:
-        return trend[-1:]
-    kept = tuple(p for p in trend if p.at >= since)
-    return kept or trend[-1:]
 
 
 def _counts(counts: dict[Severity, int]) -> str:

@@ -29,7 +29,14 @@ from secscan.report.scores import (
     triage_summary,
 )
 from secscan.store.interface import OPEN_STATES, TriageStatus
-from secscan.store.report_model import Dashboard, DashboardQuery, FindingCell, ListedFinding, SpanSum
+from secscan.store.report_model import (
+    Dashboard,
+    DashboardQuery,
+    FindingCell,
+    ListedFinding,
+    SpanSum,
+    TrendPoint,
+)
 
 AGE_LIMITS = tuple(limit for _, limit in metrics.AGE_BUCKETS[:-1])
 TREND_STEPS = tuple(timedelta(hours=h) for h in (1, 6, 24, 7 * 24, 30 * 24, 365 * 24))
@@ -153,6 +160,16 @@ def to_metrics(d: Dashboard) -> metrics.Metrics:
         score=scoring.score(loads(d.cells)),
         mttd={s: detection(d.mttd.get(s)) for s in Severity},
     )
+
+
+def tracked_points(report: DashboardReport) -> tuple[TrendPoint, ...]:
+    """The trend's points from the first one at or after tracking began (the last point at least)."""
+    trend = report.dashboard.trend
+    since = report.tracked_since
+    if since is None:
+        return trend[-1:]
+    kept = tuple(p for p in trend if p.at >= since)
+    return kept or trend[-1:]
 
 
 def short_text(text: str, limit: int = 110) -> str:

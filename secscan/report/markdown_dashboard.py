@@ -13,7 +13,7 @@ from datetime import datetime
 from secscan import score
 from secscan.metrics import DetectionTime
 from secscan.redact import Redactor
-from secscan.report.figures import DashboardReport, FindingRow, human, short_text
+from secscan.report.figures import DashboardReport, FindingRow, human, short_text, tracked_points
 from secscan.report.markdown import _ts, cell, table
 from secscan.report.palette import WORST_FIRST
 from secscan.report.scores import TargetRow
@@ -194,8 +194,6 @@ def policy(r: DashboardReport) -> list[str]:
 
 
 def trends(r: DashboardReport) -> list[str]:
-    from secscan.report.charts import tracked_points  # the same points the HTML charts draw
-
     d, m = r.dashboard, r.metrics
     points = tracked_points(r)
     out = ["## Trends", ""]
