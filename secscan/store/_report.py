@@ -112,15 +112,17 @@ def dashboard(conn: Connection, query: DashboardQuery) -> Dashboard:
         trend=_trend(cur, where, ex, query, open_now, counted, breached),
         runs=_report_lists.recent_runs(conn, [t.name for t in targets.values()], query.runs_per_target),
         uploads=_report_lists.upload_health(cur),
-        urgent=_report_findings.listed(cur, where, ex, URGENT, query.rows, worst_first=True),
+        urgent=_report_findings.listed(
+            cur, where, ex, "1 = 1", query.rows, worst_first=True, severities=URGENT
+        ),
         expiring=expiring,
         expiring_total=expiring_total,
         target_runs=_report_lists.target_runs(cur, targets),
     )
 
 
-URGENT = f"sev IN ({SEVERITY_ORDER.index(Severity.CRITICAL):d}, {SEVERITY_ORDER.index(Severity.HIGH):d})"
-"""Over :meth:`Exprs.rows`: critical and high findings (the report's "act on today")."""
+URGENT = (Severity.CRITICAL, Severity.HIGH)
+"""The severities of the report's "act on today" list."""
 
 
 def _add(acc: dict[Severity, list[int]], sev: Severity, total: int | None, count: int) -> None:

@@ -55,12 +55,20 @@ def _details(cur: Any, ids: list[int]) -> tuple[dict[int, tuple[Any, ...]], dict
 
 
 def listed(
-    cur: Any, where: str, ex: Exprs, condition: str, rows: int, *, worst_first: bool = False
+    cur: Any,
+    where: str,
+    ex: Exprs,
+    condition: str,
+    rows: int,
+    *,
+    worst_first: bool = False,
+    severities: tuple[Severity, ...] = (),
 ) -> tuple[ListedFinding, ...]:
-    """The first ``rows`` open findings meeting ``condition`` (over :meth:`Exprs.rows`): by due
-    time, worst severity and fingerprint (``secscan sla`` order), or with ``worst_first`` by
-    severity first, then due time (findings without a window last)."""
-    inner = ex.rows(f"f.state IN {OPEN} AND {where}", f", {RANK} AS rank, f.fingerprint AS fp")
+    """The first ``rows`` open findings meeting ``condition`` (over :meth:`Exprs.rows`), of
+    ``severities`` only when given: by due time, worst severity and fingerprint (``secscan sla``
+    order), or with ``worst_first`` by severity first, then due time (no window last)."""
+    only = f" AND f.severity IN ({', '.join(repr(s.value) for s in severities)})" if severities else ""
+    inner = ex.rows(f"f.state IN {OPEN}{only} AND {where}", f", {RANK} AS rank, f.fingerprint AS fp")
     order = "rank DESC, due IS NULL, due, fp" if worst_first else "due, rank DESC, fp"
     found = cur.execute(
         f"SELECT id, s0 + win AS due, {ex.status} AS status FROM ({inner}) WHERE {condition} "
