@@ -6,7 +6,7 @@ runs takes <= 5 s, and the HTML is <= 2 MB (issue 8); on a small database (``--s
 ``secscan report`` process takes <= 1 s, and ``pip install .`` takes < 180 MB (``--install``,
 issue 19).
 
-``--small`` records 4 targets x 10 nightly runs (about 650 findings of 8 tools, with rule names,
+``--small`` records 4 targets x 10 nightly runs (about 640 findings of 8 tools, with rule names,
 packages, triage and suppressions) through ``Store.record_run`` of the interpreter measured, then
 times ``python -m secscan report`` as a whole process (wall and CPU of the child). With
 ``--baseline-python PATH`` the same is measured with another installation's interpreter (an
@@ -286,54 +286,7 @@ print(json.dumps({{"build_s": build, "build_cpu_s": build_cpu, "render_html_s": 
     return _child(code)
 
 
-SMALL = r"""
-import random, sys
-from datetime import UTC, datetime, timedelta
-from secscan import sla
-from secscan.model import Finding, Location, Package, Rule, RunId, ScannerResult, ScannerStatus, ScanRun, Severity
-from secscan.store import TriageStatus, open_store
-from secscan.store.interface import Suppression
-
-rng = random.Random(19)
-T0 = datetime(2026, 11, 16, 2, tzinfo=UTC)
-TOOLS = {"bandit": 0.55, "detect-secrets": 0.05, "pip-audit": 0.1, "lockfile-audit": 0.1, "zizmor": 0.05,
-         "semgrep": 0.1, "trivy": 0.03, "gitleaks": 0.02}
-SEV = [Severity.CRITICAL] * 2 + [Severity.HIGH] * 15 + [Severity.MEDIUM] * 25 + [Severity.LOW] * 50 + [Severity.INFO] * 8
-policy = sla.load_sla_policy()
-
-def pool(target):
-    found = []
-    for i in range(160):
-        tool = rng.choices(list(TOOLS), list(TOOLS.values()))[0]
-        rule = f"{tool[:3].upper()}{rng.randrange(30):03d}"
-        pkg = Package("PyPI", f"pkg{i}", "1.0", ("1.0.1",)) if tool in ("pip-audit", "lockfile-audit") else None
-        found.append((Finding(tool=tool, rule_id=rule, message=f"{rule} in {target}",
-                              location=Location(f"src/m{i % 40}.py", 3 + i), severity=rng.choice(SEV),
-                              fingerprint=f"{target}{i:06d}".encode().hex().ljust(64, "0")[:64], package=pkg),
-                      Rule(rule, rule, f"What {rule} finds, in words", "full", "help", tags=("security",))))
-    return found
-
-with open_store(sys.argv[1]) as store:
-    pools = {f"service{t}": pool(f"service{t}") for t in range(4)}
-    for day in range(10):
-        for target, found in pools.items():
-            at = T0 + timedelta(days=day) - timedelta(days=9)
-            seen = [p for p in found if rng.random() < 0.9]
-            results = tuple(
-                ScannerResult(tool, "1.0", ScannerStatus.OK, 1.0, 1, tuple(f for f, _ in seen if f.tool == tool),
-                              rules=tuple({r.id: r for f, r in seen if f.tool == tool}.values()),
-                              scope=frozenset({"."}))
-                for tool in TOOLS)
-            run = ScanRun(RunId(f"{at:%Y%m%dT%H%M%SZ}-{target}"), f"/srv/{target}", target, at,
-                          at + timedelta(minutes=3), results)
-            sup = (Suppression(reason="generated", rule="BAN001", expires=T0 + timedelta(days=10)),)
-            store.record_run(run, at + timedelta(minutes=3), policy, sup)
-    some = store.list_findings()[:6]
-    for n, t in enumerate(some):
-        store.triage(t.fingerprint, TriageStatus.ACCEPTED_RISK if n % 2 else TriageStatus.FALSE_POSITIVE,
-                     "reviewed", T0 + timedelta(days=5) if n % 2 else None, "alice", T0, target=t.target)
-
-"""
+SMALL = Path(__file__).resolve().parent / "report_small_db.py"
 
 
 def whole_process(python: str, args: list[str], repeat: int) -> list[tuple[float, float]]:
@@ -357,10 +310,12 @@ def small(work: Path, pythons: dict[str, str], repeat: int) -> None:
     for label, python in pythons.items():
         db = work / f"small-{label}.db"
         if not db.exists():
-            subprocess.run([python, "-c", SMALL, str(db)], check=True, cwd="/")
+            subprocess.run([python, str(SMALL), str(db)], check=True, cwd="/")
         for fmt in ("html", "md", "json"):
             out = work / f"small-{label}.{fmt}"
-            runs = whole_process(python, ["report", "--db", str(db), "--format", fmt, "--output", str(out)], repeat)
+            runs = whole_process(
+                python, ["report", "--db", str(db), "--format", fmt, "--output", str(out)], repeat
+            )
             wall, cpu = statistics.median(w for w, _ in runs), statistics.median(c for _, c in runs)
             medians[f"{label} {fmt}"] = wall
             ratio = ""
@@ -368,11 +323,14 @@ def small(work: Path, pythons: dict[str, str], repeat: int) -> None:
                 ratio = f", candidate/{label} {medians[f'candidate {fmt}'] / wall:.2f}x"
             print(
                 f"small db, {label:<9} secscan report --format {fmt:<4}: wall median {wall:.2f} s "
-                f"(min {min(w for w, _ in runs):.2f}), CPU {cpu:.2f} s, {out.stat().st_size / 1e3:.0f} kB{ratio}",
+                f"(min {min(w for w, _ in runs):.2f}), CPU {cpu:.2f} s, "
+                f"{out.stat().st_size / 1e3:.0f} kB{ratio}",
                 flush=True,
             )
     html = medians["candidate html"]
-    print(f"target: small db html <= 1 s: {'met' if html <= 1 else 'MISSED'} ({html:.2f} s wall, whole process)")
+    print(
+        f"target: small db html <= 1 s: {'met' if html <= 1 else 'MISSED'} ({html:.2f} s wall, whole process)"
+    )
 
 
 def install(folder: Path) -> None:
@@ -388,7 +346,8 @@ def install(folder: Path) -> None:
     total = size(folder)
     site = next((folder / "lib").glob("python3*/site-packages"))
     biggest = sorted(((size(p), p.name) for p in site.iterdir() if p.is_dir()), reverse=True)[:8]
-    print(f"pip install . into {folder}: {total / 1e6:.0f} MB (target < 180 MB: {'met' if total < 180e6 else 'MISSED'})")
+    verdict = "met" if total < 180e6 else "MISSED"
+    print(f"pip install . into {folder}: {total / 1e6:.0f} MB (target < 180 MB: {verdict})")
     for n, name in biggest:
         print(f"  {n / 1e6:6.1f} MB  {name}")
 
@@ -402,8 +361,12 @@ def main() -> int:
     parser.add_argument("--workdir", type=Path)
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--small", action="store_true", help="time secscan report on a small database")
-    parser.add_argument("--baseline-python", help="also measure --small with this interpreter (an older secscan)")
-    parser.add_argument("--install", type=Path, metavar="DIR", help="measure pip install . into a venv in DIR")
+    parser.add_argument(
+        "--baseline-python", help="also measure --small with this interpreter (an older secscan)"
+    )
+    parser.add_argument(
+        "--install", type=Path, metavar="DIR", help="measure pip install . into a venv in DIR"
+    )
     args = parser.parse_args()
     if args.install is not None:
         install(args.install)
