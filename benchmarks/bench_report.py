@@ -1,7 +1,17 @@
-"""Benchmark: the dashboard over 1M findings and a year of runs (issue 8).
+"""Benchmark: the dashboard over 1M findings and a year of runs (issue 8), on a small database,
+and the installed footprint (issue 19).
 
 Targets: ``secscan report --format html`` over a database of 1M findings and 1 year of nightly
-runs takes <= 5 s, and the HTML is <= 2 MB.
+runs takes <= 5 s, and the HTML is <= 2 MB (issue 8); on a small database (``--small``) the whole
+``secscan report`` process takes <= 1 s, and ``pip install .`` takes < 180 MB (``--install``,
+issue 19).
+
+``--small`` records 4 targets x 10 nightly runs (about 640 findings of 8 tools, with rule names,
+packages, triage and suppressions) through ``Store.record_run`` of the interpreter measured, then
+times ``python -m secscan report`` as a whole process (wall and CPU of the child). With
+``--baseline-python PATH`` the same is measured with another installation's interpreter (an
+older secscan) and the ratio printed beside it. ``--install DIR`` creates a venv in DIR, runs
+``pip install`` of this repository and prints its size and largest packages.
 
 The database is generated straight into the store's own schema (``open_store`` creates it; rows
 go in with ``executemany``, like ``bench_store.py``'s bulk paths), because recording 3,650 runs
@@ -17,6 +27,8 @@ evidence of the last month (``--period``).
 
 Usage: python benchmarks/bench_report.py [--findings 1000000] [--targets 10] [--days 365]
                                          [--workdir DIR] [--keep] [--repeat 3]
+       python benchmarks/bench_report.py --small [--baseline-python OLD/bin/python] [--repeat 5]
+       python benchmarks/bench_report.py --install /tmp/secscan-venv [--baseline-python ...]
 """
 
 from __future__ import annotations
@@ -274,6 +286,72 @@ print(json.dumps({{"build_s": build, "build_cpu_s": build_cpu, "render_html_s": 
     return _child(code)
 
 
+SMALL = Path(__file__).resolve().parent / "report_small_db.py"
+
+
+def whole_process(python: str, args: list[str], repeat: int) -> list[tuple[float, float]]:
+    """(wall s, CPU s) of ``python -m secscan ARGS`` as a whole process, ``repeat`` times."""
+    import resource
+
+    found = []
+    for _ in range(repeat):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        subprocess.run([python, "-m", "secscan", *args], check=True, capture_output=True, cwd="/")
+        wall = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        found.append((wall, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime))
+    return found
+
+
+def small(work: Path, pythons: dict[str, str], repeat: int) -> None:
+    """The whole ``secscan report`` process on a small database, per interpreter."""
+    medians: dict[str, float] = {}
+    for label, python in pythons.items():
+        db = work / f"small-{label}.db"
+        if not db.exists():
+            subprocess.run([python, str(SMALL), str(db)], check=True, cwd="/")
+        for fmt in ("html", "md", "json"):
+            out = work / f"small-{label}.{fmt}"
+            runs = whole_process(
+                python, ["report", "--db", str(db), "--format", fmt, "--output", str(out)], repeat
+            )
+            wall, cpu = statistics.median(w for w, _ in runs), statistics.median(c for _, c in runs)
+            medians[f"{label} {fmt}"] = wall
+            ratio = ""
+            if label != "candidate" and f"candidate {fmt}" in medians:
+                ratio = f", candidate/{label} {medians[f'candidate {fmt}'] / wall:.2f}x"
+            print(
+                f"small db, {label:<9} secscan report --format {fmt:<4}: wall median {wall:.2f} s "
+                f"(min {min(w for w, _ in runs):.2f}), CPU {cpu:.2f} s, "
+                f"{out.stat().st_size / 1e3:.0f} kB{ratio}",
+                flush=True,
+            )
+    html = medians["candidate html"]
+    print(
+        f"target: small db html <= 1 s: {'met' if html <= 1 else 'MISSED'} ({html:.2f} s wall, whole process)"
+    )
+
+
+def install(folder: Path) -> None:
+    """``pip install`` of this repository into a fresh venv in ``folder``: its size on disk."""
+    if folder.exists():
+        shutil.rmtree(folder)
+    subprocess.run([sys.executable, "-m", "venv", str(folder)], check=True)
+    subprocess.run([str(folder / "bin" / "pip"), "install", "-q", str(REPO)], check=True)
+
+    def size(path: Path) -> int:
+        return sum(p.lstat().st_size for p in path.rglob("*") if p.is_file() or p.is_symlink())
+
+    total = size(folder)
+    site = next((folder / "lib").glob("python3*/site-packages"))
+    biggest = sorted(((size(p), p.name) for p in site.iterdir() if p.is_dir()), reverse=True)[:8]
+    verdict = "met" if total < 180e6 else "MISSED"
+    print(f"pip install . into {folder}: {total / 1e6:.0f} MB (target < 180 MB: {verdict})")
+    for n, name in biggest:
+        print(f"  {n / 1e6:6.1f} MB  {name}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--findings", type=int, default=1_000_000)
@@ -282,10 +360,30 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--workdir", type=Path)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--small", action="store_true", help="time secscan report on a small database")
+    parser.add_argument(
+        "--baseline-python", help="also measure --small with this interpreter (an older secscan)"
+    )
+    parser.add_argument(
+        "--install", type=Path, metavar="DIR", help="measure pip install . into a venv in DIR"
+    )
     args = parser.parse_args()
+    if args.install is not None:
+        install(args.install)
+        return 0
     work = args.workdir or Path(tempfile.mkdtemp(prefix="bench-report-"))
     work.mkdir(parents=True, exist_ok=True)
     db = work / "report.db"
+    if args.small:
+        pythons = {"candidate": sys.executable}
+        if args.baseline_python:
+            pythons["baseline"] = args.baseline_python
+        try:
+            small(work, pythons, args.repeat)
+        finally:
+            if not args.keep and args.workdir is None:
+                shutil.rmtree(work, ignore_errors=True)
+        return 0
     try:
         if not db.exists():
             print(

@@ -18,7 +18,7 @@ from typing import Any, NoReturn
 
 from rich.console import Console
 
-from secscan import __version__, app, console, run_delivery
+from secscan import __version__, run_delivery
 from secscan.daemon import logfmt
 from secscan.daemon.cancel import sigterm_interrupts
 from secscan.errors import ConfigError, ExitCode, SecscanError
@@ -132,7 +132,7 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
     run.set_defaults(handler=_cmd_run)
     run.add_argument("path", type=Path, help="the repository (folder) to scan")
     run.add_argument("--config", type=Path, help="secscan.toml to use (default: PATH/secscan.toml)")
-    run.add_argument("--sarif", type=Path, default=app.DEFAULT_SARIF, help="SARIF output file")
+    run.add_argument("--sarif", type=Path, help="SARIF output file (default: ./secscan.sarif)")
     run.add_argument("--format", choices=("table", "json"), default="table", help="stdout format")
     run.add_argument(
         "--fail-on",
@@ -190,6 +190,8 @@ def _setup_logging(verbosity: int, log_format: str = "text") -> None:
 
 
 def _cmd_run(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
+    from secscan import app, console  # the scanners and the pipeline: only `secscan run` pays for them
+
     overrides: list[tuple[str, Any]] = []
     if args.fail_on:
         overrides.append(("scan.fail_on", args.fail_on))
@@ -198,7 +200,7 @@ def _cmd_run(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
     request = app.RunRequest(
         target=target,
         settings=settings,
-        sarif_path=args.sarif,
+        sarif_path=app.DEFAULT_SARIF if args.sarif is None else args.sarif,
         only=tuple(args.scanner),
         osv_db=args.osv_db,
         db=args.db,

@@ -13,11 +13,12 @@ import getpass
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from secscan import console, ingest, lifecycle
+from secscan.cli_args import arg_type, parse_duration, parse_target_name
 from secscan.errors import ConfigError, ExitCode, StoreError
 from secscan.fsnames import json_dumps
 from secscan.inventory import check_target
@@ -34,21 +35,10 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 Handler = Callable[[argparse.Namespace, "Console", "Console"], int]
 
-_DURATION = re.compile(r"([1-9][0-9]{0,5})([mhdw])")
-_UNITS = {"m": timedelta(minutes=1), "h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
 _TOOL = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
-MAX_TARGET_NAME = 200
 FALLBACK_ACTOR = "cli"
 
 # -- value parsers (each raises ConfigError with one line saying what to type) -------------------
-
-
-def parse_duration(text: str) -> timedelta:
-    """``30m``, ``24h``, ``7d`` or ``2w``: a positive whole number and one unit, nothing else."""
-    match = _DURATION.fullmatch(text)
-    if match is None:
-        raise ConfigError(f"duration {text!r} is not like 30m, 24h, 7d or 2w; give a number and a unit")
-    return int(match.group(1)) * _UNITS[match.group(2)]
 
 
 def parse_states(text: str) -> frozenset[FindingState]:
@@ -78,13 +68,6 @@ def parse_day(text: str) -> date:
     raise ConfigError(f"date {text!r} is not a date like 2025-12-31 (YYYY-MM-DD)")
 
 
-def parse_target_name(text: str) -> str:
-    name = text.strip()
-    if not name or len(name) > MAX_TARGET_NAME or any(not c.isprintable() for c in name):
-        raise ConfigError(f"target name must be 1 to {MAX_TARGET_NAME} printable characters")
-    return name
-
-
 def parse_tool(text: str) -> ToolName:
     if _TOOL.fullmatch(text) is None:
         raise ConfigError(f"tool name {text!r} must be lower-case letters, digits, '.', '_' or '-'")
@@ -95,19 +78,6 @@ def parse_limit(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise ConfigError(f"limit {text!r} must be a positive whole number")
     return int(text)
-
-
-def arg_type(parse: Callable[[str], T]) -> Callable[[str], T]:
-    """An argparse ``type``: the parser's error becomes argparse's (a usage error, exit 2)."""
-
-    def convert(text: str) -> T:
-        try:
-            return parse(text)
-        except ConfigError as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from None
-
-    convert.__name__ = parse.__name__.removeprefix("parse_")
-    return convert
 
 
 # -- shared plumbing ---------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from secscan.cli_lifecycle import arg_type, parse_duration, parse_target_name
+from secscan.cli_args import arg_type, parse_duration, parse_target_name
 from secscan.errors import ExitCode, StoreError
 from secscan.report import api
 from secscan.report.config import ReportConfig

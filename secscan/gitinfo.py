@@ -134,6 +134,30 @@ def run_git(
     )
 
 
+def work_tree(
+    root: Path, *, timeout: float = DEFAULT_TIMEOUT_S, git: str = "git", trust_other_owner: bool = False
+) -> tuple[Path, str] | None:
+    """The top of the git work tree that holds ``root``, and ``root``'s path inside it (``""`` for
+    the top itself, else a POSIX path such as ``services/api``). ``None`` when git is missing,
+    ``root`` is in no work tree (or one git refuses), or git fails or times out."""
+    try:
+        root = root.resolve()
+        argv = ["-c", f"safe.directory={root}"] if trust_other_owner else []
+        proc = run_git(root, [*argv, "rev-parse", "--show-toplevel"], timeout=timeout, git=git)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        logger.info("git rev-parse in %s failed: %s", root, exc)
+        return None
+    out = os.fsdecode(proc.stdout).strip()
+    if proc.returncode != 0 or not out:
+        return None
+    top = Path(out).resolve()
+    try:
+        inside = root.relative_to(top)
+    except ValueError:
+        return None
+    return top, "" if inside == Path() else inside.as_posix()
+
+
 def _blame_args(root: Path, path: str, spans: Sequence[tuple[int, int]], trust: bool) -> list[str]:
     argv = ["-c", f"safe.directory={root}"] if trust else []
     argv += ["blame", "--porcelain", "--no-textconv", "--no-ignore-revs-file"]

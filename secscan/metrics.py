@@ -12,40 +12,24 @@
   ``Store.set_introduced``; findings without git history (not a repository, untracked or
   generated files, dependency advisories) have none and are left out. A negative span (the
   commit is dated after the detection: clock skew, a rebase) counts as zero.
-* **Security score** (0-100)::
-
-      risk  = sum over unresolved findings of weight(severity) * breach * triage
-              weight: critical 25, high 10, medium 3, low 1, info 0
-              breach: 2 when the SLA is breached, else 1
-              triage: 0.5 for an accepted risk, 1 for an open finding (false positives and
-                      fixed findings are not unresolved)
-      score = round(95 * exp(-risk / 100) + 5 * compliance, 1)
-
-  ``compliance`` is SLA compliance as a fraction over *fixed* findings (0 when none was fixed).
-  A target with no findings scores the baseline 95; remediating within SLA earns the last 5.
-  One open critical gives about 74, one breached critical about 58, ten open highs about 35.
+* **Security score** (0-100): :mod:`secscan.score` over the unresolved findings (open ones, and
+  accepted risks at half weight; a breached SLA doubles a finding's weight). No findings: 100;
+  the policy's baseline is 95.
 """
 
 from __future__ import annotations
 
-import math
 import statistics
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from secscan import score as scoring
 from secscan import sla
 from secscan.model import FindingState, Severity
 from secscan.store.interface import TrackedFinding, TriageStatus
 
-SCORE_BASELINE = 95.0
-SEVERITY_WEIGHTS: Mapping[Severity, float] = {
-    Severity.CRITICAL: 25.0,
-    Severity.HIGH: 10.0,
-    Severity.MEDIUM: 3.0,
-    Severity.LOW: 1.0,
-    Severity.INFO: 0.0,
-}
+SCORE_BASELINE = scoring.BASELINE
 AGE_BUCKETS: tuple[tuple[str, timedelta], ...] = (
     ("<1d", timedelta(days=1)),
     ("1-7d", timedelta(days=7)),
@@ -152,19 +136,23 @@ def open_by_age(findings: Iterable[TrackedFinding], now: datetime) -> tuple[Open
     return tuple(OpenCount(s, name, counts[(s, name)]) for s in Severity for name, _ in AGE_BUCKETS)
 
 
-def security_score(findings: Iterable[TrackedFinding], policy: sla.SlaPolicy, now: datetime) -> float:
-    """The 0-100 score of the module docstring."""
-    items = list(findings)
-    risk = 0.0
-    for t in items:
+def score_loads(
+    findings: Iterable[TrackedFinding], policy: sla.SlaPolicy, now: datetime
+) -> dict[Severity, float]:
+    """Per severity, the summed :func:`secscan.score.weight` of the unresolved findings."""
+    loads = dict.fromkeys(Severity, 0.0)
+    for t in findings:
         accepted = t.triage is not None and t.triage.status is TriageStatus.ACCEPTED_RISK
         if not (t.is_open or (t.state is FindingState.TRIAGED and accepted)):
             continue
-        breach = 2.0 if _status(t, policy, now) is sla.SlaStatus.BREACHED else 1.0
-        risk += SEVERITY_WEIGHTS[t.severity] * breach * (0.5 if accepted else 1.0)
-    compliance = sla_compliance(items, policy, now, fixed_only=True)
-    bonus = 0.0 if compliance is None else compliance / 100.0
-    return round(min(100.0, SCORE_BASELINE * math.exp(-risk / 100.0) + 5.0 * bonus), 1)
+        breached = _status(t, policy, now) is sla.SlaStatus.BREACHED
+        loads[t.severity] += scoring.weight(breached=breached, accepted=accepted)
+    return loads
+
+
+def security_score(findings: Iterable[TrackedFinding], policy: sla.SlaPolicy, now: datetime) -> float:
+    """The 0-100 score of :mod:`secscan.score` over ``findings``."""
+    return scoring.score(score_loads(findings, policy, now))
 
 
 def compute(findings: Iterable[TrackedFinding], policy: sla.SlaPolicy, now: datetime) -> Metrics:

@@ -22,37 +22,39 @@ from secscan.report.config import ReportConfig
 from secscan.report.period import Period, PeriodReport, build_period
 from secscan.sinks import file as sinks_file
 from secscan.store.interface import Store
-from secscan.store.report_model import Dashboard, OverdueFinding, TargetInfo
+from secscan.store.report_model import Dashboard, ListedFinding, TargetInfo
 
 Format = Literal["html", "md", "json"]
 DEFAULT_SINCE = timedelta(days=30)
 
 
 def _rows(
-    found: Sequence[OverdueFinding],
+    found: Sequence[ListedFinding],
     now: datetime,
     repos: dict[str, str | None],
     rules: dict[str, owners.Codeowners | None],
-) -> tuple[figures.OverdueRow, ...]:
+) -> tuple[figures.FindingRow, ...]:
     rows = []
     for f in found:
         rule = rules.get(f.target)
         link = owners.file_link(repos.get(f.target), f.path, f.line)
         rows.append(
-            figures.OverdueRow(f, now - f.first_seen, link, () if rule is None else rule.owners(f.path))
+            figures.FindingRow(f, now - f.first_seen, link, () if rule is None else rule.owners(f.path))
         )
     return tuple(rows)
 
 
-def _enrich(
-    d: Dashboard, config: ReportConfig
-) -> tuple[tuple[figures.OverdueRow, ...], tuple[figures.OverdueRow, ...]]:
+def _enrich(d: Dashboard, config: ReportConfig) -> figures.Listed:
     """Links and owner hints of the listed findings, from each target's checkout (read once)."""
-    wanted = {f.target for f in (*d.breached, *d.due_soon)}
+    wanted = {f.target for f in (*d.urgent, *d.breached, *d.due_soon)}
     infos: dict[str, TargetInfo] = {t.name: t for t in d.targets if t.name in wanted}
     repos = {n: config.repositories.get(n) or owners.github_url(t.root) for n, t in infos.items()}
     rules = {n: owners.load_codeowners(t.root) for n, t in infos.items()}
-    return _rows(d.breached, d.now, repos, rules), _rows(d.due_soon, d.now, repos, rules)
+    return figures.Listed(
+        _rows(d.urgent, d.now, repos, rules),
+        _rows(d.breached, d.now, repos, rules),
+        _rows(d.due_soon, d.now, repos, rules),
+    )
 
 
 def build_dashboard(
@@ -67,9 +69,25 @@ def build_dashboard(
     """The dashboard at ``now``; trends over ``since`` (default 30 days). Raises StoreError."""
     config = config or ReportConfig()
     window = since or timedelta(days=config.since_days)
-    query = figures.trend_query(now, window, policy=policy, targets=tuple(targets), rows=config.max_rows)
+    query = figures.trend_query(
+        now,
+        window,
+        policy=policy,
+        targets=tuple(targets),
+        rows=config.max_rows,
+        areas=dict(config.areas),
+        expiring_within=timedelta(days=config.expiring_days),
+    )
     d = store.dashboard(query)
-    return replace(figures.summarise(d, window, _enrich(d, config)), run_uploads=_run_uploads(store, d))
+    report = figures.summarise(
+        d,
+        window,
+        _enrich(d, config),
+        baseline=config.score_baseline,
+        stale_after=timedelta(hours=config.expected_every_hours),
+        expiring_within=query.expiring_within,
+    )
+    return replace(report, run_uploads=_run_uploads(store, d))
 
 
 def _run_uploads(store: Store, d: Dashboard) -> dict[str, tuple[tuple[str, str], ...]]:
@@ -87,8 +105,6 @@ def _run_uploads(store: Store, d: Dashboard) -> dict[str, tuple[tuple[str, str],
 
 def render(report: figures.DashboardReport | PeriodReport, fmt: Format) -> str:
     """``report`` as text in ``fmt``."""
-    from secscan.report import html  # jinja2 and matplotlib load only when HTML is asked for
-
     if fmt == "json":
         doc = (
             document.dashboard_document(report)
@@ -103,6 +119,8 @@ def render(report: figures.DashboardReport | PeriodReport, fmt: Format) -> str:
             else markdown.render_period(report)
         )
     if fmt == "html":
+        from secscan.report import html  # jinja2 loads only when HTML is asked for
+
         return surrogates_escaped(
             html.render_dashboard(report)
             if isinstance(report, figures.DashboardReport)

@@ -1,175 +1,250 @@
-"""The dashboard's charts: inline SVG drawn server-side with matplotlib.
+"""The dashboard's charts: inline SVG from templates, with geometry from :mod:`secscan.report.svg`.
 
-matplotlib's SVG backend needs no browser, no JavaScript and no network, writes text as text
-(``svg.fonttype = none``: small, searchable, readable by screen readers) and is the most widely
-kept plotting library in Python. Figures are built with the object API (no pyplot, no global
-state). Colours are the Okabe-Ito palette, safe for every common colour-vision deficiency;
-each chart carries a ``<title>`` and a ``<desc>`` (and the page adds a caption and a data table).
-Element ids are prefixed per chart, so several charts can live in one HTML document.
+No plotting library: five small charts are a few hundred lines of templates, render in
+milliseconds and keep text as text (searchable, read by screen readers, legible at any width).
+Colours are the Okabe-Ito palette, safe for the common colour-vision deficiencies. Each chart is
+an ``<svg role="img">`` with a ``<title>`` and a ``<desc>`` that states its data; the page adds
+a caption saying how to read it, and the data table.
+
+The trend starts when tracking began (:func:`secscan.report.figures.tracked_points`): days
+before it are not drawn as zeros.
 """
 
 from __future__ import annotations
 
-import io
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from html import escape
-from typing import Any, cast
+from typing import Any
 
+from markupsafe import Markup
+
+from secscan.metrics import AGE_BUCKETS
 from secscan.model import Severity
+from secscan.report import svg
+from secscan.report.figures import DashboardReport, tracked_points
+from secscan.report.palette import OKABE_ITO, WORST_FIRST
+from secscan.report.templating import env, ts
+from secscan.store.report_model import RankedGroup
 
-OKABE_ITO: Mapping[Severity, str] = {
-    Severity.CRITICAL: "#D55E00",  # vermillion
-    Severity.HIGH: "#E69F00",  # orange
-    Severity.MEDIUM: "#F0E442",  # yellow
-    Severity.LOW: "#56B4E9",  # sky blue
-    Severity.INFO: "#999999",  # grey
-}
-LINE_COLOUR = "#0072B2"  # Okabe-Ito blue
-WORST_FIRST = tuple(sorted(Severity, key=lambda s: -s.rank))
-_RC = {
-    "svg.fonttype": "none",
-    "svg.hashsalt": "secscan-report",
-    "text.parse_math": False,  # rule ids and paths may hold '$'
-    "font.size": 9,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-}
-_ID = re.compile(r'(\bid="|url\(#|href="#)([^")]+)')
+_BAND = 26.0  # px: the height of one severity's band
+_ROW = 48  # px: one severity row of the trend
+_PLOT = 110.0  # px: the SLA chart's plot
+_AGE_BAR = 30.0
+_AGE_ROW = 68
+_RANKED_ROW = 38
 
 
 @dataclass(frozen=True)
 class Chart:
-    """One rendered chart: its key, title, text description and the SVG markup."""
+    """One rendered chart: its key, title, how to read it, what it shows, the SVG and its data."""
 
     key: str
     title: str
+    note: str
     description: str
-    svg: str
+    svg: Markup
+    table: dict[str, Any]
 
 
-def _finish(fig: object, key: str, title: str, description: str) -> Chart:
-    from matplotlib.figure import Figure
+def _render(name: str, **values: Any) -> Markup:
+    return Markup(env().get_template(f"charts/{name}.svg.j2").render(**values))  # noqa: S704 - autoescaped
 
-    assert isinstance(fig, Figure)  # noqa: S101 - internal
-    buffer = io.StringIO()
-    fig.savefig(
-        buffer,
-        format="svg",
-        metadata={"Date": None, "Creator": None, "Format": None, "Type": None},
-    )  # the constrained layout fits labels and legends: no second "tight" drawing pass
-    text = buffer.getvalue()
-    text = text[text.index("<svg") :]  # drop the XML prolog and DOCTYPE: inline SVG in HTML
-    text = _ID.sub(lambda m: f"{m.group(1)}{key}-{m.group(2)}", text)
-    head, rest = text.split(">", 1)
-    svg = (
-        f'{head} role="img" aria-labelledby="{key}-title {key}-desc" class="chart">'
-        f'<title id="{key}-title">{escape(title)}</title>'
-        f'<desc id="{key}-desc">{escape(description)}</desc>{rest}'
+
+def _counts(counts: dict[Severity, int]) -> str:
+    parts = [f"{counts[s]} {s.value}" for s in WORST_FIRST if counts.get(s)]
+    return ", ".join(parts) if parts else "none"
+
+
+def open_trend(report: DashboardReport) -> Chart:
+    points = tracked_points(report)
+    times = [p.at for p in points]
+    bands = [svg.band(s.value, OKABE_ITO[s], times, [p.open[s] for p in points], _BAND) for s in WORST_FIRST]
+    first, last = points[0], points[-1]
+    description = (
+        f"From {ts(first.at)} to {ts(last.at)}. Now: {_counts(dict(last.open))}. "
+        + "; ".join(f"{b.label} peaked at {b.peak}" for b in bands if b.peak)
+        + "."
     )
-    return Chart(key, title, description, svg)
+    key, title = "open-trend", "Open findings over time"
+    return Chart(
+        key,
+        title,
+        "One row per severity, each on its own scale; the number is the open count now. "
+        "The chart starts when tracking began.",
+        description,
+        _render(
+            "multiples",
+            key=key,
+            title=title,
+            description=description,
+            bands=bands,
+            row=_ROW,
+            band=_BAND,
+            ticks=svg.time_ticks(times),
+            height=_ROW * len(bands) + 18,
+        ),
+        {
+            "columns": ["at", *(s.value for s in WORST_FIRST)],
+            "rows": [[ts(p.at), *(p.open[s] for s in WORST_FIRST)] for p in points],
+        },
+    )
 
 
-def _figure(width: float, height: float) -> object:
-    from matplotlib.figure import Figure
+@dataclass(frozen=True)
+class _Dot:
+    x_pct: float
+    y: float
+    label: str
 
-    return Figure(figsize=(width, height), dpi=96, layout="constrained")
+
+def sla_trend(report: DashboardReport) -> Chart:
+    points = tracked_points(report)
+    times = [p.at for p in points]
+    pct = [None if p.sla_counted == 0 else round(100.0 * p.sla_ok / p.sla_counted, 1) for p in points]
+    xs = [svg.x_of(t, times[0], times[-1]) for t in times]
+    dots = [
+        _Dot(round(x / 10, 2), _PLOT - v / 100 * _PLOT, f"{v:g}%")
+        for x, v in zip(xs, pct, strict=True)
+        if v is not None
+    ]
+    known = [v for v in pct if v is not None]
+    description = f"SLA compliance now: {'n/a' if pct[-1] is None else f'{pct[-1]:g}%'}" + (
+        f"; lowest {min(known):g}%, highest {max(known):g}% since {ts(times[0])}." if known else "."
+    )
+    key, title = "sla-trend", "SLA compliance over time"
+    return Chart(
+        key,
+        title,
+        "The share of findings with an SLA window (false positives aside) that are not breached.",
+        description,
+        _render(
+            "line",
+            key=key,
+            title=title,
+            description=description,
+            points=dots,
+            last=dots[-1] if dots else None,
+            path=svg.line_path(xs, [None if v is None else v / 100 for v in pct], _PLOT),
+            top=20,
+            plot=_PLOT,
+            ticks=svg.time_ticks(times),
+            height=int(20 + _PLOT + 22),
+        ),
+        {
+            "columns": ["at", "within SLA", "counted", "%"],
+            "rows": [
+                [ts(p.at), p.sla_ok, p.sla_counted, "" if v is None else v]
+                for p, v in zip(points, pct, strict=True)
+            ],
+        },
+    )
 
 
-def open_trend(
-    key: str, times: Sequence[datetime], series: Mapping[Severity, Sequence[int]], description: str
-) -> Chart:
-    """Open findings over time, stacked by severity (worst on top)."""
-    import matplotlib as mpl
-    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+@dataclass(frozen=True)
+class _AgeRow:
+    label: str
+    colour: str
+    total: int
+    bars: tuple[svg.Bar, ...]
 
-    with mpl.rc_context(cast(Any, _RC)):
-        fig = _figure(7.2, 2.8)
-        ax = fig.add_subplot()  # type: ignore[attr-defined]
-        order = tuple(reversed(WORST_FIRST))
-        ax.stackplot(
-            list(times),
-            [list(series[s]) for s in order],
-            labels=[s.value for s in order],
-            colors=[OKABE_ITO[s] for s in order],
-            edgecolor="#333333",
-            linewidth=0.3,
+
+def age_chart(report: DashboardReport) -> Chart:
+    buckets = [name for name, _ in AGE_BUCKETS]
+    counts = {(c.severity, c.bucket): c.count for c in report.metrics.open_by_age}
+    rows = [
+        _AgeRow(
+            s.value,
+            OKABE_ITO[s],
+            sum(counts[(s, b)] for b in buckets),
+            svg.column_row(buckets, [counts[(s, b)] for b in buckets], _AGE_BAR),
         )
-        locator = AutoDateLocator()  # type: ignore[no-untyped-call]
-        ax.xaxis.set_major_locator(locator)
-        ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
-        ax.set_ylabel("open findings")
-        ax.set_ylim(bottom=0)
-        handles, labels = ax.get_legend_handles_labels()
-        ax.legend(handles[::-1], labels[::-1], loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
-        return _finish(fig, key, "Open findings over time, by severity", description)
+        for s in WORST_FIRST
+    ]
+    description = (
+        "; ".join(
+            f"{r.label}: " + (", ".join(f"{b.count} {b.label}" for b in r.bars if b.count) or "none")
+            for r in rows
+        )
+        + "."
+    )
+    key, title = "age", "Open findings by age"
+    return Chart(
+        key,
+        title,
+        "One row per severity, each on its own scale, so a single critical shows as clearly as "
+        "hundreds of lows; ages are counted from the first sighting.",
+        description,
+        _render(
+            "columns",
+            key=key,
+            title=title,
+            description=description,
+            rows=rows,
+            row=_AGE_ROW,
+            bar=_AGE_BAR,
+            height=_AGE_ROW * len(rows) + 6,
+        ),
+        {
+            "columns": ["age", *(s.value for s in WORST_FIRST)],
+            "rows": [[b, *(counts[(s, b)] for s in WORST_FIRST)] for b in buckets],
+        },
+    )
 
 
-def line_trend(
-    key: str, times: Sequence[datetime], values: Sequence[float | None], description: str
-) -> Chart:
-    """SLA compliance (percent) over time."""
-    import matplotlib as mpl
-    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+def ranked(key: str, title: str, note: str, groups: Sequence[RankedGroup]) -> Chart:
+    rows = []
+    for g in groups:
+        label = g.name if g.tool is None else f"{g.tool} {g.name}"
+        parts = [(s.value, OKABE_ITO[s], g.counts.get(s, 0)) for s in WORST_FIRST]
+        rows.append((label, g.label or "", parts))
+    bars = svg.ranked_bars(rows)
+    named = any(g.label for g in groups)
+    names = [g.name if g.tool is None else f"{g.tool}: {g.name}" for g in groups]
+    description = (
+        "; ".join(f"{n} {g.total} ({_counts(dict(g.counts))})" for n, g in zip(names, groups, strict=True))
+        or "no open findings"
+    ) + "."
+    return Chart(
+        key,
+        title,
+        note,
+        description,
+        _render(
+            "ranked",
+            key=key,
+            title=title,
+            description=description,
+            bars=bars,
+            row=_RANKED_ROW,
+            height=max(_RANKED_ROW * len(bars), 30) + 4,
+        ),
+        {
+            "columns": ["name", *(["rule name"] if named else []), *(s.value for s in WORST_FIRST), "total"],
+            "rows": [
+                [n, *([g.label or ""] if named else []), *(g.counts.get(s, 0) for s in WORST_FIRST), g.total]
+                for n, g in zip(names, groups, strict=True)
+            ],
+        },
+    )
 
-    with mpl.rc_context(cast(Any, _RC)):
-        fig = _figure(7.2, 2.4)
-        ax = fig.add_subplot()  # type: ignore[attr-defined]
-        ys = [float("nan") if v is None else v for v in values]
-        ax.plot(list(times), ys, color=LINE_COLOUR, marker="o", markersize=2.5, linewidth=1.5)
-        locator = AutoDateLocator()  # type: ignore[no-untyped-call]
-        ax.xaxis.set_major_locator(locator)
-        ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
-        ax.set_ylim(0, 102)
-        ax.set_xlim(times[0], times[-1])  # the same span as the open-findings chart
-        ax.set_ylabel("% within SLA")
-        ax.grid(axis="y", color="#dddddd", linewidth=0.5)
-        return _finish(fig, key, "SLA compliance over time", description)
 
-
-def stacked_bars(
-    key: str,
-    title: str,
-    labels: Sequence[str],
-    counts: Sequence[Mapping[Severity, int]],
-    description: str,
-    *,
-    horizontal: bool,
-    axis_label: str,
-) -> Chart:
-    """Bars stacked by severity: vertical for the age histogram, horizontal for top lists."""
-    import matplotlib as mpl
-
-    with mpl.rc_context(cast(Any, _RC)):
-        height = max(1.6, 0.28 * len(labels) + 0.9) if horizontal else 2.6
-        fig = _figure(7.2, height)
-        ax = fig.add_subplot()  # type: ignore[attr-defined]
-        positions = list(range(len(labels)))
-        base = [0] * len(labels)
-        for severity in WORST_FIRST:
-            values = [c.get(severity, 0) for c in counts]
-            if not any(values):
-                continue
-            kwargs = {
-                "color": OKABE_ITO[severity],
-                "label": severity.value,
-                "edgecolor": "#333333",
-                "linewidth": 0.3,
-            }
-            if horizontal:
-                ax.barh(positions, values, left=base, **kwargs)
-            else:
-                ax.bar(positions, values, bottom=base, **kwargs)
-            base = [b + v for b, v in zip(base, values, strict=True)]
-        short = [label if len(label) <= 48 else label[:45] + "..." for label in labels]
-        if horizontal:
-            ax.set_yticks(positions, short)
-            ax.invert_yaxis()
-            ax.set_xlabel(axis_label)
-        else:
-            ax.set_xticks(positions, short)
-            ax.set_ylabel(axis_label)
-        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
-        return _finish(fig, key, title, description)
+def build_charts(report: DashboardReport) -> tuple[Chart, ...]:
+    """The dashboard's five charts, in page order."""
+    d = report.dashboard
+    return (
+        open_trend(report),
+        sla_trend(report),
+        age_chart(report),
+        ranked(
+            "top-rules",
+            "Top rules by open findings",
+            "Bars on one scale, split by severity; the number is the rule's open findings.",
+            d.top_rules,
+        ),
+        ranked(
+            "top-targets",
+            "Top targets by open findings",
+            "Bars on one scale, split by severity; the number is the target's open findings.",
+            d.top_targets,
+        ),
+    )

@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
+from secscan.areas import Area
 from secscan.config_base import ConfigModel
 
 ReportFormat = Literal["html", "md", "json"]
@@ -19,7 +20,9 @@ class ReportConfig(ConfigModel):
 
     ``repositories`` maps a target name to its web URL (``https://github.com/OWNER/REPO``) for
     links to a finding's file and line; without it secscan reads the ``origin`` remote of the
-    target's checkout and links only to github.com.
+    target's checkout and links only to github.com. ``areas`` files a configured tool's findings
+    under one of the policy's areas (:mod:`secscan.areas`); ``expected_every_hours`` is also how
+    old a target's last complete scan may be before the report flags it.
     """
 
     path: Path | None = Field(
@@ -33,6 +36,16 @@ class ReportConfig(ConfigModel):
     max_rows: int = Field(default=100, gt=0, le=10_000, description="breached / due-soon findings listed")
     repositories: dict[str, str] = Field(
         default_factory=dict, description="target name -> repository web URL"
+    )
+    score_baseline: float = Field(
+        default=95.0, ge=0, le=100, description="the security policy's score baseline (0-100)"
+    )
+    areas: dict[str, Area] = Field(
+        default_factory=dict,
+        description="tool -> secrets, dependencies, code or infrastructure (configured SARIF tools)",
+    )
+    expiring_days: int = Field(
+        default=14, gt=0, le=366, description="accepted risks that end within this many days are listed"
     )
 
     @field_validator("repositories")

@@ -11,13 +11,14 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from secscan.metrics import SCORE_BASELINE
+from secscan import score
 from secscan.model import Severity
 from secscan.redact import Redactor
-from secscan.report.charts import WORST_FIRST
-from secscan.report.figures import DashboardReport, OverdueRow
+from secscan.report.figures import DashboardReport, FindingRow
+from secscan.report.palette import WORST_FIRST
 from secscan.report.period import PeriodReport
-from secscan.store.report_model import DecisionRecord, RankedGroup
+from secscan.report.scores import TargetRow, TriageSummary
+from secscan.store.report_model import DecisionRecord, ExpiringDecision, PackageFacts, RankedGroup
 
 SCHEMA = "secscan-report/1"
 
@@ -34,7 +35,15 @@ def _sev(counts: Mapping[Severity, int]) -> dict[str, int]:
     return {s.value: counts.get(s, 0) for s in WORST_FIRST}
 
 
-def _row(row: OverdueRow) -> dict[str, Any]:
+def _package(p: PackageFacts | None) -> dict[str, Any] | None:
+    return (
+        None
+        if p is None
+        else {"ecosystem": p.ecosystem, "name": p.name, "version": p.version, "fixed": list(p.fixed)}
+    )
+
+
+def _row(row: FindingRow, redact: Any) -> dict[str, Any]:
     f = row.finding
     return {
         "id": f.fingerprint[:16],
@@ -42,18 +51,84 @@ def _row(row: OverdueRow) -> dict[str, Any]:
         "target": f.target,
         "tool": f.tool,
         "rule": f.rule_id,
+        "rule_name": None if f.rule_name is None else redact(f.rule_name),
         "severity": f.severity.value,
+        "state": f.state.value,
         "path": f.path,
         "line": f.line,
         "url": row.link,
         "age_s": _s(row.age),
+        "sla": f.sla.value,
         "due_at": _ts(f.due_at),
         "owners": list(row.owners),
+        "package": _package(f.package),
+    }
+
+
+def _expiring(e: ExpiringDecision, redact: Any) -> dict[str, Any]:
+    return {
+        "id": e.fingerprint[:16],
+        "target": e.target,
+        "tool": e.tool,
+        "rule": e.rule_id,
+        "rule_name": None if e.rule_name is None else redact(e.rule_name),
+        "severity": e.severity.value,
+        "path": e.path,
+        "line": e.line,
+        "findings": e.count,
+        "until": _ts(e.until),
+        "actor": e.actor,
+        "reason": redact(e.reason),
+    }
+
+
+def _triage(t: TriageSummary, redact: Any) -> dict[str, Any]:
+    return {
+        "triaged": t.triaged,
+        "false_positive": t.false_positive,
+        "accepted_risk": t.accepted_risk,
+        "suppressed": t.suppressed,
+        "expiring_within_s": _s(t.within),
+        "expiring_total": t.expiring_total,
+        "expiring": [_expiring(e, redact) for e in t.expiring],
+    }
+
+
+def score_document(r: DashboardReport) -> dict[str, Any]:
+    """The score overall and per area, against the baseline, with its definition."""
+    return {
+        "overall": r.metrics.score,
+        "baseline": r.baseline,
+        "meets_baseline": r.metrics.score >= r.baseline,
+        "definition": list(score.definition(r.baseline)),
+        "areas": [
+            {
+                "area": a.area.value,
+                "open": _sev(a.open),
+                "breached": a.breached,
+                "score": a.score,
+                "meets_baseline": a.meets,
+            }
+            for a in r.areas
+        ],
+    }
+
+
+def _target(t: TargetRow) -> dict[str, Any]:
+    return {
+        "name": t.name,
+        "open": _sev(t.open),
+        "breached": t.breached,
+        "last_complete_scan_at": _ts(t.last_complete_at),
+        "last_complete_scan_age_s": _s(t.last_complete_age),
+        "stale": t.stale,
+        "score": t.score,
+        "meets_baseline": t.meets,
     }
 
 
 def _group(g: RankedGroup) -> dict[str, Any]:
-    return {"name": g.name, "tool": g.tool, "total": g.total, "by_severity": _sev(g.counts)}
+    return {"name": g.name, "tool": g.tool, "label": g.label, "total": g.total, "by_severity": _sev(g.counts)}
 
 
 def metrics_document(r: DashboardReport) -> dict[str, Any]:
@@ -69,8 +144,8 @@ def metrics_document(r: DashboardReport) -> dict[str, Any]:
             {"severity": c.severity.value, "age": c.bucket, "count": c.count} for c in m.open_by_age
         ],
         "score": m.score,
-        "score_baseline": SCORE_BASELINE,
-        "score_meets_baseline": m.score >= SCORE_BASELINE,
+        "score_baseline": r.baseline,
+        "score_meets_baseline": m.score >= r.baseline,
         "mttd_s": {
             s.value: None if t is None else {"mean": _s(t.mean), "median": _s(t.median), "count": t.count}
             for s, t in mttd.items()
@@ -98,6 +173,13 @@ def dashboard_document(r: DashboardReport) -> dict[str, Any]:
             "mttd_mean_s": _s(r.mttd_mean),
         },
         "metrics": metrics_document(r),
+        "urgent_total": r.urgent,
+        "urgent": [_row(x, redact) for x in r.urgent_rows],
+        "score": score_document(r),
+        "target_summary": [_target(t) for t in r.target_rows],
+        "stale_after_s": _s(r.stale_after),
+        "triage": _triage(r.triage, redact),
+        "tracked_since": _ts(r.tracked_since),
         "goals": [{"name": g.name, "target": g.target, "actual": g.actual, "met": g.met} for g in r.goals],
         "trend": [
             {"at": _ts(p.at), "open": _sev(p.open), "sla_counted": p.sla_counted, "sla_ok": p.sla_ok}
@@ -105,8 +187,8 @@ def dashboard_document(r: DashboardReport) -> dict[str, Any]:
         ],
         "top_rules": [_group(g) for g in d.top_rules],
         "top_targets": [_group(g) for g in d.top_targets],
-        "breached": [_row(x) for x in r.breached_rows],
-        "due_soon": [_row(x) for x in r.due_soon_rows],
+        "breached": [_row(x, redact) for x in r.breached_rows],
+        "due_soon": [_row(x, redact) for x in r.due_soon_rows],
         "runs": [
             {
                 "run_id": run.run_id,

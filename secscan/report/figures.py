@@ -4,8 +4,9 @@ The arithmetic is that of :mod:`secscan.metrics` (same constants, same rounding)
 counts and sums instead of findings, so :func:`to_metrics` returns exactly the
 :class:`~secscan.metrics.Metrics` that ``secscan stats`` computes over the same findings (a
 test checks the equality on a database with a known history). Policy goals come from the
-security policy secscan serves: score 95, MTTR < 2 h for critical, remediation < 24 h for
-vulnerabilities (high), MTTD < 30 min.
+security policy secscan serves: score 95 (``[report] score_baseline``), MTTR < 2 h for critical,
+remediation < 24 h for vulnerabilities (high), MTTD < 30 min. The scores per area and per target
+are in :mod:`secscan.report.scores`.
 """
 
 from __future__ import annotations
@@ -16,9 +17,26 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from secscan import metrics, sla
+from secscan import score as scoring
 from secscan.model import FindingState, Severity
+from secscan.report.scores import (
+    AreaRow,
+    TargetRow,
+    TriageSummary,
+    area_rows,
+    loads,
+    target_rows,
+    triage_summary,
+)
 from secscan.store.interface import OPEN_STATES, TriageStatus
-from secscan.store.report_model import Dashboard, DashboardQuery, FindingCell, OverdueFinding, SpanSum
+from secscan.store.report_model import (
+    Dashboard,
+    DashboardQuery,
+    FindingCell,
+    ListedFinding,
+    SpanSum,
+    TrendPoint,
+)
 
 AGE_LIMITS = tuple(limit for _, limit in metrics.AGE_BUCKETS[:-1])
 TREND_STEPS = tuple(timedelta(hours=h) for h in (1, 6, 24, 7 * 24, 30 * 24, 365 * 24))
@@ -38,13 +56,25 @@ class Goal:
 
 
 @dataclass(frozen=True)
-class OverdueRow:
-    """A breached or due-soon finding as the report lists it."""
+class FindingRow:
+    """A finding as the report lists it: with its age, a link to its line and its owners."""
 
-    finding: OverdueFinding
+    finding: ListedFinding
     age: timedelta
     link: str | None
     owners: tuple[str, ...]
+
+
+OverdueRow = FindingRow
+
+
+@dataclass(frozen=True)
+class Listed:
+    """The findings listed by name, enriched: act on today, breached, due soon."""
+
+    urgent: tuple[FindingRow, ...] = ()
+    breached: tuple[FindingRow, ...] = ()
+    due_soon: tuple[FindingRow, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -62,11 +92,19 @@ class DashboardReport:
     due_soon: int
     mttd_mean: timedelta | None  # over every severity
     goals: tuple[Goal, ...]
-    breached_rows: tuple[OverdueRow, ...]
-    due_soon_rows: tuple[OverdueRow, ...]
+    breached_rows: tuple[FindingRow, ...]
+    due_soon_rows: tuple[FindingRow, ...]
     run_uploads: Mapping[str, tuple[tuple[str, str], ...]] = field(
         default_factory=dict
     )  # run -> (category, status)
+    urgent_rows: tuple[FindingRow, ...] = ()  # open critical and high findings (act on today)
+    urgent: int = 0  # how many there are
+    baseline: float = scoring.BASELINE
+    areas: tuple[AreaRow, ...] = ()
+    target_rows: tuple[TargetRow, ...] = ()
+    triage: TriageSummary = field(default_factory=TriageSummary)
+    tracked_since: datetime | None = None  # the first run of the targets in scope
+    stale_after: timedelta = timedelta(hours=24)
 
     @property
     def empty(self) -> bool:
@@ -109,20 +147,6 @@ def _compliance(cells: tuple[FindingCell, ...], *, fixed_only: bool) -> float | 
     return None if total == 0 else 100.0 * ok / total
 
 
-def _score(cells: tuple[FindingCell, ...]) -> float:
-    """:func:`secscan.metrics.security_score` over cells (weights are multiples of 0.5: exact sums)."""
-    risk = 0.0
-    for c in cells:
-        accepted = c.triage == _ACCEPTED
-        if not (c.state in OPEN_STATES or (c.state is FindingState.TRIAGED and accepted)):
-            continue
-        breach = 2.0 if c.sla is sla.SlaStatus.BREACHED else 1.0
-        risk += metrics.SEVERITY_WEIGHTS[c.severity] * breach * (0.5 if accepted else 1.0) * c.count
-    compliance = _compliance(cells, fixed_only=True)
-    bonus = 0.0 if compliance is None else compliance / 100.0
-    return round(min(100.0, metrics.SCORE_BASELINE * math.exp(-risk / 100.0) + 5.0 * bonus), 1)
-
-
 def to_metrics(d: Dashboard) -> metrics.Metrics:
     """The :class:`~secscan.metrics.Metrics` of the aggregated findings."""
     return metrics.Metrics(
@@ -133,9 +157,28 @@ def to_metrics(d: Dashboard) -> metrics.Metrics:
             for s in Severity
             for i, (name, _) in enumerate(metrics.AGE_BUCKETS)
         ),
-        score=_score(d.cells),
+        score=scoring.score(loads(d.cells)),
         mttd={s: detection(d.mttd.get(s)) for s in Severity},
     )
+
+
+def tracked_points(report: DashboardReport) -> tuple[TrendPoint, ...]:
+    """The trend's points from the first one at or after tracking began (the last point at least)."""
+    trend = report.dashboard.trend
+    since = report.tracked_since
+    if since is None:
+        return trend[-1:]
+    kept = tuple(p for p in trend if p.at >= since)
+    return kept or trend[-1:]
+
+
+def short_text(text: str, limit: int = 110) -> str:
+    """``text`` on one line, cut at a word before ``limit`` characters (with an ellipsis)."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0] if " " in text[: limit - 1] else text[: limit - 1]
+    return cut.rstrip(" ,;:") + "\u2026"
 
 
 def human(value: timedelta | None) -> str:
@@ -157,15 +200,12 @@ def _goal(name: str, limit: timedelta, value: timedelta | None) -> Goal:
     return Goal(name, f"< {human(limit)}", human(value), None if value is None else value < limit)
 
 
-def goals(m: metrics.Metrics, mttd_mean: timedelta | None) -> tuple[Goal, ...]:
-    """The policy targets: score >= 95, MTTR critical < 2 h, high < 24 h, MTTD < 30 min."""
+def goals(
+    m: metrics.Metrics, mttd_mean: timedelta | None, baseline: float = metrics.SCORE_BASELINE
+) -> tuple[Goal, ...]:
+    """The policy targets: score >= the baseline (95), MTTR critical < 2 h, high < 24 h, MTTD < 30 min."""
     return (
-        Goal(
-            "Security score",
-            f">= {metrics.SCORE_BASELINE:g}",
-            f"{m.score:g}",
-            m.score >= metrics.SCORE_BASELINE,
-        ),
+        Goal("Security score", f">= {baseline:g}", f"{m.score:g}", scoring.meets(m.score, baseline)),
         _goal("MTTR critical", timedelta(hours=2), m.mttr.get(Severity.CRITICAL)),
         _goal("MTTR high (vulnerabilities)", timedelta(hours=24), m.mttr.get(Severity.HIGH)),
         _goal("MTTD (mean)", timedelta(minutes=30), mttd_mean),
@@ -173,9 +213,15 @@ def goals(m: metrics.Metrics, mttd_mean: timedelta | None) -> tuple[Goal, ...]:
 
 
 def summarise(
-    d: Dashboard, since: timedelta, rows: tuple[tuple[OverdueRow, ...], tuple[OverdueRow, ...]]
+    d: Dashboard,
+    since: timedelta,
+    rows: Listed,
+    *,
+    baseline: float = metrics.SCORE_BASELINE,
+    stale_after: timedelta = timedelta(hours=24),
+    expiring_within: timedelta = timedelta(days=14),
 ) -> DashboardReport:
-    """The report of the aggregates ``d`` (``rows``: the breached and due-soon rows, enriched)."""
+    """The report of the aggregates ``d`` (``rows``: the listed findings, enriched)."""
     m = to_metrics(d)
     open_by: dict[Severity, int] = dict.fromkeys(Severity, 0)
     for c in d.cells:
@@ -184,6 +230,7 @@ def summarise(
     count = sum(s.count for s in d.mttd.values())
     overall = timedelta(seconds=sum(s.total_s for s in d.mttd.values()) / count) if count else None
     open_cells = [c for c in d.cells if c.state in OPEN_STATES]
+    firsts = [t.first_run_at for t in d.target_runs if t.first_run_at is not None]
     return DashboardReport(
         generated_at=d.now,
         since=since,
@@ -195,7 +242,15 @@ def summarise(
         breached=sum(c.count for c in open_cells if c.sla is sla.SlaStatus.BREACHED),
         due_soon=sum(c.count for c in open_cells if c.sla is sla.SlaStatus.DUE_SOON),
         mttd_mean=overall,
-        goals=goals(m, overall),
-        breached_rows=rows[0],
-        due_soon_rows=rows[1],
+        goals=goals(m, overall, baseline),
+        breached_rows=rows.breached,
+        due_soon_rows=rows.due_soon,
+        urgent_rows=rows.urgent,
+        urgent=open_by[Severity.CRITICAL] + open_by[Severity.HIGH],
+        baseline=baseline,
+        areas=area_rows(d.cells, baseline),
+        target_rows=target_rows(d, baseline, stale_after),
+        triage=triage_summary(d, expiring_within),
+        tracked_since=min(firsts) if firsts else None,
+        stale_after=stale_after,
     )

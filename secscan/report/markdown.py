@@ -10,10 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from secscan.metrics import SCORE_BASELINE, DetectionTime
 from secscan.redact import Redactor
-from secscan.report.charts import WORST_FIRST
-from secscan.report.figures import DashboardReport, OverdueRow, human
+from secscan.report.figures import DashboardReport
+from secscan.report.palette import WORST_FIRST
 from secscan.report.period import PeriodReport
 from secscan.store.report_model import DecisionRecord
 
@@ -38,139 +37,11 @@ def _ts(value: object) -> str:
     return "" if value is None else value.strftime("%Y-%m-%d %H:%M UTC")  # type: ignore[attr-defined]
 
 
-def _detect(value: DetectionTime | None, *, mean: bool) -> str:
-    return human(None if value is None else value.mean if mean else value.median)
-
-
-def _pct(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.1f}%"
-
-
-def _overdue(rows: Sequence[OverdueRow], total: int) -> list[str]:
-    if not rows:
-        return ["None.", ""]
-    lines = table(
-        ["severity", "rule", "location", "target", "age", "due", "owners", "id"],
-        (
-            [
-                r.finding.severity.value,
-                f"{cell(r.finding.tool)}: {cell(r.finding.rule_id)}",
-                f"[{cell(f'{r.finding.path}:{r.finding.line}')}]({r.link})"
-                if r.link
-                else cell(f"{r.finding.path}:{r.finding.line}"),
-                cell(r.finding.target),
-                human(r.age),
-                _ts(r.finding.due_at),
-                cell(" ".join(r.owners)),
-                f"`{r.finding.fingerprint[:16]}`",
-            ]
-            for r in rows
-        ),
-    )
-    if total > len(rows):
-        lines += [f"Showing the {len(rows)} due first of {total}; `secscan sla` lists them all.", ""]
-    return lines
-
-
 def render_dashboard(r: DashboardReport) -> str:
-    d, m = r.dashboard, r.metrics
-    out = [
-        "# Security dashboard",
-        "",
-        f"As of {_ts(r.generated_at)}; targets: {cell(', '.join(t.name for t in d.targets) or 'none')}; "
-        f"trends over the last {human(r.since)}.",
-        "",
-    ]
-    if r.empty:
-        return "\n".join(
-            [*out, "No scans recorded yet: run `secscan run PATH`, then build this report again.", ""]
-        )
-    out += ["## Summary", ""]
-    out += table(
-        ["severity", "open", "MTTR", "MTTD mean", "MTTD median"],
-        (
-            [
-                s.value,
-                r.open_by_severity[s],
-                human(m.mttr[s]),
-                _detect(m.mttd.get(s), mean=True),
-                _detect(m.mttd.get(s), mean=False),
-            ]
-            for s in WORST_FIRST
-        ),
-    )
-    out += [
-        f"- Open findings: **{r.open}** of {r.total} tracked",
-        f"- SLA breached (open): **{r.breached}**; due soon: **{r.due_soon}**",
-        f"- SLA compliance: **{_pct(m.sla_compliance)}**",
-        f"- Security score: **{m.score:g}** (policy baseline {SCORE_BASELINE:g})",
-        "",
-    ]
-    out += table(
-        ["measure", "policy target", "now", "status"],
-        (
-            [
-                g.name,
-                cell(g.target),
-                g.actual,
-                "no data" if g.met is None else "met" if g.met else "**missed**",
-            ]
-            for g in r.goals
-        ),
-    )
-    last = d.trend[-1]
-    first = d.trend[0]
-    out += ["## Trends", ""]
-    out += table(
-        ["", *(s.value for s in WORST_FIRST), "SLA compliance"],
-        (
-            [
-                _ts(p.at),
-                *(p.open[s] for s in WORST_FIRST),
-                _pct(None if not p.sla_counted else 100.0 * p.sla_ok / p.sla_counted),
-            ]
-            for p in (first, last)
-        ),
-    )
-    out += ["### Open findings by age", ""]
-    out += table(
-        ["severity", *(c.bucket for c in m.open_by_age[:5])],
-        ([s.value, *(c.count for c in m.open_by_age if c.severity is s)] for s in WORST_FIRST),
-    )
-    for title, groups in (("Top rules", d.top_rules), ("Top targets", d.top_targets)):
-        out += [f"### {title}", ""]
-        out += table(
-            ["name", *(s.value for s in WORST_FIRST), "total"],
-            (
-                [
-                    cell(g.name if g.tool is None else f"{g.tool}: {g.name}"),
-                    *(g.counts.get(s, 0) for s in WORST_FIRST),
-                    g.total,
-                ]
-                for g in groups
-            ),
-        )
-    out += [f"## Breached SLAs ({r.breached})", "", *_overdue(r.breached_rows, r.breached)]
-    out += [f"## Due soon ({r.due_soon})", "", *_overdue(r.due_soon_rows, r.due_soon)]
-    out += ["## Run health", ""]
-    out += table(
-        ["target", "run", "started", "status", "failed scanners", "uploads"],
-        (
-            [
-                cell(run.target),
-                f"`{run.run_id}`",
-                _ts(run.started_at),
-                run.status.value,
-                cell(", ".join(s.tool for s in run.scanners if s.status not in ("ok", "skipped")) or "none"),
-                cell(", ".join(f"{c} {st}" for c, st in r.run_uploads.get(run.run_id, ())) or "none"),
-            ]
-            for run in d.runs
-        ),
-    )
-    u = d.uploads
-    status = ", ".join(f"{n} {s}" for s, n in sorted(u.by_status.items())) or "none queued"
-    out += [f"Uploads: {status}; last delivered: {_ts(u.last_delivered_at) or 'never'}.", ""]
-    return "\n".join(out)
+    """The dashboard as Markdown (its sections: :mod:`secscan.report.markdown_dashboard`)."""
+    from secscan.report.markdown_dashboard import render
+
+    return render(r)
 
 
 def _decisions(rows: Sequence[DecisionRecord], expired: bool) -> list[str]:

@@ -15,7 +15,7 @@ from typing import Any
 from secscan.changeset import FindingChange, RunChangeset, Snapshot, Stored
 from secscan.records import RunSummary, TriageDecision
 from secscan.sla import SlaPolicy
-from secscan.store import _bulk, _runs
+from secscan.store import _bulk, _report_facts, _runs
 from secscan.store._db import Connection, scalar
 from secscan.store._rows import (
     ID,
@@ -80,6 +80,7 @@ class SqliteRecording(RunRecording):
         if changes.decisions:
             conn.executemany(_DECISION, [decision_row(pks[fp], d) for fp, d in changes.decisions])
         _runs.set_counts(conn, run_pk, changes.counts)
+        _report_facts.record(conn, tid, run)  # rule names and packages, for the report (issue 19)
         return _runs.load_run(conn, run_pk)
 
 

@@ -19,8 +19,9 @@ from secscan import sla
 from secscan.errors import StoreError
 from secscan.fsnames import from_db
 from secscan.model import Severity
-from secscan.store import _report_lists, _sla
+from secscan.store import _report_findings, _report_lists, _sla
 from secscan.store._db import Connection
+from secscan.store._report_areas import AREA_ORDER, area_expr
 from secscan.store._report_sql import (
     OPEN,
     SEVERITY_INDEX,
@@ -43,6 +44,7 @@ from secscan.store.report_model import (
     TargetInfo,
     TrendPoint,
 )
+from secscan.triage import SUPPRESSIONS_ACTOR
 
 
 def resolve_targets(conn: Connection, names: Sequence[str]) -> tuple[dict[int, TargetInfo], str]:
@@ -64,7 +66,7 @@ def dashboard(conn: Connection, query: DashboardQuery) -> Dashboard:
     targets, where = resolve_targets(conn, query.targets)
     cur = conn
     ex = exprs(policy, query.now)
-    groups = _groups(cur, where, ex, query)
+    groups = _groups(cur, where, ex, query, area_expr(cur, query.areas))
     cells: dict[tuple[Any, ...], int] = {}
     mttr: dict[Severity, list[int]] = {}
     mttd: dict[Severity, list[int]] = {}
@@ -72,9 +74,10 @@ def dashboard(conn: Connection, query: DashboardQuery) -> Dashboard:
     per_target: dict[int, dict[Severity, int]] = {}
     points = query.points
     counted, breached = [0] * points, [0] * points
-    for tid, sev_i, state_i, triage_i, status_i, age, kf, kb, count, fix_s, fix_n, det_s, det_n in groups:
+    for tid, area, sup, sev_i, state_i, triage_i, status_i, age, kf, kb, count, *spans in groups:
+        fix_s, fix_n, det_s, det_n = spans
         sev, state = SEVERITY_ORDER[sev_i], STATE_ORDER[state_i]
-        key = (sev, state, TRIAGE_ORDER[triage_i], STATUS_ORDER[status_i])
+        key = (sev, state, TRIAGE_ORDER[triage_i], STATUS_ORDER[status_i], tid, area, sup)
         cells[key] = cells.get(key, 0) + count
         _add(mttr, sev, fix_s, fix_n)
         _add(mttd, sev, det_s, det_n)
@@ -87,25 +90,39 @@ def dashboard(conn: Connection, query: DashboardQuery) -> Dashboard:
         if kb >= 0:
             breached[kb] += count
     open_now = dict.fromkeys(Severity, 0)
-    for (sev, state, _, _), n in cells.items():
+    for (sev, state, *_), n in cells.items():
         open_now[sev] += n if state in OPEN_STATES else 0
     ranked = _report_lists.ranked([(targets[t].name, None, c) for t, c in per_target.items()], query.top)
+    expiring, expiring_total = _report_findings.expiring(cur, where, query)
     return Dashboard(
         now=query.now,
         policy=policy,
         targets=tuple(targets.values()),
-        cells=tuple(FindingCell(k[0], k[1], k[2], k[3], n) for k, n in cells.items()),
+        cells=tuple(
+            FindingCell(k[0], k[1], k[2], k[3], n, targets[k[4]].name, AREA_ORDER[k[5]], bool(k[6]))
+            for k, n in cells.items()
+        ),
         mttr={s: SpanSum(v[0], v[1]) for s, v in mttr.items()},
         mttd=_report_lists.medians(cur, where, {s: SpanSum(v[0], v[1]) for s, v in mttd.items()}),
         ages=ages,
         top_rules=_report_lists.top_rules(cur, where, query.top),
         top_targets=tuple(RankedGroup(name, None, counts) for name, _, counts in ranked),
-        breached=_report_lists.overdue(cur, where, ex, 3, query.rows),
-        due_soon=_report_lists.overdue(cur, where, ex, 2, query.rows),
+        breached=_report_findings.listed(cur, where, ex, f"{ex.status} = 3", query.rows),
+        due_soon=_report_findings.listed(cur, where, ex, f"{ex.status} = 2", query.rows),
         trend=_trend(cur, where, ex, query, open_now, counted, breached),
         runs=_report_lists.recent_runs(conn, [t.name for t in targets.values()], query.runs_per_target),
         uploads=_report_lists.upload_health(cur),
+        urgent=_report_findings.listed(
+            cur, where, ex, "1 = 1", query.rows, worst_first=True, severities=URGENT
+        ),
+        expiring=expiring,
+        expiring_total=expiring_total,
+        target_runs=_report_lists.target_runs(cur, targets),
     )
+
+
+URGENT = (Severity.CRITICAL, Severity.HIGH)
+"""The severities of the report's "act on today" list."""
 
 
 def _add(acc: dict[Severity, list[int]], sev: Severity, total: int | None, count: int) -> None:
@@ -115,16 +132,18 @@ def _add(acc: dict[Severity, list[int]], sev: Severity, total: int | None, count
         pair[1] += count
 
 
-def _groups(cur: Any, where: str, ex: Exprs, query: DashboardQuery) -> list[tuple[Any, ...]]:
+def _groups(cur: Any, where: str, ex: Exprs, query: DashboardQuery, area: str) -> list[tuple[Any, ...]]:
     """The one grouped pass: every finding in scope under one integer key (one sort key is
-    cheaper than eight), decoded by :func:`_decode`."""
+    cheaper than ten), decoded by :func:`_decode`."""
     n, step, p = query.points - 1, query.step // US, query.points + 1
     fixed = "CASE WHEN f.state = 'fixed' AND f.fixed_at IS NOT NULL THEN f.fixed_at - f.first_seen END"
-    rows = ex.rows(where, f", {fixed} AS fix, max(f.first_seen - f.introduced_at, 0) AS det")
+    sup = f"(f.triage_actor IS NOT NULL AND f.triage_actor = '{SUPPRESSIONS_ACTOR}')"
+    extra = f", {fixed} AS fix, max(f.first_seen - f.introduced_at, 0) AS det, {area} AS ar, {sup} AS sup"
+    rows = ex.rows(where, extra)
     key = (
-        f"(((((tid * {_N_SEV} + sev) * {_N_STATE} + st) * {_N_TRIAGE} + tr) * {_N_STATUS} + {ex.status}) "
-        f"* {_N_AGE} + {ex.age(query.age_limits)}) * {p * p} + ({ex.counted_from(n, step)} + 1) * {p} "
-        f"+ {ex.breached_from(n, step)} + 1"
+        f"(((((((tid * {_N_AREA} + ar) * 2 + sup) * {_N_SEV} + sev) * {_N_STATE} + st) * {_N_TRIAGE} + tr) "
+        f"* {_N_STATUS} + {ex.status}) * {_N_AGE} + {ex.age(query.age_limits)}) * {p * p} "
+        f"+ ({ex.counted_from(n, step)} + 1) * {p} + {ex.breached_from(n, step)} + 1"
     )
     sql = (
         "SELECT k, count(*), sum(fix), count(fix), sum(det), count(det) "
@@ -133,19 +152,22 @@ def _groups(cur: Any, where: str, ex: Exprs, query: DashboardQuery) -> list[tupl
     return [(*_decode(k, p), *rest) for k, *rest in cur.execute(sql).fetchall()]
 
 
-_N_SEV, _N_STATE, _N_TRIAGE, _N_STATUS, _N_AGE = 5, 5, 3, 5, 6
+_N_SEV, _N_STATE, _N_TRIAGE, _N_STATUS, _N_AGE, _N_AREA = 5, 5, 3, 5, 6, len(AREA_ORDER)
 
 
 def _decode(key: int, p: int) -> tuple[int, ...]:
-    """(target id, severity, state, triage, status, age, counted from, breached from)."""
+    """(target id, area, suppressed, severity, state, triage, status, age, counted from,
+    breached from)."""
     key, kb = divmod(key, p)
     key, kf = divmod(key, p)
     key, age = divmod(key, _N_AGE)
     key, status = divmod(key, _N_STATUS)
     key, triage = divmod(key, _N_TRIAGE)
     key, state = divmod(key, _N_STATE)
-    tid, sev = divmod(key, _N_SEV)
-    return tid, sev, state, triage, status, age, kf - 1, kb - 1
+    key, sev = divmod(key, _N_SEV)
+    key, sup = divmod(key, 2)
+    tid, area = divmod(key, _N_AREA)
+    return tid, area, sup, sev, state, triage, status, age, kf - 1, kb - 1
 
 
 def _trend(

@@ -1,28 +1,28 @@
-"""The dashboard's lists on an open read transaction: top rules, overdue findings, MTTD medians,
-recent runs and the upload outbox. Each reads only the rows it needs (see ``_report``)."""
+"""The dashboard's lists on an open read transaction: top rules, MTTD medians, recent runs, each
+target's scan times and the upload outbox. Each reads only the rows it needs (see ``_report``);
+the findings listed by name are in ``_report_findings``."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from secscan.model import FindingState, Severity, ToolName
+from secscan.model import Severity, ToolName
 from secscan.store import _bulk, _runs
 from secscan.store._db import Connection
-from secscan.store._report_sql import (
-    OPEN,
-    RANK,
-    SEVERITY_INDEX,
-    SEVERITY_ORDER,
-    STATUS_ORDER,
-    Exprs,
-    from_micros,
-)
+from secscan.store._report_findings import rule_name
+from secscan.store._report_sql import OPEN, SEVERITY_INDEX, SEVERITY_ORDER
 from secscan.store._rows import from_ts, opt_dt
 from secscan.store.interface import RunSummary
-from secscan.store.report_model import OutboxIssue, OverdueFinding, RankedGroup, SpanSum, UploadHealth
+from secscan.store.report_model import (
+    OutboxIssue,
+    RankedGroup,
+    SpanSum,
+    TargetInfo,
+    TargetRuns,
+    UploadHealth,
+)
 
-_STATES = {s.value: s for s in FindingState}
 Group = tuple[str, ToolName | None, Mapping[Severity, int]]
 
 
@@ -42,8 +42,16 @@ def top_rules(cur: Any, where: str, top: int) -> tuple[RankedGroup, ...]:
     for tool, rule, sev_i, count in rows:
         per_rule.setdefault((tool, rule), {})[SEVERITY_ORDER[sev_i]] = count
     texts = _bulk.load_texts(cur, {ref for key in per_rule for ref in key})
+    named = {
+        (texts[rule], texts[tool]): rule_name(name, desc, texts[rule])
+        for tool, rule, name, desc in cur.execute("SELECT tool_ref, rule_ref, name, description FROM rules")
+        if (tool, rule) in per_rule
+    }
     groups = [(texts[rule], ToolName(texts[tool]), counts) for (tool, rule), counts in per_rule.items()]
-    return tuple(RankedGroup(name, tool, counts) for name, tool, counts in ranked(groups, top))
+    result = []
+    for name, tool, counts in ranked(groups, top):
+        result.append(RankedGroup(name, tool, counts, named.get((name, tool or ""))))
+    return tuple(result)
 
 
 def medians(cur: Any, where: str, sums: Mapping[Severity, SpanSum]) -> dict[Severity, SpanSum]:
@@ -65,52 +73,32 @@ def medians(cur: Any, where: str, sums: Mapping[Severity, SpanSum]) -> dict[Seve
     return found
 
 
-def overdue(cur: Any, where: str, ex: Exprs, status: int, rows: int) -> tuple[OverdueFinding, ...]:
-    """The first ``rows`` open findings with SLA status ``STATUS_ORDER[status]``, in ``secscan
-    sla`` order (due time, worst severity, fingerprint): a bounded top-N, then their details."""
-    inner = ex.rows(f"f.state IN {OPEN} AND {where}", f", {RANK} AS rank, f.fingerprint AS fp")
-    found = cur.execute(
-        f"SELECT id, s0 + win AS due FROM ({inner}) WHERE {ex.status} = {status:d} "
-        f"ORDER BY due, rank DESC, fp LIMIT {rows:d}"
-    ).fetchall()
-    if not found:
-        return ()
-    due = dict(found)
-    details = cur.execute(
-        f"SELECT f.id, {_bulk.FINGERPRINT}, t.name, f.tool_ref, f.rule_ref, f.path_ref, f.line, f.severity, "
-        "f.state, "
-        "f.first_seen FROM findings f JOIN targets t ON t.id = f.target_id "
-        "WHERE f.id IN (SELECT value FROM json_each(?))",
-        (f"[{','.join(str(int(pk)) for pk in due)}]",),
-    ).fetchall()
-    by_id = {row[0]: row for row in details}
-    texts = _bulk.load_texts(cur, {ref for row in details for ref in row[3:6]})
-    result = []
-    for pk in due:
-        _, fp, target, tool, rule, path, line, sev, state, first = by_id[pk]
-        result.append(
-            OverdueFinding(
-                fp,
-                target,
-                ToolName(texts[tool]),
-                texts[rule],
-                texts[path],
-                line,
-                Severity(sev),
-                _STATES[state],
-                from_ts(first),
-                from_micros(due[pk]),
-                STATUS_ORDER[status],
-            )
-        )
-    return tuple(result)
-
-
 def recent_runs(conn: Connection, targets: Sequence[str], per_target: int) -> tuple[RunSummary, ...]:
     runs: list[RunSummary] = []
     for name in targets:
         runs += _runs.load_runs(conn, name, per_target, complete_only=False)
     return tuple(runs)
+
+
+def target_runs(cur: Any, targets: Mapping[int, TargetInfo]) -> tuple[TargetRuns, ...]:
+    """Per target in scope: its first and last run, and when its last complete run finished."""
+    spans = {
+        tid: (first, last)
+        for tid, first, last in cur.execute(
+            "SELECT target_id, min(started_at), max(started_at) FROM runs GROUP BY 1"
+        )
+    }
+    complete = dict(
+        cur.execute(
+            "SELECT target_id, max(coalesce(finished_at, started_at)) FROM runs WHERE status = 'complete' "
+            "GROUP BY 1"
+        ).fetchall()
+    )
+    found = []
+    for tid, info in targets.items():
+        first, last = spans.get(tid, (None, None))
+        found.append(TargetRuns(info.name, opt_dt(first), opt_dt(last), opt_dt(complete.get(tid))))
+    return tuple(found)
 
 
 def upload_health(cur: Any, problems: int = 10) -> UploadHealth:

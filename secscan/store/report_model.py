@@ -1,4 +1,4 @@
-"""Frozen aggregates the store hands to the dashboard and compliance report (issue 8).
+"""Frozen aggregates the store hands to the dashboard and compliance report (issues 8 and 19).
 
 The store aggregates in SQL and returns sums and counts, never a million findings; the report
 package (:mod:`secscan.report.figures`) turns them into the figures of :mod:`secscan.metrics`.
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from secscan.areas import Area
 from secscan.model import FindingState, Severity, ToolName
 from secscan.sla import SlaPolicy, SlaStatus
 
@@ -35,19 +36,25 @@ class DashboardQuery:
     policy: SlaPolicy | None = None
     targets: tuple[str, ...] = ()  # empty: every target
     top: int = 10
-    rows: int = 100  # breached / due-soon findings listed (each)
+    rows: int = 100  # findings listed in each list (act on today, breached, due soon, expiring)
     runs_per_target: int = 5
+    areas: Mapping[str, Area] | None = None  # tool -> area beyond the built-in ones ([report] areas)
+    expiring_within: timedelta = timedelta(days=14)  # accepted risks ending before now + this
 
 
 @dataclass(frozen=True)
 class FindingCell:
-    """``count`` findings sharing severity, state, triage status and SLA status at ``now``."""
+    """``count`` findings of one target and area sharing severity, state, triage status (and
+    whether the suppressions file made it) and SLA status at ``now``."""
 
     severity: Severity
     state: FindingState
     triage: str | None  # a TriageStatus value
     sla: SlaStatus
     count: int
+    target: str = ""
+    area: Area = Area.CODE
+    suppressed: bool = False  # triaged by the suppressions file
 
 
 @dataclass(frozen=True)
@@ -66,6 +73,7 @@ class RankedGroup:
     name: str
     tool: ToolName | None
     counts: Mapping[Severity, int]
+    label: str | None = None  # a rule's name, when the scanner gave one
 
     @property
     def total(self) -> int:
@@ -73,8 +81,19 @@ class RankedGroup:
 
 
 @dataclass(frozen=True)
-class OverdueFinding:
-    """An open finding whose SLA is breached or due soon at ``now``."""
+class PackageFacts:
+    """The dependency a finding is about: ecosystem, name, version installed or locked, fixes."""
+
+    ecosystem: str
+    name: str
+    version: str
+    fixed: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ListedFinding:
+    """An open finding as the report lists it: what it is (the rule's name, the package), where,
+    and where its SLA stands at ``now`` (``due_at`` None: its severity has no window)."""
 
     fingerprint: str
     target: str
@@ -85,8 +104,43 @@ class OverdueFinding:
     severity: Severity
     state: FindingState
     first_seen: datetime
-    due_at: datetime
+    due_at: datetime | None
     sla: SlaStatus
+    rule_name: str | None = None  # the scanner's name or short description of the rule
+    package: PackageFacts | None = None
+
+
+OverdueFinding = ListedFinding  # the breached and due-soon lists (issue 8's name)
+
+
+@dataclass(frozen=True)
+class ExpiringDecision:
+    """An accepted risk (a triage decision or a suppression) that ends within the window: one per
+    decision, over ``count`` findings of one rule in one target (``path``, ``line`` and
+    ``fingerprint`` are the first of them, ``severity`` the worst)."""
+
+    fingerprint: str
+    target: str
+    tool: ToolName
+    rule_id: str
+    rule_name: str | None
+    path: str
+    line: int
+    severity: Severity
+    until: datetime
+    actor: str
+    reason: str
+    count: int = 1
+
+
+@dataclass(frozen=True)
+class TargetRuns:
+    """When a target was scanned: its first and last runs, and its last complete one."""
+
+    name: str
+    first_run_at: datetime | None
+    last_run_at: datetime | None
+    last_complete_at: datetime | None  # when the last complete run finished
 
 
 @dataclass(frozen=True)
@@ -137,11 +191,15 @@ class Dashboard:
     ages: Mapping[tuple[Severity, int], int]  # (severity, bucket index) -> open findings
     top_rules: tuple[RankedGroup, ...]
     top_targets: tuple[RankedGroup, ...]
-    breached: tuple[OverdueFinding, ...]
-    due_soon: tuple[OverdueFinding, ...]
+    breached: tuple[ListedFinding, ...]
+    due_soon: tuple[ListedFinding, ...]
     trend: tuple[TrendPoint, ...]
     runs: tuple[RunSummary, ...]
     uploads: UploadHealth
+    urgent: tuple[ListedFinding, ...] = ()  # open critical and high findings, worst and due first
+    expiring: tuple[ExpiringDecision, ...] = ()  # accepted risks ending soonest first
+    expiring_total: int = 0  # findings held by the expiring decisions, all of them
+    target_runs: tuple[TargetRuns, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -99,20 +98,25 @@ def test_open_by_age_buckets_every_severity() -> None:
     assert len(metrics.open_by_age([], now)) == len(Severity) * len(metrics.AGE_BUCKETS)
 
 
-def test_score_baseline_and_formula() -> None:
+def test_score_formula_over_tracked_findings() -> None:
+    """metrics.security_score is secscan.score over the unresolved findings' loads."""
     now = T0 + H
-    assert metrics.security_score([], POLICY, now) == 95.0
-    assert metrics.security_score([tracked(1, fixed=T0 + H)], POLICY, now) == 100.0
+    assert metrics.SCORE_BASELINE == 95.0
+    assert metrics.security_score([], POLICY, now) == 100.0
+    assert metrics.security_score([tracked(1, fixed=T0 + H)], POLICY, now) == 100.0  # fixed: no load
     one_critical = metrics.security_score([tracked(1, Severity.CRITICAL)], POLICY, now)
-    assert one_critical == round(95 * math.exp(-0.25), 1)
+    assert one_critical == round(100 * 0.5 ** (1 / 2), 1) == 70.7
     breached = metrics.security_score([tracked(1, Severity.CRITICAL)], POLICY, T0 + 3 * H)
-    assert breached == round(95 * math.exp(-0.5), 1)
+    assert breached == 50.0  # a breached finding weighs twice
     accepted = metrics.security_score(
         [tracked(1, Severity.CRITICAL, triage=TriageStatus.ACCEPTED_RISK)], POLICY, now
     )
-    assert accepted == round(95 * math.exp(-0.125), 1)
+    assert accepted == round(100 * 0.5 ** (0.5 / 2), 1)  # an accepted risk weighs half
     false_positive = tracked(1, Severity.CRITICAL, triage=TriageStatus.FALSE_POSITIVE)
-    assert metrics.security_score([false_positive], POLICY, now) == 95.0
+    assert metrics.security_score([false_positive], POLICY, now) == 100.0
+    lows = [tracked(i, Severity.LOW) for i in range(446)]
+    assert metrics.security_score(lows, POLICY, now) == 90.0  # 446 lows: 90, not 0
+    assert metrics.security_score([*lows, tracked(999, Severity.CRITICAL)], POLICY, now) < 70
 
 
 def test_score_gets_worse_with_every_open_finding() -> None:

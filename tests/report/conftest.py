@@ -32,3 +32,14 @@ def history_db(tmp_path_factory: pytest.TempPathFactory, checkout: Path) -> Iter
 def empty_store(tmp_path: Path) -> Iterator[Store]:
     with open_store(tmp_path / "empty.db") as store:
         yield store
+
+
+@pytest.fixture(scope="module")
+def mixed_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Store, Path]]:
+    """The database of ``report_mixed``: every kind of finding the morning report names."""
+    import report_mixed
+
+    shop = report_mixed.checkout(tmp_path_factory.mktemp("checkout") / "shop")
+    with open_store(tmp_path_factory.mktemp("db") / "mixed.db") as store:
+        report_mixed.build(store, str(shop))
+        yield store, shop

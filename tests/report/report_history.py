@@ -13,7 +13,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from secscan import sla
-from secscan.model import Finding, Location, RunId, ScannerResult, ScannerStatus, ScanRun, Severity, ToolName
+from secscan.model import (
+    Finding,
+    Location,
+    Rule,
+    RunId,
+    ScannerResult,
+    ScannerStatus,
+    ScanRun,
+    Severity,
+    ToolName,
+)
 from secscan.store import Store, TriageStatus
 from secscan.store.interface import OPEN_STATES, FindingQuery, Suppression
 from secscan.tracking import record_run, sla_sweep, triage
@@ -35,6 +45,17 @@ POLICY = sla.SlaPolicy(
 )
 SEVERITIES = (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.INFO)
 HOSTILE_RULE = "<script>alert(1)</script>$x$|[a](http://evil.example)"
+HOSTILE_NAME = "<img src=x onerror=alert(2)> @team [n](http://evil.example/name)"
+
+
+def rule_name(tool: str, rule_id: str) -> str:
+    """The name the history's scanners give a rule (a hostile one for the hostile rule id)."""
+    return HOSTILE_NAME if rule_id == HOSTILE_RULE else f"{tool} check {rule_id} in plain words"
+
+
+def _rules(tool: str, found: tuple[Finding, ...]) -> tuple[Rule, ...]:
+    ids = sorted({f.rule_id for f in found})
+    return tuple(Rule(r, r, rule_name(tool, r), "full", "help", tags=("security",)) for r in ids)
 
 
 @dataclass(frozen=True)
@@ -60,14 +81,18 @@ def _finding(target: str, i: int) -> Finding:
 
 def _run(target: str, root: str, day: int, found: list[Finding], secrets_ok: bool, at: datetime) -> ScanRun:
     mine = tuple(f for f in found if f.tool == BANDIT)
-    bandit = ScannerResult(BANDIT, "1.9", ScannerStatus.OK, 2.0, 1, mine, scope=frozenset({"."}))
+    bandit = ScannerResult(
+        BANDIT, "1.9", ScannerStatus.OK, 2.0, 1, mine, rules=_rules(BANDIT, mine), scope=frozenset({"."})
+    )
+    theirs = tuple(f for f in found if f.tool == SECRETS) if secrets_ok else ()
     secrets = ScannerResult(
         SECRETS,
         "1.5",
         ScannerStatus.OK if secrets_ok else ScannerStatus.FAILED,
         1.0,
         0 if secrets_ok else 2,
-        tuple(f for f in found if f.tool == SECRETS) if secrets_ok else (),
+        theirs,
+        rules=_rules(SECRETS, theirs),
         scope=frozenset({"."}) if secrets_ok else frozenset(),
         reason=None if secrets_ok else "exit 2: crashed",
     )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -82,3 +84,52 @@ def test_config_sets_the_defaults(history_db: DB, tmp_path: Path, capsys: pytest
     config.write_text('[report]\nrepositories = { beta = "http://insecure.example/acme/beta" }\n')
     assert cli.main(["report", "--db", _db(store), "--config", str(config), "--output", str(out)]) == 2
     assert "repositories" in capsys.readouterr().err
+
+
+def test_new_report_keys_in_a_config(
+    history_db: DB, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store, _ = history_db
+    config = tmp_path / "secscan.toml"
+    config.write_text(
+        '[report]\nformat = "json"\nscore_baseline = 40\nexpiring_days = 30\n'
+        'areas = { "bandit" = "infrastructure" }\n'
+    )
+    out = tmp_path / "r.json"
+    assert cli.main(["report", "--db", _db(store), "--config", str(config), "--output", str(out)]) == 0
+    doc = json.loads(out.read_text())
+    assert doc["score"]["baseline"] == 40 and doc["triage"]["expiring_within_s"] == 30 * 86400
+    infra = next(a for a in doc["score"]["areas"] if a["area"] == "infrastructure")
+    assert sum(infra["open"].values()) > 0  # bandit's findings, filed where the config says
+    config.write_text('[report]\nareas = { "bandit" = "frontend" }\n')
+    assert cli.main(["report", "--db", _db(store), "--config", str(config), "--output", str(out)]) == 2
+    assert "areas" in capsys.readouterr().err
+    config.write_text("[report]\nscore_baseline = 101\n")
+    assert cli.main(["report", "--db", _db(store), "--config", str(config), "--output", str(out)]) == 2
+
+
+def test_the_report_loads_neither_a_plotting_library_nor_the_scanners(history_db: DB, tmp_path: Path) -> None:
+    """``secscan report`` stays light (issue 19): the charts are templates, and the command does not
+    import the scan pipeline. Timings are in benchmarks/bench_report.py."""
+    store, _ = history_db
+    out = tmp_path / "r.html"
+    code = (
+        "import sys; from secscan import cli; rc = cli.main(sys.argv[1:]); "
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('matplotlib', 'numpy', 'PIL', 'fontTools') or m in ('secscan.pipeline', 'secscan.app', "
+        "'secscan.scanners.registry', 'secscan.console')); print(rc, heavy)"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, "report", "--db", _db(store), "--output", str(out)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert proc.stdout.strip() == "0 []" and out.read_text().count('class="chart"') == 5
+
+
+def test_pyproject_has_no_plotting_dependency() -> None:
+    text = (Path(__file__).resolve().parents[2] / "pyproject.toml").read_text()
+    deps = text[text.index("dependencies = [") : text.index("[project.optional-dependencies]")]
+    for name in ("matplotlib", "numpy", "pillow", "fonttools"):
+        assert f'"{name}' not in deps.lower()

@@ -163,7 +163,7 @@ def test_empty_database(empty_store: Store) -> None:
     from datetime import UTC, datetime
 
     report = api.build_dashboard(empty_store, datetime(2026, 11, 26, tzinfo=UTC))
-    assert report.empty and report.total == 0 and report.metrics.score == metrics.SCORE_BASELINE
+    assert report.empty and report.total == 0 and report.metrics.score == 100.0
     assert report.metrics == metrics.compute((), sla.load_sla_policy(), report.generated_at)
 
 

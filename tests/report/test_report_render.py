@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from report_history import HOSTILE_RULE, POLICY, History
+from report_history import HOSTILE_NAME, HOSTILE_RULE, POLICY, History
 
 from secscan.errors import SinkError
 from secscan.report import api, markdown
@@ -62,15 +62,17 @@ def test_html_is_self_contained_and_inert(outputs: dict[str, str]) -> None:
         "http://www.w3.org/2000/svg",
         "http://www.w3.org/1999/xlink",
     }
-    urls.discard("http://evil.example")  # the hostile rule id, shown as escaped text
+    urls = {u for u in urls if not u.startswith("http://evil")}  # hostile rule ids and names, as text
     assert all(u.startswith("https://github.com/acme/alpha-service/") for u in urls), urls
     assert HOSTILE_RULE not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert HOSTILE_NAME not in page and "&lt;img src=x onerror=alert(2)&gt;" in page
     assert len(page) < 2_000_000
 
 
 def test_every_chart_has_a_text_alternative(outputs: dict[str, str]) -> None:
     page = outputs["html"]
-    svgs = re.findall(r"<svg[^>]*>.*?</svg>", page, flags=re.S)
+    figures = re.findall(r"<figure\b.*?</figure>", page, flags=re.S)
+    svgs = [f[f.index('<svg xmlns="http://www.w3.org/2000/svg" class="chart"') :] for f in figures]
     assert len(svgs) == 5
     ids = re.findall(r'\bid="([^"]+)"', page)
     assert len(ids) == len(set(ids))  # charts' ids do not collide inside one document
@@ -80,7 +82,15 @@ def test_every_chart_has_a_text_alternative(outputs: dict[str, str]) -> None:
         title = re.search(r"<title[^>]*>([^<]+)</title>", svg)
         desc = re.search(r"<desc[^>]*>([^<]+)</desc>", svg)
         assert title and desc and len(desc.group(1)) > 20
-    assert page.count("<figcaption>") == 5 and page.count("<summary>Data table</summary>") == 5
+        assert not desc.group(1).startswith(title.group(1))  # the description does not repeat the title
+    captions = re.findall(r"<figcaption>(.*?)</figcaption>", page, flags=re.S)
+    assert len(captions) == 5 and page.count("<summary>Data table</summary>") == 5
+    for caption, svg in zip(captions, svgs, strict=True):
+        title = re.search(r"<title[^>]*>([^<]+)</title>", svg)
+        desc = re.search(r"<desc[^>]*>([^<]+)</desc>", svg)
+        assert title and desc
+        assert caption.count(title.group(1)) == 1  # said once: no "Title. Title: ..." any more
+        assert desc.group(1) not in caption
 
 
 def test_the_three_formats_carry_the_same_figures(history_db: DB, outputs: dict[str, str]) -> None:
@@ -118,7 +128,7 @@ def test_empty_database_gives_a_friendly_page(empty_store: Store, tmp_path: Path
     md = api.write_report(empty_store, tmp_path / "r.md", "md", now).read_text()
     assert "No scans recorded yet" in md
     doc = json.loads(api.write_report(empty_store, tmp_path / "r.json", "json", now).read_text())
-    assert doc["empty"] is True and doc["metrics"]["findings"] == 0 and doc["metrics"]["score"] == 95.0
+    assert doc["empty"] is True and doc["metrics"]["findings"] == 0 and doc["metrics"]["score"] == 100.0
 
 
 def test_write_is_atomic(empty_store: Store, tmp_path: Path) -> None:
