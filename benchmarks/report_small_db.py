@@ -10,7 +10,7 @@ import random
 import sys
 from datetime import UTC, datetime, timedelta
 
-from secscan import sla
+from secscan import sla, tracking
 from secscan.model import (
     Finding,
     Location,
@@ -100,10 +100,11 @@ with open_store(sys.argv[1]) as store:
                 results,
             )
             sup = (Suppression(reason="generated", rule="BAN001", expires=T0 + timedelta(days=10)),)
-            store.record_run(run, at + timedelta(minutes=3), policy, sup)
+            tracking.record_run(store, run, at + timedelta(minutes=3), policy, sup)
     some = store.list_findings()[:6]
     for n, t in enumerate(some):
-        store.triage(
+        tracking.triage(
+            store,
             t.fingerprint,
             TriageStatus.ACCEPTED_RISK if n % 2 else TriageStatus.FALSE_POSITIVE,
             "reviewed",

@@ -75,6 +75,11 @@ class BaselineState(StrEnum):
     UPDATED = "updated"
     ABSENT = "absent"
 
+SECSCAN_ACTOR = "secscan"
+"""The actor of decisions secscan makes itself."""
+SUPPRESSIONS_ACTOR = "suppressions-file"
+"""The actor of decisions made by the suppressions file (``.secscan/suppressions.toml``)."""
+
 
 @dataclass(frozen=True)
 class TriageDecision:

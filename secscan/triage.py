@@ -24,6 +24,8 @@ from datetime import datetime
 
 from secscan.model import Finding, FindingState, ScannerStatus, ScanRun, Severity
 from secscan.records import (
+    SECSCAN_ACTOR,
+    SUPPRESSIONS_ACTOR,
     BaselineState,
     HistoryEntry,
     HistoryEvent,
@@ -49,8 +51,6 @@ __all__ = [
     "reconcile",
 ]
 
-SECSCAN_ACTOR = "secscan"
-SUPPRESSIONS_ACTOR = "suppressions-file"
 
 # Enum members read once: an attribute look-up on an Enum class is slow, and reconcile runs per finding.
 _NEW, _UNCHANGED, _REOPENED, _FIXED, _TRIAGED = (

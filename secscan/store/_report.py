@@ -19,6 +19,7 @@ from secscan import sla
 from secscan.errors import StoreError
 from secscan.fsnames import from_db
 from secscan.model import Severity
+from secscan.records import SUPPRESSIONS_ACTOR
 from secscan.store import _report_findings, _report_lists, _sla
 from secscan.store._db import Connection
 from secscan.store._report_areas import AREA_ORDER, area_expr
@@ -44,7 +45,6 @@ from secscan.store.report_model import (
     TargetInfo,
     TrendPoint,
 )
-from secscan.triage import SUPPRESSIONS_ACTOR
 
 
 def resolve_targets(conn: Connection, names: Sequence[str]) -> tuple[dict[int, TargetInfo], str]:

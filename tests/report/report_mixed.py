@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from secscan import sla
+from secscan import sla, tracking
 from secscan.areas import Area
 from secscan.model import (
     Finding,
@@ -157,20 +157,24 @@ def checkout(root: Path) -> Path:
 
 def build(store: Store, shop_root: str) -> None:
     """Record the runs, triage and suppressions of the module doc."""
-    store.record_run(
+    tracking.record_run(
+        store,
         _run("legacy", "/nonexistent/legacy", LEGACY, NOW - timedelta(hours=30)),
         NOW - timedelta(hours=30),
         POLICY,
         (),
     )
     partial = _run("legacy", "/nonexistent/legacy", LEGACY, NOW - timedelta(hours=3), fail="semgrep")
-    store.record_run(partial, NOW - timedelta(hours=3), POLICY, ())
+    tracking.record_run(store, partial, NOW - timedelta(hours=3), POLICY, ())
     suppression = Suppression(
         reason="reviewed test fixtures", rule="B105", path="conf/*", expires=NOW + timedelta(days=5)
     )
-    store.record_run(_run("shop", shop_root, SHOP, T0), T0 + timedelta(minutes=2), POLICY, (suppression,))
+    tracking.record_run(
+        store, _run("shop", shop_root, SHOP, T0), T0 + timedelta(minutes=2), POLICY, (suppression,)
+    )
     high = next(p.finding for p in SHOP if p.finding.rule_id == "B324")
-    store.triage(
+    tracking.triage(
+        store,
         high.fingerprint,
         TriageStatus.ACCEPTED_RISK,
         "fix in the next sprint",
@@ -180,7 +184,8 @@ def build(store: Store, shop_root: str) -> None:
         target="shop",
     )
     low = next(p.finding for p in SHOP if p.finding.rule_id == "C1")
-    store.triage(
+    tracking.triage(
+        store,
         low.fingerprint,
         TriageStatus.ACCEPTED_RISK,
         "not exploitable",
@@ -190,7 +195,8 @@ def build(store: Store, shop_root: str) -> None:
         target="shop",
     )
     fp = next(p.finding for p in SHOP if p.finding.location.path == "tests/t0.py")
-    store.triage(
+    tracking.triage(
+        store,
         fp.fingerprint,
         TriageStatus.FALSE_POSITIVE,
         "a test",

@@ -11,6 +11,7 @@ from report_history import POLICY, History
 from report_mixed import NOW
 from report_mixed import POLICY as MIXED_POLICY
 
+from secscan import tracking
 from secscan.model import Severity
 from secscan.report import api, charts, svg
 from secscan.report.palette import OKABE_ITO
@@ -70,7 +71,7 @@ def test_one_point_of_data_is_a_visible_dot(empty_store: Store) -> None:
 
     now = datetime(2026, 11, 26, 12, tzinfo=UTC)
     one = (plant("bandit", "B1", "x", Severity.HIGH, "a.py", 1),)
-    empty_store.record_run(_run("t", "/x", one, now - timedelta(minutes=5)), now, MIXED_POLICY, ())
+    tracking.record_run(empty_store, _run("t", "/x", one, now - timedelta(minutes=5)), now, MIXED_POLICY, ())
     report = api.build_dashboard(empty_store, now, policy=MIXED_POLICY)
     points = charts.tracked_points(report)
     assert len(points) == 1  # tracking began minutes ago: one point, not 30 days of zeros

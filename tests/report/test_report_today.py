@@ -15,7 +15,7 @@ from report_history import POLICY as HISTORY_POLICY
 from report_history import History, rule_name
 from report_mixed import AREAS, AWS_NAME, JINJA, NOW, POLICY, SHOP, T0, _run, plant
 
-from secscan import metrics, score
+from secscan import metrics, score, tracking
 from secscan.areas import Area, area_of
 from secscan.model import FindingState, Severity
 from secscan.report import api
@@ -88,7 +88,7 @@ def test_the_page_answers_what_to_act_on_first(mixed_db: MIXED, tmp_path: Path) 
 def test_the_store_keeps_rule_names_and_packages(tmp_path: Path) -> None:
     db = tmp_path / "facts.db"
     with open_store(db) as store:
-        store.record_run(_run("shop", "/x", SHOP, T0), T0, POLICY, ())
+        tracking.record_run(store, _run("shop", "/x", SHOP, T0), T0, POLICY, ())
     with sqlite3.connect(db) as conn:
         names = dict(
             conn.execute(
@@ -117,13 +117,13 @@ def test_the_store_keeps_rule_names_and_packages(tmp_path: Path) -> None:
         for p in SHOP
     ]
     with open_store(db) as store:
-        store.record_run(
-            _run("shop", "/x", SHOP, T0 + timedelta(hours=1)), T0 + timedelta(hours=1), POLICY, ()
+        tracking.record_run(
+            store, _run("shop", "/x", SHOP, T0 + timedelta(hours=1)), T0 + timedelta(hours=1), POLICY, ()
         )
         with sqlite3.connect(db) as conn:
             assert conn.execute("SELECT count(*) FROM writes").fetchone() == (0,)  # a re-run writes nothing
-        store.record_run(
-            _run("shop", "/x", upgraded, T0 + timedelta(hours=2)), T0 + timedelta(hours=2), POLICY, ()
+        tracking.record_run(
+            store, _run("shop", "/x", upgraded, T0 + timedelta(hours=2)), T0 + timedelta(hours=2), POLICY, ()
         )
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT version FROM finding_packages").fetchall() == [("2.10.0.1",)]
@@ -220,7 +220,7 @@ def test_history_rules_are_named(history_db: tuple[Store, History]) -> None:
 def test_one_more_critical_or_high_is_listed_first_of_its_kind(tmp_path: Path, severity: Severity) -> None:
     planted = (*SHOP, plant("bandit", "B999", "Brand new", severity, "new.py", 1))
     with open_store(tmp_path / "db.sqlite") as store:
-        store.record_run(_run("shop", "/x", planted, NOW - timedelta(minutes=10)), NOW, POLICY, ())
+        tracking.record_run(store, _run("shop", "/x", planted, NOW - timedelta(minutes=10)), NOW, POLICY, ())
         rows = api.build_dashboard(store, NOW, policy=POLICY).urgent_rows
     mine = [x.finding for x in rows if x.finding.severity is severity]
     assert "Brand new" in [f.rule_name for f in mine]
