@@ -29,27 +29,29 @@ MAX_DATABASE_BYTES = 4 * 1024 * 1024 * 1024
 
 
 class LazyDatabase:
-    """The offline OSV database, loaded in the background only once something asks for it.
+    """The offline OSV database, opened in the background only once something asks for it.
 
-    With every pin's answer in the cache, nothing does, and the run skips loading the database
-    (2,600+ YAML records take most of a second).
+    With every pin's answer in the cache, nothing does, and the run neither opens its compiled
+    index nor (when the dataset changed) compiles it. ``index_folder``: where the compiled
+    indexes live (None: load the dataset into memory, as without an index).
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, index_folder: Path | None = None) -> None:
         if not path.exists():  # fail before any scanner starts
             raise InputError(
                 f"OSV database {path} does not exist; check --osv-db or [scanners.pip-audit] osv_db"
             )
         self._path = path
+        self._index_folder = index_folder
         self._db: DeferredDatabase | None = None
         self._lock = threading.Lock()
 
     def start(self) -> DeferredDatabase:
-        from secscan.osv.deferred import DeferredDatabase  # PyYAML and the loaders: only when used
+        from secscan.osv.deferred import DeferredDatabase  # SQLite, PyYAML, the loaders: only when used
 
         with self._lock:
             if self._db is None:
-                self._db = DeferredDatabase(self._path)
+                self._db = DeferredDatabase(self._path, self._index_folder)
             return self._db
 
     @property
@@ -63,9 +65,14 @@ class LazyDatabase:
         return self.start().query(name, version, ecosystem)
 
     def wait(self) -> None:
-        """Raise the load's error, if it was loaded and that failed."""
+        """Raise the open's error, if it was opened and that failed."""
         if self._db is not None:
             self._db.wait()
+
+    def close(self) -> None:
+        """Release the compiled index, if one was opened."""
+        if self._db is not None:
+            self._db.close()
 
 
 def source_of(

@@ -108,9 +108,9 @@ def test_osv_database_change_is_picked_up(
 
     real = deferred.DeferredDatabase
 
-    def counting(path: Path) -> object:
+    def counting(path: Path, index_folder: Path | None = None) -> object:
         loads.append(path)
-        return real(path)
+        return real(path, index_folder)
 
     monkeypatch.setattr(deferred, "DeferredDatabase", counting)
     settings = settings_for(target, tmp_path / "cache.db")
