@@ -25,7 +25,6 @@ from secscan.locks import file_lock
 from secscan.osv import OsvDatabase
 from secscan.osv.index import CompiledIndex, IndexDamagedError
 from secscan.osv.index_store import IndexUnavailableError, open_index
-from secscan.osv.matching import package_key
 from secscan.osv.source import open_advisories
 from secscan.osv.versions import parse_semver
 from tests.conftest import EXAMPLE, REPO, shared_path
@@ -46,7 +45,9 @@ def index_of(dataset: Path, folder: Path) -> CompiledIndex:
     return index
 
 
-def record(record_id: str, name: str, *, ecosystem: str = "PyPI", fixed: str = "2.0", **extra: Any) -> dict[str, Any]:
+def record(
+    record_id: str, name: str, *, ecosystem: str = "PyPI", fixed: str = "2.0", **extra: Any
+) -> dict[str, Any]:
     return {
         "id": record_id,
         "modified": "2024-01-01T00:00:00Z",
@@ -143,11 +144,17 @@ def hostile(folder: Path) -> Path:
     write(folder, "X-2.json", record("X-2", "shared", fixed="1.5", aliases=["CVE-SHARED"]))
     surrogate = json.dumps(record("X-\udc80", "bad\udc80name", aliases=["CVE-\ud800"]))
     write(folder, "X-4.json", surrogate)
-    unicode = {**record("X-5", "Ünï.Code"), "database_specific": {"score": 7.5, "count": 3, "nested": [1, None, True]}}
+    unicode = {
+        **record("X-5", "Ünï.Code"),
+        "database_specific": {"score": 7.5, "count": 3, "nested": [1, None, True]},
+    }
     unicode["affected"][0]["versions"] = ["2.10", "1.0"]
     write(folder, "X-5.json", unicode)
-    write(folder, "X-8.yaml", "id: X-8\nmodified: '2024'\naffected:\n- package: {ecosystem: PyPI, name: yaml-pkg}\n"
-          "  versions: ['2.10', 1.0]\ndatabase_specific: {score: 7.5, flag: true}\n")  # fmt: skip
+    yaml_record = (
+        "id: X-8\nmodified: '2024'\naffected:\n- package: {ecosystem: PyPI, name: yaml-pkg}\n"
+        "  versions: ['2.10', 1.0]\ndatabase_specific: {score: 7.5, flag: true}\n"
+    )
+    write(folder, "X-8.yaml", yaml_record)
     both = record("X-6", "two-worlds", ecosystem="npm", fixed="1.2.3")
     both["affected"].append(record("X-6", "Two_Worlds")["affected"][0])
     write(folder, "X-6.json", both)
@@ -334,7 +341,9 @@ def test_an_index_of_another_format_is_rebuilt(installed: tuple[Path, Path, Path
 
 
 @pytest.mark.parametrize("stamp", [None, b"", b"{not json", b'{"format": 1}'])
-def test_a_missing_or_garbled_stamp_means_a_rebuild(installed: tuple[Path, Path, Path], stamp: bytes | None) -> None:
+def test_a_missing_or_garbled_stamp_means_a_rebuild(
+    installed: tuple[Path, Path, Path], stamp: bytes | None
+) -> None:
     dataset, folder, path = installed
     if stamp is None:
         path.with_suffix(".json").unlink()
@@ -353,7 +362,9 @@ def test_a_copied_or_touched_index_is_rehashed_and_kept(installed: tuple[Path, P
     assert not index_of(dataset, folder).built  # restamped: the next open takes the fast path
 
 
-def test_damage_met_by_a_query_fails_it_and_the_next_open_rebuilds(installed: tuple[Path, Path, Path]) -> None:
+def test_damage_met_by_a_query_fails_it_and_the_next_open_rebuilds(
+    installed: tuple[Path, Path, Path],
+) -> None:
     dataset, folder, path = installed
     with sqlite3.connect(path) as db:  # bit rot below SQLite's structure: a record's bytes
         db.execute("UPDATE records SET body = x'7b7b7b' WHERE id = CAST('X-1' AS BLOB)")
@@ -390,7 +401,9 @@ def test_a_malformed_dataset_fails_like_a_direct_load_and_leaves_nothing(tmp_pat
     assert sorted(p.suffix for p in folder.iterdir()) == [".lock"]
 
 
-def test_an_unusable_folder_falls_back_to_a_direct_load(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_an_unusable_folder_falls_back_to_a_direct_load(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     dataset = LOCKFILE_DB
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the index folder should be")
@@ -430,7 +443,11 @@ print("built" if index.built else "found", len(index.matches("PyPI", "pkg", "1.0
 def test_processes_starting_at_once_compile_the_index_once(tmp_path: Path) -> None:
     dataset, folder, go = tmp_path / "db", tmp_path / "index", tmp_path / "go"
     for n in range(300):  # enough to make a build take a while
-        write(dataset, f"p{n % 30}/X-{n}.json", record(f"X-{n}", "pkg" if n % 3 == 0 else f"p{n}", details="d" * 2000))
+        write(
+            dataset,
+            f"p{n % 30}/X-{n}.json",
+            record(f"X-{n}", "pkg" if n % 3 == 0 else f"p{n}", details="d" * 2000),
+        )
     processes = [
         subprocess.Popen(
             [sys.executable, "-c", _OPENER, str(dataset), str(folder), str(go)],
