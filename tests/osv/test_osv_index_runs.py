@@ -94,8 +94,9 @@ def test_a_cold_run_keeps_the_index_beside_the_cache_unless_told_not_to(target: 
     (index,) = (tmp_path / "state" / "osv-index").glob("*.sqlite")
     assert not (tmp_path / "state" / "secscan-cache.db").exists()  # --no-cache: no result cache
     again = _cli_run(target, tmp_path / "state" / "secscan.db")
-    assert [f.fingerprint for f in again.outcome.run.findings] == [f.fingerprint for f in first.outcome.run.findings]
-    assert (tmp_path / "state" / "osv-index").glob("*.sqlite").__next__() == index
+    fingerprints = [f.fingerprint for f in first.outcome.run.findings]
+    assert [f.fingerprint for f in again.outcome.run.findings] == fingerprints
+    assert list((tmp_path / "state" / "osv-index").glob("*.sqlite")) == [index]
     config = tmp_path / "off.toml"
     config.write_text("[cache]\nosv_index = false\n", encoding="utf-8")
     _cli_run(target, tmp_path / "other" / "secscan.db", config)
