@@ -206,7 +206,7 @@ def own_outputs(request: RunRequest, cache: Path | None) -> list[Path]:
     from secscan.locks import database_path
 
     outputs = [request.sarif_path, database_path(request.db)]
-    index = osv_index_folder(request.settings.cache, request.db)
+    index = osv_index_folder(request.settings.cache)
     outputs += [p for p in (cache, index, request.settings.report.path) if p is not None]
     return outputs
 
@@ -253,7 +253,7 @@ def run(request: RunRequest, hooks: ScanHooks = ScanHooks()) -> RunResult:  # no
             cancel=request.cancel,
             cache=cache,
             outputs=own_outputs(request, cache),
-            osv_index=osv_index_folder(request.settings.cache, request.db),  # issue 18
+            osv_index=osv_index_folder(request.settings.cache),  # issue 18
         )
         stop_if_cancelled(store, outcome.run, request.cancel, utcnow())
         recorded = store.record_run(outcome.run, utcnow(), sla_policy, suppressions)

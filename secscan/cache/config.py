@@ -18,8 +18,9 @@ class CacheConfig(ConfigModel):
     directory by default). When the file outgrows ``max_bytes`` the least recently used entries
     are evicted. Audits answered by an online vulnerability service are reused for
     ``online_ttl_hours``; those of an offline OSV database for as long as its content is unchanged.
-    ``osv_index``: keep compiled indexes of the offline OSV databases in ``osv-index/`` beside the
-    cache file (a derived form of the dataset, rebuilt whenever it changes; used by cold runs too).
+    ``osv_index``: keep compiled indexes of the offline OSV databases (a derived form of each
+    dataset, rebuilt whenever it changes; cold runs use them too): in ``osv-index/`` beside
+    ``path`` when it is set, else in ``$XDG_CACHE_HOME/secscan/osv-index/``.
     """
 
     enabled: bool = True

@@ -1,8 +1,10 @@
-"""Where the result cache lives: ``[cache] path``, else beside the lifecycle database; the
-compiled OSV indexes live in ``osv-index/`` beside it."""
+"""Where the result cache lives (``[cache] path``, else beside the lifecycle database), and the
+compiled OSV indexes (``osv-index/`` beside ``[cache] path``, else in the XDG cache directory)."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from pathlib import Path
 
 from secscan.cache.config import CacheConfig
@@ -32,8 +34,20 @@ def cache_for_run(config: CacheConfig, db: str | None, use_cache: bool) -> Path 
     return cache_path(config, db) if use_cache and config.enabled else None
 
 
-def osv_index_folder(config: CacheConfig, db: str | None) -> Path | None:
-    """Where ``secscan run`` keeps the compiled indexes of offline OSV databases: ``osv-index/``
-    in the result cache's folder (whether or not the run uses the cache: the index is a derived
-    form of the dataset, not a cache of results), or None when ``[cache] osv_index`` is off."""
-    return cache_path(config, db).parent / OSV_INDEX_FOLDER if config.osv_index else None
+def osv_index_folder(config: CacheConfig, env: Mapping[str, str] | None = None) -> Path | None:
+    """Where runs keep the compiled indexes of offline OSV databases (None: ``[cache] osv_index``
+    is off, or there is no home folder). ``osv-index/`` beside ``[cache] path`` when it is set,
+    else ``$XDG_CACHE_HOME/secscan/osv-index`` (``~/.cache/...``; a relative ``XDG_CACHE_HOME`` is
+    ignored, as the XDG base directory spec requires). An index is a derived form of a dataset,
+    shared by every lifecycle database and used whether or not a run uses the result cache."""
+    if not config.osv_index:
+        return None
+    if config.path is not None:
+        return config.path.expanduser().parent / OSV_INDEX_FOLDER
+    env = os.environ if env is None else env
+    cache = env.get("XDG_CACHE_HOME", "")
+    try:
+        base = Path(cache) if cache and Path(cache).is_absolute() else Path.home() / ".cache"
+    except RuntimeError:  # no home folder to be found
+        return None
+    return base / "secscan" / OSV_INDEX_FOLDER

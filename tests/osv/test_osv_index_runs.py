@@ -89,25 +89,39 @@ def _cli_run(repo: Path, db: Path, config: Path | None = None) -> app.RunResult:
     return app.run(request)
 
 
-def test_a_cold_run_keeps_the_index_beside_the_cache_unless_told_not_to(target: Path, tmp_path: Path) -> None:
+def _config(tmp_path: Path, text: str) -> Path:
+    config = tmp_path / "secscan-test.toml"
+    config.write_text(text, encoding="utf-8")
+    return config
+
+
+def test_a_cold_run_keeps_the_index_in_the_cache_home_unless_told_not_to(
+    target: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache-home"))
+    folder = tmp_path / "cache-home" / "secscan" / "osv-index"
     first = _cli_run(target, tmp_path / "state" / "secscan.db")
-    (index,) = (tmp_path / "state" / "osv-index").glob("*.sqlite")
+    (index,) = folder.glob("*.sqlite")
+    inode = index.stat().st_ino
     assert not (tmp_path / "state" / "secscan-cache.db").exists()  # --no-cache: no result cache
-    again = _cli_run(target, tmp_path / "state" / "secscan.db")
+    again = _cli_run(target, tmp_path / "another-state" / "secscan.db")  # any database shares it
     fingerprints = [f.fingerprint for f in first.outcome.run.findings]
     assert [f.fingerprint for f in again.outcome.run.findings] == fingerprints
-    assert list((tmp_path / "state" / "osv-index").glob("*.sqlite")) == [index]
-    config = tmp_path / "off.toml"
-    config.write_text("[cache]\nosv_index = false\n", encoding="utf-8")
-    _cli_run(target, tmp_path / "other" / "secscan.db", config)
-    assert not (tmp_path / "other" / "osv-index").exists()
+    assert list(folder.glob("*.sqlite")) == [index] and index.stat().st_ino == inode  # not compiled again
+    moved = _config(tmp_path, f'[cache]\npath = "{tmp_path / "var" / "cache.db"}"\n')
+    _cli_run(target, tmp_path / "state" / "secscan.db", moved)
+    assert len(list((tmp_path / "var" / "osv-index").glob("*.sqlite"))) == 1
+    shutil.rmtree(folder)
+    _cli_run(target, tmp_path / "state" / "secscan.db", _config(tmp_path, "[cache]\nosv_index = false\n"))
+    assert not folder.exists()
 
 
 def test_the_index_folder_inside_the_target_is_never_scanned(target: Path) -> None:
-    """``secscan run . --db secscan.db``: the index folder beside it is one of the run's outputs."""
-    _cli_run(target, target / "secscan.db")
+    """``[cache] path`` inside the target puts the index folder there: it is one of the run's outputs."""
+    config = _config(target.parent, f'[cache]\npath = "{target / "secscan-cache.db"}"\n')
+    _cli_run(target, target / "secscan.db", config)
     assert any((target / "osv-index").glob("*.sqlite"))
-    request = app.RunRequest(target=target, settings=load_settings(None), db=str(target / "secscan.db"))
+    request = app.RunRequest(target=target, settings=load_settings(config), db=str(target / "secscan.db"))
     assert target / "osv-index" in app.own_outputs(request, None)
     skips, _ = build_skips(target.resolve(), app.own_outputs(request, None), include_ignored=True)
     files = build_inventory(target.resolve(), (), 10**7, skips).files
