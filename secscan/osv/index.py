@@ -170,26 +170,30 @@ class CompiledIndex:
             )
         return self._decode(rows[0][0]) if rows else None
 
+    def _records(self, key: tuple[str, str]) -> list[OsvRecord]:
+        """The records naming one package, by id."""
+        rows = self._rows(
+            "SELECT r.body FROM packages p JOIN records r ON r.rowid = p.record"
+            " WHERE p.ecosystem = ? AND p.name = ? ORDER BY r.id",
+            (text_key(key[0]), text_key(key[1])),
+        )
+        return [self._decode(body) for (body,) in rows]
+
     def _entries(self, key: tuple[str, str]) -> tuple[CompiledRecord, ...]:
         """The compiled records of one package, by id (compiled once, on first use)."""
         entries = self._compiled.get(key)
         if entries is None:
-            rows = self._rows(
-                "SELECT r.body FROM packages p JOIN records r ON r.rowid = p.record"
-                " WHERE p.ecosystem = ? AND p.name = ? ORDER BY r.id",
-                (text_key(key[0]), text_key(key[1])),
-            )
-            records = [self._decode(body) for (body,) in rows]
-            entries = tuple(CompiledRecord(r, compile_record(r, self._schemes)) for r in records)
+            compiled = tuple(CompiledRecord(r, compile_record(r, self._schemes)) for r in self._records(key))
             with self._lock:
-                entries = self._compiled.setdefault(key, entries)
+                entries = self._compiled.setdefault(key, compiled)
         return entries
 
     def query(self, name: str, version: str | None, ecosystem: str = PYPI) -> list[OsvRecord]:
         """Records affecting ``version`` of ``name`` (every record naming the package when None)."""
         key = package_key(ecosystem, name)
         if version is None:
-            return [entry.record for entry in self._entries(key)]
+            entries = self._compiled.get(key)
+            return [e.record for e in entries] if entries is not None else self._records(key)
         return [match.record for match in match_records(self._entries(key), key, version)]
 
     def matches(self, ecosystem: str, name: str, version: str) -> list[Match]:

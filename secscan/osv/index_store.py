@@ -53,6 +53,10 @@ class IndexUnavailableError(SecscanError):
     """The index folder cannot be used (the caller reads the dataset directly)."""
 
 
+class DatasetUnlistedError(IndexUnavailableError):
+    """The dataset cannot be listed (reading it directly reports why)."""
+
+
 @dataclass(frozen=True)
 class _Names:
     folder: Path
@@ -238,7 +242,7 @@ def open_index(
     try:
         signature = dataset_signature(dataset, now_ns)
     except SignatureError as exc:
-        raise IndexUnavailableError(str(exc)) from None
+        raise DatasetUnlistedError(str(exc)) from None
     if not signature.settled:
         return None
     names = _names(folder, signature)
@@ -248,7 +252,7 @@ def open_index(
     from secscan.locks import LockError, file_lock, lock_holder
 
     try:
-        names.folder.mkdir(parents=True, exist_ok=True)
+        names.folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # only its user may vouch for it
         with file_lock(names.lock, f"compiling the OSV index of {dataset}", lock_wait_s) as locked:
             if not locked:
                 raise IndexUnavailableError(

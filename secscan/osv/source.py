@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
 
 from secscan.osv.index import CompiledIndex
-from secscan.osv.index_store import IndexUnavailableError, open_index
+from secscan.osv.index_store import DatasetUnlistedError, IndexUnavailableError, open_index
 
 if TYPE_CHECKING:  # the loaders (PyYAML) are imported only to read a dataset
     from secscan.osv.database import OsvDatabase
@@ -41,6 +41,8 @@ def open_advisories(
     if index_folder is not None:
         try:
             opened = open_index(dataset, index_folder, limits=limits)
+        except DatasetUnlistedError as exc:  # the load says what is wrong with it
+            logger.debug("%s", exc)
         except IndexUnavailableError as exc:
             logger.warning("%s; reading the OSV database directly", exc)
         else:
