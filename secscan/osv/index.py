@@ -68,6 +68,7 @@ class CompiledIndex:
         self._compiled: dict[tuple[str, str], tuple[CompiledRecord, ...]] = {}
         self._schemes = Schemes()
         self._lock = threading.Lock()
+        self._closed = False
         self.on_damage: Callable[[], object] | None = None
         """Called when a query finds the file damaged (the store deletes it, so the next open rebuilds)."""
         self.built = False
@@ -102,7 +103,9 @@ class CompiledIndex:
         return cls(connection, path, meta)
 
     def close(self) -> None:
+        """Close the file; a later query raises RuntimeError (it says nothing of the file)."""
         with self._lock:
+            self._closed = True
             self._db.close()
 
     @property
@@ -140,11 +143,14 @@ class CompiledIndex:
         return IndexDamagedError(f"OSV index {self._path} is damaged ({problem}); the next run rebuilds it")
 
     def _rows(self, sql: str, parameters: tuple[object, ...]) -> list[Any]:
-        try:
-            with self._lock:
+        with self._lock:
+            if self._closed:  # a late query (a server thread after the run): not damage
+                raise RuntimeError(f"OSV index {self._path} is closed")
+            try:
                 return self._db.execute(sql, parameters).fetchall()
-        except sqlite3.Error as exc:
-            raise self._damaged(exc) from None
+            except sqlite3.Error as exc:
+                problem = exc
+        raise self._damaged(problem)
 
     def _decode(self, body: bytes) -> OsvRecord:
         try:

@@ -13,6 +13,8 @@ import sqlite3
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 import zipfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -22,7 +24,7 @@ import pytest
 
 from secscan.errors import InputError
 from secscan.locks import file_lock
-from secscan.osv import OsvDatabase
+from secscan.osv import OsvDatabase, OsvServer
 from secscan.osv.index import CompiledIndex, IndexDamagedError
 from secscan.osv.index_store import IndexUnavailableError, open_index
 from secscan.osv.source import open_advisories
@@ -461,3 +463,31 @@ def test_processes_starting_at_once_compile_the_index_once(tmp_path: Path) -> No
     outputs = sorted(p.communicate(timeout=120)[0].strip() for p in processes)
     assert all(p.returncode == 0 for p in processes)
     assert outputs == ["built 100", "found 100", "found 100", "found 100"]
+
+
+def test_a_query_after_close_is_refused_and_leaves_the_index_alone(
+    installed: tuple[Path, Path, Path],
+) -> None:
+    dataset, folder, path = installed
+    index = index_of(dataset, folder)
+    index.close()  # the run is over; a late server thread may still ask
+    with pytest.raises(RuntimeError, match="closed"):
+        index.matches("PyPI", "pkg", "1.0")
+    assert path.exists() and not index_of(dataset, folder).built
+
+
+def test_the_server_answers_500_in_one_line_from_a_damaged_index(
+    installed: tuple[Path, Path, Path], caplog: pytest.LogCaptureFixture
+) -> None:
+    dataset, folder, path = installed
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE records SET body = x'5b5d' WHERE id = CAST('X-1' AS BLOB)")
+    _restamp(folder, path)
+    body = json.dumps({"package": {"name": "pkg", "ecosystem": "PyPI"}, "version": "1.0"}).encode()
+    with OsvServer(index_of(dataset, folder)) as server:
+        request = urllib.request.Request(server.query_url, data=body, method="POST")
+        with pytest.raises(urllib.error.HTTPError) as failed:
+            urllib.request.urlopen(request, timeout=30)
+    assert failed.value.code == 500
+    assert "is damaged" in json.loads(failed.value.read())["message"]
+    assert "Traceback" not in caplog.text and "is damaged" in caplog.text
