@@ -101,9 +101,7 @@ class _Writer:
         return len(self._kept)
 
 
-def compile_index(
-    dataset: Path, target: Path, signature: str, limits: LoadLimits | None = None
-) -> Compiled:
+def compile_index(dataset: Path, target: Path, signature: str, limits: LoadLimits | None = None) -> Compiled:
     """Write the index of ``dataset`` (a folder or a zip) to the new file ``target``.
 
     Raises InputError (from the reader) when a record is malformed or a cap is exceeded, and
@@ -141,4 +139,3 @@ def compile_index(
         compiled.seconds,
     )
     return compiled
-

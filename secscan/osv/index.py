@@ -206,4 +206,3 @@ class CompiledIndex:
         """The records affecting ``version`` of ``name`` in ``ecosystem``, each with its fixes."""
         key = package_key(ecosystem, name)
         return match_records(self._entries(key), key, version)
-
