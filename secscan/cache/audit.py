@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from secscan.cache.codec import decode_vulns, encode_vulns
 from secscan.cache.db import ResultCache
-from secscan.cache.keys import audit_key, tree_digest, tree_signature
+from secscan.cache.keys import audit_key, tree_digest
 from secscan.errors import InputError
+from secscan.osv.signature import SignatureError, dataset_signature
 
 if TYPE_CHECKING:
     from secscan.osv.deferred import DeferredDatabase
@@ -80,15 +81,21 @@ def source_of(
 ) -> tuple[Callable[[], str | None], bool]:
     """How to name the vulnerability source lazily, and whether it is online (TTL-bound).
 
-    The offline database's content hash is remembered with the folder's file sizes and
-    modification times, so an unchanged database is not read again (as ``git status`` does).
+    The offline database's content hash is remembered with its signature (every entry's inode,
+    size, ``mtime`` and ``ctime``: :func:`~secscan.osv.signature.dataset_signature`), so an
+    unchanged database is not read again, and a changed one always is, even when the change kept
+    the old sizes and dates; a database changed in the last seconds is hashed and not remembered.
     """
     if database is not None:
         path = database
 
         def offline() -> str | None:
             name = f"osv-db:{path.resolve()}"
-            signature = tree_signature(path)
+            try:
+                found = dataset_signature(path)
+            except SignatureError:
+                found = None
+            signature = bytes.fromhex(found.digest) if found is not None and found.settled else None
             digest = cache.memo_get(name, signature) if signature else None
             if digest is None:
                 digest = tree_digest(path, MAX_DATABASE_BYTES)
