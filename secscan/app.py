@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from secscan import run_delivery, tracking
-from secscan.cache.paths import cache_for_run
+from secscan.cache.paths import cache_for_run, osv_index_folder
 from secscan.daemon.cancel import RunGuard, interrupt_orphaned_runs, stop_if_cancelled
 from secscan.errors import ExitCode, TargetError
 from secscan.fsnames import has_surrogates
@@ -201,11 +201,13 @@ def json_document(run: ScanRun, sarif_path: Path | None) -> dict[str, Any]:
 
 def own_outputs(request: RunRequest, cache: Path | None) -> list[Path]:
     """The files a run writes: its SARIF log, the database (its ``-wal``, ``-shm`` and lock
-    folder go with it), the result cache and the report. None of them is ever scanned."""
+    folder go with it), the result cache, the compiled OSV indexes' folder and the report. None
+    of them is ever scanned."""
     from secscan.locks import database_path
 
     outputs = [request.sarif_path, database_path(request.db)]
-    outputs += [p for p in (cache, request.settings.report.path) if p is not None]
+    index = osv_index_folder(request.settings.cache)
+    outputs += [p for p in (cache, index, request.settings.report.path) if p is not None]
     return outputs
 
 
@@ -251,6 +253,7 @@ def run(request: RunRequest, hooks: ScanHooks = ScanHooks()) -> RunResult:  # no
             cancel=request.cancel,
             cache=cache,
             outputs=own_outputs(request, cache),
+            osv_index=osv_index_folder(request.settings.cache),  # issue 18
         )
         stop_if_cancelled(store, outcome.run, request.cancel, utcnow())
         recorded = tracking.record_run(store, outcome.run, utcnow(), sla_policy, suppressions)

@@ -5,6 +5,8 @@
 * One run per target: :func:`target_lock` is taken by ``secscan run`` and by the daemon's nightly
   job around a scan and its recording, so two runs of one target never interleave. A second
   run waits a bounded time, then is refused with a clear message.
+* Other shared files: :func:`file_lock` (the compiled OSV index is built under one, once, by the
+  first process that needs it).
 
 The locks live beside the database (``<db>.locks/``). ``flock`` locks belong to the open file
 description, so the kernel releases them when the process dies, even on ``kill -9``; a stale
@@ -170,3 +172,20 @@ def target_idle(db: str | Path | None, target: str) -> Iterator[bool]:
     finally:
         if fd is not None:
             _release(fd)
+
+
+@contextlib.contextmanager
+def file_lock(path: Path, holder: str, wait_s: float) -> Iterator[bool]:
+    """Hold the lock file ``path`` (created with its folder), waiting up to ``wait_s`` seconds;
+    yields whether it was taken. Raises :class:`LockError` when the file cannot be created."""
+    fd = _acquire(path, holder, wait_s, None)
+    try:
+        yield fd is not None
+    finally:
+        if fd is not None:
+            _release(fd)
+
+
+def lock_holder(path: Path) -> str:
+    """Who holds (or last held) the lock file ``path``, for a message."""
+    return _holder(path)

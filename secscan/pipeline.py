@@ -73,10 +73,12 @@ def _options(
     advisory_lookup: Callable[[str], Any] | None,
     settings: Settings,
     osv_db: Path | None,
+    osv_index: Path | None = None,
 ) -> dict[str, object]:
     if isinstance(config, LockfileAuditConfig):
         database = settings.osv_db("lockfile-audit", osv_db)
         options: dict[str, object] = {"max_file_size": settings.scan.max_file_size}
+        options |= {"osv_index": osv_index} if osv_index is not None else {}
         return options | ({"osv_db": database} if database is not None else {})
     if isinstance(config, GitHistoryConfig):
         return {
@@ -133,13 +135,17 @@ def _check_databases(
 
 @contextlib.contextmanager
 def _vulnerability_service(
-    selected: Sequence[tuple[Scanner, ScannerConfig]], osv_db: Path | None, lazy: bool = False
+    selected: Sequence[tuple[Scanner, ScannerConfig]],
+    osv_db: Path | None,
+    lazy: bool = False,
+    osv_index: Path | None = None,
 ) -> Iterator[tuple[str | None, Callable[[str], Any] | None, Callable[[], object] | None]]:
     """Serve the offline OSV database on loopback while pip-audit runs (if configured).
 
     Yields the query URL, the record lookup, and (``lazy``: with the result cache, which may
-    answer for every pin) the function that starts loading and serving the database; otherwise
-    it loads at once, while the scanners start. A server that never served only releases its port.
+    answer for every pin) the function that starts opening and serving the database; otherwise
+    it opens at once, while the scanners start. A server that never served only releases its port.
+    The database is its compiled index in ``osv_index`` (None: loaded into memory).
     """
     config = next((c for s, c in selected if isinstance(c, PipAuditConfig)), None)
     if config is None:
@@ -152,7 +158,7 @@ def _vulnerability_service(
     from secscan.cache.audit import LazyDatabase
     from secscan.osv.server import OsvServer
 
-    db = LazyDatabase(db_path)
+    db = LazyDatabase(db_path, osv_index)
     server = OsvServer(db)
     server.bind()
 
@@ -166,6 +172,7 @@ def _vulnerability_service(
         yield server.query_url, db.get, load
     finally:
         server.close()
+        db.close()
     db.wait()  # a broken database is an input error, even if pip-audit only saw a 500
 
 
@@ -247,6 +254,7 @@ def run_scan(
     tracked_paths: Collection[str] = (),
     cache: Path | None = None,
     outputs: Collection[Path] = (),
+    osv_index: Path | None = None,
 ) -> ScanOutcome:
     """Scan ``target`` with the selected scanners; see the module docstring.
 
@@ -257,6 +265,7 @@ def run_scan(
     ``cache`` is the result cache file to use (``None``: a cold run that neither reads nor writes it).
     ``outputs`` are the files this run writes: inside the target they are never scanned
     (:mod:`secscan.exclusions`, which also leaves out what git ignores).
+    ``osv_index`` is the folder of compiled OSV indexes (``None``: the OSV database is loaded).
     """
     root = check_target(target)
     name = target_name or root.name
@@ -280,7 +289,7 @@ def run_scan(
     session = CacheSession.open(cache, settings.cache) if cache is not None else None
     with (
         contextlib.closing(session) if session else contextlib.nullcontext(),
-        _vulnerability_service(selected, osv_db, lazy=session is not None) as (osv_url, lookup, load),
+        _vulnerability_service(selected, osv_db, session is not None, osv_index) as (osv_url, lookup, load),
         run_folder() as work,  # marked with its owner: a dead run's folder is removed later
     ):
         items: list[tuple[Scanner, ScanJob, float]] = []
@@ -294,7 +303,7 @@ def run_scan(
                 policy=policy,
                 args=config.args,
                 osv_url=osv_url,
-                options=_options(config, lookup, settings, osv_db),
+                options=_options(config, lookup, settings, osv_db, osv_index),
             )
             if session is not None:  # incremental: only new and changed files are scanned
                 excludes = (*settings.scan.excludes, *config.exclude)

@@ -55,6 +55,13 @@ def _root_logging_restored() -> Iterator[None]:
     root.setLevel(level)
 
 
+@pytest.fixture(autouse=True)
+def _session_cache_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Node-local derived state (the compiled OSV indexes) goes to a folder of the test session,
+    never to the user's ``~/.cache``; tests that look at it set their own folder."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "xdg-cache"))
+
+
 @pytest.fixture(scope="session")
 def schemas() -> Path:
     """The vendored public schemas (SARIF 2.1.0, OSV, GitHub's upload API excerpt)."""

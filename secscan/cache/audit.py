@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from secscan.cache.codec import decode_vulns, encode_vulns
 from secscan.cache.db import ResultCache
-from secscan.cache.keys import audit_key, tree_digest, tree_signature
+from secscan.cache.keys import audit_key, tree_digest
 from secscan.errors import InputError
+from secscan.osv.signature import SignatureError, dataset_signature
 
 if TYPE_CHECKING:
     from secscan.osv.deferred import DeferredDatabase
@@ -29,27 +30,29 @@ MAX_DATABASE_BYTES = 4 * 1024 * 1024 * 1024
 
 
 class LazyDatabase:
-    """The offline OSV database, loaded in the background only once something asks for it.
+    """The offline OSV database, opened in the background only once something asks for it.
 
-    With every pin's answer in the cache, nothing does, and the run skips loading the database
-    (2,600+ YAML records take most of a second).
+    With every pin's answer in the cache, nothing does, and the run neither opens its compiled
+    index nor (when the dataset changed) compiles it. ``index_folder``: where the compiled
+    indexes live (None: load the dataset into memory, as without an index).
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, index_folder: Path | None = None) -> None:
         if not path.exists():  # fail before any scanner starts
             raise InputError(
                 f"OSV database {path} does not exist; check --osv-db or [scanners.pip-audit] osv_db"
             )
         self._path = path
+        self._index_folder = index_folder
         self._db: DeferredDatabase | None = None
         self._lock = threading.Lock()
 
     def start(self) -> DeferredDatabase:
-        from secscan.osv.deferred import DeferredDatabase  # PyYAML and the loaders: only when used
+        from secscan.osv.deferred import DeferredDatabase  # SQLite, PyYAML, the loaders: only when used
 
         with self._lock:
             if self._db is None:
-                self._db = DeferredDatabase(self._path)
+                self._db = DeferredDatabase(self._path, self._index_folder)
             return self._db
 
     @property
@@ -63,9 +66,14 @@ class LazyDatabase:
         return self.start().query(name, version, ecosystem)
 
     def wait(self) -> None:
-        """Raise the load's error, if it was loaded and that failed."""
+        """Raise the open's error, if it was opened and that failed."""
         if self._db is not None:
             self._db.wait()
+
+    def close(self) -> None:
+        """Release the compiled index, if one was opened."""
+        if self._db is not None:
+            self._db.close()
 
 
 def source_of(
@@ -73,15 +81,21 @@ def source_of(
 ) -> tuple[Callable[[], str | None], bool]:
     """How to name the vulnerability source lazily, and whether it is online (TTL-bound).
 
-    The offline database's content hash is remembered with the folder's file sizes and
-    modification times, so an unchanged database is not read again (as ``git status`` does).
+    The offline database's content hash is remembered with its signature (every entry's inode,
+    size, ``mtime`` and ``ctime``: :func:`~secscan.osv.signature.dataset_signature`), so an
+    unchanged database is not read again, and a changed one always is, even when the change kept
+    the old sizes and dates; a database changed in the last seconds is hashed and not remembered.
     """
     if database is not None:
         path = database
 
         def offline() -> str | None:
             name = f"osv-db:{path.resolve()}"
-            signature = tree_signature(path)
+            try:
+                found = dataset_signature(path)
+            except SignatureError:
+                found = None
+            signature = bytes.fromhex(found.digest) if found is not None and found.settled else None
             digest = cache.memo_get(name, signature) if signature else None
             if digest is None:
                 digest = tree_digest(path, MAX_DATABASE_BYTES)

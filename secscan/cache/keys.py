@@ -95,35 +95,6 @@ def tree_digest(root: Path, limit: int = MAX_REFERENCED_BYTES) -> str | None:
     return outer.hexdigest()
 
 
-def tree_signature(root: Path) -> bytes | None:
-    """A cheap fingerprint of a file or folder: names, sizes and modification times (no content).
-
-    Every entry below a folder counts, sorted by path, folders included (a renamed or emptied
-    folder changes it); links are not followed. Strings and ``os.scandir``, not ``Path``
-    objects: the offline OSV database has thousands of files and is checked on every run.
-    """
-    try:
-        if root.is_file():
-            st = root.stat()
-            return _h(root.name, st.st_size, st.st_mtime_ns)
-        digest = hashlib.sha256(b"tree-signature/2\0")
-        stack = [(os.fspath(root), "")]
-        while stack:
-            folder, prefix = stack.pop()
-            with os.scandir(folder) as scan:
-                entries = sorted(scan, key=lambda e: e.name)
-            for entry in entries:
-                st = entry.stat(follow_symlinks=False)
-                rel = prefix + entry.name
-                line = f"{rel}\0{st.st_mode}\0{st.st_size}\0{st.st_mtime_ns}\n"
-                digest.update(line.encode("utf-8", "surrogatepass"))
-                if entry.is_dir(follow_symlinks=False):
-                    stack.append((entry.path, rel + "/"))
-        return digest.digest()
-    except OSError:
-        return None
-
-
 def _referenced(args: Sequence[str], root: Path) -> dict[str, str | None]:
     """Content hashes of the files and folders that arguments name (rule files, configs)."""
     found: dict[str, str | None] = {}

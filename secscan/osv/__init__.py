@@ -12,8 +12,8 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from secscan.osv.database import Match, OsvDatabase
-    from secscan.osv.matching import is_affected, package_key
+    from secscan.osv.database import OsvDatabase
+    from secscan.osv.matching import Match, is_affected, package_key
     from secscan.osv.reader import LoadLimits
     from secscan.osv.records import OsvRecord
     from secscan.osv.server import OsvServer
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 _HOMES = {
     "LoadLimits": "reader",
-    "Match": "database",
+    "Match": "matching",
     "OsvDatabase": "database",
     "OsvRecord": "records",
     "OsvServer": "server",

@@ -8,7 +8,8 @@ layout or JSON/YAML encoding).
 The seam: :func:`~secscan.osv.reader.iter_records` yields decoded records, :class:`OsvDatabase`
 indexes them and answers :meth:`~OsvDatabase.query` (the OSV API's view: records) and
 :meth:`~OsvDatabase.matches` (a lockfile audit's view: records with the versions that fix
-them). A compiled on-disk index can replace the class behind the same two methods.
+them). :class:`~secscan.osv.index.CompiledIndex`, the compiled on-disk index, answers the same
+methods from an SQLite file.
 """
 
 from __future__ import annotations
@@ -20,12 +21,19 @@ import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from secscan.osv.matching import PYPI, AffectedPackage, compile_record, package_key, package_keys
+from secscan.osv.matching import (
+    PYPI,
+    CompiledRecord,
+    Match,
+    compile_record,
+    match_records,
+    package_key,
+    package_keys,
+)
 from secscan.osv.reader import LoadLimits, iter_records
 from secscan.osv.records import OsvRecord, check_record
 from secscan.osv.versions import Schemes
@@ -33,23 +41,6 @@ from secscan.osv.versions import Schemes
 logger = logging.getLogger(__name__)
 
 _HASH_VERSION = b"secscan-osv-db-1\n"
-
-
-@dataclass(frozen=True)
-class Match:
-    """A record that affects a queried version, with the versions that fix it (ascending, as
-    the record writes them; empty when no fix is known)."""
-
-    record: OsvRecord
-    fixed: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class _Entry:
-    """A record with its compiled ``affected[]`` matchers."""
-
-    record: OsvRecord
-    affected: tuple[AffectedPackage, ...]
 
 
 def _content_hash(records: Iterable[OsvRecord]) -> str:
@@ -111,11 +102,11 @@ class OsvDatabase:
             for key in package_keys(record):
                 by_package[key].append(record)
         self._by_package = {key: tuple(found) for key, found in by_package.items()}
-        self._compiled: dict[tuple[str, str], tuple[_Entry, ...]] = {}
+        self._compiled: dict[tuple[str, str], tuple[CompiledRecord, ...]] = {}
         self._schemes = Schemes()
         self._lock = threading.Lock()
 
-    def _entries(self, key: tuple[str, str]) -> tuple[_Entry, ...]:
+    def _entries(self, key: tuple[str, str]) -> tuple[CompiledRecord, ...]:
         """The compiled records of one package (compiled once, on first use)."""
         entries = self._compiled.get(key)
         if entries is None:
@@ -123,7 +114,7 @@ class OsvDatabase:
                 entries = self._compiled.get(key)
                 if entries is None:
                     entries = tuple(
-                        _Entry(record, compile_record(record, self._schemes))
+                        CompiledRecord(record, compile_record(record, self._schemes))
                         for record in self._by_package.get(key, ())
                     )
                     self._compiled[key] = entries
@@ -210,21 +201,4 @@ class OsvDatabase:
     def matches(self, ecosystem: str, name: str, version: str) -> list[Match]:
         """The records affecting ``version`` of ``name`` in ``ecosystem``, each with its fixes."""
         key = package_key(ecosystem, name)
-        found = []
-        for entry in self._entries(key):
-            hits = [a for a in entry.affected if (a.ecosystem, a.name) == key and a.affects(version)]
-            if hits:
-                found.append(Match(entry.record, _fixed_versions(hits, version)))
-        return found
-
-
-def _fixed_versions(hits: Iterable[AffectedPackage], version: str) -> tuple[str, ...]:
-    """The fixed versions of the matched entries, in ascending order, each once."""
-    fixes: dict[str, Any] = {}
-    for affected in hits:
-        for parsed, text in affected.fixes(version):
-            fixes.setdefault(text, parsed)
-    try:
-        return tuple(sorted(fixes, key=fixes.__getitem__))
-    except TypeError:  # entries of two schemes in one record: keep the record's order
-        return tuple(fixes)
+        return match_records(self._entries(key), key, version)

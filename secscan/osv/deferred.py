@@ -1,9 +1,10 @@
-"""An OSV database that loads in the background while the scanners start.
+"""An OSV database that opens in the background while the scanners start.
 
-Loading the PyPA advisory database (2,600+ YAML records) takes most of a second. The loopback
-server can bind at once and hand its URL to pip-audit; the first query waits for the load.
-A load error is raised to every caller, and again by :meth:`DeferredDatabase.wait`, so the
-pipeline reports it as the input error it is.
+Opening is quick when the dataset's compiled index is fresh; compiling it (or loading the
+dataset directly) takes seconds: the PyPA advisory database's 2,600+ YAML records take most of
+one. The loopback server can bind at once and hand its URL to pip-audit; the first query waits
+for the open. An error is raised to every caller, and again by :meth:`DeferredDatabase.wait`,
+so the pipeline reports it as the input error it is.
 """
 
 from __future__ import annotations
@@ -11,11 +12,14 @@ from __future__ import annotations
 from concurrent.futures import Future
 from pathlib import Path
 from threading import Thread
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from secscan.errors import InputError
-from secscan.osv.database import OsvDatabase
-from secscan.osv.records import OsvRecord
+from secscan.osv.index import CompiledIndex
+from secscan.osv.source import Advisories, open_advisories
+
+if TYPE_CHECKING:
+    from secscan.osv.records import OsvRecord
 
 
 class RecordSource(Protocol):
@@ -27,26 +31,35 @@ class RecordSource(Protocol):
 
 
 class DeferredDatabase:
-    """:meth:`OsvDatabase.load` of ``path`` on a background thread."""
+    """:func:`~secscan.osv.source.open_advisories` of ``path`` on a background thread: its
+    compiled index in ``index_folder`` (None: no index, a direct load)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, index_folder: Path | None = None) -> None:
         if not path.exists():  # fail before any scanner starts
             raise InputError(
                 f"OSV database {path} does not exist; check --osv-db or [scanners.pip-audit] osv_db"
             )
-        self._future: Future[OsvDatabase] = Future()
-        self._thread = Thread(target=self._load, args=(path,), name="osv-load", daemon=True)
+        self._future: Future[Advisories] = Future()
+        self._thread = Thread(target=self._load, args=(path, index_folder), name="osv-load", daemon=True)
         self._thread.start()
 
-    def _load(self, path: Path) -> None:
+    def _load(self, path: Path, index_folder: Path | None) -> None:
         try:
-            self._future.set_result(OsvDatabase.load(path))
+            self._future.set_result(open_advisories(path, index_folder))
         except BaseException as exc:  # delivered to every caller through the future
             self._future.set_exception(exc)
 
-    def wait(self) -> OsvDatabase:
-        """The loaded database; raises the load's error (an InputError for bad input)."""
+    def wait(self) -> Advisories:
+        """The opened database; raises the open's error (an InputError for bad input)."""
         return self._future.result()
+
+    def close(self) -> None:
+        """Close the index file once the open is over (it may still be running: a daemon
+        thread, it then ends with the process)."""
+        if self._future.done() and self._future.exception() is None:
+            database = self._future.result()
+            if isinstance(database, CompiledIndex):
+                database.close()
 
     def get(self, vuln_id: str) -> OsvRecord | None:
         return self.wait().get(vuln_id)

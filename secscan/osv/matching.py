@@ -13,7 +13,8 @@ Unparsable versions never raise: a query version that does not parse matches thr
 ``versions`` only, and a range with an event that does not parse is ignored (logged at DEBUG).
 
 Records are compiled once (:func:`compile_record`) into frozen matchers, so a database answers
-queries without re-parsing version strings.
+queries without re-parsing version strings; :func:`match_records` answers a lockfile audit's
+question from a package's compiled records, the same way for every kind of database.
 """
 
 from __future__ import annotations
@@ -30,7 +31,18 @@ from secscan.osv.versions import NPM, PYPI, Scheme, Schemes
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["NPM", "PYPI", "AffectedPackage", "compile_record", "is_affected", "package_key", "package_keys"]
+__all__ = [
+    "NPM",
+    "PYPI",
+    "AffectedPackage",
+    "CompiledRecord",
+    "Match",
+    "compile_record",
+    "is_affected",
+    "match_records",
+    "package_key",
+    "package_keys",
+]
 
 
 def package_key(ecosystem: str, name: str) -> tuple[str, str]:
@@ -223,3 +235,43 @@ def is_affected(record: Mapping[str, Any], name: str, version: str, ecosystem: s
         (entry.ecosystem, entry.name) == key and entry.affects(version)
         for entry in compile_record(record, Schemes())
     )
+
+
+@dataclass(frozen=True)
+class Match:
+    """A record that affects a queried version, with the versions that fix it (ascending, as
+    the record writes them; empty when no fix is known)."""
+
+    record: Mapping[str, Any]
+    fixed: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CompiledRecord:
+    """A record with its compiled ``affected[]`` matchers."""
+
+    record: Mapping[str, Any]
+    affected: tuple[AffectedPackage, ...]
+
+
+def match_records(records: Iterable[CompiledRecord], key: tuple[str, str], version: str) -> list[Match]:
+    """The records among ``records`` (a package's, in id order) that affect ``version`` of the
+    package ``key`` (a :func:`package_key`), each with its fixes."""
+    found = []
+    for entry in records:
+        hits = [a for a in entry.affected if (a.ecosystem, a.name) == key and a.affects(version)]
+        if hits:
+            found.append(Match(entry.record, _fixed_versions(hits, version)))
+    return found
+
+
+def _fixed_versions(hits: Iterable[AffectedPackage], version: str) -> tuple[str, ...]:
+    """The fixed versions of the matched entries, in ascending order, each once."""
+    fixes: dict[str, Any] = {}
+    for affected in hits:
+        for parsed, text in affected.fixes(version):
+            fixes.setdefault(text, parsed)
+    try:
+        return tuple(sorted(fixes, key=fixes.__getitem__))
+    except TypeError:  # entries of two schemes in one record: keep the record's order
+        return tuple(fixes)

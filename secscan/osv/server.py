@@ -22,7 +22,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import unquote, urlsplit
 
-from secscan.errors import ScannerError
+from secscan.errors import ScannerError, SecscanError
 from secscan.osv import api
 
 if TYPE_CHECKING:
@@ -135,6 +135,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         except api.QueryError as exc:
             self.send_error(HTTPStatus.BAD_REQUEST, str(exc))
+            return
+        except SecscanError as exc:  # a damaged compiled index: said once, in one line
+            logger.error("OSV server: %s", exc)
+            self.send_error(HTTPStatus.INTERNAL_SERVER_ERROR, str(exc))
             return
         except Exception:
             logger.exception("OSV server: internal error answering %s %s", self.command, self.path)

@@ -16,14 +16,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from secscan.osv.database import Match
-from secscan.osv.matching import package_key
+from secscan.osv.matching import Match, package_key
 from secscan.osv.versions import Schemes
 from secscan.scanners._audit_cache import record_excerpt
 from secscan.scanners.lockfiles import LockedPackage, Lockfile
 
 FORMAT = "secscan-lockfile-audit/1"
-"""``{"format", "files": {path: FileResult}, "records": {id: excerpt}}``; a FileResult is
+"""``{"format", "files": {path: FileResult}, "records": {id: excerpt}, "database"?: note}``
+(the note says where the records came from, for a debug log); a FileResult is
 ``{"kind", "ecosystem", "error", "unsupported", "audited", "skipped": {reason: n},
 "vulnerable": [{"name", "version", "line", "alias", "dev", "places", "advisories": [{"id",
 "aliases", "fixed", "records"}]}]}``."""
@@ -156,5 +156,8 @@ def error_result(kind: str, ecosystem: str, message: str) -> dict[str, Any]:
     }
 
 
-def document(files: Mapping[str, Any], records: Mapping[str, Any]) -> dict[str, Any]:
-    return {"format": FORMAT, "files": dict(files), "records": dict(records)}
+def document(
+    files: Mapping[str, Any], records: Mapping[str, Any], database: str | None = None
+) -> dict[str, Any]:
+    doc: dict[str, Any] = {"format": FORMAT, "files": dict(files), "records": dict(records)}
+    return doc if database is None else {**doc, "database": database}

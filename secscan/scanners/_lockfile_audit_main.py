@@ -1,8 +1,10 @@
 """``python -m secscan.scanners._lockfile_audit_main``: the lockfile-audit process.
 
 Reads the lockfiles it is given (regular files inside the root, never through a symbolic
-link, at most ``--max-bytes`` each), parses them as data, loads from the offline OSV database
-only the records naming one of their packages, matches, and writes one JSON document
+link, at most ``--max-bytes`` each), parses them as data, opens the offline OSV database's
+compiled index in ``--osv-index`` (compiling it first when it is missing or stale, or waiting
+for the process compiling it; without the option, or when the index cannot be used, it loads
+only the records naming one of the lockfiles' packages), matches, and writes one JSON document
 (:data:`secscan.scanners._lockfile_audit.FORMAT`). It runs as a scanner process so that the
 runner's deadline, kill and isolation apply to it like to any other tool.
 
@@ -21,7 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from secscan.errors import InputError
+from secscan.errors import SecscanError
 from secscan.scanners._lockfile_audit import audit_file, document, error_result
 from secscan.scanners.lockfiles import Lockfile, LockfileError, parse_lockfile, recognise
 
@@ -59,6 +61,7 @@ def read_capped(root: Path, relative: str, limit: int) -> bytes:
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="lockfile-audit", description=__doc__)
     parser.add_argument("--osv-db", type=Path, required=True, help="offline OSV database (folder or zip)")
+    parser.add_argument("--osv-index", type=Path, help="folder of compiled OSV indexes (default: none)")
     parser.add_argument("--root", type=Path, required=True, help="the scanned folder")
     parser.add_argument(
         "--files-from", type=Path, required=True, help="JSON list of lockfiles (relative paths)"
@@ -69,9 +72,10 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    """Parse, load and match; the output document. Raises InputError for an unusable database."""
-    from secscan.osv.database import OsvDatabase  # after the lockfiles: a bad one fails fast
+    """Parse, open and match; the output document. Raises InputError for an unusable database
+    (IndexDamagedError when its compiled index turns out damaged)."""
     from secscan.osv.matching import package_key
+    from secscan.osv.source import database_note, open_advisories  # after the lockfiles: fail fast
 
     root = Path(os.path.realpath(args.root))
     relatives = json.loads(args.files_from.read_text(encoding="ascii"))
@@ -88,9 +92,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     wanted = {package_key(p.ecosystem, p.name) for lockfile in parsed.values() for p in lockfile.packages}
     records: dict[str, Any] = {}
     if parsed:
-        database = OsvDatabase.load(args.osv_db, packages=wanted)
+        database = open_advisories(args.osv_db, args.osv_index, packages=wanted)
         for relative, lockfile in parsed.items():
             results[relative] = audit_file(lockfile, database, records)
+        return document(results, records, database_note(database))
     return document(results, records)
 
 
@@ -98,7 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _arguments(argv)
     try:
         doc = run(args)
-    except InputError as exc:
+    except SecscanError as exc:  # the database cannot be read, or its compiled index is damaged
         print(f"lockfile-audit: {exc}", file=sys.stderr)  # noqa: T201 - a tool's one-line error
         return 2
     tmp = args.output.with_name(args.output.name + ".tmp")

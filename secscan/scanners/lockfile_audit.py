@@ -10,12 +10,15 @@ lockfile's results, keyed by its content and by the OSV database's content hash 
 puts the database's identity in ``job.options["osv_source"]``).
 
 Options (``job.options``): ``osv_db`` (the database's path; without one the scanner is skipped
-and says how many lockfiles went unaudited), ``max_file_size`` (bytes read at most per file).
+and says how many lockfiles went unaudited), ``osv_index`` (the folder of compiled OSV indexes:
+the process opens the database's index there, compiling it first if needed; absent: it loads
+the records it needs), ``max_file_size`` (bytes read at most per file).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePosixPath
@@ -29,6 +32,8 @@ from secscan.scanners._output import read_output
 from secscan.scanners.interface import Command, CommandResult, Plan, ScanJob, Scanner, ScanOutput
 from secscan.scanners.lockfiles import LockfileKind, recognise
 from secscan.scanners.per_file import FileOutputs, merge
+
+log = logging.getLogger(__name__)
 
 _MAX_OUTPUT_BYTES = 256 * 1024 * 1024
 _DEFAULT_MAX_BYTES = 5_000_000
@@ -83,6 +88,9 @@ class LockfileAuditScanner(Scanner):
             "--osv-db",
             str(database.absolute()),
         ]
+        index = job.options.get("osv_index")
+        if isinstance(index, Path):  # not in cache_material: the index never changes an answer
+            argv += ["--osv-index", str(index.absolute())]
         argv += ["--root", str(job.root), "--files-from", str(listing), "--output", str(output)]
         argv += ["--max-bytes", str(limit), *job.args]
         return Plan((Command(tuple(argv), job.workdir, job.workdir / "lockfile-audit.stdout"),))
@@ -117,4 +125,5 @@ class LockfileAuditScanner(Scanner):
             raise ScannerError(f"lockfile-audit report {path.name} is not a {FORMAT} document")
         if not isinstance(doc.get("files"), dict) or not isinstance(doc.get("records"), dict):
             raise ScannerError(f"lockfile-audit report {path.name} has no 'files' or 'records' object")
+        log.debug("lockfile-audit: OSV records from %s", doc.get("database", "nowhere (no lockfile parsed)"))
         return doc

@@ -4,7 +4,9 @@ interrupted run, a timed-out scanner."""
 
 from __future__ import annotations
 
+import os
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -108,9 +110,9 @@ def test_osv_database_change_is_picked_up(
 
     real = deferred.DeferredDatabase
 
-    def counting(path: Path) -> object:
+    def counting(path: Path, index_folder: Path | None = None) -> object:
         loads.append(path)
-        return real(path)
+        return real(path, index_folder)
 
     monkeypatch.setattr(deferred, "DeferredDatabase", counting)
     settings = settings_for(target, tmp_path / "cache.db")
@@ -126,6 +128,34 @@ def test_osv_database_change_is_picked_up(
     assert hits == 0 and misses > 0
     latest = run(target, settings, only=["pip-audit"])
     assert any(f["rule"] == "PYSEC-2099-1" for f in latest.document["findings"])
+
+
+def test_an_osv_record_edited_in_place_with_its_old_size_and_mtime_is_picked_up(
+    tmp_path: Path, target: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``cp -p``, ``touch -r``, ``unzip``: an edit that keeps the file's size and modification
+    time still changes the database's identity (its ``ctime`` changed), never a stale answer."""
+    from secscan.cache import audit
+    from secscan.osv import signature
+
+    def settled(path: Path) -> signature.DatasetSignature:  # as if the copy were seconds old
+        return signature.dataset_signature(path, lambda: time.time_ns() + 10 * 10**9)
+
+    monkeypatch.setattr(audit, "dataset_signature", settled)
+    run = Runner(tmp_path, monkeypatch)
+    settings = settings_for(target, tmp_path / "cache.db")
+    first = run(target, settings, only=["pip-audit"])
+    assert any(f["rule"] == "PYSEC-2023-74" for f in first.document["findings"])
+    assert run(target, settings, only=["pip-audit"]).cache["misses"] == 0  # remembered, reused
+    record = target / "osv" / "requests" / "PYSEC-2023-74.yaml"
+    before = record.stat()
+    text = record.read_text(encoding="utf-8")
+    record.write_text(text.replace("name: requests", "name: requestz"), encoding="utf-8")  # same size
+    os.utime(record, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert (record.stat().st_size, record.stat().st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    edited = run(target, settings, only=["pip-audit"])
+    assert edited.cache["hits"] == 0
+    assert not any(f["rule"] == "PYSEC-2023-74" for f in edited.document["findings"])
 
 
 def test_online_audits_expire_after_the_ttl(tmp_path: Path) -> None:
