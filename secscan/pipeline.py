@@ -177,9 +177,10 @@ def _with_deleted(
     A deleted file is never in a scanner's file list, so without this its findings could never
     be closed. Paths the scanner would not have seen (excluded globally or for this scanner)
     stay outside its scope: excluding a folder must not look like fixing it. secscan's own
-    files are not part of the target: findings once reported in them are closed.
+    files are not part of the target: findings once reported in them are closed. A result that
+    closes nothing (git-history with part of the history unread) is left as it is.
     """
-    if result.status is not ScannerStatus.OK:
+    if result.status is not ScannerStatus.OK or result.closes_nothing:
         return result
     deleted = {
         p
