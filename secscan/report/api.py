@@ -17,7 +17,7 @@ from typing import Any, Literal, assert_never
 from secscan import sla
 from secscan.fsnames import json_dumps
 from secscan.printable import surrogates_escaped
-from secscan.report import document, figures, markdown, owners
+from secscan.report import coverage, document, figures, markdown, owners
 from secscan.report.config import ReportConfig
 from secscan.report.period import Period, PeriodReport, build_period
 from secscan.sinks import file as sinks_file
@@ -69,7 +69,8 @@ def build_dashboard(
     window = since or timedelta(days=config.since_days)
     query = figures.trend_query(now, window, policy=policy, targets=tuple(targets), rows=config.max_rows)
     d = store.dashboard(query)
-    return replace(figures.summarise(d, window, _enrich(d, config)), run_uploads=_run_uploads(store, d))
+    report = figures.summarise(d, window, _enrich(d, config))
+    return replace(report, run_uploads=_run_uploads(store, d), coverage=coverage.section(store, targets))
 
 
 def _run_uploads(store: Store, d: Dashboard) -> dict[str, tuple[tuple[str, str], ...]]:

@@ -14,6 +14,7 @@ from typing import Any
 from secscan.metrics import SCORE_BASELINE
 from secscan.model import Severity
 from secscan.redact import Redactor
+from secscan.report import coverage
 from secscan.report.charts import WORST_FIRST
 from secscan.report.figures import DashboardReport, OverdueRow
 from secscan.report.period import PeriodReport
@@ -103,6 +104,7 @@ def dashboard_document(r: DashboardReport) -> dict[str, Any]:
             {"at": _ts(p.at), "open": _sev(p.open), "sla_counted": p.sla_counted, "sla_ok": p.sla_ok}
             for p in d.trend
         ],
+        "coverage": coverage.document(r.coverage),  # issue 14
         "top_rules": [_group(g) for g in d.top_rules],
         "top_targets": [_group(g) for g in d.top_targets],
         "breached": [_row(x) for x in r.breached_rows],

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 from secscan import metrics, sla
 from secscan.model import FindingState, Severity
+from secscan.store.coverage import RunCoverage
 from secscan.store.interface import OPEN_STATES, TriageStatus
 from secscan.store.report_model import Dashboard, DashboardQuery, FindingCell, OverdueFinding, SpanSum
 
@@ -67,6 +68,7 @@ class DashboardReport:
     run_uploads: Mapping[str, tuple[tuple[str, str], ...]] = field(
         default_factory=dict
     )  # run -> (category, status)
+    coverage: tuple[RunCoverage, ...] = ()  # issue 14: each target's latest coverage map
 
     @property
     def empty(self) -> bool:

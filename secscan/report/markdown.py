@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 
 from secscan.metrics import SCORE_BASELINE, DetectionTime
 from secscan.redact import Redactor
+from secscan.report import coverage
 from secscan.report.charts import WORST_FIRST
 from secscan.report.figures import DashboardReport, OverdueRow, human
 from secscan.report.period import PeriodReport
@@ -170,6 +171,7 @@ def render_dashboard(r: DashboardReport) -> str:
     u = d.uploads
     status = ", ".join(f"{n} {s}" for s, n in sorted(u.by_status.items())) or "none queued"
     out += [f"Uploads: {status}; last delivered: {_ts(u.last_delivered_at) or 'never'}.", ""]
+    out += coverage.markdown(r.coverage, cell)  # issue 14
     return "\n".join(out)
 
 

@@ -138,5 +138,6 @@ def _not_audited(results: Mapping[str, Mapping[str, Any]]) -> str | None:
         )
     errors = [str(r["error"]) for r in results.values() if r.get("error") is not None]
     if results and len(errors) == len(results):
-        return f"none of the {len(results)} lockfile(s) could be read (first: {errors[0][:160]}); see the warnings"
+        first = errors[0][:160]
+        return f"none of the {len(results)} lockfile(s) could be read (first: {first}); see the warnings"
     return None

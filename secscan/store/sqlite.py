@@ -19,7 +19,7 @@ from typing import Any
 from secscan import sla
 from secscan.errors import StoreError
 from secscan.model import FindingState, RunId, ScanRun, Severity
-from secscan.store import _bulk, _runs, _seen_again, _sla
+from secscan.store import _bulk, _coverage, _runs, _seen_again, _sla
 from secscan.store._db import Connection, Database, create_private, database_file, scalar
 from secscan.store._migrate import ensure_schema
 from secscan.store._outbox import SqliteOutbox
@@ -162,6 +162,7 @@ class SqliteStore(SqliteFeatures, Store):
                 conn, run.run_id, tid, status, to_ts(run.started_at), to_ts(run.finished_at)
             )
             _runs.write_scanners(conn, run_pk, run)
+            _coverage.write(conn, run_pk, run.coverage)  # issue 14
             stored, texts = _bulk.select_stored(conn, "f.target_id = ?", (tid,))
             again = _seen_again.split(stored, texts, run, now, suppressions)  # the re-scan fast path
             previous, rows = tracked_by_fingerprint(again.rest_rows, run.target_name, texts)
