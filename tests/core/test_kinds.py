@@ -57,7 +57,7 @@ def kinds() -> Kinds:
 
 
 @pytest.mark.parametrize(
-    "scanner", [BanditScanner(), ZizmorScanner(), SemgrepScanner(), LockfileAuditScanner()], ids=str
+    "scanner", [BanditScanner(), ZizmorScanner(), SemgrepScanner(), LockfileAuditScanner()], ids=lambda s: s.name
 )
 def test_every_selective_scanner_scans_exactly_the_kinds_it_is_meant_for(
     kinds: Kinds, scanner: Scanner
