@@ -186,6 +186,25 @@ def secscan(repo: Path, out: Path, *extra: str) -> tuple[Sample, dict[str, Any]]
     return sample, json.loads(doc.read_text())
 
 
+def in_process(repo: Path, out: Path) -> Sample:
+    """The unchanged re-run inside this process (``app.run``), as the daemon runs its nightly scans:
+    without the interpreter's start and secscan's imports. Same database and result cache."""
+    import time
+
+    sys.path.insert(0, str(REPO))
+    os.environ["XDG_STATE_HOME"] = str(out / "state")
+    from secscan import app
+    from secscan.settings import build_settings
+
+    request = app.RunRequest(repo, build_settings({}), out / "in-process.sarif", osv_db=OSV)
+    app.run(request)  # first-use costs out of the way
+    began, cpu = time.perf_counter(), time.process_time()
+    result = app.run(request)
+    sample = Sample(time.perf_counter() - began, 0.0, 0.0, time.process_time() - cpu)
+    assert result.document["cache"]["misses"] == 0
+    return sample
+
+
 def hand_findings(out: Path) -> dict[str, Found]:
     zizmor: Found = set()
     for run in json.loads((out / "z.sarif").read_text())["runs"]:
@@ -214,7 +233,7 @@ def main() -> int:
     args = parser.parse_args()
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)  # as installed: modules compiled once, not per run
     hand: list[dict[str, Sample]] = []
-    rows: dict[str, list[Sample]] = {"cold": [], "unchanged": []}
+    rows: dict[str, list[Sample]] = {"cold": [], "unchanged": [], "in-process": []}
     doc: dict[str, Any] = {}
     durations: list[dict[str, float]] = []
     with tempfile.TemporaryDirectory(prefix="bench-mixed-") as tmp:
@@ -236,6 +255,7 @@ def main() -> int:
             unchanged, warm = secscan(repo, out)
             rows["cold"].append(cold)
             rows["unchanged"].append(unchanged)
+            rows["in-process"].append(in_process(repo, out))
             durations.append({s["name"]: s["duration_s"] for s in doc["scanners"]})
             same = {f["id"] for f in doc["findings"]} == {f["id"] for f in warm["findings"]}
             total = sum(s.wall_s for s in hand[-1].values())
@@ -246,7 +266,8 @@ def main() -> int:
         theirs = hand_findings(base / f"o{args.repeat - 1}")
     print(f"\n{'command':<30}{'wall s (median)':>16}{'CPU s (median)':>16}{'peak RSS MB':>13}{'tree RSS MB':>13}")
     table = [(f"by hand: {tool}", [h[tool] for h in hand]) for tool in hand[0]]
-    table += [("secscan run, cold (--no-cache)", rows["cold"]), ("secscan run, unchanged", rows["unchanged"])]
+    table += [("secscan run, cold (--no-cache)", rows["cold"]), ("secscan run, unchanged", rows["unchanged"]),
+              ("unchanged, app.run in-process", rows["in-process"])]  # fmt: skip
     for label, samples in table:
         print(f"{label:<30}{_median(samples, 'wall_s'):>16.2f}{_median(samples, 'cpu_s'):>16.2f}"
               f"{max(s.peak_rss_mb for s in samples):>13.0f}{max(s.tree_rss_mb for s in samples):>13.0f}")  # fmt: skip
@@ -261,6 +282,9 @@ def main() -> int:
           f"CPU {statistics.median(cold_cpu):.3f}x; target <= 0.75x")  # fmt: skip
     print(f"unchanged / cold: wall {statistics.median(warm):.3f}x (rounds {', '.join(f'{x:.3f}' for x in warm)}), "
           f"CPU {statistics.median(warm_cpu):.3f}x; target <= 0.05x")  # fmt: skip
+    nightly = [u.wall_s / c.wall_s for u, c in zip(rows["in-process"], rows["cold"], strict=True)]
+    print(f"unchanged in-process (the daemon's nightly run) / cold: wall {statistics.median(nightly):.3f}x "
+          f"(rounds {', '.join(f'{x:.3f}' for x in nightly)})")  # fmt: skip
     print(f"floor (by hand CPU / 2 cores / by hand wall): {statistics.median(cpu_sums) / 2 / statistics.median(sums):.3f}x")
     print("\nsecscan's scanners in the cold runs (median s): " + ", ".join(
         f"{name} {statistics.median(d[name] for d in durations):.2f}" for name in durations[0]))  # fmt: skip
