@@ -22,7 +22,7 @@ from secscan.fsnames import has_surrogates
 from secscan.introduced import introduced_times
 from secscan.inventory import check_target
 from secscan.locks import target_lock
-from secscan.model import Finding, FindingState, Location, ScanRun, Severity
+from secscan.model import CoverageEntry, Finding, FindingState, Location, ScanRun, Severity
 from secscan.osv.purl import package_json
 from secscan.pipeline import ScanHooks, ScanOutcome, run_scan, utcnow
 from secscan.printable import printable
@@ -195,7 +195,20 @@ def json_document(run: ScanRun, sarif_path: Path | None) -> dict[str, Any]:
             {"id": f.id, "tool": f.tool, "rule": f.rule_id, "path": f.location.path} for f in run.fixed
         ],
         "notifications": notes,
+        "coverage": [coverage_json(c) for c in run.coverage],  # issue 14
         "sarif": str(sarif_path) if sarif_path else None,
+    }
+
+
+def coverage_json(entry: CoverageEntry) -> dict[str, Any]:
+    """One line of the coverage map in the ``--format json`` contract (README, "Coverage map")."""
+    return {
+        "kind": entry.kind,
+        "unit": entry.unit,
+        "files": entry.files,
+        "covered": entry.covered,
+        "scanners": list(entry.scanners),
+        "reason": entry.reason,
     }
 
 

@@ -16,11 +16,13 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
+from rich.padding import Padding
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from secscan.lifecycle import FindingDetail, FindingRow, SlaView, Stats
-from secscan.model import ScannerResult, ScannerStatus, ScanRun, Severity
+from secscan.model import CoverageEntry, ScannerResult, ScannerStatus, ScanRun, Severity
 from secscan.pipeline import ScanHooks
 from secscan.printable import printable
 from secscan.sla import SlaStatus
@@ -87,6 +89,23 @@ def _first_sentence(text: str, limit: int = 120) -> str:
     return head if len(head) <= limit else head[: limit - 1] + "…"
 
 
+def coverage(entries: Sequence[CoverageEntry], console: Console) -> None:
+    """The coverage map as one line per kind (``covered of found``, by which scanners), each gap's
+    reason indented below it; readable at 80 columns."""
+    if not entries:
+        return
+    console.print("[bold]Coverage[/] (covered of found, by)", highlight=False)
+    for c in entries:
+        found = "?" if c.files is None else str(c.files)
+        by = ", ".join(c.scanners) or "-"
+        style = "yellow" if c.gap else ("dim" if not c.analysers else "green")
+        line = f"  [{style}]{_safe(c.kind):<24}[/] {c.covered:>6} of {found:<6} {c.unit:<7} {_safe(by)}"
+        console.print(line, highlight=False)
+        if c.reason:
+            reason = Text(printable(c.reason), style="yellow" if c.gap else "dim")
+            console.print(Padding(reason, (0, 0, 0, 6), expand=False), highlight=False)
+
+
 def summary(run: ScanRun, sarif_path: Path | None, console: Console, limit: int = 25) -> None:
     """Scanner status, findings by severity and tool, and the worst findings."""
     scanners = Table(title="Scanners", title_justify="left")
@@ -102,6 +121,7 @@ def summary(run: ScanRun, sarif_path: Path | None, console: Console, limit: int 
             _safe(s.reason or ""),
         )
     console.print(scanners)
+    coverage(run.coverage, console)
 
     counts = Counter((f.severity, f.tool) for f in run.findings)
     tools = [s.name for s in run.scanners]

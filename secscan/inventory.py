@@ -31,6 +31,8 @@ class Inventory:
     files: tuple[str, ...]
     sizes: tuple[int, ...]
     notifications: tuple[Notification, ...] = ()
+    too_large: tuple[str, ...] = ()
+    """Files left out for being over ``max_file_size`` (the coverage map counts them as gaps)."""
 
     def without(self, patterns: Sequence[str]) -> tuple[str, ...]:
         """The files not matched by ``patterns`` (a scanner's own excludes)."""
@@ -107,6 +109,7 @@ def build_inventory(
     :mod:`secscan.exclusions`); a skipped folder is not entered."""
     files: list[tuple[str, int]] = []
     notes: list[Notification] = []
+    too_large: list[str] = []
     excluded = _compiled(tuple(excludes))
     stack: list[tuple[str, str]] = [(str(root), "")]
     while stack:
@@ -139,6 +142,7 @@ def build_inventory(
                         f"not scanned: {size} bytes is over [scan] max_file_size ({max_file_size})",
                         rel,
                     ))
+                    too_large.append(rel)
                     continue
                 files.append((rel, size))
     files.sort()
@@ -147,4 +151,5 @@ def build_inventory(
         files=tuple(f for f, _ in files),
         sizes=tuple(s for _, s in files),
         notifications=tuple(notes),
+        too_large=tuple(sorted(too_large)),
     )

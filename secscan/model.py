@@ -180,12 +180,56 @@ class Notification:
 
 
 @dataclass(frozen=True)
+class Extent:
+    """How much of an input that is not the tree's files a scanner covered: git-history's
+    ``commits`` of the ``git history``. ``total`` is what there was to read (within the configured
+    window), ``covered`` what was read; ``gap`` says why the rest was not (a shallow clone, a
+    window cut at ``max_commits``, missing objects, a walk left for the next run)."""
+
+    kind: str
+    unit: str
+    total: int
+    covered: int
+    gap: str | None = None
+
+
+@dataclass(frozen=True)
+class CoverageEntry:
+    """One line of a run's coverage map (:mod:`secscan.coverage`): a kind of file found in the
+    inventory (``Python``, ``npm lockfile``) or a pseudo-kind (``secrets``: every file;
+    ``git history``: commits; ``other``: files no scanner analyses beyond secrets).
+
+    ``files`` counts the kind's files (``unit``: ``files`` or ``commits``; ``None`` when unknown:
+    a history that was not read); ``covered`` those at least one of the kind's ``analysers``
+    covered, and ``scanners`` lists which did; ``reason`` says why the rest were not. ``kind`` is
+    API (README, "Coverage map"); ``analysers`` are the scanners meant to cover the kind.
+    """
+
+    kind: str
+    files: int | None
+    covered: int
+    scanners: tuple[str, ...] = ()
+    reason: str | None = None
+    unit: str = "files"
+    analysers: tuple[str, ...] = ()
+
+    @property
+    def gap(self) -> bool:
+        """Whether part of the kind went uncovered by a scanner meant to cover it (the map sets a
+        ``reason`` exactly then; ``other`` files have no such scanner and are never a gap)."""
+        return bool(self.analysers) and self.reason is not None
+
+
+@dataclass(frozen=True)
 class ScannerResult:
     """The outcome of one scanner over one target.
 
     ``scope`` lists the repo-relative files the scanner covered when it finished ``ok``;
     the lifecycle store closes a finding as fixed only if its file is in that scope, and only for
     an ``ok`` scanner (any other status closes nothing, whatever its scope).
+    ``closes_nothing``: the scanner finished ``ok`` but its analysis is not whole in a way no
+    file list can say (git-history's walk cut or missing objects): its scope is empty and stays
+    empty, deleted files included. ``extent``: what it covered when that is not files.
     """
 
     name: ToolName
@@ -198,6 +242,8 @@ class ScannerResult:
     notifications: tuple[Notification, ...] = ()
     scope: frozenset[str] = frozenset()
     reason: str | None = None  # why it failed, timed out, was skipped or is incomplete
+    closes_nothing: bool = False
+    extent: Extent | None = None
 
     @property
     def category(self) -> str:
@@ -217,6 +263,7 @@ class ScanRun:
     scanners: tuple[ScannerResult, ...]
     fixed: tuple[Finding, ...] = field(default=())
     notifications: tuple[Notification, ...] = field(default=())
+    coverage: tuple[CoverageEntry, ...] = field(default=())
 
     @property
     def complete(self) -> bool:

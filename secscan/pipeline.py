@@ -19,17 +19,20 @@ from pathlib import Path
 from typing import Any
 
 from secscan.cache.session import CacheSession, CacheUse
+from secscan.coverage import coverage_map, scanner_views
 from secscan.errors import InputError
 from secscan.exclusions import Skips, build_skips
 from secscan.identity import assign_identities, source_reader
 from secscan.inventory import Inventory, build_inventory, check_target, is_excluded
+from secscan.kinds import run_kinds
 from secscan.model import Notification, RunId, ScannerResult, ScannerStatus, ScanRun, new_run_id
 from secscan.policy import SeverityPolicy, load_policy
 from secscan.recover import secret_values as _secret_values
 from secscan.redact import Redactor, SecretFilter
 from secscan.scanners._audit_cache import audit_cache
+from secscan.scanners.git_history import in_git_work_tree
 from secscan.scanners.interface import ScanJob, Scanner
-from secscan.scanners.registry import select_scanners
+from secscan.scanners.registry import BUILTIN, select_scanners
 from secscan.scanners.runner import run_all
 from secscan.scanners.scratch import run_folder
 from secscan.settings import (
@@ -184,9 +187,10 @@ def _with_deleted(
     A deleted file is never in a scanner's file list, so without this its findings could never
     be closed. Paths the scanner would not have seen (excluded globally or for this scanner)
     stay outside its scope: excluding a folder must not look like fixing it. secscan's own
-    files are not part of the target: findings once reported in them are closed.
+    files are not part of the target: findings once reported in them are closed. A result that
+    closes nothing (git-history with part of the history unread) is left as it is.
     """
-    if result.status is not ScannerStatus.OK:
+    if result.status is not ScannerStatus.OK or result.closes_nothing:
         return result
     deleted = {
         p
@@ -293,12 +297,14 @@ def run_scan(
         run_folder() as work,  # marked with its owner: a dead run's folder is removed later
     ):
         items: list[tuple[Scanner, ScanJob, float]] = []
+        given: list[tuple[str, ...]] = []
         for scanner, config in selected:
             workdir = Path(work) / scanner.name
             workdir.mkdir()
+            given.append(inventory.without(config.exclude))
             job = ScanJob(
                 root=root,
-                files=inventory.without(config.exclude),
+                files=given[-1],
                 workdir=workdir,
                 policy=policy,
                 args=config.args,
@@ -331,6 +337,13 @@ def run_scan(
         _with_deleted(r, root, tracked_paths, (*settings.scan.excludes, *config.exclude), skips)
         for r, (_, config) in zip(results, selected, strict=True)
     ]
+    coverage = coverage_map(
+        inventory.files,
+        inventory.too_large,
+        run_kinds(settings, [s for s, _ in selected]),
+        scanner_views(BUILTIN, [s.name for s, _ in selected], results, given, chosen=bool(only)),
+        history=in_git_work_tree(root),
+    )
     with redacting_logs(redactor):
         results = [_redact_result(r, redactor) for r in results]
         results = _with_identities(results, root)
@@ -348,6 +361,7 @@ def run_scan(
             Notification(n.level, redactor.text(n.message), n.path, n.line)
             for n in (*inventory.notifications, *skips.notifications(ignored_unknown))
         ),
+        coverage=tuple(dataclasses.replace(c, reason=c.reason and redactor.text(c.reason)) for c in coverage),
     )
     return ScanOutcome(run=run, redactor=redactor, policy=policy, cache=usage if session else CacheUse())
 

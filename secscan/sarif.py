@@ -23,7 +23,16 @@ import sarif_om as om
 
 from secscan import __version__
 from secscan.fsnames import to_uri
-from secscan.model import Finding, Notification, Rule, ScannerResult, ScannerStatus, ScanRun, Severity
+from secscan.model import (
+    CoverageEntry,
+    Finding,
+    Notification,
+    Rule,
+    ScannerResult,
+    ScannerStatus,
+    ScanRun,
+    Severity,
+)
 from secscan.osv.purl import package_json
 from secscan.policy import SeverityPolicy
 
@@ -141,6 +150,22 @@ def _notification(note: Notification) -> om.Notification:
     return n
 
 
+def _coverage_notes(scanner: ScannerResult, coverage: Sequence[CoverageEntry]) -> list[om.Notification]:
+    """The coverage map's gaps of the kinds this scanner is meant for (issue 14), one warning each
+    with the numbers in its properties. A gap whose scanner has no run in the log (disabled, not
+    chosen) is in the JSON document, the summary and the report only."""
+    notes = []
+    for entry in coverage:
+        if entry.gap and scanner.name in entry.analysers:
+            found = "?" if entry.files is None else str(entry.files)
+            text = f"coverage: {entry.kind}: {entry.covered} of {found} {entry.unit} covered: {entry.reason}"
+            bag = _bag(secscan_coverage={"kind": entry.kind, "unit": entry.unit, "files": entry.files,
+                                         "covered": entry.covered})  # fmt: skip
+            notes.append(om.Notification(message=om.Message(text=_text(text, 2048)), level="warning",
+                                         properties=bag))  # fmt: skip
+    return notes
+
+
 def _run(
     scanner: ScannerResult,
     scan: ScanRun,
@@ -161,7 +186,7 @@ def _run(
         for rid in sorted(worst) if rid not in known
     ]
     index = {r.id: i for i, r in enumerate(rules)}
-    notes = [_notification(n) for n in scanner.notifications]
+    notes = [_notification(n) for n in scanner.notifications] + _coverage_notes(scanner, scan.coverage)
     if scanner.status is not ScannerStatus.OK:
         level = "note" if scanner.status is ScannerStatus.SKIPPED else "error"
         notes.insert(0, om.Notification(

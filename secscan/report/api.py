@@ -17,7 +17,7 @@ from typing import Any, Literal, assert_never
 from secscan import sla
 from secscan.fsnames import json_dumps
 from secscan.printable import surrogates_escaped
-from secscan.report import document, figures, markdown, owners
+from secscan.report import coverage, document, figures, markdown, owners
 from secscan.report.config import ReportConfig
 from secscan.report.period import Period, PeriodReport, build_period
 from secscan.sinks import file as sinks_file
@@ -87,7 +87,7 @@ def build_dashboard(
         stale_after=timedelta(hours=config.expected_every_hours),
         expiring_within=query.expiring_within,
     )
-    return replace(report, run_uploads=_run_uploads(store, d))
+    return replace(report, run_uploads=_run_uploads(store, d), coverage=coverage.section(store, targets))
 
 
 def _run_uploads(store: Store, d: Dashboard) -> dict[str, tuple[tuple[str, str], ...]]:

@@ -14,6 +14,7 @@ from typing import Any
 from secscan import score
 from secscan.model import Severity
 from secscan.redact import Redactor
+from secscan.report import coverage
 from secscan.report.figures import DashboardReport, FindingRow
 from secscan.report.palette import WORST_FIRST
 from secscan.report.period import PeriodReport
@@ -185,6 +186,7 @@ def dashboard_document(r: DashboardReport) -> dict[str, Any]:
             {"at": _ts(p.at), "open": _sev(p.open), "sla_counted": p.sla_counted, "sla_ok": p.sla_ok}
             for p in d.trend
         ],
+        "coverage": coverage.document(r.coverage),  # issue 14
         "top_rules": [_group(g) for g in d.top_rules],
         "top_targets": [_group(g) for g in d.top_targets],
         "breached": [_row(x, redact) for x in r.breached_rows],

@@ -28,6 +28,7 @@ from secscan.report.scores import (
     target_rows,
     triage_summary,
 )
+from secscan.store.coverage import RunCoverage
 from secscan.store.interface import OPEN_STATES, TriageStatus
 from secscan.store.report_model import (
     Dashboard,
@@ -105,6 +106,7 @@ class DashboardReport:
     triage: TriageSummary = field(default_factory=TriageSummary)
     tracked_since: datetime | None = None  # the first run of the targets in scope
     stale_after: timedelta = timedelta(hours=24)
+    coverage: tuple[RunCoverage, ...] = ()  # issue 14: each target's latest coverage map
 
     @property
     def empty(self) -> bool:

@@ -16,7 +16,9 @@ from secscan.report.figures import DashboardReport
 from secscan.report.period import PeriodReport
 from secscan.report.templating import env
 
-SECTIONS: tuple[str, ...] = ("today", "score", "targets", "triage", "policy", "trends", "sla", "runs")
+SECTIONS: tuple[str, ...] = (
+    "today", "score", "targets", "coverage", "triage", "policy", "trends", "sla", "runs"
+)  # fmt: skip
 """The dashboard's sections in page order: what to act on today first, run health last."""
 
 

@@ -13,6 +13,7 @@ from datetime import datetime
 from secscan import score
 from secscan.metrics import DetectionTime
 from secscan.redact import Redactor
+from secscan.report import coverage
 from secscan.report.figures import DashboardReport, FindingRow, human, short_text, tracked_points
 from secscan.report.markdown import _ts, cell, table
 from secscan.report.palette import WORST_FIRST
@@ -270,6 +271,7 @@ SECTIONS: tuple[tuple[str, Section], ...] = (
     ("today", today),
     ("score", scores),
     ("targets", targets),
+    ("coverage", lambda r: coverage.markdown(r.coverage, cell)),
     ("triage", triage),
     ("policy", policy),
     ("trends", trends),

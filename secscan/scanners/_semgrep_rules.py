@@ -90,16 +90,29 @@ class RulePack:
     def by_id(self) -> Mapping[str, SemgrepRule]:
         return {rule.id: rule for rule in self.rules}
 
+    @functools.cached_property
+    def _kinds(self) -> tuple[tuple[str, ...], tuple[tuple[re.Pattern[str], str], ...]]:
+        """The languages some rule uses, and each generic rule's include globs as one regex."""
+        used = {lang for rule in self.rules for lang in rule.languages}
+        languages = tuple(lang for lang in LANGUAGES if lang in used)
+        globs = tuple(
+            (re.compile("|".join(fnmatch.translate(g) for g in rule.includes)), rule.file_kind)
+            for rule in self.rules
+            if rule.includes
+        )
+        return languages, globs
+
     def kind(self, path: str) -> str | None:
         """The kind of file ``path`` is for this pack (``JavaScript``, ``Pine Script``), if any rule
-        applies to it."""
+        applies to it (what :meth:`SemgrepRule.applies_to` says, compiled once per pack)."""
         name = posixpath.basename(path)
-        for language, (label, _, _) in LANGUAGES.items():
-            if _is(name, language) and any(r.applies_to(path) for r in self.rules):
-                return label
-        for rule in self.rules:
-            if rule.includes and rule.applies_to(path):
-                return rule.file_kind
+        languages, globs = self._kinds
+        for language in languages:
+            if _is(name, language):
+                return LANGUAGES[language][0]
+        for pattern, file_kind in globs:
+            if pattern.match(name):
+                return file_kind
         return None
 
     def kind_labels(self) -> list[str]:

@@ -35,7 +35,7 @@ from pathlib import Path
 
 from secscan import __version__
 from secscan.errors import ScannerError
-from secscan.model import Finding, Notification, NotificationLevel
+from secscan.model import Extent, Finding, Notification, NotificationLevel
 from secscan.recover import recover_secret
 from secscan.scanners._history_findings import Presence, history_secrets
 from secscan.scanners._history_git import GitError, open_repository
@@ -61,6 +61,8 @@ MAIN = "secscan.scanners._git_history_main"
 OUTPUT = "git-history.jsonl"
 DEFAULT_MAX_COMMIT_BYTES = 100_000_000
 DEFAULT_MAX_FILE_BYTES = 5_000_000
+HISTORY_KIND = "git history"
+"""The coverage map's pseudo-kind of this scanner (API, like the file kinds of :mod:`secscan.kinds`)."""
 
 
 def in_git_work_tree(root: Path) -> bool:
@@ -110,6 +112,20 @@ def _budget(job: ScanJob) -> float | None:
 def _int_option(job: ScanJob, key: str, default: int | None) -> int | None:
     value = job.options.get(key, default)
     return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+
+def _gap(walk: WalkResult, max_commits: int | None) -> str | None:
+    """Why part of the history was not read (the coverage map's reason), or None."""
+    parts = []
+    if walk.shallow:
+        parts.append("a shallow clone: the commits before its oldest one are not in it")
+    if walk.cut:
+        parts.append(f"only the newest {max_commits} commits are read ([scanners.git-history] max_commits)")
+    if walk.unreadable or walk.unread:
+        parts.append(f"{len(walk.unreadable) + walk.unread} commits could not be read (objects missing)")
+    if walk.stopped:
+        parts.append(f"{walk.stopped} commits left for the next run (the walk stopped at its time budget)")
+    return "; ".join(parts) or None
 
 
 class GitHistoryScanner(Scanner):
@@ -229,12 +245,18 @@ class GitHistoryScanner(Scanner):
         if store is not None:  # a reused walk changed nothing: no write
             value = None if self._reuse is not None else encode(state)
             store.put(value, hits=len(read) - len(walk.fresh), misses=len(walk.fresh))
+        gap = _gap(walk, _int_option(job, "max_commits", None))
         return ScanOutput(
             findings=findings,
             rules=tuple(rule(t) for t in sorted({f.rule_id for f in findings})),
-            scope=frozenset(job.files) if complete else frozenset(),
+            scope=frozenset(job.files),
             notifications=tuple(notes),
             exit_code=0,  # also when the last walk was reused and nothing ran
+            # a history read in part is not a failure, but an absent secret may be in what was
+            # not read: no history finding closes, not even on a file deleted since (the pipeline
+            # would otherwise count deleted files as covered)
+            closes_nothing=gap,
+            extent=Extent(HISTORY_KIND, "commits", len(walk.window), len(read), gap),
         )
 
     def _merge(self, walk: WalkResult, complete: bool) -> HistoryState:

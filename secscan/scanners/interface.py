@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from secscan.model import Finding, Notification, Rule, ToolName
+from secscan.model import Extent, Finding, Notification, Rule, ToolName
 from secscan.policy import SeverityPolicy
 
 if TYPE_CHECKING:
@@ -80,6 +80,10 @@ class ScanOutput:
     tool would have returned over all the files when some results came from the result cache.
     ``incomplete``, when set, says why the tool did not analyse all it was given (results cut at
     a cap, nothing audited): the scanner is then ``incomplete`` and closes nothing.
+    ``closes_nothing``, when set, says why a run that is not a failure still must close nothing
+    (git-history: a shallow clone, a walk cut at ``max_commits`` or left for the next run): the
+    scanner is ``ok``, its findings count, and its scope is empty, never widened by the pipeline
+    (deleted files included). ``extent``: what it covered when that is not files (commits).
     """
 
     findings: tuple[Finding, ...]
@@ -88,6 +92,8 @@ class ScanOutput:
     notifications: tuple[Notification, ...] = ()
     exit_code: int | None = None
     incomplete: str | None = None
+    closes_nothing: str | None = None
+    extent: Extent | None = None
 
 
 class Scanner(ABC):

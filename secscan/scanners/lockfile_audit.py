@@ -9,6 +9,11 @@ any tool. Results are per file, so the adapter is file-local and the result cach
 lockfile's results, keyed by its content and by the OSV database's content hash (the session
 puts the database's identity in ``job.options["osv_source"]``).
 
+"Not audited" is never "clean": a lockfile that cannot be read, or whose ecosystem the database
+holds no records of, is a warning and leaves the scope; when the database lacks a lockfile's
+ecosystem (a database to fix, not a file) or no lockfile could be read at all, the scanner is
+``incomplete`` and closes nothing, as pip-audit is when it audited no pin.
+
 Options (``job.options``): ``osv_db`` (the database's path; without one the scanner is skipped
 and says how many lockfiles went unaudited), ``osv_index`` (the folder of compiled OSV indexes:
 the process opens the database's index there, compiling it first if needed; absent: it loads
@@ -106,7 +111,7 @@ class LockfileAuditScanner(Scanner):
             if path not in files:
                 raise ScannerError(f"lockfile-audit's output has no result for {path}; rerun with -v")
             outputs[path] = file_output(path, files[path], records, job.policy)
-        return FileOutputs(outputs)
+        return FileOutputs(outputs, incomplete=_not_audited({p: files[p] for p in outputs}))
 
     def parse(self, job: ScanJob, results: Sequence[CommandResult]) -> ScanOutput:
         return merge(self.parse_files(job, results))
@@ -127,3 +132,21 @@ class LockfileAuditScanner(Scanner):
             raise ScannerError(f"lockfile-audit report {path.name} has no 'files' or 'records' object")
         log.debug("lockfile-audit: OSV records from %s", doc.get("database", "nowhere (no lockfile parsed)"))
         return doc
+
+
+def _not_audited(results: Mapping[str, Mapping[str, Any]]) -> str | None:
+    """Why the run is ``incomplete``: the database lacks an ecosystem of the lockfiles, or none of
+    them could be read. A single unreadable lockfile among readable ones is only a warning."""
+    unsupported = sorted({r["ecosystem"] for r in results.values() if r.get("unsupported")})
+    if unsupported:
+        count = sum(1 for r in results.values() if r.get("unsupported"))
+        return (
+            f"the OSV database holds no {' or '.join(unsupported)} advisories, so {count} lockfile(s) "
+            "were not audited; point --osv-db (or [scanners.lockfile-audit] osv_db) at a database "
+            "with those records"
+        )
+    errors = [str(r["error"]) for r in results.values() if r.get("error") is not None]
+    if results and len(errors) == len(results):
+        first = errors[0][:160]
+        return f"none of the {len(results)} lockfile(s) could be read (first: {first}); see the warnings"
+    return None

@@ -23,7 +23,7 @@ import functools
 import logging
 import posixpath
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -133,6 +133,12 @@ def find_requirement_files(
     ``PurePosixPath(path).match(glob)`` decides (see :class:`_RightGlobs`)."""
     matches = _right_globs(tuple(globs))
     return sorted(f for f in files if matches(f))
+
+
+def requirement_file_matcher(globs: Iterable[str] = DEFAULT_REQUIREMENT_GLOBS) -> Callable[[str], bool]:
+    """``path -> bool``: what :func:`find_requirement_files` decides for one path. Raises
+    ValueError for an empty glob."""
+    return _right_globs(tuple(globs))
 
 
 class _RightGlobs:

@@ -72,8 +72,10 @@ class _Outcome:
             findings=output.findings if output else (),
             rules=output.rules if output else (),
             notifications=notifications,
-            scope=output.scope if output else frozenset(),
+            scope=output.scope if output and not output.closes_nothing else frozenset(),
             reason=reason,
+            closes_nothing=bool(output and output.closes_nothing),
+            extent=output.extent if output else None,
         )
 
 

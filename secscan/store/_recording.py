@@ -15,7 +15,7 @@ from typing import Any
 from secscan.changeset import FindingChange, RunChangeset, Snapshot, Stored
 from secscan.records import RunSummary, TriageDecision
 from secscan.sla import SlaPolicy
-from secscan.store import _bulk, _report_facts, _runs
+from secscan.store import _bulk, _coverage, _report_facts, _runs
 from secscan.store._db import Connection, scalar
 from secscan.store._rows import (
     ID,
@@ -65,6 +65,7 @@ class SqliteRecording(RunRecording):
             conn, run.run_id, tid, status, to_ts(run.started_at), to_ts(run.finished_at)
         )
         _runs.write_scanners(conn, run_pk, run)
+        _coverage.write(conn, run_pk, run.coverage)  # the run's coverage map (issue 14)
         fresh = [
             (*finding_values(t, sla), tid, run_pk)
             for t, sla in zip(changes.inserts, changes.insert_sla, strict=True)

@@ -12,12 +12,13 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from secscan.model import RunId
+from secscan.model import CoverageEntry, RunId
 from secscan.records import RunStatus
-from secscan.store import _alerts, _bulk, _daemon, _runs, _uploads
+from secscan.store import _alerts, _bulk, _coverage, _daemon, _runs, _uploads
 from secscan.store._db import Connection, Database
 from secscan.store._rows import to_ts
 from secscan.store.alerts import AlertIncident, IncidentMember, IncidentState
+from secscan.store.coverage import RunCoverage
 from secscan.store.ledger import FindingStats, PruneReport, SlotRecord, SlotStatus, SlotTrigger
 from secscan.store.uploads import AlertLink, UploadReceipt, UploadStatus
 
@@ -182,3 +183,13 @@ class SqliteFeatures:
 
         with self._tx(write=False) as conn:
             return _report_period.evidence(conn, start, end, targets, limit)
+
+    # --- coverage, issue 14 (insert this feature's methods right below this line) ---
+
+    def coverage(self, run_id: RunId) -> tuple[CoverageEntry, ...]:
+        with self._tx(write=False) as conn:
+            return _coverage.of_run(conn, run_id)
+
+    def latest_coverage(self, targets: Sequence[str] = ()) -> tuple[RunCoverage, ...]:
+        with self._tx(write=False) as conn:
+            return _coverage.latest(conn, targets)

@@ -38,8 +38,10 @@ from secscan.records import (
 )
 
 if TYPE_CHECKING:
+    from secscan.model import CoverageEntry
     from secscan.sla import SlaPolicy
     from secscan.store.alerts import AlertIncident, IncidentMember, IncidentState
+    from secscan.store.coverage import RunCoverage
     from secscan.store.ledger import FindingStats, PruneReport, SlotRecord, SlotStatus, SlotTrigger
     from secscan.store.outbox import Outbox, OutboxName
     from secscan.store.report_model import Dashboard, DashboardQuery, Evidence
@@ -292,6 +294,16 @@ class Store(ABC):
         """The compliance evidence of ``[start, end)``: runs, lifecycle events, triage decisions
         and expiries (at most ``limit`` of each listed). Raises StoreError for an unknown target."""
 
+
+    # --- coverage, issue 14 (insert this feature's methods right below this line) ---
+
+    @abstractmethod
+    def coverage(self, run_id: RunId) -> tuple[CoverageEntry, ...]:
+        """The coverage map recorded with run ``run_id`` (empty when it has none)."""
+
+    @abstractmethod
+    def latest_coverage(self, targets: Sequence[str] = ()) -> tuple[RunCoverage, ...]:
+        """Each target's (or each of ``targets``') most recent run that has a coverage map."""
 
     @abstractmethod
     def close(self) -> None:

@@ -185,4 +185,10 @@ class MetaRow(SQLModel, table=True):
 
 # Rows of later features live in their own modules; importing them here registers them in
 # SQLModel.metadata, which the migrations are checked against.
-from secscan.store import _tables_alerts, _tables_daemon, _tables_report, _tables_uploads  # noqa: E402, F401
+from secscan.store import (  # noqa: E402, F401
+    _tables_alerts,
+    _tables_coverage,
+    _tables_daemon,
+    _tables_report,
+    _tables_uploads,
+)

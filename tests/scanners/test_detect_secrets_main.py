@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from secscan.scanners import _detect_secrets_main as wrapper
+from secscan.scanners import _detect_secrets_prefilter as prefilter
 from secscan.scanners.detect_secrets import DETECT_SECRETS_MAIN
 
 AWS = "AKIA" + "ZQ3M7V2LXK4P9T1R"  # split so this file is no finding of its own
@@ -34,7 +35,7 @@ CORPUS = {
     "config.yaml": "db:\n  password: hunter2hunter2\n  token: !!str abc(def)ghi]\nurl: https://u:pa55w0rd@example.com/\n",
     "settings.ini": "[auth]\npassword = get_secret()\nsecret_key = 'Zx9-q8w7e6r5t4y3'\n",
     "app.js": "const secret = process.env['X'] !== 'Zx9-q8w7e6r5t4y3';\n"
-    "let password = \"Zx9-q8w7e6r5t4y3\";\n",
+    'let password = "Zx9-q8w7e6r5t4y3";\n',
     # High-entropy literals inside indirect references: reported only without the filter
     "refs.py": "key = get_key('6f1ed002ab5595859014ebf0951522d9')\n"
     "x = lookup['c2VjcmV0LXZhbHVlLXRoYXQtaXMtbG9uZy1lbm91Z2g=']\n",
@@ -81,13 +82,16 @@ def pristine(monkeypatch: pytest.MonkeyPatch) -> None:
     from detect_secrets.filters import heuristic
 
     monkeypatch.setattr(heuristic, "_get_indirect_reference_regex", heuristic._get_indirect_reference_regex)
+    from detect_secrets.core import scan
+
+    monkeypatch.setattr(scan, "_scan_line", scan._scan_line)
 
 
 @pytest.mark.usefixtures("pristine")
-def test_both_short_cuts_apply_to_the_installed_detect_secrets() -> None:
+def test_every_short_cut_applies_to_the_installed_detect_secrets() -> None:
     """An upgrade of detect-secrets that silently disables them should be noticed here."""
-    assert wrapper.install() == (True, True)
-    assert wrapper.install() == (True, True)  # idempotent
+    assert wrapper.install() == (True, True, True)
+    assert wrapper.install() == (True, True, True)  # idempotent
 
 
 @pytest.mark.usefixtures("pristine")
@@ -105,7 +109,13 @@ def test_a_changed_detect_secrets_is_left_alone(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(inject, "call_function_with_arguments", call_function_with_arguments)
     monkeypatch.setattr(scan, "call_function_with_arguments", call_function_with_arguments)
     monkeypatch.setattr(heuristic, "_get_indirect_reference_regex", _get_indirect_reference_regex)
-    assert wrapper.install() == (False, False)
+
+    def _scan_line(plugin: Any, **kwargs: Any) -> Any:
+        return plugin.analyze_line(**kwargs)
+
+    monkeypatch.setattr(scan, "_scan_line", _scan_line)
+    assert wrapper.install() == (False, False, False)
+    assert scan._scan_line is _scan_line
     assert inject.call_function_with_arguments is call_function_with_arguments
     assert scan.call_function_with_arguments is call_function_with_arguments
     assert heuristic._get_indirect_reference_regex is _get_indirect_reference_regex
@@ -165,3 +175,127 @@ def test_reduced_pattern_matches_exactly_when_the_original_does(line: str) -> No
 def test_reduced_pattern_on_the_documented_examples(line: str) -> None:
     original = re.compile(wrapper.INDIRECT_PATTERN)
     assert bool(original.search(line)) == bool(re.compile(wrapper.REDUCED_PATTERN).search(line))
+
+
+# Lines that each plain regex plugin matches (built from parts, so this file is no finding).
+TOKENS = (
+    "AKIA" + "ZQ3M7V2LXK4P9T1R",
+    "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8",
+    "-----BEGIN RSA " + "PRIVATE KEY-----",
+    "https://hooks.slack.com/services/" + "T0000/B0000/XXXXXXXXXXXXXXXX",
+    "xox" + "b-1234-5678-abcdefghij",
+    "sk" + "_live_" + "a1B2c3D4e5F6g7H8i9J0k1L2",
+    "https://user:" + "pa55w0rd@example.com/",
+    "//registry.npmjs.org/:_authToken=" + "npm_abcdefghijklmnopqrstuvwxyz0123456789",
+    "SG." + "a" * 22 + "." + "b" * 43,
+    "AC" + "0123456789abcdef0123456789abcdef",
+    "glpat-" + "abcdefghijklmnopqrst",
+    'password = "' + 'Zx9-q8w7e6r5t4y3"',
+    "'" + "6f1ed002ab5595859014ebf0951522d9" + "'",
+    '"' + "c2VjcmV0LXZhbHVlLXRoYXQtaXMtbG9uZy1lbm91Z2g=" + '"',
+    "API_KEY: " + "'Zx9q8w7e6r5t4y3'",
+)
+
+
+def _both(
+    line: str, filename: str = "app.py"
+) -> tuple[list[tuple[str, str | None]], list[tuple[str, str | None]]]:
+    """Every plugin's secrets on ``line`` through the original ``_scan_line`` and the short-cut."""
+    from detect_secrets.core import scan
+    from detect_secrets.settings import default_settings
+    from detect_secrets.util.code_snippet import CodeSnippet
+
+    original = scan._scan_line
+    fast = prefilter.prefiltered(original)
+    context = CodeSnippet([line], 0, 0)
+    found: tuple[list[tuple[str, str | None]], list[tuple[str, str | None]]] = ([], [])
+    with default_settings():
+        for plugin in scan.get_plugins():
+            for out, function in zip(found, (original, fast), strict=True):
+                secrets = function(
+                    plugin=plugin, filename=filename, line=line, line_number=1, context=context
+                )
+                out.extend(sorted((s.type, s.secret_value) for s in secrets))
+    return found
+
+
+@pytest.mark.parametrize("token", TOKENS)
+def test_the_prefilter_keeps_what_each_plain_plugin_finds(token: str) -> None:
+    original, fast = _both(f"value = {token}  # and more")
+    assert fast == original and original  # every token is found, by the same plugins
+
+
+_TEXT = st.sampled_from(list("=!:-_./@()[]{}'\"\\ \tab1$")) | st.characters(exclude_categories=("Cs",))
+"""Line text as a file gives it to detect-secrets: decoded, so without surrogates (which detect-secrets
+itself cannot hash)."""
+
+
+FILENAMES = ("app.py", "config.yaml", "main.go", "app.js", "Main.java", "settings.ini", "notes.txt", "x.c")
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.text(alphabet=_TEXT, max_size=80),
+    st.sampled_from(("", *TOKENS)),
+    st.sampled_from(FILENAMES),
+    st.sampled_from(("", "password", "Secret", "API_KEY", "contraseña")),
+)
+def test_the_prefilter_gives_what_the_original_gives_on_any_line(
+    text: str, token: str, filename: str, word: str
+) -> None:
+    line = word + text[: len(text) // 2] + token + text[len(text) // 2 :]
+    original, fast = _both(line, filename)
+    assert fast == original
+
+
+def test_every_keyword_pattern_requires_a_keyword() -> None:
+    """The keyword condition holds because each pattern KeywordDetector tries has the keyword
+    group at its top level (a mandatory part of every match); the pinned digest covers these."""
+    import hashlib
+    import re._parser as parser  # the test may read the private parser; the code pins a digest
+
+    from detect_secrets.plugins import keyword
+
+    group = parser.parse(keyword.DENYLIST_REGEX).data[0]
+    patterns = prefilter.keyword_patterns()
+    assert hashlib.sha256(repr(patterns).encode()).hexdigest() == prefilter.KEYWORD_PATTERNS
+    for pattern, flags in patterns:
+        top = parser.parse(pattern, flags).data
+        assert any(op is parser.SUBPATTERN and str(av[3]) == str(group[1][3]) for op, av in top), pattern
+
+
+def test_the_conditions_apply_to_the_installed_detect_secrets() -> None:
+    from detect_secrets.core import scan
+    from detect_secrets.settings import default_settings
+
+    checker = prefilter.Prefilter()
+    with default_settings():
+        conditions = {type(p).__name__: checker.condition(p) for p in scan.get_plugins()}
+    assert [name for name, condition in conditions.items() if condition is None] == ["JwtTokenDetector"]
+
+
+def test_the_prefilter_calls_only_the_jwt_plugin_on_an_ordinary_line() -> None:
+    from detect_secrets.core import scan
+    from detect_secrets.settings import default_settings
+    from detect_secrets.util.code_snippet import CodeSnippet
+
+    called: list[str] = []
+
+    def original(plugin: Any, **kwargs: Any) -> Any:
+        called.append(type(plugin).__name__)
+        return ()
+
+    fast = prefilter.prefiltered(original)
+    line = "def add(a, b): return a + b"
+    with default_settings():
+        for plugin in scan.get_plugins():
+            list(
+                fast(
+                    plugin=plugin,
+                    filename="a.py",
+                    line=line,
+                    line_number=1,
+                    context=CodeSnippet([line], 0, 0),
+                )
+            )
+    assert called == ["JwtTokenDetector"]  # every other plugin has a condition that rules the line out

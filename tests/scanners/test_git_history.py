@@ -399,3 +399,41 @@ def test_a_damaged_state_means_a_cold_walk(
         assert {f.location.path for f in result.findings} == {"app.py", "side.py"}
         assert state.counts[-1] == (0, 4)
     assert "ignoring a damaged cached state" in caplog.text
+
+
+@pytest.mark.parametrize("incomplete", ["max_commits", "partial clone"])
+def test_an_incomplete_walk_closes_no_history_finding_on_a_deleted_file(tmp_path: Path, incomplete: str) -> None:
+    """A secret committed in a file deleted since is a history finding on a path that no longer
+    exists. The pipeline counts deleted files as covered by every scanner that finished ok; a walk
+    that read only part of the history (cut at max_commits, objects missing) must not close it."""
+    from secscan.app import RunRequest, run
+    from secscan.settings import build_settings
+
+    repo = gitrepo.init(tmp_path / "repo")
+    gitrepo.commit(repo, {"app.py": "x = 1\n", "old/config.py": SECRET_A}, when=T0)
+    gitrepo.commit(repo, {"old/config.py": None}, when=T0 + DAY)
+    gitrepo.commit(repo, {"app.py": "x = 2\n"}, when=T0 + 2 * DAY)
+    db = str(tmp_path / "secscan.db")
+
+    def scan_with(root: Path, **history: Any) -> Any:
+        settings = build_settings({"scanners": {"git-history": history}})
+        request = RunRequest(root, settings, sarif_path=tmp_path / "out.sarif", only=("git-history",), db=db,
+                             target_name="repo", use_cache=False)  # fmt: skip
+        return run(request).run
+
+    first = scan_with(repo)
+    [found] = first.findings
+    assert found.location.path == "old/config.py" and not (repo / "old" / "config.py").exists()
+    if incomplete == "max_commits":
+        second = scan_with(repo, max_commits=1)
+    else:
+        gitrepo.git(repo, "config", "uploadpack.allowFilter", "true")
+        clone = tmp_path / "partial"
+        gitrepo.git(tmp_path, "clone", "-q", "--filter=blob:none", f"file://{repo}", str(clone))
+        second = scan_with(clone)
+    [result] = second.scanners
+    assert result.status is ScannerStatus.OK and result.closes_nothing, result.reason
+    assert result.scope == frozenset() and second.fixed == ()
+    assert result.extent is not None and result.extent.gap
+    third = scan_with(repo)  # the whole history again: the finding is still there, never closed
+    assert [f.state.value for f in third.findings] == ["unchanged"]

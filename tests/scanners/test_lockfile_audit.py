@@ -187,7 +187,10 @@ def test_a_database_without_the_ecosystem_audits_nothing_of_it(target: Path, tmp
     pypi_only = tmp_path / "pypi-only"
     shutil.copytree(DB / "PyPI", pypi_only)
     result = scan(target, osv_db=pypi_only)
-    assert result.status is ScannerStatus.OK
+    assert result.status is ScannerStatus.INCOMPLETE  # not audited is never clean: it closes nothing
+    assert result.reason is not None and result.reason.startswith(
+        "the OSV database holds no npm advisories, so 8 lockfile(s) were not audited; point --osv-db"
+    )
     assert set(triples(result.findings)) == {
         "poetry/poetry.lock",
         "uv/uv.lock",
@@ -198,8 +201,20 @@ def test_a_database_without_the_ecosystem_audits_nothing_of_it(target: Path, tmp
     assert warnings["npm-v3/package-lock.json"].startswith(
         "not audited: the OSV database holds no npm advisories; point --osv-db"
     )
-    assert "npm-v3/package-lock.json" not in result.scope  # nothing of it can be closed as fixed
-    assert "uv/uv.lock" in result.scope
+    assert result.scope == frozenset()
+
+
+def test_every_lockfile_unreadable_is_incomplete(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    (root / "web").mkdir(parents=True)
+    (root / "web" / "package-lock.json").write_text('{"lockfileVersion": 3,\n')
+    (root / "poetry.lock").write_text("[[package]\n")
+    result = scan(root)
+    assert result.status is ScannerStatus.INCOMPLETE and result.scope == frozenset()
+    assert result.reason is not None and result.reason.startswith(
+        "none of the 2 lockfile(s) could be read (first: "
+    )
+    assert len([n for n in result.notifications if n.level is NotificationLevel.WARNING]) == 2
 
 
 def test_a_malformed_lockfile_is_a_warning_on_that_file(target: Path) -> None:
