@@ -8,6 +8,7 @@ import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
+from secscan import tracking
 from secscan.model import CoverageEntry, RunId
 from secscan.report import api
 from secscan.store import open_store
@@ -34,19 +35,19 @@ COVERAGE = (
 def test_a_run_keeps_its_map_and_the_report_shows_each_targets_latest(tmp_path: Path) -> None:
     with open_store(tmp_path / "db.sqlite") as store:
         first = dataclasses.replace(make_run("r1", [], target="alpha"), coverage=COVERAGE[:1])
-        store.record_run(first, T0, POLICY)
+        tracking.record_run(store, first, T0, POLICY)
         second = dataclasses.replace(
             make_run("r2", [], target="alpha", at=T0 + timedelta(days=1)), coverage=COVERAGE
         )
-        store.record_run(second, T0 + timedelta(days=1), POLICY)
-        store.record_run(make_run("r3", [], target="beta"), T0, POLICY)  # recorded without a map
+        tracking.record_run(store, second, T0 + timedelta(days=1), POLICY)
+        tracking.record_run(store, make_run("r3", [], target="beta"), T0, POLICY)  # recorded without a map
         assert store.coverage(RunId("r1")) == COVERAGE[:1]
         assert store.coverage(RunId("r2")) == COVERAGE  # every field, None files and order included
         assert store.coverage(RunId("nope")) == ()
         [latest] = store.latest_coverage()
         assert (latest.target, latest.run_id, latest.entries) == ("alpha", "r2", COVERAGE)
         assert store.latest_coverage(["beta"]) == ()
-        store.record_run(second, T0 + timedelta(days=1), POLICY)  # recorded again: one map, not two
+        tracking.record_run(store, second, T0 + timedelta(days=1), POLICY)  # recorded again: one map, not two
         assert store.coverage(RunId("r2")) == COVERAGE
         now = T0 + timedelta(days=2)
         pages = {fmt: api.render(api.build(store, now, policy=POLICY), fmt) for fmt in ("html", "md", "json")}  # type: ignore[arg-type]
@@ -74,13 +75,13 @@ def test_a_run_keeps_its_map_and_the_report_shows_each_targets_latest(tmp_path: 
 
 def test_the_section_says_so_when_no_run_has_a_map(tmp_path: Path) -> None:
     with open_store(tmp_path / "db.sqlite") as store:
-        store.record_run(make_run("r1", []), T0, POLICY)
+        tracking.record_run(store, make_run("r1", []), T0, POLICY)
         report = api.build(store, T0 + timedelta(hours=1), policy=POLICY)
         assert "No run has recorded a coverage map yet." in api.render(report, "html")
         assert "No run has recorded a coverage map yet." in api.render(report, "md")
 
 
-def test_a_database_at_0006_upgrades_and_its_runs_have_no_map(tmp_path: Path) -> None:
+def test_a_database_at_0007_upgrades_and_its_runs_have_no_map(tmp_path: Path) -> None:
     from alembic import command
 
     from secscan.store._migrate import alembic_config, sqlalchemy_engine
@@ -88,7 +89,7 @@ def test_a_database_at_0006_upgrades_and_its_runs_have_no_map(tmp_path: Path) ->
     db = tmp_path / "old.db"
     engine = sqlalchemy_engine(db)
     with engine.connect() as conn, conn.begin():
-        command.upgrade(alembic_config(conn), "0006")
+        command.upgrade(alembic_config(conn), "0007")
     engine.dispose()
     with sqlite3.connect(db) as raw:
         raw.execute("INSERT INTO targets (id, name, root, created_at) VALUES (1, 'repo', '/srv/repo', 0)")
@@ -100,5 +101,5 @@ def test_a_database_at_0006_upgrades_and_its_runs_have_no_map(tmp_path: Path) ->
     with open_store(db) as store:
         assert store.schema_revision == "0008"
         assert store.coverage(RunId("old")) == () and store.latest_coverage() == ()
-        store.record_run(dataclasses.replace(make_run("new", []), coverage=COVERAGE), T0, POLICY)
+        tracking.record_run(store, dataclasses.replace(make_run("new", []), coverage=COVERAGE), T0, POLICY)
         assert [(c.target, c.run_id) for c in store.latest_coverage()] == [("repo", "new")]
