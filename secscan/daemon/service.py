@@ -15,6 +15,7 @@ run is recorded ``interrupted``, the scheduler shuts down and the process exits 
 
 from __future__ import annotations
 
+import faulthandler
 import logging
 import os
 import signal
@@ -279,6 +280,9 @@ class Daemon:
         signal.signal(signal.SIGTERM, on_stop)
         signal.signal(signal.SIGINT, on_stop)
         signal.signal(signal.SIGHUP, lambda _s, _f: self.reload())
+        # SIGUSR1: every thread's stack to stderr (file, line and function names only, no values),
+        # to see where a daemon that does not stop is waiting
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
 
     def serve(self, *, install_signals: bool = True) -> int:
         """Run until stopped; returns the exit code (0 after a clean stop)."""

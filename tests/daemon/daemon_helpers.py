@@ -174,14 +174,20 @@ def kill_all(pids: list[int]) -> None:
             os.kill(pid, signal.SIGKILL)
 
 
-def stop(proc: subprocess.Popen[Any]) -> None:
+def stop(proc: subprocess.Popen[Any], log: Path | None = None) -> None:
+    """SIGTERM, then up to 30 s for a clean exit. A daemon still running then has its threads'
+    stacks dumped (SIGUSR1) into its log before it is killed, so the hang can be diagnosed."""
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
         try:
             proc.wait(30)
         except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGUSR1)
+            time.sleep(2)
             proc.kill()
             proc.wait(10)
+            if log is not None and log.exists():
+                print(f"daemon did not stop within 30 s; its log ends with:\n{log.read_text()[-20000:]}")
 
 
 def utc_now() -> datetime:

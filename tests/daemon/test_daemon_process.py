@@ -67,7 +67,7 @@ def test_scheduled_scans_run_are_observable_and_a_second_daemon_is_refused(tmp_p
         assert {s["name"] for s in complete["scanners"]} == {"bandit", "slowtool"}
         assert document["nightly_slots"][0]["trigger"] in ("scheduled", "catch-up")
     finally:
-        stop(proc)
+        stop(proc, log)
     assert proc.returncode == 0
     records = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
     assert {"time", "level", "logger", "message"} <= records[0].keys()
@@ -105,7 +105,7 @@ def test_sigterm_mid_run_exits_cleanly_and_leaves_no_scanner(tmp_path: Path) -> 
         proc.wait(30)
         assert time.monotonic() - began < 10 + 5  # stop_timeout, plus interpreter exit
     finally:
-        stop(proc)
+        stop(proc, log)
         leftovers = processes_with(str(setup.flag))
         kill_all(leftovers)
     assert proc.returncode == 0, log.read_text()[-2000:]
@@ -144,7 +144,7 @@ def test_kill_9_mid_run_then_restart_interrupts_closes_nothing_and_completes(tmp
         proc.wait(10)
         left = _still_alive(scanners, within_s=2.0)  # the scanners die with the daemon, within 2 s
     finally:
-        stop(proc)
+        stop(proc, log)
         kill_all(processes_with(str(setup.flag)))
     assert scanners and left == []
     assert dict(setup.runs())[killed] == "running"
@@ -154,7 +154,7 @@ def test_kill_9_mid_run_then_restart_interrupts_closes_nothing_and_completes(tmp
     try:
         wait_for("a complete run after the restart", lambda: _complete_runs(setup)[1:], log=log)
     finally:
-        stop(restarted)
+        stop(restarted, log)
     runs = dict(setup.runs())
     assert runs[killed] == "interrupted"
     completed = _complete_runs(setup)[1]
@@ -171,7 +171,7 @@ def test_catch_up_after_downtime_runs_exactly_once(tmp_path: Path) -> None:
     try:
         wait_for("the first start", lambda: setup.health()[0] == 200, log=log)
     finally:
-        stop(first)
+        stop(first, log)
     assert first.returncode == 0 and setup.runs() == []
     slot = utc_now() + seconds(2)  # a nightly slot while the daemon is down
     config = setup.config(cron_at(slot))
@@ -180,14 +180,14 @@ def test_catch_up_after_downtime_runs_exactly_once(tmp_path: Path) -> None:
     try:
         wait_for("the catch-up run", lambda: _complete_runs(setup), log=log)
     finally:
-        stop(second)
+        stop(second, log)
     assert setup.slots() == [("done", "catch-up", 1)]
     third = start(config, log)  # the slot ran: another start must not run it again
     try:
         wait_for("the third start", lambda: setup.health()[0] == 200, log=log)
         time.sleep(2)
     finally:
-        stop(third)
+        stop(third, log)
     assert len(setup.runs()) == 1 and setup.slots() == [("done", "catch-up", 1)]
 
 
@@ -202,6 +202,6 @@ def test_sighup_reloads_the_schedule(tmp_path: Path) -> None:
         proc.send_signal(signal.SIGHUP)
         wait_for("a run on the reloaded schedule", lambda: _complete_runs(setup), log=log)
     finally:
-        stop(proc)
+        stop(proc, log)
     assert proc.returncode == 0
     assert "configuration reloaded" in log.read_text()
