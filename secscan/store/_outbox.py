@@ -43,9 +43,7 @@ def insert_items(
         f"INSERT INTO {TABLES[name]} (kind, key, payload, status, attempts, next_attempt_at, "
         "created_at) VALUES (?, ?, ?, 'pending', 0, ?, ?) ON CONFLICT(key) DO NOTHING"
     )
-    before = conn.total_changes
-    conn.executemany(sql, rows)
-    return conn.total_changes - before
+    return int(conn.executemany(sql, rows).rowcount)
 
 
 def _item(row: Any) -> OutboxItem:

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 from secscan.model import Package, ScanRun
 from secscan.store._db import Connection
-from secscan.store._texts import encode_fingerprint, intern
+from secscan.store._texts import intern
+from secscan.store.dialect import dialect_of
 
 MAX_NAME = 255
 MAX_DESCRIPTION = 1000
@@ -27,15 +28,17 @@ _UPSERT_RULE = (
     "INSERT INTO rules (tool_ref, rule_ref, name, description, tags) VALUES (?, ?, ?, ?, ?) "
     "ON CONFLICT (tool_ref, rule_ref) DO UPDATE SET name = excluded.name, "
     "description = excluded.description, tags = excluded.tags "
-    "WHERE name IS NOT excluded.name OR description IS NOT excluded.description "
-    "OR tags IS NOT excluded.tags"
+    "WHERE rules.name IS DISTINCT FROM excluded.name "
+    "OR rules.description IS DISTINCT FROM excluded.description OR rules.tags IS DISTINCT FROM excluded.tags"
 )
 _UPSERT_PACKAGE = (
     "INSERT INTO finding_packages (finding_id, ecosystem, name, version, fixed) VALUES (?, ?, ?, ?, ?) "
     "ON CONFLICT (finding_id) DO UPDATE SET ecosystem = excluded.ecosystem, name = excluded.name, "
     "version = excluded.version, fixed = excluded.fixed "
-    "WHERE ecosystem IS NOT excluded.ecosystem OR name IS NOT excluded.name "
-    "OR version IS NOT excluded.version OR fixed IS NOT excluded.fixed"
+    "WHERE finding_packages.ecosystem IS DISTINCT FROM excluded.ecosystem "
+    "OR finding_packages.name IS DISTINCT FROM excluded.name "
+    "OR finding_packages.version IS DISTINCT FROM excluded.version "
+    "OR finding_packages.fixed IS DISTINCT FROM excluded.fixed"
 )
 
 
@@ -83,6 +86,7 @@ def record(conn: Connection, target_id: int, run: ScanRun) -> None:
     }
     if not packages:
         return
+    encode_fingerprint = dialect_of(conn).encode_fingerprint
     by_stored = {encode_fingerprint(fp): p for fp, p in packages.items()}
     keys = list(by_stored)
     for start in range(0, len(keys), _CHUNK):

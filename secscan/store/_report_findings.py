@@ -15,16 +15,17 @@ from secscan.model import FindingState, Severity, ToolName
 from secscan.store import _bulk
 from secscan.store._report_sql import OPEN, RANK, STATUS_ORDER, US, Exprs, from_micros, micros
 from secscan.store._rows import from_ts
+from secscan.store.dialect import dialect_of
 from secscan.store.report_model import DashboardQuery, ExpiringDecision, ListedFinding, PackageFacts
 
 _STATES = {s.value: s for s in FindingState}
 _DETAILS = (
-    f"SELECT f.id, {_bulk.FINGERPRINT}, t.name, f.tool_ref, f.rule_ref, f.path_ref, f.line, f.severity, "
+    "SELECT f.id, {fingerprint}, t.name, f.tool_ref, f.rule_ref, f.path_ref, f.line, f.severity, "
     "f.state, f.first_seen, r.name, r.description, p.ecosystem, p.name, p.version, p.fixed "
     "FROM findings f JOIN targets t ON t.id = f.target_id "
     "LEFT JOIN rules r ON r.tool_ref = f.tool_ref AND r.rule_ref = f.rule_ref "
     "LEFT JOIN finding_packages p ON p.finding_id = f.id "
-    "WHERE f.id IN (SELECT value FROM json_each(?))"
+    "WHERE f.id {among}"
 )
 
 
@@ -49,7 +50,10 @@ def _package(
 
 
 def _details(cur: Any, ids: list[int]) -> tuple[dict[int, tuple[Any, ...]], dict[int, str]]:
-    rows = cur.execute(_DETAILS, (json.dumps(ids),)).fetchall()
+    dialect = dialect_of(cur)
+    among, param = dialect.in_list(ids)
+    sql = _DETAILS.format(fingerprint=dialect.fingerprint_text, among=among)
+    rows = cur.execute(sql, (param,)).fetchall()
     texts = _bulk.load_texts(cur, {ref for row in rows for ref in row[3:6]})
     return {row[0]: row for row in rows}, texts
 
@@ -71,7 +75,7 @@ def listed(
     inner = ex.rows(f"f.state IN {OPEN}{only} AND {where}", f", {RANK} AS rank, f.fingerprint AS fp")
     order = "rank DESC, due IS NULL, due, fp" if worst_first else "due, rank DESC, fp"
     found = cur.execute(
-        f"SELECT id, s0 + win AS due, {ex.status} AS status FROM ({inner}) WHERE {condition} "
+        f"SELECT id, s0 + win AS due, {ex.status} AS status FROM ({inner}) AS r WHERE {condition} "
         f"ORDER BY {order} LIMIT {rows:d}"
     ).fetchall()
     if not found:
