@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -181,3 +182,39 @@ def postgres_empty_url(postgres_server: PostgresServer) -> Iterator[str]:
     name = postgres_server.create_database()
     yield postgres_server.url(name)
     postgres_server.drop_database(name)
+
+
+BACKENDS = ("sqlite-file", "postgresql")
+"""The store backends the contract tests run over."""
+
+
+@contextmanager
+def backend_url(request: pytest.FixtureRequest, backend: str, folder: Path) -> Iterator[str]:
+    """A fresh store location of ``backend``: a file in ``folder``, or a database of the
+    session's server cloned from the migrated template (dropped afterwards). Usable from a
+    fixture of any scope."""
+    if backend == "sqlite-file":
+        yield str(folder / "secscan.db")
+        return
+    if backend != "postgresql":
+        raise AssertionError(backend)
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    name = server.create_database(request.getfixturevalue("postgres_template"))
+    try:
+        yield server.url(name)
+    finally:
+        server.drop_database(name)
+
+
+def raw_rows(database: object, sql: str) -> list[tuple[object, ...]]:
+    """Rows of ``sql`` read straight from a store's database (``store.database``), past the store."""
+    conninfo = getattr(database, "conninfo", None)
+    if conninfo is not None:
+        import psycopg
+
+        with psycopg.connect(conninfo) as conn:
+            return [tuple(r) for r in conn.execute(sql).fetchall()]  # type: ignore[arg-type]
+    import sqlite3
+
+    with sqlite3.connect(getattr(database, "path")) as conn:  # noqa: B009
+        return [tuple(r) for r in conn.execute(sql).fetchall()]

@@ -75,7 +75,7 @@ def database_file(url_or_path: str | Path | None) -> Path:
         scheme = text.split("://", 1)[0]
         raise StoreError(
             f"database URL {scheme}://... is not supported; use an SQLite file path, sqlite:///FILE "
-            "or postgresql://USER@HOST:PORT/DBNAME"
+            "or a postgresql:// URL"
         )
     return Path(match["database"]).expanduser().resolve()
 

@@ -73,7 +73,8 @@ def listed(
     order), or with ``worst_first`` by severity first, then due time (no window last)."""
     only = f" AND f.severity IN ({', '.join(repr(s.value) for s in severities)})" if severities else ""
     inner = ex.rows(f"f.state IN {OPEN}{only} AND {where}", f", {RANK} AS rank, f.fingerprint AS fp")
-    order = "rank DESC, due IS NULL, due, fp" if worst_first else "due, rank DESC, fp"
+    # (s0 + win) is ``due``: PostgreSQL sorts by an output name only when it stands alone
+    order = "rank DESC, (s0 + win) IS NULL, s0 + win, fp" if worst_first else "s0 + win, rank DESC, fp"
     found = cur.execute(
         f"SELECT id, s0 + win AS due, {ex.status} AS status FROM ({inner}) AS r WHERE {condition} "
         f"ORDER BY {order} LIMIT {rows:d}"

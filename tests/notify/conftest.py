@@ -1,9 +1,8 @@
-"""Fixtures of the paging tests: a store on disk, fake PagerDuty and Slack servers on loopback."""
+"""Fixtures of the paging tests: a store of each backend, fake PagerDuty and Slack servers on loopback."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from notify_helpers import FakeServer, serve
@@ -12,12 +11,13 @@ from secscan.store import Store, open_store
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Path:
-    return tmp_path / "state" / "secscan.db"
+def db(store_url: str) -> str:
+    """The store of a paging test, on each backend (an SQLite file or a PostgreSQL URL)."""
+    return store_url
 
 
 @pytest.fixture
-def store(db: Path) -> Iterator[Store]:
+def store(db: str) -> Iterator[Store]:
     with open_store(db) as s:
         yield s
 

@@ -143,6 +143,7 @@ class Database:
     """A pool of connections to one PostgreSQL database (safe to share between threads)."""
 
     def __init__(self, conninfo: str, display: str, max_size: int = 8) -> None:
+        self.conninfo = conninfo
         self.display = display
         self._pool = ConnectionPool(
             conninfo,
