@@ -189,12 +189,14 @@ BACKENDS = ("sqlite-file", "postgresql")
 
 
 @contextmanager
-def backend_url(request: pytest.FixtureRequest, backend: str, folder: Path) -> Iterator[str]:
+def backend_url(
+    request: pytest.FixtureRequest, backend: str, folder: Path, name: str = "secscan.db"
+) -> Iterator[str]:
     """A fresh store location of ``backend``: a file in ``folder``, or a database of the
     session's server cloned from the migrated template (dropped afterwards). Usable from a
     fixture of any scope."""
     if backend == "sqlite-file":
-        yield str(folder / "secscan.db")
+        yield str(folder / name)
         return
     if backend != "postgresql":
         raise AssertionError(backend)

@@ -1,8 +1,9 @@
-"""Fixtures of the paging tests: a store of each backend, fake PagerDuty and Slack servers on loopback."""
+"""Fixtures of the paging tests: a store, fake PagerDuty and Slack servers on loopback."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from notify_helpers import FakeServer, serve
@@ -11,9 +12,9 @@ from secscan.store import Store, open_store
 
 
 @pytest.fixture
-def db(store_url: str) -> str:
-    """The store of a paging test, on each backend (an SQLite file or a PostgreSQL URL)."""
-    return store_url
+def db(tmp_path: Path) -> str:
+    """The store of a paging test: an SQLite file (``test_notify_e2e`` runs on every backend)."""
+    return str(tmp_path / "state" / "secscan.db")
 
 
 @pytest.fixture

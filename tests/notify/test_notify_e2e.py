@@ -31,6 +31,12 @@ def _secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PAGERDUTY_ROUTING_KEY", ROUTING_KEY)
 
 
+@pytest.fixture
+def db(store_url: str) -> str:
+    """The paging lifecycle end to end runs over every store backend (incidents, members, outbox)."""
+    return store_url
+
+
 def pager_settings(
     pd: FakeServer,
     tmp_path: Path,

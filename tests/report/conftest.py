@@ -42,7 +42,7 @@ def history_db(
 
 @pytest.fixture
 def empty_store(request: pytest.FixtureRequest, tmp_path: Path, report_backend: str) -> Iterator[Store]:
-    with backend_url(request, report_backend, tmp_path) as url, open_store(url) as store:
+    with backend_url(request, report_backend, tmp_path, "empty.db") as url, open_store(url) as store:
         yield store
 
 
