@@ -74,12 +74,14 @@ def record(conn: Connection, target_id: int, run: ScanRun) -> None:
     rules = _rules(run)
     if rules:
         ids = intern(conn, (v for key in rules for v in key))
+        # in key order: two runs upserting the same rules concurrently (PostgreSQL) lock their
+        # rows in one order, so they wait for each other instead of deadlocking
         conn.executemany(
             _UPSERT_RULE,
-            [
+            sorted(
                 (ids[tool], ids[rule], r.name, r.description, json.dumps(list(r.tags), ensure_ascii=False))
                 for (tool, rule), r in rules.items()
-            ],
+            ),
         )
     packages: Mapping[str, Package] = {
         f.fingerprint: f.package for s in run.scanners for f in s.findings if f.package is not None

@@ -13,6 +13,7 @@ fingerprint column     32 raw bytes for a SHA-256 hex digest  the hex text itsel
 fingerprint as text    ``typeof``/``hex`` CASE               the column
 no sub-query flatten   ``LIMIT -1``                          (nothing: the planner does not care)
 join order hint        ``CROSS JOIN``                        ``JOIN``
+claim rows             (the write transaction holds all)     ``FOR UPDATE SKIP LOCKED``
 two-argument max       scalar ``max(a, b)``                  ``GREATEST`` (NULL kept as NULL)
 string aggregate       ``group_concat(x)``                   ``string_agg(x, ',')``
 =====================  ====================================  ===================================
@@ -41,6 +42,7 @@ class Dialect:
     fingerprint_text: str
     no_flatten: str
     join_first: str
+    skip_locked: str
 
     def in_list(self, values: Collection[Any]) -> tuple[str, Any]:
         """An ``IN``-list over a parameter: ``(sql fragment, parameter)``, the fragment to follow
@@ -95,6 +97,7 @@ SQLITE = Dialect(
     ),
     no_flatten="LIMIT -1",
     join_first="CROSS JOIN",
+    skip_locked="",
 )
 POSTGRESQL = Dialect(
     name="postgresql",
@@ -102,6 +105,7 @@ POSTGRESQL = Dialect(
     fingerprint_text="f.fingerprint",
     no_flatten="",
     join_first="JOIN",
+    skip_locked="FOR UPDATE SKIP LOCKED",
 )
 
 
