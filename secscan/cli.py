@@ -38,6 +38,7 @@ COMMAND_MODULES: Mapping[str, str] = {
     **dict.fromkeys(("alerts", "notify"), "cli_alerts"),
     "cache": "cli_cache",
     "report": "cli_report",
+    "db": "cli_db",
 }
 """Which ``secscan.cli_*`` module defines each subcommand besides ``run`` (a test checks it).
 
