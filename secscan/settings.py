@@ -29,7 +29,7 @@ from secscan.daemon.config import DaemonConfig
 from secscan.errors import ConfigError
 from secscan.github.config import GithubConfig
 from secscan.model import Severity
-from secscan.notify.config import NotifyConfig
+from secscan.notify.config import CHANNEL_TYPES, NotifyConfig
 from secscan.report.config import ReportConfig
 from secscan.safe_read import MAX_CONFIG_BYTES, read_inside, read_regular
 
@@ -241,6 +241,9 @@ _BUILTIN_MODELS: Mapping[str, type[ScannerConfig]] = {
     "posture": PostureConfig,
 }
 
+_TAGGED_UNIONS: Mapping[str, tuple[str, ...]] = {"notify": CHANNEL_TYPES}
+"""The tables whose entries are chosen by a key (``type``), and the values it takes."""
+
 _PATH_KEYS: Mapping[str, tuple[str, ...]] = {
     "pip-audit": ("osv_db",),
     "lockfile-audit": ("osv_db",),
@@ -276,16 +279,37 @@ class Settings(_Model):
         return own if isinstance(own, Path) else None
 
 
+def _user_loc(loc: Sequence[int | str]) -> list[str]:
+    """pydantic's path of a value as the user wrote it: ``[notify.<name>]`` tables are gathered
+    into ``notify.channels`` and a channel's path holds its ``type`` tag; neither is in the file."""
+    parts = [str(p) for p in loc]
+    if parts[:2] == ["notify", "channels"] and len(parts) > 2:
+        del parts[1]
+        del parts[2:3]  # the tag pydantic inserts after a tagged union's member
+    return parts
+
+
 def _format_error(exc: ValidationError, source: str, prefix: str = "") -> str:
     err = exc.errors()[0]
-    loc = prefix + ".".join(str(p) for p in err["loc"])
-    if err["type"] == "extra_forbidden":
+    loc = prefix + ".".join(_user_loc(err["loc"]))
+    kind = err["type"]
+    if kind == "extra_forbidden":
         return f"{source}: unknown key '{loc}'; remove it or check its spelling (see README, Configuration)"
-    if err["type"] == "missing":
+    if kind == "missing":
         return f"{source}: '{loc}' is required; add it (see README, Configuration)"
+    if kind in ("union_tag_not_found", "union_tag_invalid"):  # never pydantic's own words
+        key = str(err.get("ctx", {}).get("discriminator", "type")).strip("'")
+        values = ", ".join(_TAGGED_UNIONS.get(loc.rsplit(".", 1)[0], ()))
+        got = f"is {err['input'].get(key)!r}" if kind == "union_tag_invalid" else "is missing"
+        return f"{source}: '{loc}.{key}' {got}; set it to one of: {values} (see README, Configuration)"
     value = err.get("input")
     shown = "" if isinstance(value, dict | list) else f" (got {value!r})"
     msg = err["msg"].removeprefix("Value error, ")  # a validator's own words
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
+        msg = "should be a table"  # not pydantic's "instance of ScanConfig"
+    elif kind in ("tuple_type", "list_type"):
+        msg = "should be a list"
+    msg = msg.removeprefix("Input ")
     return f"{source}: '{loc}' {msg[:1].lower()}{msg[1:]}{shown}; fix the value"
 
 
@@ -321,9 +345,7 @@ def _resolve_paths(raw: dict[str, Any], base: Path, source: Path, *, trusted: bo
         table[key] = str(path)
 
 
-def build_settings(
-    raw: Mapping[str, Any], *, source: Path | None = None, trusted: bool = True
-) -> Settings:
+def build_settings(raw: Mapping[str, Any], *, source: Path | None = None, trusted: bool = True) -> Settings:
     """Validate a parsed config mapping. ``trusted=False`` for a config found inside the target."""
     where = str(source) if source else "configuration"
     data: dict[str, Any] = {k: v for k, v in raw.items()}
