@@ -69,10 +69,6 @@ _UPSERT_SLA = (
     + " ON CONFLICT (finding_id) DO UPDATE SET "
     + ", ".join(f"{c} = excluded.{c}" for c in SLA_COLUMNS)
 )
-_HISTORY = "INSERT INTO history ({}) VALUES ({})".format(  # noqa: S608
-    ", ".join(HISTORY_COLUMNS), ", ".join("?" * len(HISTORY_COLUMNS))
-)
-
 
 @contextmanager
 def gc_paused() -> Iterator[None]:
@@ -250,4 +246,4 @@ def set_sla(
 
 def insert_history(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
     if rows:
-        conn.executemany(_HISTORY, rows)
+        insert_rows(conn, "history", HISTORY_COLUMNS, rows)
