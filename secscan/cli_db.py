@@ -24,7 +24,7 @@ def register(sub: argparse._SubParsersAction[Any], common: argparse.ArgumentPars
     copy = actions.add_parser(
         "copy", parents=[common], help="copy a whole database (findings, history, triage) into an empty one"
     )
-    where = {"metavar": "PATH_OR_URL", "required": True}
+    where = {"metavar": "PATH_OR_URL"}
     copy.add_argument("--from", dest="source", help="the database to copy", **where)
     copy.add_argument("--to", dest="destination", help="an empty database to copy into", **where)
     copy.set_defaults(handler=_cmd_copy)
@@ -43,6 +43,8 @@ def _cmd_copy(args: argparse.Namespace, stdout: Console, stderr: Console) -> int
     from secscan.store.transfer import copy_store, verify
     from secscan.store.urls import is_postgres
 
+    if args.source is None or args.destination is None:
+        raise StoreError("give the database to copy with --from and the empty one to copy into with --to")
     source = str(args.source)
     if not is_postgres(source) and "://" not in source and not Path(source).expanduser().exists():
         raise StoreError(f"no database at {source}; give the database to copy with --from")
