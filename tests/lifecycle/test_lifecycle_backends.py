@@ -10,10 +10,9 @@ from pathlib import Path
 
 from lifecycle_helpers import H, run_cli, seed
 
-from secscan.report import api
 from secscan.policy import SeverityPolicy
+from secscan.report import api
 from secscan.store import open_store
-
 
 _CLOCK = {"generated_at"}
 """Keys of the report that read the wall clock as it runs (the other thing allowed to differ)."""

@@ -15,7 +15,7 @@ from secscan.store._migrate import SCHEMA_REVISION
 from secscan.store.transfer import copy_store, verify
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "report"))
-from report_history import T0, build_history  # noqa: E402
+from report_history import T0, build_history
 
 
 def _same_lifecycle(a: Store, b: Store) -> int:

@@ -15,7 +15,10 @@ from secscan.store._migrate import SCHEMA_REVISION
 from secscan.store.urls import is_postgres, postgres_url
 from tests.postgres import PostgresServer, raw_rows
 
-_OPEN = "import sys; from secscan.store import open_store; s = open_store(sys.argv[1]); print(s.schema_revision)"
+_OPEN = (
+    "import sys; from secscan.store import open_store; "
+    "s = open_store(sys.argv[1]); print(s.schema_revision)"
+)
 
 
 def test_url_forms_select_the_backend() -> None:

@@ -63,7 +63,8 @@ def test_concurrent_runs_lose_and_duplicate_nothing(postgres_url: str) -> None:
 def test_concurrent_deliverers_deliver_each_item_once(postgres_url: str, tmp_path: Path) -> None:
     with open_store(postgres_url) as store:
         box = store.outbox("alerts")
-        assert box.enqueue_many([("h", f"k{n}", {"n": n}) for n in range(ITEMS)], T0 - timedelta(days=1)) == ITEMS
+        items = [("h", f"k{n}", {"n": n}) for n in range(ITEMS)]
+        assert box.enqueue_many(items, T0 - timedelta(days=1)) == ITEMS
     outs = [tmp_path / f"d{p}.txt" for p in range(4)]
     _finish([_start("deliver", postgres_url, f"d{p}", str(out)) for p, out in enumerate(outs)])
     keys = [line for out in outs if out.exists() for line in out.read_text().split()]
