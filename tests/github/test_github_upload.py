@@ -266,7 +266,7 @@ def test_a_restart_with_a_pending_upload_delivers_it_exactly_once(
     config.write_text(f'[github]\nrepository = "octo/hello"\napi_url = "{fake_github.url}"\n'
                       "poll_interval_s = 0.01\n")  # fmt: skip
     code = (
-        "import sys; from pathlib import Path; from secscan.delivery.github import commands;"
+        "import sys; from pathlib import Path; from secscan.app import upload as commands;"
         "from secscan.config.settings import load_settings;"
         "o = commands.upload(sys.argv[1], load_settings(Path(sys.argv[2])));"
         "print(o.report.delivered)"
