@@ -114,7 +114,7 @@ def test_the_report_loads_neither_a_plotting_library_nor_the_scanners(history_db
     store, _ = history_db
     out = tmp_path / "r.html"
     code = (
-        "import sys; from secscan import cli; rc = cli.main(sys.argv[1:]); "
+        "import sys; from secscan.cli import main as cli; rc = cli.main(sys.argv[1:]); "
         "heavy = sorted(m for m in sys.modules if m.split('.')[0] in "
         "('matplotlib', 'numpy', 'PIL', 'fontTools') or m in ('secscan.app.pipeline', 'secscan.app.run', "
         "'secscan.scanners.registry', 'secscan.cli.console')); print(rc, heavy)"
