@@ -226,8 +226,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``secscan`` console script."""
     stderr = Console(stderr=True)
     stdout = Console()
-    if not stdout.is_terminal:
-        stdout = Console(width=160)  # CI logs: wide enough for the findings table
+    if not stdout.is_terminal and not os.environ.get("COLUMNS", "").isdigit():
+        stdout = Console(width=160)  # CI logs: wide enough for the findings table; rich honours COLUMNS
     try:
         words = list(sys.argv[1:] if argv is None else argv)
         args = _parser(words[0] if words else None).parse_args(words)
