@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from secscan.errors import StoreError
+from secscan.core.errors import StoreError
 from secscan.store.interface import (
     BaselineState,
     FindingQuery,
@@ -58,7 +58,7 @@ def open_store(url_or_path: str | Path | None = None) -> Store:
     """Open the store at a path, an ``sqlite:///`` URL (SQLite) or a ``postgresql://`` URL
     (PostgreSQL, with the ``postgres`` extra), creating or migrating its schema.
 
-    Imported lazily so that the pure core (``secscan.triage``) does not load SQLAlchemy.
+    Imported lazily so that the pure core (``secscan.core.triage``) does not load SQLAlchemy.
     Raises StoreError (exit 2), also for a PostgreSQL URL without the extra installed.
     """
     from secscan.store.urls import is_postgres
@@ -66,7 +66,7 @@ def open_store(url_or_path: str | Path | None = None) -> Store:
     if is_postgres(url_or_path):
         assert isinstance(url_or_path, str)  # noqa: S101 - is_postgres checked it
         return _open_postgres(url_or_path)
-    from secscan.store import sqlite
+    from secscan.store.sqlite import store as sqlite
 
     return sqlite.open_store(url_or_path)
 

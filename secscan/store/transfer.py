@@ -18,12 +18,12 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from secscan.errors import StoreError
-from secscan.store import _bulk
-from secscan.store._db import Connection
-from secscan.store._texts import decode_fingerprint
+from secscan.core.errors import StoreError
 from secscan.store.dialect import dialect_of
 from secscan.store.interface import FindingQuery, Store
+from secscan.store.sqlite import bulk as _bulk
+from secscan.store.sqlite.db import Connection
+from secscan.store.sqlite.texts import decode_fingerprint
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ def _tables() -> list[tuple[str, tuple[str, ...], tuple[str, ...]]]:
     """(table, columns, primary key columns) of the schema, parents before children."""
     from sqlmodel import SQLModel
 
-    import secscan.store.tables  # noqa: F401 - registers the tables on SQLModel.metadata
+    import secscan.store.sqlite.tables  # noqa: F401 - registers the tables on SQLModel.metadata
 
     return [
         (t.name, tuple(c.name for c in t.columns), tuple(c.name for c in t.primary_key.columns))

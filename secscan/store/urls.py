@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
-from secscan.errors import StoreError
+from secscan.core.errors import StoreError
 
 _POSTGRES = re.compile(r"(?:postgresql|postgres)(?:\+psycopg)?://", re.IGNORECASE)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from lifecycle_helpers import H, run_cli, seed
 
-from secscan.policy import SeverityPolicy
+from secscan.core.policy import SeverityPolicy
 from secscan.report import api
 from secscan.store import open_store
 

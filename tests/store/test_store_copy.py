@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from secscan import cli
+from secscan.cli import main as cli
 from secscan.store import FindingQuery, Store, open_store
-from secscan.store._migrate import SCHEMA_REVISION
+from secscan.store.sqlite.migrate import SCHEMA_REVISION
 from secscan.store.transfer import copy_store, verify
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "report"))

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from secscan.errors import StoreError
+from secscan.core.errors import StoreError
 from secscan.store import open_store
-from secscan.store._migrate import SCHEMA_REVISION
+from secscan.store.sqlite.migrate import SCHEMA_REVISION
 from secscan.store.urls import is_postgres, postgres_url
 from tests.postgres import PostgresServer, raw_rows
 
@@ -76,7 +76,7 @@ def test_revision_0009_gives_postgresql_its_types(postgres_url: str) -> None:
 
 def test_a_postgresql_url_without_the_extra_is_one_line_exit_2(tmp_path: Path) -> None:
     code = (
-        "import sys; sys.modules['psycopg'] = None; from secscan.cli import main; "
+        "import sys; sys.modules['psycopg'] = None; from secscan.cli.main import main; "
         "sys.exit(main(['findings', '--db', 'postgresql://alice:s3cret@db.example/secscan']))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

@@ -13,7 +13,7 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from secscan.model import FindingState
+from secscan.core.model import FindingState
 from secscan.store import FindingQuery, HistoryEvent, OutboxStatus, RunStatus, open_store
 from tests.store.builders import T0
 from tests.store.stress_worker import window

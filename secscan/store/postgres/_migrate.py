@@ -1,6 +1,6 @@
 """Creating and upgrading a PostgreSQL store's schema through the same Alembic history as SQLite.
 
-A database already at :data:`~secscan.store._migrate.SCHEMA_REVISION` is recognised from its
+A database already at :data:`~secscan.store.sqlite.migrate.SCHEMA_REVISION` is recognised from its
 ``alembic_version`` row over the store's own connection. Otherwise the upgrade runs in one
 transaction that first takes the schema's advisory lock: PostgreSQL's DDL is transactional, so
 two processes starting at once on an empty database cannot both create it; the second waits
@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import logging
 
-from secscan.errors import StoreError
-from secscan.store._migrate import SCHEMA_REVISION, alembic_config, head_revision
+from secscan.core.errors import StoreError
 from secscan.store.postgres._db import SCHEMA, Database, lock_key
+from secscan.store.sqlite.migrate import SCHEMA_REVISION, alembic_config, head_revision
 from secscan.store.urls import PostgresUrl
 
 logger = logging.getLogger(__name__)

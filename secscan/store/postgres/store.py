@@ -22,17 +22,19 @@ from datetime import datetime
 import psycopg
 from psycopg_pool import PoolTimeout
 
-from secscan.errors import StoreError
-from secscan.model import RunId
-from secscan.store import _bulk, _daemon, _runs
-from secscan.store._recording import SqliteFindingEdit, SqliteRecording
-from secscan.store._rows import to_ts
-from secscan.store._sla import SqliteSlaUpkeep, stored_policy
+from secscan.core.errors import StoreError
+from secscan.core.model import RunId
 from secscan.store.ledger import SlotRecord, SlotTrigger
 from secscan.store.postgres._db import SLOT, STORE, TARGET, Database, PgConnection
 from secscan.store.postgres._migrate import ensure_schema
 from secscan.store.sessions import FindingEdit, RunRecording, SlaUpkeep
-from secscan.store.sqlite import SqliteStore
+from secscan.store.sqlite import bulk as _bulk
+from secscan.store.sqlite import daemon as _daemon
+from secscan.store.sqlite import runs as _runs
+from secscan.store.sqlite.recording import SqliteFindingEdit, SqliteRecording
+from secscan.store.sqlite.rows import to_ts
+from secscan.store.sqlite.sla import SqliteSlaUpkeep, stored_policy
+from secscan.store.sqlite.store import SqliteStore
 from secscan.store.urls import PostgresUrl
 
 logger = logging.getLogger(__name__)
