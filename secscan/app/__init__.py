@@ -1,0 +1,1 @@
+"""secscan.app.run: see docs/design.md."""

@@ -1,0 +1,1 @@
+"""secscan.cli.main: see docs/design.md."""

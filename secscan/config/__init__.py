@@ -1,0 +1,1 @@
+"""secscan.config: see docs/design.md."""

@@ -1,0 +1,1 @@
+"""secscan.core: see docs/design.md."""

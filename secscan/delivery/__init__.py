@@ -1,0 +1,1 @@
+"""secscan.delivery.loop: see docs/design.md."""

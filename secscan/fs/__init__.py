@@ -1,0 +1,1 @@
+"""secscan.fs: see docs/design.md."""

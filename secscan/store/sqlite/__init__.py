@@ -1,0 +1,1 @@
+"""secscan.store.sqlite.store: see docs/design.md."""
