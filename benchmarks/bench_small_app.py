@@ -141,8 +141,8 @@ def main() -> int:
     args = parser.parse_args()
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)  # as installed: modules compiled once, not per run
     sys.path.insert(0, str(REPO))
-    from secscan.osv.database import OsvDatabase
-    from secscan.osv.server import OsvServer
+    from secscan.scanners.osv.database import OsvDatabase
+    from secscan.scanners.osv.server import OsvServer
 
     tree = fetch_app()
     files = [p for p in tree.rglob("*") if p.is_file()]
