@@ -13,20 +13,24 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
 from rich.padding import Padding
-from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
-from secscan.app.lifecycle import FindingDetail, FindingRow, SlaView, Stats
-from secscan.app.pipeline import ScanHooks
 from secscan.core.model import CoverageEntry, ScannerResult, ScannerStatus, ScanRun, Severity
 from secscan.core.printable import printable
 from secscan.core.sla import SlaStatus
-from secscan.store.interface import RunOutcome, TrackedFinding
+
+if TYPE_CHECKING:  # the lifecycle commands must not load the scan pipeline (issue 18)
+    from rich.progress import TaskID
+
+    from secscan.app.lifecycle import FindingDetail, FindingRow, SlaView, Stats
+    from secscan.app.pipeline import ScanHooks
+    from secscan.store.interface import RunOutcome, TrackedFinding
 
 _STATUS_STYLE = {
     ScannerStatus.OK: "green",
@@ -62,6 +66,10 @@ def _done_line(result: ScannerResult) -> str:
 @contextlib.contextmanager
 def progress(stderr: Console) -> Iterator[ScanHooks]:
     """Scan hooks that show progress on ``stderr``."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from secscan.app.pipeline import ScanHooks
+
     if not stderr.is_terminal:
         yield ScanHooks(on_done=lambda r: stderr.print(_done_line(r), markup=False, highlight=False))
         return

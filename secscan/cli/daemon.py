@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from secscan.app.pipeline import utcnow
 from secscan.config.settings import load_settings
 from secscan.core.printable import printable
 from secscan.fs.names import json_dumps
@@ -31,7 +31,7 @@ def cmd_status(args: argparse.Namespace, stdout: Console, stderr: Console) -> in
     from secscan.daemon.status import daemon_status
 
     settings = load_settings(args.config)
-    status = daemon_status(settings, args.db, utcnow())
+    status = daemon_status(settings, args.db, datetime.now(UTC))
     if args.format == "json":
         stdout.out(json_dumps(status.document()), highlight=False)
     else:

@@ -9,7 +9,6 @@ which prints them as one line with their exit code.
 from __future__ import annotations
 
 import argparse
-import getpass
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,10 +16,9 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from secscan.app import ingest, lifecycle
+from secscan.app import lifecycle
 from secscan.cli import console
 from secscan.cli.args import parse_duration
-from secscan.config.settings import load_settings
 from secscan.core.errors import ConfigError, ExitCode, StoreError
 from secscan.core.model import FindingState, ScannerStatus, Severity, ToolName
 from secscan.core.policy import SeverityPolicy, load_policy
@@ -90,6 +88,8 @@ def _now() -> datetime:
 def _actor() -> str:
     """The OS user who makes a triage decision (``cli`` when the system cannot tell)."""
     try:
+        import getpass
+
         return getpass.getuser() or FALLBACK_ACTOR
     except (OSError, KeyError, ImportError):
         return FALLBACK_ACTOR
@@ -99,6 +99,8 @@ def _policies(args: argparse.Namespace) -> tuple[SeverityPolicy, SlaPolicy]:
     """The bundled policies, or those named in ``--config``'s ``[policy]`` table."""
     if args.config is None:
         return load_policy(), load_sla_policy()
+    from secscan.config.settings import load_settings  # pydantic: only for a --config file
+
     settings = load_settings(args.config)
     return load_policy(settings.policy.severity), load_sla_policy(settings.policy.sla)
 
@@ -197,6 +199,8 @@ def cmd_triage(args: argparse.Namespace, stdout: Console, stderr: Console) -> in
 
 
 def cmd_ingest(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
+    from secscan.app import ingest  # the SARIF reader and identities: the other commands only read the store
+
     now = _now()
     severity_policy, sla_policy = _policies(args)
     root = None if args.root is None else check_target(args.root)

@@ -13,7 +13,6 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from secscan import __version__
-from secscan.cli.parser import UsageError, build_parser
 from secscan.core.errors import ExitCode, SecscanError
 from secscan.core.printable import printable
 
@@ -58,6 +57,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if words == ["--version"]:  # what argparse would print, without building the parser
         sys.stdout.write(f"secscan {__version__}\n")
         return 0
+    from secscan.cli.parser import build_parser
+
     try:
         args = build_parser().parse_args(words)  # --help and usage errors: no command module loaded
         stdout, stderr = _consoles()
@@ -80,4 +81,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         return INTERNAL_ERROR
 
 
-__all__ = ["ExitCode", "UsageError", "main"]
+__all__ = ["ExitCode", "main"]

@@ -13,13 +13,12 @@ from datetime import datetime
 from typing import Any
 
 from secscan.config.settings import Settings
-from secscan.daemon.metrics import OUTBOXES
-from secscan.daemon.recovery import NIGHTLY
-from secscan.daemon.schedule import cron_trigger, next_fire
+from secscan.daemon.schedule import NIGHTLY, cron_trigger, next_fire
 from secscan.fs.locks import daemon_running
 from secscan.store import open_store
 from secscan.store.interface import RunSummary
 from secscan.store.ledger import SlotRecord
+from secscan.store.outbox import OUTBOXES
 
 
 @dataclass(frozen=True)

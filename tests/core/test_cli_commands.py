@@ -157,7 +157,7 @@ def test_every_command_group_uses_or_refuses_options_given_before_its_sub_comman
                 argv = [*words, option.option_strings[-1], *_value(option), *tail]
                 try:
                     args = parser.build_parser().parse_args(argv)
-                except cli.UsageError as exc:
+                except parser.UsageError as exc:
                     assert option.option_strings[-1] in str(exc) and command.prog in str(exc), exc
                 else:
                     given = parser.build_parser().parse_args([*words, name, *tail[1:]])
