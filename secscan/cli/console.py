@@ -66,13 +66,12 @@ def _done_line(result: ScannerResult) -> str:
 @contextlib.contextmanager
 def progress(stderr: Console) -> Iterator[ScanHooks]:
     """Scan hooks that show progress on ``stderr``."""
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
     from secscan.app.pipeline import ScanHooks
 
     if not stderr.is_terminal:
         yield ScanHooks(on_done=lambda r: stderr.print(_done_line(r), markup=False, highlight=False))
         return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn  # a terminal's display
     lock = threading.Lock()
     tasks: dict[str, TaskID] = {}
     with Progress(
