@@ -26,7 +26,10 @@ Each round alternates which side goes first. The unchanged re-run is timed three
 detect-secrets findings with the tools' own (path, line, rule), pip-audit's (package, advisory)
 with pip-audit's by hand, and the warm run's with the cold run's.
 
-Usage: python benchmarks/bench_small_app.py [--repeat N]
+With ``--baseline DIR`` (another checkout) the unchanged re-run is also timed from DIR's source in
+each round, right after this checkout's, into its own database and cache.
+
+Usage: python benchmarks/bench_small_app.py [--repeat N] [--baseline DIR]
 """
 
 from __future__ import annotations
@@ -83,9 +86,12 @@ def by_hand(tree: Path, osv_url: str, out: Path) -> dict[str, Sample]:
     }
 
 
-def secscan(tree: Path, out: Path, name: str, db: Path, *extra: str) -> tuple[Sample, dict]:
+def secscan(
+    tree: Path, out: Path, name: str, db: Path, *extra: str, checkout: Path = REPO
+) -> tuple[Sample, dict]:
     doc = out / f"{name}.json"
-    argv = (f'"{sys.executable}" -m secscan run . --osv-db "{OSV_DATA}" --fail-on none --format json '
+    argv = (f'PYTHONPATH="{checkout}" "{sys.executable}" -m secscan run . --osv-db "{OSV_DATA}" '
+            f'--fail-on none --format json '
             f'--db "{db}" --sarif "{out / (name + ".sarif")}" {" ".join(extra)} > "{doc}"')
     sample = measure(["/bin/sh", "-c", argv], tree)
     return sample, json.loads(doc.read_text())
@@ -117,6 +123,19 @@ def same_as_by_hand(out: Path, doc: dict) -> dict[str, tuple[bool, int]]:
     return result
 
 
+def unchanged(tree: Path, work: Path, checkout: Path, side: str) -> tuple[list[Sample], dict]:
+    """Three unchanged re-runs after one that fills the cache, into their own database and cache."""
+    config = work / f"cache-{side}.toml"
+    config.write_text(f'[cache]\npath = "{work / f"cache-{side}.db"}"\n')
+    db = work / f"warm-{side}.db"
+    secscan(tree, work, f"prime-{side}", db, "--config", str(config), checkout=checkout)
+    warms = [secscan(tree, work, f"warm-{side}", db, "--config", str(config), checkout=checkout)
+             for _ in range(3)]
+    if any(d["cache"]["misses"] for _, d in warms):
+        raise SystemExit(f"the unchanged re-run missed the cache: {warms[-1][1]['cache']}")
+    return [w for w, _ in warms], warms[-1][1]
+
+
 def one_round(source: Path, work: Path, osv_url: str, index: int) -> tuple[dict[str, Sample], Sample,
                                                                           list[Sample], dict, dict]:
     tree = work / "tree"
@@ -126,18 +145,14 @@ def one_round(source: Path, work: Path, osv_url: str, index: int) -> tuple[dict[
     hand = by_hand(tree, osv_url, work)
     if not index % 2:
         cold, cold_doc = secscan(tree, work, "cold", work / "cold.db", "--no-cache")
-    config = work / "cache.toml"
-    config.write_text(f'[cache]\npath = "{work / "cache.db"}"\n')
-    secscan(tree, work, "prime", work / "warm.db", "--config", str(config))
-    warms = [secscan(tree, work, "warm", work / "warm.db", "--config", str(config)) for _ in range(3)]
-    if any(d["cache"]["misses"] for _, d in warms):
-        raise SystemExit(f"the unchanged re-run missed the cache: {warms[-1][1]['cache']}")
-    return hand, cold, [w for w, _ in warms], cold_doc, warms[-1][1]
+    warms, warm_doc = unchanged(tree, work, REPO, "this")
+    return hand, cold, warms, cold_doc, warm_doc
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--baseline", type=Path, help="another checkout whose unchanged re-run is timed too")
     args = parser.parse_args()
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)  # as installed: modules compiled once, not per run
     sys.path.insert(0, str(REPO))
@@ -154,6 +169,8 @@ def main() -> int:
     colds: list[Sample] = []
     warms: list[float] = []
     warm_cpu: list[float] = []
+    base_warms: list[float] = []
+    base_cpu: list[float] = []
     with OsvServer(OsvDatabase.load(OSV_DATA)) as server, tempfile.TemporaryDirectory() as tmp:
         with tempfile.TemporaryDirectory() as warmup:  # compiles the OSV index once, as any earlier run
             secscan(tree, Path(warmup), "warmup", Path(warmup) / "db", "--no-cache")
@@ -165,6 +182,10 @@ def main() -> int:
             colds.append(cold)
             warms.append(statistics.median(w.wall_s for w in warm))
             warm_cpu.append(statistics.median(w.cpu_s for w in warm))
+            if args.baseline:
+                base, _ = unchanged(work / "tree", work, args.baseline.resolve(), "base")
+                base_warms.append(statistics.median(w.wall_s for w in base))
+                base_cpu.append(statistics.median(w.cpu_s for w in base))
             total = sum(s.wall_s for s in hand.values())
             print(f"round {i + 1}: by hand {total:.2f} s, secscan cold {cold.wall_s:.2f} s "
                   f"({cold.wall_s / total:.3f}x), unchanged {warms[-1]:.3f} s", flush=True)
@@ -186,6 +207,11 @@ def main() -> int:
           f"{max(c.peak_rss_mb for c in colds):>14.0f}{max(c.tree_rss_mb for c in colds):>14.0f}")
     print(f"{'secscan run, unchanged':<32}{statistics.median(warms):>16.3f}"
           f"{statistics.median(warm_cpu):>16.3f}")
+    if args.baseline:
+        print(f"{'baseline run, unchanged':<32}{statistics.median(base_warms):>16.3f}"
+              f"{statistics.median(base_cpu):>16.3f}   (this / baseline: wall "
+              f"{statistics.median(warms) / statistics.median(base_warms):.2f}x, CPU "
+              f"{statistics.median(warm_cpu) / statistics.median(base_cpu):.2f}x)")
     ratios = [c.wall_s / s for c, s in zip(colds, sums, strict=True)]
     cpu_ratios = [c.cpu_s / sum(s.cpu_s for s in h.values()) for c, h in zip(colds, hands, strict=True)]
     print(f"\ncold / by hand, median of per-round ratios: {statistics.median(ratios):.2f}x wall "
