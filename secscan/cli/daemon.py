@@ -6,7 +6,6 @@ import argparse
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from secscan.config.settings import load_settings
 from secscan.core.printable import printable
 from secscan.fs.names import json_dumps
 
@@ -19,6 +18,7 @@ if TYPE_CHECKING:
 def cmd_daemon(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
     import logging
 
+    from secscan.config.settings import load_settings
     from secscan.daemon.service import Daemon
 
     if args.verbose == 0:  # a service logs what it does: INFO unless asked for more
@@ -28,10 +28,16 @@ def cmd_daemon(args: argparse.Namespace, stdout: Console, stderr: Console) -> in
 
 
 def cmd_status(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
+    from secscan.config.daemon import DaemonConfig
     from secscan.daemon.status import daemon_status
 
-    settings = load_settings(args.config)
-    status = daemon_status(settings, args.db, datetime.now(UTC))
+    if args.config is None:  # the [daemon] defaults, without building every section's model
+        daemon = DaemonConfig()
+    else:
+        from secscan.config.settings import load_settings
+
+        daemon = load_settings(args.config).daemon
+    status = daemon_status(daemon, args.db, datetime.now(UTC))
     if args.format == "json":
         stdout.out(json_dumps(status.document()), highlight=False)
     else:
