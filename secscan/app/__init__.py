@@ -1,1 +1,1 @@
-"""secscan.app.run: see docs/design.md."""
+"""Use cases: run, ingest, triage, upload, alerts, report; they compose the core with the adapters."""

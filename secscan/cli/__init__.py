@@ -1,1 +1,1 @@
-"""secscan.cli.main: see docs/design.md."""
+"""The command line: argparse entry (`main`), one module per command group, exit codes in one place."""

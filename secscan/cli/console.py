@@ -21,6 +21,7 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
+from secscan.cli.tables import Col, fitted
 from secscan.core.model import CoverageEntry, ScannerResult, ScannerStatus, ScanRun, Severity
 from secscan.core.printable import printable
 from secscan.core.sla import SlaStatus
@@ -69,7 +70,9 @@ def progress(stderr: Console) -> Iterator[ScanHooks]:
     from secscan.app.pipeline import ScanHooks
 
     if not stderr.is_terminal:
-        yield ScanHooks(on_done=lambda r: stderr.print(_done_line(r), markup=False, highlight=False))
+        yield ScanHooks(  # one line per scanner, never wrapped at the console's width (CI logs)
+            on_done=lambda r: stderr.print(_done_line(r), markup=False, highlight=False, soft_wrap=True)
+        )
         return
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn  # a terminal's display
     lock = threading.Lock()
@@ -86,7 +89,7 @@ def progress(stderr: Console) -> Iterator[ScanHooks]:
         def done(result: ScannerResult) -> None:
             with lock:
                 bar.update(tasks[result.name], completed=1, description=escape(_done_line(result)))
-                bar.console.print(_done_line(result), markup=False, highlight=False)
+                bar.console.print(_done_line(result), markup=False, highlight=False, soft_wrap=True)
 
         yield ScanHooks(on_start=start, on_done=done)
 
@@ -113,6 +116,16 @@ def coverage(entries: Sequence[CoverageEntry], console: Console) -> None:
             console.print(Padding(reason, (0, 0, 0, 6), expand=False), highlight=False)
 
 
+_TOP_COLUMNS = (
+    Col("id", 3, 8, 8, 16, "crop"),  # a prefix of 8 is still an id `secscan show` takes
+    Col("severity", 1, 8, 8, 8),
+    Col("tool", 2, 8, 14, 16),
+    Col("rule", 4, 8, 16, 24),
+    Col("location", 5, 12, 24, 40),
+    Col("message", 6, 20, 40, 90),
+)
+
+
 def summary(run: ScanRun, sarif_path: Path | None, console: Console, limit: int = 25) -> None:
     """Scanner status, findings by severity and tool, and the worst findings."""
     scanners = Table(title="Scanners", title_justify="left")
@@ -131,31 +144,31 @@ def summary(run: ScanRun, sarif_path: Path | None, console: Console, limit: int 
     coverage(run.coverage, console)
 
     counts = Counter((f.severity, f.tool) for f in run.findings)
-    tools = [s.name for s in run.scanners]
-    by_sev = Table(title="Findings by severity and tool", title_justify="left")
-    by_sev.add_column("severity")
-    for tool in tools:
-        by_sev.add_column(_safe(tool), justify="right")
-    by_sev.add_column("total", justify="right")
+    by_tool = Table(
+        title="Findings by severity and tool", title_justify="left"
+    )  # a row per tool: fits 80 columns
+    by_tool.add_column("tool", no_wrap=True)
     for sev in Severity:
-        row = [counts.get((sev, t), 0) for t in tools]
-        by_sev.add_row(f"[{_SEVERITY_STYLE[sev]}]{sev.value}[/]", *map(str, row), str(sum(row)))
-    by_sev.add_row("[bold]total[/]", *(str(sum(counts.get((s, t), 0) for s in Severity)) for t in tools),
-                   str(len(run.findings)))
-    console.print(by_sev)
+        by_tool.add_column(f"[{_SEVERITY_STYLE[sev]}]{sev.value}[/]", justify="right")
+    by_tool.add_column("total", justify="right")
+    for tool in [s.name for s in run.scanners]:
+        row = [counts.get((sev, tool), 0) for sev in Severity]
+        by_tool.add_row(_safe(tool), *map(str, row), str(sum(row)))
+    totals = [sum(n for (sev, _), n in counts.items() if sev is s) for s in Severity]
+    by_tool.add_row("[bold]total[/]", *map(str, totals), str(len(run.findings)))
+    console.print(by_tool)
 
     worst = sorted(run.findings, key=lambda f: (-f.severity.rank, f.location.path, f.location.start_line))
     if worst:
-        table = Table(title=f"Top findings ({min(limit, len(worst))} of {len(worst)})", title_justify="left")
-        widths = {"id": 16, "severity": 8, "tool": 14, "rule": 16, "location": 22}
-        for column, width in widths.items():
-            table.add_column(column, no_wrap=True, min_width=width)
-        table.add_column("message", overflow="ellipsis", no_wrap=True, max_width=90)
+        title = f"Top findings ({min(limit, len(worst))} of {len(worst)})"
+        table, names = fitted(title, console.width, _TOP_COLUMNS)
         for f in worst[:limit]:
-            table.add_row(
-                f.id, _sev(f.severity), _safe(f.tool), _safe(f.rule_id),
-                _safe(f"{f.location.path}:{f.location.start_line}"), _safe(_first_sentence(f.message)),
-            )
+            cells = {
+                "id": f.id, "severity": _sev(f.severity), "tool": _safe(f.tool), "rule": _safe(f.rule_id),
+                "location": _safe(f"{f.location.path}:{f.location.start_line}"),
+                "message": _safe(_first_sentence(f.message)),
+            }  # fmt: skip
+            table.add_row(*(cells[name] for name in names))
         console.print(table)
     notes = [n for s in run.scanners for n in s.notifications] + list(run.notifications)
     for note in notes[:limit]:
@@ -217,6 +230,30 @@ def _sla_cell(view: SlaView, now: datetime) -> str:
     return f"[{_SLA_STYLE[view.status]}]{_safe(text)}[/]"
 
 
+_FINDINGS_COLUMNS = (
+    Col("id", 3, 8, 8, 16, "crop"),
+    Col("severity", 1, 8, 8, 8),
+    Col("state", 7, 9, 9, 9),
+    Col("target", 8, 8, 10, 20),
+    Col("tool", 2, 8, 14, 16),
+    Col("rule", 4, 8, 14, 24),
+    Col("location", 5, 12, 20, 40),
+    Col("first seen", 9, 17, 17, 17),
+    Col("SLA", 6, 10, 20, 26),
+    Col("message", 10, 20, 40, 60),
+)
+_SLA_COLUMNS = (
+    Col("id", 3, 8, 8, 16, "crop"),
+    Col("severity", 1, 8, 8, 8),
+    Col("target", 8, 8, 10, 20),
+    Col("tool", 2, 8, 14, 16),
+    Col("rule", 4, 8, 14, 24),
+    Col("location", 5, 12, 20, 40),
+    Col("due", 7, 17, 17, 17),
+    Col("SLA", 6, 10, 20, 26),
+)
+
+
 def findings_table(
     rows: Sequence[FindingRow], console: Console, now: datetime, title: str = "Findings"
 ) -> None:
@@ -224,19 +261,16 @@ def findings_table(
     if not rows:
         console.print("no findings match", highlight=False)
         return
-    table = Table(title=f"{title} ({len(rows)})", title_justify="left")
-    widths = {"id": 16, "severity": 8, "state": 9, "target": 10, "tool": 14, "rule": 14, "location": 20,
-              "first seen": 16, "SLA": 18}  # fmt: skip
-    for column, width in widths.items():
-        table.add_column(column, no_wrap=True, min_width=width)
-    table.add_column("message", overflow="ellipsis", no_wrap=True, max_width=60)
+    table, names = fitted(f"{title} ({len(rows)})", console.width, _FINDINGS_COLUMNS)
     for r in rows:
         t = r.finding
-        table.add_row(
-            t.id, _sev(t.severity), t.state.value, _safe(t.target), _safe(t.tool), _safe(t.rule_id),
-            _safe(f"{t.path}:{t.line}"), _when(t.first_seen), _sla_cell(r.sla, now),
-            _safe(_first_sentence(t.message)),
-        )  # fmt: skip
+        cells = {
+            "id": t.id, "severity": _sev(t.severity), "state": t.state.value, "target": _safe(t.target),
+            "tool": _safe(t.tool), "rule": _safe(t.rule_id), "location": _safe(f"{t.path}:{t.line}"),
+            "first seen": _when(t.first_seen), "SLA": _sla_cell(r.sla, now),
+            "message": _safe(_first_sentence(t.message)),
+        }  # fmt: skip
+        table.add_row(*(cells[name] for name in names))
     console.print(table)
 
 
@@ -280,15 +314,16 @@ def sla_table(rows: Sequence[FindingRow], console: Console, now: datetime) -> No
     if not rows:
         console.print("no open findings with a due time match", highlight=False)
         return
-    table = Table(title=f"SLA ({len(rows)} open findings, soonest due first)", title_justify="left")
-    for column in ("id", "severity", "target", "tool", "rule", "location", "due", "SLA"):
-        table.add_column(column, no_wrap=True)
+    title = f"SLA ({len(rows)} open findings, soonest due first)"
+    table, names = fitted(title, console.width, _SLA_COLUMNS)
     for r in rows:
         t = r.finding
-        table.add_row(
-            t.id, _sev(t.severity), _safe(t.target), _safe(t.tool), _safe(t.rule_id),
-            _safe(f"{t.path}:{t.line}"), _when(r.sla.due_at), _sla_cell(r.sla, now),
-        )  # fmt: skip
+        cells = {
+            "id": t.id, "severity": _sev(t.severity), "target": _safe(t.target), "tool": _safe(t.tool),
+            "rule": _safe(t.rule_id), "location": _safe(f"{t.path}:{t.line}"), "due": _when(r.sla.due_at),
+            "SLA": _sla_cell(r.sla, now),
+        }  # fmt: skip
+        table.add_row(*(cells[name] for name in names))
     console.print(table)
 
 

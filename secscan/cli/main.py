@@ -46,8 +46,8 @@ def _consoles() -> tuple[Console, Console]:
     from rich.console import Console
 
     stdout = Console()
-    if not stdout.is_terminal:
-        stdout = Console(width=160)  # CI logs: wide enough for the findings table
+    if not stdout.is_terminal and not os.environ.get("COLUMNS", "").isdigit():
+        stdout = Console(width=160)  # CI logs: wide enough for the findings table; rich honours COLUMNS
     return stdout, Console(stderr=True)
 
 

@@ -1,1 +1,1 @@
-"""secscan.config: see docs/design.md."""
+"""Settings: secscan.toml and SECSCAN_* validated once into frozen models, one module per section."""

@@ -114,6 +114,9 @@ ChannelConfig = Annotated[
     Field(discriminator="type"),
 ]
 
+CHANNEL_TYPES: tuple[str, ...] = ("pagerduty", "slack", "email", "webhook", "sentry")
+"""The values of a channel's ``type`` (a test checks they are the union's tags)."""
+
 DEFAULT_ROLES: Mapping[str, tuple[str, ...]] = {
     "pagerduty": ("page",),
     "slack": ("chat",),

@@ -27,7 +27,7 @@ from secscan.config.base import ConfigModel
 from secscan.config.cache import CacheConfig
 from secscan.config.daemon import DaemonConfig
 from secscan.config.github import GithubConfig
-from secscan.config.notify import NotifyConfig
+from secscan.config.notify import CHANNEL_TYPES, NotifyConfig
 from secscan.config.report import ReportConfig
 from secscan.core.errors import ConfigError
 from secscan.core.model import Severity
@@ -241,6 +241,9 @@ _BUILTIN_MODELS: Mapping[str, type[ScannerConfig]] = {
     "posture": PostureConfig,
 }
 
+_TAGGED_UNIONS: Mapping[str, tuple[str, ...]] = {"notify": CHANNEL_TYPES}
+"""The tables whose entries are chosen by a key (``type``), and the values it takes."""
+
 _PATH_KEYS: Mapping[str, tuple[str, ...]] = {
     "pip-audit": ("osv_db",),
     "lockfile-audit": ("osv_db",),
@@ -276,16 +279,37 @@ class Settings(_Model):
         return own if isinstance(own, Path) else None
 
 
+def _user_loc(loc: Sequence[int | str]) -> list[str]:
+    """pydantic's path of a value as the user wrote it: ``[notify.<name>]`` tables are gathered
+    into ``notify.channels`` and a channel's path holds its ``type`` tag; neither is in the file."""
+    parts = [str(p) for p in loc]
+    if parts[:2] == ["notify", "channels"] and len(parts) > 2:
+        del parts[1]
+        del parts[2:3]  # the tag pydantic inserts after a tagged union's member
+    return parts
+
+
 def _format_error(exc: ValidationError, source: str, prefix: str = "") -> str:
     err = exc.errors()[0]
-    loc = prefix + ".".join(str(p) for p in err["loc"])
-    if err["type"] == "extra_forbidden":
+    loc = prefix + ".".join(_user_loc(err["loc"]))
+    kind = err["type"]
+    if kind == "extra_forbidden":
         return f"{source}: unknown key '{loc}'; remove it or check its spelling (see README, Configuration)"
-    if err["type"] == "missing":
+    if kind == "missing":
         return f"{source}: '{loc}' is required; add it (see README, Configuration)"
+    if kind in ("union_tag_not_found", "union_tag_invalid"):  # never pydantic's own words
+        key = str(err.get("ctx", {}).get("discriminator", "type")).strip("'")
+        values = ", ".join(_TAGGED_UNIONS.get(loc.rsplit(".", 1)[0], ()))
+        got = f"is {err['input'].get(key)!r}" if kind == "union_tag_invalid" else "is missing"
+        return f"{source}: '{loc}.{key}' {got}; set it to one of: {values} (see README, Configuration)"
     value = err.get("input")
     shown = "" if isinstance(value, dict | list) else f" (got {value!r})"
     msg = err["msg"].removeprefix("Value error, ")  # a validator's own words
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
+        msg = "should be a table"  # not pydantic's "instance of ScanConfig"
+    elif kind in ("tuple_type", "list_type"):
+        msg = "should be a list"
+    msg = msg.removeprefix("Input ")
     return f"{source}: '{loc}' {msg[:1].lower()}{msg[1:]}{shown}; fix the value"
 
 
@@ -321,19 +345,45 @@ def _resolve_paths(raw: dict[str, Any], base: Path, source: Path, *, trusted: bo
         table[key] = str(path)
 
 
-def build_settings(
-    raw: Mapping[str, Any], *, source: Path | None = None, trusted: bool = True
-) -> Settings:
+REPO_TOOL_KEYS = frozenset({"enabled", "timeout", "exclude"})
+"""What a repository's ``secscan.toml`` may set for a tool that the trusted ``--config`` defines."""
+
+
+def refuse_untrusted(raw: Mapping[str, Any], where: str, trusted_tools: frozenset[str] = frozenset()) -> None:
+    """Refuse what a ``secscan.toml`` found inside the scanned repository may not set: the trusted
+    sections, a scanner's trusted-only keys, and a tool's command (``trusted_tools``: the tools
+    the trusted ``--config`` defines, of which the repository may tune only :data:`REPO_TOOL_KEYS`)."""
+    for section in TRUSTED_ONLY_SECTIONS:
+        if section in raw:
+            raise ConfigError(
+                f"{where}: [{section}] comes from the scanned repository, which may be untrusted; "
+                "move it to a config file passed with --config"
+            )
+    scanners = raw.get("scanners")
+    tables = scanners.items() if isinstance(scanners, dict) else ()
+    for name, table in tables:
+        if not isinstance(table, dict):
+            continue  # build_settings says what is wrong with it
+        model = _BUILTIN_MODELS.get(name)
+        if model is not None:
+            keys = [key for key in model.trusted_only if table.get(key)]
+        elif name in trusted_tools:
+            keys = [key for key in table if key not in REPO_TOOL_KEYS]
+        else:
+            keys = ["command"] if "command" in table else []
+        if keys:
+            raise ConfigError(
+                f"{where}: [scanners.{name}] {keys[0]} comes from the scanned repository, which may be "
+                "untrusted, so secscan will not use it; pass the file with --config to trust it"
+            )
+
+
+def build_settings(raw: Mapping[str, Any], *, source: Path | None = None, trusted: bool = True) -> Settings:
     """Validate a parsed config mapping. ``trusted=False`` for a config found inside the target."""
     where = str(source) if source else "configuration"
     data: dict[str, Any] = {k: v for k, v in raw.items()}
     if not trusted:
-        for section in TRUSTED_ONLY_SECTIONS:
-            if section in data:
-                raise ConfigError(
-                    f"{where}: [{section}] comes from the scanned repository, which may be untrusted; "
-                    "move it to a config file passed with --config"
-                )
+        refuse_untrusted(data, where)
     scanners_raw = data.pop("scanners", {}) or {}
     if not isinstance(scanners_raw, dict):
         raise ConfigError(f"{where}: 'scanners' must be a table of [scanners.<name>] tables")
@@ -352,13 +402,6 @@ def build_settings(
                 f"{where}: [scanners.{name}] is not a built-in scanner "
                 f"({', '.join(BUILTIN_SCANNERS)}); give it a 'command' that writes SARIF"
             )
-        trusted_keys = [key for key in model.trusted_only if table.get(key)]
-        if not trusted and (model is SarifToolConfig or trusted_keys):
-            key = "command" if model is SarifToolConfig else trusted_keys[0]
-            raise ConfigError(
-                f"{where}: [scanners.{name}] {key} comes from the scanned repository, which may be "
-                "untrusted, so secscan will not use it; pass the file with --config to trust it"
-            )
         try:
             scanners[name] = model.model_validate(table)
         except ValidationError as exc:
@@ -371,33 +414,64 @@ def build_settings(
         raise ConfigError(_format_error(exc, where)) from None
 
 
+def _parse_toml(path: Path, data: bytes) -> dict[str, Any]:
+    try:
+        return tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"config file {path} is not UTF-8 text; save it as UTF-8") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}; fix the syntax") from None
+
+
+def _repository_config(target: Path) -> tuple[Path, dict[str, Any]] | None:
+    """``TARGET/secscan.toml`` parsed, its paths resolved inside the repository (untrusted: no
+    symbolic link, no FIFO, no device, at most 1 MB), or None when there is none."""
+    data = read_inside(target, CONFIG_NAME, MAX_CONFIG_BYTES, "config file")
+    if data is None:
+        return None
+    path = target / CONFIG_NAME
+    raw = _parse_toml(path, data)
+    _resolve_paths(raw, path.parent.resolve(), path, trusted=False)
+    return path, raw
+
+
+def merge_over(base: Mapping[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
+    """``top`` over ``base`` key by key: tables merge recursively, any other value of ``top``
+    (a list too) replaces ``base``'s."""
+    merged = dict(base)
+    for key, value in top.items():
+        below = merged.get(key)
+        both_tables = isinstance(below, Mapping) and isinstance(value, Mapping)
+        merged[key] = merge_over(below, value) if both_tables else value  # type: ignore[arg-type]
+    return merged
+
+
 def load_settings(
     config: Path | None, target: Path | None = None, overrides: Sequence[tuple[str, Any]] = ()
 ) -> Settings:
-    """Load ``config`` (trusted) or ``TARGET/secscan.toml`` (untrusted), or the defaults.
+    """The settings of a run: ``TARGET/secscan.toml`` (untrusted), with ``config`` (trusted)
+    merged over it key by key, or either alone, or the defaults.
 
-    ``overrides`` are dotted keys from the command line, applied before validation.
+    What comes from the repository's file obeys the trust rules whether or not a ``config`` is
+    merged over it (:func:`refuse_untrusted`); the repository's file given as ``config`` is
+    trusted. ``overrides`` are dotted keys from the command line, applied last.
     """
+    repository = _repository_config(target) if target is not None else None
+    raw: dict[str, Any] = {}
     path: Path | None = None
     trusted = True
-    data: bytes | None = None
     if config is not None:
-        path = config
-        if not path.exists():
-            raise ConfigError(f"config file {path} does not exist; check the --config path")
-        data = read_regular(path, MAX_CONFIG_BYTES, "config file")
-    elif target is not None:  # untrusted: no symbolic link, no FIFO, no device, at most 1 MB
-        data = read_inside(target, CONFIG_NAME, MAX_CONFIG_BYTES, "config file")
-        path, trusted = (target / CONFIG_NAME, False) if data is not None else (None, True)
-    raw: dict[str, Any] = {}
-    if path is not None and data is not None:
-        try:
-            raw = tomllib.loads(data.decode("utf-8"))
-        except UnicodeDecodeError:
-            raise ConfigError(f"config file {path} is not UTF-8 text; save it as UTF-8") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"config file {path} is not valid TOML: {exc}; fix the syntax") from None
-        _resolve_paths(raw, path.parent.resolve(), path, trusted=trusted)
+        if not config.exists():
+            raise ConfigError(f"config file {config} does not exist; check the --config path")
+        path, raw = config, _parse_toml(config, read_regular(config, MAX_CONFIG_BYTES, "config file"))
+        _resolve_paths(raw, config.parent.resolve(), config, trusted=True)
+        if repository is not None and not repository[0].resolve().samefile(config):
+            tools = raw.get("scanners")
+            named = frozenset(tools) if isinstance(tools, dict) else frozenset()
+            refuse_untrusted(repository[1], str(repository[0]), named)
+            raw = merge_over(repository[1], raw)
+    elif repository is not None:
+        (path, raw), trusted = repository, False
     for dotted, value in overrides:
         node = raw
         *parents, leaf = dotted.split(".")

@@ -1,1 +1,1 @@
-"""secscan.core: see docs/design.md."""
+"""The pure domain: model, identity, reconciliation, SLAs, policy, suppressions, redaction. No I/O."""

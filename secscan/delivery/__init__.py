@@ -1,1 +1,1 @@
-"""secscan.delivery.loop: see docs/design.md."""
+"""Delivery: the outbox loop, HTTP policy, and the GitHub and notification channels."""

@@ -1,1 +1,1 @@
-"""secscan.fs: see docs/design.md."""
+"""The filesystem and git around a target: file names, safe reads, inventory, exclusions, locks."""

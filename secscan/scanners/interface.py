@@ -84,6 +84,8 @@ class ScanOutput:
     (git-history: a shallow clone, a walk cut at ``max_commits`` or left for the next run): the
     scanner is ``ok``, its findings count, and its scope is empty, never widened by the pipeline
     (deleted files included). ``extent``: what it covered when that is not files (commits).
+    ``version``: the tool's version as its own output states it (a SARIF log's ``driver.version``),
+    recorded when :meth:`Scanner.version` could not tell.
     """
 
     findings: tuple[Finding, ...]
@@ -94,6 +96,7 @@ class ScanOutput:
     incomplete: str | None = None
     closes_nothing: str | None = None
     extent: Extent | None = None
+    version: str | None = None
 
 
 class Scanner(ABC):

@@ -47,6 +47,7 @@ class FileOutputs:
     files: Mapping[str, FileOutput] = field(default_factory=dict)
     notifications: tuple[Notification, ...] = ()
     incomplete: str | None = None  # why the run is not a whole analysis (see ScanOutput)
+    version: str | None = None  # the tool's version as its output states it (see ScanOutput)
 
 
 def merge(outputs: FileOutputs, exit_code: int | None = None) -> ScanOutput:
@@ -70,6 +71,7 @@ def merge(outputs: FileOutputs, exit_code: int | None = None) -> ScanOutput:
         notifications=tuple(notifications),
         exit_code=exit_code,
         incomplete=outputs.incomplete,
+        version=outputs.version,
     )
 
 

@@ -63,9 +63,10 @@ class _Outcome:
         self, status: ScannerStatus, reason: str | None = None, output: ScanOutput | None = None
     ) -> ScannerResult:
         notifications = self.notifications + (output.notifications if output else ())
+        stated = output.version if output else None  # what the tool's output says, when asking it could not
         return ScannerResult(
             name=self.scanner.name,
-            version=self.version,
+            version=stated if self.version == "unknown" and stated else self.version,
             status=status,
             duration_s=time.monotonic() - self.started,
             exit_code=self.exit_code,

@@ -4,8 +4,15 @@ The tool is described by an argv template, never a shell string. Placeholders:
 
 - ``{target}``: the absolute scanned root, anywhere inside an argument;
 - ``{output}``: the SARIF file to write in the scanner's workdir, anywhere inside an argument;
+- ``{workdir}``: the scanner's own empty scratch folder (outside the target), anywhere inside an
+  argument: for a tool that wants a folder for its cache or its reports;
 - ``{files}``: as a whole argument only, replaced by the repo-relative files to scan, one
   argument each (a name starting with ``-`` gets a ``./`` prefix so it is not read as an option).
+
+With ``output = "stdout"`` the log is read from the tool's stdout; text before the line that opens
+the JSON object (a banner, as checkov prints) is skipped. The version recorded for the run is the
+first line printed by ``version_command``; without one, the log's ``driver.semanticVersion`` or
+``driver.version``.
 
 The tool runs with the target as its working directory, so relative URIs in its SARIF are
 repo-relative. Findings in files that are not part of the job (excluded, symlinked) are dropped.
@@ -17,9 +24,10 @@ Message and rule texts pass through ``job.options["redact"]`` when it is a calla
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 import subprocess
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -36,6 +44,8 @@ logger = logging.getLogger(__name__)
 OutputMode = Literal["file", "stdout"]
 DEFAULT_OK_EXIT_CODES: frozenset[int] = frozenset({0, 1})
 VERSION_TIMEOUT_S = 15.0
+MAX_BANNER_BYTES = 64 * 1024
+_JSON_START = re.compile(rb"(?m)^[ \t]*\{")
 
 
 class SarifToolScanner(Scanner):
@@ -90,12 +100,15 @@ class SarifToolScanner(Scanner):
 
     def _argv(self, job: ScanJob, executable: str) -> tuple[str, ...]:
         target, output = str(job.root.absolute()), str(self._output_path(job))
+        workdir = str(job.workdir.absolute())
         argv: list[str] = [executable]
         for arg in self.command[1:]:
             if arg == "{files}":
                 argv += [f"./{f}" if f.startswith("-") else f for f in job.files]
             else:
-                argv.append(arg.replace("{target}", target).replace("{output}", output))
+                argv.append(
+                    arg.replace("{target}", target).replace("{output}", output).replace("{workdir}", workdir)
+                )
         return (*argv, *job.args)
 
     def plan(self, job: ScanJob) -> Plan:
@@ -135,7 +148,7 @@ class SarifToolScanner(Scanner):
             path = results[0].command.stdout_path
         redact = job.options.get("redact")
         redactor: Callable[[str], str] | None = redact if callable(redact) else None
-        chunks = output_chunks(path, self.name, "SARIF", "check its command and stderr")
+        chunks = after_banner(output_chunks(path, self.name, "SARIF", "check its command and stderr"))
         try:  # streamed: a huge log is read up to the result cap, never held whole
             runs = [
                 parse_run(run, tool=self.name, root=job.root, policy=job.policy, redact=redactor)
@@ -144,6 +157,7 @@ class SarifToolScanner(Scanner):
         except InputError as exc:
             raise ScannerError(f"{self.name} output {path.name}: {exc}") from None
         incomplete = next((run.incomplete for run in runs if run.incomplete is not None), None)
+        stated = next((run.version for run in runs if run.version), None)
         allowed = set(job.files)
         findings: list[Finding] = []
         rules: dict[str, Rule] = {}
@@ -171,7 +185,24 @@ class SarifToolScanner(Scanner):
         files = {
             name: _file_output(by_path.get(name, []), rules, per_file_notes.get(name, [])) for name in allowed
         }
-        return FileOutputs(files, tuple(run_notes), incomplete)
+        return FileOutputs(files, tuple(run_notes), incomplete, stated)
+
+
+def after_banner(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """``chunks`` from the first line that opens a JSON object: a tool may print a banner before
+    its log on stdout (checkov does). Without such a line in the first :data:`MAX_BANNER_BYTES`,
+    the bytes pass unchanged (the SARIF reader then says what is wrong with them)."""
+    head = b""
+    rest = iter(chunks)
+    for chunk in rest:
+        head += chunk
+        start = _JSON_START.search(head)
+        if start is not None or len(head) > MAX_BANNER_BYTES:
+            yield head[start.start() :] if start is not None else head
+            yield from rest
+            return
+    if head:
+        yield head
 
 
 def _file_output(

@@ -95,3 +95,20 @@ def test_a_sarif_tool_over_the_result_cap_is_incomplete(
 def test_a_sarif_tool_within_the_cap_is_ok(tool_job: ScanJob) -> None:
     result = run_scanner(_fake_tool(), tool_job, timeout_s=60)
     assert result.status is ScannerStatus.OK and result.scope == frozenset({"a.py", "b.py", "c.py"})
+
+
+def test_pip_audit_with_its_service_unreachable_closes_nothing(tmp_path: Path) -> None:
+    """The real pip-audit against a loopback port where nothing listens: never ``ok``."""
+    import socket
+
+    with socket.socket() as sock:  # a free port, closed again: connections are refused
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    (tmp_path / "requirements.txt").write_text("requests==2.19.0\nflask==0.12\n")
+    job = _job(tmp_path, ("requirements.txt",), tmp_path)
+    job = ScanJob(root=job.root, files=job.files, workdir=job.workdir, policy=job.policy,
+                  osv_url=f"http://127.0.0.1:{port}/v1/query")  # fmt: skip
+    result = run_scanner(PipAuditScanner(), job, timeout_s=120)
+    assert result.status in (ScannerStatus.INCOMPLETE, ScannerStatus.FAILED), result.status
+    assert result.status is not ScannerStatus.OK and not result.findings
+    assert result.scope == frozenset(), "an unaudited requirement file must not count as scanned"

@@ -139,3 +139,43 @@ def test_each_instance_has_its_own_name_and_version() -> None:
     b = SarifToolScanner(ToolName("b"), ("b", "{files}"), output="stdout")
     assert (a.name, a.file_local, b.name, b.file_local) == ("a", True, "b", False)
     assert (a.version(), b.version()) == ("tool 1.2.3", "unknown")
+
+
+def test_a_banner_before_the_log_on_stdout_is_skipped(job: ScanJob) -> None:
+    scanner = _scanner("--banner", output="stdout")
+    results = _run(scanner.plan(job).commands)
+    assert results[0].command.stdout_path.read_text().startswith("  _____")  # the banner is there
+    out = scanner.parse(job, results)
+    assert sorted(f.location.path for f in out.findings) == ["-dash.py", "app.py", "pkg/mod.py"]
+
+
+@pytest.mark.parametrize("size", [1, 7, 4096])
+def test_after_banner_finds_the_log_across_chunks(size: int) -> None:
+    from secscan.scanners.sarif_tool import after_banner
+
+    text = b'checkov 3.2 {banner}\n\n  {"version": "2.1.0"}\n'
+    chunks = [text[i : i + size] for i in range(0, len(text), size)]
+    assert b"".join(after_banner(chunks)) == b'  {"version": "2.1.0"}\n'
+    assert b"".join(after_banner([b"no json at all"])) == b"no json at all"  # the reader reports it
+
+
+def test_workdir_placeholder_is_the_scanners_own_folder(job: ScanJob) -> None:
+    scanner = _scanner("--scratch", "{workdir}")
+    [command] = scanner.plan(job).commands
+    assert str(job.workdir.absolute()) in command.argv
+    assert _run([command])[0].exit_code == 1
+    assert (job.workdir / "scratch.txt").read_text() == "used\n"
+
+
+def test_version_comes_from_the_log_without_a_version_command(job: ScanJob) -> None:
+    scanner = _scanner()
+    assert scanner.version() == "unknown"
+    assert scanner.parse(job, _run(scanner.plan(job).commands)).version == "0.1"  # driver.version
+
+
+def test_the_runner_records_the_version_the_log_states(job: ScanJob) -> None:
+    from secscan.scanners.runner import run_scanner
+
+    stated = run_scanner(_scanner(), job, 60)
+    asked = run_scanner(_scanner(version_command=(sys.executable, "-c", "print('fake 9.9')")), job, 60)
+    assert (stated.version, asked.version) == ("0.1", "fake 9.9")  # a version_command wins

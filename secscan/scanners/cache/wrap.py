@@ -45,7 +45,7 @@ class CachedScanner(Scanner):
     def parse_files(self, job: ScanJob, results: Sequence[CommandResult]) -> FileOutputs:
         fresh = self.inner.parse_files(job, results) if self._has_work(job) else FileOutputs()
         self.fresh = fresh
-        return FileOutputs({**self.hits, **fresh.files}, fresh.notifications, fresh.incomplete)
+        return FileOutputs({**self.hits, **fresh.files}, fresh.notifications, fresh.incomplete, fresh.version)
 
     def parse(self, job: ScanJob, results: Sequence[CommandResult]) -> ScanOutput:
         outputs = self.parse_files(job, results)

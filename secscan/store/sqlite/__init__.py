@@ -1,1 +1,1 @@
-"""secscan.store.sqlite.store: see docs/design.md."""
+"""The SQLite backend of the Store seam: connections, tables, bulk SQL and the write sessions."""

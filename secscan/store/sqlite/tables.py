@@ -185,3 +185,10 @@ class MetaRow(SQLModel, table=True):
 
 # Rows of later features live in their own modules; importing them here registers them in
 # SQLModel.metadata, which the migrations are checked against.
+from secscan.store.sqlite import (  # noqa: E402, F401
+    tables_alerts,
+    tables_coverage,
+    tables_daemon,
+    tables_report,
+    tables_uploads,
+)

@@ -1,8 +1,11 @@
 """A tiny SARIF-producing "tool" for the generic adapter's tests.
 
-usage: fake_tool.py (--output FILE | --stdout) --target DIR [--exit N] [--garbage] FILE...
+usage: fake_tool.py (--output FILE | --stdout) --target DIR [--exit N] [--garbage] [--banner]
+                    [--scratch DIR] FILE...
 Reports one result per FILE (rule FT001, absolute file:// URI under DIR for the first one,
 relative URIs for the rest) plus one result in vendor/ignored.py, which is not a job file.
+--banner prints checkov's kind of banner before the log on stdout; --scratch writes a file
+``scratch.txt`` into an existing folder DIR (exit 2 when it does not exist).
 """
 
 import argparse
@@ -16,8 +19,16 @@ parser.add_argument("--stdout", action="store_true")
 parser.add_argument("--target", required=True)
 parser.add_argument("--exit", type=int, default=1)
 parser.add_argument("--garbage", action="store_true")
+parser.add_argument("--banner", action="store_true")
+parser.add_argument("--scratch")
 parser.add_argument("files", nargs="*")
 args = parser.parse_args()
+if args.scratch:
+    if not Path(args.scratch).is_dir():
+        sys.exit(2)
+    Path(args.scratch, "scratch.txt").write_text("used\n")
+if args.banner:
+    sys.stdout.write("  _____ \n |_   _|  {fake}\n   | |\n\nBy Fake Cloud | version: 0.1\n\n")
 
 uris = [Path(args.target, f).resolve().as_uri() if i == 0 else f for i, f in enumerate(args.files)]
 results = [
