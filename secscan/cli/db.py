@@ -1,10 +1,10 @@
-"""The ``secscan db migrate|copy`` subcommands: argument parsing only, over the store's functions."""
+"""``secscan db migrate|copy``: the handlers (their options: :mod:`secscan.cli.commands`)."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from secscan.core.errors import StoreError
 
@@ -12,25 +12,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 
-def register(sub: argparse._SubParsersAction[Any], common: argparse.ArgumentParser) -> None:
-    """Add the subcommands to ``sub``; ``common`` holds the options of every command."""
-    db = sub.add_parser("db", parents=[common], help="the lifecycle database: upgrade it, copy it")
-    actions = db.add_subparsers(dest="db_command", required=True, parser_class=type(db))
-    migrate = actions.add_parser(
-        "migrate", parents=[common], help="create or upgrade the database's schema to this secscan's"
-    )
-    migrate.add_argument("--db", metavar="PATH_OR_URL", help="the database (default: the XDG state dir)")
-    migrate.set_defaults(handler=_cmd_migrate)
-    copy = actions.add_parser(
-        "copy", parents=[common], help="copy a whole database (findings, history, triage) into an empty one"
-    )
-    where = {"metavar": "PATH_OR_URL"}
-    copy.add_argument("--from", dest="source", help="the database to copy", **where)
-    copy.add_argument("--to", dest="destination", help="an empty database to copy into", **where)
-    copy.set_defaults(handler=_cmd_copy)
-
-
-def _cmd_migrate(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
+def cmd_migrate(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
     from secscan.store import open_store
 
     with open_store(args.db) as store:
@@ -38,7 +20,7 @@ def _cmd_migrate(args: argparse.Namespace, stdout: Console, stderr: Console) -> 
     return 0
 
 
-def _cmd_copy(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
+def cmd_copy(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
     from secscan.store import open_store
     from secscan.store.transfer import copy_store, verify
     from secscan.store.urls import is_postgres

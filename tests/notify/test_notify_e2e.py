@@ -23,6 +23,7 @@ from secscan.delivery.notify import events
 from secscan.delivery.notify.outbox import deliver
 from secscan.store import Store, TriageStatus, open_store
 from secscan.store.outbox import OutboxStatus
+from tests.postgres import raw_rows
 
 
 @pytest.fixture(autouse=True)
