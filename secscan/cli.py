@@ -38,6 +38,7 @@ COMMAND_MODULES: Mapping[str, str] = {
     **dict.fromkeys(("alerts", "notify"), "cli_alerts"),
     "cache": "cli_cache",
     "report": "cli_report",
+    "completion": "cli_completion",
 }
 """Which ``secscan.cli_*`` module defines each subcommand besides ``run`` (a test checks it).
 
@@ -112,6 +113,28 @@ def wait_seconds(text: str) -> float:
     return value
 
 
+FAIL_ON = ("critical", "high", "medium", "low", "none")
+ENVIRONMENT: Mapping[str, str] = {
+    "db": "SECSCAN_DB",
+    "config": "SECSCAN_CONFIG",
+    "osv_db": "SECSCAN_OSV_DB",
+    "fail_on": "SECSCAN_FAIL_ON",
+}
+"""The option (its ``dest``) each environment variable stands for, in every command that has it."""
+
+
+def from_environment(args: argparse.Namespace, environ: Mapping[str, str]) -> None:
+    """Fill the common options not given on the command line from ``SECSCAN_*`` variables: a flag
+    wins over the environment, the environment over the configuration."""
+    for dest, name in ENVIRONMENT.items():
+        value = environ.get(name, "")
+        if not value or getattr(args, dest, "absent") is not None:
+            continue  # unset, or given as a flag, or not an option of this command
+        if dest == "fail_on" and value not in FAIL_ON:
+            raise UsageError(f"{name}={value!r} is not one of {', '.join(FAIL_ON)}; fix the variable")
+        setattr(args, dest, Path(value) if dest in ("config", "osv_db") else value)
+
+
 def print_undelivered(undelivered: Sequence[run_delivery.Undelivered], stderr: Console) -> None:
     """One line per upload or alert that did not go out (issue 13)."""
     for item in undelivered:
@@ -121,10 +144,17 @@ def print_undelivered(undelivered: Sequence[run_delivery.Undelivered], stderr: C
 def _parser(command: str | None = None) -> argparse.ArgumentParser:
     """The argument parser; with ``command``, only the module that defines it is loaded."""
     parser = _Parser(prog="secscan", description="Run security scanners and keep one trustworthy record.")
-    parser.add_argument("--version", action="version", version=f"secscan {__version__}")
+    parser.add_argument("-V", "--version", action="version", version=f"secscan {__version__}")
     common = _Parser(add_help=False)
-    common.add_argument(
+    loudness = common.add_mutually_exclusive_group()
+    loudness.add_argument(
         "-v", "--verbose", action="count", default=0, help="more log output on stderr (-vv: debug)"
+    )
+    loudness.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="no progress or log lines, only errors; the exit code tells",
     )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
@@ -132,13 +162,27 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
     run.set_defaults(handler=_cmd_run)
     run.add_argument("path", type=Path, help="the repository (folder) to scan")
     run.add_argument("--config", type=Path, help="secscan.toml to use (default: PATH/secscan.toml)")
-    run.add_argument("--sarif", type=Path, help="SARIF output file (default: ./secscan.sarif)")
-    run.add_argument("--format", choices=("table", "json"), default="table", help="stdout format")
+    run.add_argument(
+        "-o", "--output", "--sarif", dest="sarif", type=Path, metavar="FILE",
+        help="where to write the SARIF log ('-': stdout; default ./secscan.sarif, none with --format sarif)",
+    )  # fmt: skip
+    run.add_argument(
+        "--format", choices=("table", "json", "sarif"), help="stdout: table (default), json or the SARIF log"
+    )
     run.add_argument(
         "--fail-on",
-        choices=("critical", "high", "medium", "low", "none"),
-        help="exit 1 when a finding is at or above this severity (default: high)",
+        choices=FAIL_ON,
+        help="exit 1 when a finding is at or above this severity (default: high; env SECSCAN_FAIL_ON)",
     )
+    run.add_argument(
+        "--fail-on-new", "--new-only", dest="new_only", action="store_true",
+        help="--fail-on counts only findings new since the last complete run of the target "
+        "(or of --baseline-target): gate a pull request on what it adds",
+    )  # fmt: skip
+    run.add_argument(
+        "--baseline-target", metavar="NAME",
+        help="with --fail-on-new: compare with this target's last complete run (the target branch's)",
+    )  # fmt: skip
     run.add_argument(
         "--osv-db", type=Path, help="offline OSV database (folder or zip) for pip-audit and lockfile-audit"
     )
@@ -178,8 +222,8 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
-def _setup_logging(verbosity: int, log_format: str = "text") -> None:
-    level = logging.WARNING - 10 * min(verbosity, 2)
+def _setup_logging(verbosity: int, log_format: str = "text", *, quiet: bool = False) -> None:
+    level = logging.ERROR if quiet else logging.WARNING - 10 * min(verbosity, 2)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logfmt.formatter(log_format))  # text, or json for log shippers (daemon)
     handler.addFilter(held_secrets_filter())  # channel secrets and the GitHub token, never logged
@@ -187,11 +231,20 @@ def _setup_logging(verbosity: int, log_format: str = "text") -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     logging.getLogger("urllib3").setLevel(logging.WARNING)  # its debug lines name webhook URL paths
+    # a new database is created through every migration: one line of ours says so, not Alembic's
+    logging.getLogger("alembic").setLevel(logging.DEBUG if verbosity >= 2 else logging.WARNING)
 
 
 def _cmd_run(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
     from secscan import app, console  # the scanners and the pipeline: only `secscan run` pays for them
 
+    to_stdout = args.sarif is not None and str(args.sarif) == "-"
+    fmt = args.format or ("sarif" if to_stdout else "table")
+    if to_stdout and fmt != "sarif":
+        raise UsageError(f"-o - writes the SARIF log to stdout, where --format {fmt} goes too; drop one")
+    if args.baseline_target and not args.new_only:
+        raise UsageError("--baseline-target is the baseline of --fail-on-new; add --fail-on-new")
+    sarif_path: Path | None = args.sarif or (None if fmt == "sarif" else app.DEFAULT_SARIF)
     overrides: list[tuple[str, Any]] = []
     if args.fail_on:
         overrides.append(("scan.fail_on", args.fail_on))
@@ -200,7 +253,7 @@ def _cmd_run(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
     request = app.RunRequest(
         target=target,
         settings=settings,
-        sarif_path=app.DEFAULT_SARIF if args.sarif is None else args.sarif,
+        sarif_path=None if to_stdout else sarif_path,
         only=tuple(args.scanner),
         osv_db=args.osv_db,
         db=args.db,
@@ -209,14 +262,20 @@ def _cmd_run(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
         notify=not args.no_notify,
         use_cache=not args.no_cache,
         delivery_wait=run_delivery.DeliveryWait(args.upload_wait),
+        new_only=args.new_only,
+        baseline_target=args.baseline_target,
     )
     with console.progress(stderr) as hooks, sigterm_interrupts():  # SIGTERM: scanners killed, run interrupted
         result = app.run(request, hooks)
-    if args.format == "json":
+    if fmt == "json":
         stdout.out(json_dumps(result.document), highlight=False)
-    else:
+    elif fmt == "sarif":
+        stdout.out(json_dumps(result.sarif, separators=(",", ":")), highlight=False)
+    elif not args.quiet:
         console.summary(result.run, result.sarif_path, stdout)
-    print_undelivered(result.undelivered, stderr)
+    if result.gate is not None:
+        stderr.print(f"secscan: {result.gate.line()}", markup=False, highlight=False, soft_wrap=True)
+    print_undelivered(result.undelivered, Console(stderr=True) if args.quiet else stderr)  # even -q: exit 3
     return int(result.exit_code)
 
 
@@ -229,7 +288,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         words = list(sys.argv[1:] if argv is None else argv)
         args = _parser(words[0] if words else None).parse_args(words)
-        _setup_logging(args.verbose, getattr(args, "log_format", "text"))
+        from_environment(args, os.environ)
+        _setup_logging(args.verbose, getattr(args, "log_format", "text"), quiet=getattr(args, "quiet", False))
+        if getattr(args, "quiet", False):
+            stderr = Console(stderr=True, quiet=True)  # errors are written below, not through it
         handler: Callable[[argparse.Namespace, Console, Console], int] = args.handler
         return handler(args, stdout, stderr)
     except SecscanError as exc:

@@ -25,6 +25,7 @@ from secscan.store import default_db_path, open_store
 if TYPE_CHECKING:
     from rich.console import Console
 
+
 def _db_path(db: str | None) -> str | Path:
     """The database to read; a file that does not exist yet is refused (reading never creates one)."""
     path = default_db_path() if db is None else Path(db) if "://" not in db else None
@@ -74,7 +75,7 @@ def register(sub: argparse._SubParsersAction[Any], common: argparse.ArgumentPars
         "--format", choices=("html", "md", "json"), help="html (default, or [report] format), md or json"
     )
     rep.add_argument(
-        "--output", type=Path, required=True, metavar="FILE", help="where to write it ('-': stdout)"
+        "-o", "--output", type=Path, required=True, metavar="FILE", help="where to write it ('-': stdout)"
     )
     rep.add_argument(
         "--since",
