@@ -1,7 +1,7 @@
 """Benchmark: routing and queueing the alerts of 100k findings (issue 6 target: <= 2 s).
 
 A run of one target with N open findings (default 100k over 500 rules, all critical) has been
-recorded; the timed part is ``secscan.notify.events.on_run``: building the events, routing them,
+recorded; the timed part is ``secscan.delivery.notify.events.on_run``: building the events, routing them,
 looking up incident state, queueing the outbox items and saving the incidents. Two policies:
 
   * ``paged``: a routing policy that pages every finding with storm grouping out of the way
@@ -25,12 +25,21 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from secscan.model import Finding, Location, RunId, ScannerResult, ScannerStatus, ScanRun, Severity, ToolName
-from secscan.notify import events
-from secscan.settings import build_settings
-from secscan.sla import load_sla_policy
+from secscan.app.tracking import record_run
+from secscan.config.settings import build_settings
+from secscan.core.model import (
+    Finding,
+    Location,
+    RunId,
+    ScannerResult,
+    ScannerStatus,
+    ScanRun,
+    Severity,
+    ToolName,
+)
+from secscan.core.sla import load_sla_policy
+from secscan.delivery.notify import events
 from secscan.store import open_store
-from secscan.tracking import record_run
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 

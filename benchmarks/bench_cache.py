@@ -58,8 +58,8 @@ def secscan(tree: Path, out: Path, name: str, db: Path, config: Path | None, *ex
 def in_process_rerun(tree: Path, config: Path, db: Path, out: Path) -> float:
     """An unchanged re-run timed inside this process: without the interpreter's start and imports."""
     sys.path.insert(0, str(REPO))
-    from secscan import app
-    from secscan.settings import load_settings
+    from secscan.app import run as app
+    from secscan.config.settings import load_settings
 
     request = app.RunRequest(target=tree, settings=load_settings(config), sarif_path=out / "in-process.sarif",
                              db=str(db), osv_db=OSV_DATA)
@@ -97,8 +97,8 @@ def one_round(source: Path, project: str, work: Path, index: int) -> dict[str, f
     figures["entries"] = cold_doc["cache"]["misses"]
     figures["cache_bytes"] = sum(p.stat().st_size for p in work.glob("cache.db*"))
     sys.path.insert(0, str(REPO))
-    from secscan.inventory import build_inventory
-    from secscan.settings import DEFAULT_EXCLUDES
+    from secscan.config.settings import DEFAULT_EXCLUDES
+    from secscan.fs.inventory import build_inventory
 
     figures["files"] = len(build_inventory(tree.resolve(), DEFAULT_EXCLUDES, 5_000_000).files)
     for s in warm_doc["scanners"]:
@@ -120,8 +120,8 @@ def example_rerun(work: Path) -> tuple[float, float]:
     measure(argv, tree)  # fills the cache
     process = statistics.median(measure(argv, tree).wall_s for _ in range(3))
     sys.path.insert(0, str(REPO))
-    from secscan import app
-    from secscan.settings import load_settings
+    from secscan.app import run as app
+    from secscan.config.settings import load_settings
 
     request = app.RunRequest(target=tree, settings=load_settings(config), sarif_path=work / "e.sarif",
                              db=str(db))

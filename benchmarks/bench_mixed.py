@@ -193,8 +193,8 @@ def in_process(repo: Path, out: Path) -> Sample:
 
     sys.path.insert(0, str(REPO))
     os.environ["XDG_STATE_HOME"] = str(out / "state")
-    from secscan import app
-    from secscan.settings import build_settings
+    from secscan.app import run as app
+    from secscan.config.settings import build_settings
 
     request = app.RunRequest(repo, build_settings({}), out / "in-process.sarif", osv_db=OSV)
     app.run(request)  # first-use costs out of the way

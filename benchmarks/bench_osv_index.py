@@ -45,11 +45,11 @@ from bench_run import OSV_DATA, PINNED, REPO, Sample, measure
 
 sys.path.insert(0, str(REPO))
 
-from secscan.osv.database import OsvDatabase  # noqa: E402
-from secscan.osv.index_store import open_index  # noqa: E402
-from secscan.osv.matching import package_key  # noqa: E402
-from secscan.osv.signature import dataset_signature  # noqa: E402
-from secscan.scanners.lockfiles import LockfileKind, parse_lockfile  # noqa: E402
+from secscan.scanners.lockfiles import LockfileKind, parse_lockfile
+from secscan.scanners.osv.database import OsvDatabase
+from secscan.scanners.osv.index_store import open_index
+from secscan.scanners.osv.matching import package_key
+from secscan.scanners.osv.signature import dataset_signature
 
 WORK = REPO / ".bench" / "osv-index"
 EXAMPLE = REPO / "examples" / "vulnerable-app"
@@ -145,7 +145,7 @@ def processes(baseline: Path, repo: Path, archive: Path, rounds: int) -> dict[st
         "example, PyPA folder": (example, ("--osv-db", str(OSV_DATA))),
         "lockfile-audit, 50k zip": (repo, ("--scanner", "lockfile-audit", "--osv-db", str(archive))),
     }
-    time.sleep(2.1)  # the copied example settles (see secscan.osv.signature)
+    time.sleep(2.1)  # the copied example settles (see secscan.scanners.osv.signature)
     samples: dict[str, list[Sample]] = {}
     for round_ in range(rounds):
         out = WORK / f"processes{round_}"

@@ -64,7 +64,7 @@ _FINDINGS_INSERT = (
 
 
 def _texts(cur: sqlite3.Cursor, values: list[str]) -> dict[str, int]:
-    from secscan.store._texts import text_hash
+    from secscan.store.sqlite.texts import text_hash
 
     ids = {}
     for v in values:

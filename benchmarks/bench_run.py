@@ -175,8 +175,8 @@ def main() -> int:
     args = parser.parse_args()
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)  # as installed: modules compiled once, not per run
     sys.path.insert(0, str(REPO))
-    from secscan.osv.database import OsvDatabase
-    from secscan.osv.server import OsvServer
+    from secscan.scanners.osv.database import OsvDatabase
+    from secscan.scanners.osv.server import OsvServer
 
     tree = fetch_tree(args.project)
     py_files = sum(1 for _ in tree.rglob("*.py"))

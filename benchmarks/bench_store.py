@@ -11,7 +11,7 @@ Targets:
 The log is realistic: three tools (semgrep, CodeQL, trivy) with their own rules, levels and
 security-severity scores, 100k results over ~5k source files that exist on disk (so
 fingerprinting reads real lines), messages with arguments, full regions. The ingest path is
-``secscan.ingest.ingest_file`` when it exists, else the same steps by hand:
+``secscan.app.ingest.ingest_file`` when it exists, else the same steps by hand:
 bytes -> ``sarif_input.parse_sarif`` -> ``identity.assign_identities`` -> ``ScanRun`` ->
 ``tracking.record_run`` on a fresh SQLite file (``store.record_run`` in a version from before the
 pure reconciliation, so ``--baseline`` compares across that change).
@@ -152,9 +152,9 @@ def generate_sarif(results: int, paths: list[str], lines: int, rng: random.Rando
 
 
 def _record(store: Any, run: Any, now: datetime, policy: Any) -> Any:
-    """Record a run through the use case (``secscan.tracking``), or the store method before it."""
+    """Record a run through the use case (``secscan.app.tracking``), or the store method before it."""
     try:
-        from secscan import tracking
+        from secscan.app import tracking
     except ImportError:  # a version from before the pure reconciliation (issue 15)
         return store.record_run(run, now, policy)
     return tracking.record_run(store, run, now, policy)
@@ -162,7 +162,7 @@ def _record(store: Any, run: Any, now: datetime, policy: Any) -> Any:
 
 def _sweep(store: Any, now: datetime, policy: Any) -> Any:
     try:
-        from secscan import tracking
+        from secscan.app import tracking
     except ImportError:  # a version from before the pure reconciliation (issue 15)
         return store.sla_sweep(now, policy)
     return tracking.sla_sweep(store, now, policy)
@@ -175,10 +175,11 @@ def _rss_mb() -> float:
 def _ingest_by_hand(
     store: Any, sarif: Path, root: Path, target: str, run_id: str, now: datetime
 ) -> dict[str, float]:
-    from secscan import identity, sarif_input
-    from secscan.model import RunId, ScannerResult, ScannerStatus, ScanRun
-    from secscan.policy import load_policy
-    from secscan.sla import load_sla_policy
+    from secscan.core import identity
+    from secscan.core.model import RunId, ScannerResult, ScannerStatus, ScanRun
+    from secscan.core.policy import load_policy
+    from secscan.core.sla import load_sla_policy
+    from secscan.scanners import sarif_input
 
     marks: dict[str, float] = {}
     start = time.perf_counter()
@@ -216,17 +217,17 @@ def _ingest_by_hand(
 
 
 def _ingest(store: Any, sarif: Path, root: Path, target: str, run_id: str, now: datetime) -> dict[str, float]:
-    """``secscan.ingest.ingest_file`` when it exists (record_run timed inside it), else by hand."""
+    """``secscan.app.ingest.ingest_file`` when it exists (record_run timed inside it), else by hand."""
     try:
-        from secscan import ingest
+        from secscan.app import ingest
     except ImportError:
         return _ingest_by_hand(store, sarif, root, target, run_id, now)
-    from secscan.policy import load_policy
-    from secscan.sla import load_sla_policy
+    from secscan.core.policy import load_policy
+    from secscan.core.sla import load_sla_policy
 
     record_s = record_cpu = 0.0
     try:
-        from secscan import tracking
+        from secscan.app import tracking
 
         owner: Any = tracking  # ingest calls tracking.record_run(store, ...)
     except ImportError:  # a version from before the pure reconciliation (issue 15)
@@ -283,7 +284,7 @@ def phase_ingest(args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _big_findings(target: int, count: int, rng: random.Random) -> list[Any]:
-    from secscan.model import Finding, Location, Severity, ToolName
+    from secscan.core.model import Finding, Location, Severity, ToolName
 
     severities = [Severity.CRITICAL] * 2 + [Severity.HIGH] * 15 + [Severity.MEDIUM] * 40
     severities += [Severity.LOW] * 30 + [Severity.INFO] * 13
@@ -308,8 +309,8 @@ def _big_findings(target: int, count: int, rng: random.Random) -> list[Any]:
 
 
 def phase_build(args: dict[str, Any]) -> dict[str, Any]:
-    from secscan.model import RunId, ScannerResult, ScannerStatus, ScanRun
-    from secscan.sla import load_sla_policy
+    from secscan.core.model import RunId, ScannerResult, ScannerStatus, ScanRun
+    from secscan.core.sla import load_sla_policy
     from secscan.store import open_store
 
     policy = load_sla_policy()
@@ -335,7 +336,7 @@ def phase_build(args: dict[str, Any]) -> dict[str, Any]:
 
 
 def phase_sweep(args: dict[str, Any]) -> dict[str, Any]:
-    from secscan.sla import load_sla_policy
+    from secscan.core.sla import load_sla_policy
     from secscan.store import open_store
 
     policy = load_sla_policy()
@@ -562,7 +563,7 @@ def _print_ingest(ns: argparse.Namespace, first: dict[str, Any]) -> None:
     print("\ningest of a fresh log (read + parse + fingerprint + reconcile + commit, fresh DB)")
     _line("total", f"{first['total_s']:.2f} s", "target <= 10 s")
     if "via_ingest_file" in first:
-        print("  (secscan.ingest.ingest_file; build = read + parse + redact + fingerprint)")
+        print("  (secscan.app.ingest.ingest_file; build = read + parse + redact + fingerprint)")
     for key in ("open_s", "read_s", "parse_s", "identity_s", "build_s", "record_s"):
         if key in first:
             _line(f"  {key[:-2]}", f"{first[key]:.2f} s")

@@ -1,14 +1,14 @@
 """Benchmark: GitHub upload preparation (issue 5). Target: split, gzip and base64-encode a
 100k-result SARIF log in <= 5 s.
 
-The log is secscan's own (``secscan.sarif.build_sarif``, not timed) for one scan with 100k
+The log is secscan's own (``secscan.report.sarif.build_sarif``, not timed) for one scan with 100k
 findings, realistic messages, rules and regions, in two shapes:
 
 * ``4 tools x 25k``: four tool runs of 25,000 results each (every file at GitHub's per-run limit,
   nothing dropped): the split, the per-result copy with the secscan id, gzip and base64;
 * ``1 tool x 100k``: one tool with 100k results: the same, plus truncation by severity to 25,000.
 
-Timed: ``secscan.github.prepare.prepare`` (the whole preparation the uploader does before
+Timed: ``secscan.delivery.github.prepare.prepare`` (the whole preparation the uploader does before
 queueing). Reported: wall time (best and median of ``--repeat``), gzipped bytes, results kept.
 
 Usage: python benchmarks/bench_upload.py [--results 100000] [--repeat 3]
@@ -29,8 +29,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from secscan.github.prepare import prepare  # noqa: E402
-from secscan.model import (  # noqa: E402
+from secscan.core.model import (  # noqa: E402
     Finding,
     Location,
     Rule,
@@ -41,8 +40,9 @@ from secscan.model import (  # noqa: E402
     Severity,
     ToolName,
 )
-from secscan.policy import load_policy  # noqa: E402
-from secscan.sarif import build_sarif  # noqa: E402
+from secscan.core.policy import load_policy  # noqa: E402
+from secscan.delivery.github.prepare import prepare  # noqa: E402
+from secscan.report.sarif import build_sarif  # noqa: E402
 
 T0 = datetime(2026, 1, 5, 2, 0, tzinfo=UTC)
 TARGET_S = 5.0

@@ -10,8 +10,9 @@ import random
 import sys
 from datetime import UTC, datetime, timedelta
 
-from secscan import sla, tracking
-from secscan.model import (
+from secscan.app import tracking
+from secscan.core import sla
+from secscan.core.model import (
     Finding,
     Location,
     Package,

@@ -4,6 +4,6 @@ from __future__ import annotations
 
 import sys
 
-from secscan.cli import main
+from secscan.cli.main import main
 
 sys.exit(main())

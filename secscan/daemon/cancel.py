@@ -20,9 +20,9 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from types import FrameType, TracebackType
 
-from secscan.errors import SecscanError
-from secscan.locks import target_idle
-from secscan.model import RunId, ScanRun
+from secscan.core.errors import SecscanError
+from secscan.core.model import RunId, ScanRun
+from secscan.fs.locks import target_idle
 from secscan.store.interface import Store
 
 log = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
 """Bring a target's checkout up to date before its nightly scan: ``git fetch`` + checkout.
 
 The remote and branch come from the trusted daemon configuration. The fetched content is not
-trusted, so git runs with the hardened configuration of :mod:`secscan.gitinfo` (no hooks, no
+trusted, so git runs with the hardened configuration of :mod:`secscan.fs.gitinfo` (no hooks, no
 fsmonitor, no pager, no system or global config), without a shell, with a timeout. The checkout
 is forced to the fetched commit: the daemon's checkout is a mirror, not a work space.
 """
@@ -12,8 +12,8 @@ import logging
 import subprocess
 from pathlib import Path
 
-from secscan.errors import TargetError
-from secscan.gitinfo import SAFE_CONFIG, GitNotFoundError, run_git
+from secscan.core.errors import TargetError
+from secscan.fs.gitinfo import SAFE_CONFIG, GitNotFoundError, run_git
 
 log = logging.getLogger(__name__)
 

@@ -13,9 +13,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from secscan.pipeline import Clock
-from secscan.settings import Settings
-from secscan.sla import load_sla_policy
+from secscan.app.pipeline import Clock
+from secscan.config.settings import Settings
+from secscan.core.sla import load_sla_policy
 from secscan.store.interface import Store, SweepResult
 
 log = logging.getLogger(__name__)
@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 def on_sweep(store: Store, result: SweepResult, settings: Settings, now: datetime) -> int:
     """Queue SLA alerts for a sweep, and the day's digest once per UTC day (paging)."""
-    from secscan.notify import events
+    from secscan.delivery.notify import events
 
     queued = events.on_sweep(store, result, settings, now)
     return queued + events.on_digest(store, settings, now)
@@ -31,28 +31,28 @@ def on_sweep(store: Store, result: SweepResult, settings: Settings, now: datetim
 
 def on_missed_run(store: Store, target: str, expected_at: datetime, settings: Settings, now: datetime) -> int:
     """Queue the dead man's switch alert for a target whose nightly run is overdue (paging)."""
-    from secscan.notify import events
+    from secscan.delivery.notify import events
 
     return events.on_missed_run(store, target, expected_at, settings, now)
 
 
 def on_target_failed(store: Store, target: str, reason: str, settings: Settings, now: datetime) -> int:
     """Queue the target-failed alert of a target the nightly job could not scan or update (paging)."""
-    from secscan.notify import events
+    from secscan.delivery.notify import events
 
     return events.on_target_failed(store, target, reason, settings, now)
 
 
 def on_target_ok(store: Store, target: str, settings: Settings, now: datetime) -> int:
     """Resolve the target-failed incident of a target the nightly job scanned again (paging)."""
-    from secscan.notify import events
+    from secscan.delivery.notify import events
 
     return events.on_target_ok(store, target, settings, now)
 
 
 def deliver_all(store: Store, settings: Settings, clock: Clock) -> Mapping[str, Any]:
     """Deliver both outboxes (uploads and alerts)."""
-    from secscan import delivery
+    from secscan.delivery import loop as delivery
 
     return delivery.deliver_all(store, settings, clock)
 
@@ -61,7 +61,7 @@ def sync_dismissals(store: Store, settings: Settings, now: datetime) -> Any:
     """Two-way sync of GitHub code scanning dismissals, when ``[github]`` asks for it."""
     if settings.github is None or not settings.github.sync_on_nightly:
         return None
-    from secscan.github.sync import sync_dismissals as sync
+    from secscan.delivery.github.sync import sync_dismissals as sync
 
     return sync(store, settings, now)
 

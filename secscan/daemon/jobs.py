@@ -16,21 +16,22 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from secscan import app, tracking
+from secscan.app import run as app
+from secscan.app import tracking
+from secscan.app.pipeline import Clock
+from secscan.config.daemon import TargetConfig
+from secscan.config.settings import Settings, load_settings
+from secscan.core.errors import SecscanError
+from secscan.core.model import ScannerStatus
+from secscan.core.redact import Redactor
+from secscan.core.sla import load_sla_policy
 from secscan.daemon import integrations
 from secscan.daemon.cancel import RunInterrupted
-from secscan.daemon.config import TargetConfig
 from secscan.daemon.gitupdate import update_checkout
 from secscan.daemon.metrics import OUTBOXES, DaemonMetrics
 from secscan.daemon.recovery import NIGHTLY
 from secscan.daemon.schedule import cron_trigger, previous_fire
-from secscan.errors import SecscanError
-from secscan.locks import database_path
-from secscan.model import ScannerStatus
-from secscan.pipeline import Clock
-from secscan.redact import Redactor
-from secscan.settings import Settings, load_settings
-from secscan.sla import load_sla_policy
+from secscan.fs.locks import database_path
 from secscan.store import open_store
 from secscan.store.interface import Store
 from secscan.store.ledger import SlotStatus, SlotTrigger

@@ -2,7 +2,7 @@
 
 Both neutralise the message: file names, scanner messages and reasons come from scanned
 repositories and could hold terminal escapes or a line break that forges another record, so the
-message's control characters are escaped (:func:`secscan.printable.printable`). A traceback
+message's control characters are escaped (:func:`secscan.core.printable.printable`). A traceback
 (``exc_info``) is secscan's own and is kept as it is.
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from secscan.fsnames import json_dumps
-from secscan.printable import printable
+from secscan.core.printable import printable
+from secscan.fs.names import json_dumps
 
 LOG_FORMATS = ("text", "json")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -22,7 +22,7 @@ class JsonFormatter(logging.Formatter):
     """``{"time", "level", "logger", "message", "thread"[, "exception"]}``; one line per record.
 
     Formats the message through ``record.getMessage()`` after the handler's filters ran, so the
-    redaction of :class:`secscan.redact.SecretFilter` applies exactly as for text logs.
+    redaction of :class:`secscan.core.redact.SecretFilter` applies exactly as for text logs.
     """
 
     def format(self, record: logging.LogRecord) -> str:

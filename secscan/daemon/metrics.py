@@ -18,7 +18,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from secscan.model import ScanRun
+from secscan.core.model import ScanRun
 from secscan.store.interface import Store
 from secscan.store.ledger import SlotStatus
 from secscan.store.outbox import OutboxName

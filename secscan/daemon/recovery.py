@@ -13,11 +13,11 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from secscan.config.daemon import DaemonConfig
+from secscan.config.settings import Settings
 from secscan.daemon import integrations
 from secscan.daemon.cancel import interrupt_orphaned_runs
-from secscan.daemon.config import DaemonConfig
 from secscan.daemon.schedule import cron_trigger, previous_fire
-from secscan.settings import Settings
 from secscan.store.interface import Store
 from secscan.store.ledger import SlotStatus, SlotTrigger
 

@@ -30,15 +30,14 @@ from apscheduler.executors.pool import ThreadPoolExecutor  # type: ignore[import
 from apscheduler.schedulers.background import BackgroundScheduler  # type: ignore[import-untyped]
 from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
 
-from secscan import sentry
-from secscan.daemon import health, jobs, recovery
+from secscan.app.pipeline import Clock, utcnow
+from secscan.config.settings import Settings, load_settings
+from secscan.core.errors import ConfigError, SecscanError
+from secscan.daemon import health, jobs, recovery, sentry
 from secscan.daemon.metrics import DaemonMetrics
 from secscan.daemon.schedule import cron_trigger
-from secscan.errors import ConfigError, SecscanError
-from secscan.locks import daemon_lock
-from secscan.pipeline import Clock, utcnow
+from secscan.fs.locks import daemon_lock
 from secscan.scanners.scratch import remove_stale
-from secscan.settings import Settings, load_settings
 from secscan.store import open_store
 from secscan.store.interface import Store
 from secscan.store.ledger import SlotStatus

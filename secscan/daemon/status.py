@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from secscan.config.settings import Settings
 from secscan.daemon.metrics import OUTBOXES
 from secscan.daemon.recovery import NIGHTLY
 from secscan.daemon.schedule import cron_trigger, next_fire
-from secscan.locks import daemon_running
-from secscan.settings import Settings
+from secscan.fs.locks import daemon_running
 from secscan.store import open_store
 from secscan.store.interface import RunSummary
 from secscan.store.ledger import SlotRecord

@@ -14,13 +14,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal, assert_never
 
-from secscan import sla
-from secscan.fsnames import json_dumps
-from secscan.printable import surrogates_escaped
+from secscan.config.report import ReportConfig
+from secscan.core import sla
+from secscan.core.printable import surrogates_escaped
+from secscan.fs.names import json_dumps
 from secscan.report import coverage, document, figures, markdown, owners
-from secscan.report.config import ReportConfig
 from secscan.report.period import Period, PeriodReport, build_period
-from secscan.sinks import file as sinks_file
+from secscan.report.sinks import file as sinks_file
 from secscan.store.interface import Store
 from secscan.store.report_model import Dashboard, ListedFinding, TargetInfo
 
@@ -112,7 +112,7 @@ def render(report: figures.DashboardReport | PeriodReport, fmt: Format) -> str:
             else document.period_document(report)
         )
         return json_dumps(doc, indent=1) + "\n"
-    if fmt == "md":  # a path that is not UTF-8 is shown escaped (secscan.printable)
+    if fmt == "md":  # a path that is not UTF-8 is shown escaped (secscan.core.printable)
         return surrogates_escaped(
             markdown.render_dashboard(report)
             if isinstance(report, figures.DashboardReport)
@@ -130,7 +130,7 @@ def render(report: figures.DashboardReport | PeriodReport, fmt: Format) -> str:
 
 
 def write_text_atomic(path: Path, text: str) -> Path:
-    """Write the report atomically (see :func:`secscan.sinks.file.write_text_atomic`), readable
+    """Write the report atomically (see :func:`secscan.report.sinks.file.write_text_atomic`), readable
     by others (0644): a report is meant to be read. Raises SinkError."""
     return sinks_file.write_text_atomic(path, text, what="report", mode=0o644)
 

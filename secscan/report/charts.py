@@ -18,8 +18,8 @@ from typing import Any
 
 from markupsafe import Markup
 
-from secscan.metrics import AGE_BUCKETS
-from secscan.model import Severity
+from secscan.core.metrics import AGE_BUCKETS
+from secscan.core.model import Severity
 from secscan.report import svg
 from secscan.report.figures import DashboardReport, tracked_points
 from secscan.report.palette import OKABE_ITO, WORST_FIRST

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from secscan.redact import Redactor
+from secscan.core.redact import Redactor
 from secscan.store.coverage import RunCoverage
 from secscan.store.interface import Store
 

@@ -1,7 +1,7 @@
 """The report as a JSON document: the figures the HTML and Markdown show, machine-readable.
 
 Durations are seconds, times ISO 8601 UTC, severities worst first. ``metrics`` has the shape of
-``secscan stats --format json`` (:func:`secscan.lifecycle.stats_document`) for the keys both
+``secscan stats --format json`` (:func:`secscan.app.lifecycle.stats_document`) for the keys both
 have. Free text from the store (reasons, errors) goes through the redactor.
 """
 
@@ -11,9 +11,9 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from secscan import score
-from secscan.model import Severity
-from secscan.redact import Redactor
+from secscan.core import score
+from secscan.core.model import Severity
+from secscan.core.redact import Redactor
 from secscan.report import coverage
 from secscan.report.figures import DashboardReport, FindingRow
 from secscan.report.palette import WORST_FIRST

@@ -1,8 +1,8 @@
 """The dashboard's figures from the store's aggregates. Pure: no I/O, ``now`` comes in.
 
-The arithmetic is that of :mod:`secscan.metrics` (same constants, same rounding), applied to
+The arithmetic is that of :mod:`secscan.core.metrics` (same constants, same rounding), applied to
 counts and sums instead of findings, so :func:`to_metrics` returns exactly the
-:class:`~secscan.metrics.Metrics` that ``secscan stats`` computes over the same findings (a
+:class:`~secscan.core.metrics.Metrics` that ``secscan stats`` computes over the same findings (a
 test checks the equality on a database with a known history). Policy goals come from the
 security policy secscan serves: score 95 (``[report] score_baseline``), MTTR < 2 h for critical,
 remediation < 24 h for vulnerabilities (high), MTTD < 30 min. The scores per area and per target
@@ -16,9 +16,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from secscan import metrics, sla
-from secscan import score as scoring
-from secscan.model import FindingState, Severity
+from secscan.core import metrics, sla
+from secscan.core import score as scoring
+from secscan.core.model import FindingState, Severity
 from secscan.report.scores import (
     AreaRow,
     TargetRow,
@@ -125,7 +125,7 @@ def _mean(span: SpanSum | None) -> timedelta | None:
 
 
 def detection(span: SpanSum | None) -> metrics.DetectionTime | None:
-    """:func:`secscan.metrics.detection_time` from a sum, a count and the median's middle values."""
+    """:func:`secscan.core.metrics.detection_time` from a sum, a count and the median's middle values."""
     if span is None or span.count == 0:
         return None
     middle = [float(v) for v in span.middle_s]
@@ -150,7 +150,7 @@ def _compliance(cells: tuple[FindingCell, ...], *, fixed_only: bool) -> float | 
 
 
 def to_metrics(d: Dashboard) -> metrics.Metrics:
-    """The :class:`~secscan.metrics.Metrics` of the aggregated findings."""
+    """The :class:`~secscan.core.metrics.Metrics` of the aggregated findings."""
     return metrics.Metrics(
         mttr={s: _mean(d.mttr.get(s)) for s in Severity},
         sla_compliance=_compliance(d.cells, fixed_only=False),

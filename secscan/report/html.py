@@ -10,7 +10,7 @@ that reads the report: a new section is a name here and a template there.
 
 from __future__ import annotations
 
-from secscan import score
+from secscan.core import score
 from secscan.report import charts
 from secscan.report.figures import DashboardReport
 from secscan.report.period import PeriodReport

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from secscan.redact import Redactor
+from secscan.core.redact import Redactor
 from secscan.report.figures import DashboardReport
 from secscan.report.palette import WORST_FIRST
 from secscan.report.period import PeriodReport

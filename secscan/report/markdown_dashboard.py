@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from secscan import score
-from secscan.metrics import DetectionTime
-from secscan.redact import Redactor
+from secscan.core import score
+from secscan.core.metrics import DetectionTime
+from secscan.core.redact import Redactor
 from secscan.report import coverage
 from secscan.report.figures import DashboardReport, FindingRow, human, short_text, tracked_points
 from secscan.report.markdown import _ts, cell, table

@@ -21,8 +21,8 @@ from urllib.parse import quote
 from pathspec.patterns.gitignore import GitIgnorePatternError
 from pathspec.patterns.gitignore.basic import GitIgnoreBasicPattern
 
-from secscan.errors import InputError
-from secscan.safe_read import read_inside
+from secscan.core.errors import InputError
+from secscan.fs.safe_read import read_inside
 
 logger = logging.getLogger(__name__)
 

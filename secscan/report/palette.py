@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from secscan.model import Severity
+from secscan.core.model import Severity
 
 OKABE_ITO: Mapping[Severity, str] = {
     Severity.CRITICAL: "#D55E00",  # vermillion

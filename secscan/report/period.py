@@ -15,8 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from secscan.errors import ConfigError
-from secscan.model import Severity
+from secscan.core.errors import ConfigError
+from secscan.core.model import Severity
 from secscan.store.interface import HistoryEvent, Store
 from secscan.store.report_model import Evidence
 

@@ -1,8 +1,8 @@
 """The report's scores and counts per area and per target, and its triage summary, from the
 store's cells. Pure: no I/O.
 
-The score is :mod:`secscan.score` over a set of cells: the whole report (equal to ``secscan
-stats``), one area (secrets, dependencies, code, infrastructure: :mod:`secscan.areas`) or one
+The score is :mod:`secscan.core.score` over a set of cells: the whole report (equal to ``secscan
+stats``), one area (secrets, dependencies, code, infrastructure: :mod:`secscan.core.areas`) or one
 target. A target is *stale* when its last complete scan finished longer ago than
 ``[report] expected_every_hours`` (24 h), or it never had one.
 """
@@ -13,10 +13,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from secscan import score as scoring
-from secscan import sla
-from secscan.areas import Area
-from secscan.model import FindingState, Severity
+from secscan.core import score as scoring
+from secscan.core import sla
+from secscan.core.areas import Area
+from secscan.core.model import FindingState, Severity
 from secscan.store.interface import OPEN_STATES, TriageStatus
 from secscan.store.report_model import Dashboard, ExpiringDecision, FindingCell
 
@@ -25,7 +25,7 @@ _FALSE_POSITIVE = TriageStatus.FALSE_POSITIVE.value
 
 
 def loads(cells: Iterable[FindingCell]) -> dict[Severity, float]:
-    """:func:`secscan.metrics.score_loads` over cells (weights are multiples of 0.5: exact sums)."""
+    """:func:`secscan.core.metrics.score_loads` over cells (weights are multiples of 0.5: exact sums)."""
     found = dict.fromkeys(Severity, 0.0)
     for c in cells:
         accepted = c.triage == _ACCEPTED

@@ -9,7 +9,7 @@ from functools import lru_cache
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from secscan import __version__
-from secscan.redact import Redactor
+from secscan.core.redact import Redactor
 from secscan.report.figures import human, short_text
 from secscan.report.palette import OKABE_ITO, WORST_FIRST
 

@@ -1,4 +1,4 @@
-"""What pip-audit's adapter keeps in, and reads from, the result cache (``secscan.cache``).
+"""What pip-audit's adapter keeps in, and reads from, the result cache (``secscan.scanners.cache``).
 
 Per pinned (package, version): each vulnerability in pip-audit's JSON form, plus the excerpt of
 its OSV record that the findings and rules are built from (summary, details, references, CWE ids,
@@ -30,7 +30,7 @@ SPECIFIC_KEYS = ("cwe_ids", "severity")
 
 def record_excerpt(record: Mapping[str, Any] | None) -> dict[str, Any] | None:
     """The parts of an OSV record the adapter reads (see ``_pip_audit_advisory.rule``, ``finding``,
-    ``secscan.osv.severity.record_severity``), JSON-safe."""
+    ``secscan.scanners.osv.severity.record_severity``), JSON-safe."""
     if record is None:
         return None
     out: dict[str, Any] = {k: record[k] for k in RECORD_KEYS if k in record}

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from secscan.model import Severity
+from secscan.core.model import Severity
 from secscan.scanners._history_state import CommitResult
 
 HEAD = "HEAD"

@@ -1,6 +1,6 @@
 """git for the history scan, hardened against the repository it reads.
 
-Everything :mod:`secscan.gitinfo` neutralises (fsmonitor, hooks, pager, external diff, textconv,
+Everything :mod:`secscan.fs.gitinfo` neutralises (fsmonitor, hooks, pager, external diff, textconv,
 lazy fetches, signatures, system and global configuration, inherited ``GIT_*`` variables) plus
 what could change or hide a patch:
 
@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from secscan.gitinfo import SAFE_CONFIG, git_env
+from secscan.fs.gitinfo import SAFE_CONFIG, git_env
 
 HISTORY_CONFIG = (
     *SAFE_CONFIG,

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from secscan.errors import ScannerError
+from secscan.core.errors import ScannerError
 from secscan.scanners._history_state import CommitResult
 
 MAX_OUTPUT_BYTES = 1024 * 1024 * 1024

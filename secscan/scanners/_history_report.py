@@ -13,8 +13,8 @@ import hashlib
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from secscan.model import Finding, Location, Notification, NotificationLevel, Rule, ToolName
-from secscan.policy import SeverityPolicy
+from secscan.core.model import Finding, Location, Notification, NotificationLevel, Rule, ToolName
+from secscan.core.policy import SeverityPolicy
 from secscan.scanners._history_findings import Event, HistorySecret
 from secscan.scanners._history_state import CommitResult
 from secscan.scanners.detect_secrets import KNOWN_TYPES

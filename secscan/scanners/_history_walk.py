@@ -34,7 +34,7 @@ from datetime import date
 from pathlib import Path
 from typing import IO, Any
 
-from secscan.inventory import is_excluded
+from secscan.fs.inventory import is_excluded
 from secscan.scanners._git_log import CommitInfo, FilePatch, LogReader
 from secscan.scanners._history_git import (
     LOG_OPTIONS,

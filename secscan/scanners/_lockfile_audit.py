@@ -16,10 +16,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from secscan.osv.matching import Match, package_key
-from secscan.osv.versions import Schemes
 from secscan.scanners._audit_cache import record_excerpt
 from secscan.scanners.lockfiles import LockedPackage, Lockfile
+from secscan.scanners.osv.matching import Match, package_key
+from secscan.scanners.osv.versions import Schemes
 
 FORMAT = "secscan-lockfile-audit/1"
 """``{"format", "files": {path: FileResult}, "records": {id: excerpt}, "database"?: note}``
@@ -30,7 +30,7 @@ FORMAT = "secscan-lockfile-audit/1"
 
 
 class AdvisoryIndex(Protocol):
-    """What the audit needs of an OSV database (:class:`~secscan.osv.database.OsvDatabase`)."""
+    """What the audit needs of an OSV database (:class:`~secscan.scanners.osv.database.OsvDatabase`)."""
 
     def matches(self, ecosystem: str, name: str, version: str) -> list[Match]: ...
 

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from secscan.errors import SecscanError
+from secscan.core.errors import SecscanError
 from secscan.scanners._lockfile_audit import audit_file, document, error_result
 from secscan.scanners.lockfiles import Lockfile, LockfileError, parse_lockfile, recognise
 
@@ -74,8 +74,8 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Parse, open and match; the output document. Raises InputError for an unusable database
     (IndexDamagedError when its compiled index turns out damaged)."""
-    from secscan.osv.matching import package_key
-    from secscan.osv.source import database_note, open_advisories  # after the lockfiles: fail fast
+    from secscan.scanners.osv.matching import package_key
+    from secscan.scanners.osv.source import database_note, open_advisories  # after the lockfiles: fail fast
 
     root = Path(os.path.realpath(args.root))
     relatives = json.loads(args.files_from.read_text(encoding="ascii"))

@@ -2,7 +2,7 @@
 
 A finding is one advisory of one locked (package, version): at the line of the package's entry,
 with the advisory's id as its rule, the other ids as aliases, and the package, version and fixed
-versions in :attr:`~secscan.model.Finding.package`. Its identity is ``package|advisory`` (plus
+versions in :attr:`~secscan.core.model.Finding.package`. Its identity is ``package|advisory`` (plus
 the lockfile's path, as every identity), so it survives line moves and upgrades to a version
 that is still affected; two locked versions of one package are two findings. Severity comes
 from the records' CVSS vectors and labels, the highest of the records that name the advisory.
@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from secscan.model import (
+from secscan.core.model import (
     Finding,
     Location,
     Notification,
@@ -23,10 +23,10 @@ from secscan.model import (
     Severity,
     ToolName,
 )
-from secscan.osv.matching import package_key
-from secscan.osv.severity import record_severity
-from secscan.policy import SeverityPolicy
+from secscan.core.policy import SeverityPolicy
 from secscan.scanners._pip_audit_report import MAX_DESCRIPTION, MAX_MESSAGE, one_line
+from secscan.scanners.osv.matching import package_key
+from secscan.scanners.osv.severity import record_severity
 from secscan.scanners.per_file import FileOutput
 
 NAME = ToolName("lockfile-audit")

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from secscan.errors import ScannerError
+from secscan.core.errors import ScannerError
 
 MAX_OUTPUT_BYTES = 256 * 1024 * 1024
 _CHUNK = 1024 * 1024

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from secscan.model import Finding, Location, Package, Rule, ToolName
-from secscan.osv.severity import record_severity
+from secscan.core.model import Finding, Location, Package, Rule, ToolName
 from secscan.scanners._pip_audit_report import MAX_DESCRIPTION, MAX_MESSAGE, Vuln, one_line
 from secscan.scanners.interface import ScanJob
+from secscan.scanners.osv.severity import record_severity
 from secscan.scanners.requirements import RequirementLine
 
 NAME = ToolName("pip-audit")

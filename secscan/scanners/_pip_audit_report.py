@@ -15,7 +15,7 @@ from typing import Any
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from secscan.errors import ScannerError
+from secscan.core.errors import ScannerError
 from secscan.scanners._audit_cache import audit_cache, record_excerpt
 from secscan.scanners.interface import ScanJob
 from secscan.scanners.requirements import RequirementLine

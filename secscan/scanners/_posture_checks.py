@@ -26,7 +26,7 @@ from pathlib import Path, PurePosixPath
 
 import yaml
 
-from secscan.inventory import is_excluded
+from secscan.fs.inventory import is_excluded
 from secscan.report.owners import parse_codeowners
 from secscan.scanners._posture_rules import PostureRule
 

@@ -1,6 +1,6 @@
 """The value a stateful scanner keeps between runs (``job.options["scanner_state"]``).
 
-The result cache (``secscan.cache``) provides it to a scanner whose ``stateful`` is True:
+The result cache (``secscan.scanners.cache``) provides it to a scanner whose ``stateful`` is True:
 ``get`` returns the value the scanner stored after its last run that completed (``None`` on a
 cold run or with ``--no-cache``), ``put`` offers the new one (``None``: the stored one stands),
 which the cache keeps only if this run completes. ``hits`` and ``misses`` count the units of

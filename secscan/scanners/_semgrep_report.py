@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from secscan.errors import ScannerError
-from secscan.model import Finding, Location, Notification, NotificationLevel, Rule, ToolName
-from secscan.policy import SeverityPolicy
+from secscan.core.errors import ScannerError
+from secscan.core.model import Finding, Location, Notification, NotificationLevel, Rule, ToolName
+from secscan.core.policy import SeverityPolicy
 from secscan.scanners._output import load_json_object
 from secscan.scanners._semgrep_rules import RulePack, SemgrepRule
 from secscan.scanners._tools import ByteColumns

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from secscan.errors import ScannerError
+from secscan.core.errors import ScannerError
 
 LANGUAGES: Mapping[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     "javascript": ("JavaScript", (".js", ".jsx", ".mjs", ".cjs"), (".min.js",)),

@@ -40,7 +40,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import IO
 
-from secscan.errors import ScannerError
+from secscan.core.errors import ScannerError
 from secscan.scanners.interface import Command, CommandResult
 
 logger = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
 """zizmor's SARIF log -> findings, with zizmor's own severity and confidence.
 
 secscan reads zizmor's SARIF itself rather than through the generic reader
-(:mod:`secscan.sarif_input`) because the level alone loses what the severity policy needs:
+(:mod:`secscan.scanners.sarif_input`) because the level alone loses what the severity policy needs:
 zizmor puts its severity and confidence in each result's properties (``zizmor/severity``,
 ``zizmor/confidence``), and they go through ``[zizmor.matrix]`` like bandit's.
 
@@ -27,13 +27,13 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from secscan.errors import InputError, ScannerError
-from secscan.identity import normalise_line
-from secscan.model import Finding, Location, Notification, NotificationLevel, Rule, ToolName
-from secscan.policy import SeverityPolicy
-from secscan.sarif_input import MAX_RESULTS_PER_RUN
-from secscan.sarif_load import chunked, stream_runs
+from secscan.core.errors import InputError, ScannerError
+from secscan.core.identity import normalise_line
+from secscan.core.model import Finding, Location, Notification, NotificationLevel, Rule, ToolName
+from secscan.core.policy import SeverityPolicy
 from secscan.scanners._tools import ByteColumns
+from secscan.scanners.sarif_input import MAX_RESULTS_PER_RUN
+from secscan.scanners.sarif_load import chunked, stream_runs
 
 NAME = ToolName("zizmor")
 PREFIX = "zizmor/"

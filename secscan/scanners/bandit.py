@@ -19,9 +19,9 @@ from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from secscan.errors import ScannerError
-from secscan.model import Finding, Location, Notification, NotificationLevel, Rule, ToolName
-from secscan.redact import redact_quoted
+from secscan.core.errors import ScannerError
+from secscan.core.model import Finding, Location, Notification, NotificationLevel, Rule, ToolName
+from secscan.core.redact import redact_quoted
 from secscan.scanners._output import load_json_object
 from secscan.scanners._sharding import shard, split_arguments
 from secscan.scanners.interface import Command, CommandResult, Plan, ScanJob, Scanner, ScanOutput

@@ -22,8 +22,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from secscan.errors import ScannerError
-from secscan.model import Finding, Location, Rule, ToolName
+from secscan.core.errors import ScannerError
+from secscan.core.model import Finding, Location, Rule, ToolName
 from secscan.scanners._output import load_json_object
 from secscan.scanners._sharding import balanced_chunks
 from secscan.scanners.interface import Command, CommandResult, Plan, ScanJob, Scanner, ScanOutput

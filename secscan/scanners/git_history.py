@@ -34,9 +34,8 @@ from datetime import date
 from pathlib import Path
 
 from secscan import __version__
-from secscan.errors import ScannerError
-from secscan.model import Extent, Finding, Notification, NotificationLevel
-from secscan.recover import recover_secret
+from secscan.core.errors import ScannerError
+from secscan.core.model import Extent, Finding, Notification, NotificationLevel
 from secscan.scanners._history_findings import Presence, history_secrets
 from secscan.scanners._history_git import GitError, open_repository
 from secscan.scanners._history_presence import read_blobs
@@ -54,6 +53,7 @@ from secscan.scanners._history_state import CommitResult, HistoryState, LastWalk
 from secscan.scanners._history_walk import Spec
 from secscan.scanners._scanner_state import scanner_state
 from secscan.scanners.interface import Command, CommandResult, Plan, ScanJob, Scanner, ScanOutput
+from secscan.scanners.recover import recover_secret
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ OUTPUT = "git-history.jsonl"
 DEFAULT_MAX_COMMIT_BYTES = 100_000_000
 DEFAULT_MAX_FILE_BYTES = 5_000_000
 HISTORY_KIND = "git history"
-"""The coverage map's pseudo-kind of this scanner (API, like the file kinds of :mod:`secscan.kinds`)."""
+"""The coverage map's pseudo-kind of this scanner (API, like the file kinds of :mod:`secscan.app.kinds`)."""
 
 
 def in_git_work_tree(root: Path) -> bool:

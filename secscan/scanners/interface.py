@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from secscan.model import Extent, Finding, Notification, Rule, ToolName
-from secscan.policy import SeverityPolicy
+from secscan.core.model import Extent, Finding, Notification, Rule, ToolName
+from secscan.core.policy import SeverityPolicy
 
 if TYPE_CHECKING:
     from secscan.scanners.per_file import FileOutputs
@@ -130,7 +130,7 @@ class Scanner(ABC):
         Raises ``ScannerError`` when the output is malformed.
         """
 
-    # The methods below serve the result cache (``secscan.cache``); the defaults are conservative.
+    # The methods below serve the result cache (``secscan.scanners.cache``); the defaults are conservative.
 
     def scannable(self, files: Sequence[str]) -> tuple[str, ...]:
         """The files of a job this scanner actually analyses (bandit: the ``.py`` files)."""

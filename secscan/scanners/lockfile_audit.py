@@ -30,7 +30,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from secscan import __version__
-from secscan.errors import ScannerError
+from secscan.core.errors import ScannerError
 from secscan.scanners._lockfile_audit import FORMAT
 from secscan.scanners._lockfile_findings import NAME, file_output
 from secscan.scanners._output import read_output

@@ -4,7 +4,7 @@ A file-local scanner (bandit, detect-secrets, a configured tool declared ``file_
 a file only what that file contains. Its adapter parses a run into :class:`FileOutputs`, one
 :class:`FileOutput` per file, and :func:`merge` builds the :class:`ScanOutput` from them. Cold
 runs and incremental runs (some files' results taken from the result cache, see
-``secscan.cache``) go through the same :func:`merge`, so they give identical outputs as long as
+``secscan.scanners.cache``) go through the same :func:`merge`, so they give identical outputs as long as
 each file's own results are identical.
 
 The merge is canonical: findings in path order (each file's in the adapter's order), one rule
@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from secscan.model import Finding, Notification, Rule
+from secscan.core.model import Finding, Notification, Rule
 from secscan.scanners.interface import ScanOutput
 
 

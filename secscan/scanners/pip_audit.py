@@ -31,8 +31,8 @@ from urllib.parse import urlsplit
 
 from packaging.version import Version
 
-from secscan.errors import ScannerError
-from secscan.model import Finding, Notification, NotificationLevel, Rule
+from secscan.core.errors import ScannerError
+from secscan.core.model import Finding, Notification, NotificationLevel, Rule
 from secscan.scanners._audit_cache import audit_cache
 from secscan.scanners._output import read_output
 from secscan.scanners._pip_audit_advisory import NAME, finding, lookup, rule

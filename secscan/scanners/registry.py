@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from secscan.errors import ConfigError
-from secscan.model import ToolName
+from secscan.config.settings import SarifToolConfig, ScannerConfig, Settings
+from secscan.core.errors import ConfigError
+from secscan.core.model import ToolName
 from secscan.scanners.bandit import BanditScanner
 from secscan.scanners.detect_secrets import DetectSecretsScanner
 from secscan.scanners.git_history import GitHistoryScanner
@@ -16,7 +17,6 @@ from secscan.scanners.posture import PostureScanner
 from secscan.scanners.sarif_tool import SarifToolScanner
 from secscan.scanners.semgrep import SemgrepScanner
 from secscan.scanners.zizmor import ZizmorScanner
-from secscan.settings import SarifToolConfig, ScannerConfig, Settings
 
 BUILTIN: dict[str, type[Scanner]] = {
     "bandit": BanditScanner,

@@ -32,9 +32,9 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from secscan.errors import InputError
-from secscan.printable import printable
-from secscan.safe_read import read_inside
+from secscan.core.errors import InputError
+from secscan.core.printable import printable
+from secscan.fs.safe_read import read_inside
 
 logger = logging.getLogger(__name__)
 

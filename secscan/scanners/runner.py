@@ -17,8 +17,8 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
-from secscan.errors import ScannerError
-from secscan.model import Notification, ScannerResult, ScannerStatus
+from secscan.core.errors import ScannerError
+from secscan.core.model import Notification, ScannerResult, ScannerStatus
 from secscan.scanners._subprocess import BatchEnd, run_commands
 from secscan.scanners.interface import CommandResult, Plan, ScanJob, Scanner, ScanOutput
 

@@ -31,13 +31,13 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Literal
 
-from secscan.errors import ConfigError, InputError, ScannerError
-from secscan.model import Finding, Notification, Rule, ToolName
-from secscan.sarif_input import MAX_RESULTS_PER_RUN, parse_run
-from secscan.sarif_load import stream_runs
+from secscan.core.errors import ConfigError, InputError, ScannerError
+from secscan.core.model import Finding, Notification, Rule, ToolName
 from secscan.scanners._output import output_chunks
 from secscan.scanners.interface import Command, CommandResult, Plan, ScanJob, Scanner, ScanOutput
 from secscan.scanners.per_file import FileOutput, FileOutputs, group_by_path, merge
+from secscan.scanners.sarif_input import MAX_RESULTS_PER_RUN, parse_run
+from secscan.scanners.sarif_load import stream_runs
 
 logger = logging.getLogger(__name__)
 

@@ -28,8 +28,8 @@ import importlib.metadata
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from secscan.model import Finding, Notification, NotificationLevel
-from secscan.policy import rules_dir
+from secscan.core.model import Finding, Notification, NotificationLevel
+from secscan.core.policy import rules_dir
 from secscan.scanners._semgrep_report import NAME, ReportReader
 from secscan.scanners._semgrep_rules import RulePack, load_pack
 from secscan.scanners._sharding import split_arguments

@@ -33,8 +33,8 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from secscan.errors import ScannerError
-from secscan.model import Finding, Notification, NotificationLevel
+from secscan.core.errors import ScannerError
+from secscan.core.model import Finding, Notification, NotificationLevel
 from secscan.scanners._output import read_output
 from secscan.scanners._sharding import split_arguments
 from secscan.scanners._tools import ByteColumns, find_tool, private_env

@@ -54,10 +54,10 @@ __all__ = [
 
 
 def open_store(url_or_path: str | Path | None = None) -> Store:
-    """Open the SQLite store (see :func:`secscan.store.sqlite.open_store`).
+    """Open the SQLite store (see :func:`secscan.store.sqlite.store.open_store`).
 
-    Imported lazily so that the pure core (``secscan.triage``) does not load SQLAlchemy.
+    Imported lazily so that the pure core (``secscan.core.triage``) does not load SQLAlchemy.
     """
-    from secscan.store import sqlite
+    from secscan.store.sqlite import store as sqlite
 
     return sqlite.open_store(url_or_path)

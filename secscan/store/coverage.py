@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from secscan.model import CoverageEntry, RunId
+from secscan.core.model import CoverageEntry, RunId
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,11 @@
 """The Store seam: one ABC over the lifecycle database.
 
-The values that cross it are the frozen dataclasses of :mod:`secscan.records` (re-exported here)
-and, for writes, the snapshots and changesets of :mod:`secscan.changeset`. A store persists: it
+The values that cross it are the frozen dataclasses of :mod:`secscan.core.records` (re-exported here)
+and, for writes, the snapshots and changesets of :mod:`secscan.core.changeset`. A store persists: it
 loads what the pure core needs and applies what the core decided, in the write sessions of
 :mod:`secscan.store.sessions`; it never reconciles, triages or evaluates an SLA itself
-(:mod:`secscan.tracking` composes the two). Nothing here touches a database; implementations
-(``secscan.store.sqlite``) keep their rows private and hand out those dataclasses only.
+(:mod:`secscan.app.tracking` composes the two). Nothing here touches a database; implementations
+(``secscan.store.sqlite.store``) keep their rows private and hand out those dataclasses only.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from secscan.model import RunId
-from secscan.records import (
+from secscan.core.model import RunId
+from secscan.core.records import (
     OPEN_STATES,
     BaselineState,
     FindingQuery,
@@ -38,8 +38,8 @@ from secscan.records import (
 )
 
 if TYPE_CHECKING:
-    from secscan.model import CoverageEntry
-    from secscan.sla import SlaPolicy
+    from secscan.core.model import CoverageEntry
+    from secscan.core.sla import SlaPolicy
     from secscan.store.alerts import AlertIncident, IncidentMember, IncidentState
     from secscan.store.coverage import RunCoverage
     from secscan.store.ledger import FindingStats, PruneReport, SlotRecord, SlotStatus, SlotTrigger
@@ -85,7 +85,7 @@ class Store(ABC):
     def recording(self, target_name: str) -> AbstractContextManager[RunRecording]:
         """A write session recording one run of the target (by name): it loads the target's
         snapshot and applies the run's changeset, all in one transaction that holds the target.
-        ``secscan.tracking.record_run`` drives it."""
+        ``secscan.app.tracking.record_run`` drives it."""
 
     @abstractmethod
     def sla_policy(self) -> SlaPolicy | None:
@@ -118,13 +118,13 @@ class Store(ABC):
     @abstractmethod
     def edit_finding(self, ref: str, target: str | None = None) -> AbstractContextManager[FindingEdit]:
         """A write session over one finding, found as :meth:`get_finding` finds it (raises
-        StoreError when nothing or more than one finding matches). ``secscan.tracking.triage``
+        StoreError when nothing or more than one finding matches). ``secscan.app.tracking.triage``
         drives it."""
 
     @abstractmethod
     def sla_upkeep(self, now: datetime) -> AbstractContextManager[SlaUpkeep]:
         """A write session over the whole store at ``now`` (whole seconds): SLA policy changes,
-        triage expiries and the SLA sweep. ``secscan.tracking.sla_sweep`` drives it."""
+        triage expiries and the SLA sweep. ``secscan.app.tracking.sla_sweep`` drives it."""
 
     @abstractmethod
     def set_introduced(self, target: str, introduced: Mapping[str, datetime]) -> int:

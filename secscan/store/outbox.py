@@ -2,7 +2,7 @@
 
 A producer enqueues a payload under an idempotency ``key`` in the same database as the findings,
 so a crash or an outage loses nothing and a repeated enqueue (a re-run, a repeated SLA sweep)
-adds nothing. A consumer (:mod:`secscan.delivery`) takes the due items, delivers them and marks
+adds nothing. A consumer (:mod:`secscan.delivery.loop`) takes the due items, delivers them and marks
 each one delivered, to be retried later, or dead (a dead letter, kept with its error).
 """
 

@@ -1,9 +1,9 @@
-"""The values crossing the Store seam, re-exported from :mod:`secscan.records` (their home in the
+"""The values crossing the Store seam, re-exported from :mod:`secscan.core.records` (their home in the
 pure core since reconciliation left the store)."""
 
 from __future__ import annotations
 
-from secscan.records import (
+from secscan.core.records import (
     OPEN_STATES,
     BaselineState,
     FindingQuery,

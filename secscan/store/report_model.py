@@ -1,7 +1,7 @@
 """Frozen aggregates the store hands to the dashboard and compliance report (issues 8 and 19).
 
 The store aggregates in SQL and returns sums and counts, never a million findings; the report
-package (:mod:`secscan.report.figures`) turns them into the figures of :mod:`secscan.metrics`.
+package (:mod:`secscan.report.figures`) turns them into the figures of :mod:`secscan.core.metrics`.
 Every time is timezone-aware UTC; times the store keeps are whole seconds.
 """
 
@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from secscan.areas import Area
-from secscan.model import FindingState, Severity, ToolName
-from secscan.sla import SlaPolicy, SlaStatus
+from secscan.core.areas import Area
+from secscan.core.model import FindingState, Severity, ToolName
+from secscan.core.sla import SlaPolicy, SlaStatus
 
 if TYPE_CHECKING:
     from secscan.store.interface import RunSummary

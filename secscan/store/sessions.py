@@ -2,9 +2,9 @@
 
 A session is one write transaction, opened by a :class:`~secscan.store.interface.Store` method as a
 context manager: committed when the ``with`` block ends, rolled back when it raises. The
-application layer (:mod:`secscan.tracking`) drives it: load, compute with the pure core
-(:mod:`secscan.reconcile`, :mod:`secscan.sla_upkeep`), apply. A session decides nothing about
-findings: it reads rows into the values of :mod:`secscan.changeset` and writes changesets back.
+application layer (:mod:`secscan.app.tracking`) drives it: load, compute with the pure core
+(:mod:`secscan.core.reconcile`, :mod:`secscan.core.sla_upkeep`), apply. A session decides nothing about
+findings: it reads rows into the values of :mod:`secscan.core.changeset` and writes changesets back.
 
 **Consistency.** What a session loaded is still true when it applies, because a session holds its
 scope for its whole life: a recording or an edit holds its target (another writer of that target
@@ -21,7 +21,7 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from secscan.changeset import (
+    from secscan.core.changeset import (
         FindingChange,
         Repricing,
         RunChangeset,
@@ -30,8 +30,8 @@ if TYPE_CHECKING:
         Snapshot,
         Stored,
     )
-    from secscan.records import RunSummary, SlaChange
-    from secscan.sla import SlaPolicy
+    from secscan.core.records import RunSummary, SlaChange
+    from secscan.core.sla import SlaPolicy
 
 
 class RunRecording(ABC):

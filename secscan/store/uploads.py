@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from secscan.model import RunId
+from secscan.core.model import RunId
 
 
 class UploadStatus(StrEnum):

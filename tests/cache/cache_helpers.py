@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from secscan import app
+from secscan.app import run as app
+from secscan.config.settings import build_settings
 from secscan.scanners import runner
 from secscan.scanners.interface import Command
-from secscan.settings import build_settings
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "vulnerable-app"

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from cache_helpers import copy_example
 
-from secscan import cli
-from secscan.cache.paths import cache_path
-from secscan.settings import build_settings
+from secscan.cli import main as cli
+from secscan.config.settings import build_settings
+from secscan.scanners.cache.paths import cache_path
 
 pytestmark = pytest.mark.e2e
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from cache_helpers import Runner, copy_example, entries, settings_for
 
-from secscan.cache.codec import pack
-from secscan.cache.db import digest
+from secscan.scanners.cache.codec import pack
+from secscan.scanners.cache.db import digest
 
 pytestmark = pytest.mark.e2e
 

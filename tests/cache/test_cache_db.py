@@ -7,7 +7,7 @@ import os
 import stat
 from pathlib import Path
 
-from secscan.cache.db import ENTRY_OVERHEAD, ResultCache
+from secscan.scanners.cache.db import ENTRY_OVERHEAD, ResultCache
 
 
 def test_round_trip_and_lifetime_counters(tmp_path: Path) -> None:

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from cache_helpers import Runner, copy_example, entries, settings_for
 
-from secscan.cache.audit import AuditEntries
-from secscan.cache.db import ResultCache
-from secscan.model import ScannerResult, ScannerStatus
-from secscan.pipeline import ScanHooks, run_scan
+from secscan.app.pipeline import ScanHooks, run_scan
+from secscan.core.model import ScannerResult, ScannerStatus
 from secscan.scanners.bandit import BanditScanner
+from secscan.scanners.cache.audit import AuditEntries
+from secscan.scanners.cache.db import ResultCache
 
 pytestmark = pytest.mark.e2e
 
@@ -106,7 +106,7 @@ def test_osv_database_change_is_picked_up(
 ) -> None:
     run = Runner(tmp_path, monkeypatch)
     loads: list[Path] = []
-    from secscan.osv import deferred
+    from secscan.scanners.osv import deferred
 
     real = deferred.DeferredDatabase
 
@@ -135,8 +135,8 @@ def test_an_osv_record_edited_in_place_with_its_old_size_and_mtime_is_picked_up(
 ) -> None:
     """``cp -p``, ``touch -r``, ``unzip``: an edit that keeps the file's size and modification
     time still changes the database's identity (its ``ctime`` changed), never a stale answer."""
-    from secscan.cache import audit
-    from secscan.osv import signature
+    from secscan.scanners.cache import audit
+    from secscan.scanners.osv import signature
 
     def settled(path: Path) -> signature.DatasetSignature:  # as if the copy were seconds old
         return signature.dataset_signature(path, lambda: time.time_ns() + 10 * 10**9)
@@ -206,7 +206,7 @@ def test_an_uncacheable_pip_audit_still_gets_its_vulnerability_service(
     """The loopback OSV server serves only when pip-audit will ask it. A pip-audit whose key cannot
     be pinned down (a file its arguments name cannot be hashed) runs uncached, and must be
     served, not left waiting on an accepted but unanswered connection until its timeout."""
-    from secscan.cache import session as cache_session
+    from secscan.scanners.cache import session as cache_session
 
     real = cache_session.scanner_key
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from secscan.cache.codec import decode_file, encode_file, mentions, portable
-from secscan.model import Finding, Location, Notification, NotificationLevel, Rule, Severity, ToolName
-from secscan.policy import load_policy
+from secscan.core.model import Finding, Location, Notification, NotificationLevel, Rule, Severity, ToolName
+from secscan.core.policy import load_policy
 from secscan.scanners._subprocess import run_commands
 from secscan.scanners.bandit import BanditScanner
+from secscan.scanners.cache.codec import decode_file, encode_file, mentions, portable
 from secscan.scanners.interface import ScanJob
 from secscan.scanners.per_file import FileOutputs, merge
 

@@ -6,13 +6,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from secscan.cache.config import CacheConfig
-from secscan.cache.session import CacheSession
-from secscan.errors import ScannerError
-from secscan.model import ToolName
-from secscan.policy import load_policy
-from secscan.redact import Redactor
+from secscan.config.cache import CacheConfig
+from secscan.core.errors import ScannerError
+from secscan.core.model import ToolName
+from secscan.core.policy import load_policy
+from secscan.core.redact import Redactor
 from secscan.scanners._scanner_state import scanner_state
+from secscan.scanners.cache.session import CacheSession
 from secscan.scanners.interface import Command, CommandResult, Plan, ScanJob, Scanner, ScanOutput
 from secscan.scanners.runner import run_scanner
 

@@ -7,8 +7,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from secscan.changeset import FP, RunChangeset, SlaColumns, Snapshot, fingerprint_of, opt_ts, to_ts
-from secscan.records import TrackedFinding
+from secscan.core.changeset import FP, RunChangeset, SlaColumns, Snapshot, fingerprint_of, opt_ts, to_ts
+from secscan.core.records import TrackedFinding
 
 
 def row_of(t: TrackedFinding, sla_status: str | None, ref: dict[str, int], raw: bool) -> tuple[Any, ...]:

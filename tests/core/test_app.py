@@ -4,9 +4,9 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from secscan.app import exit_code_for, json_document, scrub
-from secscan.errors import ExitCode
-from secscan.model import (
+from secscan.app.run import exit_code_for, json_document, scrub
+from secscan.core.errors import ExitCode
+from secscan.core.model import (
     Finding,
     Location,
     Rule,
@@ -17,9 +17,9 @@ from secscan.model import (
     Severity,
     ToolName,
 )
-from secscan.policy import load_policy
-from secscan.redact import Redactor
-from secscan.sarif import build_sarif
+from secscan.core.policy import load_policy
+from secscan.core.redact import Redactor
+from secscan.report.sarif import build_sarif
 
 T0 = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
 

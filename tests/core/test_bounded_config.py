@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from secscan.errors import InputError
+from secscan.core.errors import InputError
+from secscan.core.suppressions import read_suppressions
 from secscan.scanners.requirements import collect_requirements
-from secscan.suppressions import read_suppressions
 
 GUARD_S = 120
 MAX_PROCESSES = 4 * (os.cpu_count() or 1)

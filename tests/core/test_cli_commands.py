@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from secscan import cli
+from secscan.cli import main as cli
 from secscan.store import open_store
 from secscan.store.outbox import OutboxStatus
 
@@ -35,8 +35,8 @@ def test_each_command_parses_with_only_its_own_module_loaded(command: str) -> No
 
 def test_secscan_run_does_not_import_the_other_commands_modules() -> None:
     code = (
-        "import sys; from secscan import cli; cli._parser('run');"
-        "print(sorted(m for m in sys.modules if m.startswith(('secscan.cli_', 'secscan.report.api', "
+        "import sys; from secscan.cli import main as cli; cli._parser('run');"
+        "print(sorted(m for m in sys.modules if m.startswith(('secscan.cli.lifecycle', 'secscan.cli.daemon', 'secscan.cli.upload', 'secscan.cli.alerts', 'secscan.cli.cache', 'secscan.cli.report', 'secscan.report.api', "
         "'secscan.report.charts', 'secscan.daemon.service', 'apscheduler', 'matplotlib', 'jinja2'))))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

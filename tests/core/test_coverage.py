@@ -1,4 +1,4 @@
-"""The coverage map (secscan/coverage.py) and where it appears: JSON, terminal, SARIF."""
+"""The coverage map (secscan/app/coverage.py) and where it appears: JSON, terminal, SARIF."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from secscan import console
-from secscan.app import json_document
-from secscan.coverage import ScannerCoverage, coverage_map
-from secscan.kinds import Kinds, run_kinds
-from secscan.model import (
+from secscan.app.coverage import ScannerCoverage, coverage_map
+from secscan.app.kinds import Kinds, run_kinds
+from secscan.app.run import json_document
+from secscan.cli import console
+from secscan.config.settings import build_settings
+from secscan.core.model import (
     CoverageEntry,
     Extent,
     RunId,
@@ -23,9 +24,8 @@ from secscan.model import (
     ScanRun,
     ToolName,
 )
-from secscan.policy import load_policy
-from secscan.sarif import build_sarif
-from secscan.settings import build_settings
+from secscan.core.policy import load_policy
+from secscan.report.sarif import build_sarif
 from tests.conftest import schema_errors
 
 FILES = (

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from secscan import app, exclusions
-from secscan.exclusions import GitIgnored, Skips, build_skips, git_ignored
-from secscan.inventory import build_inventory
-from secscan.settings import DEFAULT_EXCLUDES, load_settings
+from secscan.app import run as app
+from secscan.config.settings import DEFAULT_EXCLUDES, load_settings
+from secscan.fs import exclusions
+from secscan.fs.exclusions import GitIgnored, Skips, build_skips, git_ignored
+from secscan.fs.inventory import build_inventory
 
 SECRET = 'API_TOKEN = "9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0a"\n'  # a hex high-entropy string
 git = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")

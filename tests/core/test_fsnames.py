@@ -1,4 +1,4 @@
-"""Lossless paths (secscan.fsnames) and text safe for terminals and logs (secscan.printable)."""
+"""Lossless paths (secscan.fs.names) and text safe for terminals and logs (secscan.core.printable)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import sqlite3
 from hypothesis import given
 from hypothesis import strategies as st
 
-from secscan.fsnames import (
+from secscan.core.printable import printable, surrogates_escaped
+from secscan.fs.names import (
     canonical,
     from_db,
     from_uri,
@@ -20,7 +21,6 @@ from secscan.fsnames import (
     to_uri,
     valid_text,
 )
-from secscan.printable import printable, surrogates_escaped
 
 # file names as the kernel has them: any bytes but NUL and "/", joined by "/" into a relative path
 _names = st.binary(min_size=1, max_size=12).map(lambda b: b.replace(b"\0", b"x").replace(b"/", b"y"))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from secscan import gitinfo
+from secscan.fs import gitinfo
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from secscan.identity import (
+from secscan.core.identity import (
     FINGERPRINT_VERSION,
     ReadText,
     _order_key,
@@ -22,8 +22,8 @@ from secscan.identity import (
     fingerprint,
     source_reader,
 )
-from secscan.linehash import line_hashes
-from secscan.model import Finding, Location, Severity, ToolName
+from secscan.core.linehash import line_hashes
+from secscan.core.model import Finding, Location, Severity, ToolName
 
 APP = """import subprocess
 

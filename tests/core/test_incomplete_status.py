@@ -15,18 +15,27 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from secscan import console
-from secscan.app import exit_code_for, json_document
-from secscan.errors import ExitCode
-from secscan.model import Finding, Location, RunId, ScannerResult, ScannerStatus, ScanRun, Severity, ToolName
-from secscan.policy import load_policy
-from secscan.sarif import build_sarif
+from secscan.app.run import exit_code_for, json_document
+from secscan.app.tracking import record_run
+from secscan.cli import console
+from secscan.core.errors import ExitCode
+from secscan.core.model import (
+    Finding,
+    Location,
+    RunId,
+    ScannerResult,
+    ScannerStatus,
+    ScanRun,
+    Severity,
+    ToolName,
+)
+from secscan.core.policy import load_policy
+from secscan.core.sla import load_sla_policy
+from secscan.report.sarif import build_sarif
 from secscan.scanners.interface import CommandResult, Plan, ScanJob, Scanner, ScanOutput
 from secscan.scanners.runner import run_scanner
-from secscan.sla import load_sla_policy
 from secscan.store import FindingQuery, open_store
 from secscan.store.interface import RunStatus
-from secscan.tracking import record_run
 
 T0 = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
 TOOL = ToolName("semgrep")

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from secscan import gitinfo, sla
-from secscan.introduced import introduced_times
-from secscan.model import FindingState, Severity, ToolName
+from secscan.app.introduced import introduced_times
+from secscan.core import sla
+from secscan.core.model import FindingState, Severity, ToolName
+from secscan.fs import gitinfo
 from secscan.store.interface import TrackedFinding
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from secscan.errors import TargetError
-from secscan.inventory import build_inventory, check_target, is_excluded
-from secscan.settings import DEFAULT_EXCLUDES
+from secscan.config.settings import DEFAULT_EXCLUDES
+from secscan.core.errors import TargetError
+from secscan.fs.inventory import build_inventory, check_target, is_excluded
 
 
 def _tree(root: Path, files: dict[str, str]) -> None:

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from secscan.kinds import OTHER, SECRETS, ZIZMOR_KINDS, Kinds, classify, run_kinds
-from secscan.policy import rules_dir
+from secscan.app.kinds import OTHER, SECRETS, ZIZMOR_KINDS, Kinds, classify, run_kinds
+from secscan.config.settings import build_settings
+from secscan.core.policy import rules_dir
 from secscan.scanners import zizmor
 from secscan.scanners.bandit import BanditScanner
 from secscan.scanners.detect_secrets import DetectSecretsScanner
@@ -16,7 +17,6 @@ from secscan.scanners.lockfile_audit import LockfileAuditScanner
 from secscan.scanners.requirements import DEFAULT_REQUIREMENT_GLOBS, find_requirement_files
 from secscan.scanners.semgrep import SemgrepScanner
 from secscan.scanners.zizmor import ZizmorScanner
-from secscan.settings import build_settings
 
 TESTS = Path(__file__).resolve().parents[1]
 NAMES = (  # API: README "Coverage map" lists them

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from secscan.linehash import hashes_for_lines, line_hashes
+from secscan.core.linehash import hashes_for_lines, line_hashes
 
 EMPTY = "c129715d7a2bc9a3:1"
 HELLO = " hello; \t\nworld!!!\n\n\n  \t\tGreetings\n End\n"

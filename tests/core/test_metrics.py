@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from secscan import metrics, sla
-from secscan.model import FindingState, Severity, ToolName
+from secscan.core import metrics, sla
+from secscan.core.model import FindingState, Severity, ToolName
 from secscan.store.interface import TrackedFinding, TriageDecision, TriageStatus
 
 T0 = datetime(2025, 3, 1, tzinfo=UTC)
@@ -99,7 +99,7 @@ def test_open_by_age_buckets_every_severity() -> None:
 
 
 def test_score_formula_over_tracked_findings() -> None:
-    """metrics.security_score is secscan.score over the unresolved findings' loads."""
+    """metrics.security_score is secscan.core.score over the unresolved findings' loads."""
     now = T0 + H
     assert metrics.SCORE_BASELINE == 95.0
     assert metrics.security_score([], POLICY, now) == 100.0

@@ -15,12 +15,12 @@ from unittest import mock
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from secscan import seen_again
-from secscan.changeset import Rewrite, Snapshot, Stored, to_ts
-from secscan.model import Finding, FindingState, ScannerStatus, ScanRun, Severity
-from secscan.reconcile import RunReconciliation, reconcile_run, triage_change
-from secscan.records import HistoryEvent, Suppression, TriageDecision, TriageStatus
-from secscan.seen_again import SeenAgain
+from secscan.core import seen_again
+from secscan.core.changeset import Rewrite, Snapshot, Stored, to_ts
+from secscan.core.model import Finding, FindingState, ScannerStatus, ScanRun, Severity
+from secscan.core.reconcile import RunReconciliation, reconcile_run, triage_change
+from secscan.core.records import HistoryEvent, Suppression, TriageDecision, TriageStatus
+from secscan.core.seen_again import SeenAgain
 from tests.core.snapshots import Held, holding, seen_fingerprints, snapshot, written
 from tests.core.test_triage import BANDIT, POLICY, SECRETS, T0, H, fnd, scan, scanner
 

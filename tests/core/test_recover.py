@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from secscan import pipeline
-from secscan.model import Finding, Location, Severity, ToolName
-from secscan.recover import FULL_SEARCH_MAX_LINE, recover_secrets
+from secscan.app import pipeline
+from secscan.core.model import Finding, Location, Severity, ToolName
+from secscan.scanners.recover import FULL_SEARCH_MAX_LINE, recover_secrets
 
 
 def _sha1(value: str) -> str:

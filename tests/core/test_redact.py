@@ -9,16 +9,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from secscan.model import Finding, Location, Severity, ToolName
-from secscan.quotes import is_wordlike, quoted_spans
-from secscan.recover import recover_secret
-from secscan.redact import (
+from secscan.core.model import Finding, Location, Severity, ToolName
+from secscan.core.quotes import is_wordlike, quoted_spans
+from secscan.core.redact import (
     MARKER,
     Redactor,
     SecretFilter,
     redact_finding,
     redact_quoted,
 )
+from secscan.scanners.recover import recover_secret
 
 # Canaries. They are fake, but each has the shape of the real thing.
 AWS_KEY = "AKIAIOSFODNN7EXAMPLE"

@@ -12,9 +12,11 @@ from typing import Any
 
 import pytest
 
-from secscan import app, cli, pipeline
-from secscan.model import RunId
-from secscan.settings import build_settings
+from secscan.app import pipeline
+from secscan.app import run as app
+from secscan.cli import main as cli
+from secscan.config.settings import build_settings
+from secscan.core.model import RunId
 from secscan.store import RunStatus, open_store
 
 SETTINGS = {"scan": {"fail_on": "none"}, "scanners": {"detect-secrets": {"enabled": False},
@@ -23,7 +25,7 @@ T0 = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
 
 HOLD = """
 import sys
-from secscan.locks import target_lock
+from secscan.fs.locks import target_lock
 with target_lock(sys.argv[1], sys.argv[2], wait_s=0):
     print("held", flush=True)
     sys.stdin.readline()
@@ -67,7 +69,7 @@ def test_an_internal_error_after_the_run_began_records_it_failed(
 def test_the_cli_exits_70_and_the_run_is_failed_not_running(
     target: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from secscan.store import sqlite
+    from secscan.store.sqlite import store as sqlite
 
     monkeypatch.delenv("SECSCAN_DEBUG", raising=False)
     monkeypatch.setattr(sqlite.SqliteStore, "recording", _raise(ValueError("reconciliation bug")))

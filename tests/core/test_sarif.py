@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from secscan.model import (
+from secscan.core.model import (
     Finding,
     Location,
     Notification,
@@ -18,8 +18,8 @@ from secscan.model import (
     Severity,
     ToolName,
 )
-from secscan.policy import load_policy
-from secscan.sarif import build_sarif
+from secscan.core.policy import load_policy
+from secscan.report.sarif import build_sarif
 from tests.conftest import multitool_errors, schema_errors
 
 T0 = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)

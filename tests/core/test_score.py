@@ -1,4 +1,4 @@
-"""The security score (secscan.score): bounded, monotone, the worst findings weigh most.
+"""The security score (secscan.core.score): bounded, monotone, the worst findings weigh most.
 
 Property tests over per-severity loads (what findings add up to), plus the documented figures.
 """
@@ -10,8 +10,8 @@ import math
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from secscan import score
-from secscan.model import Severity
+from secscan.core import score
+from secscan.core.model import Severity
 
 HALVES = st.integers(min_value=0, max_value=4000).map(lambda n: n / 2)  # loads are multiples of 0.5
 LOADS = st.fixed_dictionaries({s: HALVES for s in Severity})

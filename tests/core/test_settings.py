@@ -4,8 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from secscan.errors import ConfigError, ExitCode
-from secscan.settings import (
+from secscan.config.settings import (
     BanditConfig,
     PipAuditConfig,
     SarifToolConfig,
@@ -13,6 +12,7 @@ from secscan.settings import (
     fail_threshold,
     load_settings,
 )
+from secscan.core.errors import ConfigError, ExitCode
 
 
 def test_defaults_enable_the_builtin_scanners() -> None:

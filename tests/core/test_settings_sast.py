@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from secscan.errors import ConfigError
-from secscan.model import Severity
-from secscan.pipeline import _options
-from secscan.policy import load_policy
-from secscan.settings import SemgrepConfig, ZizmorConfig, build_settings, load_settings
+from secscan.app.pipeline import _options
+from secscan.config.settings import SemgrepConfig, ZizmorConfig, build_settings, load_settings
+from secscan.core.errors import ConfigError
+from secscan.core.model import Severity
+from secscan.core.policy import load_policy
 
 
 def test_defaults_and_options() -> None:

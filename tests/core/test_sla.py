@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from secscan import sla
-from secscan.errors import ConfigError
-from secscan.model import Severity
-from secscan.sla import ReopenPolicy, SlaPolicy, SlaStatus
+from secscan.core import sla
+from secscan.core.errors import ConfigError
+from secscan.core.model import Severity
+from secscan.core.sla import ReopenPolicy, SlaPolicy, SlaStatus
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 H = timedelta(hours=1)

@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from secscan import console
-from secscan.cli import main
-from secscan.daemon.logfmt import formatter
-from secscan.lifecycle import FindingDetail, FindingRow, SlaView
-from secscan.model import (
+from secscan.app.lifecycle import FindingDetail, FindingRow, SlaView
+from secscan.app.tracking import record_run
+from secscan.cli import console
+from secscan.cli.main import main
+from secscan.core.model import (
     Finding,
     FindingState,
     Location,
@@ -32,10 +32,10 @@ from secscan.model import (
     Severity,
     ToolName,
 )
-from secscan.sla import SlaClock, SlaStatus, load_sla_policy
+from secscan.core.sla import SlaClock, SlaStatus, load_sla_policy
+from secscan.daemon.logfmt import formatter
 from secscan.store import open_store
 from secscan.store.interface import HistoryEntry, HistoryEvent, TrackedFinding
-from secscan.tracking import record_run
 
 T0 = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
 EVIL = os.fsdecode(b"src/evil\x1b[2J\x1b]0;owned\x07[bold red]x\xff\xc2\x9b\n") + "\u202e.py"

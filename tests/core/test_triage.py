@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from secscan import sla
-from secscan.errors import ConfigError
-from secscan.model import (
+from secscan.core import sla
+from secscan.core.errors import ConfigError
+from secscan.core.model import (
     Finding,
     FindingState,
     Location,
@@ -23,8 +23,7 @@ from secscan.model import (
     Severity,
     ToolName,
 )
-from secscan.store.interface import BaselineState, HistoryEvent, Suppression, TrackedFinding, TriageStatus
-from secscan.triage import (
+from secscan.core.triage import (
     SUPPRESSIONS_ACTOR,
     Reconciliation,
     apply_triage,
@@ -34,6 +33,7 @@ from secscan.triage import (
     parse_suppressions,
     reconcile,
 )
+from secscan.store.interface import BaselineState, HistoryEvent, Suppression, TrackedFinding, TriageStatus
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 H = timedelta(hours=1)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from secscan.cli import _setup_logging, main
+from secscan.cli.main import _setup_logging, main
 
 
 def test_status_without_a_daemon_shows_the_configured_schedule(

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from secscan.core.errors import TargetError
 from secscan.daemon.gitupdate import update_checkout
-from secscan.errors import TargetError
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 

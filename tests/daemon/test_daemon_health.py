@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
+from secscan.config.settings import build_settings
 from secscan.daemon import health, integrations
 from secscan.daemon.schedule import cron_trigger
 from secscan.daemon.service import Daemon
-from secscan.settings import build_settings
 from secscan.store import open_store
 from secscan.store.ledger import SlotStatus, SlotTrigger
 

@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
+from secscan.app.tracking import record_run
+from secscan.config.settings import build_settings
 from secscan.daemon import integrations, jobs
 from secscan.daemon.metrics import DaemonMetrics
-from secscan.settings import build_settings
 from secscan.store import open_store
 from secscan.store.outbox import OutboxStatus
-from secscan.tracking import record_run
 from tests.store.builders import POLICY, T0, fnd, make_run
 
 

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from secscan import app
-from secscan.locks import LockError, daemon_lock, daemon_running, lock_dir, target_idle, target_lock
-from secscan.settings import build_settings
+from secscan.app import run as app
+from secscan.config.settings import build_settings
+from secscan.fs.locks import LockError, daemon_lock, daemon_running, lock_dir, target_idle, target_lock
 
 HOLD = """
 import sys, time
-from secscan.locks import target_lock
+from secscan.fs.locks import target_lock
 with target_lock(sys.argv[1], "app", wait_s=0, holder="secscan daemon"):
     print("held", flush=True)
     sys.stdin.readline()
@@ -89,7 +89,7 @@ def test_secscan_run_refuses_a_target_another_run_holds(tmp_path: Path) -> None:
 
 PROBE = """
 import sys
-from secscan.locks import target_idle
+from secscan.fs.locks import target_idle
 with target_idle(sys.argv[1], "app") as idle:
     print("idle" if idle else "held")
 """

@@ -25,8 +25,8 @@ from daemon_helpers import (
     wait_for,
 )
 
-from secscan import app
-from secscan.settings import load_settings
+from secscan.app import run as app
+from secscan.config.settings import load_settings
 
 EVERY_2S = "*/2 * * * * *"
 

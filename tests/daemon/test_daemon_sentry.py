@@ -14,9 +14,10 @@ from typing import Any
 
 import pytest
 
-from secscan import __version__, sentry
-from secscan.pipeline import redacting_logs
-from secscan.redact import Redactor
+from secscan import __version__
+from secscan.app.pipeline import redacting_logs
+from secscan.core.redact import Redactor
+from secscan.daemon import sentry
 
 TOKEN_CANARY = "ghp_" + "Zq9X" * 9  # a GitHub token format: caught by pattern
 CONFIG_CANARY = "canary-Config-Secret-7f3a91"  # no known format: caught as a known value
@@ -75,7 +76,7 @@ def _fail(secret: str) -> None:
 
 
 def test_events_arrive_scrubbed(fake_sentry: FakeSentry) -> None:
-    log = logging.getLogger("secscan.sentry-test")
+    log = logging.getLogger("secscan.daemon.sentry-test")
     env = {"GITHUB_TOKEN": CONFIG_CANARY, "SECSCAN_SMTP_PASSWORD": WORD_CONFIG_CANARY, "HOME": "/home/nobody"}
     secrets = sentry.known_secrets(env)
     with sentry.reporting(fake_sentry.dsn, environment="test", secrets=secrets) as enabled:
@@ -125,7 +126,7 @@ def test_an_unreachable_sentry_never_blocks_logging() -> None:
     silent.bind(("127.0.0.1", 0))
     silent.listen(100)
     dsn = f"http://k@127.0.0.1:{silent.getsockname()[1]}/1"
-    log = logging.getLogger("secscan.sentry-test")
+    log = logging.getLogger("secscan.daemon.sentry-test")
     try:
         began = time.monotonic()
         with sentry.reporting(dsn, environment="test", shutdown_timeout=0.5):

@@ -20,10 +20,10 @@ from typing import Any
 
 import pytest
 
+from secscan.config.settings import build_settings, load_settings
+from secscan.core.errors import ConfigError
 from secscan.daemon import health
 from secscan.daemon.service import Daemon
-from secscan.errors import ConfigError
-from secscan.settings import build_settings, load_settings
 from secscan.store import open_store
 
 HERE = Path(__file__).resolve().parent

@@ -6,7 +6,8 @@ import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from secscan.delivery import (
+from secscan.core.errors import ConfigError, MissingSecretError
+from secscan.delivery.loop import (
     BASE_BACKOFF_S,
     MAX_BACKOFF_S,
     MISSING_SECRET_GRACE,
@@ -18,7 +19,6 @@ from secscan.delivery import (
     deliver_due,
     settle,
 )
-from secscan.errors import ConfigError, MissingSecretError
 from secscan.store import OutboxItem, OutboxStatus, open_store
 
 T0 = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)

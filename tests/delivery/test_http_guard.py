@@ -1,4 +1,4 @@
-"""secscan.http: https only, SSRF guard at connect time, allow-list, no redirects, Retry-After."""
+"""secscan.delivery.http: https only, SSRF guard at connect time, allow-list, no redirects, Retry-After."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from secscan import http
-from secscan.delivery import Dead, Delivered, Retry
-from secscan.errors import ConfigError
-from secscan.http import HttpBlocked, HttpError, HttpPolicy, HttpResponse
+from secscan.core.errors import ConfigError
+from secscan.delivery import http
+from secscan.delivery.http import HttpBlocked, HttpError, HttpPolicy, HttpResponse
+from secscan.delivery.loop import Dead, Delivered, Retry
 
 LOOPBACK = HttpPolicy(allow_hosts=frozenset({"127.0.0.1"}), timeout_s=5)
 

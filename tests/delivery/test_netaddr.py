@@ -1,4 +1,4 @@
-"""secscan.netaddr: IPv4 addresses hidden in IPv6 addresses are checked like IPv4 addresses."""
+"""secscan.delivery.netaddr: IPv4 addresses hidden in IPv6 addresses are checked like IPv4 addresses."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from secscan import http
-from secscan.http import HttpBlocked, HttpPolicy
-from secscan.netaddr import embedded_ipv4, is_public
+from secscan.delivery import http
+from secscan.delivery.http import HttpBlocked, HttpPolicy
+from secscan.delivery.netaddr import embedded_ipv4, is_public
 
 
 def _v6(high: bytes, v4: IPv4Address) -> IPv6Address:

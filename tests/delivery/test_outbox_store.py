@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from secscan.errors import StoreError
+from secscan.core.errors import StoreError
 from secscan.store import OutboxStatus, open_store
 
 T0 = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)

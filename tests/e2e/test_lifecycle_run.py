@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from secscan.model import FindingState
+from secscan.core.model import FindingState
 from secscan.store import open_store
 from tests.conftest import EXAMPLE
 from tests.e2e.test_run_cli import secscan

@@ -18,11 +18,11 @@ from typing import Any
 
 import pytest
 
-from secscan import app
-from secscan.errors import ExitCode
+from secscan.app import run as app
+from secscan.config.settings import build_settings
+from secscan.core.errors import ExitCode
 from secscan.scanners import semgrep
 from secscan.scanners._tools import find_tool
-from secscan.settings import build_settings
 from tests import gitrepo
 from tests.conftest import multitool_errors, schema_errors
 from tests.e2e.test_run_cli import secscan

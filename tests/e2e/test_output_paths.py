@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from secscan import cli
+from secscan.cli import main as cli
 from secscan.store import open_store
 
 BAD_OUTPUTS = [

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from github_fakes import CANARY, OWNER, REPO, T0, Clock, FakeGithub
 
-from secscan.settings import Settings, build_settings
+from secscan.config.settings import Settings, build_settings
 from secscan.store import Store, open_store
 
 

@@ -30,7 +30,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from jsonschema import Draft4Validator, Draft7Validator, FormatChecker
 
-from secscan.model import (
+from secscan.core.model import (
     Finding,
     Location,
     Rule,

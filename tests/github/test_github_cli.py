@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from github_fakes import CANARY, FakeGithub, Reply
 
-from secscan import cli
+from secscan.cli import main as cli
 from secscan.store import open_store
 from secscan.store.uploads import UploadStatus
 

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from github_fakes import CANARY
 
-from secscan.errors import ConfigError
-from secscan.github import gitref
-from secscan.github.config import GithubConfig
-from secscan.github.token import resolve_token, scrub
-from secscan.settings import build_settings, load_settings
+from secscan.config.github import GithubConfig
+from secscan.config.settings import build_settings, load_settings
+from secscan.core.errors import ConfigError
+from secscan.delivery.github import gitref
+from secscan.delivery.github.token import resolve_token, scrub
 
 
 @pytest.mark.parametrize(

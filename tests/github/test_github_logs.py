@@ -14,9 +14,9 @@ import pytest
 from github_fakes import CANARY, Clock, FakeGithub, Reply
 from test_github_upload import _deliver, _record
 
-from secscan import cli
-from secscan.github import outbox as github_outbox
-from secscan.settings import Settings
+from secscan.cli import main as cli
+from secscan.config.settings import Settings
+from secscan.delivery.github import outbox as github_outbox
 from secscan.store import Store
 
 
@@ -37,7 +37,7 @@ def test_the_token_is_never_logged(
         _deliver(store, settings, clock, env)
         clock.advance(3600)
     fake_github.script("alerts", Reply(401, body=echo))
-    from secscan.github.sync import sync_dismissals
+    from secscan.delivery.github.sync import sync_dismissals
 
     with pytest.raises(Exception):  # noqa: B017 - only its text matters here
         sync_dismissals(store, settings, clock(), env=env)

@@ -9,16 +9,16 @@ from pathlib import Path
 import pytest
 from github_fakes import BANDIT, SECRETS, Clock, FakeGithub, finding, scan, scanner
 
-from secscan.github import outbox as github_outbox
-from secscan.github.sync import sync_dismissals
-from secscan.model import Finding, Severity
-from secscan.policy import load_policy
-from secscan.sarif import build_sarif
-from secscan.settings import Settings
-from secscan.sla import load_sla_policy
+from secscan.app.tracking import record_run, sla_sweep, triage
+from secscan.config.settings import Settings
+from secscan.core.model import Finding, Severity
+from secscan.core.policy import load_policy
+from secscan.core.sla import load_sla_policy
+from secscan.delivery.github import outbox as github_outbox
+from secscan.delivery.github.sync import sync_dismissals
+from secscan.report.sarif import build_sarif
 from secscan.store import Store, TriageStatus
 from secscan.store.interface import TrackedFinding
-from secscan.tracking import record_run, sla_sweep, triage
 
 FINDINGS = [
     finding(BANDIT, "B602", "src/app.py", 2, Severity.HIGH, 1),

@@ -17,18 +17,18 @@ from typing import Any
 import pytest
 from github_fakes import BANDIT, CANARY, PIP_AUDIT, SECRETS, Clock, FakeGithub, Reply, finding, scan, scanner
 
-from secscan.delivery import DeliveryReport
-from secscan.github import commands
-from secscan.github import outbox as github_outbox
-from secscan.model import ScannerStatus, ScanRun, Severity
-from secscan.policy import load_policy
-from secscan.sarif import build_sarif
-from secscan.settings import Settings
-from secscan.sla import load_sla_policy
+from secscan.app import upload as commands
+from secscan.app.tracking import record_run
+from secscan.config.settings import Settings
+from secscan.core.model import ScannerStatus, ScanRun, Severity
+from secscan.core.policy import load_policy
+from secscan.core.sla import load_sla_policy
+from secscan.delivery.github import outbox as github_outbox
+from secscan.delivery.loop import DeliveryReport
+from secscan.report.sarif import build_sarif
 from secscan.store import Store, open_store
 from secscan.store.outbox import OutboxStatus
 from secscan.store.uploads import UploadStatus
-from secscan.tracking import record_run
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -173,14 +173,14 @@ def test_failed_processing_is_recorded_and_raises_an_alert(
     clock: Clock, env: dict[str, str], caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
     raised: list[tuple[str, str, str]] = []
-    events = types.ModuleType("secscan.notify.events")
+    events = types.ModuleType("secscan.delivery.notify.events")
     events.on_upload_failed = lambda st, target, category, detail, s, now: raised.append(  # type: ignore[attr-defined]
         (target, category, detail)
     )
-    import secscan.notify
+    import secscan.delivery.notify
 
-    monkeypatch.setitem(sys.modules, "secscan.notify.events", events)
-    monkeypatch.setattr(secscan.notify, "events", events, raising=False)
+    monkeypatch.setitem(sys.modules, "secscan.delivery.notify.events", events)
+    monkeypatch.setattr(secscan.delivery.notify, "events", events, raising=False)
     run, sarif = _record(store, git_repo[0], clock)
     settings = make_settings()
     github_outbox.enqueue_tools(store, run, sarif, {"bandit"}, settings, clock())
@@ -266,8 +266,8 @@ def test_a_restart_with_a_pending_upload_delivers_it_exactly_once(
     config.write_text(f'[github]\nrepository = "octo/hello"\napi_url = "{fake_github.url}"\n'
                       "poll_interval_s = 0.01\n")  # fmt: skip
     code = (
-        "import sys; from pathlib import Path; from secscan.github import commands;"
-        "from secscan.settings import load_settings;"
+        "import sys; from pathlib import Path; from secscan.app import upload as commands;"
+        "from secscan.config.settings import load_settings;"
         "o = commands.upload(sys.argv[1], load_settings(Path(sys.argv[2])));"
         "print(o.report.delivered)"
     )
@@ -320,7 +320,7 @@ def test_the_token_never_reaches_logs_the_database_or_errors(
             texts += [i.last_error or "" for i in report.dead]
             clock.advance(3600)
         fake_github.script("alerts", Reply(401, body=echo))
-        from secscan.github.sync import sync_dismissals
+        from secscan.delivery.github.sync import sync_dismissals
 
         with pytest.raises(Exception) as raised:
             sync_dismissals(store, settings, clock(), env=env)

@@ -15,25 +15,25 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from github_fakes import CANARY, FakeGithub, Reply
 
-from secscan import cli
-from secscan.app import RunRequest, run
-from secscan.github import commands
-from secscan.github import outbox as github_outbox
-from secscan.model import ScannerStatus
-from secscan.settings import Settings
+from secscan.app import upload as commands
+from secscan.app.run import RunRequest, run
+from secscan.app.tracking import record_run
+from secscan.cli import main as cli
+from secscan.config.settings import Settings
+from secscan.core.model import ScannerStatus
+from secscan.delivery.github import outbox as github_outbox
 from secscan.store import open_store
 from secscan.store.outbox import OutboxStatus
 from secscan.store.uploads import UploadStatus
-from secscan.tracking import record_run
 
 if TYPE_CHECKING:
-    from secscan.run_delivery import DeliveryWait
+    from secscan.app.deliver import DeliveryWait
 
 TOOLS = ("bandit", "detect-secrets")
 
 
 def _wait(seconds: float, time: FakeTime) -> DeliveryWait:
-    from secscan.run_delivery import DeliveryWait  # here: the tests run (and fail) on code without it
+    from secscan.app.deliver import DeliveryWait  # here: the tests run (and fail) on code without it
 
     return DeliveryWait(seconds, time.clock, time.sleep)
 
@@ -196,9 +196,9 @@ def test_upload_wait_must_be_a_sane_number_of_seconds(
 def _queued(store: Any, root: Path, settings: Settings) -> None:
     from github_fakes import BANDIT, SECRETS, finding, scan, scanner
 
-    from secscan.policy import load_policy
-    from secscan.sarif import build_sarif
-    from secscan.sla import load_sla_policy
+    from secscan.core.policy import load_policy
+    from secscan.core.sla import load_sla_policy
+    from secscan.report.sarif import build_sarif
 
     at = datetime.now(UTC)
     scanned = scan(root, (scanner(BANDIT, [finding(BANDIT, "B602", "src/app.py", 2, _high())]),
@@ -208,7 +208,7 @@ def _queued(store: Any, root: Path, settings: Settings) -> None:
 
 
 def _high() -> Any:
-    from secscan.model import Severity
+    from secscan.core.model import Severity
 
     return Severity.HIGH
 

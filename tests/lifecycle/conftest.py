@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from secscan.policy import SeverityPolicy, load_policy
+from secscan.core.policy import SeverityPolicy, load_policy
 from secscan.store import Store, open_store
 
 

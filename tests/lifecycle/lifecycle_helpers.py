@@ -15,10 +15,11 @@ from typing import Any
 
 from rich.console import Console
 
-from secscan import cli, cli_lifecycle
-from secscan.errors import SecscanError
-from secscan.model import Severity
-from secscan.sla import SlaPolicy
+from secscan.cli import lifecycle as cli_lifecycle
+from secscan.cli import main as cli
+from secscan.core.errors import SecscanError
+from secscan.core.model import Severity
+from secscan.core.sla import SlaPolicy
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets" / "sarif"
 H = timedelta(hours=1)
@@ -125,8 +126,8 @@ class Seeded:
 
 def seed(store: Any, policy: Any, t0: datetime, tmp: Path) -> Seeded:
     """Two targets through the real ingest path; ``now`` is meant to be ``t0 + 30 h``."""
-    from secscan.ingest import ingest_file
-    from secscan.model import ToolName
+    from secscan.app.ingest import ingest_file
+    from secscan.core.model import ToolName
 
     def put(name: str, target: str, doc: dict[str, Any], at: datetime) -> Any:
         return ingest_file(store, write_sarif(tmp / name, doc), target, None, at, policy, SLA)

@@ -16,8 +16,9 @@ from typing import Any
 import pytest
 from lifecycle_helpers import result, run_cli, sarif_doc, sarif_run, write_sarif
 
-from secscan import ingest, sarif_input
-from secscan.policy import load_policy
+from secscan.app import ingest
+from secscan.core.policy import load_policy
+from secscan.scanners import sarif_input
 
 CAP = 10
 T0 = datetime(2025, 3, 1, tzinfo=UTC)

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from lifecycle_helpers import H, Seeded, dump, result, run_cli, sarif_doc, sarif_run, seed, write_sarif
 
-from secscan import cli_lifecycle
-from secscan.errors import ConfigError
-from secscan.policy import SeverityPolicy
+from secscan.cli import lifecycle as cli_lifecycle
+from secscan.core.errors import ConfigError
+from secscan.core.policy import SeverityPolicy
 from secscan.store import FindingQuery, open_store
 
 
@@ -235,6 +235,6 @@ def test_parse_duration_is_strict(text: str) -> None:
     ],
 )
 def test_span(value: timedelta | None, text: str) -> None:
-    from secscan import console
+    from secscan.cli import console
 
     assert console.span(value) == text

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from lifecycle_helpers import SLA, Seeded, dump, seed
 
-from secscan import lifecycle
-from secscan.errors import ConfigError, StoreError
-from secscan.model import FindingState, Severity, ToolName
-from secscan.policy import SeverityPolicy
-from secscan.sla import SlaStatus
+from secscan.app import lifecycle
+from secscan.core.errors import ConfigError, StoreError
+from secscan.core.model import FindingState, Severity, ToolName
+from secscan.core.policy import SeverityPolicy
+from secscan.core.sla import SlaStatus
 from secscan.store import FindingQuery, HistoryEvent, Store, TriageStatus
 from secscan.store.interface import OPEN_STATES
 
@@ -161,7 +161,7 @@ def test_stats_json_and_table_carry_detection_times(store: Store, ids: Seeded) -
 
     from rich.console import Console
 
-    from secscan import console
+    from secscan.cli import console
 
     finding = store.list_findings()[0]
     store.set_introduced(finding.target, {finding.fingerprint: finding.first_seen - timedelta(minutes=20)})

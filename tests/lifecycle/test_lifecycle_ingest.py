@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from lifecycle_helpers import ASSETS, SLA, dump, result, run_cli, sarif_doc, sarif_run, write_sarif
 
-from secscan import ingest
-from secscan.errors import InputError, StoreError
-from secscan.model import FindingState, ScannerStatus, ToolName
-from secscan.policy import SeverityPolicy
+from secscan.app import ingest
+from secscan.core.errors import InputError, StoreError
+from secscan.core.model import FindingState, ScannerStatus, ToolName
+from secscan.core.policy import SeverityPolicy
 from secscan.store import FindingQuery, RunOutcome, RunStatus, Store, TrackedFinding
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -262,7 +262,7 @@ def test_a_failure_inside_the_transaction_writes_nothing(
 ) -> None:
     put(ASSETS / "semgrep-like.sarif")
     before = dump(db_path)
-    from secscan.store import _bulk
+    from secscan.store.sqlite import bulk as _bulk
 
     def disk_full(*_args: object) -> None:
         raise sqlite3.OperationalError("database or disk is full")

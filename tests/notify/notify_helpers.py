@@ -20,14 +20,23 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from secscan.delivery import DeliveryReport
-from secscan.model import Finding, Location, RunId, ScannerResult, ScannerStatus, ScanRun, Severity, ToolName
-from secscan.notify import events
-from secscan.notify.outbox import deliver
-from secscan.settings import Settings, build_settings
-from secscan.sla import SlaPolicy
+from secscan.app.tracking import record_run
+from secscan.config.settings import Settings, build_settings
+from secscan.core.model import (
+    Finding,
+    Location,
+    RunId,
+    ScannerResult,
+    ScannerStatus,
+    ScanRun,
+    Severity,
+    ToolName,
+)
+from secscan.core.sla import SlaPolicy
+from secscan.delivery.loop import DeliveryReport
+from secscan.delivery.notify import events
+from secscan.delivery.notify.outbox import deliver
 from secscan.store import Store
-from secscan.tracking import record_run
 
 ROUTING_KEY = "e93facc04764012d7bfb002500d5d1a6"  # 32 characters, as the spec's example
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -103,7 +112,7 @@ def slack_errors(body: dict[str, Any]) -> list[str]:
 
 
 def webhook_errors(headers: dict[str, str], raw: bytes, secret: str, now: float) -> list[str]:
-    """What a receiver following the webhook docs (secscan/notify/webhook.py) rejects: a missing
+    """What a receiver following the webhook docs (secscan/delivery/notify/webhook.py) rejects: a missing
     or wrong ``X-Secscan-Signature`` (HMAC-SHA256 over ``<timestamp>.<body>``), a timestamp more
     than five minutes away, a body that is not the documented JSON object."""
     stamp, sig = headers.get("x-secscan-timestamp", ""), headers.get("x-secscan-signature", "")

@@ -1,4 +1,4 @@
-"""End to end through ``secscan.app.run`` with the real bandit on a one-file tree: a new critical
+"""End to end through ``secscan.app.run.run`` with the real bandit on a one-file tree: a new critical
 finding gives one PagerDuty trigger, the same scan again sends nothing, the fix one resolve."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from notify_helpers import ROUTING_KEY, FakeServer, serve
 
-from secscan.app import RunRequest, run
-from secscan.settings import load_settings
+from secscan.app.run import RunRequest, run
+from secscan.config.settings import load_settings
 from secscan.store.outbox import OutboxStatus
 
 VULNERABLE = "import subprocess\n\n\ndef run(command):\n    return subprocess.call(command, shell=True)\n"
@@ -87,7 +87,7 @@ class FakeTime:
 
 
 def _one_shot(tmp_path: Path, pd: FakeServer, time: FakeTime, wait_s: float = 120) -> RunRequest:
-    from secscan.run_delivery import DeliveryWait  # here: the tests run (and fail) on code without it
+    from secscan.app.deliver import DeliveryWait  # here: the tests run (and fail) on code without it
 
     tree = tmp_path / "shop"
     tree.mkdir(exist_ok=True)

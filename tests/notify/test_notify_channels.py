@@ -1,7 +1,7 @@
 """The generic webhook and Sentry channels against fake receivers on 127.0.0.1.
 
 The webhook receiver verifies the HMAC signature exactly as the docs tell receivers to
-(secscan/notify/webhook.py); the Sentry receiver decodes the envelope as
+(secscan/delivery/notify/webhook.py); the Sentry receiver decodes the envelope as
 ../shared/specs/sentry.md describes. A canary secret in a finding reaches neither.
 """
 
@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from notify_helpers import T0, FakeServer, finding, record, send, serve, settings_for
 
-from secscan.model import Finding, Location, Severity
-from secscan.settings import Settings
+from secscan.config.settings import Settings
+from secscan.core.model import Finding, Location, Severity
 from secscan.store import Store
 from secscan.store.outbox import OutboxStatus
 

@@ -1,5 +1,5 @@
 """``secscan alerts``, ``secscan alerts retry ID``, ``secscan notify test CHANNEL`` and routing
-policy errors, through ``secscan.cli.main`` (output and exit codes)."""
+policy errors, through ``secscan.cli.main.main`` (output and exit codes)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from notify_helpers import ROUTING_KEY, T0, FakeServer, finding, record, send, serve, settings_for
 
-from secscan.cli import main
-from secscan.model import Severity
+from secscan.cli.main import main
+from secscan.core.model import Severity
 from secscan.store import open_store
 from secscan.store.outbox import OutboxStatus
 

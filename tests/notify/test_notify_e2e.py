@@ -17,13 +17,13 @@ from typing import Any
 import pytest
 from notify_helpers import ROUTING_KEY, SLA, T0, FakeServer, finding, scan, serve, settings_for
 
-from secscan.model import Finding, Severity
-from secscan.notify import events
-from secscan.notify.outbox import deliver
-from secscan.settings import Settings
+from secscan.app.tracking import record_run, sla_sweep, triage
+from secscan.config.settings import Settings
+from secscan.core.model import Finding, Severity
+from secscan.delivery.notify import events
+from secscan.delivery.notify.outbox import deliver
 from secscan.store import Store, TriageStatus, open_store
 from secscan.store.outbox import OutboxStatus
-from secscan.tracking import record_run, sla_sweep, triage
 
 
 @pytest.fixture(autouse=True)
@@ -273,7 +273,7 @@ def test_an_incomplete_scanner_pages_like_a_failed_one(
 ) -> None:
     from dataclasses import replace
 
-    from secscan.model import ScannerStatus
+    from secscan.core.model import ScannerStatus
 
     settings = pager_settings(pagerduty, tmp_path)
     run = scan("r1", [finding(1)], T0)

@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from secscan.delivery import Dead, Delivered, Retry
-from secscan.errors import ConfigError
-from secscan.notify.email import EmailChannel
-from secscan.notify.interface import Action, Alert, EventKind
-from secscan.settings import build_settings
+from secscan.config.settings import build_settings
+from secscan.core.errors import ConfigError
+from secscan.delivery.loop import Dead, Delivered, Retry
+from secscan.delivery.notify.email import EmailChannel
+from secscan.delivery.notify.interface import Action, Alert, EventKind
 
 pytest.importorskip("aiosmtpd")
 from aiosmtpd.controller import Controller
@@ -165,7 +165,7 @@ def test_refused_recipients_are_retried_only_when_the_refusal_is_temporary(
 
 
 def test_a_missing_ca_file_is_a_config_error_before_any_delivery(tmp_path: Path) -> None:
-    from secscan.notify.channels import check_channels
+    from secscan.delivery.notify.channels import check_channels
 
     settings = build_settings(
         {"notify": {"mail": {"type": "email", "smtp_host": "127.0.0.1", "from": "a@example.com",

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from notify_helpers import ROUTING_KEY, SLA, T0, FakeServer, finding, record, send, serve, settings_for
 
-from secscan.model import Finding
-from secscan.settings import Settings
+from secscan.app.tracking import record_run, triage
+from secscan.config.settings import Settings
+from secscan.core.model import Finding
 from secscan.store import Store, TriageStatus
 from secscan.store.alerts import AlertIncident, IncidentStatus
-from secscan.tracking import record_run, triage
 
 RULE = "B602"
 

@@ -18,10 +18,10 @@ import pytest
 from notify_helpers import T0, FakeServer, finding, record, send, serve, settings_for
 from test_notify_email import smtp  # noqa: F401 - the real SMTP server fixture
 
-from secscan import cli
-from secscan.delivery import Dead, Retry
-from secscan.logsecrets import remember
-from secscan.notify.transport import scrub_verdict
+from secscan.cli import main as cli
+from secscan.core.logsecrets import remember
+from secscan.delivery.loop import Dead, Retry
+from secscan.delivery.notify.transport import scrub_verdict
 from secscan.store import Store
 
 ROUTING_KEY = "c4n4ry00pagerduty00routing00k3y1"  # 32 characters

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from notify_helpers import T0, FakeServer, send, settings_for
 
-from secscan.notify import events
-from secscan.notify.messages import BATCH, PartCleaner
-from secscan.redact import MARKER, Redactor
+from secscan.core.redact import MARKER, Redactor
+from secscan.delivery.notify import events
+from secscan.delivery.notify.messages import BATCH, PartCleaner
 from secscan.store import Store
 
 GITHUB_TOKEN = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"  # the shape of a GitHub token

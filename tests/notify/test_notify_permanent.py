@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from notify_helpers import ROUTING_KEY, T0, FakeServer, finding, record, send, serve, settings_for
 
-from secscan import cli
+from secscan.cli import main as cli
 from secscan.store import Store, open_store
 from secscan.store.outbox import OutboxStatus
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from secscan.osv import OsvDatabase
+from secscan.scanners.osv import OsvDatabase
 from tests.conftest import npm_tool
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -6,8 +6,15 @@ from typing import Any
 
 import pytest
 
-from secscan.osv import OsvDatabase
-from secscan.osv.api import Query, QueryError, batch_response, parse_batch, parse_query, query_response
+from secscan.scanners.osv import OsvDatabase
+from secscan.scanners.osv.api import (
+    Query,
+    QueryError,
+    batch_response,
+    parse_batch,
+    parse_query,
+    query_response,
+)
 
 
 @pytest.mark.parametrize(

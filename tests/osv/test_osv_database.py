@@ -11,10 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from secscan.errors import InputError
-from secscan.osv import LoadLimits, OsvDatabase
+from secscan.core.errors import InputError
+from secscan.scanners.osv import LoadLimits, OsvDatabase
 from tests.osv.conftest import FIXTURE_IDS, FIXTURES, zip_tree
-
 
 
 def ids(records: object) -> list[str]:

@@ -1,6 +1,6 @@
 """The compiled OSV index: the same answers as a direct load, never stale, never trusted when damaged.
 
-Fresh files written by a test are not *settled* (see ``secscan.osv.signature``): the tests that
+Fresh files written by a test are not *settled* (see ``secscan.scanners.osv.signature``): the tests that
 want an index pass a clock ten seconds ahead (``LATER``) instead of waiting.
 """
 
@@ -22,13 +22,13 @@ from typing import Any
 
 import pytest
 
-from secscan.errors import InputError
-from secscan.locks import file_lock
-from secscan.osv import OsvDatabase, OsvServer
-from secscan.osv.index import CompiledIndex, IndexDamagedError
-from secscan.osv.index_store import IndexUnavailableError, open_index
-from secscan.osv.source import open_advisories
-from secscan.osv.versions import parse_semver
+from secscan.core.errors import InputError
+from secscan.fs.locks import file_lock
+from secscan.scanners.osv import OsvDatabase, OsvServer
+from secscan.scanners.osv.index import CompiledIndex, IndexDamagedError
+from secscan.scanners.osv.index_store import IndexUnavailableError, open_index
+from secscan.scanners.osv.source import open_advisories
+from secscan.scanners.osv.versions import parse_semver
 from tests.conftest import EXAMPLE, REPO, shared_path
 from tests.osv.conftest import FIXTURES, NPM_RECORDS, zip_tree
 from tests.osv.test_osv_npm_oracle import neighbours
@@ -433,7 +433,7 @@ def test_a_build_held_too_long_by_another_process_is_not_waited_for(tmp_path: Pa
 _OPENER = """
 import sys, time
 from pathlib import Path
-from secscan.osv.index_store import open_index
+from secscan.scanners.osv.index_store import open_index
 go = Path(sys.argv[3])
 while not go.exists():
     time.sleep(0.01)

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from secscan import app
-from secscan.exclusions import build_skips
-from secscan.inventory import build_inventory
-from secscan.model import ScannerStatus
-from secscan.osv.signature import SETTLE_NS, dataset_signature
-from secscan.pipeline import run_scan
-from secscan.settings import build_settings, load_settings
+from secscan.app import run as app
+from secscan.app.pipeline import run_scan
+from secscan.config.settings import build_settings, load_settings
+from secscan.core.model import ScannerStatus
+from secscan.fs.exclusions import build_skips
+from secscan.fs.inventory import build_inventory
+from secscan.scanners.osv.signature import SETTLE_NS, dataset_signature
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.e2e
@@ -53,7 +53,7 @@ def _findings(target: Path, index: Path | None) -> dict[str, list[object]]:
 
 def _compiled(records: list[logging.LogRecord]) -> list[str]:
     """Which processes compiled the index: the main process logs it, lockfile-audit's says so."""
-    found = ["main" for r in records if r.name == "secscan.osv.compile" and "compiled" in r.getMessage()]
+    found = ["main" for r in records if r.name == "secscan.scanners.osv.compile" and "compiled" in r.getMessage()]
     notes = [r.getMessage() for r in records if "lockfile-audit: OSV records from" in r.getMessage()]
     return found + ["lockfile-audit" for note in notes if "(compiled)" in note]
 

@@ -9,7 +9,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from packaging.version import Version
 
-from secscan.osv.matching import is_affected
+from secscan.scanners.osv.matching import is_affected
 
 
 def record(

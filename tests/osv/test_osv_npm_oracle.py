@@ -16,8 +16,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from secscan.osv import OsvDatabase
-from secscan.osv.versions import parse_semver
+from secscan.scanners.osv import OsvDatabase
+from secscan.scanners.osv.versions import parse_semver
 from tests.conftest import shared_path
 from tests.osv.conftest import NPM_RECORDS
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from secscan.osv import OsvDatabase, OsvServer
+from secscan.scanners.osv import OsvDatabase, OsvServer
 from tests.conftest import EXAMPLE
 
 pytestmark = pytest.mark.e2e

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from secscan.osv import OsvDatabase, OsvServer
-from secscan.osv.server import _HttpServer
+from secscan.scanners.osv import OsvDatabase, OsvServer
+from secscan.scanners.osv.server import _HttpServer
 from tests.conftest import schema_errors
 
 

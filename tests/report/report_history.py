@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from secscan import sla
-from secscan.model import (
+from secscan.app.tracking import record_run, sla_sweep, triage
+from secscan.core import sla
+from secscan.core.model import (
     Finding,
     Location,
     Rule,
@@ -26,7 +27,6 @@ from secscan.model import (
 )
 from secscan.store import Store, TriageStatus
 from secscan.store.interface import OPEN_STATES, FindingQuery, Suppression
-from secscan.tracking import record_run, sla_sweep, triage
 
 T0 = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
 H = timedelta(hours=1)

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from secscan import sla, tracking
-from secscan.areas import Area
-from secscan.model import (
+from secscan.app import tracking
+from secscan.core import sla
+from secscan.core.areas import Area
+from secscan.core.model import (
     Finding,
     Location,
     Package,

@@ -15,9 +15,9 @@ from report_browser import Session, browser, ensure_chromium, png_pixels
 from report_history import History
 from report_mixed import AREAS, AWS_NAME, NOW, POLICY
 
-from secscan.model import Severity
+from secscan.config.report import ReportConfig
+from secscan.core.model import Severity
 from secscan.report import api
-from secscan.report.config import ReportConfig
 from secscan.report.palette import OKABE_ITO
 from secscan.store import Store
 

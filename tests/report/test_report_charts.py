@@ -11,8 +11,8 @@ from report_history import POLICY, History
 from report_mixed import NOW
 from report_mixed import POLICY as MIXED_POLICY
 
-from secscan import tracking
-from secscan.model import Severity
+from secscan.app import tracking
+from secscan.core.model import Severity
 from secscan.report import api, charts, svg
 from secscan.report.palette import OKABE_ITO
 from secscan.store import Store

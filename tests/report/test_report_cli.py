@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from report_history import History
 
-from secscan import cli
+from secscan.cli import main as cli
 from secscan.store import Store
 
 DB = tuple[Store, History]
@@ -114,10 +114,10 @@ def test_the_report_loads_neither_a_plotting_library_nor_the_scanners(history_db
     store, _ = history_db
     out = tmp_path / "r.html"
     code = (
-        "import sys; from secscan import cli; rc = cli.main(sys.argv[1:]); "
+        "import sys; from secscan.cli import main as cli; rc = cli.main(sys.argv[1:]); "
         "heavy = sorted(m for m in sys.modules if m.split('.')[0] in "
-        "('matplotlib', 'numpy', 'PIL', 'fontTools') or m in ('secscan.pipeline', 'secscan.app', "
-        "'secscan.scanners.registry', 'secscan.console')); print(rc, heavy)"
+        "('matplotlib', 'numpy', 'PIL', 'fontTools') or m in ('secscan.app.pipeline', 'secscan.app.run', "
+        "'secscan.scanners.registry', 'secscan.cli.console')); print(rc, heavy)"
     )
     proc = subprocess.run(
         [sys.executable, "-c", code, "report", "--db", _db(store), "--output", str(out)],

@@ -8,8 +8,8 @@ import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
-from secscan import tracking
-from secscan.model import CoverageEntry, RunId
+from secscan.app import tracking
+from secscan.core.model import CoverageEntry, RunId
 from secscan.report import api
 from secscan.store import open_store
 from tests.store.builders import POLICY, T0, make_run
@@ -84,7 +84,7 @@ def test_the_section_says_so_when_no_run_has_a_map(tmp_path: Path) -> None:
 def test_a_database_at_0007_upgrades_and_its_runs_have_no_map(tmp_path: Path) -> None:
     from alembic import command
 
-    from secscan.store._migrate import alembic_config, sqlalchemy_engine
+    from secscan.store.sqlite.migrate import alembic_config, sqlalchemy_engine
 
     db = tmp_path / "old.db"
     engine = sqlalchemy_engine(db)

@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 from report_history import POLICY, History, build_history, make_checkout
 
-from secscan import lifecycle, metrics, sla
-from secscan.errors import StoreError
-from secscan.model import Severity
+from secscan.app import lifecycle
+from secscan.config.report import ReportConfig
+from secscan.core import metrics, sla
+from secscan.core.errors import StoreError
+from secscan.core.model import Severity
 from secscan.report import api, figures
-from secscan.report.config import ReportConfig
 from secscan.store import FindingQuery, Store, open_store
 from secscan.store.interface import OPEN_STATES
 

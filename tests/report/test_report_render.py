@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from report_history import HOSTILE_NAME, HOSTILE_RULE, POLICY, History
 
-from secscan.errors import SinkError
+from secscan.core.errors import SinkError
 from secscan.report import api, markdown
 from secscan.store import Store
 

@@ -15,11 +15,12 @@ from report_history import POLICY as HISTORY_POLICY
 from report_history import History, rule_name
 from report_mixed import AREAS, AWS_NAME, JINJA, NOW, POLICY, SHOP, T0, _run, plant
 
-from secscan import metrics, score, tracking
-from secscan.areas import Area, area_of
-from secscan.model import FindingState, Severity
+from secscan.app import tracking
+from secscan.config.report import ReportConfig
+from secscan.core import metrics, score
+from secscan.core.areas import Area, area_of
+from secscan.core.model import FindingState, Severity
 from secscan.report import api
-from secscan.report.config import ReportConfig
 from secscan.store import FindingQuery, Store, open_store
 from secscan.store.interface import OPEN_STATES, TriageStatus
 

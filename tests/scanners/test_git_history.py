@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from secscan.model import ScannerStatus
+from secscan.core.model import ScannerStatus
 from secscan.scanners import runner
 from secscan.scanners._history_state import decode
 from tests import gitrepo
@@ -351,8 +351,8 @@ def test_since_leaves_older_commits_out(history: dict[str, Any], tmp_path: Path)
 
 
 def test_config_keys_are_validated() -> None:
-    from secscan.errors import ConfigError
-    from secscan.settings import GitHistoryConfig, build_settings
+    from secscan.config.settings import GitHistoryConfig, build_settings
+    from secscan.core.errors import ConfigError
 
     settings = build_settings({"scanners": {"git-history": {"since": "2024-01-01", "max_commits": 10}}})
     config = settings.scanner("git-history")
@@ -406,8 +406,8 @@ def test_an_incomplete_walk_closes_no_history_finding_on_a_deleted_file(tmp_path
     """A secret committed in a file deleted since is a history finding on a path that no longer
     exists. The pipeline counts deleted files as covered by every scanner that finished ok; a walk
     that read only part of the history (cut at max_commits, objects missing) must not close it."""
-    from secscan.app import RunRequest, run
-    from secscan.settings import build_settings
+    from secscan.app.run import RunRequest, run
+    from secscan.config.settings import build_settings
 
     repo = gitrepo.init(tmp_path / "repo")
     gitrepo.commit(repo, {"app.py": "x = 1\n", "old/config.py": SECRET_A}, when=T0)

@@ -14,10 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from secscan import sarif_input
-from secscan.model import ScannerStatus, ToolName
-from secscan.policy import load_policy
-from secscan.scanners import sarif_tool
+from secscan.core.model import ScannerStatus, ToolName
+from secscan.core.policy import load_policy
+from secscan.scanners import sarif_input, sarif_tool
 from secscan.scanners.interface import Command, CommandResult, Plan, ScanJob
 from secscan.scanners.pip_audit import PipAuditScanner
 from secscan.scanners.runner import run_scanner

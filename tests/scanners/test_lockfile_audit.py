@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 
-from secscan import app
-from secscan.errors import InputError
-from secscan.model import Finding, NotificationLevel, ScannerResult, ScannerStatus, Severity
-from secscan.pipeline import run_scan
+from secscan.app import run as app
+from secscan.app.pipeline import run_scan
+from secscan.config.settings import Settings, build_settings
+from secscan.core.errors import InputError
+from secscan.core.model import Finding, NotificationLevel, ScannerResult, ScannerStatus, Severity
 from secscan.scanners._lockfile_audit_main import read_capped
-from secscan.settings import Settings, build_settings
 from tests.conftest import multitool_errors, schema_errors
 
 FIXTURES = Path(__file__).resolve().parent / "lockfiles"
@@ -173,7 +173,7 @@ def test_database_settings(tmp_path: Path) -> None:
     config = tmp_path / "conf" / "secscan.toml"
     config.parent.mkdir()
     config.write_text('[scanners.pip-audit]\nosv_db = "pypa"\n', encoding="utf-8")
-    from secscan.settings import load_settings
+    from secscan.config.settings import load_settings
 
     loaded = load_settings(config)
     assert loaded.osv_db("lockfile-audit") == config.parent.resolve() / "pypa"  # pip-audit's is shared

@@ -19,11 +19,11 @@ from typing import Any
 
 import pytest
 
-from secscan.errors import ScannerError
-from secscan.model import NotificationLevel, Severity
-from secscan.policy import load_policy
-from secscan.scanners.interface import Command, CommandResult, ScanJob
+from secscan.core.errors import ScannerError
+from secscan.core.model import NotificationLevel, Severity
+from secscan.core.policy import load_policy
 from secscan.scanners._pip_audit_report import parse_report
+from secscan.scanners.interface import Command, CommandResult, ScanJob
 from secscan.scanners.pip_audit import PipAuditScanner
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets" / "pip-audit"
@@ -263,8 +263,8 @@ def test_missing_report_raises(tmp_path: Path) -> None:
 
 def test_with_the_offline_osv_database_server_and_the_runner(project: Path, tmp_path: Path) -> None:
     """The wiring the pipeline uses: OsvDatabase + OsvServer + run_scanner."""
-    from secscan.model import ScannerStatus
-    from secscan.osv import OsvDatabase, OsvServer
+    from secscan.core.model import ScannerStatus
+    from secscan.scanners.osv import OsvDatabase, OsvServer
     from secscan.scanners.runner import run_scanner
 
     database = OsvDatabase.load(ASSETS / "osv")

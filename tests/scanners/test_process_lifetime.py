@@ -21,14 +21,14 @@ from pathlib import Path
 
 import pytest
 
-from secscan import app
-from secscan.model import ToolName
-from secscan.policy import load_policy
+from secscan.app import run as app
+from secscan.config.settings import load_settings
+from secscan.core.model import ToolName
+from secscan.core.policy import load_policy
 from secscan.scanners import scratch
 from secscan.scanners._subprocess import WORKDIR_VAR
 from secscan.scanners.interface import Command, CommandResult, Plan, ScanJob, Scanner, ScanOutput
 from secscan.scanners.runner import run_scanner
-from secscan.settings import load_settings
 
 TOOL = Path(__file__).with_name("escaping_tool.py")
 HELPERS = ("tool", "child", "setsid", "daemon")

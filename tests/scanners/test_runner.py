@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from secscan.errors import ScannerError
-from secscan.model import (
+from secscan.core.errors import ScannerError
+from secscan.core.model import (
     Finding,
     Location,
     Notification,
@@ -25,7 +25,7 @@ from secscan.model import (
     ScannerStatus,
     ToolName,
 )
-from secscan.policy import load_policy
+from secscan.core.policy import load_policy
 from secscan.scanners._sharding import split_arguments
 from secscan.scanners._subprocess import STDERR_TAIL_BYTES, BatchEnd, run_commands
 from secscan.scanners.interface import Command, CommandResult, Plan, ScanJob, Scanner, ScanOutput

@@ -10,17 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from secscan.model import NotificationLevel, ScannerResult, ScannerStatus
-from secscan.pipeline import run_scan
-from secscan.policy import load_policy, rules_dir
-from secscan.sarif import build_sarif
+from secscan.app.pipeline import run_scan
+from secscan.config.settings import build_settings
+from secscan.core.model import NotificationLevel, ScannerResult, ScannerStatus
+from secscan.core.policy import load_policy, rules_dir
+from secscan.report.sarif import build_sarif
 from secscan.scanners import _tools
 from secscan.scanners._semgrep_rules import load_pack
 from secscan.scanners._tools import find_tool
 from secscan.scanners.interface import ScanJob
 from secscan.scanners.runner import run_scanner
 from secscan.scanners.semgrep import INSTALL, SemgrepScanner
-from secscan.settings import build_settings
 
 SAMPLES = rules_dir() / "semgrep-samples"
 POSITIVE = (

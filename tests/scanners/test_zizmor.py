@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from secscan.model import NotificationLevel, ScannerResult, ScannerStatus
-from secscan.pipeline import run_scan
-from secscan.policy import load_policy
+from secscan.app.pipeline import run_scan
+from secscan.config.settings import build_settings
+from secscan.core.model import NotificationLevel, ScannerResult, ScannerStatus
+from secscan.core.policy import load_policy
 from secscan.scanners._tools import find_tool
 from secscan.scanners.interface import ScanJob
 from secscan.scanners.runner import run_scanner
 from secscan.scanners.zizmor import ZizmorScanner, completed, kind
-from secscan.settings import build_settings
 
 FIXTURE = Path(__file__).resolve().parents[1] / "assets" / "zizmor" / "repo"
 AUDITED = (
@@ -220,7 +220,7 @@ def test_what_zizmor_audits() -> None:
     ],
 )
 def test_unusable_output_is_a_one_line_error(output: bytes, needle: str) -> None:
-    from secscan.errors import ScannerError
+    from secscan.core.errors import ScannerError
     from secscan.scanners._tools import ByteColumns
     from secscan.scanners._zizmor_sarif import ZizmorReader
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from secscan import sla
-from secscan.changeset import RunChangeset
-from secscan.model import (
+from secscan.core import sla
+from secscan.core.changeset import RunChangeset
+from secscan.core.model import (
     Finding,
     FindingState,
     Location,
@@ -17,7 +17,7 @@ from secscan.model import (
     Severity,
     ToolName,
 )
-from secscan.records import RunSummary, TrackedFinding
+from secscan.core.records import RunSummary, TrackedFinding
 from secscan.store import Store
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from secscan.errors import StoreError
-from secscan.model import RunId, Severity
+from secscan.core.errors import StoreError
+from secscan.core.model import RunId, Severity
 from secscan.store import FindingQuery, RunStatus, Store
 from tests.store.builders import SECRETS, T0, H, fnd, make_run, write_new
 

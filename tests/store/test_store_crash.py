@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from secscan.model import FindingState
+from secscan.app.tracking import record_run
+from secscan.core.model import FindingState
 from secscan.store import FindingQuery, open_store
-from secscan.tracking import record_run
 from tests.store.builders import POLICY, T0, H, fnd, make_run
 
 REPO = Path(__file__).resolve().parents[2]
@@ -26,7 +26,7 @@ CHILD = """
 import sys, time
 from pathlib import Path
 from secscan.store import open_store
-from secscan.tracking import record_run
+from secscan.app.tracking import record_run
 from tests.store.builders import POLICY, T0, H, fnd, make_run
 
 db, marker, mode, big = sys.argv[1], Path(sys.argv[2]), sys.argv[3], int(sys.argv[4])

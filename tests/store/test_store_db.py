@@ -1,4 +1,4 @@
-"""The store's connection pool and transactions over the stdlib driver (``secscan.store._db``)."""
+"""The store's connection pool and transactions over the stdlib driver (``secscan.store.sqlite.db``)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from secscan.errors import StoreError
-from secscan.store._db import Database, database_file, scalar
+from secscan.core.errors import StoreError
 from secscan.store.paths import default_db_path
+from secscan.store.sqlite.db import Database, database_file, scalar
 
 
 def _db(tmp_path: Path) -> Database:

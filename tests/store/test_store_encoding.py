@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from secscan import sla
-from secscan.model import Finding, FindingState, Location, Severity, ToolName
+from secscan.app.tracking import record_run
+from secscan.core import sla
+from secscan.core.model import Finding, FindingState, Location, Severity, ToolName
 from secscan.store import Store, TrackedFinding, open_store
-from secscan.store._texts import decode_fingerprint, encode_fingerprint, prefix_bounds
 from secscan.store.interface import construct
-from secscan.tracking import record_run
+from secscan.store.sqlite.texts import decode_fingerprint, encode_fingerprint, prefix_bounds
 from tests.store.builders import POLICY, T0, H, fnd, make_run
 
 

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from secscan import sqlitefile
-from secscan.cache.db import ResultCache
+from secscan.fs import sqlitefile
+from secscan.scanners.cache.db import ResultCache
 from secscan.store import open_store
 
 STATUS_PROCESSES = 25  # in all, spread over the trials (each costs ~0.6 s of CPU to start)

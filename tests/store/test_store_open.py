@@ -14,12 +14,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlmodel import SQLModel
 
-import secscan.store.tables  # noqa: F401 - registers the models
-from secscan.errors import StoreError
+import secscan.store.sqlite.tables  # noqa: F401 - registers the models
+from secscan.app.tracking import record_run
+from secscan.core.errors import StoreError
 from secscan.store import default_db_path, open_store
-from secscan.store._migrate import SCHEMA_REVISION, head_revision, sqlalchemy_engine
-from secscan.store.sqlite import SqliteStore
-from secscan.tracking import record_run
+from secscan.store.sqlite.migrate import SCHEMA_REVISION, head_revision, sqlalchemy_engine
+from secscan.store.sqlite.store import SqliteStore
 from tests.store.builders import POLICY, T0, fnd, make_run
 
 

@@ -14,8 +14,8 @@ from datetime import datetime
 
 import pytest
 
-from secscan import sla
-from secscan.changeset import (
+from secscan.core import sla
+from secscan.core.changeset import (
     SLA_STATUS,
     FindingChange,
     Repricing,
@@ -27,9 +27,9 @@ from secscan.changeset import (
     to_ts,
     tracked_from_row,
 )
-from secscan.errors import StoreError
-from secscan.model import FindingState, RunId, Severity
-from secscan.records import (
+from secscan.core.errors import StoreError
+from secscan.core.model import FindingState, RunId, Severity
+from secscan.core.records import (
     HistoryEntry,
     HistoryEvent,
     RunStatus,

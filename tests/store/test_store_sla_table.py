@@ -12,11 +12,11 @@ from pathlib import Path
 
 from alembic import command
 
-from secscan.model import FindingState
-from secscan.sla import SlaStatus
+from secscan.app.tracking import record_run, sla_sweep, triage
+from secscan.core.model import FindingState
+from secscan.core.sla import SlaStatus
 from secscan.store import HistoryEvent, TriageStatus, open_store
-from secscan.store._migrate import alembic_config, sqlalchemy_engine
-from secscan.tracking import record_run, sla_sweep, triage
+from secscan.store.sqlite.migrate import alembic_config, sqlalchemy_engine
 from tests.store.builders import POLICY, T0, H, fnd, make_run
 
 _TS = int(T0.timestamp())

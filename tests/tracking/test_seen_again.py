@@ -21,11 +21,11 @@ from unittest import mock
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from secscan import seen_again
-from secscan.model import Finding, ScannerStatus, Severity
-from secscan.seen_again import SeenAgain
+from secscan.app.tracking import record_run, triage
+from secscan.core import seen_again
+from secscan.core.model import Finding, ScannerStatus, Severity
+from secscan.core.seen_again import SeenAgain
 from secscan.store import RunOutcome, Suppression, TriageStatus, open_store
-from secscan.tracking import record_run, triage
 from tests.store.builders import POLICY, SECRETS, T0, H, fnd, make_run
 
 

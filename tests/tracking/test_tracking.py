@@ -1,4 +1,4 @@
-"""The lifecycle use cases over a real store (``secscan.tracking``: load, pure core, apply).
+"""The lifecycle use cases over a real store (``secscan.app.tracking``: load, pure core, apply).
 
 Moved from the store's contract suite when reconciliation left the store: these check the
 whole behaviour (reconciliation, triage, SLA sweep and what the store keeps of them) and run
@@ -13,10 +13,11 @@ from datetime import timedelta
 
 import pytest
 
-from secscan import sla
-from secscan.errors import StoreError
-from secscan.model import FindingState, ScannerStatus, Severity
-from secscan.sla import SlaStatus
+from secscan.app.tracking import record_run, sla_sweep, triage
+from secscan.core import sla
+from secscan.core.errors import StoreError
+from secscan.core.model import FindingState, ScannerStatus, Severity
+from secscan.core.sla import SlaStatus
 from secscan.store import (
     BaselineState,
     FindingQuery,
@@ -26,7 +27,6 @@ from secscan.store import (
     Suppression,
     TriageStatus,
 )
-from secscan.tracking import record_run, sla_sweep, triage
 from tests.store.builders import POLICY, SECRETS, T0, H, fnd, make_run
 
 

@@ -1,4 +1,4 @@
-"""Alembic environment: runs on the connection handed over by ``secscan.store._migrate.ensure_schema``.
+"""Alembic environment: runs on the connection handed over by ``secscan.store.sqlite.migrate.ensure_schema``.
 
 For development, ``alembic -x url=sqlite:///FILE upgrade head`` with a minimal alembic.ini
 (``script_location = secscan/store/migrations``) works too.
@@ -10,7 +10,7 @@ from alembic import context
 from sqlalchemy import Connection, create_engine
 from sqlmodel import SQLModel
 
-import secscan.store.tables  # noqa: F401 - registers the tables on SQLModel.metadata
+import secscan.store.sqlite.tables  # noqa: F401 - registers the tables on SQLModel.metadata
 
 
 def _run(connection: Connection) -> None:

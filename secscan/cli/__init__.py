@@ -1,0 +1,1 @@
+"""The command line: argparse entry (`main`), one module per command group, exit codes in one place."""

@@ -1,0 +1,112 @@
+"""``secscan alerts`` and ``secscan notify test``: argument parsing over testable functions.
+
+``secscan alerts [--dead]`` lists the alerts outbox (dead letters only with ``--dead``),
+``secscan alerts retry ID`` makes an alert due again, ``secscan alerts deliver`` delivers what
+is due, and ``secscan notify test CHANNEL`` sends a test notice to a configured channel.
+"""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from secscan.app import alerts as commands
+from secscan.config.settings import Settings, load_settings
+from secscan.core.errors import ConfigError, ExitCode
+from secscan.fs.names import json_dumps
+from secscan.store import open_store
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    if args.config is None:
+        raise ConfigError(
+            "no --config given; [notify] channels are read only from a file passed with --config"
+        )
+    return load_settings(args.config)
+
+
+def cmd_alerts(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
+    with open_store(args.db) as store:
+        items = commands.list_alerts(store, dead=args.dead, limit=args.limit)
+    if args.format == "json":
+        stdout.out(json_dumps([commands.alert_json(i) for i in items]), highlight=False)
+        return int(ExitCode.OK)
+    from rich.markup import escape
+    from rich.table import Table
+
+    from secscan.core.printable import printable
+
+    table = Table("id", "channel", "status", "action", "event", "attempts", "next attempt", "summary / error")
+    for i in items:
+        doc = commands.alert_json(i)
+        text = doc["last_error"] if i.last_error and i.status.value != "delivered" else doc["summary"]
+        table.add_row(
+            str(i.id), i.kind, i.status.value, str(doc["action"]), str(doc["event"]), str(i.attempts),
+            f"{i.next_attempt_at:%Y-%m-%d %H:%M:%S}" if i.status.value == "pending" else "",
+            escape(printable(str(text))),
+        )  # fmt: skip
+    stdout.print(table)
+    return int(ExitCode.OK)
+
+
+def cmd_retry(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
+    with open_store(args.db) as store:
+        item = commands.retry_alert(store, args.id, datetime.now(UTC))
+    stdout.out(
+        f"alert {item.id} to {item.kind} is due again; it goes out at the next delivery", highlight=False
+    )
+    return int(ExitCode.OK)
+
+
+def cmd_deliver(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
+    settings = _settings(args)
+    with open_store(args.db) as store:
+        report = commands.deliver_now(store, settings)
+    stdout.out(
+        f"{report.delivered} delivered, {report.retried} to retry, {len(report.dead)} dead", highlight=False
+    )
+    return int(ExitCode.OK)
+
+
+def cmd_notify_test(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
+    stdout.out(commands.send_test(_settings(args), args.channel), highlight=False)
+    return int(ExitCode.OK)
+
+
+def _positive_id(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(
+            f"alert id {text!r} must be a positive whole number (see secscan alerts)"
+        )
+    return int(text)
+
+
+def register(sub: argparse._SubParsersAction[Any], common: argparse.ArgumentParser) -> None:
+    """Add the subcommands to ``sub``; ``common`` holds the options of every command."""
+    opts = type(common)(add_help=False)
+    opts.add_argument("--db", metavar="PATH_OR_URL", help="the lifecycle database (default: XDG state dir)")
+    opts.add_argument("--config", type=Path, help="secscan.toml with the [notify] channels")
+    parents = [common, opts]
+
+    alerts = sub.add_parser("alerts", parents=parents, help="the alerts outbox: queued, delivered, dead")
+    alerts.set_defaults(handler=cmd_alerts)
+    alerts.add_argument("--dead", action="store_true", help="only dead letters")
+    alerts.add_argument("--limit", type=_positive_id, default=100, help="at most this many (default 100)")
+    alerts.add_argument("--format", choices=("table", "json"), default="table", help="stdout format")
+    actions = alerts.add_subparsers(dest="alerts_action", required=False, parser_class=type(common))
+    retry = actions.add_parser("retry", parents=parents, help="make a dead or waiting alert due now")
+    retry.add_argument("id", type=_positive_id, help="the alert's id (see secscan alerts)")
+    retry.set_defaults(handler=cmd_retry)
+    deliver = actions.add_parser("deliver", parents=parents, help="deliver the due alerts now")
+    deliver.set_defaults(handler=cmd_deliver)
+
+    notify = sub.add_parser("notify", parents=[common], help="notification channels")
+    tests = notify.add_subparsers(dest="notify_action", required=True, parser_class=type(common))
+    test = tests.add_parser("test", parents=parents, help="send a test notice to a configured channel")
+    test.add_argument("channel", help="the channel's name ([notify.<name>])")
+    test.set_defaults(handler=cmd_notify_test)

@@ -1,0 +1,283 @@
+"""The lifecycle subcommands: ``findings``, ``show``, ``sla``, ``stats``, ``triage``, ``ingest``.
+
+:func:`register` adds them to ``secscan``'s subparsers; each handler parses nothing itself, calls
+one application function (:mod:`secscan.app.lifecycle`, :mod:`secscan.app.ingest`), renders the result
+(:mod:`secscan.cli.console`, or JSON) and returns the exit code. Errors propagate to ``cli.main``,
+which prints them as one line with their exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from secscan.app import ingest, lifecycle
+from secscan.cli import console
+from secscan.cli.args import arg_type, parse_duration, parse_target_name
+from secscan.config.settings import load_settings
+from secscan.core.errors import ConfigError, ExitCode, StoreError
+from secscan.core.model import FindingState, ScannerStatus, Severity, ToolName
+from secscan.core.policy import SeverityPolicy, load_policy
+from secscan.core.sla import SlaPolicy, load_sla_policy
+from secscan.fs.inventory import check_target
+from secscan.fs.names import json_dumps
+from secscan.store import FindingQuery, Store, TriageStatus, default_db_path, open_store
+from secscan.store.interface import OPEN_STATES
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+T = TypeVar("T")
+Handler = Callable[[argparse.Namespace, "Console", "Console"], int]
+
+_TOOL = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+FALLBACK_ACTOR = "cli"
+
+# -- value parsers (each raises ConfigError with one line saying what to type) -------------------
+
+
+def parse_states(text: str) -> frozenset[FindingState]:
+    """Comma-separated states; ``open`` means new, unchanged and reopened, ``all`` every state."""
+    states: set[FindingState] = set()
+    for word in (w.strip().lower() for w in text.split(",")):
+        if word == "open":
+            states |= OPEN_STATES
+        elif word == "all":
+            states |= set(FindingState)
+        else:
+            try:
+                states.add(FindingState(word))
+            except ValueError:
+                allowed = ", ".join(["open", "all", *(s.value for s in FindingState)])
+                raise ConfigError(f"state {word!r} is not one of {allowed}") from None
+    return frozenset(states)
+
+
+def parse_day(text: str) -> date:
+    """A calendar date ``YYYY-MM-DD``."""
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            pass
+    raise ConfigError(f"date {text!r} is not a date like 2025-12-31 (YYYY-MM-DD)")
+
+
+def parse_tool(text: str) -> ToolName:
+    if _TOOL.fullmatch(text) is None:
+        raise ConfigError(f"tool name {text!r} must be lower-case letters, digits, '.', '_' or '-'")
+    return ToolName(text)
+
+
+def parse_limit(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise ConfigError(f"limit {text!r} must be a positive whole number")
+    return int(text)
+
+
+# -- shared plumbing ---------------------------------------------------------------------------------
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _actor() -> str:
+    """The OS user who makes a triage decision (``cli`` when the system cannot tell)."""
+    try:
+        return getpass.getuser() or FALLBACK_ACTOR
+    except (OSError, KeyError, ImportError):
+        return FALLBACK_ACTOR
+
+
+def _policies(args: argparse.Namespace) -> tuple[SeverityPolicy, SlaPolicy]:
+    """The bundled policies, or those named in ``--config``'s ``[policy]`` table."""
+    if args.config is None:
+        return load_policy(), load_sla_policy()
+    settings = load_settings(args.config)
+    return load_policy(settings.policy.severity), load_sla_policy(settings.policy.sla)
+
+
+@contextmanager
+def _store(args: argparse.Namespace, *, create: bool = False) -> Iterator[Store]:
+    """The store of ``--db``. Reading commands refuse a database file that does not exist yet."""
+    db = args.db
+    path = default_db_path() if db is None else Path(db) if "://" not in db else None
+    if not create and path is not None and not path.expanduser().exists():
+        raise StoreError(
+            f"no database at {path}; record a run first (secscan ingest, secscan run) or pass --db"
+        )
+    with open_store(db) as store:
+        yield store
+
+
+def _print_json(console: Console, document: Any) -> None:
+    console.out(json_dumps(document), highlight=False)
+
+
+# -- handlers ------------------------------------------------------------------------------------------
+
+
+def cmd_findings(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
+    query = FindingQuery(
+        target=args.target,
+        states=args.state if args.state is not None else OPEN_STATES,
+        min_severity=None if args.severity is None else Severity(args.severity),
+        tool=args.tool,
+        limit=args.limit,
+    )
+    now = _now()
+    _, sla_policy = _policies(args)
+    with _store(args) as store:
+        rows = lifecycle.list_findings(store, query, now, sla_policy)
+    if args.format == "json":
+        _print_json(stdout, lifecycle.findings_document(rows))
+    else:
+        console.findings_table(rows, stdout, now)
+    return int(ExitCode.OK)
+
+
+def cmd_show(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
+    now = _now()
+    _, sla_policy = _policies(args)
+    with _store(args) as store:
+        detail = lifecycle.show_finding(store, args.id, now, sla_policy, args.target)
+    if args.format == "json":
+        _print_json(stdout, lifecycle.detail_document(detail))
+    else:
+        console.finding_detail(detail, stdout, now)
+    return int(ExitCode.OK)
+
+
+def cmd_sla(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
+    now = _now()
+    _, sla_policy = _policies(args)
+    with _store(args) as store:
+        rows = lifecycle.sla_report(
+            store, now, sla_policy, breached=args.breached, due_within=args.due_within, target=args.target
+        )
+    if args.format == "json":
+        _print_json(stdout, lifecycle.findings_document(rows))
+    else:
+        console.sla_table(rows, stdout, now)
+    return int(ExitCode.OK)
+
+
+def cmd_stats(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
+    now = _now()
+    _, sla_policy = _policies(args)
+    with _store(args) as store:
+        result = lifecycle.stats(store, now, sla_policy, args.target)
+    if args.format == "json":
+        _print_json(stdout, lifecycle.stats_document(result))
+    else:
+        console.stats_tables(result, stdout)
+    return int(ExitCode.OK)
+
+
+def cmd_triage(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
+    now = _now()
+    status = TriageStatus(args.status)
+    _, sla_policy = _policies(args)
+    with _store(args) as store:
+        finding = lifecycle.triage_finding(
+            store, args.id, status, args.reason, args.until, _actor(), now, args.target
+        )
+    if args.format == "json":
+        row = lifecycle.FindingRow(finding, lifecycle.sla_view(finding, sla_policy, now))
+        _print_json(stdout, lifecycle.finding_json(row))
+    else:
+        console.triage_done(finding, stdout)
+    return int(ExitCode.OK)
+
+
+def cmd_ingest(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
+    now = _now()
+    severity_policy, sla_policy = _policies(args)
+    root = None if args.root is None else check_target(args.root)
+    request = ingest.IngestRequest(path=args.file, target_name=args.target, tool=args.tool, root=root)
+    run = ingest.build_run(request, now, severity_policy)  # every input check before the DB is opened
+    with _store(args, create=True) as store:
+        outcome = ingest.record(store, run, now, sla_policy, root)
+    if args.format == "json":
+        _print_json(stdout, lifecycle.ingest_document(run, outcome))
+    else:
+        console.ingest_summary(run, outcome, stdout)
+    failed = any(s.status is not ScannerStatus.OK for s in run.scanners)
+    return int(ExitCode.SCANNER_FAILED if failed else ExitCode.OK)
+
+
+# -- registration ------------------------------------------------------------------------------------
+
+
+def register(sub: argparse._SubParsersAction[Any], common: argparse.ArgumentParser) -> None:
+    """Add the lifecycle subcommands to ``sub``; ``common`` holds the options of every command."""
+    db = type(common)(add_help=False)  # the caller's parser class: bad usage stays a UsageError
+    db.add_argument("--db", metavar="PATH_OR_URL", help="the lifecycle database (default: XDG state dir)")
+    db.add_argument("--config", type=Path, help="secscan.toml whose [policy] severity/sla files to use")
+    db.add_argument("--format", choices=("table", "json"), default="table", help="stdout format")
+    parents = [common, db]
+
+    def add(name: str, handler: Handler, help_text: str) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = sub.add_parser(name, parents=parents, help=help_text)
+        parser.set_defaults(handler=handler)
+        return parser
+
+    def target(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--target", type=arg_type(parse_target_name), help="only this target (by name)")
+
+    findings = add("findings", cmd_findings, "list tracked findings")
+    findings.add_argument("--state", type=arg_type(parse_states),
+                          help="comma-separated: new, unchanged, reopened, triaged, fixed, open, all "
+                               "(default: open)")  # fmt: skip
+    findings.add_argument("--severity", choices=[s.value for s in Severity], help="minimum severity")
+    findings.add_argument("--tool", type=arg_type(parse_tool), help="only this tool's findings")
+    findings.add_argument("--limit", type=arg_type(parse_limit), help="at most this many findings")
+    target(findings)
+
+    show = add("show", cmd_show, "one finding: location, SLA, triage and history")
+    show.add_argument("id", help="finding id (at least 4 hex digits of it)")
+    target(show)
+
+    sla = add("sla", cmd_sla, "open findings by SLA due time")
+    sla.add_argument("--breached", action="store_true", help="only breached findings")
+    sla.add_argument("--due-within", type=arg_type(parse_duration), metavar="DURATION",
+                     help="only findings due within this time (30m, 24h, 7d, 2w)")  # fmt: skip
+    target(sla)
+
+    stats = add("stats", cmd_stats, "MTTR, SLA compliance, open findings by age, security score")
+    target(stats)
+
+    triage = add("triage", cmd_triage, "record a triage decision about a finding")
+    triage.add_argument("id", help="finding id (at least 4 hex digits of it)")
+    triage.add_argument("--as", dest="status", required=True, choices=[s.value for s in TriageStatus])
+    triage.add_argument("--reason", required=True, help="why (recorded in the finding's history)")
+    triage.add_argument("--until", type=arg_type(parse_day), metavar="YYYY-MM-DD",
+                        help="accepted-risk only: the decision holds through this UTC day")  # fmt: skip
+    target(triage)
+
+    ing = add("ingest", cmd_ingest, "record a third-party SARIF 2.1.0 log (.sarif or .sarif.gz)")
+    ing.add_argument("file", type=Path, metavar="FILE.sarif", help="the SARIF log (gzip accepted)")
+    ing.add_argument("--target", type=arg_type(parse_target_name), required=True, help="the target's name")
+    ing.add_argument("--tool", type=arg_type(parse_tool), help="tool name (default: from the log's driver)")
+    ing.add_argument("--root", type=Path, help="the checkout the log describes (for stable identities)")
+
+
+__all__ = [
+    "cmd_findings",
+    "cmd_ingest",
+    "cmd_show",
+    "cmd_sla",
+    "cmd_stats",
+    "cmd_triage",
+    "parse_day",
+    "parse_duration",
+    "parse_states",
+    "register",
+]

@@ -1,0 +1,1 @@
+"""The pure domain: model, identity, reconciliation, SLAs, policy, suppressions, redaction. No I/O."""

@@ -1,0 +1,212 @@
+"""Stable finding identity: secscan's fingerprint and GitHub's ``primaryLocationLineHash``.
+
+A finding's identity is (tool, rule, repo-relative path, normalised code context, occurrence
+index), never a line number, a message or a scanner version (STYLE.md, "Identity is not a line
+number"). So moving code, re-wording a message or upgrading a scanner keeps every fingerprint,
+and the same code twice in one file gives two findings told apart by their occurrence index.
+
+The fingerprint is persisted and uploaded: :data:`FINGERPRINT_VERSION` is part of the hashed
+material, and any change to what is hashed must bump it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from secscan.core.linehash import hashes_for_lines
+from secscan.core.model import Finding, Location
+
+logger = logging.getLogger(__name__)
+
+FINGERPRINT_VERSION = "secscan/v1"
+
+ReadText = Callable[[str], str | None]
+"""Returns a repo-relative file's text, or ``None`` when it cannot be read."""
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines as GitHub and Python's tokenizer count them: ``\\n``, ``\\r\\n`` and ``\\r`` end a line."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
+def normalise_line(line: str) -> str:
+    """A line stripped, with each run of internal whitespace collapsed to one space."""
+    return " ".join(line.split())
+
+
+def code_context(lines: Sequence[str], location: Location) -> str:
+    """The normalised source lines ``start_line..end_line`` of a location (1-based, inclusive).
+
+    Lines outside the file contribute nothing, so a missing line gives the empty context.
+    """
+    start = max(location.start_line, 1)
+    end = max(location.end_line if location.end_line is not None else start, start)
+    return "\n".join(normalise_line(line) for line in lines[start - 1 : end])
+
+
+def fingerprint(tool: str, rule_id: str, path: str, context: str, occurrence: int) -> str:
+    """SHA-256 hex of an unambiguous, versioned encoding of a finding's identity material.
+
+    The material is ``json.dumps([FINGERPRINT_VERSION, tool, rule_id, path, context, occurrence])``.
+    """
+    return _fingerprint(_material_prefix(tool, rule_id, path), context, occurrence)
+
+
+def _material_prefix(tool: str, rule_id: str, path: str) -> str:
+    """The JSON material up to the context: shared by every finding of a tool, rule and path."""
+    return json.dumps([FINGERPRINT_VERSION, tool, rule_id, path])[:-1] + ", "
+
+
+class _Prefixes:
+    """:func:`_material_prefix` from pieces JSON-encoded once each (a JSON list is "[", then the
+    items joined by ", ", then "]": the items can be encoded apart)."""
+
+    def __init__(self) -> None:
+        self.heads: dict[tuple[str, str], str] = {}
+
+    def prefix(self, tool: str, rule_id: str, path_json: str) -> str:
+        head = self.heads.get((tool, rule_id))
+        if head is None:
+            head = self.heads[(tool, rule_id)] = json.dumps([FINGERPRINT_VERSION, tool, rule_id])[:-1]
+        return f"{head}, {path_json}, "
+
+
+def _fingerprint(prefix: str, context: str, occurrence: int) -> str:
+    # The rest of the JSON list, with json.dumps' default separators: the same bytes.
+    material = f"{prefix}{json.dumps(context)}, {occurrence:d}]"
+    return hashlib.sha256(material.encode("ascii")).hexdigest()
+
+
+class _Source:
+    """One file's lines, each normalised once however many findings share it."""
+
+    def __init__(self, text: str | None) -> None:
+        self.lines = split_lines(text) if text is not None else []
+        self.normalised: dict[int, str] = {}
+
+    def line(self, index: int) -> str:
+        done = self.normalised.get(index)
+        if done is None:
+            done = self.normalised[index] = normalise_line(self.lines[index])
+        return done
+
+    def context(self, location: Location) -> str:
+        """:func:`code_context` of ``location`` in this file."""
+        start = max(location.start_line, 1)
+        end = max(location.end_line if location.end_line is not None else start, start)
+        return "\n".join(map(self.line, range(start - 1, min(end, len(self.lines)))))
+
+
+def _order_key(finding: Finding) -> tuple[object, ...]:
+    """Order of equal-context findings: position first, then content, never input order."""
+    loc = finding.location
+    return (
+        loc.start_line,
+        loc.start_column or 0,
+        loc.end_line if loc.end_line is not None else loc.start_line,
+        loc.end_column or 0,
+        finding.message,
+        finding.tool_severity,
+        finding.severity.value,
+        finding.aliases,
+    )
+
+
+def _safe_read(read_text: ReadText, path: str) -> str | None:
+    try:
+        return read_text(path)
+    except (OSError, UnicodeError) as exc:
+        logger.debug("cannot read %s for finding identity: %s", path, exc)
+        return None
+
+
+def _identified(finding: Finding, fingerprint_: str, line_hash: str | None) -> Finding:
+    """``replace(finding, fingerprint=..., line_hash=...)``, built without ``__init__``.
+
+    This runs once per finding (100k for a large log); a frozen dataclass's ``__init__`` sets
+    each of the 11 fields through ``object.__setattr__`` and costs several times a dict copy.
+    """
+    fields = dict(finding.__dict__, fingerprint=fingerprint_, line_hash=line_hash)
+    identified = object.__new__(Finding)
+    identified.__dict__.update(fields)
+    return identified
+
+
+def assign_identities(
+    findings: Sequence[Finding], read_text: ReadText, *, line_hashes: bool = True
+) -> tuple[Finding, ...]:
+    """The findings, in the same order, with ``fingerprint`` and ``line_hash`` filled.
+
+    Each distinct path is read once through ``read_text`` and dropped once its findings are
+    done. ``line_hash`` is GitHub's hash of ``location.start_line`` and is ``None`` when the
+    file cannot be read or the line is outside it, or when ``line_hashes`` is false (it is
+    only needed for a SARIF upload, and costs about a third of the work). A ``line_hash`` the
+    scanner set itself (git-history and posture, whose lines are not the current file's) is kept.
+    """
+    by_path: dict[str, list[int]] = {}
+    for index, finding in enumerate(findings):
+        by_path.setdefault(finding.location.path, []).append(index)
+    fingerprints = [""] * len(findings)
+    hashes_of: list[str | None] = [None] * len(findings)
+    prefixes = _Prefixes()
+    for path, members in by_path.items():
+        text = _safe_read(read_text, path)
+        source = _Source(text)
+        groups: dict[tuple[str, str, str], list[int]] = {}
+        for index in members:
+            finding = findings[index]
+            context = finding.identity
+            if context is None:
+                context = source.context(finding.location)
+            groups.setdefault((finding.tool, finding.rule_id, context), []).append(index)
+        path_json = json.dumps(path)
+        for (tool, rule_id, context), group in groups.items():
+            if len(group) > 1:
+                group.sort(key=lambda i: _order_key(findings[i]))
+            prefix = prefixes.prefix(tool, rule_id, path_json)
+            for occurrence, index in enumerate(group):
+                fingerprints[index] = _fingerprint(prefix, context, occurrence)
+        if text is not None and line_hashes:
+            hashes = hashes_for_lines(text, {findings[i].location.start_line for i in members})
+            for index in members:
+                hashes_of[index] = hashes.get(findings[index].location.start_line)
+        for index in members:  # one the scanner set is kept (as codeql-action never overwrites one)
+            hashes_of[index] = findings[index].line_hash or hashes_of[index]
+    return tuple(map(_identified, findings, fingerprints, hashes_of))
+
+
+def source_reader(root: Path) -> ReadText:
+    """A ``read_text`` over files under ``root``, decoded as GitHub does (UTF-8, BOM and CRs kept).
+
+    Invalid UTF-8 becomes U+FFFD. Paths that are missing, not regular files or that resolve
+    outside ``root`` give ``None``. A path resolves as ``resolve(resolve(dir) / name)``, each
+    directory resolved once: a log names thousands of files in far fewer directories.
+    """
+    base = root.resolve()
+    directories: dict[Path, Path] = {}
+
+    def resolve(path: str) -> Path:
+        full = base / path
+        if full.name in ("", ".."):
+            return full.resolve()
+        real_dir = directories.get(full.parent)
+        if real_dir is None:
+            real_dir = directories[full.parent] = full.parent.resolve()
+        candidate = real_dir / full.name
+        return candidate.resolve() if candidate.is_symlink() else candidate
+
+    def read(path: str) -> str | None:
+        candidate = resolve(path)
+        if not candidate.is_relative_to(base) or not candidate.is_file():
+            return None
+        try:
+            return candidate.read_bytes().decode("utf-8", "replace")
+        except OSError as exc:
+            logger.debug("cannot read %s for finding identity: %s", candidate, exc)
+            return None
+
+    return read

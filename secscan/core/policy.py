@@ -1,0 +1,199 @@
+"""Severity policy: pure mapping from each tool's own scale to :class:`Severity`.
+
+The data lives in ``rules/severity.toml`` (shipped inside the package as ``secscan/_rules``);
+a user file given as ``[policy] severity`` in ``secscan.toml`` is merged over it key by key.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from secscan.core.errors import ConfigError
+from secscan.core.model import Severity
+from secscan.fs.safe_read import MAX_CONFIG_BYTES, read_regular
+
+
+def rules_dir() -> Path:
+    """The directory holding the bundled policy data.
+
+    A source checkout has ``rules/`` beside the package; an installed wheel carries the same
+    files as ``secscan/_rules``.
+    """
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / "_rules", here.parent.parent / "rules"):
+        if (candidate / "severity.toml").is_file():
+            return candidate
+    raise ConfigError(  # pragma: no cover - only a broken installation gets here
+        f"secscan's policy data is missing: no severity.toml in {here.parent / '_rules'}; reinstall secscan"
+    )
+
+
+def _merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def read_toml(path: Path, what: str = "policy file") -> dict[str, Any]:
+    """A policy TOML file: a regular file of at most 1 MB (never a FIFO or a device, see
+    :mod:`secscan.fs.safe_read`); unreadable or invalid files are a one-line error (exit 2)."""
+    data = read_regular(path, MAX_CONFIG_BYTES, what)
+    try:
+        return tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{what} {path} is not UTF-8 text; save it as UTF-8") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{what} {path} is not valid TOML: {exc}; fix the syntax") from exc
+
+
+def _severity(value: object, where: str) -> Severity:
+    try:
+        return Severity(str(value).lower())
+    except ValueError:
+        allowed = ", ".join(s.value for s in Severity)
+        raise ConfigError(f"severity policy: {where} = {value!r} is not one of {allowed}") from None
+
+
+def _thresholds(table: Mapping[str, Any], where: str) -> tuple[tuple[float, Severity], ...]:
+    pairs = []
+    for name, bound in table.items():
+        if not isinstance(bound, int | float):
+            raise ConfigError(f"severity policy: {where}.{name} must be a number, got {bound!r}")
+        pairs.append((float(bound), _severity(name, f"{where}.{name}")))
+    return tuple(sorted(pairs, reverse=True))
+
+
+def _from_score(score: float, thresholds: tuple[tuple[float, Severity], ...]) -> Severity:
+    for bound, severity in thresholds:
+        if score >= bound:
+            return severity
+    return Severity.INFO
+
+
+MATRIX_TOOLS = ("zizmor", "semgrep")
+"""Tools whose scale is a severity x confidence matrix (``[<tool>.matrix]``, ``[<tool>.rules]``)."""
+
+
+@dataclass(frozen=True)
+class MatrixPolicy:
+    """One tool's matrix: per-rule overrides first, then ``SEVERITY/CONFIDENCE``, else ``default``."""
+
+    matrix: Mapping[str, Severity]
+    rules: Mapping[str, Severity]
+    default: Severity
+
+    def severity(self, rule_id: str, severity: str, confidence: str) -> Severity:
+        if rule_id in self.rules:
+            return self.rules[rule_id]
+        return self.matrix.get(f"{severity.upper()}/{confidence.upper()}", self.default)
+
+
+@dataclass(frozen=True)
+class SeverityPolicy:
+    """The validated severity policy. Build it with :func:`load_policy`."""
+
+    security_severity: Mapping[Severity, str]
+    bandit_matrix: Mapping[str, Severity]
+    bandit_rules: Mapping[str, Severity]
+    secrets_default: Severity
+    secrets_verified: Severity
+    secrets_types: Mapping[str, Severity]
+    advisory_default: Severity
+    advisory_cvss: tuple[tuple[float, Severity], ...]
+    advisory_labels: Mapping[str, Severity]
+    sarif_levels: Mapping[str, Severity]
+    sarif_scores: tuple[tuple[float, Severity], ...]
+    matrices: Mapping[str, MatrixPolicy] = field(default_factory=dict)
+
+    def bandit(self, test_id: str, severity: str, confidence: str) -> Severity:
+        if test_id in self.bandit_rules:
+            return self.bandit_rules[test_id]
+        return self.bandit_matrix.get(f"{severity.upper()}/{confidence.upper()}", Severity.MEDIUM)
+
+    def secret(self, secret_type: str, verified: bool) -> Severity:
+        if verified:
+            return self.secrets_verified
+        return self.secrets_types.get(secret_type, self.secrets_default)
+
+    def advisory(self, cvss_score: float | None = None, label: str | None = None) -> Severity:
+        """Severity of an advisory: CVSS base score first, then a label, else the default."""
+        if cvss_score is not None and cvss_score > 0:
+            return _from_score(cvss_score, self.advisory_cvss)
+        if label and label.upper() in self.advisory_labels:
+            return self.advisory_labels[label.upper()]
+        return self.advisory_default
+
+    def sarif(self, security_severity: str | None, level: str | None) -> Severity:
+        """Severity of a third-party SARIF result (GitHub's reading of security-severity)."""
+        if security_severity is not None:
+            try:
+                score = float(security_severity)
+            except ValueError:
+                score = 0.0
+            if 0.0 < score <= 10.0:
+                return _from_score(score, self.sarif_scores)
+        return self.sarif_levels.get((level or "warning").lower(), Severity.MEDIUM)
+
+    def matrix(self, tool: str, rule_id: str, severity: str, confidence: str) -> Severity:
+        """Severity of a result of a matrix tool (zizmor, semgrep): its severity x confidence."""
+        policy = self.matrices.get(tool)
+        return policy.severity(rule_id, severity, confidence) if policy else Severity.MEDIUM
+
+    def security_severity_of(self, severity: Severity) -> str:
+        return self.security_severity[severity]
+
+
+def _matrix(table: Mapping[str, Any], tool: str) -> MatrixPolicy:
+    return MatrixPolicy(
+        matrix={k.upper(): _severity(v, f"{tool}.matrix.{k}") for k, v in table["matrix"].items()},
+        rules={k: _severity(v, f"{tool}.rules.{k}") for k, v in table.get("rules", {}).items()},
+        default=_severity(table["default"], f"{tool}.default"),
+    )
+
+
+def load_policy(override: Path | None = None) -> SeverityPolicy:
+    """Load the bundled policy, merged with ``override`` when given. Raises ConfigError."""
+    data = read_toml(rules_dir() / "severity.toml")
+    if override is not None:
+        data = _merge(data, read_toml(override))
+    try:
+        secrets = data["detect-secrets"]
+        return SeverityPolicy(
+            security_severity={
+                _severity(k, "security-severity"): str(v) for k, v in data["security-severity"].items()
+            },
+            bandit_matrix={
+                k.upper(): _severity(v, f"bandit.matrix.{k}") for k, v in data["bandit"]["matrix"].items()
+            },
+            bandit_rules={
+                k: _severity(v, f"bandit.rules.{k}") for k, v in data["bandit"].get("rules", {}).items()
+            },
+            secrets_default=_severity(secrets["default"], "detect-secrets.default"),
+            secrets_verified=_severity(secrets["verified"], "detect-secrets.verified"),
+            secrets_types={
+                k: _severity(v, f"detect-secrets.types.{k}") for k, v in secrets.get("types", {}).items()
+            },
+            advisory_default=_severity(data["advisory"]["default"], "advisory.default"),
+            advisory_cvss=_thresholds(data["advisory"]["cvss"], "advisory.cvss"),
+            advisory_labels={
+                k.upper(): _severity(v, f"advisory.labels.{k}")
+                for k, v in data["advisory"].get("labels", {}).items()
+            },
+            sarif_levels={
+                k.lower(): _severity(v, f"sarif.levels.{k}") for k, v in data["sarif"]["levels"].items()
+            },
+            sarif_scores=_thresholds(data["sarif"]["security-severity"], "sarif.security-severity"),
+            matrices={tool: _matrix(data[tool], tool) for tool in MATRIX_TOOLS},
+        )
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ConfigError(
+            f"severity policy is incomplete or malformed near {exc}; compare with rules/severity.toml"
+        ) from None

@@ -1,0 +1,1 @@
+"""Delivery: the outbox loop, HTTP policy, and the GitHub and notification channels."""

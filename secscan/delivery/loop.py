@@ -1,0 +1,202 @@
+"""Delivery of an outbox: take the due items, hand each to its handler, record the verdict.
+
+Handlers (one per item ``kind``) return a verdict: :class:`Delivered`, :class:`Retry` (a
+transient failure: 429, 5xx, a timeout; ``after_s`` is the peer's own ``Retry-After``) or
+:class:`Dead` (a request that can never succeed: a dead letter; any other 4xx, or a fault of
+the configuration, :func:`config_fault`). A handler that raises counts as a retry, so a bug in
+one handler never loses an item. Retries back off exponentially with equal jitter, capped, and
+never sooner than the peer asked. Delivery is at least once: producers put a dedup key into the
+payload so that a repeat is harmless at the receiver.
+
+A one-shot command (``secscan run --upload``, ``secscan upload``) cannot leave its deliveries to
+a later process: in CI the database dies with the runner. :func:`settle` retries them within
+the command, as the backoff and ``Retry-After`` allow, up to a bound, and returns what is still
+waiting so the command can fail and name it.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from secscan.core.errors import ConfigError, MissingSecretError
+from secscan.store.outbox import Outbox, OutboxItem, OutboxStatus
+
+if TYPE_CHECKING:
+    from secscan.config.settings import Settings
+    from secscan.store.interface import Store
+
+log = logging.getLogger(__name__)
+
+BASE_BACKOFF_S = 30.0
+MAX_BACKOFF_S = 3600.0
+CONFIG_RETRY_S = 300.0  # a secret file that may still appear: look again in five minutes
+MISSING_SECRET_GRACE = timedelta(hours=24)  # ... for at most a day after the item was queued
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """The peer accepted the item."""
+
+
+@dataclass(frozen=True)
+class Retry:
+    """A transient failure; try again after ``after_s`` seconds at the earliest (None: backoff)."""
+
+    error: str
+    after_s: float | None = None
+
+
+@dataclass(frozen=True)
+class Dead:
+    """A permanent failure: keep the item as a dead letter with ``error``."""
+
+    error: str
+
+
+Verdict = Delivered | Retry | Dead
+Handler = Callable[[OutboxItem], Verdict]
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    delivered: int = 0
+    retried: int = 0
+    dead: tuple[OutboxItem, ...] = ()  # items that became dead letters in this pass
+
+    def __add__(self, other: DeliveryReport) -> DeliveryReport:
+        return DeliveryReport(
+            self.delivered + other.delivered, self.retried + other.retried, self.dead + other.dead
+        )
+
+
+def config_fault(exc: ConfigError, item: OutboxItem, now: datetime) -> Retry | Dead:
+    """The verdict for an item whose delivery the configuration prevents (a malformed routing
+    key or URL, a secret that is not there). It will not heal by retrying, so it is a dead letter
+    (the channel's fallback is told), except a secret read from a file, which may still appear
+    (a credential being mounted or rotated): that item waits, for at most a day after it was
+    queued. A secret from the environment cannot appear in a running process."""
+    waiting = now - item.created_at < MISSING_SECRET_GRACE
+    if isinstance(exc, MissingSecretError) and exc.may_appear and waiting:
+        return Retry(str(exc), CONFIG_RETRY_S)
+    return Dead(str(exc))
+
+
+def backoff_s(attempts: int, after_s: float | None, rng: random.Random | None = None) -> float:
+    """Seconds to wait after the ``attempts``-th failed attempt: "equal jitter" over an exponential
+    ceiling (``BASE * 2**(attempts-1)``, capped at an hour; uniform in its upper half), and never
+    less than ``after_s``."""
+    ceiling = min(MAX_BACKOFF_S, BASE_BACKOFF_S * 2 ** max(attempts - 1, 0))
+    jittered = (rng or random).uniform(ceiling / 2, ceiling)
+    return max(jittered, after_s or 0.0)
+
+
+def _next_second(at: datetime) -> datetime:
+    """``at`` rounded up to a whole second: the store keeps whole seconds (rounded down), and a
+    retry must never become due sooner than the peer asked."""
+    return at if at.microsecond == 0 else at.replace(microsecond=0) + timedelta(seconds=1)
+
+
+def deliver_due(
+    outbox: Outbox,
+    handlers: Mapping[str, Handler],
+    clock: Clock,
+    *,
+    limit: int = 100,
+    rng: random.Random | None = None,
+) -> DeliveryReport:
+    """Deliver up to ``limit`` due items whose kind has a handler; returns what happened."""
+    report = DeliveryReport()
+    for item in outbox.due(clock(), limit=limit, kinds=tuple(handlers)):
+        try:
+            verdict = handlers[item.kind](item)
+        except Exception as exc:  # a handler bug must not lose the item: it is retried
+            log.exception("delivery of outbox item %d (%s) failed unexpectedly", item.id, item.kind)
+            verdict = Retry(f"internal error: {type(exc).__name__}")
+        now = clock()
+        if isinstance(verdict, Delivered):
+            outbox.delivered(item.id, now)
+            report += DeliveryReport(delivered=1)
+        elif isinstance(verdict, Dead):
+            outbox.dead(item.id, now, verdict.error)
+            log.error("outbox item %d (%s) is a dead letter: %s", item.id, item.kind, verdict.error)
+            report += DeliveryReport(dead=(item,))
+        else:
+            wait = backoff_s(item.attempts + 1, verdict.after_s, rng)
+            outbox.retry(item.id, now, verdict.error, _next_second(now + timedelta(seconds=wait)))
+            log.warning(
+                "outbox item %d (%s) will be retried in %.0f s: %s", item.id, item.kind, wait, verdict.error
+            )
+            report += DeliveryReport(retried=1)
+    return report
+
+
+def deliver_all(store: Store, settings: Settings, clock: Clock) -> Mapping[str, DeliveryReport]:
+    """Deliver both outboxes with the handlers of the configured features.
+
+    The upload and paging packages are imported here, lazily, so that a run that uses neither
+    does not load them; a feature that is not configured contributes no handlers, and its items
+    wait in the outbox.
+    """
+    from secscan.delivery.github import outbox as github_outbox
+    from secscan.delivery.notify import outbox as notify_outbox
+
+    return {
+        "uploads": deliver_due(store.outbox("uploads"), github_outbox.handlers(settings, store), clock),
+        "alerts": deliver_due(store.outbox("alerts"), notify_outbox.handlers(settings, store), clock),
+    }
+
+
+Sleep = Callable[[float], None]
+
+
+@dataclass(frozen=True)
+class Settled:
+    """What :func:`settle` achieved: the passes' totals, and the watched items still pending
+    (their last error and next attempt on each) or dead when the wait ended."""
+
+    report: DeliveryReport
+    pending: tuple[OutboxItem, ...] = ()
+    dead: tuple[OutboxItem, ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        return not self.pending and not self.dead
+
+
+def settle(
+    deliver: Callable[[], DeliveryReport],
+    watched: Callable[[], Sequence[OutboxItem]],
+    wait_s: float,
+    clock: Clock,
+    sleep: Sleep,
+) -> Settled:
+    """Deliver (``deliver``: one pass over what is due) until every ``watched`` item (the items
+    this command is answerable for, re-read each time) is delivered or dead, or ``wait_s`` is
+    spent. Between passes it sleeps until the earliest pending item is due, so retries keep
+    their backoff and the peer's ``Retry-After``; an item not due before the bound ends the
+    wait at once (sleeping would not let it go out). ``wait_s = 0`` is one pass."""
+    deadline = clock() + timedelta(seconds=max(wait_s, 0.0))
+    total = DeliveryReport()
+    while True:
+        report = deliver()
+        total += report
+        items = tuple(watched())
+        pending = tuple(i for i in items if i.status is OutboxStatus.PENDING)
+        dead = tuple(i for i in items if i.status is OutboxStatus.DEAD)
+        if not pending:
+            return Settled(total, (), dead)
+        now = clock()
+        due = min(i.next_attempt_at for i in pending)
+        stuck = due <= now and report.delivered + report.retried + len(report.dead) == 0
+        if due > deadline or stuck:  # stuck: due, yet no handler took it (its feature is off)
+            return Settled(total, pending, dead)
+        wait = (due - now).total_seconds()
+        if wait > 0:
+            log.info("waiting %.0f s for the next delivery attempt of %d item(s)", wait, len(pending))
+            sleep(wait)

@@ -1,0 +1,86 @@
+"""Email over SMTP with STARTTLS and authentication (:mod:`smtplib`).
+
+SMTP 4xx replies and connection failures are retried; 5xx replies (a refused sender, recipient or
+login) are dead letters, as is a server that cannot do what the config requires (STARTTLS or
+AUTH not offered): waiting will not change it. Recipients refused only with 4xx replies are
+retried. The SMTP host is the administrator's own relay, named in a trusted config, so it is not
+subject to the HTTP channels' public-address rule.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from email.message import EmailMessage
+from pathlib import Path
+
+from secscan.delivery.loop import Dead, Delivered, Retry, Verdict
+from secscan.delivery.notify.interface import Alert, Channel
+from secscan.delivery.notify.transport import scrub_verdict
+
+
+def compose(alert: Alert, sender: str, recipients: tuple[str, ...]) -> EmailMessage:
+    msg = EmailMessage()
+    msg["Subject"] = alert.summary[:200]
+    msg["From"] = sender
+    msg["To"] = ", ".join(recipients)
+    lines = [alert.summary, "", f"action: {alert.action.value}", f"dedup key: {alert.dedup_key}"]
+    lines += [f"{k}: {v}" for k, v in alert.facts().items() if k != "text"]
+    if alert.details.get("text"):
+        lines += ["", str(alert.details["text"])]
+    msg.set_content("\n".join(lines) + "\n")
+    return msg
+
+
+class EmailChannel(Channel):
+    def __init__(
+        self,
+        name: str,
+        host: str,
+        port: int,
+        sender: str,
+        recipients: tuple[str, ...],
+        *,
+        starttls: bool = True,
+        username: str | None = None,
+        password: str | None = None,
+        ca_file: Path | None = None,
+        timeout_s: float = 30.0,
+    ) -> None:
+        self.name = name
+        self._host, self._port = host, port
+        self._sender, self._recipients = sender, recipients
+        self._starttls, self._username, self._password = starttls, username, password
+        self._ca_file = ca_file
+        self._timeout = timeout_s
+
+    def secrets(self) -> tuple[str, ...]:
+        return (self._password,) if self._password else ()
+
+    def send(self, alert: Alert) -> Verdict:
+        where = f"[notify.{self.name}] SMTP {self._host}:{self._port}"
+        try:
+            with smtplib.SMTP(self._host, self._port, timeout=self._timeout) as smtp:
+                smtp.ehlo()
+                if self._starttls:
+                    context = ssl.create_default_context(cafile=str(self._ca_file) if self._ca_file else None)
+                    smtp.starttls(context=context)
+                    smtp.ehlo()
+                if self._username is not None:
+                    smtp.login(self._username, self._password or "")
+                smtp.send_message(compose(alert, self._sender, self._recipients))
+        except smtplib.SMTPResponseException as exc:
+            raw = exc.smtp_error
+            text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+            error = f"{where}: {exc.smtp_code} {text}"[:500]
+            verdict: Verdict = Retry(error) if 400 <= exc.smtp_code < 500 else Dead(error)
+            return scrub_verdict(verdict, self.secrets())
+        except smtplib.SMTPRecipientsRefused as exc:
+            codes = sorted({code for code, _ in exc.recipients.values()})
+            error = f"{where}: recipients refused ({len(exc.recipients)}; {', '.join(map(str, codes))})"
+            return Retry(error) if all(400 <= c < 500 for c in codes) else Dead(error)
+        except smtplib.SMTPNotSupportedError as exc:  # no STARTTLS or AUTH: a config fault
+            return scrub_verdict(Dead(f"{where}: {exc}; check starttls and username"[:500]), self.secrets())
+        except (smtplib.SMTPException, ssl.SSLError, OSError) as exc:
+            return scrub_verdict(Retry(f"{where}: {type(exc).__name__}: {exc}"[:500]), self.secrets())
+        return Delivered()

@@ -1,0 +1,53 @@
+"""Channel secrets (routing keys, webhook URLs, passwords) from the environment or a file.
+
+Secrets are read when a channel is built (when the config is checked and for delivery), never
+stored in the outbox, the database or a log line (each value read is remembered by
+:mod:`secscan.core.logsecrets`, whose filter redacts it from every log record); a missing one is a
+:class:`MissingSecretError` naming the setting, not the value: one read from a file may still
+appear, one from the environment cannot.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from secscan.core.errors import MissingSecretError
+from secscan.core.logsecrets import remember
+
+if TYPE_CHECKING:
+    from secscan.config.settings import Settings
+
+MAX_SECRET_FILE = 64 * 1024
+
+
+def config_path(path: Path | None, settings: Settings) -> Path | None:
+    """``path`` relative to the config file that named it (absolute paths stay as they are)."""
+    if path is None or path.is_absolute() or settings.source is None:
+        return path
+    return settings.source.resolve().parent / path
+
+
+def read_secret(env: str | None, file: Path | None, settings: Settings, what: str) -> str:
+    """The value of ``file`` (stripped) when given, else of the environment variable ``env``."""
+    if file is not None:
+        path = config_path(file, settings)
+        assert path is not None  # noqa: S101 - file is not None
+        try:
+            with path.open("r", encoding="utf-8") as fh:
+                value = fh.read(MAX_SECRET_FILE).strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = getattr(exc, "strerror", None) or type(exc).__name__
+            raise MissingSecretError(
+                f"cannot read {what} from {path}: {reason}; check the file", may_appear=True
+            ) from None
+        if not value:
+            raise MissingSecretError(f"{what} file {path} is empty; put the value in it", may_appear=True)
+        return remember(value)
+    value = os.environ.get(env or "", "").strip()
+    if not value:
+        raise MissingSecretError(
+            f"{what} is not set: export {env} or give its file in the config", may_appear=False
+        )
+    return remember(value)

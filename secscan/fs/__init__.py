@@ -1,0 +1,1 @@
+"""The filesystem and git around a target: file names, safe reads, inventory, exclusions, locks."""

@@ -1,0 +1,106 @@
+"""Reading files secscan does not control: never a FIFO or a device, never unbounded.
+
+A scanned repository is untrusted, and so is every file secscan reads from it itself (its
+``secscan.toml`` and the policy files that names, ``.secscan/suppressions.toml``, requirement
+files, ``CODEOWNERS``). A name there can be a FIFO (a read that never returns), ``/dev/zero`` or a
+huge file (a read that never ends), or a symbolic link out of the repository. So every such file
+is opened non-blocking, checked with ``fstat`` to be a regular file, and read up to a limit:
+
+* :func:`read_regular` reads a path that may be anywhere (a trusted ``--config`` and the files it
+  names), following symbolic links;
+* :func:`read_inside` reads a repo-relative path under a root, opening each component relative
+  to the one above it with ``O_NOFOLLOW``: no symbolic link is followed anywhere on the way.
+
+Every problem is one :class:`~secscan.core.errors.InputError` line naming the file (exit 2).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from pathlib import Path
+
+from secscan.core.errors import InputError
+from secscan.core.printable import printable
+
+MAX_CONFIG_BYTES = 1_000_000
+"""The size limit of a configuration or policy file (``secscan.toml``, ``[policy]`` files)."""
+
+_FILE = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY
+_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def _read_fd(fd: int, limit: int, what: str, path: object) -> bytes:
+    """Read a freshly opened descriptor (closed here): a regular file of at most ``limit`` bytes."""
+    path = printable(str(path))
+    with os.fdopen(fd, "rb", buffering=0) as fh:
+        info = os.fstat(fh.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise InputError(f"{what} {path} is {_kind(info.st_mode)}; it must be a regular file")
+        if info.st_size > limit:
+            raise InputError(f"{what} {path} is larger than {limit} bytes; trim it or point at another file")
+        data = fh.read(limit + 1)
+    if len(data) > limit:  # it grew while it was read
+        raise InputError(f"{what} {path} is larger than {limit} bytes; trim it or point at another file")
+    return data
+
+
+def read_regular(path: Path, limit: int, what: str) -> bytes:
+    """The bytes of the regular file at ``path`` (symbolic links followed). Raises InputError."""
+    try:
+        return _read_fd(os.open(path, _FILE), limit, what, path)
+    except OSError as exc:
+        shown = printable(str(path))
+        raise InputError(f"cannot read {what} {shown}: {exc.strerror}; check the path") from None
+
+
+def read_inside(root: Path, relpath: str, limit: int, what: str) -> bytes | None:
+    """The bytes of ``root/relpath`` without following any symbolic link below ``root``.
+
+    ``None`` when the file (or a folder on the way) does not exist. Raises InputError when a
+    component is a symbolic link, the file is not a regular file, or it is larger than ``limit``.
+    """
+    *folders, name = relpath.split("/")
+    shown = printable(str(root / relpath))
+    try:
+        fd = os.open(root, _DIR)
+    except OSError as exc:
+        raise InputError(f"cannot read {what} {shown}: {exc.strerror}; check the path") from None
+    try:
+        for part in folders:
+            try:
+                below = os.open(part, _DIR | os.O_NOFOLLOW, dir_fd=fd)
+            except FileNotFoundError:
+                return None
+            os.close(fd)
+            fd = below
+        try:
+            file_fd = os.open(name, _FILE | os.O_NOFOLLOW, dir_fd=fd)
+        except FileNotFoundError:
+            return None
+        return _read_fd(file_fd, limit, what, shown)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+            raise InputError(
+                f"{what} {shown} is reached through a symbolic link (or a non-folder on its path); "
+                "secscan never follows links in a scanned repository: make it a regular file"
+            ) from None
+        raise InputError(f"cannot read {what} {shown}: {exc.strerror}; check its permissions") from None
+    finally:
+        os.close(fd)
+
+
+__all__ = ["MAX_CONFIG_BYTES", "read_inside", "read_regular"]

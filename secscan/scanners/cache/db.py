@@ -1,0 +1,269 @@
+"""The cache file: one SQLite database of opaque, integrity-checked entries.
+
+It is a cache, so its schema is versioned with ``PRAGMA user_version`` and simply rebuilt when
+the version differs; a file that is not a database (or a damaged one) is moved aside with its
+``-wal`` and ``-shm`` files, never deleted (another process may have it open), and a new one is
+started. Entries are ``key -> value`` with a digest
+over both: an entry whose digest does not match (a torn write, a bad disk, a hand edit) is
+reported as missing and deleted, so the file is re-scanned instead of trusted. Two processes
+may share the file (WAL, busy timeout); a write that still cannot get the lock is skipped. When
+the entries outgrow ``max_bytes`` the least recently used ones are evicted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from secscan.core.errors import SecscanError
+from secscan.fs import sqlitefile
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 2
+BUSY_TIMEOUT_MS = 5000
+TOUCH_AFTER_S = 3600
+"""A hit refreshes an entry's last use at most once an hour, so warm runs rarely write."""
+EVICT_TO = 0.8
+"""Eviction frees space down to this fraction of ``max_bytes``."""
+ENTRY_OVERHEAD = 48
+"""Bytes counted per entry on top of its key, value and digest (row and index bookkeeping)."""
+_BATCH = 500
+
+_SCHEMA = (
+    """CREATE TABLE entries (key BLOB PRIMARY KEY, value BLOB NOT NULL, digest BLOB NOT NULL,
+       size INTEGER NOT NULL, created_at INTEGER NOT NULL, used_at INTEGER NOT NULL) WITHOUT ROWID""",
+    "CREATE INDEX entries_used ON entries (used_at)",
+    "CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID",
+    "CREATE TABLE memo (name TEXT PRIMARY KEY, signature BLOB NOT NULL, value TEXT NOT NULL) WITHOUT ROWID",
+)
+
+
+class CacheError(SecscanError):
+    """The result cache file cannot be opened or changed (only ``secscan cache`` raises it)."""
+
+
+@dataclass(frozen=True)
+class CacheStats:
+    """What ``secscan cache stats`` shows."""
+
+    path: Path
+    entries: int
+    entry_bytes: int
+    file_bytes: int
+    max_bytes: int
+    hits: int
+    misses: int
+
+    @property
+    def hit_rate(self) -> float | None:
+        total = self.hits + self.misses
+        return self.hits / total if total else None
+
+
+def digest(key: bytes, value: bytes) -> bytes:
+    """The integrity check stored beside each value."""
+    return hashlib.blake2b(len(key).to_bytes(4, "big") + key + value, digest_size=16).digest()
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(
+        path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+    )
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version != SCHEMA_VERSION:
+            _rebuild(conn)
+        return conn
+    except BaseException:
+        conn.close()
+        raise
+
+
+def _rebuild(conn: sqlite3.Connection) -> None:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall():
+            conn.execute(f'DROP TABLE IF EXISTS "{name}"')
+        for statement in _SCHEMA:
+            conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+class ResultCache:
+    """One open cache file. Thread-safe (one connection behind a lock)."""
+
+    def __init__(self, path: Path, max_bytes: int) -> None:
+        self.path = path
+        self.max_bytes = max_bytes
+        self._lock = threading.Lock()
+        sqlitefile.create_private(path)  # never opened here: see secscan.fs.sqlitefile
+        try:
+            self._conn = _connect(path)
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError):
+                raise  # locked or unreadable: not ours to move
+            # Moved aside, not deleted: another process may still have it open.
+            aside = sqlitefile.move_aside(path)
+            log.warning("result cache %s is damaged (%s); moved to %s, starting a new one", path, exc, aside)
+            sqlitefile.create_private(path)
+            self._conn = _connect(path)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> ResultCache:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def get_many(self, keys: Sequence[bytes], now: int, max_age_s: int | None = None) -> dict[bytes, bytes]:
+        """The intact values of ``keys`` (younger than ``max_age_s`` if given); damaged ones are dropped."""
+        found: dict[bytes, bytes] = {}
+        damaged: list[bytes] = []
+        stale: list[bytes] = []
+        unique = list(dict.fromkeys(keys))
+        with self._lock:
+            for start in range(0, len(unique), _BATCH):
+                batch = unique[start : start + _BATCH]
+                marks = ",".join("?" * len(batch))
+                rows = self._conn.execute(
+                    f"SELECT key, value, digest, created_at, used_at FROM entries WHERE key IN ({marks})",  # noqa: S608
+                    batch,
+                ).fetchall()
+                for key, value, check, created_at, used_at in rows:
+                    if not isinstance(value, bytes) or digest(key, value) != check:
+                        damaged.append(key)
+                    elif max_age_s is None or now - created_at <= max_age_s:
+                        found[key] = value
+                        if now - used_at > TOUCH_AFTER_S:
+                            stale.append(key)
+        if damaged:
+            log.warning("result cache: %d damaged entries ignored and removed", len(damaged))
+        self._best_effort(self._refresh, damaged, stale, now)
+        return found
+
+    def drop(self, keys: Iterable[bytes]) -> None:
+        """Forget entries whose value turned out unusable."""
+        self._best_effort(self._refresh, list(keys), [], 0)
+
+    def _refresh(self, damaged: Sequence[bytes], stale: Sequence[bytes], now: int) -> None:
+        if not damaged and not stale:
+            return
+        with self._write() as conn:
+            conn.executemany("DELETE FROM entries WHERE key = ?", [(k,) for k in damaged])
+            conn.executemany("UPDATE entries SET used_at = ? WHERE key = ?", [(now, k) for k in stale])
+
+    def put_many(self, items: Sequence[tuple[bytes, bytes]], now: int) -> None:
+        """Store ``(key, value)`` pairs, then evict the least recently used beyond ``max_bytes``."""
+        if items:
+            self._best_effort(self._put, items, now)
+
+    def _put(self, items: Sequence[tuple[bytes, bytes]], now: int) -> None:
+        rows = [(k, v, digest(k, v), len(k) + len(v) + ENTRY_OVERHEAD, now, now) for k, v in items]
+        with self._write() as conn:
+            conn.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?, ?)", rows)
+            total = conn.execute("SELECT COALESCE(SUM(size), 0) FROM entries").fetchone()[0]
+            if total > self.max_bytes:
+                self._evict(conn, total - int(self.max_bytes * EVICT_TO))
+
+    @staticmethod
+    def _evict(conn: sqlite3.Connection, excess: int) -> None:
+        freed = 0
+        doomed: list[tuple[bytes]] = []
+        for key, size in conn.execute("SELECT key, size FROM entries ORDER BY used_at, created_at"):
+            if freed >= excess:
+                break
+            doomed.append((key,))
+            freed += size
+        conn.executemany("DELETE FROM entries WHERE key = ?", doomed)
+        log.info("result cache: evicted %d least recently used entries (%d bytes)", len(doomed), freed)
+
+    def count(self, hits: int, misses: int) -> None:
+        """Add a run's hits and misses to the lifetime counters."""
+        self._best_effort(self._count, hits, misses)
+
+    def _count(self, hits: int, misses: int) -> None:
+        with self._write() as conn:
+            conn.executemany(
+                "INSERT INTO counters VALUES (?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET value = value + excluded.value",
+                [("hits", hits), ("misses", misses)],
+            )
+
+    def _best_effort(self, action: Callable[..., None], *args: object) -> None:
+        """Run a write; a cache that cannot be written (locked, full disk) must not fail a scan."""
+        try:
+            action(*args)
+        except sqlite3.Error as exc:
+            log.warning("result cache %s not updated: %s", self.path, exc)
+
+    def memo_get(self, name: str, signature: bytes) -> str | None:
+        """A remembered value (e.g. a folder's content hash) if ``signature`` still matches."""
+        with self._lock:
+            row = self._conn.execute("SELECT signature, value FROM memo WHERE name = ?", (name,)).fetchone()
+        return row[1] if row is not None and row[0] == signature else None
+
+    def memo_put(self, name: str, signature: bytes, value: str) -> None:
+        self._best_effort(self._memo_put, name, signature, value)
+
+    def _memo_put(self, name: str, signature: bytes, value: str) -> None:
+        with self._write() as conn:
+            conn.execute("INSERT OR REPLACE INTO memo VALUES (?, ?, ?)", (name, signature, value))
+
+    def stats(self) -> CacheStats:
+        with self._lock:
+            row = self._conn.execute("SELECT COUNT(*), COALESCE(SUM(size), 0) FROM entries").fetchone()
+            entries, size = row
+            counters = dict(self._conn.execute("SELECT name, value FROM counters").fetchall())
+        file_bytes = sum(
+            Path(f"{self.path}{suffix}").stat().st_size
+            for suffix in ("", "-wal")
+            if Path(f"{self.path}{suffix}").exists()
+        )
+        return CacheStats(
+            path=self.path,
+            entries=entries,
+            entry_bytes=size,
+            file_bytes=file_bytes,
+            max_bytes=self.max_bytes,
+            hits=counters.get("hits", 0),
+            misses=counters.get("misses", 0),
+        )
+
+    def clear(self) -> int:
+        """Delete every entry and the counters; returns how many entries there were."""
+        with self._write() as conn:
+            removed: int = conn.execute("SELECT COUNT(*) FROM entries").fetchone()[0]
+            conn.execute("DELETE FROM entries")
+            conn.execute("DELETE FROM counters")
+            conn.execute("DELETE FROM memo")
+        with self._lock:
+            self._conn.execute("VACUUM")
+        return removed

@@ -1,0 +1,236 @@
+"""One run's use of the result cache: the only part of ``secscan.scanners.cache`` the pipeline calls.
+
+``prepare`` looks up a scanner's files before it runs and hands back the scanner to run (a
+:class:`~secscan.scanners.cache.wrap.CachedScanner` that only scans the misses) and its job; ``commit``
+stores what the run found, once it is over: only for scanners that finished ``ok``, never for
+an interrupted run, only for files whose content did not change while they were scanned, and
+with free texts passed through the run's redactor. The cache never fails a scan: a file that
+cannot be opened or written turns into a warning and a cold run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import sqlite3
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from secscan.config.cache import CacheConfig
+from secscan.core.model import ScannerResult, ScannerStatus, ToolName
+from secscan.core.policy import SeverityPolicy
+from secscan.core.redact import Redactor
+from secscan.scanners.cache.audit import AuditEntries, source_of
+from secscan.scanners.cache.codec import decode_file, encode_file, mentions, portable
+from secscan.scanners.cache.db import ResultCache
+from secscan.scanners.cache.keys import content_hashes, file_key, path_key, policy_digest, scanner_key
+from secscan.scanners.cache.state import StateEntry
+from secscan.scanners.cache.wrap import CachedScanner
+from secscan.scanners.interface import ScanJob, Scanner
+from secscan.scanners.per_file import FileOutput
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CacheUse:
+    """How a run used the cache: lookups answered and not (files per scanner, pinned packages)."""
+
+    enabled: bool = False
+    hits: int = 0
+    misses: int = 0
+
+
+@dataclass
+class _Files:
+    """A wrapped scanner's bookkeeping (private)."""
+
+    wrapper: CachedScanner
+    job: ScanJob
+    key: bytes
+    hashes: dict[str, bytes]
+    misses: int
+
+
+class CacheSession:
+    """The cache for one run. Build it with :meth:`open`."""
+
+    def __init__(self, cache: ResultCache, config: CacheConfig) -> None:
+        self._cache = cache
+        self._config = config
+        self._now = int(time.time())
+        self._hashes: dict[tuple[Path, str], bytes | None] = {}
+        self._files: list[_Files] = []
+        self._audits: list[tuple[Scanner, AuditEntries]] = []
+        self._states: list[tuple[Scanner, StateEntry]] = []
+        self._policy: dict[int, str] = {}
+        self._sources: dict[str, str | None] = {}
+
+    @classmethod
+    def open(cls, path: Path, config: CacheConfig) -> CacheSession | None:
+        """The session, or None (with a warning) when the cache file cannot be used."""
+        try:
+            return cls(ResultCache(path, config.max_bytes), config)
+        except (OSError, sqlite3.Error) as exc:
+            log.warning("result cache %s cannot be used (%s); this run is a cold run", path, exc)
+            return None
+
+    def close(self) -> None:
+        self._cache.close()
+
+    def __enter__(self) -> CacheSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _content(self, root: Path, paths: Sequence[str]) -> dict[str, bytes]:
+        todo = [p for p in paths if (root, p) not in self._hashes]
+        found = content_hashes(root, todo)
+        for p in todo:
+            self._hashes[(root, p)] = found.get(p)
+        return {p: h for p in paths if (h := self._hashes[(root, p)]) is not None}
+
+    def _policy_digest(self, policy: SeverityPolicy) -> str:
+        if id(policy) not in self._policy:
+            self._policy[id(policy)] = policy_digest(policy)
+        return self._policy[id(policy)]
+
+    def prepare(
+        self,
+        scanner: Scanner,
+        job: ScanJob,
+        *,
+        excludes: Sequence[str],
+        audit_source: tuple[Path | None, str | None] | None = None,
+        on_audit_miss: Callable[[], object] | None = None,
+    ) -> tuple[Scanner, ScanJob]:
+        """The scanner and job to run instead of ``scanner`` and ``job`` (see the module docstring)."""
+        try:
+            version = scanner.version()
+        except Exception as exc:  # the runner reports a missing tool; it is simply not cached
+            log.debug("%s: no version, not cached: %s", scanner.name, exc)
+            return scanner, job
+        if scanner.file_local:
+            if audit_source is not None:  # file-local results that also depend on a database
+                prepared = self._with_database(scanner, job, audit_source[0])
+                if prepared is None:
+                    return scanner, job
+                job = prepared
+            return self._prepare_files(scanner, version, job, excludes)
+        if scanner.stateful:
+            key = scanner_key(scanner, version, job, excludes, "")
+            if key is not None:
+                entry = StateEntry(self._cache, key, job.root, self._now)
+                self._states.append((scanner, entry))
+                return scanner, dataclasses.replace(job, options={**job.options, "scanner_state": entry})
+            return scanner, job
+        if audit_source is not None:
+            key = scanner_key(scanner, version, job, (), "")
+            if key is not None:
+                source, online = source_of(*audit_source, self._cache)
+                max_age = int(self._config.online_ttl_hours * 3600) if online else None
+                entries = AuditEntries(self._cache, key, source, self._now, max_age, on_audit_miss)
+                self._audits.append((scanner, entries))
+                return scanner, dataclasses.replace(job, options={**job.options, "audit_cache": entries})
+        return scanner, job
+
+    def _with_database(self, scanner: Scanner, job: ScanJob, database: Path | None) -> ScanJob | None:
+        """``job`` with the OSV database's identity in ``options["osv_source"]`` (part of the
+        scanner's key), or None when its results are not to be cached: no database, nothing to
+        scan (the scanner is skipped, and the database is not even hashed), or a database that
+        cannot be hashed."""
+        if database is None or not scanner.scannable(job.files):
+            return None
+        key = str(database)
+        if key not in self._sources:
+            self._sources[key] = source_of(database, None, self._cache)[0]()
+        source = self._sources[key]
+        if source is None:
+            log.info("%s: the OSV database cannot be hashed; its results are not cached", scanner.name)
+            return None
+        return dataclasses.replace(job, options={**job.options, "osv_source": source})
+
+    def _prepare_files(
+        self, scanner: Scanner, version: str, job: ScanJob, excludes: Sequence[str]
+    ) -> tuple[Scanner, ScanJob]:
+        key = scanner_key(scanner, version, job, excludes, self._policy_digest(job.policy))
+        if key is None:
+            return scanner, job
+        scannable = scanner.scannable(job.files)
+        hashes = self._content(job.root, scannable)
+        wanted: dict[str, list[bytes]] = {}
+        for path, content in hashes.items():
+            profile = scanner.path_profile(job, path)
+            keys = [] if profile is None else [file_key(key, content, profile)]
+            wanted[path] = [*keys, path_key(key, content, path)]
+        values = self._cache.get_many([k for ks in wanted.values() for k in ks], self._now)
+        hits: dict[str, FileOutput] = {}
+        damaged: list[bytes] = []
+        for path, keys in wanted.items():
+            for k in keys:
+                if k not in values:
+                    continue
+                try:
+                    hits[path] = decode_file(values[k], ToolName(scanner.name), path)
+                    break
+                except ValueError as exc:
+                    log.warning("%s: ignoring a damaged cache entry for %s (%s)", scanner.name, path, exc)
+                    damaged.append(k)
+        self._cache.drop(damaged)
+        wrapper = CachedScanner(scanner, version, hits)
+        run_job = dataclasses.replace(job, files=tuple(f for f in job.files if f not in hits))
+        self._files.append(_Files(wrapper, run_job, key, hashes, len(scannable) - len(hits)))
+        return wrapper, run_job
+
+    @property
+    def usage(self) -> CacheUse:
+        hits = sum(len(f.wrapper.hits) for f in self._files) + sum(a.hits for _, a in self._audits)
+        misses = sum(f.misses for f in self._files) + sum(a.misses for _, a in self._audits)
+        hits += sum(s.hits for _, s in self._states)
+        misses += sum(s.misses for _, s in self._states)
+        return CacheUse(enabled=True, hits=hits, misses=misses)
+
+    def commit(
+        self, finished: Sequence[tuple[Scanner, ScannerResult]], redactor: Redactor, interrupted: bool
+    ) -> None:
+        """Store the fresh results of the scanners that finished ``ok`` (nothing if interrupted)."""
+        usage = self.usage
+        self._cache.count(usage.hits, usage.misses)
+        if interrupted:
+            log.info("run interrupted: nothing is added to the result cache")
+            return
+        ok = {id(s) for s, r in finished if r.status is ScannerStatus.OK}
+        entries: list[tuple[bytes, bytes]] = []
+        for files in self._files:
+            if id(files.wrapper) in ok:
+                entries += self._file_entries(files, redactor)
+        for scanner, audit in self._audits:
+            if id(scanner) in ok:
+                entries += audit.entries()
+        for scanner, state in self._states:
+            if id(scanner) in ok:
+                entries += state.entries()
+        self._cache.put_many(entries, self._now)
+
+    def _file_entries(self, files: _Files, redactor: Redactor) -> list[tuple[bytes, bytes]]:
+        fresh = files.wrapper.fresh
+        if fresh is None or fresh.notifications:
+            return []  # not parsed, or notes about no single file: the run cannot be split
+        inner, job = files.wrapper.inner, files.job
+        scanned = [p for p in fresh.files if p in files.hashes]
+        now = content_hashes(job.root, scanned)  # a file edited while it was scanned is not stored
+        entries = []
+        for path in scanned:
+            part, content = fresh.files[path], files.hashes[path]
+            if now.get(path) != content or not portable(part, inner.name, path):
+                continue
+            profile = inner.path_profile(job, path)
+            if profile is not None and part.covered and not mentions(part, path):
+                key = file_key(files.key, content, profile)
+            else:
+                key = path_key(files.key, content, path)
+            entries.append((key, encode_file(part, redactor.text, redactor.rule_text)))
+        return entries

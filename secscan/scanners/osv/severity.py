@@ -1,0 +1,79 @@
+"""Severity of an OSV record: a CVSS base score computed from its vectors, and a label.
+
+OSV records carry CVSS *vectors*, not numbers; the base score is computed with the ``cvss``
+package. Vectors come from the top-level ``severity[]`` and from every ``affected[].severity[]``;
+the highest score wins. The label comes from ``database_specific.severity`` (GitHub advisories:
+``CRITICAL``/``HIGH``/``MODERATE``/``LOW``) or else from an ``Ubuntu`` severity entry. A bad
+vector is ignored (logged at DEBUG), never raised. Map the pair with
+:meth:`secscan.core.policy.SeverityPolicy.advisory`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from cvss import CVSS2, CVSS3, CVSS4, CVSSError
+
+from secscan.core.model import Severity
+from secscan.core.policy import SeverityPolicy
+
+logger = logging.getLogger(__name__)
+
+_CALCULATORS = {"CVSS_V2": CVSS2, "CVSS_V3": CVSS3, "CVSS_V4": CVSS4}
+
+
+def _severity_entries(record: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+    lists: list[object] = [record.get("severity")]
+    affected = record.get("affected")
+    if isinstance(affected, list):
+        lists.extend(entry.get("severity") for entry in affected if isinstance(entry, Mapping))
+    for entries in lists:
+        if isinstance(entries, list):
+            yield from (entry for entry in entries if isinstance(entry, Mapping))
+
+
+def cvss_base_score(kind: str, vector: str) -> float | None:
+    """The base score of one ``CVSS_V2``/``CVSS_V3``/``CVSS_V4`` vector; None when unusable."""
+    calculator = _CALCULATORS.get(kind)
+    if calculator is None:
+        return None
+    try:
+        score = float(calculator(vector).base_score)
+    except (CVSSError, ValueError, ArithmeticError, KeyError, IndexError, TypeError, AttributeError) as exc:
+        logger.debug("ignoring unusable %s vector %r: %s", kind, vector, exc)
+        return None
+    return score if 0.0 <= score <= 10.0 else None
+
+
+def _label(record: Mapping[str, Any], ubuntu: str | None) -> str | None:
+    specific = record.get("database_specific")
+    if isinstance(specific, Mapping):
+        label = specific.get("severity")
+        if isinstance(label, str) and label.strip():
+            return label.strip().upper()
+    return ubuntu
+
+
+def record_severity(record: Mapping[str, Any]) -> tuple[float | None, str | None]:
+    """``(highest CVSS base score, label)`` of an OSV record; either may be None."""
+    best: float | None = None
+    ubuntu: str | None = None
+    for entry in _severity_entries(record):
+        kind, score = entry.get("type"), entry.get("score")
+        if not isinstance(kind, str) or not isinstance(score, str):
+            continue
+        if kind == "Ubuntu":
+            ubuntu = ubuntu or score.strip().upper() or None
+            continue
+        value = cvss_base_score(kind, score)
+        if value is not None and (best is None or value > best):
+            best = value
+    return best, _label(record, ubuntu)
+
+
+def advisory_severity(record: Mapping[str, Any], policy: SeverityPolicy) -> Severity:
+    """secscan's severity of an OSV record under ``policy``."""
+    score, label = record_severity(record)
+    return policy.advisory(score, label)

@@ -1,0 +1,1 @@
+"""The SQLite backend of the Store seam: connections, tables, bulk SQL and the write sessions."""

@@ -1,0 +1,110 @@
+"""Creating and upgrading the store's schema with Alembic: the only place the store uses SQLAlchemy.
+
+:func:`ensure_schema` recognises a database already at :data:`SCHEMA_REVISION` from its
+``alembic_version`` row over the plain driver; only a new or older database loads SQLAlchemy and
+Alembic, and is upgraded inside one ``BEGIN IMMEDIATE`` transaction (two processes creating the
+same database at once: the second waits, then finds it at head). A database whose revision this
+secscan does not know is refused.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from secscan.core.errors import StoreError
+from secscan.store.sqlite.db import Database, configure, stamped_revision
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from sqlalchemy import Connection as SaConnection
+    from sqlalchemy import Engine
+
+logger = logging.getLogger(__name__)
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+SCHEMA_REVISION = "0008"
+"""The head revision of ``migrations/`` (a test checks that they agree)."""
+
+
+def alembic_config(connection: SaConnection | None = None) -> Config:
+    """An Alembic config for the packaged migrations (no alembic.ini needed)."""
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def head_revision() -> str:
+    """The head revision of the packaged migrations, as Alembic reads it."""
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None  # noqa: S101 - the package always ships migrations
+    return head
+
+
+def sqlalchemy_engine(path: Path) -> Engine:
+    """An SQLAlchemy engine on ``path`` with the store's pragmas, whose transactions begin
+    ``IMMEDIATE`` (for Alembic and for tests that build databases at old revisions)."""
+    from sqlalchemy import create_engine, event
+
+    engine = create_engine(f"sqlite:///{path}")
+
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # SQLAlchemy's begin event owns transactions
+        configure(dbapi_connection)
+
+    def on_begin(conn: SaConnection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    event.listen(engine, "connect", on_connect)
+    event.listen(engine, "begin", on_begin)
+    return engine
+
+
+def _upgrade(path: Path) -> str:
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    from sqlalchemy.exc import SQLAlchemyError
+
+    engine = sqlalchemy_engine(path)
+    try:
+        with engine.connect() as conn, conn.begin():
+            script = ScriptDirectory.from_config(alembic_config())
+            known = {rev.revision for rev in script.walk_revisions()}
+            head = head_revision()
+            current = MigrationContext.configure(conn).get_current_revision()
+            if current is not None and current not in known:
+                raise StoreError(
+                    f"database {path} has schema revision {current}, newer than this secscan "
+                    f"(max {head}); upgrade secscan"
+                )
+            if current != head:
+                logger.info("migrating database %s from %s to %s", path, current or "empty", head)
+                command.upgrade(alembic_config(conn), "head")
+            return head
+    except SQLAlchemyError as exc:
+        raise _unusable(path, exc) from exc
+    finally:
+        engine.dispose()
+
+
+def ensure_schema(db: Database) -> str:
+    """Create or upgrade the schema of ``db`` to head; return the revision. Refuses newer databases."""
+    try:
+        with db.transaction(write=False) as conn:
+            if stamped_revision(conn) == SCHEMA_REVISION:
+                return SCHEMA_REVISION
+    except sqlite3.Error as exc:
+        raise _unusable(db.path, exc) from exc
+    return _upgrade(db.path)
+
+
+def _unusable(path: Path, exc: Exception) -> StoreError:
+    return StoreError(f"cannot open or migrate database {path}: {exc.__class__.__name__}: {exc}")
