@@ -14,7 +14,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -232,15 +232,8 @@ def script(shell: str, parser: argparse.ArgumentParser) -> str:
     raise ValueError(f"no completion for shell {shell!r}")  # argparse's choices refuse it first
 
 
-def register(sub: argparse._SubParsersAction[Any], common: argparse.ArgumentParser) -> None:
-    """Add ``secscan completion SHELL`` to ``sub``."""
-    completion = sub.add_parser("completion", parents=[common], help="print a shell completion script")
-    completion.add_argument("shell", choices=SHELLS, help="bash, zsh or fish")
-    completion.set_defaults(handler=_cmd_completion)
+def cmd_completion(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
+    from secscan.cli.parser import build_parser
 
-
-def _cmd_completion(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
-    from secscan.cli.main import _parser  # the whole tree: every command's module is loaded
-
-    sys.stdout.write(script(args.shell, _parser()))
+    sys.stdout.write(script(args.shell, build_parser()))
     return 0

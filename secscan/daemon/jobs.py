@@ -28,13 +28,13 @@ from secscan.core.sla import load_sla_policy
 from secscan.daemon import integrations
 from secscan.daemon.cancel import RunInterrupted
 from secscan.daemon.gitupdate import update_checkout
-from secscan.daemon.metrics import OUTBOXES, DaemonMetrics
-from secscan.daemon.recovery import NIGHTLY
-from secscan.daemon.schedule import cron_trigger, previous_fire
+from secscan.daemon.metrics import DaemonMetrics
+from secscan.daemon.schedule import NIGHTLY, cron_trigger, previous_fire
 from secscan.fs.locks import database_path
 from secscan.store import open_store
 from secscan.store.interface import Store
 from secscan.store.ledger import SlotStatus, SlotTrigger
+from secscan.store.outbox import OUTBOXES
 
 log = logging.getLogger(__name__)
 

@@ -21,12 +21,11 @@ from prometheus_client.registry import Collector
 from secscan.core.model import ScanRun
 from secscan.store.interface import Store
 from secscan.store.ledger import SlotStatus
-from secscan.store.outbox import OutboxName
+from secscan.store.outbox import OUTBOXES
 
 log = logging.getLogger(__name__)
 
 OpenStore = Callable[[], AbstractContextManager[Store]]
-OUTBOXES: tuple[OutboxName, ...] = ("uploads", "alerts")
 
 
 class StoreCollector(Collector):

@@ -17,13 +17,12 @@ from secscan.config.daemon import DaemonConfig
 from secscan.config.settings import Settings
 from secscan.daemon import integrations
 from secscan.daemon.cancel import interrupt_orphaned_runs
-from secscan.daemon.schedule import cron_trigger, previous_fire
+from secscan.daemon.schedule import NIGHTLY, cron_trigger, previous_fire
 from secscan.store.interface import Store
 from secscan.store.ledger import SlotStatus, SlotTrigger
 
 log = logging.getLogger(__name__)
 
-NIGHTLY = "nightly"
 STATE_KEY = "daemon"
 
 

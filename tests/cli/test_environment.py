@@ -64,3 +64,12 @@ def test_osv_db_from_the_environment(repo: Path, tmp_path: Path) -> None:
     proc = secscan("run", repo, "--scanner", "pip-audit", cwd=tmp_path, env={"SECSCAN_OSV_DB": str(missing)})
     assert proc.returncode in (2, 3)
     assert str(missing) in proc.stderr + proc.stdout
+
+
+def test_fail_on_choices_mirror_the_settings() -> None:
+    from typing import get_args
+
+    from secscan.cli.parser import FAIL_ON
+    from secscan.config.settings import FailOn
+
+    assert get_args(FailOn) == FAIL_ON
