@@ -175,9 +175,9 @@ def _rss_mb() -> float:
 def _ingest_by_hand(
     store: Any, sarif: Path, root: Path, target: str, run_id: str, now: datetime
 ) -> dict[str, float]:
+    from secscan.config.policy import load_policy
     from secscan.core import identity
     from secscan.core.model import RunId, ScannerResult, ScannerStatus, ScanRun
-    from secscan.core.policy import load_policy
     from secscan.core.sla import load_sla_policy
     from secscan.scanners import sarif_input
 
@@ -222,7 +222,7 @@ def _ingest(store: Any, sarif: Path, root: Path, target: str, run_id: str, now: 
         from secscan.app import ingest
     except ImportError:
         return _ingest_by_hand(store, sarif, root, target, run_id, now)
-    from secscan.core.policy import load_policy
+    from secscan.config.policy import load_policy
     from secscan.core.sla import load_sla_policy
 
     record_s = record_cpu = 0.0

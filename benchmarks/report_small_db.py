@@ -23,8 +23,8 @@ from secscan.core.model import (
     ScanRun,
     Severity,
 )
+from secscan.core.ports.store import Suppression
 from secscan.store import TriageStatus, open_store
-from secscan.store.interface import Suppression
 
 rng = random.Random(19)
 T0 = datetime(2026, 11, 16, 2, tzinfo=UTC)

@@ -19,12 +19,12 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from secscan.core.model import ScanRun
-from secscan.delivery.loop import DeliveryReport, settle
-from secscan.store.outbox import OutboxItem, OutboxName, OutboxStatus
+from secscan.core.ports.outbox import OutboxItem, OutboxName, OutboxStatus
+from secscan.delivery.loop import DeliveryReport, deliver_due, settle
 
 if TYPE_CHECKING:
     from secscan.config.settings import Settings
-    from secscan.store.interface import Store
+    from secscan.core.ports.store import Store
 
 DEFAULT_WAIT_S = 120.0
 MAX_WAIT_S = 86_400.0
@@ -178,3 +178,24 @@ def deliver_run(
     return tuple(
         Undelivered.of("uploads" if i.key in keys else "alerts", i) for i in (*settled.pending, *settled.dead)
     )
+
+
+def deliver_all(
+    store: Store, settings: Settings, clock: Callable[[], datetime]
+) -> Mapping[str, DeliveryReport]:
+    """Deliver both outboxes with the handlers of the configured features (the daemon's pass).
+
+    This is the composition root of delivery: it registers each channel's handlers with the
+    outbox loop, which never imports a channel.
+
+    The upload and paging packages are imported here, lazily, so that a run that uses neither
+    does not load them; a feature that is not configured contributes no handlers, and its items
+    wait in the outbox.
+    """
+    from secscan.delivery.github import outbox as github_outbox
+    from secscan.delivery.notify import outbox as notify_outbox
+
+    return {
+        "uploads": deliver_due(store.outbox("uploads"), github_outbox.handlers(settings, store), clock),
+        "alerts": deliver_due(store.outbox("alerts"), notify_outbox.handlers(settings, store), clock),
+    }

@@ -25,9 +25,9 @@ from secscan.app.lifecycle import FindingDetail, FindingRow, SlaView, Stats
 from secscan.app.pipeline import ScanHooks
 from secscan.cli.tables import Col, fitted
 from secscan.core.model import CoverageEntry, ScannerResult, ScannerStatus, ScanRun, Severity
+from secscan.core.ports.store import RunOutcome, TrackedFinding
 from secscan.core.printable import printable
 from secscan.core.sla import SlaStatus
-from secscan.store.interface import RunOutcome, TrackedFinding
 
 _STATUS_STYLE = {
     ScannerStatus.OK: "green",

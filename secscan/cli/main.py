@@ -20,12 +20,12 @@ from rich.console import Console
 
 from secscan import __version__
 from secscan.app import deliver as run_delivery
+from secscan.app.cancel import sigterm_interrupts
 from secscan.config.settings import load_settings
 from secscan.core.errors import ConfigError, ExitCode, SecscanError
 from secscan.core.logsecrets import held_secrets_filter
 from secscan.core.printable import printable
 from secscan.daemon import logfmt
-from secscan.daemon.cancel import sigterm_interrupts
 from secscan.fs.names import json_dumps
 
 INTERNAL_ERROR = 70

@@ -16,7 +16,7 @@ from secscan.app.deliver import DEFAULT_WAIT_S, Undelivered
 from secscan.cli.main import print_undelivered, wait_seconds
 from secscan.config.settings import load_settings
 from secscan.core.errors import ExitCode
-from secscan.store.uploads import UploadReceipt, UploadStatus
+from secscan.core.ports.uploads import UploadReceipt, UploadStatus
 
 if TYPE_CHECKING:
     from rich.console import Console

@@ -24,9 +24,9 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from secscan.config.policy import read_toml, rules_dir
 from secscan.core.errors import ConfigError
 from secscan.core.model import Severity
-from secscan.core.policy import read_toml, rules_dir
 
 
 class ReopenPolicy(StrEnum):

@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from secscan.config.schedule import cron_trigger, next_fire
 from secscan.config.settings import Settings
+from secscan.core.ports.ledger import SlotRecord
+from secscan.core.ports.store import RunSummary
 from secscan.daemon.metrics import OUTBOXES
 from secscan.daemon.recovery import NIGHTLY
-from secscan.daemon.schedule import cron_trigger, next_fire
 from secscan.fs.locks import daemon_running
 from secscan.store import open_store
-from secscan.store.interface import RunSummary
-from secscan.store.ledger import SlotRecord
 
 
 @dataclass(frozen=True)

@@ -26,9 +26,9 @@ from pathlib import Path, PurePosixPath
 
 import yaml
 
+from secscan.config.posture_rules import PostureRule
 from secscan.fs.inventory import is_excluded
-from secscan.report.owners import parse_codeowners
-from secscan.scanners._posture_rules import PostureRule
+from secscan.fs.owners import parse_codeowners
 
 MAX_TEXT_BYTES = 3_000_000
 """CODEOWNERS, package.json and key files are read up to this (GitHub ignores a larger CODEOWNERS)."""

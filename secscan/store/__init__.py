@@ -1,14 +1,15 @@
 """The finding lifecycle store: tracked findings, runs, history, triage and outboxes.
 
 Open it with :func:`open_store`; everything that crosses the seam is a frozen dataclass from
-:mod:`secscan.store.interface`.
+:mod:`secscan.core.ports.store`.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from secscan.store.interface import (
+from secscan.core.ports.outbox import Outbox, OutboxItem, OutboxName, OutboxStatus
+from secscan.core.ports.store import (
     BaselineState,
     FindingQuery,
     HistoryEntry,
@@ -25,8 +26,7 @@ from secscan.store.interface import (
     TriageDecision,
     TriageStatus,
 )
-from secscan.store.outbox import Outbox, OutboxItem, OutboxName, OutboxStatus
-from secscan.store.paths import default_db_path
+from secscan.fs.paths import default_db_path
 
 __all__ = [
     "BaselineState",

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from secscan.cli import main as cli
+from secscan.core.ports.outbox import OutboxStatus
 from secscan.store import open_store
-from secscan.store.outbox import OutboxStatus
 
 
 def _commands(parser: argparse.ArgumentParser) -> set[str]:

@@ -32,10 +32,10 @@ from secscan.core.model import (
     Severity,
     ToolName,
 )
+from secscan.core.ports.store import HistoryEntry, HistoryEvent, TrackedFinding
 from secscan.core.sla import SlaClock, SlaStatus, load_sla_policy
 from secscan.daemon.logfmt import formatter
 from secscan.store import open_store
-from secscan.store.interface import HistoryEntry, HistoryEvent, TrackedFinding
 
 T0 = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
 EVIL = os.fsdecode(b"src/evil\x1b[2J\x1b]0;owned\x07[bold red]x\xff\xc2\x9b\n") + "\u202e.py"

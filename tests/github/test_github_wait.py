@@ -21,10 +21,10 @@ from secscan.app.tracking import record_run
 from secscan.cli import main as cli
 from secscan.config.settings import Settings
 from secscan.core.model import ScannerStatus
+from secscan.core.ports.outbox import OutboxStatus
+from secscan.core.ports.uploads import UploadStatus
 from secscan.delivery.github import outbox as github_outbox
 from secscan.store import open_store
-from secscan.store.outbox import OutboxStatus
-from secscan.store.uploads import UploadStatus
 
 if TYPE_CHECKING:
     from secscan.app.deliver import DeliveryWait
@@ -196,7 +196,7 @@ def test_upload_wait_must_be_a_sane_number_of_seconds(
 def _queued(store: Any, root: Path, settings: Settings) -> None:
     from github_fakes import BANDIT, SECRETS, finding, scan, scanner
 
-    from secscan.core.policy import load_policy
+    from secscan.config.policy import load_policy
     from secscan.core.sla import load_sla_policy
     from secscan.report.sarif import build_sarif
 

@@ -30,8 +30,8 @@ from secscan.core.model import (
     Severity,
     ToolName,
 )
+from secscan.core.ports.store import Suppression
 from secscan.store import Store, TriageStatus
-from secscan.store.interface import Suppression
 
 T0 = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 NOW = T0 + timedelta(hours=7)

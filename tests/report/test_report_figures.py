@@ -14,9 +14,9 @@ from secscan.config.report import ReportConfig
 from secscan.core import metrics, sla
 from secscan.core.errors import StoreError
 from secscan.core.model import Severity
+from secscan.core.ports.store import OPEN_STATES
 from secscan.report import api, figures
 from secscan.store import FindingQuery, Store, open_store
-from secscan.store.interface import OPEN_STATES
 
 DB = tuple[Store, History]
 
@@ -184,8 +184,8 @@ def test_trend_steps_keep_points_bounded() -> None:
 
 
 def test_run_health_shows_each_runs_uploads(tmp_path: Path) -> None:
+    from secscan.core.ports.uploads import UploadReceipt, UploadStatus
     from secscan.report import document
-    from secscan.store.uploads import UploadReceipt, UploadStatus
 
     with open_store(tmp_path / "db.sqlite") as store:
         h = build_history(store, {"alpha": "/x/alpha"}, days=2)

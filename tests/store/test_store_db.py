@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from secscan.core.errors import StoreError
-from secscan.store.paths import default_db_path
+from secscan.fs.paths import default_db_path
 from secscan.store.sqlite.db import Database, database_file, scalar
 
 

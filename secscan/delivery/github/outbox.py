@@ -26,24 +26,16 @@ from secscan.config.github import GithubConfig
 from secscan.config.settings import Settings
 from secscan.core.errors import ConfigError, SecscanError
 from secscan.core.model import ScannerStatus, ScanRun
+from secscan.core.ports.outbox import OutboxItem
+from secscan.core.ports.store import Store
+from secscan.core.ports.uploads import UploadReceipt, UploadStatus
 from secscan.delivery.github import gitref
 from secscan.delivery.github.api import GithubApi, classify, json_body
 from secscan.delivery.github.prepare import PreparedUpload, prepare, started_at
 from secscan.delivery.github.token import resolve_token, scrub
 from secscan.delivery.http import HttpBlocked, HttpError
-from secscan.delivery.loop import (
-    Dead,
-    Delivered,
-    DeliveryReport,
-    Handler,
-    Retry,
-    Verdict,
-    config_fault,
-    deliver_due,
-)
-from secscan.store.interface import Store
-from secscan.store.outbox import OutboxItem
-from secscan.store.uploads import UploadReceipt, UploadStatus
+from secscan.delivery.loop import DeliveryReport, deliver_due
+from secscan.delivery.verdicts import Dead, Delivered, Handler, Retry, Verdict, config_fault
 
 log = logging.getLogger(__name__)
 

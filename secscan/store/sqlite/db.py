@@ -27,7 +27,7 @@ from typing import Any
 
 from secscan.core.errors import StoreError
 from secscan.fs import sqlitefile
-from secscan.store.paths import default_db_path
+from secscan.fs.paths import default_db_path
 
 logger = logging.getLogger(__name__)
 

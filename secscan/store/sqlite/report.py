@@ -18,10 +18,7 @@ from typing import Any
 from secscan.core import sla
 from secscan.core.errors import StoreError
 from secscan.core.model import Severity
-from secscan.core.records import SUPPRESSIONS_ACTOR
-from secscan.fs.names import from_db
-from secscan.store.interface import OPEN_STATES
-from secscan.store.report_model import (
+from secscan.core.ports.report_model import (
     Dashboard,
     DashboardQuery,
     FindingCell,
@@ -30,6 +27,9 @@ from secscan.store.report_model import (
     TargetInfo,
     TrendPoint,
 )
+from secscan.core.ports.store import OPEN_STATES
+from secscan.core.records import SUPPRESSIONS_ACTOR
+from secscan.fs.names import from_db
 from secscan.store.sqlite import report_findings as _report_findings
 from secscan.store.sqlite import report_lists as _report_lists
 from secscan.store.sqlite import sla as _sla
