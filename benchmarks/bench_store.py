@@ -175,10 +175,9 @@ def _rss_mb() -> float:
 def _ingest_by_hand(
     store: Any, sarif: Path, root: Path, target: str, run_id: str, now: datetime
 ) -> dict[str, float]:
-    from secscan.config.policy import load_policy
+    from secscan.config.policy import load_policy, load_sla_policy
     from secscan.core import identity
     from secscan.core.model import RunId, ScannerResult, ScannerStatus, ScanRun
-    from secscan.core.sla import load_sla_policy
     from secscan.scanners import sarif_input
 
     marks: dict[str, float] = {}
@@ -222,8 +221,7 @@ def _ingest(store: Any, sarif: Path, root: Path, target: str, run_id: str, now: 
         from secscan.app import ingest
     except ImportError:
         return _ingest_by_hand(store, sarif, root, target, run_id, now)
-    from secscan.config.policy import load_policy
-    from secscan.core.sla import load_sla_policy
+    from secscan.config.policy import load_policy, load_sla_policy
 
     record_s = record_cpu = 0.0
     try:
@@ -309,8 +307,8 @@ def _big_findings(target: int, count: int, rng: random.Random) -> list[Any]:
 
 
 def phase_build(args: dict[str, Any]) -> dict[str, Any]:
+    from secscan.config.policy import load_sla_policy
     from secscan.core.model import RunId, ScannerResult, ScannerStatus, ScanRun
-    from secscan.core.sla import load_sla_policy
     from secscan.store import open_store
 
     policy = load_sla_policy()
@@ -336,7 +334,7 @@ def phase_build(args: dict[str, Any]) -> dict[str, Any]:
 
 
 def phase_sweep(args: dict[str, Any]) -> dict[str, Any]:
-    from secscan.core.sla import load_sla_policy
+    from secscan.config.policy import load_sla_policy
     from secscan.store import open_store
 
     policy = load_sla_policy()

@@ -11,7 +11,6 @@ import sys
 from datetime import UTC, datetime, timedelta
 
 from secscan.app import tracking
-from secscan.core import sla
 from secscan.core.model import (
     Finding,
     Location,
@@ -45,7 +44,7 @@ SEV = (
     + [Severity.LOW] * 50
     + [Severity.INFO] * 8
 )
-policy = sla.load_sla_policy()
+policy = load_sla_policy()
 
 
 def pool(target):

@@ -151,7 +151,7 @@ def deliver_run(
         from secscan.delivery.github import outbox as github_outbox
 
         keys = frozenset(github_outbox.queue_run(store, run, sarif, settings, clock()))
-        passes.append(lambda: github_outbox.deliver(store, settings, clock=clock, sleep=sleep))
+        passes.append(lambda: deliver_uploads(store, settings, clock=clock, sleep=sleep))
     if notify and settings.notify.channels:
         passes.append(lambda: _deliver_alerts(store, settings, clock, sleep))
     if wait is None:
@@ -196,6 +196,35 @@ def deliver_all(
     from secscan.delivery.notify import outbox as notify_outbox
 
     return {
-        "uploads": deliver_due(store.outbox("uploads"), github_outbox.handlers(settings, store), clock),
+        "uploads": deliver_due(
+            store.outbox("uploads"), github_outbox.handlers(settings, store, on_failed=upload_failed), clock
+        ),
         "alerts": deliver_due(store.outbox("alerts"), notify_outbox.handlers(settings, store), clock),
     }
+
+
+def upload_failed(
+    store: Store, target: str, category: str, detail: str, settings: Settings, now: datetime
+) -> object:
+    """The upload-failed alert of the paging feature, registered with the GitHub channel by this
+    composition root; the paging package is imported only when an upload failed."""
+    try:
+        from secscan.delivery.notify import events
+    except ImportError:
+        return None
+    raise_alert = getattr(events, "on_upload_failed", None)
+    return raise_alert(store, target, category, detail, settings, now) if callable(raise_alert) else None
+
+
+def deliver_uploads(
+    store: Store,
+    settings: Settings,
+    *,
+    clock: Callable[[], datetime],
+    sleep: Callable[[float], None],
+    env: Mapping[str, str] | None = None,
+) -> DeliveryReport:
+    """Deliver every due upload now, with the upload-failed alert registered."""
+    from secscan.delivery.github import outbox as github_outbox
+
+    return github_outbox.deliver(store, settings, clock=clock, sleep=sleep, env=env, on_failed=upload_failed)

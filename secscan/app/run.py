@@ -19,6 +19,7 @@ from secscan.app import tracking
 from secscan.app.cancel import RunGuard, interrupt_orphaned_runs, stop_if_cancelled
 from secscan.app.introduced import introduced_times
 from secscan.app.pipeline import ScanHooks, ScanOutcome, run_scan, utcnow
+from secscan.config.policy import load_sla_policy
 from secscan.config.settings import Settings, fail_threshold
 from secscan.config.suppressions import read_suppressions
 from secscan.core.errors import ExitCode, TargetError
@@ -27,7 +28,6 @@ from secscan.core.ports.store import OPEN_STATES, FindingQuery, RunOutcome, Trac
 from secscan.core.printable import printable
 from secscan.core.purl import package_json
 from secscan.core.redact import Redactor
-from secscan.core.sla import load_sla_policy
 from secscan.fs.inventory import check_target
 from secscan.fs.locks import target_lock
 from secscan.fs.names import has_surrogates

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime
 
+from secscan.config.policy import load_sla_policy
 from secscan.core.changeset import whole_seconds
 from secscan.core.errors import StoreError
 from secscan.core.model import ScanRun
@@ -21,7 +22,7 @@ from secscan.core.ports.sessions import SlaUpkeep
 from secscan.core.ports.store import Store
 from secscan.core.reconcile import reconcile_run, triage_change
 from secscan.core.records import RunOutcome, Suppression, SweepResult, TrackedFinding, TriageStatus
-from secscan.core.sla import SlaPolicy, load_sla_policy
+from secscan.core.sla import SlaPolicy
 from secscan.core.sla_upkeep import expire, plan_sweep, reprice
 
 logger = logging.getLogger(__name__)

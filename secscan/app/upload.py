@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from secscan.app.deliver import awaiting_upload
+from secscan.app.deliver import awaiting_upload, deliver_uploads
 from secscan.app.github_sync import SyncReport, sync_dismissals
 from secscan.config.settings import Settings
 from secscan.core.errors import ConfigError, InputError, StoreError
@@ -141,7 +141,7 @@ def upload(
             requeued = len(waiting)
         box = store.outbox("uploads")
         settled = settle(
-            lambda: github_outbox.deliver(store, settings, clock=clock, sleep=sleep, env=env),
+            lambda: deliver_uploads(store, settings, clock=clock, sleep=sleep, env=env),
             lambda: [
                 i
                 for i in box.items(OutboxStatus.PENDING, limit=10_000)

@@ -20,13 +20,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from secscan.app import ingest, lifecycle
 from secscan.cli import console
 from secscan.cli.args import arg_type, parse_duration, parse_target_name
-from secscan.config.policy import load_policy
+from secscan.config.policy import load_policy, load_sla_policy
 from secscan.config.settings import load_settings
 from secscan.core.errors import ConfigError, ExitCode, StoreError
 from secscan.core.model import FindingState, ScannerStatus, Severity, ToolName
 from secscan.core.policy import SeverityPolicy
 from secscan.core.ports.store import OPEN_STATES
-from secscan.core.sla import SlaPolicy, load_sla_policy
+from secscan.core.sla import SlaPolicy
 from secscan.fs.inventory import check_target
 from secscan.fs.names import json_dumps
 from secscan.store import FindingQuery, Store, TriageStatus, default_db_path, open_store

@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from secscan.cli.args import arg_type, parse_duration, parse_target_name
+from secscan.config.policy import load_sla_policy
 from secscan.config.report import ReportConfig
 from secscan.config.settings import load_settings
 from secscan.core.errors import ExitCode, StoreError
-from secscan.core.sla import load_sla_policy
 from secscan.report import api
 from secscan.report.period import parse_period
 from secscan.report.sinks.file import check_writable

@@ -1,4 +1,5 @@
-"""Loading the severity policy: the bundled ``severity.toml`` merged with the user's file.
+"""Loading the severity and SLA policies: the bundled ``severity.toml`` and ``sla.toml``, each
+merged with the user's file.
 
 The files are read here (the configuration layer does the I/O); :mod:`secscan.core.policy`
 interprets the data.
@@ -12,6 +13,7 @@ from typing import Any
 
 from secscan.core.errors import ConfigError
 from secscan.core.policy import SeverityPolicy, merge_data, policy_from_data
+from secscan.core.sla import SlaPolicy, sla_policy_from
 from secscan.fs.safe_read import MAX_CONFIG_BYTES, read_regular
 
 
@@ -48,3 +50,13 @@ def load_policy(override: Path | None = None) -> SeverityPolicy:
     if override is not None:
         data = merge_data(data, read_toml(override))
     return policy_from_data(data)
+
+
+def load_sla_policy(override: Path | None = None) -> SlaPolicy:
+    """Load ``rules/sla.toml``, with ``override`` merged over it key by key. Raises ConfigError."""
+    data = read_toml(rules_dir() / "sla.toml", "SLA policy")
+    if override is not None:
+        extra = read_toml(override, "SLA policy")
+        for table in ("windows", "clock"):
+            data[table] = {**data.get(table, {}), **extra.get(table, {})}
+    return sla_policy_from(data, str(override or "rules/sla.toml"))

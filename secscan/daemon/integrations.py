@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from secscan.app.pipeline import Clock
+from secscan.config.policy import load_sla_policy
 from secscan.config.settings import Settings
 from secscan.core.ports.store import Store, SweepResult
-from secscan.core.sla import load_sla_policy
 
 log = logging.getLogger(__name__)
 

@@ -21,6 +21,7 @@ from secscan.app import tracking
 from secscan.app.cancel import RunInterrupted
 from secscan.app.pipeline import Clock
 from secscan.config.daemon import TargetConfig
+from secscan.config.policy import load_sla_policy
 from secscan.config.schedule import cron_trigger, previous_fire
 from secscan.config.settings import Settings, load_settings
 from secscan.core.errors import SecscanError
@@ -28,7 +29,6 @@ from secscan.core.model import ScannerStatus
 from secscan.core.ports.ledger import SlotStatus, SlotTrigger
 from secscan.core.ports.store import Store
 from secscan.core.redact import Redactor
-from secscan.core.sla import load_sla_policy
 from secscan.daemon import integrations
 from secscan.daemon.gitupdate import update_checkout
 from secscan.daemon.metrics import OUTBOXES, DaemonMetrics

@@ -44,7 +44,7 @@ class LockError(SecscanError):
 
 def database_path(db: str | Path | None) -> Path:
     """The file of database ``db`` (a path, an ``sqlite:///`` URL, or None for the default)."""
-    from secscan.store.sqlite.db import database_file  # validates the URL like open_store does
+    from secscan.fs.paths import database_file  # validates the URL like open_store does
 
     return database_file(db)
 

@@ -21,6 +21,7 @@ from secscan.app.lifecycle import FindingDetail, FindingRow, SlaView
 from secscan.app.tracking import record_run
 from secscan.cli import console
 from secscan.cli.main import main
+from secscan.config.policy import load_sla_policy
 from secscan.core.model import (
     Finding,
     FindingState,
@@ -33,7 +34,7 @@ from secscan.core.model import (
     ToolName,
 )
 from secscan.core.ports.store import HistoryEntry, HistoryEvent, TrackedFinding
-from secscan.core.sla import SlaClock, SlaStatus, load_sla_policy
+from secscan.core.sla import SlaClock, SlaStatus
 from secscan.daemon.logfmt import formatter
 from secscan.store import open_store
 

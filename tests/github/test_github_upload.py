@@ -18,13 +18,13 @@ import pytest
 from github_fakes import BANDIT, CANARY, PIP_AUDIT, SECRETS, Clock, FakeGithub, Reply, finding, scan, scanner
 
 from secscan.app import upload as commands
+from secscan.app.deliver import deliver_uploads
 from secscan.app.tracking import record_run
-from secscan.config.policy import load_policy
+from secscan.config.policy import load_policy, load_sla_policy
 from secscan.config.settings import Settings
 from secscan.core.model import ScannerStatus, ScanRun, Severity
 from secscan.core.ports.outbox import OutboxStatus
 from secscan.core.ports.uploads import UploadStatus
-from secscan.core.sla import load_sla_policy
 from secscan.delivery.github import outbox as github_outbox
 from secscan.delivery.loop import DeliveryReport
 from secscan.report.sarif import build_sarif
@@ -49,7 +49,7 @@ def _record(
 
 
 def _deliver(store: Store, settings: Settings, clock: Clock, env: dict[str, str]) -> Any:
-    return github_outbox.deliver(store, settings, clock=clock, sleep=lambda s: None, env=env)
+    return deliver_uploads(store, settings, clock=clock, sleep=lambda s: None, env=env)
 
 
 def test_each_ok_tool_is_uploaded_once_and_its_receipt_stored(

@@ -10,6 +10,7 @@ import pytest
 from report_history import POLICY, History, build_history, make_checkout
 
 from secscan.app import lifecycle
+from secscan.config.policy import load_sla_policy
 from secscan.config.report import ReportConfig
 from secscan.core import metrics, sla
 from secscan.core.errors import StoreError
@@ -165,7 +166,7 @@ def test_empty_database(empty_store: Store) -> None:
 
     report = api.build_dashboard(empty_store, datetime(2026, 11, 26, tzinfo=UTC))
     assert report.empty and report.total == 0 and report.metrics.score == 100.0
-    assert report.metrics == metrics.compute((), sla.load_sla_policy(), report.generated_at)
+    assert report.metrics == metrics.compute((), load_sla_policy(), report.generated_at)
 
 
 def test_trend_steps_keep_points_bounded() -> None:

@@ -22,10 +22,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
+from secscan.config.policy import load_sla_policy
 from secscan.core.model import ScannerStatus, ScanRun
 from secscan.core.ports.alerts import AlertIncident, IncidentMember, IncidentState, IncidentStatus
 from secscan.core.ports.store import OPEN_STATES, FindingQuery, RunOutcome, SweepResult, TrackedFinding
-from secscan.core.sla import SlaStatus, load_sla_policy, status
+from secscan.core.sla import SlaStatus, status
 from secscan.delivery.notify.interface import Action, Alert, Event, EventKind, dedup_key
 from secscan.delivery.notify.messages import clean, resolve_alert
 from secscan.delivery.notify.policy import RoutingPolicy, check_destinations, load_routing, route

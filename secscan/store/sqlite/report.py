@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from secscan.core import sla
+from secscan.config.policy import load_sla_policy
 from secscan.core.errors import StoreError
 from secscan.core.model import Severity
 from secscan.core.ports.report_model import (
@@ -64,7 +64,7 @@ def resolve_targets(conn: Connection, names: Sequence[str]) -> tuple[dict[int, T
 
 def dashboard(conn: Connection, query: DashboardQuery) -> Dashboard:
     """Every aggregate of the dashboard at ``query.now``."""
-    policy = query.policy or _sla.stored_policy(conn) or sla.load_sla_policy()
+    policy = query.policy or _sla.stored_policy(conn) or load_sla_policy()
     targets, where = resolve_targets(conn, query.targets)
     cur = conn
     ex = exprs(policy, query.now)

@@ -25,10 +25,11 @@ from secscan.core.model import RunId, Severity
 from secscan.core.ports.outbox import Outbox, OutboxName
 from secscan.core.ports.sessions import FindingEdit, RunRecording, SlaUpkeep
 from secscan.core.ports.store import FindingQuery, HistoryEntry, RunSummary, Store, TrackedFinding
+from secscan.fs.paths import database_file
 from secscan.store.sqlite import bulk as _bulk
 from secscan.store.sqlite import runs as _runs
 from secscan.store.sqlite import sla as _sla
-from secscan.store.sqlite.db import Connection, Database, create_private, database_file, scalar
+from secscan.store.sqlite.db import Connection, Database, create_private, scalar
 from secscan.store.sqlite.migrate import ensure_schema
 from secscan.store.sqlite.outbox import SqliteOutbox
 from secscan.store.sqlite.recording import SqliteFindingEdit, SqliteRecording
