@@ -84,8 +84,10 @@ def one_round(source: Path, project: str, work: Path, index: int) -> dict[str, f
     if not index % 2:
         cold, cold_doc = secscan(tree, work, "cold", work / "b.db", config)
     figures["cold"] = cold.wall_s
+    figures["cold_cpu"] = cold.cpu_s
     warms = [secscan(tree, work, "warm", work / "b.db", config) for _ in range(3)]
     figures["warm"] = statistics.median(w.wall_s for w, _ in warms)
+    figures["warm_cpu"] = statistics.median(w.cpu_s for w, _ in warms)
     warm_doc = warms[-1][1]
     assert all(d["cache"]["misses"] == 0 for _, d in warms), warm_doc["cache"]
     figures["warm_in_process"] = in_process_rerun(tree, config, work / "b.db", work)
@@ -170,6 +172,8 @@ def main() -> int:
     print(f"{'example re-run (app.run in-process)':<36}{statistics.median(e[1] for e in examples):>16.3f}")
     print()
     print(f"unchanged / cold:          {ratio('warm', 'cold'):.3f}x  (target <= 0.02x)")
+    print(f"  in CPU seconds:          {ratio('warm_cpu', 'cold_cpu'):.3f}x  (unchanged {med('warm_cpu'):.2f} s, "
+          f"cold {med('cold_cpu'):.2f} s; load average {' '.join(f'{x:.1f}' for x in os.getloadavg())})")
     print(f"unchanged / cold no-cache: {ratio('warm', 'no_cache'):.3f}x")
     print(f"  in-process / cold:       {ratio('warm_in_process', 'cold'):.3f}x  (interpreter start and imports left out)")
     print(f"one changed / cold:        {ratio('one_changed', 'cold'):.3f}x  (target <= 0.1x; "

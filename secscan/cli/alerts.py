@@ -1,4 +1,4 @@
-"""``secscan alerts`` and ``secscan notify test``: argument parsing over testable functions.
+"""``secscan alerts`` and ``secscan notify test``: the handlers (options: secscan.cli.commands).
 
 ``secscan alerts [--dead]`` lists the alerts outbox (dead letters only with ``--dead``),
 ``secscan alerts retry ID`` makes an alert due again, ``secscan alerts deliver`` delivers what
@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import argparse
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from secscan.app import alerts as commands
 from secscan.config.settings import Settings, load_settings
@@ -84,29 +83,3 @@ def _positive_id(text: str) -> int:
             f"alert id {text!r} must be a positive whole number (see secscan alerts)"
         )
     return int(text)
-
-
-def register(sub: argparse._SubParsersAction[Any], common: argparse.ArgumentParser) -> None:
-    """Add the subcommands to ``sub``; ``common`` holds the options of every command."""
-    opts = type(common)(add_help=False)
-    opts.add_argument("--db", metavar="PATH_OR_URL", help="the lifecycle database (default: XDG state dir)")
-    opts.add_argument("--config", type=Path, help="secscan.toml with the [notify] channels")
-    parents = [common, opts]
-
-    alerts = sub.add_parser("alerts", parents=parents, help="the alerts outbox: queued, delivered, dead")
-    alerts.set_defaults(handler=cmd_alerts)
-    alerts.add_argument("--dead", action="store_true", help="only dead letters")
-    alerts.add_argument("--limit", type=_positive_id, default=100, help="at most this many (default 100)")
-    alerts.add_argument("--format", choices=("table", "json"), default="table", help="stdout format")
-    actions = alerts.add_subparsers(dest="alerts_action", required=False, parser_class=type(common))
-    retry = actions.add_parser("retry", parents=parents, help="make a dead or waiting alert due now")
-    retry.add_argument("id", type=_positive_id, help="the alert's id (see secscan alerts)")
-    retry.set_defaults(handler=cmd_retry)
-    deliver = actions.add_parser("deliver", parents=parents, help="deliver the due alerts now")
-    deliver.set_defaults(handler=cmd_deliver)
-
-    notify = sub.add_parser("notify", parents=[common], help="notification channels")
-    tests = notify.add_subparsers(dest="notify_action", required=True, parser_class=type(common))
-    test = tests.add_parser("test", parents=parents, help="send a test notice to a configured channel")
-    test.add_argument("channel", help="the channel's name ([notify.<name>])")
-    test.set_defaults(handler=cmd_notify_test)

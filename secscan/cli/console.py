@@ -13,21 +13,25 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
 from rich.padding import Padding
-from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
-from secscan.app.lifecycle import FindingDetail, FindingRow, SlaView, Stats
-from secscan.app.pipeline import ScanHooks
 from secscan.cli.tables import Col, fitted
 from secscan.core.model import CoverageEntry, ScannerResult, ScannerStatus, ScanRun, Severity
-from secscan.core.ports.store import RunOutcome, TrackedFinding
 from secscan.core.printable import printable
 from secscan.core.sla import SlaStatus
+
+if TYPE_CHECKING:  # the lifecycle commands must not load the scan pipeline (issue 18)
+    from rich.progress import TaskID
+
+    from secscan.app.lifecycle import FindingDetail, FindingRow, SlaView, Stats
+    from secscan.app.pipeline import ScanHooks
+    from secscan.core.ports.store import RunOutcome, TrackedFinding
 
 _STATUS_STYLE = {
     ScannerStatus.OK: "green",
@@ -63,11 +67,14 @@ def _done_line(result: ScannerResult) -> str:
 @contextlib.contextmanager
 def progress(stderr: Console) -> Iterator[ScanHooks]:
     """Scan hooks that show progress on ``stderr``."""
+    from secscan.app.pipeline import ScanHooks
+
     if not stderr.is_terminal:
         yield ScanHooks(  # one line per scanner, never wrapped at the console's width (CI logs)
             on_done=lambda r: stderr.print(_done_line(r), markup=False, highlight=False, soft_wrap=True)
         )
         return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn  # a terminal's display
     lock = threading.Lock()
     tasks: dict[str, TaskID] = {}
     with Progress(

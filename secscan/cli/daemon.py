@@ -1,15 +1,12 @@
-"""``secscan daemon`` and ``secscan status``: argument parsing only, over testable functions."""
+"""``secscan daemon`` and ``secscan status``: the handlers (their options: :mod:`secscan.cli.commands`)."""
 
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from secscan.app.pipeline import utcnow
-from secscan.config.settings import load_settings
 from secscan.core.printable import printable
-from secscan.daemon.logfmt import LOG_FORMATS
 from secscan.fs.names import json_dumps
 
 if TYPE_CHECKING:
@@ -18,23 +15,10 @@ if TYPE_CHECKING:
     from secscan.daemon.status import DaemonStatus
 
 
-def register(sub: argparse._SubParsersAction[Any], common: argparse.ArgumentParser) -> None:
-    """Add the subcommands to ``sub``; ``common`` holds the options of every command."""
-    daemon = sub.add_parser("daemon", parents=[common], help="run the nightly scanning service")
-    daemon.add_argument("--config", type=Path, help="the trusted secscan.toml with [daemon] and its targets")
-    daemon.add_argument("--db", metavar="PATH_OR_URL", help="lifecycle database (default: [daemon] db, XDG)")
-    daemon.add_argument("--log-format", choices=LOG_FORMATS, default="text", help="stderr log format")
-    daemon.set_defaults(handler=_cmd_daemon)
-    status = sub.add_parser("status", parents=[common], help="the daemon's next runs, last runs and outboxes")
-    status.add_argument("--config", type=Path, help="secscan.toml with [daemon] (for schedules and db)")
-    status.add_argument("--db", metavar="PATH_OR_URL", help="lifecycle database (default: [daemon] db, XDG)")
-    status.add_argument("--format", choices=("table", "json"), default="table", help="stdout format")
-    status.set_defaults(handler=_cmd_status)
-
-
-def _cmd_daemon(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
+def cmd_daemon(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
     import logging
 
+    from secscan.config.settings import load_settings
     from secscan.daemon.service import Daemon
 
     if args.verbose == 0:  # a service logs what it does: INFO unless asked for more
@@ -43,11 +27,17 @@ def _cmd_daemon(args: argparse.Namespace, stdout: Console, stderr: Console) -> i
     return Daemon(settings, config_path=args.config, db=args.db).serve()
 
 
-def _cmd_status(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
+def cmd_status(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
+    from secscan.config.daemon import DaemonConfig
     from secscan.daemon.status import daemon_status
 
-    settings = load_settings(args.config)
-    status = daemon_status(settings, args.db, utcnow())
+    if args.config is None:  # the [daemon] defaults, without building every section's model
+        daemon = DaemonConfig()
+    else:
+        from secscan.config.settings import load_settings
+
+        daemon = load_settings(args.config).daemon
+    status = daemon_status(daemon, args.db, datetime.now(UTC))
     if args.format == "json":
         stdout.out(json_dumps(status.document()), highlight=False)
     else:

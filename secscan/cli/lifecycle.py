@@ -1,6 +1,6 @@
 """The lifecycle subcommands: ``findings``, ``show``, ``sla``, ``stats``, ``triage``, ``ingest``.
 
-:func:`register` adds them to ``secscan``'s subparsers; each handler parses nothing itself, calls
+:mod:`secscan.cli.commands` declares their options; each handler parses nothing itself, calls
 one application function (:mod:`secscan.app.lifecycle`, :mod:`secscan.app.ingest`), renders the result
 (:mod:`secscan.cli.console`, or JSON) and returns the exit code. Errors propagate to ``cli.main``,
 which prints them as one line with their exit code.
@@ -9,19 +9,17 @@ which prints them as one line with their exit code.
 from __future__ import annotations
 
 import argparse
-import getpass
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from secscan.app import ingest, lifecycle
+from secscan.app import lifecycle
 from secscan.cli import console
-from secscan.cli.args import arg_type, parse_duration, parse_target_name
+from secscan.cli.args import parse_duration
 from secscan.config.policy import load_policy, load_sla_policy
-from secscan.config.settings import load_settings
 from secscan.core.errors import ConfigError, ExitCode, StoreError
 from secscan.core.model import FindingState, ScannerStatus, Severity, ToolName
 from secscan.core.policy import SeverityPolicy
@@ -35,7 +33,6 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 T = TypeVar("T")
-Handler = Callable[[argparse.Namespace, "Console", "Console"], int]
 
 _TOOL = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 FALLBACK_ACTOR = "cli"
@@ -92,6 +89,8 @@ def _now() -> datetime:
 def _actor() -> str:
     """The OS user who makes a triage decision (``cli`` when the system cannot tell)."""
     try:
+        import getpass
+
         return getpass.getuser() or FALLBACK_ACTOR
     except (OSError, KeyError, ImportError):
         return FALLBACK_ACTOR
@@ -101,6 +100,8 @@ def _policies(args: argparse.Namespace) -> tuple[SeverityPolicy, SlaPolicy]:
     """The bundled policies, or those named in ``--config``'s ``[policy]`` table."""
     if args.config is None:
         return load_policy(), load_sla_policy()
+    from secscan.config.settings import load_settings  # pydantic: only for a --config file
+
     settings = load_settings(args.config)
     return load_policy(settings.policy.severity), load_sla_policy(settings.policy.sla)
 
@@ -199,6 +200,8 @@ def cmd_triage(args: argparse.Namespace, stdout: Console, stderr: Console) -> in
 
 
 def cmd_ingest(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
+    from secscan.app import ingest  # the SARIF reader and identities: the other commands only read the store
+
     now = _now()
     severity_policy, sla_policy = _policies(args)
     root = None if args.root is None else check_target(args.root)
@@ -214,62 +217,6 @@ def cmd_ingest(args: argparse.Namespace, stdout: Console, stderr: Console) -> in
     return int(ExitCode.SCANNER_FAILED if failed else ExitCode.OK)
 
 
-# -- registration ------------------------------------------------------------------------------------
-
-
-def register(sub: argparse._SubParsersAction[Any], common: argparse.ArgumentParser) -> None:
-    """Add the lifecycle subcommands to ``sub``; ``common`` holds the options of every command."""
-    db = type(common)(add_help=False)  # the caller's parser class: bad usage stays a UsageError
-    db.add_argument("--db", metavar="PATH_OR_URL", help="the lifecycle database (default: XDG state dir)")
-    db.add_argument("--config", type=Path, help="secscan.toml whose [policy] severity/sla files to use")
-    db.add_argument("--format", choices=("table", "json"), default="table", help="stdout format")
-    parents = [common, db]
-
-    def add(name: str, handler: Handler, help_text: str) -> argparse.ArgumentParser:
-        parser: argparse.ArgumentParser = sub.add_parser(name, parents=parents, help=help_text)
-        parser.set_defaults(handler=handler)
-        return parser
-
-    def target(parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--target", type=arg_type(parse_target_name), help="only this target (by name)")
-
-    findings = add("findings", cmd_findings, "list tracked findings")
-    findings.add_argument("--state", type=arg_type(parse_states),
-                          help="comma-separated: new, unchanged, reopened, triaged, fixed, open, all "
-                               "(default: open)")  # fmt: skip
-    findings.add_argument("--severity", choices=[s.value for s in Severity], help="minimum severity")
-    findings.add_argument("--tool", type=arg_type(parse_tool), help="only this tool's findings")
-    findings.add_argument("--limit", type=arg_type(parse_limit), help="at most this many findings")
-    target(findings)
-
-    show = add("show", cmd_show, "one finding: location, SLA, triage and history")
-    show.add_argument("id", help="finding id (at least 4 hex digits of it)")
-    target(show)
-
-    sla = add("sla", cmd_sla, "open findings by SLA due time")
-    sla.add_argument("--breached", action="store_true", help="only breached findings")
-    sla.add_argument("--due-within", type=arg_type(parse_duration), metavar="DURATION",
-                     help="only findings due within this time (30m, 24h, 7d, 2w)")  # fmt: skip
-    target(sla)
-
-    stats = add("stats", cmd_stats, "MTTR, SLA compliance, open findings by age, security score")
-    target(stats)
-
-    triage = add("triage", cmd_triage, "record a triage decision about a finding")
-    triage.add_argument("id", help="finding id (at least 4 hex digits of it)")
-    triage.add_argument("--as", dest="status", required=True, choices=[s.value for s in TriageStatus])
-    triage.add_argument("--reason", required=True, help="why (recorded in the finding's history)")
-    triage.add_argument("--until", type=arg_type(parse_day), metavar="YYYY-MM-DD",
-                        help="accepted-risk only: the decision holds through this UTC day")  # fmt: skip
-    target(triage)
-
-    ing = add("ingest", cmd_ingest, "record a third-party SARIF 2.1.0 log (.sarif or .sarif.gz)")
-    ing.add_argument("file", type=Path, metavar="FILE.sarif", help="the SARIF log (gzip accepted)")
-    ing.add_argument("--target", type=arg_type(parse_target_name), required=True, help="the target's name")
-    ing.add_argument("--tool", type=arg_type(parse_tool), help="tool name (default: from the log's driver)")
-    ing.add_argument("--root", type=Path, help="the checkout the log describes (for stable identities)")
-
-
 __all__ = [
     "cmd_findings",
     "cmd_ingest",
@@ -280,5 +227,4 @@ __all__ = [
     "parse_day",
     "parse_duration",
     "parse_states",
-    "register",
 ]

@@ -1,4 +1,4 @@
-"""``secscan report``: argument parsing only, over :func:`secscan.report.api.write_report`.
+"""``secscan report``: the handler (options: :mod:`.commands`), over :func:`secscan.report.api.write_report`.
 
 ``secscan report --format html|md|json --output FILE [--since 30d] [--target NAME]...
 [--period 2026-11] [--db PATH_OR_URL] [--config FILE]``. ``--output -`` prints the report on
@@ -10,15 +10,13 @@ from __future__ import annotations
 import argparse
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from secscan.cli.args import arg_type, parse_duration, parse_target_name
 from secscan.config.policy import load_sla_policy
 from secscan.config.report import ReportConfig
 from secscan.config.settings import load_settings
 from secscan.core.errors import ExitCode, StoreError
 from secscan.report import api
-from secscan.report.period import parse_period
 from secscan.report.sinks.file import check_writable
 from secscan.store import default_db_path, open_store
 
@@ -62,38 +60,3 @@ def cmd_report(args: argparse.Namespace, stdout: Console, stderr: Console) -> in
     path = api.write_text_atomic(args.output, text)
     stderr.print(f"report written to {path}", highlight=False, markup=False, soft_wrap=True)
     return int(ExitCode.OK)
-
-
-def register(sub: argparse._SubParsersAction[Any], common: argparse.ArgumentParser) -> None:
-    """Add ``secscan report`` to ``sub``; ``common`` holds the options of every command."""
-    rep = sub.add_parser(
-        "report", parents=[common], help="the security dashboard or a period's compliance evidence"
-    )
-    rep.set_defaults(handler=cmd_report)
-    rep.add_argument(
-        "--format", choices=("html", "md", "json"), help="html (default, or [report] format), md or json"
-    )
-    rep.add_argument(
-        "--output", type=Path, required=True, metavar="FILE", help="where to write it ('-': stdout)"
-    )
-    rep.add_argument(
-        "--since",
-        type=arg_type(parse_duration),
-        metavar="DURATION",
-        help="trend window: 24h, 30d, 12w (default 30d, or [report] since_days)",
-    )
-    rep.add_argument(
-        "--target",
-        type=arg_type(parse_target_name),
-        action="append",
-        metavar="NAME",
-        help="only this target; repeatable (default: every target)",
-    )
-    rep.add_argument(
-        "--period",
-        type=arg_type(parse_period),
-        metavar="PERIOD",
-        help="compliance evidence of a month, quarter or year: 2026-11, 2026-Q4, 2026",
-    )
-    rep.add_argument("--db", metavar="PATH_OR_URL", help="the lifecycle database (default: XDG state dir)")
-    rep.add_argument("--config", type=Path, help="trusted secscan.toml ([report] and [policy] sla)")

@@ -1,4 +1,4 @@
-"""``secscan upload`` and ``secscan github sync|status``: argument parsing over testable functions.
+"""``secscan upload`` and ``secscan github sync|status``: the handlers (options: secscan.cli.commands).
 
 The handlers call :mod:`secscan.app.upload`, render the result and return the exit code;
 errors propagate to ``cli.main``.
@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from secscan.app import upload as commands
-from secscan.app.deliver import DEFAULT_WAIT_S, Undelivered
-from secscan.cli.main import print_undelivered, wait_seconds
+from secscan.app.deliver import Undelivered
+from secscan.cli.run import print_undelivered
 from secscan.config.settings import load_settings
 from secscan.core.errors import ExitCode
 from secscan.core.ports.uploads import UploadReceipt, UploadStatus
@@ -22,34 +21,6 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 _BAD = (UploadStatus.FAILED, UploadStatus.DEAD)
-
-
-def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", type=Path, help="the trusted secscan.toml with the [github] section")
-    parser.add_argument("--db", metavar="PATH_OR_URL", help="lifecycle database (default: XDG state dir)")
-    parser.add_argument("--format", choices=("table", "json"), default="table", help="stdout format")
-
-
-def register(sub: argparse._SubParsersAction[Any], common: argparse.ArgumentParser) -> None:
-    """Add the subcommands to ``sub``; ``common`` holds the options of every command."""
-    up = sub.add_parser("upload", parents=[common], help="upload SARIF to GitHub code scanning")
-    _common(up)
-    up.add_argument("--run", dest="run_id", metavar="ID", help="(re)send this run's uploads")
-    up.add_argument("--sarif", type=Path, metavar="FILE", help="queue the SARIF log a run wrote")
-    up.add_argument(
-        "--upload-wait", type=wait_seconds, default=DEFAULT_WAIT_S, metavar="SECONDS",
-        help=f"retry waiting uploads for up to this long, then exit 3 (default {DEFAULT_WAIT_S:.0f})",
-    )  # fmt: skip
-    up.set_defaults(handler=_cmd_upload)
-    gh = sub.add_parser("github", parents=[common], help="GitHub code scanning: dismissal sync, status")
-    gh_sub = gh.add_subparsers(dest="github_command", required=True, parser_class=type(gh))
-    sync = gh_sub.add_parser("sync", parents=[common], help="two-way sync of alert dismissals")
-    _common(sync)
-    sync.set_defaults(handler=_cmd_sync)
-    status = gh_sub.add_parser("status", parents=[common], help="upload receipts and dead letters")
-    _common(status)
-    status.add_argument("--run", dest="run_id", metavar="ID", help="only this run's uploads")
-    status.set_defaults(handler=_cmd_status)
 
 
 def _receipt_json(r: UploadReceipt) -> dict[str, Any]:
@@ -75,7 +46,7 @@ def _exit(receipts: tuple[UploadReceipt, ...]) -> int:
     return int(ExitCode.SCANNER_FAILED if any(r.status in _BAD for r in receipts) else ExitCode.OK)
 
 
-def _cmd_upload(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
+def cmd_upload(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
     settings = load_settings(args.config)
     outcome = commands.upload(
         args.db, settings, run_id=args.run_id, sarif=args.sarif, wait_s=args.upload_wait
@@ -104,7 +75,7 @@ def _cmd_upload(args: argparse.Namespace, stdout: Console, stderr: Console) -> i
     return _exit(outcome.receipts)
 
 
-def _cmd_sync(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
+def cmd_sync(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
     settings = load_settings(args.config)
     report = commands.sync(args.db, settings)
     if args.format == "json":
@@ -120,7 +91,7 @@ def _cmd_sync(args: argparse.Namespace, stdout: Console, stderr: Console) -> int
     return int(ExitCode.SCANNER_FAILED) if report.errors else int(ExitCode.OK)
 
 
-def _cmd_status(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
+def cmd_status(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
     view = commands.status(args.db, args.run_id)
     dead = [{"key": i.key, "attempts": i.attempts, "error": i.last_error} for i in view.dead]
     if args.format == "json":

@@ -16,6 +16,9 @@ from datetime import datetime, timedelta
 
 from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped]
 
+NIGHTLY = "nightly"
+"""The nightly job's name: its slots in the run ledger, its next run in ``secscan status``."""
+
 _DOW_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _DOW_NUMBER = re.compile(r"(?<![/\d])([0-7])(?!\d)")
 _LOOKBACK_START = timedelta(seconds=1)

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
-from secscan.core.redact import Redactor, SecretFilter
+if TYPE_CHECKING:  # loaded by the first secret remembered: logging is set up by every command
+    from secscan.core.redact import SecretFilter
 
 MIN_LENGTH = 6
 """Shorter parts of a secret are not remembered on their own (they would shred log lines)."""
@@ -44,6 +46,8 @@ def _parts(value: str) -> set[str]:
 def remember(value: str) -> str:
     """Keep ``value`` (a secret this process read) out of every log line; returns it."""
     global _filter
+    from secscan.core.redact import Redactor, SecretFilter
+
     parts = _parts(value)
     with _lock:
         if not parts <= _values:

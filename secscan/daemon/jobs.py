@@ -22,17 +22,17 @@ from secscan.app.cancel import RunInterrupted
 from secscan.app.pipeline import Clock
 from secscan.config.daemon import TargetConfig
 from secscan.config.policy import load_sla_policy
-from secscan.config.schedule import cron_trigger, previous_fire
+from secscan.config.schedule import NIGHTLY, cron_trigger, previous_fire
 from secscan.config.settings import Settings, load_settings
 from secscan.core.errors import SecscanError
 from secscan.core.model import ScannerStatus
 from secscan.core.ports.ledger import SlotStatus, SlotTrigger
+from secscan.core.ports.outbox import OUTBOXES
 from secscan.core.ports.store import Store
 from secscan.core.redact import Redactor
 from secscan.daemon import integrations
 from secscan.daemon.gitupdate import update_checkout
-from secscan.daemon.metrics import OUTBOXES, DaemonMetrics
-from secscan.daemon.recovery import NIGHTLY
+from secscan.daemon.metrics import DaemonMetrics
 from secscan.fs.locks import database_path
 from secscan.store import open_store
 

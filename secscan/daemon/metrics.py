@@ -20,13 +20,12 @@ from prometheus_client.registry import Collector
 
 from secscan.core.model import ScanRun
 from secscan.core.ports.ledger import SlotStatus
-from secscan.core.ports.outbox import OutboxName
+from secscan.core.ports.outbox import OUTBOXES
 from secscan.core.ports.store import Store
 
 log = logging.getLogger(__name__)
 
 OpenStore = Callable[[], AbstractContextManager[Store]]
-OUTBOXES: tuple[OutboxName, ...] = ("uploads", "alerts")
 
 
 class StoreCollector(Collector):

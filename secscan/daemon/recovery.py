@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from secscan.app.cancel import interrupt_orphaned_runs
 from secscan.config.daemon import DaemonConfig
-from secscan.config.schedule import cron_trigger, previous_fire
+from secscan.config.schedule import NIGHTLY, cron_trigger, previous_fire
 from secscan.config.settings import Settings
 from secscan.core.ports.ledger import SlotStatus, SlotTrigger
 from secscan.core.ports.store import Store
@@ -23,7 +23,6 @@ from secscan.daemon import integrations
 
 log = logging.getLogger(__name__)
 
-NIGHTLY = "nightly"
 STATE_KEY = "daemon"
 
 

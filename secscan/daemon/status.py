@@ -12,12 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from secscan.config.schedule import cron_trigger, next_fire
-from secscan.config.settings import Settings
+from secscan.config.daemon import DaemonConfig
+from secscan.config.schedule import NIGHTLY, cron_trigger, next_fire
 from secscan.core.ports.ledger import SlotRecord
+from secscan.core.ports.outbox import OUTBOXES
 from secscan.core.ports.store import RunSummary
-from secscan.daemon.metrics import OUTBOXES
-from secscan.daemon.recovery import NIGHTLY
 from secscan.fs.locks import daemon_running
 from secscan.store import open_store
 
@@ -70,8 +69,7 @@ class DaemonStatus:
         }
 
 
-def _configured_next_runs(settings: Settings, now: datetime) -> dict[str, datetime]:
-    daemon = settings.daemon
+def _configured_next_runs(daemon: DaemonConfig, now: datetime) -> dict[str, datetime]:
     out = {}
     for job, expr in (("nightly", daemon.nightly), ("maintenance", daemon.maintenance)):
         found = next_fire(cron_trigger(expr, daemon.timezone), now)
@@ -80,9 +78,9 @@ def _configured_next_runs(settings: Settings, now: datetime) -> dict[str, dateti
     return out
 
 
-def daemon_status(settings: Settings, db: str | None, now: datetime, *, limit: int = 10) -> DaemonStatus:
-    """Collect the status (see the module docstring)."""
-    database = db or settings.daemon.db
+def daemon_status(daemon: DaemonConfig, db: str | None, now: datetime, *, limit: int = 10) -> DaemonStatus:
+    """Collect the status (see the module docstring) of the daemon configured by ``daemon``."""
+    database = db or daemon.db
     holder = daemon_running(database)
     with open_store(database) as store:
         state = store.daemon_state("daemon") or {}
@@ -97,7 +95,7 @@ def daemon_status(settings: Settings, db: str | None, now: datetime, *, limit: i
     if isinstance(recorded, dict):
         next_runs = {k: datetime.fromisoformat(v) for k, v in recorded.items() if isinstance(v, str)}
     else:
-        next_runs = _configured_next_runs(settings, now)
+        next_runs = _configured_next_runs(daemon, now)
     return DaemonStatus(
         daemon=holder,
         heartbeat_at=datetime.fromisoformat(beat) if isinstance(beat, str) else None,

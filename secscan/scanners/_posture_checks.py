@@ -24,11 +24,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-import yaml
-
 from secscan.config.posture_rules import PostureRule
 from secscan.fs.inventory import is_excluded
-from secscan.fs.owners import parse_codeowners
 
 MAX_TEXT_BYTES = 3_000_000
 """CODEOWNERS, package.json and key files are read up to this (GitHub ignores a larger CODEOWNERS)."""
@@ -119,6 +116,8 @@ def check_owned(rule: PostureRule, tree: Tree) -> Iterator[Hit | Note]:
     place = next((p for p in rule.params.get("codeowners", []) if p in tree.files), None)
     if place is None:
         return  # no CODEOWNERS at all: the codeowners-missing rule says so
+    from secscan.fs.owners import parse_codeowners  # pathspec: only for a repository with CODEOWNERS
+
     data = tree.read(place)
     owners = parse_codeowners((data or b"").decode("utf-8", "replace"))
     for path in tree.files:
@@ -185,6 +184,8 @@ def check_workflow_key(rule: PostureRule, tree: Tree) -> Iterator[Hit | Note]:
             too_big = f"posture: {path} is over {MAX_YAML_BYTES} bytes; its permissions were not checked"
             yield Note(path, too_big)
             continue
+        import yaml  # loaded by the first workflow file, not by every run
+
         try:
             node = yaml.compose((data or b"").decode("utf-8", "replace"), Loader=yaml.SafeLoader)
         except (yaml.YAMLError, RecursionError) as exc:

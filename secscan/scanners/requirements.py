@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
@@ -244,6 +243,8 @@ def classify(spec: str, path: str, line: int) -> RequirementLine:
     text = _display(spec)
     if "://" in spec.split("@", 1)[0] or spec.lower().startswith(_VCS_PREFIXES):
         return RequirementLine(path, line, _url_kind(spec), text)
+    from packaging.requirements import InvalidRequirement, Requirement  # a cached run parses none
+
     try:
         req = Requirement(spec)
     except InvalidRequirement:

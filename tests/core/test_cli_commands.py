@@ -1,8 +1,10 @@
-"""The CLI loads only the module of the command being run; the command table stays complete."""
+"""The command line is described without loading any command; each command loads only its own
+module when it runs; ``--version`` and ``--help`` import nothing heavy (issue 18)."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -10,37 +12,99 @@ from pathlib import Path
 
 import pytest
 
+from secscan.app import deliver
+from secscan.cli import commands, parser
 from secscan.cli import main as cli
+from secscan.core.model import Severity
 from secscan.core.ports.outbox import OutboxStatus
+from secscan.core.records import TriageStatus
+from secscan.daemon.logfmt import LOG_FORMATS
 from secscan.store import open_store
 
+HEAVY = (
+    "pydantic", "rich", "sqlite3", "sqlalchemy", "alembic", "sarif_om", "yaml", "jinja2", "urllib3",
+    "apscheduler", "packaging", "secscan.app", "secscan.config", "secscan.store", "secscan.scanners",
+    "secscan.report", "secscan.daemon", "secscan.delivery", "secscan.core.model",
+)  # fmt: skip
+"""What ``--help`` must not load: third-party libraries, the application, the store, the scanners."""
 
-def _commands(parser: argparse.ArgumentParser) -> set[str]:
-    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    return set(sub.choices)
-
-
-def test_the_command_table_names_every_command_of_every_module() -> None:
-    everything = _commands(cli._parser())
-    assert everything == {"run", *cli.COMMAND_MODULES}
-
-
-@pytest.mark.parametrize("command", sorted({"run", *cli.COMMAND_MODULES}))
-def test_each_command_parses_with_only_its_own_module_loaded(command: str) -> None:
-    parser = cli._parser(command)
-    assert command in _commands(parser)
-    own = cli.COMMAND_MODULES.get(command)
-    assert _commands(parser) <= {"run", *(c for c, m in cli.COMMAND_MODULES.items() if m == own)}
+COMMAND_MODULES = ("run", "lifecycle", "daemon", "upload", "alerts", "cache", "report", "console")
+HANDLER_MODULES = {f"secscan.cli.{m}" for m in COMMAND_MODULES}
 
 
-def test_secscan_run_does_not_import_the_other_commands_modules() -> None:
+def _commands(p: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    sub = next(a for a in p._actions if isinstance(a, argparse._SubParsersAction))
+    return dict(sub.choices)
+
+
+def _handlers(p: argparse.ArgumentParser) -> list[parser.Lazy]:
+    """Every handler of ``p`` and its sub-commands, at any depth."""
+    found = [p.get_default("handler")] if p.get_default("handler") else []
+    for a in p._actions:
+        if isinstance(a, argparse._SubParsersAction):
+            for child in a.choices.values():
+                found += _handlers(child)
+    return found
+
+
+def _loaded_after(argv: list[str]) -> tuple[str, list[str]]:
+    """What ``secscan ARGV`` prints, and which modules it had loaded by the time it exited."""
     code = (
-        "import sys; from secscan.cli import main as cli; cli._parser('run');"
-        "print(sorted(m for m in sys.modules if m.startswith(('secscan.cli.lifecycle', 'secscan.cli.daemon', 'secscan.cli.upload', 'secscan.cli.alerts', 'secscan.cli.cache', 'secscan.cli.report', 'secscan.report.api', "
-        "'secscan.report.charts', 'secscan.daemon.service', 'apscheduler', 'matplotlib', 'jinja2'))))"
+        "import json, sys\n"
+        "from secscan.cli.main import main\n"
+        "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+        "sys.stderr.write(json.dumps(sorted(sys.modules)))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, check=True)
+    return done.stdout, json.loads(done.stderr.splitlines()[-1])
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["--version"], ["--help"], *([name, "--help"] for name in ("run", "findings", "status", "alerts"))],
+)
+def test_version_and_help_load_nothing_heavy(argv: list[str]) -> None:
+    out, loaded = _loaded_after(argv)
+    assert out.startswith("secscan 0.") if argv == ["--version"] else "usage: secscan" in out
+    heavy = [m for m in loaded if m.startswith(HEAVY) or m in HANDLER_MODULES]
+    assert heavy == []
+
+
+def test_every_command_parses_without_loading_any_command_module() -> None:
+    code = (
+        "import sys; from secscan.cli.parser import build_parser; "
+        "build_parser().parse_args(['findings', '--target', 'app', '--severity', 'high']); "
+        "print(sorted(m for m in sys.modules if m.startswith('secscan.cli.') and m not in "
+        "('secscan.cli.parser', 'secscan.cli.commands', 'secscan.cli.args', 'secscan.cli.main')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_every_handler_names_a_function_of_its_module() -> None:
+    handlers = _handlers(parser.build_parser())
+    assert len(handlers) == 19  # run, 6 lifecycle, daemon, status, 3 upload, 4 alerts, 2 cache, report
+    for handler in handlers:
+        assert isinstance(handler, parser.Lazy)
+        assert handler.module in HANDLER_MODULES
+        module = __import__(handler.module, fromlist=[handler.function])
+        assert callable(getattr(module, handler.function)), handler
+
+
+def test_choices_and_defaults_written_in_the_parser_agree_with_their_sources() -> None:
+    assert tuple(s.value for s in Severity) == commands.SEVERITIES
+    assert tuple(s.value for s in TriageStatus) == commands.TRIAGE_STATUSES
+    assert commands.LOG_FORMATS == LOG_FORMATS
+    assert (parser.DEFAULT_WAIT_S, parser.MAX_WAIT_S) == (deliver.DEFAULT_WAIT_S, deliver.MAX_WAIT_S)
+
+
+def test_the_version_fast_path_prints_what_argparse_prints(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["--version"]) == 0
+    fast = capsys.readouterr().out
+    with pytest.raises(SystemExit) as done:
+        parser.build_parser().parse_args(["--version"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out == fast == f"secscan {__import__('secscan').__version__}\n"
 
 
 def test_an_unknown_command_is_a_usage_error_listing_every_command(capsys: pytest.CaptureFixture[str]) -> None:
@@ -60,11 +124,11 @@ def _groups() -> list[tuple[list[str], argparse.ArgumentParser]]:
     """Every parser that has sub-commands of its own below ``secscan`` (alerts, notify, cache,
     github), with the words that select it."""
     found = []
-    top = _sub_action(cli._parser())
+    top = _sub_action(parser.build_parser())
     assert top is not None
-    for name, parser in top.choices.items():
-        if _sub_action(parser) is not None:
-            found.append(([name], parser))
+    for name, group in top.choices.items():
+        if _sub_action(group) is not None:
+            found.append(([name], group))
     return found
 
 
@@ -92,11 +156,11 @@ def test_every_command_group_uses_or_refuses_options_given_before_its_sub_comman
                     continue
                 argv = [*words, option.option_strings[-1], *_value(option), *tail]
                 try:
-                    args = cli._parser(words[0]).parse_args(argv)
-                except cli.UsageError as exc:
+                    args = parser.build_parser().parse_args(argv)
+                except parser.UsageError as exc:
                     assert option.option_strings[-1] in str(exc) and command.prog in str(exc), exc
                 else:
-                    given = cli._parser(words[0]).parse_args([*words, name, *tail[1:]])
+                    given = parser.build_parser().parse_args([*words, name, *tail[1:]])
                     assert getattr(args, option.dest) != getattr(given, option.dest), argv
                 checked += 1
     assert checked >= 10

@@ -30,6 +30,21 @@ def test_status_without_a_daemon_shows_the_configured_schedule(
     )
 
 
+def test_status_without_config_uses_the_daemon_defaults_of_the_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``secscan status`` without --config builds only the [daemon] section: its defaults must be
+    the whole settings' defaults (the same database, the same schedules)."""
+    from secscan.config.daemon import DaemonConfig
+    from secscan.config.settings import load_settings
+
+    assert DaemonConfig() == load_settings(None).daemon
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    assert main(["status", "--format", "json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert set(document["next_runs"]) == {"nightly", "maintenance"} and document["runs"] == []
+
+
 def test_daemon_without_targets_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = tmp_path / "d.toml"
     config.write_text(f'[daemon]\ndb = "{tmp_path / "s.db"}"\n')

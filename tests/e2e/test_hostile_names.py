@@ -29,7 +29,8 @@ REQS = b"requirements\xfe.txt"
 
 
 def secscan(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[bytes]:
-    env = {k: v for k, v in os.environ.items() if k != "SECSCAN_DEBUG"}
+    # pytest-xdist's workers set COLUMNS=80, which secscan honours: the table would cut the long names
+    env = {k: v for k, v in os.environ.items() if k not in ("SECSCAN_DEBUG", "COLUMNS")}
     env |= {"XDG_STATE_HOME": str(cwd / ".state"), "PYTHONIOENCODING": "utf-8:strict"}
     argv = [sys.executable, "-P", "-m", "secscan", *map(str, args)]
     return subprocess.run(argv, cwd=cwd, capture_output=True, timeout=300, env=env, check=False)

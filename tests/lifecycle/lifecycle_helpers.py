@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import gzip
 import io
 import json
@@ -15,8 +14,7 @@ from typing import Any
 
 from rich.console import Console
 
-from secscan.cli import lifecycle as cli_lifecycle
-from secscan.cli import main as cli
+from secscan.cli.parser import build_parser
 from secscan.core.errors import SecscanError
 from secscan.core.model import Severity
 from secscan.core.sla import SlaPolicy
@@ -84,23 +82,13 @@ class CliResult:
         return json.loads(self.out)
 
 
-def _parser() -> argparse.ArgumentParser:
-    """What cli._parser will build once it calls register (the same parser classes)."""
-    parser = cli._Parser(prog="secscan")
-    common = cli._Parser(add_help=False)
-    common.add_argument("-v", "--verbose", action="count", default=0)
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=cli._Parser)
-    cli_lifecycle.register(sub, common)
-    return parser
-
-
 def run_cli(*argv: str | Path) -> CliResult:
     """Parse, dispatch and map errors exactly as ``cli.main`` does."""
     out, err = io.StringIO(), io.StringIO()
     stdout = Console(file=out, width=250, color_system=None)
     stderr = Console(file=err, width=250, color_system=None)
     try:
-        args = _parser().parse_args([str(a) for a in argv])
+        args = build_parser().parse_args([str(a) for a in argv])
         code = args.handler(args, stdout, stderr)
     except SecscanError as exc:
         err.write(f"secscan: error: {exc}\n")

@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import Any, Literal
 
 OutboxName = Literal["uploads", "alerts"]
+OUTBOXES: tuple[OutboxName, ...] = ("uploads", "alerts")
 
 
 class OutboxStatus(StrEnum):

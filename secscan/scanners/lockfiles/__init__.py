@@ -8,19 +8,11 @@ not its format raises :class:`~secscan.scanners.lockfiles.model.LockfileError` (
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Callable, Mapping
 from enum import StrEnum
 
-from secscan.scanners.lockfiles import (
-    npm_lock,
-    pipfile_lock,
-    pnpm_lock,
-    poetry_lock,
-    pylock,
-    uv_lock,
-    yarn_lock,
-)
 from secscan.scanners.lockfiles.model import (
     NPM,
     PYPI,
@@ -66,16 +58,23 @@ _NPM_KINDS = frozenset(
 _NAMED_PYLOCK = re.compile(r"pylock\.[^.]+\.toml")
 """PEP 751: ``pylock.toml``, or ``pylock.<name>.toml`` for a named lock."""
 
-_PARSERS: Mapping[LockfileKind, Callable[[bytes, str], Lockfile]] = {
-    LockfileKind.PACKAGE_LOCK: npm_lock.parse,
-    LockfileKind.NPM_SHRINKWRAP: npm_lock.parse,
-    LockfileKind.YARN: yarn_lock.parse,
-    LockfileKind.PNPM: pnpm_lock.parse,
-    LockfileKind.POETRY: poetry_lock.parse,
-    LockfileKind.UV: uv_lock.parse,
-    LockfileKind.PIPFILE: pipfile_lock.parse,
-    LockfileKind.PYLOCK: pylock.parse,
+_PARSERS: Mapping[LockfileKind, str] = {
+    LockfileKind.PACKAGE_LOCK: "npm_lock",
+    LockfileKind.NPM_SHRINKWRAP: "npm_lock",
+    LockfileKind.YARN: "yarn_lock",
+    LockfileKind.PNPM: "pnpm_lock",
+    LockfileKind.POETRY: "poetry_lock",
+    LockfileKind.UV: "uv_lock",
+    LockfileKind.PIPFILE: "pipfile_lock",
+    LockfileKind.PYLOCK: "pylock",
 }
+"""The module (of this package) whose ``parse`` reads each format, imported when a file of that
+format is read: recognising lockfiles (every run's coverage map) loads no parser, nor YAML."""
+
+
+def _parser(kind: LockfileKind) -> Callable[[bytes, str], Lockfile]:
+    parse: Callable[[bytes, str], Lockfile] = importlib.import_module(f"{__name__}.{_PARSERS[kind]}").parse
+    return parse
 
 
 def recognise(filename: str) -> LockfileKind | None:
@@ -89,6 +88,6 @@ def recognise(filename: str) -> LockfileKind | None:
 def parse_lockfile(kind: LockfileKind, data: bytes) -> Lockfile:
     """The registry packages ``data`` pins, read as ``kind``. Raises LockfileError."""
     try:
-        return _PARSERS[kind](data, kind.value)
+        return _parser(kind)(data, kind.value)
     except RecursionError:
         raise LockfileError("is nested too deeply") from None

@@ -26,11 +26,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-import semver
 from packaging.utils import canonicalize_version
 from packaging.version import InvalidVersion, Version
+
+if TYPE_CHECKING:  # loaded by the first npm version parsed: a PyPI-only run never needs it
+    import semver
 
 PYPI = "PyPI"
 NPM = "npm"
@@ -50,6 +52,8 @@ def _pep440(text: str) -> Version | None:
 
 def parse_semver(text: str) -> semver.Version | None:
     """``text`` as a SemVer 2.0.0 version (see the module docstring for the lenient readings)."""
+    import semver
+
     cleaned = text.strip().lstrip("=v").strip()
     try:
         return semver.Version.parse(cleaned)

@@ -1,0 +1,219 @@
+"""Every ``secscan`` command besides ``run``: its options, and its handler named, not imported.
+
+Each group's handlers live in their own module (:mod:`.lifecycle`, :mod:`.daemon`, :mod:`.upload`,
+:mod:`.alerts`, :mod:`.cache`, :mod:`.report`) with the application code they call; this module
+only describes the command line, so that ``--help`` loads none of them (see :mod:`.parser`).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from secscan.cli.args import Lazy, arg_type, lazy_type, parse_duration, parse_target_name, upload_wait
+
+SEVERITIES = ("critical", "high", "medium", "low", "info")
+""":class:`secscan.core.model.Severity`'s values (a test checks they agree)."""
+TRIAGE_STATUSES = ("false-positive", "accepted-risk", "open")
+""":class:`secscan.core.records.TriageStatus`'s values (a test checks they agree)."""
+LOG_FORMATS = ("text", "json")
+""":data:`secscan.daemon.logfmt.LOG_FORMATS` (a test checks they agree)."""
+
+if TYPE_CHECKING:
+    Sub = argparse._SubParsersAction[Any]
+
+
+def register(sub: Sub, common: argparse.ArgumentParser) -> None:
+    """Add every command but ``run`` to ``sub``, in the order ``secscan --help`` lists them."""
+    _lifecycle(sub, common)
+    _daemon(sub, common)
+    _upload(sub, common)
+    _alerts(sub, common)
+    _cache(sub, common)
+    _report(sub, common)
+
+
+def _lifecycle(sub: Sub, common: argparse.ArgumentParser) -> None:
+    """``findings``, ``show``, ``sla``, ``stats``, ``triage``, ``ingest`` (:mod:`.lifecycle`)."""
+    db = type(common)(add_help=False)  # the caller's parser class: bad usage stays a UsageError
+    db.add_argument("--db", metavar="PATH_OR_URL", help="the lifecycle database (default: XDG state dir)")
+    db.add_argument("--config", type=Path, help="secscan.toml whose [policy] severity/sla files to use")
+    db.add_argument("--format", choices=("table", "json"), default="table", help="stdout format")
+    parents = [common, db]
+    module = "secscan.cli.lifecycle"
+
+    def add(name: str, help_text: str) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = sub.add_parser(name, parents=parents, help=help_text)
+        parser.set_defaults(handler=Lazy(module, f"cmd_{name}"))
+        return parser
+
+    def target(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--target", type=arg_type(parse_target_name), help="only this target (by name)")
+
+    findings = add("findings", "list tracked findings")
+    findings.add_argument("--state", type=lazy_type(module, "parse_states"),
+                          help="comma-separated: new, unchanged, reopened, triaged, fixed, open, all "
+                               "(default: open)")  # fmt: skip
+    findings.add_argument("--severity", choices=list(SEVERITIES), help="minimum severity")
+    findings.add_argument("--tool", type=lazy_type(module, "parse_tool"), help="only this tool's findings")
+    findings.add_argument("--limit", type=lazy_type(module, "parse_limit"), help="at most this many findings")
+    target(findings)
+
+    show = add("show", "one finding: location, SLA, triage and history")
+    show.add_argument("id", help="finding id (at least 4 hex digits of it)")
+    target(show)
+
+    sla = add("sla", "open findings by SLA due time")
+    sla.add_argument("--breached", action="store_true", help="only breached findings")
+    sla.add_argument("--due-within", type=arg_type(parse_duration), metavar="DURATION",
+                     help="only findings due within this time (30m, 24h, 7d, 2w)")  # fmt: skip
+    target(sla)
+
+    stats = add("stats", "MTTR, SLA compliance, open findings by age, security score")
+    target(stats)
+
+    triage = add("triage", "record a triage decision about a finding")
+    triage.add_argument("id", help="finding id (at least 4 hex digits of it)")
+    triage.add_argument("--as", dest="status", required=True, choices=list(TRIAGE_STATUSES))
+    triage.add_argument("--reason", required=True, help="why (recorded in the finding's history)")
+    triage.add_argument("--until", type=lazy_type(module, "parse_day"), metavar="YYYY-MM-DD",
+                        help="accepted-risk only: the decision holds through this UTC day")  # fmt: skip
+    target(triage)
+
+    ing = add("ingest", "record a third-party SARIF 2.1.0 log (.sarif or .sarif.gz)")
+    ing.add_argument("file", type=Path, metavar="FILE.sarif", help="the SARIF log (gzip accepted)")
+    ing.add_argument("--target", type=arg_type(parse_target_name), required=True, help="the target's name")
+    ing.add_argument("--tool", type=lazy_type(module, "parse_tool"),
+                     help="tool name (default: from the log's driver)")  # fmt: skip
+    ing.add_argument("--root", type=Path, help="the checkout the log describes (for stable identities)")
+
+
+def _daemon(sub: Sub, common: argparse.ArgumentParser) -> None:
+    """``daemon`` and ``status`` (:mod:`.daemon`)."""
+    daemon = sub.add_parser("daemon", parents=[common], help="run the nightly scanning service")
+    daemon.add_argument("--config", type=Path, help="the trusted secscan.toml with [daemon] and its targets")
+    daemon.add_argument("--db", metavar="PATH_OR_URL", help="lifecycle database (default: [daemon] db, XDG)")
+    daemon.add_argument("--log-format", choices=LOG_FORMATS, default="text", help="stderr log format")
+    daemon.set_defaults(handler=Lazy("secscan.cli.daemon", "cmd_daemon"))
+    status = sub.add_parser("status", parents=[common], help="the daemon's next runs, last runs and outboxes")
+    status.add_argument("--config", type=Path, help="secscan.toml with [daemon] (for schedules and db)")
+    status.add_argument("--db", metavar="PATH_OR_URL", help="lifecycle database (default: [daemon] db, XDG)")
+    status.add_argument("--format", choices=("table", "json"), default="table", help="stdout format")
+    status.set_defaults(handler=Lazy("secscan.cli.daemon", "cmd_status"))
+
+
+def _upload_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, help="the trusted secscan.toml with the [github] section")
+    parser.add_argument("--db", metavar="PATH_OR_URL", help="lifecycle database (default: XDG state dir)")
+    parser.add_argument("--format", choices=("table", "json"), default="table", help="stdout format")
+
+
+def _upload(sub: Sub, common: argparse.ArgumentParser) -> None:
+    """``upload`` and ``github sync|status`` (:mod:`.upload`)."""
+    module = "secscan.cli.upload"
+    up = sub.add_parser("upload", parents=[common], help="upload SARIF to GitHub code scanning")
+    _upload_options(up)
+    up.add_argument("--run", dest="run_id", metavar="ID", help="(re)send this run's uploads")
+    up.add_argument("--sarif", type=Path, metavar="FILE", help="queue the SARIF log a run wrote")
+    upload_wait(up, "retry waiting uploads for up to this long, then exit 3")
+    up.set_defaults(handler=Lazy(module, "cmd_upload"))
+    gh = sub.add_parser("github", parents=[common], help="GitHub code scanning: dismissal sync, status")
+    gh_sub = gh.add_subparsers(dest="github_command", required=True, parser_class=type(gh))
+    sync = gh_sub.add_parser("sync", parents=[common], help="two-way sync of alert dismissals")
+    _upload_options(sync)
+    sync.set_defaults(handler=Lazy(module, "cmd_sync"))
+    status = gh_sub.add_parser("status", parents=[common], help="upload receipts and dead letters")
+    _upload_options(status)
+    status.add_argument("--run", dest="run_id", metavar="ID", help="only this run's uploads")
+    status.set_defaults(handler=Lazy(module, "cmd_status"))
+
+
+def positive_id(text: str) -> int:
+    """An alert's id: a positive whole number."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(
+            f"alert id {text!r} must be a positive whole number (see secscan alerts)"
+        )
+    return int(text)
+
+
+def _alerts(sub: Sub, common: argparse.ArgumentParser) -> None:
+    """``alerts [retry|deliver]`` and ``notify test`` (:mod:`.alerts`)."""
+    module = "secscan.cli.alerts"
+    opts = type(common)(add_help=False)
+    opts.add_argument("--db", metavar="PATH_OR_URL", help="the lifecycle database (default: XDG state dir)")
+    opts.add_argument("--config", type=Path, help="secscan.toml with the [notify] channels")
+    parents = [common, opts]
+
+    alerts = sub.add_parser("alerts", parents=parents, help="the alerts outbox: queued, delivered, dead")
+    alerts.set_defaults(handler=Lazy(module, "cmd_alerts"))
+    alerts.add_argument("--dead", action="store_true", help="only dead letters")
+    alerts.add_argument("--limit", type=positive_id, default=100, help="at most this many (default 100)")
+    alerts.add_argument("--format", choices=("table", "json"), default="table", help="stdout format")
+    actions = alerts.add_subparsers(dest="alerts_action", required=False, parser_class=type(common))
+    retry = actions.add_parser("retry", parents=parents, help="make a dead or waiting alert due now")
+    retry.add_argument("id", type=positive_id, help="the alert's id (see secscan alerts)")
+    retry.set_defaults(handler=Lazy(module, "cmd_retry"))
+    deliver = actions.add_parser("deliver", parents=parents, help="deliver the due alerts now")
+    deliver.set_defaults(handler=Lazy(module, "cmd_deliver"))
+
+    notify = sub.add_parser("notify", parents=[common], help="notification channels")
+    tests = notify.add_subparsers(dest="notify_action", required=True, parser_class=type(common))
+    test = tests.add_parser("test", parents=parents, help="send a test notice to a configured channel")
+    test.add_argument("channel", help="the channel's name ([notify.<name>])")
+    test.set_defaults(handler=Lazy(module, "cmd_notify_test"))
+
+
+def _cache(sub: Sub, common: argparse.ArgumentParser) -> None:
+    """``cache stats|clear`` (:mod:`.cache`)."""
+    where = argparse.ArgumentParser(add_help=False)
+    where.add_argument("--config", type=Path, help="secscan.toml with a [cache] section (trusted)")
+    where.add_argument(
+        "--db", metavar="PATH_OR_URL", help="lifecycle database; the cache lives beside it (default: XDG)"
+    )
+    cache = sub.add_parser("cache", parents=[common], help="the incremental result cache")
+    actions = cache.add_subparsers(dest="cache_command", required=True, parser_class=type(cache))
+    stats = actions.add_parser("stats", parents=[common, where], help="entries, size on disk and hit rate")
+    stats.add_argument("--format", choices=("table", "json"), default="table", help="stdout format")
+    stats.set_defaults(handler=Lazy("secscan.cli.cache", "cmd_stats"))
+    clear = actions.add_parser("clear", parents=[common, where], help="delete every entry (next run is cold)")
+    clear.set_defaults(handler=Lazy("secscan.cli.cache", "cmd_clear"))
+
+
+def _report(sub: Sub, common: argparse.ArgumentParser) -> None:
+    """``report`` (:mod:`.report`)."""
+    rep = sub.add_parser(
+        "report", parents=[common], help="the security dashboard or a period's compliance evidence"
+    )
+    rep.set_defaults(handler=Lazy("secscan.cli.report", "cmd_report"))
+    rep.add_argument(
+        "--format", choices=("html", "md", "json"), help="html (default, or [report] format), md or json"
+    )
+    rep.add_argument(
+        "--output", type=Path, required=True, metavar="FILE", help="where to write it ('-': stdout)"
+    )
+    rep.add_argument(
+        "--since",
+        type=arg_type(parse_duration),
+        metavar="DURATION",
+        help="trend window: 24h, 30d, 12w (default 30d, or [report] since_days)",
+    )
+    rep.add_argument(
+        "--target",
+        type=arg_type(parse_target_name),
+        action="append",
+        metavar="NAME",
+        help="only this target; repeatable (default: every target)",
+    )
+    rep.add_argument(
+        "--period",
+        type=lazy_type("secscan.report.period", "parse_period"),
+        metavar="PERIOD",
+        help="compliance evidence of a month, quarter or year: 2026-11, 2026-Q4, 2026",
+    )
+    rep.add_argument("--db", metavar="PATH_OR_URL", help="the lifecycle database (default: XDG state dir)")
+    rep.add_argument("--config", type=Path, help="trusted secscan.toml ([report] and [policy] sla)")
+
+
+__all__ = ["LOG_FORMATS", "SEVERITIES", "TRIAGE_STATUSES", "positive_id", "register"]
