@@ -9,7 +9,7 @@ import dataclasses
 import logging
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ from typing import Any
 from secscan.app import deliver as run_delivery
 from secscan.app import tracking
 from secscan.app.cancel import RunGuard, interrupt_orphaned_runs, stop_if_cancelled
+from secscan.app.gate import NewFindingsGate, gating, new_since_baseline
 from secscan.app.introduced import introduced_times
 from secscan.app.pipeline import ScanHooks, ScanOutcome, run_scan, utcnow
 from secscan.config.policy import load_sla_policy
@@ -27,6 +28,7 @@ from secscan.core.model import CoverageEntry, Finding, FindingState, Location, S
 from secscan.core.ports.store import OPEN_STATES, FindingQuery, RunOutcome, TrackedFinding
 from secscan.core.printable import printable
 from secscan.core.purl import package_json
+from secscan.core.records import BaselineState
 from secscan.core.redact import Redactor
 from secscan.fs.inventory import check_target
 from secscan.fs.locks import target_lock
@@ -36,7 +38,7 @@ from secscan.report.sinks.file import FileSink, check_writable
 from secscan.scanners.cache.paths import cache_for_run, osv_index_folder
 from secscan.store import open_store
 
-DEFAULT_SARIF = Path("secscan.report.sarif")
+DEFAULT_SARIF = Path("secscan.sarif")
 log = logging.getLogger(__name__)
 
 
@@ -46,7 +48,7 @@ class RunRequest:
 
     target: Path
     settings: Settings
-    sarif_path: Path = DEFAULT_SARIF
+    sarif_path: Path | None = DEFAULT_SARIF  # None: no file (the SARIF log goes to stdout)
     only: Sequence[str] = ()
     osv_db: Path | None = None
     db: str | None = None  # file path or SQLAlchemy URL; None: the XDG state directory
@@ -59,15 +61,21 @@ class RunRequest:
     # issue 13: a one-shot run waits this long for its uploads and alerts (None: the daemon's
     # runs deliver once and leave the rest to the daemon's delivery job)
     delivery_wait: run_delivery.DeliveryWait | None = None
+    # issue 19: the exit code counts only findings new since the last complete run of the target,
+    # or of ``baseline_target`` (a pull request's run compared with its target branch's)
+    new_only: bool = False
+    baseline_target: str | None = None
 
 
 @dataclass(frozen=True)
 class RunResult:
     outcome: ScanOutcome
-    sarif_path: Path
+    sarif_path: Path | None
     document: Mapping[str, Any]
     exit_code: ExitCode
     undelivered: tuple[run_delivery.Undelivered, ...] = ()  # issue 13: uploads and alerts not delivered
+    sarif: Mapping[str, Any] = dataclasses.field(default_factory=dict)  # the SARIF log as written
+    gate: NewFindingsGate | None = None  # with ``new_only``
 
     @property
     def run(self) -> ScanRun:
@@ -104,14 +112,13 @@ def scrub(value: Any, redactor: Redactor, *, free_text: bool = False, tool_text:
     return value
 
 
-def exit_code_for(run: ScanRun, threshold: Severity | None) -> ExitCode:
+def exit_code_for(run: ScanRun, threshold: Severity | None, new: Collection[str] | None = None) -> ExitCode:
     """3 when a scanner failed, timed out or is incomplete (it wins: the scan is incomplete), else
-    1 when an untriaged finding is at or above the threshold, else 0."""
+    1 when an untriaged finding (one of the ``new`` fingerprints, when given) is at or above the
+    threshold, else 0."""
     if any(s.status.is_failure for s in run.scanners):
         return ExitCode.SCANNER_FAILED
-    if threshold is not None and any(
-        f.severity.at_least(threshold) and f.state is not FindingState.TRIAGED for f in run.findings
-    ):
+    if gating(run, threshold, new):
         return ExitCode.FINDINGS
     return ExitCode.OK
 
@@ -219,9 +226,9 @@ def own_outputs(request: RunRequest, cache: Path | None) -> list[Path]:
     of them is ever scanned."""
     from secscan.fs.locks import database_path
 
-    outputs = [request.sarif_path, database_path(request.db)]
+    outputs = [database_path(request.db)]
     index = osv_index_folder(request.settings.cache)
-    outputs += [p for p in (cache, index, request.settings.report.path) if p is not None]
+    outputs += [p for p in (request.sarif_path, cache, index, request.settings.report.path) if p is not None]
     return outputs
 
 
@@ -230,7 +237,8 @@ def run(request: RunRequest, hooks: ScanHooks = ScanHooks()) -> RunResult:  # no
     work out the exit code. Bad input (target, config, suppressions, database) fails before any
     scanner starts."""
     root = check_target(request.target)
-    check_writable(request.sarif_path, "SARIF log")  # issue 13: a bad output path fails before the scan
+    if request.sarif_path is not None:  # issue 13: a bad output path fails before the scan
+        check_writable(request.sarif_path, "SARIF log")
     suppressions = read_suppressions(root)
     sla_policy = load_sla_policy(request.settings.policy.sla)
     if request.upload:  # issue 5: no token, [github] or commit -> exit 2 before any scanner starts
@@ -251,6 +259,8 @@ def run(request: RunRequest, hooks: ScanHooks = ScanHooks()) -> RunResult:  # no
         RunGuard(store, utcnow) as guard,  # an error before the run is recorded ends it: never left running
     ):
         interrupt_orphaned_runs(store, request.db, utcnow(), held=name)  # runs of processes that died
+        baseline = request.baseline_target or name
+        known = new_since_baseline(store, baseline) if baseline != name and request.new_only else None
         # every finding that can still be closed: open and triaged ones
         closable = FindingQuery(target=name, states=OPEN_STATES | {FindingState.TRIAGED})
         tracked = {t.path for t in store.list_findings(closable)}
@@ -282,7 +292,8 @@ def run(request: RunRequest, hooks: ScanHooks = ScanHooks()) -> RunResult:  # no
         absent = [_as_finding(t, FindingState.FIXED) for t in recorded.absent]
         began = time.perf_counter()
         sarif = scrub(build_sarif(scan, outcome.policy, recorded.baseline, absent), outcome.redactor)
-        FileSink(request.sarif_path).deliver(outcome.run, sarif)
+        if request.sarif_path is not None:
+            FileSink(request.sarif_path).deliver(outcome.run, sarif)
         log.info("SARIF built and written in %.2f s", time.perf_counter() - began)
         # -- after the SARIF is written: uploads are queued here, then both outboxes delivered --
         # (issues 5, 6; issue 13: a one-shot run retries them within delivery_wait, then names
@@ -294,10 +305,18 @@ def run(request: RunRequest, hooks: ScanHooks = ScanHooks()) -> RunResult:  # no
     document = scrub(json_document(outcome.run, request.sarif_path), outcome.redactor)
     document["cache"] = dataclasses.asdict(outcome.cache)  # issue 7: {enabled, hits, misses}
     document["undelivered"] = [u.document() for u in undelivered]  # issue 13
-    code = exit_code_for(outcome.run, fail_threshold(request.settings))
+    threshold, gate = fail_threshold(request.settings), None
+    new: Collection[str] | None = None
+    if request.new_only:  # issue 19: only what is new since the baseline's last complete run
+        if known is None:
+            new = {fp for fp, state in recorded.baseline.items() if state is BaselineState.NEW}
+        else:
+            new = {f.fingerprint for f in outcome.run.findings} - known
+        gate = NewFindingsGate(baseline, threshold, tuple(gating(outcome.run, threshold, new)))
+    code = exit_code_for(outcome.run, threshold, new)
     if undelivered:  # issue 13: an upload or page lost with the database must not look like success
         code = ExitCode.SCANNER_FAILED
     return RunResult(
         outcome=outcome, sarif_path=request.sarif_path, document=document, exit_code=code,
-        undelivered=undelivered,
+        undelivered=undelivered, sarif=sarif, gate=gate,
     )  # fmt: skip

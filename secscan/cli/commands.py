@@ -32,6 +32,14 @@ def register(sub: Sub, common: argparse.ArgumentParser) -> None:
     _alerts(sub, common)
     _cache(sub, common)
     _report(sub, common)
+    _completion(sub, common)
+
+
+def _completion(sub: Sub, common: argparse.ArgumentParser) -> None:
+    """``completion SHELL`` (:mod:`.completion`)."""
+    completion = sub.add_parser("completion", parents=[common], help="print a shell completion script")
+    completion.add_argument("shell", choices=("bash", "zsh", "fish"), help="the shell to complete in")
+    completion.set_defaults(handler=Lazy("secscan.cli.completion", "cmd_completion"))
 
 
 def _lifecycle(sub: Sub, common: argparse.ArgumentParser) -> None:
@@ -191,7 +199,7 @@ def _report(sub: Sub, common: argparse.ArgumentParser) -> None:
         "--format", choices=("html", "md", "json"), help="html (default, or [report] format), md or json"
     )
     rep.add_argument(
-        "--output", type=Path, required=True, metavar="FILE", help="where to write it ('-': stdout)"
+        "-o", "--output", type=Path, required=True, metavar="FILE", help="where to write it ('-': stdout)"
     )
     rep.add_argument(
         "--since",

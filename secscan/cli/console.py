@@ -75,6 +75,7 @@ def progress(stderr: Console) -> Iterator[ScanHooks]:
         )
         return
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn  # a terminal's display
+
     lock = threading.Lock()
     tasks: dict[str, TaskID] = {}
     with Progress(

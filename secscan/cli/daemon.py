@@ -21,7 +21,7 @@ def cmd_daemon(args: argparse.Namespace, stdout: Console, stderr: Console) -> in
     from secscan.config.settings import load_settings
     from secscan.daemon.service import Daemon
 
-    if args.verbose == 0:  # a service logs what it does: INFO unless asked for more
+    if args.verbose == 0 and not args.quiet:  # a service logs what it does: INFO unless -v or -q
         logging.getLogger().setLevel(logging.INFO)
     settings = load_settings(args.config)
     return Daemon(settings, config_path=args.config, db=args.db).serve()

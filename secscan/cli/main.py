@@ -25,13 +25,13 @@ INTERNAL_ERROR = 70
 Handler = Callable[["argparse.Namespace", "Console", "Console"], int]
 
 
-def _setup_logging(verbosity: int, log_format: str = "text") -> None:
+def _setup_logging(verbosity: int, log_format: str = "text", *, quiet: bool = False) -> None:
     import logging
 
     from secscan.core.logsecrets import held_secrets_filter
     from secscan.daemon import logfmt
 
-    level = logging.WARNING - 10 * min(verbosity, 2)
+    level = logging.ERROR if quiet else logging.WARNING - 10 * min(verbosity, 2)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logfmt.formatter(log_format))  # text, or json for log shippers (daemon)
     handler.addFilter(held_secrets_filter())  # channel secrets and the GitHub token, never logged
@@ -39,30 +39,35 @@ def _setup_logging(verbosity: int, log_format: str = "text") -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     logging.getLogger("urllib3").setLevel(logging.WARNING)  # its debug lines name webhook URL paths
+    # a new database is created through every migration: one line of ours says so, not Alembic's
+    logging.getLogger("alembic").setLevel(logging.DEBUG if verbosity >= 2 else logging.WARNING)
 
 
-def _consoles() -> tuple[Console, Console]:
-    """stdout and stderr for a command's output (rich loads only once a command runs)."""
+def _consoles(*, quiet: bool = False) -> tuple[Console, Console]:
+    """stdout and stderr for a command's output (rich loads only once a command runs); with
+    ``quiet`` stderr prints nothing (errors are written by :func:`main`, not through it)."""
     from rich.console import Console
 
     stdout = Console()
     if not stdout.is_terminal and not os.environ.get("COLUMNS", "").isdigit():
         stdout = Console(width=160)  # CI logs: wide enough for the findings table; rich honours COLUMNS
-    return stdout, Console(stderr=True)
+    return stdout, Console(stderr=True, quiet=quiet)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``secscan`` console script."""
     words = list(sys.argv[1:] if argv is None else argv)
-    if words == ["--version"]:  # what argparse would print, without building the parser
+    if words in (["--version"], ["-V"]):  # what argparse would print, without building the parser
         sys.stdout.write(f"secscan {__version__}\n")
         return 0
-    from secscan.cli.parser import build_parser
+    from secscan.cli.parser import build_parser, from_environment
 
     try:
         args = build_parser().parse_args(words)  # --help and usage errors: no command module loaded
-        stdout, stderr = _consoles()
-        _setup_logging(args.verbose, getattr(args, "log_format", "text"))
+        from_environment(args, os.environ)  # SECSCAN_DB and co., where no flag was given
+        quiet = bool(getattr(args, "quiet", False))
+        stdout, stderr = _consoles(quiet=quiet)
+        _setup_logging(args.verbose, getattr(args, "log_format", "text"), quiet=quiet)
         handler: Handler = args.handler
         return handler(args, stdout, stderr)
     except SecscanError as exc:

@@ -11,6 +11,7 @@ checks that the choices and defaults written out here equal the ones of the modu
 from __future__ import annotations
 
 import argparse
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -67,15 +68,45 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(f"{message}; see '{self.prog} --help'")
 
 
+FAIL_ON = ("critical", "high", "medium", "low", "none")
+""":data:`secscan.config.settings.FailOn`'s values."""
+ENVIRONMENT: dict[str, str] = {
+    "db": "SECSCAN_DB",
+    "config": "SECSCAN_CONFIG",
+    "osv_db": "SECSCAN_OSV_DB",
+    "fail_on": "SECSCAN_FAIL_ON",
+}
+"""The option (its ``dest``) each environment variable stands for, in every command that has it."""
+
+
+def from_environment(args: argparse.Namespace, environ: Mapping[str, str]) -> None:
+    """Fill the common options not given on the command line from ``SECSCAN_*`` variables: a flag
+    wins over the environment, the environment over the configuration."""
+    for dest, name in ENVIRONMENT.items():
+        value = environ.get(name, "")
+        if not value or getattr(args, dest, "absent") is not None:
+            continue  # unset, or given as a flag, or not an option of this command
+        if dest == "fail_on" and value not in FAIL_ON:
+            raise UsageError(f"{name}={value!r} is not one of {', '.join(FAIL_ON)}; fix the variable")
+        setattr(args, dest, Path(value) if dest in ("config", "osv_db") else value)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The whole command line: ``secscan run`` here, the other commands from :mod:`.commands`."""
     from secscan.cli import commands  # the same light imports; the run options stay in this module
 
     parser = Parser(prog="secscan", description="Run security scanners and keep one trustworthy record.")
-    parser.add_argument("--version", action="version", version=f"secscan {__version__}")
+    parser.add_argument("-V", "--version", action="version", version=f"secscan {__version__}")
     common = Parser(add_help=False)
-    common.add_argument(
+    loudness = common.add_mutually_exclusive_group()
+    loudness.add_argument(
         "-v", "--verbose", action="count", default=0, help="more log output on stderr (-vv: debug)"
+    )
+    loudness.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="no progress or log lines, only errors; the exit code tells",
     )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
 
@@ -83,13 +114,27 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=Lazy("secscan.cli.run", "cmd_run"))
     run.add_argument("path", type=Path, help="the repository (folder) to scan")
     run.add_argument("--config", type=Path, help="secscan.toml to use (default: PATH/secscan.toml)")
-    run.add_argument("--sarif", type=Path, help="SARIF output file (default: ./secscan.report.sarif)")
-    run.add_argument("--format", choices=("table", "json"), default="table", help="stdout format")
+    run.add_argument(
+        "-o", "--output", "--sarif", dest="sarif", type=Path, metavar="FILE",
+        help="where to write the SARIF log ('-': stdout; default ./secscan.sarif, none with --format sarif)",
+    )  # fmt: skip
+    run.add_argument(
+        "--format", choices=("table", "json", "sarif"), help="stdout: table (default), json or the SARIF log"
+    )
     run.add_argument(
         "--fail-on",
-        choices=("critical", "high", "medium", "low", "none"),
-        help="exit 1 when a finding is at or above this severity (default: high)",
+        choices=FAIL_ON,
+        help="exit 1 when a finding is at or above this severity (default: high; env SECSCAN_FAIL_ON)",
     )
+    run.add_argument(
+        "--fail-on-new", "--new-only", dest="new_only", action="store_true",
+        help="--fail-on counts only findings new since the last complete run of the target "
+        "(or of --baseline-target): gate a pull request on what it adds",
+    )  # fmt: skip
+    run.add_argument(
+        "--baseline-target", metavar="NAME",
+        help="with --fail-on-new: compare with this target's last complete run (the target branch's)",
+    )  # fmt: skip
     run.add_argument(
         "--osv-db", type=Path, help="offline OSV database (folder or zip) for pip-audit and lockfile-audit"
     )
@@ -123,6 +168,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 __all__ = [
-    "DEFAULT_WAIT_S", "MAX_WAIT_S", "Lazy", "Parser", "UsageError", "build_parser", "lazy_type",
-    "upload_wait", "wait_seconds",
+    "DEFAULT_WAIT_S", "FAIL_ON", "MAX_WAIT_S", "Lazy", "Parser", "UsageError", "build_parser",
+    "from_environment", "lazy_type", "upload_wait", "wait_seconds",
 ]  # fmt: skip

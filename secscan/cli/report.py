@@ -23,6 +23,7 @@ from secscan.store import default_db_path, open_store
 if TYPE_CHECKING:
     from rich.console import Console
 
+
 def _db_path(db: str | None) -> str | Path:
     """The database to read; a file that does not exist yet is refused (reading never creates one)."""
     path = default_db_path() if db is None else Path(db) if "://" not in db else None

@@ -12,8 +12,9 @@ from rich.table import Table
 
 @dataclass(frozen=True)
 class Col:
-    """A table column that fits the console: never narrower than ``least`` (or it is left out,
-    lowest ``rank`` first), grown to ``want`` then ``most`` while room is left, most important first."""
+    """A table column that fits the console: left out (lowest ``rank`` first) unless it gets
+    ``least`` while the more important ones get their ``want``; then grown to ``want`` and ``most``
+    while room is left, most important first."""
 
     name: str
     rank: int  # 1: the last to go
@@ -30,8 +31,8 @@ def fitted(title: str, width: int, columns: Sequence[Col]) -> tuple[Table, list[
     not fit are left out instead of being squeezed to nothing (severity had zero width below
     about 140 columns)."""
     chosen: list[Col] = []
-    for col in sorted(columns, key=lambda c: c.rank):
-        if sum(c.least + 3 for c in (*chosen, col)) + 1 > width:
+    for col in sorted(columns, key=lambda c: c.rank):  # a column comes in only when the more
+        if sum(c.want + 3 for c in chosen) + col.least + 3 + 1 > width:  # important ones get their want
             break
         chosen.append(col)
     size = {c.name: c.least for c in chosen}

@@ -1,6 +1,6 @@
 """What the file walk leaves out besides the exclude patterns: secscan's own files, and what git ignores.
 
-**Own files.** ``cd repo && secscan run .`` writes ``secscan.report.sarif`` (and may keep its database
+**Own files.** ``cd repo && secscan run .`` writes ``secscan.sarif`` (and may keep its database
 and cache) inside the target; scanning them on the next run quoted every finding back as a new
 one (25 -> 71 -> 309 -> 589 findings). Every file a run was told to write, when it lies inside
 the target, is skipped with its family: the same name followed by ``-`` or ``.`` (SQLite's

@@ -50,7 +50,7 @@ def test_config_error_is_one_line_naming_the_key(tmp_path: Path, toml: str, expe
     assert len(lines) == 1, proc.stderr
     assert expected in lines[0]
     assert not any(word in lines[0] for word in INTERNALS), lines[0]
-    assert not (tmp_path / "secscan.report.sarif").exists()
+    assert not (tmp_path / "secscan.sarif").exists()
 
 
 def test_channel_types_are_the_unions_tags() -> None:

@@ -58,7 +58,7 @@ def test_the_repositorys_part_still_obeys_the_trust_rules(repo: Path, tmp_path: 
     proc = secscan("run", repo, "--config", trusted, cwd=tmp_path)
     assert proc.returncode == 2
     assert "[scanners.evil] command comes from the scanned repository" in proc.stderr
-    assert not marker.exists() and not (tmp_path / "secscan.report.sarif").exists()
+    assert not marker.exists() and not (tmp_path / "secscan.sarif").exists()
     # a tool of the trusted config: the repository may tune its timeout, never its command
     trusted.write_text(f'[scanners.fake]\ncommand = {json.dumps(FAKE)}\noutput = "stdout"\n')
     (repo / "secscan.toml").write_text("[scanners.fake]\ntimeout = 60\n")

@@ -28,7 +28,9 @@ HEAVY = (
 )  # fmt: skip
 """What ``--help`` must not load: third-party libraries, the application, the store, the scanners."""
 
-COMMAND_MODULES = ("run", "lifecycle", "daemon", "upload", "alerts", "cache", "report", "console")
+COMMAND_MODULES = (
+    "run", "lifecycle", "daemon", "upload", "alerts", "cache", "report", "console", "completion",
+)  # fmt: skip
 HANDLER_MODULES = {f"secscan.cli.{m}" for m in COMMAND_MODULES}
 
 
@@ -83,7 +85,8 @@ def test_every_command_parses_without_loading_any_command_module() -> None:
 
 def test_every_handler_names_a_function_of_its_module() -> None:
     handlers = _handlers(parser.build_parser())
-    assert len(handlers) == 19  # run, 6 lifecycle, daemon, status, 3 upload, 4 alerts, 2 cache, report
+    assert len(handlers) == 20  # run, 6 lifecycle, daemon, status, 3 upload, 4 alerts, 2 cache, report,
+    # completion
     for handler in handlers:
         assert isinstance(handler, parser.Lazy)
         assert handler.module in HANDLER_MODULES

@@ -36,7 +36,7 @@ def _run(repo: Path, **kw: object) -> app.RunResult:
     request = app.RunRequest(
         target=repo,
         settings=kw.pop("settings", None) or load_settings(None),  # type: ignore[arg-type]
-        sarif_path=kw.pop("sarif_path", repo / "secscan.report.sarif"),  # type: ignore[arg-type]
+        sarif_path=kw.pop("sarif_path", repo / "secscan.sarif"),  # type: ignore[arg-type]
         only=("detect-secrets",),
         db=str(kw.pop("db", repo / "secscan.db")),
         **kw,  # type: ignore[arg-type]
@@ -55,7 +55,7 @@ def test_repeated_runs_inside_the_target_never_scan_their_own_outputs(tmp_path: 
         assert {f.location.path for f in result.run.findings} == {"settings.py"}
     assert counts == [1, 1, 1]
     written = {p.name for p in repo.iterdir()}
-    assert {"secscan.report.sarif", "secscan.db", "secscan-cache.db"} <= written  # they were there to be scanned
+    assert {"secscan.sarif", "secscan.db", "secscan-cache.db"} <= written  # they were there to be scanned
 
 
 def test_findings_once_reported_in_a_file_secscan_now_writes_are_closed(tmp_path: Path) -> None:

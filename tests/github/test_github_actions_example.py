@@ -57,7 +57,7 @@ def test_the_example_steps_upload_only_the_tools_that_finished(
     steps = _steps()
     scan = _bash(steps["Scan"]["run"], root, env)
     assert scan.returncode == 3, scan.stderr  # bandit timed out: the scan is incomplete
-    assert (root / "secscan.report.sarif").is_file()
+    assert (root / "secscan.sarif").is_file()
 
     write_config, upload = steps["Upload to code scanning"]["run"].split("secscan upload", 1)
     assert _bash(write_config, root, env).returncode == 0
