@@ -37,6 +37,7 @@ def database_file(url_or_path: str | Path | None) -> Path:
     if match is None or match["database"] == ":memory:":
         scheme = text.split("://", 1)[0]
         raise StoreError(
-            f"database URL {scheme}://... is not supported; use an SQLite file path or sqlite:///FILE"
+            f"database URL {scheme}://... is not supported; use an SQLite file path, sqlite:///FILE "
+            "or a postgresql:// URL"
         )
     return Path(match["database"]).expanduser().resolve()
