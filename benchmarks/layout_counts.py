@@ -33,11 +33,11 @@ RANK = {"cli": 6, "__main__": 6, "daemon": 5, "app": 4, "delivery": 3, "report":
         "config": 2, "fs": 1, "core": 0}  # fmt: skip
 ADAPTERS = {"delivery", "report", "scanners", "store"}
 KNOT_MOVES = frozenset({
-    "secscan.app.cancel", "secscan.core.ports.store", "secscan.core.ports.outbox", "secscan.core.ports.sessions",
-    "secscan.core.ports.ledger", "secscan.core.ports.uploads", "secscan.core.ports.alerts", "secscan.core.ports.coverage",
-    "secscan.core.ports.report_model", "secscan.fs.paths", "secscan.fs.owners", "secscan.osv.purl",
-    "secscan.config.schedule", "secscan.github.sync", "secscan.config.posture_rules",
-    "secscan.core.records",
+    "secscan.daemon.cancel", "secscan.store.interface", "secscan.store.outbox", "secscan.store.sessions",
+    "secscan.store.ledger", "secscan.store.uploads", "secscan.store.alerts", "secscan.store.coverage",
+    "secscan.store.report_model", "secscan.store.paths", "secscan.report.owners", "secscan.osv.purl",
+    "secscan.daemon.schedule", "secscan.github.sync", "secscan.scanners._posture_rules",
+    "secscan.store.records",
 })  # fmt: skip
 
 
