@@ -30,9 +30,16 @@ database (or none). The host's speed drifts, so compare the per-round ratios (th
 printed), not seconds from different minutes. CPU seconds are printed beside wall ones, and for
 the ingests the CPU seconds of ``record_run`` alone.
 
+``--backend both`` (or ``postgresql``) runs the same phases on PostgreSQL too, side by side, on
+a throwaway server started from the machine's binaries (``tests/postgres.py``; fsync off, as in
+the tests): a fresh database per phase, cloned with ``CREATE DATABASE ... TEMPLATE`` where a
+phase starts from a built one. Targets on PostgreSQL (issue 16): ingest <= 15 s, re-ingest
+<= 6 s, the sweep over 1M <= 3 s.
+
 Usage: python benchmarks/bench_store.py [--results 100000] [--files 5000] [--big 1000000]
                                         [--skip-big] [--workdir DIR] [--keep]
                                         [--baseline DIR] [--rounds 3]
+                                        [--backend sqlite|postgresql|both]
 """
 
 from __future__ import annotations
@@ -467,6 +474,7 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     parser.add_argument("--baseline", type=Path, help="a tree with the secscan to compare with")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds of the compared phases")
+    parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="sqlite")
     parser.add_argument("--phase", help=argparse.SUPPRESS)
     parser.add_argument("--phase-args", help=argparse.SUPPRESS)
     parser.add_argument("--code", help=argparse.SUPPRESS)
@@ -491,6 +499,7 @@ def main() -> int:
 
 def _bench(ns: argparse.Namespace, work: Path) -> int:
     rng = random.Random(SEED)
+    summary: dict[str, dict[str, float]] = {"sqlite": {}, "postgresql": {}}
     root = work / "tree"
     paths = source_paths(ns.files)
     t = time.perf_counter()
@@ -502,6 +511,8 @@ def _bench(ns: argparse.Namespace, work: Path) -> int:
         f" in {time.perf_counter() - t:.1f} s; Python {sys.version.split()[0]},"
         f" SQLite {sqlite3.sqlite_version}"
     )
+    if ns.backend == "postgresql":
+        return _bench_postgres(ns, work, sarif, root, summary)
     sides: dict[str, Path | None] = {"candidate": None}
     if ns.baseline is not None:
         sides = {"baseline": ns.baseline.resolve(), "candidate": None}
@@ -516,6 +527,7 @@ def _bench(ns: argparse.Namespace, work: Path) -> int:
         ingested[name] = _checkpointed(db)
         if name == "candidate":
             _print_ingest(ns, first)
+            candidate_first = first
     if "baseline" in sides:
         alternate(
             "ingest of a fresh log (target <= 10 s)", sides, dict.fromkeys(sides), work, ns.rounds, "ingest",
@@ -526,13 +538,15 @@ def _bench(ns: argparse.Namespace, work: Path) -> int:
         root=str(root), run_id="r2", hours=1,
     )  # fmt: skip
     _print_reingest(again, work / "again.db")
-    alternate(
+    reingests = alternate(
         "re-ingest, nothing new (target <= 5 s)", sides, ingested, work, ns.rounds, "ingest", "total_s",
         sarif=str(sarif), root=str(root), run_id="r2", hours=1,
     )  # fmt: skip
+    summary["sqlite"]["reingest"] = statistics.median(x["total_s"] for x in reingests["candidate"])
+    summary["sqlite"]["ingest"] = candidate_first["total_s"]
 
     if ns.skip_big:
-        return 0
+        return _bench_postgres(ns, work, sarif, root, summary) if ns.backend == "both" else 0
     built: dict[str, Path] = {}
     for name, code in sides.items():
         big = work / f"big-{name}.db"
@@ -540,10 +554,11 @@ def _bench(ns: argparse.Namespace, work: Path) -> int:
         built[name] = _checkpointed(big)
         if name == "candidate":
             _print_big(result, big)
-    alternate(
+    sweeps = alternate(
         "SLA sweep over 1M, 170k changes after 20 h of downtime (target <= 2 s)",
         sides, built, work, ns.rounds, "sweep", "sweep_s", hours=20,
     )  # fmt: skip
+    summary["sqlite"]["sweep"] = statistics.median(x["sweep_s"] for x in sweeps["candidate"])
     print("\nSLA sweep over the 1M-finding database, one after another (tracking.sla_sweep)")
     big = _fresh_copy(built["candidate"], work / "sweeps.db")
     for label, hours in (
@@ -555,6 +570,108 @@ def _bench(ns: argparse.Namespace, work: Path) -> int:
         s = run_phase("sweep", db=str(big), hours=hours)
         _line(label, f"{s['sweep_s']:.2f} s", f"{s['changes']:,} changes, peak {s['peak_rss_mb']:.0f} MB")
     print("  target <= 2 s")
+    if ns.backend == "both":
+        return _bench_postgres(ns, work, sarif, root, summary)
+    return 0
+
+
+# -- PostgreSQL -----------------------------------------------------------------------------------
+
+
+def _server_cpu_s(server: Any) -> float:
+    """CPU seconds the server's processes used so far: the postmaster's own and its reaped
+    children's, and the live children's (a busy host's wall seconds say little; client CPU plus
+    server CPU is the work a phase did)."""
+    pid = int((server.root / "data" / "postmaster.pid").read_text().split()[0])
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry) == pid:
+            total += sum(int(x) for x in fields[11:15])  # utime, stime, cutime, cstime
+        elif int(fields[1]) == pid:
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _pg_phase(server: Any, name: str, **args: Any) -> dict[str, Any]:
+    """A phase on PostgreSQL, with the server's CPU seconds during it (``server_cpu_s``)."""
+    before = _server_cpu_s(server)
+    result = run_phase(name, **args)
+    result["server_cpu_s"] = _server_cpu_s(server) - before
+    return result
+
+
+def _work(result: dict[str, Any]) -> str:
+    return f"cpu {result.get('cpu_s', 0.0):.2f} s + server {result['server_cpu_s']:.2f} s"
+
+
+def _bench_postgres(
+    ns: argparse.Namespace, work: Path, sarif: Path, root: Path, summary: dict[str, dict[str, float]]
+) -> int:
+    """The same phases on a throwaway PostgreSQL server; then both backends side by side."""
+    from tests.postgres import postgres_bin, start_server, stop_server
+
+    bin_dir = postgres_bin()
+    if bin_dir is None:
+        raise SystemExit("no PostgreSQL binaries (initdb, pg_ctl): apt-get install postgresql")
+    pg_root = Path(tempfile.mkdtemp(prefix="bench-pg-"))  # beside /tmp: the server's user reaches it
+    server = start_server(bin_dir, pg_root)
+    try:
+        version = subprocess.run([str(bin_dir / "postgres"), "--version"], capture_output=True, text=True)
+        print(f"\nPostgreSQL: {version.stdout.strip()} (throwaway server, fsync off)")
+        pg = summary["postgresql"]
+        ingest_db = server.create_database()
+        first = _pg_phase(
+            server, "ingest", db=server.url(ingest_db), sarif=str(sarif), root=str(root), run_id="r1", hours=0
+        )
+        _print_ingest(ns, first)
+        _line("  CPU: client + server", _work(first))
+        pg["ingest"] = first["total_s"]
+        print(f"\nre-ingest, nothing new (target <= 6 s): {ns.rounds} rounds, each from a fresh clone")
+        times = []
+        for r in range(ns.rounds):
+            clone = server.create_database(ingest_db)
+            again = _pg_phase(
+                server, "ingest", db=server.url(clone), sarif=str(sarif), root=str(root), run_id="r2", hours=1
+            )
+            server.drop_database(clone)
+            times.append(again["total_s"])
+            detail = f"record_run {again.get('record_s', 0):.2f} s, unchanged {again['unchanged']:,}"
+            _line(f"round {r + 1}", f"{again['total_s']:.2f} s", f"{_work(again)}, {detail}")
+        pg["reingest"] = statistics.median(times)
+        if not ns.skip_big:
+            big_db = server.create_database()
+            built = _pg_phase(server, "build", db=server.url(big_db), big=ns.big)
+            print(f"\ndatabase of {ns.big:,} findings built in {built['record_s']:.1f} s (record_run)")
+            print(f"\nSLA sweep over 1M, 170k changes (target <= 3 s): {ns.rounds} rounds, fresh clones")
+            times = []
+            for r in range(ns.rounds):
+                clone = server.create_database(big_db)
+                swept = _pg_phase(server, "sweep", db=server.url(clone), hours=20)
+                server.drop_database(clone)
+                times.append(swept["sweep_s"])
+                work = f"{swept['changes']:,} changes, {_work(swept)}"
+                _line(f"round {r + 1}", f"{swept['sweep_s']:.2f} s", work)
+            pg["sweep"] = statistics.median(times)
+    finally:
+        stop_server(server)
+        shutil.rmtree(pg_root, ignore_errors=True)
+    print("\nside by side (medians; ingest is one run)")
+    _line("measure", "SQLite / PostgreSQL", "PostgreSQL target")
+    for key, label, target in (
+        ("ingest", "ingest of 100k results", "<= 15 s"),
+        ("reingest", "re-ingest, nothing new", "<= 6 s"),
+        ("sweep", "SLA sweep over 1M, 170k changes", "<= 3 s"),
+    ):
+        left = summary["sqlite"].get(key)
+        right = summary["postgresql"].get(key)
+        text = " / ".join("-" if v is None else f"{v:.2f} s" for v in (left, right))
+        _line(label, text, target)
     return 0
 
 

@@ -14,6 +14,15 @@ from typing import Any
 
 import pytest
 
+from tests.postgres import (  # noqa: F401 - the session's PostgreSQL server, for every test package
+    BACKENDS,
+    backend_url,
+    postgres_empty_url,
+    postgres_server,
+    postgres_template,
+    postgres_url,
+)
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 SCHEMAS = REPO / "tests" / "assets" / "schemas"
@@ -60,6 +69,14 @@ def _session_cache_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: p
     """Node-local derived state (the compiled OSV indexes) goes to a folder of the test session,
     never to the user's ``~/.cache``; tests that look at it set their own folder."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "xdg-cache"))
+
+
+@pytest.fixture(params=BACKENDS)
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh store location of each backend (the contract tests take it: same tests, both
+    backends): an SQLite file, or a database of the session's PostgreSQL server."""
+    with backend_url(request, request.param, tmp_path / "state") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

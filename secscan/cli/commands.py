@@ -1,7 +1,7 @@
 """Every ``secscan`` command besides ``run``: its options, and its handler named, not imported.
 
 Each group's handlers live in their own module (:mod:`.lifecycle`, :mod:`.daemon`, :mod:`.upload`,
-:mod:`.alerts`, :mod:`.cache`, :mod:`.report`) with the application code they call; this module
+:mod:`.alerts`, :mod:`.cache`, :mod:`.report`, :mod:`.db`) with the application code they call; this module
 only describes the command line, so that ``--help`` loads none of them (see :mod:`.parser`).
 """
 
@@ -34,6 +34,7 @@ def register(sub: Sub, common: argparse.ArgumentParser) -> None:
     _cache(sub, common)
     _report(sub, common)
     _completion(sub, common)
+    _db(sub, common)
 
 
 def _completion(sub: Sub, common: argparse.ArgumentParser) -> None:
@@ -226,3 +227,20 @@ def _report(sub: Sub, common: argparse.ArgumentParser) -> None:
 
 
 __all__ = ["LOG_FORMATS", "SEVERITIES", "TRIAGE_STATUSES", "positive_id", "register"]
+
+
+def _db(sub: Sub, common: argparse.ArgumentParser) -> None:
+    """``db migrate|copy`` (:mod:`.db`)."""
+    db = sub.add_parser("db", parents=[common], help="the lifecycle database: upgrade it, copy it")
+    actions = db.add_subparsers(dest="db_command", required=True, parser_class=type(db))
+    migrate = actions.add_parser(
+        "migrate", parents=[common], help="create or upgrade the database's schema to this secscan's"
+    )
+    migrate.add_argument("--db", metavar="PATH_OR_URL", help="the database (default: the XDG state dir)")
+    migrate.set_defaults(handler=Lazy("secscan.cli.db", "cmd_migrate"))
+    copy = actions.add_parser(
+        "copy", parents=[common], help="copy a whole database (findings, history, triage) into an empty one"
+    )
+    copy.add_argument("--from", dest="source", metavar="PATH_OR_URL", help="the database to copy")
+    copy.add_argument("--to", dest="destination", metavar="PATH_OR_URL", help="an empty database")
+    copy.set_defaults(handler=Lazy("secscan.cli.db", "cmd_copy"))

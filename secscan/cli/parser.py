@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import gc
 import importlib
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +44,8 @@ class Lazy:
     function: str
 
     def __call__(self, args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
+        if self.module in sys.modules:  # a second command in the same process (tests): loaded already
+            return int(getattr(sys.modules[self.module], self.function)(args, stdout, stderr))
         gc.disable()  # importing allocates hundreds of thousands of objects, and none is garbage yet
         try:
             handler = getattr(importlib.import_module(self.module), self.function)

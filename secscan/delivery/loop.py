@@ -36,6 +36,8 @@ BASE_BACKOFF_S = 30.0
 MAX_BACKOFF_S = 3600.0
 CONFIG_RETRY_S = 300.0  # a secret file that may still appear: look again in five minutes
 MISSING_SECRET_GRACE = timedelta(hours=24)  # ... for at most a day after the item was queued
+LEASE = timedelta(minutes=10)
+"""How long a claimed item is kept from other deliverers: longer than any handler's timeouts."""
 
 
 @dataclass(frozen=True)
@@ -110,9 +112,12 @@ def deliver_due(
     limit: int = 100,
     rng: random.Random | None = None,
 ) -> DeliveryReport:
-    """Deliver up to ``limit`` due items whose kind has a handler; returns what happened."""
+    """Deliver up to ``limit`` due items whose kind has a handler; returns what happened.
+
+    The items are claimed (leased) first, so several deliverers may share one outbox: each
+    item is delivered once per attempt."""
     report = DeliveryReport()
-    for item in outbox.due(clock(), limit=limit, kinds=tuple(handlers)):
+    for item in outbox.claim(clock(), LEASE, limit=limit, kinds=tuple(handlers)):
         try:
             verdict = handlers[item.kind](item)
         except Exception as exc:  # a handler bug must not lose the item: it is retried

@@ -43,9 +43,19 @@ class LockError(SecscanError):
 
 
 def database_path(db: str | Path | None) -> Path:
-    """The file of database ``db`` (a path, an ``sqlite:///`` URL, or None for the default)."""
-    from secscan.store.sqlite.db import database_file  # validates the URL like open_store does
+    """The file of database ``db`` (a path, an ``sqlite:///`` URL, or None for the default).
 
+    A PostgreSQL database has no file here: it stands for a node-local name in the XDG state
+    folder (``postgresql-<digest of the URL>.db``), beside which its lock files and the daemon's
+    SARIF logs live. Runs on other hosts are kept apart by the database's own advisory locks.
+    """
+    from secscan.store.paths import default_db_path
+    from secscan.store.sqlite.db import database_file  # validates the URL like open_store does
+    from secscan.store.urls import is_postgres
+
+    if is_postgres(db):
+        digest = hashlib.sha256(str(db).encode()).hexdigest()[:16]
+        return default_db_path().with_name(f"postgresql-{digest}.db")
     return database_file(db)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from secscan.core.errors import StoreError
 from secscan.store.interface import (
     BaselineState,
     FindingQuery,
@@ -54,10 +55,31 @@ __all__ = [
 
 
 def open_store(url_or_path: str | Path | None = None) -> Store:
-    """Open the SQLite store (see :func:`secscan.store.sqlite.store.open_store`).
+    """Open the store at a path, an ``sqlite:///`` URL (SQLite) or a ``postgresql://`` URL
+    (PostgreSQL, with the ``postgres`` extra), creating or migrating its schema.
 
     Imported lazily so that the pure core (``secscan.core.triage``) does not load SQLAlchemy.
+    Raises StoreError (exit 2), also for a PostgreSQL URL without the extra installed.
     """
+    from secscan.store.urls import is_postgres
+
+    if is_postgres(url_or_path):
+        assert isinstance(url_or_path, str)  # noqa: S101 - is_postgres checked it
+        return _open_postgres(url_or_path)
     from secscan.store.sqlite import store as sqlite
 
     return sqlite.open_store(url_or_path)
+
+
+def _open_postgres(url: str) -> Store:
+    from secscan.store.urls import postgres_url
+
+    location = postgres_url(url)
+    try:
+        from secscan.store import postgres
+    except ImportError as exc:
+        raise StoreError(
+            f"{location.display} is a PostgreSQL database, which needs the postgres extra "
+            f"({exc.name} is missing): pip install 'secscan[postgres]'"
+        ) from exc
+    return postgres.open_store(location)

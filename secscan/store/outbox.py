@@ -11,7 +11,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -57,6 +57,20 @@ class Outbox(ABC):
         self, now: datetime, limit: int = 100, kinds: Collection[str] | None = None
     ) -> tuple[OutboxItem, ...]:
         """Pending items whose next attempt is due, oldest first."""
+
+    @abstractmethod
+    def claim(
+        self, now: datetime, lease: timedelta, limit: int = 100, kinds: Collection[str] | None = None
+    ) -> tuple[OutboxItem, ...]:
+        """Take up to ``limit`` due items (as :meth:`due` lists them) for one delivery attempt.
+
+        Each is leased in the same transaction: its next attempt moves to ``now + lease``, so
+        another deliverer sharing the outbox does not take it while this one delivers it (items
+        another deliverer is claiming at that moment are skipped, not waited for). The verdict
+        (:meth:`delivered`, :meth:`retry`, :meth:`dead`) ends the lease; a deliverer that dies
+        leaves its items due again when the lease runs out. The items are returned as they were
+        before the lease.
+        """
 
     @abstractmethod
     def delivered(self, item_id: int, now: datetime) -> None:

@@ -29,7 +29,7 @@ HEAVY = (
 """What ``--help`` must not load: third-party libraries, the application, the store, the scanners."""
 
 COMMAND_MODULES = (
-    "run", "lifecycle", "daemon", "upload", "alerts", "cache", "report", "console", "completion",
+    "run", "lifecycle", "daemon", "upload", "alerts", "cache", "report", "console", "completion", "db",
 )  # fmt: skip
 HANDLER_MODULES = {f"secscan.cli.{m}" for m in COMMAND_MODULES}
 
@@ -85,8 +85,8 @@ def test_every_command_parses_without_loading_any_command_module() -> None:
 
 def test_every_handler_names_a_function_of_its_module() -> None:
     handlers = _handlers(parser.build_parser())
-    assert len(handlers) == 20  # run, 6 lifecycle, daemon, status, 3 upload, 4 alerts, 2 cache, report,
-    # completion
+    assert len(handlers) == 22  # run, 6 lifecycle, daemon, status, 3 upload, 4 alerts, 2 cache, report,
+    # completion, 2 db
     for handler in handlers:
         assert isinstance(handler, parser.Lazy)
         assert handler.module in HANDLER_MODULES

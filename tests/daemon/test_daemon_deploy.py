@@ -82,3 +82,15 @@ def test_every_deploy_file_is_documented_in_the_readme() -> None:
     readme = (REPO / "README.md").read_text()
     for path in sorted(p for p in DEPLOY.rglob("*") if p.is_file()):
         assert str(path.relative_to(REPO)) in readme, path
+
+
+def test_postgres_compose_runs_the_daemon_on_a_postgresql_store() -> None:
+    compose = yaml.safe_load((DEPLOY / "container" / "compose.postgres.yaml").read_text())
+    secscan, postgres = compose["services"]["secscan"], compose["services"]["postgres"]
+    assert postgres["image"].split(":")[-1].startswith("15")
+    assert secscan["build"]["args"]["EXTRAS"] == "postgres"
+    assert secscan["depends_on"]["postgres"]["condition"] == "service_healthy"
+    db = secscan["command"][secscan["command"].index("--db") + 1]
+    assert db.startswith("postgresql://") and ":" not in db.split("@")[0].removeprefix("postgresql://")
+    assert secscan["read_only"] is True and secscan["cap_drop"] == ["ALL"]
+    assert 'EXTRAS:+[$EXTRAS]' in (DEPLOY / "container" / "Containerfile").read_text()

@@ -1,9 +1,8 @@
-"""The outbox seam over SQLite: idempotent enqueue, due ordering, verdict bookkeeping, durability."""
+"""The outbox seam over every store backend: idempotent enqueue, due ordering, verdicts, durability."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -13,8 +12,8 @@ from secscan.store import OutboxStatus, open_store
 T0 = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
 
 
-def test_enqueue_is_idempotent_per_key_and_survives_reopen(tmp_path: Path) -> None:
-    db = tmp_path / "s.db"
+def test_enqueue_is_idempotent_per_key_and_survives_reopen(store_url: str) -> None:
+    db = store_url
     with open_store(db) as store:
         box = store.outbox("alerts")
         assert box.enqueue("pagerduty", "k1", {"a": 1}, T0) is True
@@ -28,8 +27,8 @@ def test_enqueue_is_idempotent_per_key_and_survives_reopen(tmp_path: Path) -> No
         assert store.outbox("uploads").items() == ()  # the two outboxes are separate
 
 
-def test_due_orders_by_next_attempt_and_filters_kinds(tmp_path: Path) -> None:
-    with open_store(tmp_path / "s.db") as store:
+def test_due_orders_by_next_attempt_and_filters_kinds(store_url: str) -> None:
+    with open_store(store_url) as store:
         box = store.outbox("uploads")
         box.enqueue_many([("a", "1", {}), ("b", "2", {}), ("a", "3", {})], T0)
         first = box.items()[-1]
@@ -43,8 +42,8 @@ def test_due_orders_by_next_attempt_and_filters_kinds(tmp_path: Path) -> None:
         assert retried is not None and retried.attempts == 1 and retried.last_error == "HTTP 502"
 
 
-def test_delivered_dead_requeue_depth_and_prune(tmp_path: Path) -> None:
-    with open_store(tmp_path / "s.db") as store:
+def test_delivered_dead_requeue_depth_and_prune(store_url: str) -> None:
+    with open_store(store_url) as store:
         box = store.outbox("alerts")
         box.enqueue_many([("a", str(n), {}) for n in range(3)], T0)
         one, two, three = sorted(box.items(), key=lambda i: i.id)

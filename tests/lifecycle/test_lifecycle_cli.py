@@ -191,9 +191,16 @@ def test_default_database_is_the_xdg_state_dir(
     assert len(run_cli("findings", "--format", "json").json()["findings"]) == 2
 
 
-def test_a_non_sqlite_url_is_refused(tmp_path: Path) -> None:
-    res = run_cli("stats", "--db", "postgresql://db.example/secscan")
+def test_an_unknown_url_is_refused(tmp_path: Path) -> None:
+    res = run_cli("stats", "--db", "mysql://db.example/secscan")
     assert res.code == 2 and "not supported" in res.err
+
+
+def test_an_unreachable_postgresql_database_is_one_line_exit_2(tmp_path: Path) -> None:
+    res = run_cli("stats", "--db", "postgresql://secscan:hunter2@db.invalid/secscan")
+    assert res.code == 2
+    assert res.err.startswith("secscan: error: cannot connect to postgresql://secscan:***@db.invalid/secscan")
+    assert len(res.err.strip().splitlines()) == 1 and "hunter2" not in res.err
 
 
 def test_config_sla_policy_is_used(tmp_path: Path, db_path: Path, seeded: Seeded) -> None:

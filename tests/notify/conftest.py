@@ -1,4 +1,4 @@
-"""Fixtures of the paging tests: a store on disk, fake PagerDuty and Slack servers on loopback."""
+"""Fixtures of the paging tests: a store, fake PagerDuty and Slack servers on loopback."""
 
 from __future__ import annotations
 
@@ -12,12 +12,13 @@ from secscan.store import Store, open_store
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Path:
-    return tmp_path / "state" / "secscan.db"
+def db(tmp_path: Path) -> str:
+    """The store of a paging test: an SQLite file (``test_notify_e2e`` runs on every backend)."""
+    return str(tmp_path / "state" / "secscan.db")
 
 
 @pytest.fixture
-def store(db: Path) -> Iterator[Store]:
+def store(db: str) -> Iterator[Store]:
     with open_store(db) as s:
         yield s
 

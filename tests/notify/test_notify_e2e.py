@@ -8,7 +8,6 @@ Fake PagerDuty and Slack servers on 127.0.0.1 check every request against the pu
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
@@ -24,11 +23,18 @@ from secscan.delivery.notify import events
 from secscan.delivery.notify.outbox import deliver
 from secscan.store import Store, TriageStatus, open_store
 from secscan.store.outbox import OutboxStatus
+from tests.postgres import raw_rows
 
 
 @pytest.fixture(autouse=True)
 def _secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PAGERDUTY_ROUTING_KEY", ROUTING_KEY)
+
+
+@pytest.fixture
+def db(store_url: str) -> str:
+    """The paging lifecycle end to end runs over every store backend (incidents, members, outbox)."""
+    return store_url
 
 
 def pager_settings(
@@ -201,9 +207,9 @@ def test_a_canary_secret_reaches_no_payload_row_or_request(
     assert len(pagerduty.accepted()) == 2 and len(slack.accepted()) == 2
     for _, _, raw, _ in pagerduty.requests + slack.requests:
         assert CANARY.encode() not in raw
-    with sqlite3.connect(db) as conn:
-        rows = conn.execute("SELECT payload, coalesce(last_error, '') FROM outbox_alerts").fetchall()
-        rows += conn.execute("SELECT dedup_key, coalesce(tool, '') FROM alert_incidents").fetchall()
+    database = store.database  # type: ignore[attr-defined]
+    rows = raw_rows(database, "SELECT payload, coalesce(last_error, '') FROM outbox_alerts")
+    rows += raw_rows(database, "SELECT dedup_key, coalesce(tool, '') FROM alert_incidents")
     assert rows and all(CANARY not in a + b for a, b in rows)
     assert all(ROUTING_KEY not in a for a, _ in rows)  # the routing key stays out of the queue
 

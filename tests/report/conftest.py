@@ -13,6 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # report_history, repo
 from report_history import History, build_history, make_checkout
 
 from secscan.store import Store, open_store
+from tests.postgres import BACKENDS, backend_url
 
 
 @pytest.fixture(scope="module")
@@ -20,26 +21,40 @@ def checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_checkout(tmp_path_factory.mktemp("checkout") / "alpha")
 
 
+@pytest.fixture(scope="module", params=BACKENDS)
+def report_backend(request: pytest.FixtureRequest) -> str:
+    """The store backend of a module's report databases (one parameter shared by all three, so a
+    test that takes several gets them of one backend)."""
+    return str(request.param)
+
+
 @pytest.fixture(scope="module")
-def history_db(tmp_path_factory: pytest.TempPathFactory, checkout: Path) -> Iterator[tuple[Store, History]]:
-    path = tmp_path_factory.mktemp("db") / "secscan.db"
-    with open_store(path) as store:
+def history_db(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    checkout: Path,
+    report_backend: str,
+) -> Iterator[tuple[Store, History]]:
+    with backend_url(request, report_backend, tmp_path_factory.mktemp("db")) as url, open_store(url) as store:
         history = build_history(store, {"alpha": str(checkout), "beta": "/nonexistent/beta"})
         yield store, history
 
 
 @pytest.fixture
-def empty_store(tmp_path: Path) -> Iterator[Store]:
-    with open_store(tmp_path / "empty.db") as store:
+def empty_store(request: pytest.FixtureRequest, tmp_path: Path, report_backend: str) -> Iterator[Store]:
+    with backend_url(request, report_backend, tmp_path, "empty.db") as url, open_store(url) as store:
         yield store
 
 
 @pytest.fixture(scope="module")
-def mixed_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Store, Path]]:
+def mixed_db(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, report_backend: str
+) -> Iterator[tuple[Store, Path]]:
     """The database of ``report_mixed``: every kind of finding the morning report names."""
     import report_mixed
 
     shop = report_mixed.checkout(tmp_path_factory.mktemp("checkout") / "shop")
-    with open_store(tmp_path_factory.mktemp("db") / "mixed.db") as store:
+    folder = tmp_path_factory.mktemp("db")
+    with backend_url(request, report_backend, folder) as url, open_store(url) as store:
         report_mixed.build(store, str(shop))
         yield store, shop

@@ -24,6 +24,13 @@ from secscan.store import Store
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"  # ignored by git through its own .gitignore
 WIDTHS = {1400: 900, 390: 844}  # a desktop and a phone: width -> first screenful's height
 
+
+@pytest.fixture(scope="module")
+def report_backend() -> str:
+    """The page is drawn from the store's read models, which the other report tests check on
+    every backend: the browser runs once, over SQLite."""
+    return "sqlite-file"
+
 _CHARTS = """Array.from(document.querySelectorAll('svg.chart')).map(svg => {
   const box = svg.getBoundingClientRect();
   const visible = e => { const b = e.getBoundingClientRect(); return b.width > 0 && b.height > 0; };

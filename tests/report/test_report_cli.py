@@ -17,7 +17,9 @@ DB = tuple[Store, History]
 
 
 def _db(store: Store) -> str:
-    return str(store.database.path)  # type: ignore[attr-defined]
+    """What ``--db`` takes for ``store``: its file, or its PostgreSQL URL."""
+    database = store.database  # type: ignore[attr-defined]
+    return str(getattr(database, "path", None) or database.conninfo)
 
 
 def test_report_to_files(history_db: DB, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -99,7 +99,7 @@ def test_a_database_at_0007_upgrades_and_its_runs_have_no_map(tmp_path: Path) ->
         )
     raw.close()
     with open_store(db) as store:
-        assert store.schema_revision == "0008"
+        assert store.schema_revision >= "0008"
         assert store.coverage(RunId("old")) == () and store.latest_coverage() == ()
         tracking.record_run(store, dataclasses.replace(make_run("new", []), coverage=COVERAGE), T0, POLICY)
         assert [(c.target, c.run_id) for c in store.latest_coverage()] == [("repo", "new")]

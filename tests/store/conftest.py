@@ -1,20 +1,13 @@
-"""Store fixtures: one contract suite, parametrised over every backend (SQLite file for now)."""
+"""Store fixtures: one contract suite, parametrised over every backend (an SQLite file, and a
+PostgreSQL database of the session's throwaway server, see ``tests/postgres.py``)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from secscan.store import Store, open_store
-
-
-@pytest.fixture(params=["sqlite-file"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite-file":
-        return str(tmp_path / "state" / "secscan.db")
-    raise AssertionError(request.param)  # pragma: no cover
 
 
 @pytest.fixture

@@ -111,7 +111,7 @@ def test_not_a_database_is_a_store_error(tmp_path: Path) -> None:
         open_store(db)
 
 
-@pytest.mark.parametrize("url", ["postgresql://u@h/db", "sqlite://", "sqlite:///:memory:"])
+@pytest.mark.parametrize("url", ["mysql://u@h/db", "sqlite://", "sqlite:///:memory:"])
 def test_unsupported_urls_are_refused(url: str) -> None:
     with pytest.raises(StoreError, match="not supported"):
         open_store(url)

@@ -1,3 +1,3 @@
 """The lifecycle use cases run over every store backend: the store's contract fixtures."""
 
-from tests.store.conftest import store, store_url  # noqa: F401 - fixtures, parametrised per backend
+from tests.store.conftest import store  # noqa: F401 - fixtures, parametrised per backend

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from secscan.store.alerts import AlertIncident, IncidentMember, IncidentState, IncidentStatus
+from secscan.store.dialect import dialect_of
 from secscan.store.sqlite.db import Connection
 from secscan.store.sqlite.outbox import insert_items
 from secscan.store.sqlite.rows import from_ts, opt_dt, opt_ts, to_ts
-from secscan.store.sqlite.texts import decode_fingerprint, encode_fingerprint
+from secscan.store.sqlite.texts import decode_fingerprint
 
 _COLUMNS = (
     "i.dedup_key, i.channel, i.event, i.target, i.status, i.generation, i.triggered_at, i.resolved_at, "
@@ -38,11 +38,11 @@ _STALE = f"""
 SELECT {_COLUMNS} FROM alert_incidents i
 LEFT JOIN targets t ON t.name = i.target
 LEFT JOIN findings f ON f.target_id = t.id AND f.fingerprint = i.fingerprint
-WHERE i.status = 'triggered' AND i.grouped = 0 AND i.fingerprint IS NOT NULL
+WHERE i.status = 'triggered' AND NOT i.grouped AND i.fingerprint IS NOT NULL
   AND (f.id IS NULL OR f.state NOT IN {_OPEN_STATES}) {{target}}
 UNION ALL
 SELECT {_COLUMNS} FROM alert_incidents i
-WHERE i.status = 'triggered' AND i.grouped = 1 {{target}} AND CASE
+WHERE i.status = 'triggered' AND i.grouped {{target}} AND CASE
   WHEN EXISTS (SELECT 1 FROM alert_incident_members m WHERE {_MEMBERS_OF_I})
   THEN NOT EXISTS (
     SELECT 1 FROM alert_incident_members m
@@ -88,8 +88,9 @@ def incidents(
     if keys is not None:
         if not keys:
             return ()
-        where.append("i.dedup_key IN (SELECT value FROM json_each(?))")
-        params.append(json.dumps(sorted(set(keys))))
+        among, param = dialect_of(conn).in_list(sorted(set(keys)))
+        where.append(f"i.dedup_key {among}")
+        params.append(param)
     if target is not None:
         where.append("i.target = ?")
         params.append(target)
@@ -98,8 +99,9 @@ def incidents(
     if events is not None:
         if not events:
             return ()
-        where.append("i.event IN (SELECT value FROM json_each(?))")
-        params.append(json.dumps(sorted(set(events))))
+        among, param = dialect_of(conn).in_list(sorted(set(events)))
+        where.append(f"i.event {among}")
+        params.append(param)
     sql = f"SELECT {_COLUMNS} FROM alert_incidents i WHERE {' AND '.join(where)}"  # noqa: S608
     sql += " ORDER BY i.triggered_at DESC, i.dedup_key"
     if limit is not None:
@@ -125,13 +127,14 @@ def stale(conn: Connection, target: str | None) -> tuple[AlertIncident, ...]:
 
 def save(conn: Connection, items: Iterable[AlertIncident]) -> int:
     status = {s: s.value for s in IncidentStatus}
+    encode_fingerprint = dialect_of(conn).encode_fingerprint
     stamps: dict[datetime, int] = {}  # a batch shares one or two times: convert each once
     rows = [
         (
             i.dedup_key, i.channel, i.event, i.target, status[i.status], i.generation,
             stamps.get(i.triggered_at) or stamps.setdefault(i.triggered_at, to_ts(i.triggered_at)),
             opt_ts(i.resolved_at), None if i.fingerprint is None else encode_fingerprint(i.fingerprint),
-            i.tool, i.rule, int(i.grouped),
+            i.tool, i.rule, bool(i.grouped),
         )
         for i in items
     ]  # fmt: skip
@@ -149,6 +152,7 @@ def queue(
     """Queue outbox items (kind, key, payload), save incident state and grouped incidents'
     members (the members of an incident resolved here are forgotten); returns how many items
     were new (a key already queued is ignored)."""
+    encode_fingerprint = dialect_of(conn).encode_fingerprint
     queued = insert_items(conn, "alerts", items, now)
     changed = list(changed)
     save(conn, changed)

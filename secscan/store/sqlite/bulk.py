@@ -12,16 +12,16 @@ parameters.
 from __future__ import annotations
 
 import gc
-import json
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from secscan.core.changeset import SNAPSHOT_COLUMNS
 from secscan.fs.names import from_db
-from secscan.store.sqlite.db import Connection, scalar
+from secscan.store.dialect import POSTGRESQL, SQLITE, dialect_of
+from secscan.store.sqlite.db import Connection
 from secscan.store.sqlite.rows import HISTORY_COLUMNS, READ_COLUMNS, SLA_COLUMNS, WRITE_COLUMNS
-from secscan.store.sqlite.texts import encode_fingerprint, intern
+from secscan.store.sqlite.texts import intern
 
 # logical column -> (stored column, alias of its ``texts`` join)
 TEXT_REFS = {
@@ -32,7 +32,8 @@ TEXT_REFS = {
 }
 TOOL = "xt.value"
 """SQL expression of a finding's tool in :func:`select_findings` clauses."""
-FINGERPRINT = "CASE WHEN typeof(f.fingerprint) = 'blob' THEN lower(hex(f.fingerprint)) ELSE f.fingerprint END"
+FINGERPRINT = SQLITE.fingerprint_text
+"""SQL of a finding's fingerprint as text on SQLite (``dialect_of(conn).fingerprint_text`` on any)."""
 
 
 _SLA_JOIN = "LEFT JOIN finding_sla s ON s.finding_id = f.id"
@@ -41,7 +42,7 @@ _SLA_JOIN = "LEFT JOIN finding_sla s ON s.finding_id = f.id"
 
 def _read_expr(column: str) -> str:
     if column == "fingerprint":
-        return FINGERPRINT
+        return "{fingerprint}"
     if column in TEXT_REFS:
         return f"{TEXT_REFS[column][1]}.value"
     return f"s.{column}" if column in SLA_COLUMNS else f"f.{column}"
@@ -52,6 +53,7 @@ _SELECT = "SELECT {}, t.name FROM findings f JOIN targets t ON t.id = f.target_i
     " ".join(f"JOIN texts {alias} ON {alias}.id = f.{ref}" for ref, alias in TEXT_REFS.values()),
     _SLA_JOIN,
 )
+_SELECTS = {d: _SELECT.replace("{fingerprint}", d.fingerprint_text) for d in (SQLITE, POSTGRESQL)}
 _FINDING_COLUMNS = (*WRITE_COLUMNS[: -len(SLA_COLUMNS)], "target_id", "last_run_id")
 
 
@@ -59,9 +61,6 @@ def _stored(column: str) -> str:
     return TEXT_REFS[column][0] if column in TEXT_REFS else column
 
 
-_INSERT = "INSERT INTO findings (id, {}) VALUES (?, {})".format(  # noqa: S608
-    ", ".join(_stored(c) for c in _FINDING_COLUMNS), ", ".join("?" * len(_FINDING_COLUMNS))
-)
 _INSERT_SLA = "INSERT INTO finding_sla (finding_id, {}) VALUES (?, {})".format(  # noqa: S608
     ", ".join(SLA_COLUMNS), ", ".join("?" * len(SLA_COLUMNS))
 )
@@ -70,10 +69,6 @@ _UPSERT_SLA = (
     + " ON CONFLICT (finding_id) DO UPDATE SET "
     + ", ".join(f"{c} = excluded.{c}" for c in SLA_COLUMNS)
 )
-_HISTORY = "INSERT INTO history ({}) VALUES ({})".format(  # noqa: S608
-    ", ".join(HISTORY_COLUMNS), ", ".join("?" * len(HISTORY_COLUMNS))
-)
-
 
 @contextmanager
 def gc_paused() -> Iterator[None]:
@@ -115,9 +110,8 @@ def select_snapshot(conn: Connection, target_id: int) -> tuple[list[Any], dict[i
 
 def load_texts(conn: Connection, ids: Collection[int]) -> dict[int, str]:
     """The values of the ``texts`` ids."""
-    found = conn.execute(
-        "SELECT id, value FROM texts WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(list(ids)),)
-    )
+    among, param = dialect_of(conn).in_list(ids)
+    found = conn.execute(f"SELECT id, value FROM texts WHERE id {among}", (param,))  # noqa: S608
     return {pk: value if type(value) is str else from_db(value) for pk, value in found.fetchall()}
 
 
@@ -126,13 +120,14 @@ def select_findings(conn: Connection, where: str, params: tuple[Any, ...] = ()) 
 
     ``where`` may use ``f.<stored column>``, ``s.<SLA column>``, ``t.name`` and :data:`TOOL`.
     """
-    return conn.execute(_SELECT + where, params).fetchall()
+    return list(conn.execute(_SELECTS[dialect_of(conn)] + where, params).fetchall())
 
 
 def _encode(
     conn: Connection, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
 ) -> list[tuple[Any, ...]]:
     """Rows with their text columns as ``texts`` ids and fingerprints in stored form."""
+    encode_fingerprint = dialect_of(conn).encode_fingerprint
     text_at = [i for i, c in enumerate(columns) if c in TEXT_REFS]
     fp_at = columns.index("fingerprint") if "fingerprint" in columns else None
     ids = intern(conn, (row[i] for row in rows for i in text_at))
@@ -158,13 +153,27 @@ def insert_findings(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> list[i
     """
     if not rows:
         return []
-    first = int(scalar(conn, "SELECT coalesce(max(id), 0) + 1 FROM findings"))
-    ids = list(range(first, first + len(rows)))
+    ids = dialect_of(conn).new_ids(conn, "findings", len(rows))
     at, end = _SLA_AT, _SLA_AT + len(SLA_COLUMNS)
     plain = _encode(conn, _FINDING_COLUMNS, [row[:at] + row[end:] for row in rows])
-    conn.executemany(_INSERT, [(pk, *row) for pk, row in zip(ids, plain, strict=True)])
-    conn.executemany(_INSERT_SLA, [(pk, *row[at:end]) for pk, row in zip(ids, rows, strict=True)])
+    insert_rows(conn, "findings", ("id", *map(_stored, _FINDING_COLUMNS)),
+                [(pk, *row) for pk, row in zip(ids, plain, strict=True)])  # fmt: skip
+    insert_rows(conn, "finding_sla", ("finding_id", *SLA_COLUMNS),
+                [(pk, *row[at:end]) for pk, row in zip(ids, rows, strict=True)])  # fmt: skip
     return ids
+
+
+def insert_rows(
+    conn: Connection, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
+) -> None:
+    """Insert ``rows`` into ``table`` (a fixed name): ``executemany`` on SQLite, ``COPY`` on
+    PostgreSQL (its bulk path)."""
+    copy = getattr(conn, "copy_rows", None)
+    if copy is not None:
+        copy(table, columns, rows)
+        return
+    marks = ", ".join("?" * len(columns))
+    conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)  # noqa: S608
 
 
 def update_findings(conn: Connection, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
@@ -200,10 +209,10 @@ def touch_findings(conn: Connection, ids: Mapping[str, Sequence[int]], last_seen
     """
     for state, pks in ids.items():
         if pks:
+            among, param = dialect_of(conn).in_list(pks)
             conn.execute(
-                "UPDATE findings SET state = ?, last_seen = ?, last_run_id = ? "
-                "WHERE id IN (SELECT value FROM json_each(?))",
-                (state, last_seen, run_pk, json.dumps(list(pks))),
+                f"UPDATE findings SET state = ?, last_seen = ?, last_run_id = ? WHERE id {among}",  # noqa: S608
+                (state, last_seen, run_pk, param),
             )
 
 
@@ -215,23 +224,26 @@ def set_sla(
     With ``upsert`` a finding without its ``finding_sla`` row gets one.
     """
     sets = ", ".join(f"{c} = ?" for c in SLA_COLUMNS)
+    dialect = dialect_of(conn)
     for values, pks in groups.items():
         if not pks:
             continue
         if upsert:
+            rows, param = dialect.id_rows(pks)
             conn.execute(
                 f"INSERT INTO finding_sla (finding_id, {', '.join(SLA_COLUMNS)}) "  # noqa: S608
-                "SELECT value, ?, ?, ? FROM json_each(?) WHERE true ON CONFLICT (finding_id) DO UPDATE SET "
+                f"SELECT value, ?, ?, ? FROM {rows} WHERE true ON CONFLICT (finding_id) DO UPDATE SET "
                 + ", ".join(f"{c} = excluded.{c}" for c in SLA_COLUMNS),
-                (*values, json.dumps(list(pks))),
+                (*values, param),
             )
         else:
+            among, param = dialect.in_list(pks)
             conn.execute(
-                "UPDATE finding_sla SET " + sets + " WHERE finding_id IN (SELECT value FROM json_each(?))",  # noqa: S608
-                (*values, json.dumps(list(pks))),
+                "UPDATE finding_sla SET " + sets + f" WHERE finding_id {among}",  # noqa: S608
+                (*values, param),
             )
 
 
 def insert_history(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
     if rows:
-        conn.executemany(_HISTORY, rows)
+        insert_rows(conn, "history", HISTORY_COLUMNS, rows)

@@ -8,6 +8,7 @@ from typing import Any
 
 from secscan.core.model import CoverageEntry, RunId
 from secscan.store.coverage import RunCoverage
+from secscan.store.dialect import dialect_of
 from secscan.store.sqlite.db import Connection
 from secscan.store.sqlite.rows import from_ts
 
@@ -21,8 +22,7 @@ _OF_PK = _SELECT + "WHERE c.run_id = ? ORDER BY c.position"
 _LATEST = (
     "SELECT r.id, t.name, r.run_id, r.started_at, r.status FROM runs r JOIN targets t ON t.id = r.target_id "
     "WHERE r.id = (SELECT max(c.run_id) FROM run_coverage c JOIN runs x ON x.id = c.run_id "
-    "WHERE x.target_id = r.target_id) AND (? = '[]' OR t.name IN (SELECT value FROM json_each(?))) "
-    "ORDER BY t.name"
+    "WHERE x.target_id = r.target_id) {names} ORDER BY t.name"
 )
 
 
@@ -62,9 +62,12 @@ def of_run(conn: Connection, run_id: RunId) -> tuple[CoverageEntry, ...]:
 def latest(conn: Connection, targets: Sequence[str]) -> tuple[RunCoverage, ...]:
     """Each target's most recent run that has a coverage map, by target name (all targets when
     ``targets`` is empty)."""
-    names = json.dumps(list(targets))
+    among, param = dialect_of(conn).in_list(targets)
+    sql, params = _LATEST.format(names=""), ()  # type: tuple[str, tuple[Any, ...]]
+    if targets:
+        sql, params = _LATEST.format(names=f"AND t.name {among}"), (param,)
     found = []
-    for pk, name, run_id, started_at, status in conn.execute(_LATEST, (names, names)).fetchall():
+    for pk, name, run_id, started_at, status in conn.execute(sql, params).fetchall():
         entries = tuple(_entry(row) for row in conn.execute(_OF_PK, (pk,)))
         found.append(RunCoverage(name, RunId(run_id), from_ts(started_at), status, entries))
     return tuple(found)

@@ -23,7 +23,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from secscan.core.errors import StoreError
 from secscan.fs import sqlitefile
@@ -31,8 +31,30 @@ from secscan.store.paths import default_db_path
 
 logger = logging.getLogger(__name__)
 
-Connection = sqlite3.Connection
-"""A connection of the store, inside a transaction of :meth:`Database.transaction`."""
+SqliteConnection = sqlite3.Connection
+
+
+class Cursor(Protocol):
+    """What the store reads from a statement's cursor (``sqlite3`` and psycopg alike)."""
+
+    @property
+    def rowcount(self) -> int: ...
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+    def __iter__(self) -> Any: ...
+
+
+class Connection(Protocol):
+    """A connection of the store inside a transaction: an ``sqlite3.Connection`` of
+    :meth:`Database.transaction`, or a PostgreSQL one (``secscan.store.postgres._db``). The
+    shared SQL speaks to it with ``?`` and ``:name`` placeholders (:mod:`secscan.store.dialect`)."""
+
+    def execute(self, sql: str, parameters: Any = ..., /) -> Any: ...
+
+    def executemany(self, sql: str, parameters: Any, /) -> Any: ...
 
 BUSY_TIMEOUT_MS = 10_000
 CACHE_KIB = 64 * 1024  # page cache per connection: bulk writes into a 1M-row index stay in memory
@@ -52,7 +74,8 @@ def database_file(url_or_path: str | Path | None) -> Path:
     if match is None or match["database"] == ":memory:":
         scheme = text.split("://", 1)[0]
         raise StoreError(
-            f"database URL {scheme}://... is not supported; use an SQLite file path or sqlite:///FILE"
+            f"database URL {scheme}://... is not supported; use an SQLite file path, sqlite:///FILE "
+            "or a postgresql:// URL"
         )
     return Path(match["database"]).expanduser().resolve()
 
@@ -73,7 +96,7 @@ def create_private(path: Path) -> None:
         ) from exc
 
 
-def configure(conn: Connection) -> None:
+def configure(conn: SqliteConnection) -> None:
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA foreign_keys = ON")
     mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
@@ -88,13 +111,13 @@ class Database:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._idle: list[Connection] = []
-        self._all: list[Connection] = []
+        self._idle: list[SqliteConnection] = []
+        self._all: list[SqliteConnection] = []
         self._lock = threading.Lock()
         self._closed = False
         self._trace: Callable[[str], None] | None = None
 
-    def _open(self) -> Connection:
+    def _open(self) -> SqliteConnection:
         # check_same_thread=False: a pooled connection may serve another thread later (never two
         # at once: a connection is either idle in the pool or held by one transaction).
         conn = sqlite3.connect(
@@ -111,7 +134,7 @@ class Database:
         return conn
 
     @contextmanager
-    def connection(self) -> Iterator[Connection]:
+    def connection(self) -> Iterator[SqliteConnection]:
         """A connection of the pool (opened if none is idle), outside any transaction."""
         with self._lock:
             conn = self._idle.pop() if self._idle else None
@@ -132,7 +155,7 @@ class Database:
                 conn.close()
 
     @contextmanager
-    def transaction(self, write: bool) -> Iterator[Connection]:
+    def transaction(self, write: bool) -> Iterator[SqliteConnection]:
         """One transaction: committed when the block ends, rolled back if it raises."""
         with self.connection() as conn:
             conn.execute("BEGIN IMMEDIATE" if write else "BEGIN DEFERRED")

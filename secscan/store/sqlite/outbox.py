@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Collection, Iterable, Mapping
 from contextlib import AbstractContextManager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from secscan.core.errors import StoreError
 from secscan.fs.names import escape_surrogates
+from secscan.store.dialect import dialect_of
 from secscan.store.outbox import Outbox, OutboxItem, OutboxName, OutboxStatus
 from secscan.store.sqlite.db import Connection
 from secscan.store.sqlite.rows import from_ts, to_ts
@@ -43,9 +44,7 @@ def insert_items(
         f"INSERT INTO {TABLES[name]} (kind, key, payload, status, attempts, next_attempt_at, "
         "created_at) VALUES (?, ?, ?, 'pending', 0, ?, ?) ON CONFLICT(key) DO NOTHING"
     )
-    before = conn.total_changes
-    conn.executemany(sql, rows)
-    return conn.total_changes - before
+    return int(conn.executemany(sql, rows).rowcount)
 
 
 def _item(row: Any) -> OutboxItem:
@@ -78,20 +77,46 @@ class SqliteOutbox(Outbox):
         with self._tx(True) as conn:
             return insert_items(conn, self._name, items, now)
 
-    def due(
-        self, now: datetime, limit: int = 100, kinds: Collection[str] | None = None
-    ) -> tuple[OutboxItem, ...]:
+    def _due_sql(
+        self, now: datetime, limit: int, kinds: Collection[str] | None
+    ) -> tuple[str, list[Any]] | None:
         sql = f"SELECT {_COLUMNS} FROM {self._table} WHERE status = 'pending' AND next_attempt_at <= ?"
         params: list[Any] = [to_ts(now)]
         if kinds is not None:
             if not kinds:
-                return ()
+                return None
             sql += f" AND kind IN ({', '.join('?' * len(kinds))})"
             params.extend(kinds)
         sql += " ORDER BY next_attempt_at, id LIMIT ?"
         params.append(limit)
+        return sql, params
+
+    def due(
+        self, now: datetime, limit: int = 100, kinds: Collection[str] | None = None
+    ) -> tuple[OutboxItem, ...]:
+        query = self._due_sql(now, limit, kinds)
+        if query is None:
+            return ()
         with self._tx(False) as conn:
-            return tuple(_item(r) for r in conn.execute(sql, tuple(params)))
+            return tuple(_item(r) for r in conn.execute(query[0], tuple(query[1])))
+
+    def claim(
+        self, now: datetime, lease: timedelta, limit: int = 100, kinds: Collection[str] | None = None
+    ) -> tuple[OutboxItem, ...]:
+        query = self._due_sql(now, limit, kinds)
+        if query is None:
+            return ()
+        with self._tx(True) as conn:
+            # PostgreSQL: rows another deliverer is claiming are skipped, not waited for; SQLite's
+            # write transaction holds the whole database, so nobody else claims meanwhile.
+            rows = conn.execute(f"{query[0]} {dialect_of(conn).skip_locked}", tuple(query[1])).fetchall()
+            if rows:
+                among, param = dialect_of(conn).in_list([r[0] for r in rows])
+                conn.execute(
+                    f"UPDATE {self._table} SET next_attempt_at = ? WHERE id {among}",
+                    (to_ts(now + lease), param),
+                )
+        return tuple(_item(r) for r in rows)
 
     def _update(self, item_id: int, sql: str, params: tuple[Any, ...]) -> None:
         with self._tx(True) as conn:

@@ -20,6 +20,7 @@ from secscan.core.errors import StoreError
 from secscan.core.model import Severity
 from secscan.core.records import SUPPRESSIONS_ACTOR
 from secscan.fs.names import from_db
+from secscan.store.dialect import dialect_of
 from secscan.store.interface import OPEN_STATES
 from secscan.store.report_model import (
     Dashboard,
@@ -67,7 +68,7 @@ def dashboard(conn: Connection, query: DashboardQuery) -> Dashboard:
     policy = query.policy or _sla.stored_policy(conn) or sla.load_sla_policy()
     targets, where = resolve_targets(conn, query.targets)
     cur = conn
-    ex = exprs(policy, query.now)
+    ex = exprs(policy, query.now, dialect_of(conn))
     groups = _groups(cur, where, ex, query, area_expr(cur, query.areas))
     cells: dict[tuple[Any, ...], int] = {}
     mttr: dict[Severity, list[int]] = {}
@@ -139,8 +140,9 @@ def _groups(cur: Any, where: str, ex: Exprs, query: DashboardQuery, area: str) -
     cheaper than ten), decoded by :func:`_decode`."""
     n, step, p = query.points - 1, query.step // US, query.points + 1
     fixed = "CASE WHEN f.state = 'fixed' AND f.fixed_at IS NOT NULL THEN f.fixed_at - f.first_seen END"
-    sup = f"(f.triage_actor IS NOT NULL AND f.triage_actor = '{SUPPRESSIONS_ACTOR}')"
-    extra = f", {fixed} AS fix, max(f.first_seen - f.introduced_at, 0) AS det, {area} AS ar, {sup} AS sup"
+    sup = f"(CASE WHEN f.triage_actor = '{SUPPRESSIONS_ACTOR}' THEN 1 ELSE 0 END)"
+    det = ex.dialect.greatest("f.first_seen - f.introduced_at", "0")
+    extra = f", {fixed} AS fix, {det} AS det, {area} AS ar, {sup} AS sup"
     rows = ex.rows(where, extra)
     key = (
         f"(((((((tid * {_N_AREA} + ar) * 2 + sup) * {_N_SEV} + sev) * {_N_STATE} + st) * {_N_TRIAGE} + tr) "
@@ -149,7 +151,7 @@ def _groups(cur: Any, where: str, ex: Exprs, query: DashboardQuery, area: str) -
     )
     sql = (
         "SELECT k, count(*), sum(fix), count(fix), sum(det), count(det) "
-        f"FROM (SELECT {key} AS k, fix, det FROM ({rows}) LIMIT -1) GROUP BY k"
+        f"FROM (SELECT {key} AS k, fix, det FROM ({rows}) AS r {ex.dialect.no_flatten}) AS g GROUP BY k"
     )
     return [(*_decode(k, p), *rest) for k, *rest in cur.execute(sql).fetchall()]
 
@@ -187,12 +189,15 @@ def _trend(
     unless its clock was paused before (current clocks and triage)."""
     n, step = query.points - 1, query.step // US
     first = ex.now - n * step
-    delta = f"((h.to_state IN {OPEN}) - (coalesce(h.from_state, '') IN {OPEN}))"
+    delta = (
+        f"((CASE WHEN h.to_state IN {OPEN} THEN 1 ELSE 0 END) "
+        f"- (CASE WHEN coalesce(h.from_state, '') IN {OPEN} THEN 1 ELSE 0 END))"
+    )
     at = "h.at * 1000000"
     bucket = f"CASE WHEN {at} > {ex.now:d} THEN {n + 1:d} ELSE {n:d} - ({ex.now:d} - {at}) / {step:d} END"
     rows = cur.execute(
         f"SELECT {SEVERITY_INDEX}, {bucket}, sum({delta}) "
-        "FROM history h CROSS JOIN findings f ON f.id = h.finding_id "
+        f"FROM history h {ex.dialect.join_first} findings f ON f.id = h.finding_id "
         f"WHERE h.at * 1000000 > {first:d} AND {where} "
         f"AND (h.to_state IN {OPEN}) != (coalesce(h.from_state, '') IN {OPEN}) GROUP BY 1, 2"
     ).fetchall()

@@ -14,6 +14,7 @@ from typing import Any
 
 from secscan.core.areas import BUILTIN, Area, area_of_tags
 from secscan.fs.names import from_db
+from secscan.store.dialect import dialect_of
 from secscan.store.sqlite.texts import text_hash
 
 AREA_ORDER = tuple(Area)
@@ -23,10 +24,8 @@ _PAIR = 2**32  # a (tool, rule) pair as one integer: tool id * 2^32 + rule id
 
 def text_ids(cur: Any, values: set[str]) -> dict[int, str]:
     """The ``texts`` ids of those ``values`` that are interned (no write)."""
-    hashes = json.dumps(sorted({text_hash(v) for v in values}))
-    rows = cur.execute(
-        "SELECT id, value FROM texts WHERE hash IN (SELECT value FROM json_each(?))", (hashes,)
-    )
+    among, hashes = dialect_of(cur).in_list(sorted({text_hash(v) for v in values}))
+    rows = cur.execute(f"SELECT id, value FROM texts WHERE hash {among}", (hashes,))
     return {int(pk): v for pk, raw in rows.fetchall() if (v := from_db(raw)) in values}
 
 

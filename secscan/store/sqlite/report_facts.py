@@ -15,8 +15,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from secscan.core.model import Package, ScanRun
+from secscan.store.dialect import dialect_of
 from secscan.store.sqlite.db import Connection
-from secscan.store.sqlite.texts import encode_fingerprint, intern
+from secscan.store.sqlite.texts import intern
 
 MAX_NAME = 255
 MAX_DESCRIPTION = 1000
@@ -27,15 +28,17 @@ _UPSERT_RULE = (
     "INSERT INTO rules (tool_ref, rule_ref, name, description, tags) VALUES (?, ?, ?, ?, ?) "
     "ON CONFLICT (tool_ref, rule_ref) DO UPDATE SET name = excluded.name, "
     "description = excluded.description, tags = excluded.tags "
-    "WHERE name IS NOT excluded.name OR description IS NOT excluded.description "
-    "OR tags IS NOT excluded.tags"
+    "WHERE rules.name IS DISTINCT FROM excluded.name "
+    "OR rules.description IS DISTINCT FROM excluded.description OR rules.tags IS DISTINCT FROM excluded.tags"
 )
 _UPSERT_PACKAGE = (
     "INSERT INTO finding_packages (finding_id, ecosystem, name, version, fixed) VALUES (?, ?, ?, ?, ?) "
     "ON CONFLICT (finding_id) DO UPDATE SET ecosystem = excluded.ecosystem, name = excluded.name, "
     "version = excluded.version, fixed = excluded.fixed "
-    "WHERE ecosystem IS NOT excluded.ecosystem OR name IS NOT excluded.name "
-    "OR version IS NOT excluded.version OR fixed IS NOT excluded.fixed"
+    "WHERE finding_packages.ecosystem IS DISTINCT FROM excluded.ecosystem "
+    "OR finding_packages.name IS DISTINCT FROM excluded.name "
+    "OR finding_packages.version IS DISTINCT FROM excluded.version "
+    "OR finding_packages.fixed IS DISTINCT FROM excluded.fixed"
 )
 
 
@@ -71,18 +74,21 @@ def record(conn: Connection, target_id: int, run: ScanRun) -> None:
     rules = _rules(run)
     if rules:
         ids = intern(conn, (v for key in rules for v in key))
+        # in key order: two runs upserting the same rules concurrently (PostgreSQL) lock their
+        # rows in one order, so they wait for each other instead of deadlocking
         conn.executemany(
             _UPSERT_RULE,
-            [
+            sorted(
                 (ids[tool], ids[rule], r.name, r.description, json.dumps(list(r.tags), ensure_ascii=False))
                 for (tool, rule), r in rules.items()
-            ],
+            ),
         )
     packages: Mapping[str, Package] = {
         f.fingerprint: f.package for s in run.scanners for f in s.findings if f.package is not None
     }
     if not packages:
         return
+    encode_fingerprint = dialect_of(conn).encode_fingerprint
     by_stored = {encode_fingerprint(fp): p for fp, p in packages.items()}
     keys = list(by_stored)
     for start in range(0, len(keys), _CHUNK):

@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from secscan.core.model import FindingState, Severity, ToolName
+from secscan.store.dialect import dialect_of
 from secscan.store.report_model import DashboardQuery, ExpiringDecision, ListedFinding, PackageFacts
 from secscan.store.sqlite import bulk as _bulk
 from secscan.store.sqlite.report_sql import OPEN, RANK, STATUS_ORDER, US, Exprs, from_micros, micros
@@ -19,12 +20,12 @@ from secscan.store.sqlite.rows import from_ts
 
 _STATES = {s.value: s for s in FindingState}
 _DETAILS = (
-    f"SELECT f.id, {_bulk.FINGERPRINT}, t.name, f.tool_ref, f.rule_ref, f.path_ref, f.line, f.severity, "
+    "SELECT f.id, {fingerprint}, t.name, f.tool_ref, f.rule_ref, f.path_ref, f.line, f.severity, "
     "f.state, f.first_seen, r.name, r.description, p.ecosystem, p.name, p.version, p.fixed "
     "FROM findings f JOIN targets t ON t.id = f.target_id "
     "LEFT JOIN rules r ON r.tool_ref = f.tool_ref AND r.rule_ref = f.rule_ref "
     "LEFT JOIN finding_packages p ON p.finding_id = f.id "
-    "WHERE f.id IN (SELECT value FROM json_each(?))"
+    "WHERE f.id {among}"
 )
 
 
@@ -49,7 +50,10 @@ def _package(
 
 
 def _details(cur: Any, ids: list[int]) -> tuple[dict[int, tuple[Any, ...]], dict[int, str]]:
-    rows = cur.execute(_DETAILS, (json.dumps(ids),)).fetchall()
+    dialect = dialect_of(cur)
+    among, param = dialect.in_list(ids)
+    sql = _DETAILS.format(fingerprint=dialect.fingerprint_text, among=among)
+    rows = cur.execute(sql, (param,)).fetchall()
     texts = _bulk.load_texts(cur, {ref for row in rows for ref in row[3:6]})
     return {row[0]: row for row in rows}, texts
 
@@ -69,9 +73,10 @@ def listed(
     order), or with ``worst_first`` by severity first, then due time (no window last)."""
     only = f" AND f.severity IN ({', '.join(repr(s.value) for s in severities)})" if severities else ""
     inner = ex.rows(f"f.state IN {OPEN}{only} AND {where}", f", {RANK} AS rank, f.fingerprint AS fp")
-    order = "rank DESC, due IS NULL, due, fp" if worst_first else "due, rank DESC, fp"
+    # (s0 + win) is ``due``: PostgreSQL sorts by an output name only when it stands alone
+    order = "rank DESC, (s0 + win) IS NULL, s0 + win, fp" if worst_first else "s0 + win, rank DESC, fp"
     found = cur.execute(
-        f"SELECT id, s0 + win AS due, {ex.status} AS status FROM ({inner}) WHERE {condition} "
+        f"SELECT id, s0 + win AS due, {ex.status} AS status FROM ({inner}) AS r WHERE {condition} "
         f"ORDER BY {order} LIMIT {rows:d}"
     ).fetchall()
     if not found:

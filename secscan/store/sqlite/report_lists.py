@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from secscan.core.model import Severity, ToolName
+from secscan.store.dialect import dialect_of
 from secscan.store.interface import RunSummary
 from secscan.store.report_model import (
     OutboxIssue,
@@ -61,7 +62,8 @@ def medians(cur: Any, where: str, sums: Mapping[Severity, SpanSum]) -> dict[Seve
     about three times cheaper than SQLite's windowed sort of the same rows."""
     spans: list[list[int]] = [[] for _ in SEVERITY_ORDER]
     for sev_i, value in cur.execute(
-        f"SELECT {SEVERITY_INDEX}, max(f.first_seen - f.introduced_at, 0) FROM findings f "
+        f"SELECT {SEVERITY_INDEX}, {dialect_of(cur).greatest('f.first_seen - f.introduced_at', '0')} "
+        "FROM findings f "
         f"WHERE f.introduced_at IS NOT NULL AND {where}"
     ):
         spans[sev_i].append(value)

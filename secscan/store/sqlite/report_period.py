@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from secscan.core.model import Severity, ToolName
+from secscan.store.dialect import dialect_of
 from secscan.store.interface import OPEN_STATES, HistoryEvent
 from secscan.store.report_model import DecisionRecord, Evidence, PeriodRun
 from secscan.store.sqlite import bulk as _bulk
@@ -21,7 +22,7 @@ from secscan.store.sqlite.report import resolve_targets
 from secscan.store.sqlite.rows import SEVERITIES, from_ts, opt_dt, to_ts
 
 _OPEN = "('" + "', '".join(sorted(s.value for s in OPEN_STATES)) + "')"
-_FINDING = f"{_bulk.FINGERPRINT}, t.name, f.tool_ref, f.rule_ref, f.path_ref, f.severity"
+_FINDING = "{fingerprint}, t.name, f.tool_ref, f.rule_ref, f.path_ref, f.severity"
 _FAILED = "('failed', 'timeout', 'incomplete')"  # ScannerStatus.is_failure
 
 
@@ -31,6 +32,8 @@ def evidence(
     """The evidence of ``[start, end)`` for ``targets`` (empty: all); at most ``limit`` decisions."""
     infos, where = resolve_targets(conn, targets)
     cur = conn
+    dialect = dialect_of(conn)
+    finding = _FINDING.format(fingerprint=dialect.fingerprint_text)
     span = {"start": to_ts(start), "end": to_ts(end), "limit": limit}
     run_where = where.replace("f.target_id", "r.target_id")
     first_run = {
@@ -51,7 +54,7 @@ def evidence(
         )
         for run_id, name, status, started, finished, failed in cur.execute(
             "SELECT r.run_id, t.name, r.status, r.started_at, r.finished_at, "
-            "(SELECT group_concat(s.tool) FROM "
+            f"(SELECT {dialect.list_agg('s.tool')} FROM "
             f"scanner_runs s WHERE s.run_id = r.id AND s.status IN {_FAILED}) FROM runs r JOIN targets t "
             f"ON t.id = r.target_id WHERE r.started_at >= :start AND r.started_at < :end AND {run_where} "
             "ORDER BY r.started_at, r.id",
@@ -66,7 +69,7 @@ def evidence(
     ):
         events[(event, SEVERITIES[severity])] = count
     decisions = cur.execute(
-        f"SELECT {_FINDING}, d.status, d.reason, d.actor, d.decided_at, d.until, NULL "
+        f"SELECT {finding}, d.status, d.reason, d.actor, d.decided_at, d.until, NULL "
         "FROM triage_decisions d "
         "JOIN findings f ON f.id = d.finding_id JOIN targets t ON t.id = f.target_id "
         f"WHERE d.decided_at >= :start AND d.decided_at < :end AND {where} "
@@ -74,7 +77,7 @@ def evidence(
         span,
     ).fetchall()
     expired = cur.execute(
-        f"SELECT {_FINDING}, d.status, d.reason, d.actor, d.decided_at, d.until, h.at FROM history h "
+        f"SELECT {finding}, d.status, d.reason, d.actor, d.decided_at, d.until, h.at FROM history h "
         "JOIN findings f ON f.id = h.finding_id JOIN targets t ON t.id = f.target_id "
         "JOIN triage_decisions d ON d.id = (SELECT x.id FROM triage_decisions x "
         "WHERE x.finding_id = h.finding_id "

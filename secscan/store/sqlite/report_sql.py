@@ -9,11 +9,12 @@ only variables are integers formatted with ``:d``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from secscan.core import sla
 from secscan.core.model import FindingState, Severity
+from secscan.store.dialect import SQLITE, Dialect
 from secscan.store.interface import OPEN_STATES
 
 US = timedelta(microseconds=1)
@@ -72,13 +73,14 @@ class Exprs:
     now: int  # microseconds
     window: str  # NULL without a window
     soon: str
+    dialect: Dialect = field(default=SQLITE)
 
     def rows(self, where: str, extra: str = "") -> str:
         return (
             f"SELECT f.id AS id, f.target_id AS tid, {SEVERITY_INDEX} AS sev, {STATE_INDEX} AS st, "
             f"{TRIAGE_INDEX} AS tr, f.first_seen * 1000000 AS fs, {START} AS s0, "
             f"f.sla_paused_at * 1000000 AS pa, {self.window} AS win, {self.soon} AS soon{extra} "
-            f"FROM findings f WHERE {where} LIMIT -1"
+            f"FROM findings f WHERE {where} {self.dialect.no_flatten}"
         )
 
     @property
@@ -101,26 +103,29 @@ class Exprs:
 
     def counted_from(self, n: int, step: int) -> str:
         """Trend point from which a finding counts for SLA compliance; -1 when it never does."""
-        return f"(CASE WHEN {self._counted} THEN max(0, {n:d} - ({self.now:d} - fs) / {step:d}) ELSE -1 END)"
+        first = self.dialect.greatest("0", f"{n:d} - ({self.now:d} - fs) / {step:d}")
+        return f"(CASE WHEN {self._counted} THEN {first} ELSE -1 END)"
 
     def breached_from(self, n: int, step: int) -> str:
         """Trend point from which a counted finding is breached (current clock); -1: not by now."""
+        late = f"({self.now:d} - (s0 + win))"
+        first = self.dialect.greatest("0", f"{n:d} - ({late} + {step:d} - 1) / {step:d} + 1")
         return (
             f"(CASE WHEN {self._counted} AND {self.now:d} > s0 + win AND (pa IS NULL OR pa > s0 + win) "
-            f"THEN max(0, {n:d} - (({self.now:d} - (s0 + win)) + {step:d} - 1) / {step:d} + 1) ELSE -1 END)"
+            f"THEN {first} ELSE -1 END)"
         )
 
 
-def exprs(policy: sla.SlaPolicy, now: datetime) -> Exprs:
-    """The expressions of ``policy`` at ``now``."""
+def exprs(policy: sla.SlaPolicy, now: datetime, dialect: Dialect = SQLITE) -> Exprs:
+    """The expressions of ``policy`` at ``now`` in ``dialect``."""
     windows = {s: policy.window(s) for s in Severity}
     known = [(s, w) for s, w in windows.items() if w is not None]
     if not known:
-        return Exprs(micros(now), "NULL", "NULL")
+        return Exprs(micros(now), "CAST(NULL AS BIGINT)", "CAST(NULL AS BIGINT)", dialect)
     window = "(CASE f.severity " + " ".join(f"WHEN '{s.value}' THEN {w // US:d}" for s, w in known) + " END)"
     soon = (
         "(CASE f.severity "
         + " ".join(f"WHEN '{s.value}' THEN {(w * policy.due_soon_fraction) // US:d}" for s, w in known)
         + " END)"
     )
-    return Exprs(micros(now), window, soon)
+    return Exprs(micros(now), window, soon, dialect)

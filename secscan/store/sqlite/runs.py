@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from secscan.core.model import FindingState, RunId, ScanRun, ToolName
 from secscan.fs.names import from_db, to_db
+from secscan.store.dialect import dialect_of
 from secscan.store.interface import HistoryEntry, HistoryEvent, RunStatus, RunSummary, ScannerSummary
 from secscan.store.sqlite.db import Connection, scalar
 from secscan.store.sqlite.rows import from_ts, opt_dt
@@ -90,10 +90,11 @@ def end_running(conn: Connection, run_id: RunId, status: RunStatus, now: int) ->
 def _summaries(conn: Connection, rows: list[Any]) -> tuple[RunSummary, ...]:
     scanners: dict[int, list[ScannerSummary]] = {r[0]: [] for r in rows}
     if rows:
+        among, param = dialect_of(conn).in_list(scanners)
         found = conn.execute(
-            "SELECT run_id, tool, version, status, duration_s, exit_code, findings, reason FROM scanner_runs "
-            "WHERE run_id IN (SELECT value FROM json_each(?)) ORDER BY id",
-            (json.dumps(list(scanners)),),
+            "SELECT run_id, tool, version, status, duration_s, exit_code, findings, reason FROM scanner_runs "  # noqa: S608
+            f"WHERE run_id {among} ORDER BY id",
+            (param,),
         )
         for run_pk, tool, version, status, duration_s, exit_code, findings, reason in found:
             scanners[run_pk].append(

@@ -8,7 +8,6 @@ of groups), and writes each group's decision with one statement per distinct val
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 from secscan.core import sla
 from secscan.core.changeset import FindingChange, Repricing, SlaDecision, SlaInput, Stored
 from secscan.core.records import SlaChange
+from secscan.store.dialect import dialect_of
 from secscan.store.sessions import SlaUpkeep
 from secscan.store.sqlite import bulk as _bulk
 from secscan.store.sqlite.db import Connection, scalar
@@ -50,7 +50,7 @@ _SAVE_POLICY = (
 )
 _HISTORY = (
     "INSERT INTO history (finding_id, at, event, from_state, to_state, actor, reason, run_id) "
-    "SELECT value, ?, ?, ?, ?, ?, ?, NULL FROM json_each(?)"
+    "SELECT value, ?, ?, ?, ?, ?, ?, NULL FROM {rows}"
 )
 
 
@@ -143,7 +143,9 @@ class SqliteSlaUpkeep(SlaUpkeep):
             })  # fmt: skip
             changes.append(change)
         _bulk.set_sla(conn, updates)
+        dialect = dialect_of(conn)
         for (event, reason, actor, state), pks in events.items():
             # One set-based statement per kind of change: a burst after downtime is 100k+ entries.
-            conn.execute(_HISTORY, (self._now, event, state, state, actor, reason, json.dumps(sorted(pks))))
+            source, param = dialect.id_rows(sorted(pks))
+            conn.execute(_HISTORY.format(rows=source), (self._now, event, state, state, actor, reason, param))
         return tuple(changes)

@@ -22,6 +22,7 @@ from typing import Any
 from secscan.core import sla
 from secscan.core.errors import StoreError
 from secscan.core.model import RunId, Severity
+from secscan.store.dialect import dialect_of
 from secscan.store.interface import FindingQuery, HistoryEntry, RunSummary, Store, TrackedFinding
 from secscan.store.outbox import Outbox, OutboxName
 from secscan.store.sessions import FindingEdit, RunRecording, SlaUpkeep
@@ -35,7 +36,7 @@ from secscan.store.sqlite.recording import SqliteFindingEdit, SqliteRecording
 from secscan.store.sqlite.rows import ID, finding_from_row, to_ts
 from secscan.store.sqlite.sla import SqliteSlaUpkeep
 from secscan.store.sqlite.sqlite_features import SqliteFeatures
-from secscan.store.sqlite.texts import encode_fingerprint, prefix_bounds
+from secscan.store.sqlite.texts import prefix_bounds
 
 logger = logging.getLogger(__name__)
 
@@ -157,7 +158,7 @@ class SqliteStore(SqliteFeatures, Store):
         # 64-hex fingerprints are stored as 32 bytes (a byte range), any other as text
         where = "(f.fingerprint >= ? AND f.fingerprint < ?"
         params: tuple[str | bytes, ...] = (key, key + "\U0010ffff")
-        bounds = prefix_bounds(key)
+        bounds = prefix_bounds(key) if dialect_of(conn).binary_fingerprints else None
         if bounds is not None:
             where, params = where + " OR f.fingerprint BETWEEN ? AND ?", (*params, *bounds)
         where += ")"
@@ -190,16 +191,21 @@ class SqliteStore(SqliteFeatures, Store):
         if not introduced:
             return 0
         with self._tx(write=True) as conn:
-            tid = scalar(conn, "SELECT id FROM targets WHERE name = ?", (target,))
-            if tid is None:
-                return 0
-            rows = [(to_ts(at), tid, encode_fingerprint(fp)) for fp, at in introduced.items()]
-            result = conn.executemany(
-                "UPDATE findings SET introduced_at = ? "
-                "WHERE target_id = ? AND fingerprint = ? AND introduced_at IS NULL",
-                rows,
-            )
-            return int(result.rowcount)
+            return self._set_introduced(conn, target, introduced)
+
+    @staticmethod
+    def _set_introduced(conn: Connection, target: str, introduced: Mapping[str, datetime]) -> int:
+        tid = scalar(conn, "SELECT id FROM targets WHERE name = ?", (target,))
+        if tid is None:
+            return 0
+        encode = dialect_of(conn).encode_fingerprint
+        rows = [(to_ts(at), tid, encode(fp)) for fp, at in introduced.items()]
+        result = conn.executemany(
+            "UPDATE findings SET introduced_at = ? "
+            "WHERE target_id = ? AND fingerprint = ? AND introduced_at IS NULL",
+            rows,
+        )
+        return int(result.rowcount)
 
     @contextmanager
     def sla_upkeep(self, now: datetime) -> Iterator[SlaUpkeep]:

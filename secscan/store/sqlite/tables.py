@@ -71,7 +71,12 @@ class FindingRow(SQLModel, table=True):
     __tablename__: ClassVar[str] = "findings"
     __table_args__: ClassVar[Any] = (
         UniqueConstraint("target_id", "fingerprint", name="uq_findings_target_fingerprint"),
-        Index("ix_findings_triage_until", "triage_until", sqlite_where=text("triage_until IS NOT NULL")),
+        Index(
+            "ix_findings_triage_until",
+            "triage_until",
+            sqlite_where=text("triage_until IS NOT NULL"),
+            postgresql_where=text("triage_until IS NOT NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -112,7 +117,11 @@ class FindingSlaRow(SQLModel, table=True):
     __tablename__: ClassVar[str] = "finding_sla"
     __table_args__: ClassVar[Any] = (
         Index(
-            "ix_finding_sla_next", "sla_next_at", "sla_status", sqlite_where=text("sla_next_at IS NOT NULL")
+            "ix_finding_sla_next",
+            "sla_next_at",
+            "sla_status",
+            sqlite_where=text("sla_next_at IS NOT NULL"),
+            postgresql_where=text("sla_next_at IS NOT NULL"),
         ),
     )
 

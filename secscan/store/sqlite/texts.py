@@ -17,11 +17,11 @@ is stored as a BLOB of its bytes: SQLite's TEXT cannot hold it, and the type tel
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from secscan.fs.names import from_db, to_db
+from secscan.store.dialect import dialect_of
 
 if TYPE_CHECKING:
     from secscan.store.sqlite.db import Connection
@@ -59,22 +59,21 @@ def prefix_bounds(prefix: str) -> tuple[bytes, bytes] | None:
 
 def intern(cursor: Connection, values: Iterable[str]) -> dict[str, int]:
     """The ``texts`` id of every value, inserting the new ones (on an open write transaction)."""
+    dialect = dialect_of(cursor)
     wanted = {v: text_hash(v) for v in set(values)}
     ids: dict[str, int] = {}
     hashes = sorted(set(wanted.values()))
     for start in range(0, len(hashes), _CHUNK):
-        chunk = json.dumps(hashes[start : start + _CHUNK])
-        rows = cursor.execute(
-            "SELECT id, value FROM texts WHERE hash IN (SELECT value FROM json_each(?))", (chunk,)
-        ).fetchall()
+        among, chunk = dialect.in_list(hashes[start : start + _CHUNK])
+        rows = cursor.execute(f"SELECT id, value FROM texts WHERE hash {among}", (chunk,)).fetchall()  # noqa: S608
         for pk, value in rows:
             value = from_db(value)
             if value in wanted:
                 ids.setdefault(value, pk)
     missing = [v for v in wanted if v not in ids]
     if missing:
-        first = cursor.execute("SELECT coalesce(max(id), 0) + 1 FROM texts").fetchone()[0]
-        rows = [(first + i, wanted[v], to_db(v)) for i, v in enumerate(missing)]
+        new = dialect.new_ids(cursor, "texts", len(missing))
+        rows = [(pk, wanted[v], to_db(v)) for pk, v in zip(new, missing, strict=True)]
         cursor.executemany("INSERT INTO texts (id, hash, value) VALUES (?, ?, ?)", rows)
-        ids.update((v, first + i) for i, v in enumerate(missing))
+        ids.update(zip(missing, new, strict=True))
     return ids
