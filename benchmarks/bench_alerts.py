@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from secscan.app.tracking import record_run
+from secscan.config.policy import load_sla_policy
 from secscan.config.settings import build_settings
 from secscan.core.model import (
     Finding,
@@ -37,7 +38,6 @@ from secscan.core.model import (
     Severity,
     ToolName,
 )
-from secscan.core.sla import load_sla_policy
 from secscan.delivery.notify import events
 from secscan.store import open_store
 

@@ -158,19 +158,65 @@ def generate_sarif(results: int, paths: list[str], lines: int, rng: random.Rando
 # -- phases (each runs in a child process) -------------------------------------------------
 
 
+def _mod(*names: str) -> Any:
+    """The first module of ``names`` that exists: its path after issue 15's layout, then before it
+    (``secscan.app.tracking``, ``secscan.tracking``), so ``--baseline`` may be either side. A name
+    whose package is not a directory of this secscan is skipped without importing anything (the
+    old ``secscan/app.py`` would load the whole scan pipeline inside a timed phase)."""
+    import importlib
+
+    import secscan
+
+    root = Path(secscan.__file__).parent
+    for name in names:
+        parts = name.split(".")[1:-1]
+        if parts and not root.joinpath(*parts).is_dir():
+            continue
+        try:
+            return importlib.import_module(name)
+        except ImportError:
+            continue
+    raise ImportError(names[0])
+
+
+def _tracking() -> Any:
+    """The record/sweep use cases, or None in a version from before the pure reconciliation."""
+    try:
+        return _mod("secscan.app.tracking", "secscan.tracking")
+    except ImportError:
+        return None
+
+
+def _model() -> Any:
+    return _mod("secscan.core.model", "secscan.model")
+
+
+def _load_policy() -> Any:
+    return _mod("secscan.config.policy", "secscan.policy").load_policy()
+
+
+def _load_sla_policy() -> Any:
+    for name in ("secscan.config.policy", "secscan.core.sla", "secscan.sla"):  # where it lived, newest first
+        try:
+            module = _mod(name)
+        except ImportError:
+            continue
+        if hasattr(module, "load_sla_policy"):
+            return module.load_sla_policy()
+    raise ImportError("load_sla_policy")
+
+
 def _record(store: Any, run: Any, now: datetime, policy: Any) -> Any:
     """Record a run through the use case (``secscan.app.tracking``), or the store method before it."""
-    try:
-        from secscan.app import tracking
-    except ImportError:  # a version from before the pure reconciliation (issue 15)
+    tracking = _tracking()
+    if tracking is None:  # a version from before the pure reconciliation (issue 15)
         return store.record_run(run, now, policy)
     return tracking.record_run(store, run, now, policy)
 
 
 def _sweep(store: Any, now: datetime, policy: Any) -> Any:
-    try:
-        from secscan.app import tracking
-    except ImportError:  # a version from before the pure reconciliation (issue 15)
+    tracking = _tracking()
+    if tracking is None:  # a version from before the pure reconciliation (issue 15)
         return store.sla_sweep(now, policy)
     return tracking.sla_sweep(store, now, policy)
 
@@ -182,18 +228,19 @@ def _rss_mb() -> float:
 def _ingest_by_hand(
     store: Any, sarif: Path, root: Path, target: str, run_id: str, now: datetime
 ) -> dict[str, float]:
-    from secscan.core import identity
-    from secscan.core.model import RunId, ScannerResult, ScannerStatus, ScanRun
-    from secscan.core.policy import load_policy
-    from secscan.core.sla import load_sla_policy
-    from secscan.scanners import sarif_input
+    identity = _mod("secscan.core.identity", "secscan.identity")
+    sarif_input = _mod("secscan.scanners.sarif_input", "secscan.sarif_input")
+    model = _model()
+    RunId, ScannerResult, ScannerStatus, ScanRun = (  # noqa: N806 - the model's class names
+        model.RunId, model.ScannerResult, model.ScannerStatus, model.ScanRun
+    )
 
     marks: dict[str, float] = {}
     start = time.perf_counter()
     data = sarif.read_bytes()
     marks["read_s"] = time.perf_counter() - start
     t = time.perf_counter()
-    parsed = sarif_input.parse_sarif(data, tool=None, root=root, policy=load_policy())
+    parsed = sarif_input.parse_sarif(data, tool=None, root=root, policy=_load_policy())
     del data
     marks["parse_s"] = time.perf_counter() - t
     t = time.perf_counter()
@@ -216,7 +263,7 @@ def _ingest_by_hand(
     marks["identity_s"] = time.perf_counter() - t
     run = ScanRun(RunId(run_id), str(root), target, now, now, scanners)
     t = time.perf_counter()
-    outcome = _record(store, run, now, load_sla_policy())
+    outcome = _record(store, run, now, _load_sla_policy())
     marks["record_s"] = time.perf_counter() - t
     marks["new"] = len(outcome.new)
     marks["unchanged"] = len(outcome.unchanged)
@@ -226,19 +273,12 @@ def _ingest_by_hand(
 def _ingest(store: Any, sarif: Path, root: Path, target: str, run_id: str, now: datetime) -> dict[str, float]:
     """``secscan.app.ingest.ingest_file`` when it exists (record_run timed inside it), else by hand."""
     try:
-        from secscan.app import ingest
+        ingest = _mod("secscan.app.ingest", "secscan.ingest")
     except ImportError:
         return _ingest_by_hand(store, sarif, root, target, run_id, now)
-    from secscan.core.policy import load_policy
-    from secscan.core.sla import load_sla_policy
 
     record_s = record_cpu = 0.0
-    try:
-        from secscan.app import tracking
-
-        owner: Any = tracking  # ingest calls tracking.record_run(store, ...)
-    except ImportError:  # a version from before the pure reconciliation (issue 15)
-        owner = store
+    owner: Any = _tracking() or store  # ingest calls tracking.record_run(store, ...), or the store's
     real = owner.record_run
 
     def timed(*args: Any, **kwargs: Any) -> Any:
@@ -252,7 +292,8 @@ def _ingest(store: Any, sarif: Path, root: Path, target: str, run_id: str, now: 
 
     owner.record_run = timed
     start = time.perf_counter()
-    outcome = ingest.ingest_file(store, sarif, target, None, now, load_policy(), load_sla_policy(), root=root)
+    policy, sla_policy = _load_policy(), _load_sla_policy()
+    outcome = ingest.ingest_file(store, sarif, target, None, now, policy, sla_policy, root=root)
     total = time.perf_counter() - start
     return {
         "via_ingest_file": 1,
@@ -291,7 +332,10 @@ def phase_ingest(args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _big_findings(target: int, count: int, rng: random.Random) -> list[Any]:
-    from secscan.core.model import Finding, Location, Severity, ToolName
+    model = _model()
+    Finding, Location, Severity, ToolName = (  # noqa: N806 - the model's class names
+        model.Finding, model.Location, model.Severity, model.ToolName
+    )
 
     severities = [Severity.CRITICAL] * 2 + [Severity.HIGH] * 15 + [Severity.MEDIUM] * 40
     severities += [Severity.LOW] * 30 + [Severity.INFO] * 13
@@ -316,11 +360,13 @@ def _big_findings(target: int, count: int, rng: random.Random) -> list[Any]:
 
 
 def phase_build(args: dict[str, Any]) -> dict[str, Any]:
-    from secscan.core.model import RunId, ScannerResult, ScannerStatus, ScanRun
-    from secscan.core.sla import load_sla_policy
     from secscan.store import open_store
 
-    policy = load_sla_policy()
+    model = _model()
+    RunId, ScannerResult, ScannerStatus, ScanRun = (  # noqa: N806 - the model's class names
+        model.RunId, model.ScannerResult, model.ScannerStatus, model.ScanRun
+    )
+    policy = _load_sla_policy()
     rng = random.Random(SEED)
     per_target = args["big"] // BIG_TARGETS
     record_s = 0.0
@@ -343,10 +389,9 @@ def phase_build(args: dict[str, Any]) -> dict[str, Any]:
 
 
 def phase_sweep(args: dict[str, Any]) -> dict[str, Any]:
-    from secscan.core.sla import load_sla_policy
     from secscan.store import open_store
 
-    policy = load_sla_policy()
+    policy = _load_sla_policy()
     with open_store(args["db"]) as store:
         start, cpu = time.perf_counter(), time.process_time()
         result = _sweep(store, T0 + timedelta(hours=args["hours"]), policy)

@@ -29,6 +29,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from secscan.config.policy import load_policy  # noqa: E402
 from secscan.core.model import (  # noqa: E402
     Finding,
     Location,
@@ -40,7 +41,6 @@ from secscan.core.model import (  # noqa: E402
     Severity,
     ToolName,
 )
-from secscan.core.policy import load_policy  # noqa: E402
 from secscan.delivery.github.prepare import prepare  # noqa: E402
 from secscan.report.sarif import build_sarif  # noqa: E402
 

@@ -11,7 +11,6 @@ import sys
 from datetime import UTC, datetime, timedelta
 
 from secscan.app import tracking
-from secscan.core import sla
 from secscan.core.model import (
     Finding,
     Location,
@@ -23,8 +22,8 @@ from secscan.core.model import (
     ScanRun,
     Severity,
 )
+from secscan.core.ports.store import Suppression
 from secscan.store import TriageStatus, open_store
-from secscan.store.interface import Suppression
 
 rng = random.Random(19)
 T0 = datetime(2026, 11, 16, 2, tzinfo=UTC)
@@ -45,7 +44,7 @@ SEV = (
     + [Severity.LOW] * 50
     + [Severity.INFO] * 8
 )
-policy = sla.load_sla_policy()
+policy = load_sla_policy()
 
 
 def pool(target):

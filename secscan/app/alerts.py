@@ -7,15 +7,16 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from secscan.core.errors import NotifyError
-from secscan.delivery.loop import Dead, Delivered, DeliveryReport, Retry
+from secscan.core.ports.outbox import OutboxItem, OutboxStatus
+from secscan.delivery.loop import DeliveryReport
 from secscan.delivery.notify.channels import build_channel, check_channels
 from secscan.delivery.notify.interface import Action, Alert, EventKind, dedup_key
 from secscan.delivery.notify.outbox import deliver
-from secscan.store.outbox import OutboxItem, OutboxStatus
+from secscan.delivery.verdicts import Dead, Delivered, Retry
 
 if TYPE_CHECKING:
     from secscan.config.settings import Settings
-    from secscan.store.interface import Store
+    from secscan.core.ports.store import Store
 
 
 def list_alerts(store: Store, *, dead: bool = False, limit: int = 100) -> tuple[OutboxItem, ...]:

@@ -19,12 +19,12 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from secscan.core.model import ScanRun
-from secscan.delivery.loop import DeliveryReport, settle
-from secscan.store.outbox import OutboxItem, OutboxName, OutboxStatus
+from secscan.core.ports.outbox import OutboxItem, OutboxName, OutboxStatus
+from secscan.delivery.loop import DeliveryReport, deliver_due, settle
 
 if TYPE_CHECKING:
     from secscan.config.settings import Settings
-    from secscan.store.interface import Store
+    from secscan.core.ports.store import Store
 
 DEFAULT_WAIT_S = 120.0
 MAX_WAIT_S = 86_400.0
@@ -151,7 +151,7 @@ def deliver_run(
         from secscan.delivery.github import outbox as github_outbox
 
         keys = frozenset(github_outbox.queue_run(store, run, sarif, settings, clock()))
-        passes.append(lambda: github_outbox.deliver(store, settings, clock=clock, sleep=sleep))
+        passes.append(lambda: deliver_uploads(store, settings, clock=clock, sleep=sleep))
     if notify and settings.notify.channels:
         passes.append(lambda: _deliver_alerts(store, settings, clock, sleep))
     if wait is None:
@@ -178,3 +178,53 @@ def deliver_run(
     return tuple(
         Undelivered.of("uploads" if i.key in keys else "alerts", i) for i in (*settled.pending, *settled.dead)
     )
+
+
+def deliver_all(
+    store: Store, settings: Settings, clock: Callable[[], datetime]
+) -> Mapping[str, DeliveryReport]:
+    """Deliver both outboxes with the handlers of the configured features (the daemon's pass).
+
+    This is the composition root of delivery: it registers each channel's handlers with the
+    outbox loop, which never imports a channel.
+
+    The upload and paging packages are imported here, lazily, so that a run that uses neither
+    does not load them; a feature that is not configured contributes no handlers, and its items
+    wait in the outbox.
+    """
+    from secscan.delivery.github import outbox as github_outbox
+    from secscan.delivery.notify import outbox as notify_outbox
+
+    return {
+        "uploads": deliver_due(
+            store.outbox("uploads"), github_outbox.handlers(settings, store, on_failed=upload_failed), clock
+        ),
+        "alerts": deliver_due(store.outbox("alerts"), notify_outbox.handlers(settings, store), clock),
+    }
+
+
+def upload_failed(
+    store: Store, target: str, category: str, detail: str, settings: Settings, now: datetime
+) -> object:
+    """The upload-failed alert of the paging feature, registered with the GitHub channel by this
+    composition root; the paging package is imported only when an upload failed."""
+    try:
+        from secscan.delivery.notify import events
+    except ImportError:
+        return None
+    raise_alert = getattr(events, "on_upload_failed", None)
+    return raise_alert(store, target, category, detail, settings, now) if callable(raise_alert) else None
+
+
+def deliver_uploads(
+    store: Store,
+    settings: Settings,
+    *,
+    clock: Callable[[], datetime],
+    sleep: Callable[[float], None],
+    env: Mapping[str, str] | None = None,
+) -> DeliveryReport:
+    """Deliver every due upload now, with the upload-failed alert registered."""
+    from secscan.delivery.github import outbox as github_outbox
+
+    return github_outbox.deliver(store, settings, clock=clock, sleep=sleep, env=env, on_failed=upload_failed)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from secscan.core.errors import TargetError
 from secscan.core.model import Finding, FindingState, ScanRun, Severity
-from secscan.store.interface import OPEN_STATES, FindingQuery, Store
+from secscan.core.ports.store import OPEN_STATES, FindingQuery, Store
 
 
 def gating(run: ScanRun, threshold: Severity | None, new: Collection[str] | None = None) -> list[Finding]:

@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from secscan.app import tracking
+from secscan.config.suppressions import read_suppressions
 from secscan.core.errors import InputError
 from secscan.core.identity import ReadText, assign_identities, source_reader
 from secscan.core.model import (
@@ -59,12 +60,11 @@ from secscan.core.model import (
     new_run_id,
 )
 from secscan.core.policy import SeverityPolicy
+from secscan.core.ports.store import RunOutcome, Store
 from secscan.core.redact import MIN_SECRET_LENGTH, Redactor
 from secscan.core.sla import SlaPolicy
-from secscan.core.suppressions import read_suppressions
 from secscan.scanners.sarif_input import MAX_RESULTS_PER_RUN, ParsedRun, parse_run
 from secscan.scanners.sarif_load import MAX_SARIF_BYTES, stream_runs
-from secscan.store.interface import RunOutcome, Store
 
 logger = logging.getLogger(__name__)
 

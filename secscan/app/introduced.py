@@ -18,8 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 
+from secscan.core.ports.store import TrackedFinding
 from secscan.fs.gitinfo import blame_lines, work_tree
-from secscan.store.interface import TrackedFinding
 
 log = logging.getLogger(__name__)
 

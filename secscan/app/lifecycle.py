@@ -1,6 +1,6 @@
 """Application functions of the lifecycle commands: findings, show, sla, stats and triage.
 
-Plain functions over a :class:`~secscan.store.interface.Store`; each takes ``now`` and the SLA
+Plain functions over a :class:`~secscan.core.ports.store.Store`; each takes ``now`` and the SLA
 policy and returns frozen dataclasses (the CLI renders them with :mod:`secscan.report` or as the
 JSON documents built here). Nothing here prints or exits; bad requests raise
 :class:`~secscan.core.errors.ConfigError` with one line saying what to do instead.
@@ -18,8 +18,7 @@ from secscan.core import metrics, sla
 from secscan.core.errors import ConfigError
 from secscan.core.metrics import SCORE_BASELINE, DetectionTime
 from secscan.core.model import FindingState, ScanRun, Severity
-from secscan.core.suppressions import end_of_day
-from secscan.store.interface import (
+from secscan.core.ports.store import (
     OPEN_STATES,
     FindingQuery,
     HistoryEntry,
@@ -28,6 +27,7 @@ from secscan.store.interface import (
     TrackedFinding,
     TriageStatus,
 )
+from secscan.core.suppressions import end_of_day
 
 MAX_REASON = 1000
 

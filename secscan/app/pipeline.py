@@ -20,6 +20,7 @@ from typing import Any
 
 from secscan.app.coverage import coverage_map, scanner_views
 from secscan.app.kinds import run_kinds
+from secscan.config.policy import load_policy
 from secscan.config.settings import (
     BanditConfig,
     DetectSecretsConfig,
@@ -33,7 +34,7 @@ from secscan.config.settings import (
 from secscan.core.errors import InputError
 from secscan.core.identity import assign_identities, source_reader
 from secscan.core.model import Notification, RunId, ScannerResult, ScannerStatus, ScanRun, new_run_id
-from secscan.core.policy import SeverityPolicy, load_policy
+from secscan.core.policy import SeverityPolicy
 from secscan.core.redact import Redactor, SecretFilter
 from secscan.fs.exclusions import Skips, build_skips
 from secscan.fs.inventory import Inventory, build_inventory, check_target, is_excluded

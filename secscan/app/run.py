@@ -16,27 +16,27 @@ from typing import Any
 
 from secscan.app import deliver as run_delivery
 from secscan.app import tracking
+from secscan.app.cancel import RunGuard, interrupt_orphaned_runs, stop_if_cancelled
 from secscan.app.gate import NewFindingsGate, gating, new_since_baseline
 from secscan.app.introduced import introduced_times
 from secscan.app.pipeline import ScanHooks, ScanOutcome, run_scan, utcnow
+from secscan.config.policy import load_sla_policy
 from secscan.config.settings import Settings, fail_threshold
+from secscan.config.suppressions import read_suppressions
 from secscan.core.errors import ExitCode, TargetError
 from secscan.core.model import CoverageEntry, Finding, FindingState, Location, ScanRun, Severity
+from secscan.core.ports.store import OPEN_STATES, FindingQuery, RunOutcome, TrackedFinding
 from secscan.core.printable import printable
+from secscan.core.purl import package_json
 from secscan.core.records import BaselineState
 from secscan.core.redact import Redactor
-from secscan.core.sla import load_sla_policy
-from secscan.core.suppressions import read_suppressions
-from secscan.daemon.cancel import RunGuard, interrupt_orphaned_runs, stop_if_cancelled
 from secscan.fs.inventory import check_target
 from secscan.fs.locks import target_lock
 from secscan.fs.names import has_surrogates
 from secscan.report.sarif import build_sarif
 from secscan.report.sinks.file import FileSink, check_writable
 from secscan.scanners.cache.paths import cache_for_run, osv_index_folder
-from secscan.scanners.osv.purl import package_json
 from secscan.store import open_store
-from secscan.store.interface import OPEN_STATES, FindingQuery, RunOutcome, TrackedFinding
 
 DEFAULT_SARIF = Path("secscan.sarif")
 log = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 """The use cases that change tracked findings: record a run, triage a finding, sweep the SLAs.
 
-Each is the same three steps in one store write session (:mod:`secscan.store.sessions`): the store
+Each is the same three steps in one store write session (:mod:`secscan.core.ports.sessions`): the store
 loads what the pure core needs, the core computes a changeset from it (:mod:`secscan.core.reconcile`,
 :mod:`secscan.core.sla_upkeep`: no I/O, ``now`` given), the store applies it. The session holds its
 target (or, for SLA upkeep, the whole store) from the load to the commit, so the changeset is
@@ -14,15 +14,16 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime
 
+from secscan.config.policy import load_sla_policy
 from secscan.core.changeset import whole_seconds
 from secscan.core.errors import StoreError
 from secscan.core.model import ScanRun
+from secscan.core.ports.sessions import SlaUpkeep
+from secscan.core.ports.store import Store
 from secscan.core.reconcile import reconcile_run, triage_change
 from secscan.core.records import RunOutcome, Suppression, SweepResult, TrackedFinding, TriageStatus
-from secscan.core.sla import SlaPolicy, load_sla_policy
+from secscan.core.sla import SlaPolicy
 from secscan.core.sla_upkeep import expire, plan_sweep, reprice
-from secscan.store.interface import Store
-from secscan.store.sessions import SlaUpkeep
 
 logger = logging.getLogger(__name__)
 

@@ -17,19 +17,19 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from secscan.app.deliver import awaiting_upload
+from secscan.app.deliver import awaiting_upload, deliver_uploads
+from secscan.app.github_sync import SyncReport, sync_dismissals
 from secscan.config.settings import Settings
 from secscan.core.errors import ConfigError, InputError, StoreError
 from secscan.core.model import RunId, ScanRun
+from secscan.core.ports.outbox import OutboxItem, OutboxStatus
+from secscan.core.ports.store import RunSummary, Store
+from secscan.core.ports.uploads import UploadReceipt
 from secscan.delivery.github import outbox as github_outbox
 from secscan.delivery.github.outbox import KIND, config_of, utcnow
-from secscan.delivery.github.sync import SyncReport, sync_dismissals
 from secscan.delivery.github.token import resolve_token
 from secscan.delivery.loop import DeliveryReport, settle
 from secscan.store import open_store
-from secscan.store.interface import RunSummary, Store
-from secscan.store.outbox import OutboxItem, OutboxStatus
-from secscan.store.uploads import UploadReceipt
 
 MAX_SARIF_BYTES = 512 * 1024 * 1024
 
@@ -141,7 +141,7 @@ def upload(
             requeued = len(waiting)
         box = store.outbox("uploads")
         settled = settle(
-            lambda: github_outbox.deliver(store, settings, clock=clock, sleep=sleep, env=env),
+            lambda: deliver_uploads(store, settings, clock=clock, sleep=sleep, env=env),
             lambda: [
                 i
                 for i in box.items(OutboxStatus.PENDING, limit=10_000)

@@ -11,8 +11,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from secscan.cli.args import arg_type, parse_duration, parse_target_name
-from secscan.cli.parser import Lazy, lazy_type, upload_wait
+from secscan.cli.args import Lazy, arg_type, lazy_type, parse_duration, parse_target_name, upload_wait
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 """:class:`secscan.core.model.Severity`'s values (a test checks they agree)."""

@@ -31,7 +31,7 @@ if TYPE_CHECKING:  # the lifecycle commands must not load the scan pipeline (iss
 
     from secscan.app.lifecycle import FindingDetail, FindingRow, SlaView, Stats
     from secscan.app.pipeline import ScanHooks
-    from secscan.store.interface import RunOutcome, TrackedFinding
+    from secscan.core.ports.store import RunOutcome, TrackedFinding
 
 _STATUS_STYLE = {
     ScannerStatus.OK: "green",

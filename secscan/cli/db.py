@@ -21,9 +21,9 @@ def cmd_migrate(args: argparse.Namespace, stdout: Console, stderr: Console) -> i
 
 
 def cmd_copy(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
+    from secscan.fs.urls import is_postgres
     from secscan.store import open_store
     from secscan.store.transfer import copy_store, verify
-    from secscan.store.urls import is_postgres
 
     if args.source is None or args.destination is None:
         raise StoreError("give the database to copy with --from and the empty one to copy into with --to")

@@ -19,14 +19,15 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from secscan.app import lifecycle
 from secscan.cli import console
 from secscan.cli.args import parse_duration
+from secscan.config.policy import load_policy, load_sla_policy
 from secscan.core.errors import ConfigError, ExitCode, StoreError
 from secscan.core.model import FindingState, ScannerStatus, Severity, ToolName
-from secscan.core.policy import SeverityPolicy, load_policy
-from secscan.core.sla import SlaPolicy, load_sla_policy
+from secscan.core.policy import SeverityPolicy
+from secscan.core.ports.store import OPEN_STATES
+from secscan.core.sla import SlaPolicy
 from secscan.fs.inventory import check_target
 from secscan.fs.names import json_dumps
 from secscan.store import FindingQuery, Store, TriageStatus, default_db_path, open_store
-from secscan.store.interface import OPEN_STATES
 
 if TYPE_CHECKING:
     from rich.console import Console

@@ -11,58 +11,19 @@ checks that the choices and defaults written out here equal the ones of the modu
 from __future__ import annotations
 
 import argparse
-import gc
-import importlib
-import sys
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from secscan import __version__
-from secscan.cli.args import arg_type
+from secscan.cli.args import DEFAULT_WAIT_S, MAX_WAIT_S, Lazy, lazy_type, upload_wait, wait_seconds
 from secscan.core.errors import ConfigError
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
-DEFAULT_WAIT_S = 120.0
-"""``--upload-wait``'s default: :data:`secscan.app.deliver.DEFAULT_WAIT_S` (a test checks it)."""
-MAX_WAIT_S = 86_400.0
-"""``--upload-wait``'s limit: :data:`secscan.app.deliver.MAX_WAIT_S` (a test checks it)."""
-
+    pass
 
 class UsageError(ConfigError):
     """Bad command-line usage."""
-
-
-@dataclass(frozen=True)
-class Lazy:
-    """A command's handler, ``module.function``, imported only when the command runs."""
-
-    module: str
-    function: str
-
-    def __call__(self, args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
-        if self.module in sys.modules:  # a second command in the same process (tests): loaded already
-            return int(getattr(sys.modules[self.module], self.function)(args, stdout, stderr))
-        gc.disable()  # importing allocates hundreds of thousands of objects, and none is garbage yet
-        try:
-            handler = getattr(importlib.import_module(self.module), self.function)
-        finally:
-            gc.freeze()  # the modules live as long as the process: later collections skip them
-            gc.enable()
-        return int(handler(args, stdout, stderr))
-
-
-def lazy_type(module: str, function: str) -> Callable[[str], Any]:
-    """An argparse ``type`` (see :func:`arg_type`) whose parser is imported when a value is given."""
-
-    def convert(text: str) -> Any:
-        return arg_type(getattr(importlib.import_module(module), function))(text)
-
-    convert.__name__ = function.removeprefix("parse_")  # argparse names it in "invalid X value"
-    return convert
 
 
 class _Subcommands(argparse._SubParsersAction):  # type: ignore[type-arg]
@@ -105,28 +66,6 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{message}; see '{self.prog} --help'")
-
-
-def wait_seconds(text: str) -> float:
-    """``--upload-wait``: a number of seconds from 0 (one attempt) to a day."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not 0 <= value <= MAX_WAIT_S:  # also refuses nan and inf
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds from 0 to {MAX_WAIT_S:.0f}")
-    return value
-
-
-def upload_wait(parser: argparse.ArgumentParser, help_text: str) -> None:
-    """``--upload-wait SECONDS`` (``secscan run`` and ``secscan upload``)."""
-    parser.add_argument(
-        "--upload-wait",
-        type=wait_seconds,
-        default=DEFAULT_WAIT_S,
-        metavar="SECONDS",
-        help=f"{help_text} (default {DEFAULT_WAIT_S:.0f})",
-    )
 
 
 FAIL_ON = ("critical", "high", "medium", "low", "none")
@@ -229,6 +168,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 __all__ = [
-    "FAIL_ON", "Lazy", "Parser", "UsageError", "build_parser", "from_environment", "lazy_type", "upload_wait",
-    "wait_seconds",
+    "DEFAULT_WAIT_S", "FAIL_ON", "MAX_WAIT_S", "Lazy", "Parser", "UsageError", "build_parser",
+    "from_environment", "lazy_type", "upload_wait", "wait_seconds",
 ]  # fmt: skip

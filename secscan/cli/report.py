@@ -12,10 +12,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from secscan.config.policy import load_sla_policy
 from secscan.config.report import ReportConfig
 from secscan.config.settings import load_settings
 from secscan.core.errors import ExitCode, StoreError
-from secscan.core.sla import load_sla_policy
 from secscan.report import api
 from secscan.report.sinks.file import check_writable
 from secscan.store import default_db_path, open_store

@@ -11,10 +11,10 @@ from rich.console import Console
 
 from secscan.app import deliver as run_delivery
 from secscan.app import run as app
+from secscan.app.cancel import sigterm_interrupts
 from secscan.cli import console
 from secscan.cli.parser import UsageError
 from secscan.config.settings import load_settings
-from secscan.daemon.cancel import sigterm_interrupts
 from secscan.fs.names import json_dumps
 
 

@@ -15,7 +15,7 @@ from secscan.app.deliver import Undelivered
 from secscan.cli.run import print_undelivered
 from secscan.config.settings import load_settings
 from secscan.core.errors import ExitCode
-from secscan.store.uploads import UploadReceipt, UploadStatus
+from secscan.core.ports.uploads import UploadReceipt, UploadStatus
 
 if TYPE_CHECKING:
     from rich.console import Console

@@ -25,7 +25,7 @@ _BRANCH = re.compile(r"^(?!-)(?!.*\.\.)[A-Za-z0-9_./-]{1,200}$")
 
 def check_cron(value: str) -> str:
     """Validate a cron expression (5 fields, or 6 with leading seconds); returns it unchanged."""
-    from secscan.daemon.schedule import cron_trigger  # APScheduler loads only when needed
+    from secscan.config.schedule import cron_trigger  # APScheduler loads only when needed
 
     cron_trigger(value, "UTC")
     return value

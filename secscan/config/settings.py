@@ -211,7 +211,7 @@ class PostureConfig(ScannerConfig):
     @field_validator("disable")
     @classmethod
     def _known_rules(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        from secscan.scanners._posture_rules import rule_ids
+        from secscan.config.posture_rules import rule_ids
 
         known = rule_ids()
         for rule_id in value:

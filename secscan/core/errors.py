@@ -68,7 +68,7 @@ class MissingSecretError(ConfigError):
     ``may_appear`` is True when it is read from a file, which may still be created (a
     credential being mounted or rotated), and False for an environment variable, which cannot
     appear in a running process. Delivery waits for the first kind for a while and dead-letters
-    the second at once (:func:`secscan.delivery.loop.config_fault`).
+    the second at once (:func:`secscan.delivery.verdicts.config_fault`).
     """
 
     def __init__(self, message: str, *, may_appear: bool) -> None:

@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from secscan.core import score as scoring
 from secscan.core import sla
 from secscan.core.model import FindingState, Severity
-from secscan.store.interface import TrackedFinding, TriageStatus
+from secscan.core.ports.store import TrackedFinding, TriageStatus
 
 SCORE_BASELINE = scoring.BASELINE
 AGE_BUCKETS: tuple[tuple[str, timedelta], ...] = (

@@ -2,56 +2,27 @@
 
 The data lives in ``rules/severity.toml`` (shipped inside the package as ``secscan/_rules``);
 a user file given as ``[policy] severity`` in ``secscan.toml`` is merged over it key by key.
+Reading those files is :mod:`secscan.config.policy`'s job; this module only interprets the data.
 """
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from secscan.core.errors import ConfigError
 from secscan.core.model import Severity
-from secscan.fs.safe_read import MAX_CONFIG_BYTES, read_regular
 
 
-def rules_dir() -> Path:
-    """The directory holding the bundled policy data.
-
-    A source checkout has ``rules/`` beside the package; an installed wheel carries the same
-    files as ``secscan/_rules``.
-    """
-    here = Path(__file__).resolve().parent
-    for candidate in (here.parent / "_rules", here.parent.parent / "rules"):
-        if (candidate / "severity.toml").is_file():
-            return candidate
-    raise ConfigError(  # pragma: no cover - only a broken installation gets here
-        f"secscan's policy data is missing: no severity.toml in {here.parent / '_rules'}; reinstall secscan"
-    )
-
-
-def _merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+def merge_data(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
     merged = dict(base)
     for key, value in over.items():
         if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
-            merged[key] = _merge(merged[key], value)
+            merged[key] = merge_data(merged[key], value)
         else:
             merged[key] = value
     return merged
-
-
-def read_toml(path: Path, what: str = "policy file") -> dict[str, Any]:
-    """A policy TOML file: a regular file of at most 1 MB (never a FIFO or a device, see
-    :mod:`secscan.fs.safe_read`); unreadable or invalid files are a one-line error (exit 2)."""
-    data = read_regular(path, MAX_CONFIG_BYTES, what)
-    try:
-        return tomllib.loads(data.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise ConfigError(f"{what} {path} is not UTF-8 text; save it as UTF-8") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{what} {path} is not valid TOML: {exc}; fix the syntax") from exc
 
 
 def _severity(value: object, where: str) -> Severity:
@@ -159,11 +130,9 @@ def _matrix(table: Mapping[str, Any], tool: str) -> MatrixPolicy:
     )
 
 
-def load_policy(override: Path | None = None) -> SeverityPolicy:
-    """Load the bundled policy, merged with ``override`` when given. Raises ConfigError."""
-    data = read_toml(rules_dir() / "severity.toml")
-    if override is not None:
-        data = _merge(data, read_toml(override))
+def policy_from_data(data: Mapping[str, Any]) -> SeverityPolicy:
+    """The policy of parsed ``severity.toml`` data (bundled, merged with the user's file by
+    :func:`secscan.config.policy.load_policy`). Raises ConfigError."""
     try:
         secrets = data["detect-secrets"]
         return SeverityPolicy(

@@ -1,7 +1,7 @@
 """The lifecycle's frozen values: tracked findings, runs, history, triage, SLA changes.
 
 Pure values of the core (reconciliation, triage and the SLA engine compute with them) that also
-cross the Store seam; :mod:`secscan.store.records` re-exports them. Nothing here touches a
+cross the Store seam; :mod:`secscan.core.records` re-exports them. Nothing here touches a
 database. All datetimes are timezone-aware UTC; the store keeps whole seconds.
 """
 

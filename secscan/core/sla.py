@@ -21,12 +21,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
-from pathlib import Path
 from typing import Any
 
 from secscan.core.errors import ConfigError
 from secscan.core.model import Severity
-from secscan.core.policy import read_toml, rules_dir
 
 
 class ReopenPolicy(StrEnum):
@@ -187,13 +185,3 @@ def sla_policy_from(data: Mapping[str, Any], where: str = "sla.toml") -> SlaPoli
             f"SLA policy {where}: clock.reopen = {clock.get('reopen')!r} must be 'restart' or 'resume'"
         ) from None
     return SlaPolicy(windows=windows, due_soon_fraction=float(fraction), reopen=reopen_policy)
-
-
-def load_sla_policy(override: Path | None = None) -> SlaPolicy:
-    """Load ``rules/sla.toml``, with ``override`` merged over it key by key. Raises ConfigError."""
-    data = read_toml(rules_dir() / "sla.toml", "SLA policy")
-    if override is not None:
-        extra = read_toml(override, "SLA policy")
-        for table in ("windows", "clock"):
-            data[table] = {**data.get(table, {}), **extra.get(table, {})}
-    return sla_policy_from(data, str(override or "rules/sla.toml"))

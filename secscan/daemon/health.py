@@ -24,8 +24,8 @@ from typing import Any
 from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped]
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
+from secscan.config.schedule import next_fire
 from secscan.core.errors import ConfigError
-from secscan.daemon.schedule import next_fire
 
 log = logging.getLogger(__name__)
 

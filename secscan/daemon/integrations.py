@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from secscan.app.pipeline import Clock
+from secscan.config.policy import load_sla_policy
 from secscan.config.settings import Settings
-from secscan.core.sla import load_sla_policy
-from secscan.store.interface import Store, SweepResult
+from secscan.core.ports.store import Store, SweepResult
 
 log = logging.getLogger(__name__)
 
@@ -52,16 +52,16 @@ def on_target_ok(store: Store, target: str, settings: Settings, now: datetime) -
 
 def deliver_all(store: Store, settings: Settings, clock: Clock) -> Mapping[str, Any]:
     """Deliver both outboxes (uploads and alerts)."""
-    from secscan.delivery import loop as delivery
+    from secscan.app import deliver
 
-    return delivery.deliver_all(store, settings, clock)
+    return deliver.deliver_all(store, settings, clock)
 
 
 def sync_dismissals(store: Store, settings: Settings, now: datetime) -> Any:
     """Two-way sync of GitHub code scanning dismissals, when ``[github]`` asks for it."""
     if settings.github is None or not settings.github.sync_on_nightly:
         return None
-    from secscan.delivery.github.sync import sync_dismissals as sync
+    from secscan.app.github_sync import sync_dismissals as sync
 
     return sync(store, settings, now)
 

@@ -18,23 +18,23 @@ from pathlib import Path
 
 from secscan.app import run as app
 from secscan.app import tracking
+from secscan.app.cancel import RunInterrupted
 from secscan.app.pipeline import Clock
 from secscan.config.daemon import TargetConfig
+from secscan.config.policy import load_sla_policy
+from secscan.config.schedule import NIGHTLY, cron_trigger, previous_fire
 from secscan.config.settings import Settings, load_settings
 from secscan.core.errors import SecscanError
 from secscan.core.model import ScannerStatus
+from secscan.core.ports.ledger import SlotStatus, SlotTrigger
+from secscan.core.ports.outbox import OUTBOXES
+from secscan.core.ports.store import Store
 from secscan.core.redact import Redactor
-from secscan.core.sla import load_sla_policy
 from secscan.daemon import integrations
-from secscan.daemon.cancel import RunInterrupted
 from secscan.daemon.gitupdate import update_checkout
 from secscan.daemon.metrics import DaemonMetrics
-from secscan.daemon.schedule import NIGHTLY, cron_trigger, previous_fire
 from secscan.fs.locks import database_path
 from secscan.store import open_store
-from secscan.store.interface import Store
-from secscan.store.ledger import SlotStatus, SlotTrigger
-from secscan.store.outbox import OUTBOXES
 
 log = logging.getLogger(__name__)
 

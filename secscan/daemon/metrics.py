@@ -19,9 +19,9 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from secscan.core.model import ScanRun
-from secscan.store.interface import Store
-from secscan.store.ledger import SlotStatus
-from secscan.store.outbox import OUTBOXES
+from secscan.core.ports.ledger import SlotStatus
+from secscan.core.ports.outbox import OUTBOXES
+from secscan.core.ports.store import Store
 
 log = logging.getLogger(__name__)
 

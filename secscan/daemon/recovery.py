@@ -13,13 +13,13 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from secscan.app.cancel import interrupt_orphaned_runs
 from secscan.config.daemon import DaemonConfig
+from secscan.config.schedule import NIGHTLY, cron_trigger, previous_fire
 from secscan.config.settings import Settings
+from secscan.core.ports.ledger import SlotStatus, SlotTrigger
+from secscan.core.ports.store import Store
 from secscan.daemon import integrations
-from secscan.daemon.cancel import interrupt_orphaned_runs
-from secscan.daemon.schedule import NIGHTLY, cron_trigger, previous_fire
-from secscan.store.interface import Store
-from secscan.store.ledger import SlotStatus, SlotTrigger
 
 log = logging.getLogger(__name__)
 

@@ -31,16 +31,16 @@ from apscheduler.schedulers.background import BackgroundScheduler  # type: ignor
 from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
 
 from secscan.app.pipeline import Clock, utcnow
+from secscan.config.schedule import cron_trigger
 from secscan.config.settings import Settings, load_settings
 from secscan.core.errors import ConfigError, SecscanError
+from secscan.core.ports.ledger import SlotStatus
+from secscan.core.ports.store import Store
 from secscan.daemon import health, jobs, recovery, sentry
 from secscan.daemon.metrics import DaemonMetrics
-from secscan.daemon.schedule import cron_trigger
 from secscan.fs.locks import daemon_lock
 from secscan.scanners.scratch import remove_stale
 from secscan.store import open_store
-from secscan.store.interface import Store
-from secscan.store.ledger import SlotStatus
 
 log = logging.getLogger(__name__)
 

@@ -13,12 +13,12 @@ from datetime import datetime
 from typing import Any
 
 from secscan.config.daemon import DaemonConfig
-from secscan.daemon.schedule import NIGHTLY, cron_trigger, next_fire
+from secscan.config.schedule import NIGHTLY, cron_trigger, next_fire
+from secscan.core.ports.ledger import SlotRecord
+from secscan.core.ports.outbox import OUTBOXES
+from secscan.core.ports.store import RunSummary
 from secscan.fs.locks import daemon_running
 from secscan.store import open_store
-from secscan.store.interface import RunSummary
-from secscan.store.ledger import SlotRecord
-from secscan.store.outbox import OUTBOXES
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,8 @@ import urllib3
 from urllib3.exceptions import HTTPError as Urllib3Error
 
 from secscan.core.errors import ConfigError, NotifyError
-from secscan.delivery.loop import Dead, Delivered, Retry, Verdict
 from secscan.delivery.netaddr import is_public
+from secscan.delivery.verdicts import Dead, Delivered, Retry, Verdict
 
 MAX_BODY = 10 * 1024 * 1024  # bytes of a response body kept
 

@@ -23,45 +23,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from secscan.core.errors import ConfigError, MissingSecretError
-from secscan.store.outbox import Outbox, OutboxItem, OutboxStatus
+from secscan.core.ports.outbox import Outbox, OutboxItem, OutboxStatus
+from secscan.delivery.verdicts import Dead, Delivered, Handler, Retry
 
 if TYPE_CHECKING:
-    from secscan.config.settings import Settings
-    from secscan.store.interface import Store
+    pass
 
 log = logging.getLogger(__name__)
 
 BASE_BACKOFF_S = 30.0
 MAX_BACKOFF_S = 3600.0
-CONFIG_RETRY_S = 300.0  # a secret file that may still appear: look again in five minutes
-MISSING_SECRET_GRACE = timedelta(hours=24)  # ... for at most a day after the item was queued
 LEASE = timedelta(minutes=10)
 """How long a claimed item is kept from other deliverers: longer than any handler's timeouts."""
 
 
-@dataclass(frozen=True)
-class Delivered:
-    """The peer accepted the item."""
-
-
-@dataclass(frozen=True)
-class Retry:
-    """A transient failure; try again after ``after_s`` seconds at the earliest (None: backoff)."""
-
-    error: str
-    after_s: float | None = None
-
-
-@dataclass(frozen=True)
-class Dead:
-    """A permanent failure: keep the item as a dead letter with ``error``."""
-
-    error: str
-
-
-Verdict = Delivered | Retry | Dead
-Handler = Callable[[OutboxItem], Verdict]
 Clock = Callable[[], datetime]
 
 
@@ -75,18 +50,6 @@ class DeliveryReport:
         return DeliveryReport(
             self.delivered + other.delivered, self.retried + other.retried, self.dead + other.dead
         )
-
-
-def config_fault(exc: ConfigError, item: OutboxItem, now: datetime) -> Retry | Dead:
-    """The verdict for an item whose delivery the configuration prevents (a malformed routing
-    key or URL, a secret that is not there). It will not heal by retrying, so it is a dead letter
-    (the channel's fallback is told), except a secret read from a file, which may still appear
-    (a credential being mounted or rotated): that item waits, for at most a day after it was
-    queued. A secret from the environment cannot appear in a running process."""
-    waiting = now - item.created_at < MISSING_SECRET_GRACE
-    if isinstance(exc, MissingSecretError) and exc.may_appear and waiting:
-        return Retry(str(exc), CONFIG_RETRY_S)
-    return Dead(str(exc))
 
 
 def backoff_s(attempts: int, after_s: float | None, rng: random.Random | None = None) -> float:
@@ -139,22 +102,6 @@ def deliver_due(
             )
             report += DeliveryReport(retried=1)
     return report
-
-
-def deliver_all(store: Store, settings: Settings, clock: Clock) -> Mapping[str, DeliveryReport]:
-    """Deliver both outboxes with the handlers of the configured features.
-
-    The upload and paging packages are imported here, lazily, so that a run that uses neither
-    does not load them; a feature that is not configured contributes no handlers, and its items
-    wait in the outbox.
-    """
-    from secscan.delivery.github import outbox as github_outbox
-    from secscan.delivery.notify import outbox as notify_outbox
-
-    return {
-        "uploads": deliver_due(store.outbox("uploads"), github_outbox.handlers(settings, store), clock),
-        "alerts": deliver_due(store.outbox("alerts"), notify_outbox.handlers(settings, store), clock),
-    }
 
 
 Sleep = Callable[[float], None]

@@ -49,9 +49,11 @@ def database_path(db: str | Path | None) -> Path:
     folder (``postgresql-<digest of the URL>.db``), beside which its lock files and the daemon's
     SARIF logs live. Runs on other hosts are kept apart by the database's own advisory locks.
     """
-    from secscan.store.paths import default_db_path
-    from secscan.store.sqlite.db import database_file  # validates the URL like open_store does
-    from secscan.store.urls import is_postgres
+    from secscan.fs.paths import (
+        database_file,  # validates the URL like open_store does
+        default_db_path,
+    )
+    from secscan.fs.urls import is_postgres
 
     if is_postgres(db):
         digest = hashlib.sha256(str(db).encode()).hexdigest()[:16]

@@ -16,13 +16,14 @@ from typing import Any, Literal, assert_never
 
 from secscan.config.report import ReportConfig
 from secscan.core import sla
+from secscan.core.ports.report_model import Dashboard, ListedFinding, TargetInfo
+from secscan.core.ports.store import Store
 from secscan.core.printable import surrogates_escaped
+from secscan.fs import owners
 from secscan.fs.names import json_dumps
-from secscan.report import coverage, document, figures, markdown, owners
+from secscan.report import coverage, document, figures, markdown
 from secscan.report.period import Period, PeriodReport, build_period
 from secscan.report.sinks import file as sinks_file
-from secscan.store.interface import Store
-from secscan.store.report_model import Dashboard, ListedFinding, TargetInfo
 
 Format = Literal["html", "md", "json"]
 DEFAULT_SINCE = timedelta(days=30)

@@ -20,11 +20,11 @@ from markupsafe import Markup
 
 from secscan.core.metrics import AGE_BUCKETS
 from secscan.core.model import Severity
+from secscan.core.ports.report_model import RankedGroup
 from secscan.report import svg
 from secscan.report.figures import DashboardReport, tracked_points
 from secscan.report.palette import OKABE_ITO, WORST_FIRST
 from secscan.report.templating import env, ts
-from secscan.store.report_model import RankedGroup
 
 _BAND = 26.0  # px: the height of one severity's band
 _ROW = 48  # px: one severity row of the trend

@@ -1,6 +1,6 @@
 """The report's "Coverage" section (issue 14): each target's latest coverage map.
 
-A read model (:func:`section`, the store's :meth:`~secscan.store.interface.Store.latest_coverage`)
+A read model (:func:`section`, the store's :meth:`~secscan.core.ports.store.Store.latest_coverage`)
 and its three renderings: the HTML section ``templates/sections/coverage.html.j2``, Markdown lines and
 JSON. Reasons quote scanners' failure texts, so every rendering passes them through the redactor.
 """
@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from secscan.core.ports.coverage import RunCoverage
+from secscan.core.ports.store import Store
 from secscan.core.redact import Redactor
-from secscan.store.coverage import RunCoverage
-from secscan.store.interface import Store
 
 
 def section(store: Store, targets: Sequence[str] = ()) -> tuple[RunCoverage, ...]:

@@ -13,13 +13,13 @@ from typing import Any
 
 from secscan.core import score
 from secscan.core.model import Severity
+from secscan.core.ports.report_model import DecisionRecord, ExpiringDecision, PackageFacts, RankedGroup
 from secscan.core.redact import Redactor
 from secscan.report import coverage
 from secscan.report.figures import DashboardReport, FindingRow
 from secscan.report.palette import WORST_FIRST
 from secscan.report.period import PeriodReport
 from secscan.report.scores import TargetRow, TriageSummary
-from secscan.store.report_model import DecisionRecord, ExpiringDecision, PackageFacts, RankedGroup
 
 SCHEMA = "secscan-report/1"
 

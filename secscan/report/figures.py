@@ -19,6 +19,16 @@ from datetime import datetime, timedelta
 from secscan.core import metrics, sla
 from secscan.core import score as scoring
 from secscan.core.model import FindingState, Severity
+from secscan.core.ports.coverage import RunCoverage
+from secscan.core.ports.report_model import (
+    Dashboard,
+    DashboardQuery,
+    FindingCell,
+    ListedFinding,
+    SpanSum,
+    TrendPoint,
+)
+from secscan.core.ports.store import OPEN_STATES, TriageStatus
 from secscan.report.scores import (
     AreaRow,
     TargetRow,
@@ -27,16 +37,6 @@ from secscan.report.scores import (
     loads,
     target_rows,
     triage_summary,
-)
-from secscan.store.coverage import RunCoverage
-from secscan.store.interface import OPEN_STATES, TriageStatus
-from secscan.store.report_model import (
-    Dashboard,
-    DashboardQuery,
-    FindingCell,
-    ListedFinding,
-    SpanSum,
-    TrendPoint,
 )
 
 AGE_LIMITS = tuple(limit for _, limit in metrics.AGE_BUCKETS[:-1])

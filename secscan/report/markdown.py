@@ -7,34 +7,14 @@ a PR must not ping anyone) and line breaks become spaces. Links are only those s
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
+from secscan.core.ports.report_model import DecisionRecord
 from secscan.core.redact import Redactor
 from secscan.report.figures import DashboardReport
+from secscan.report.markdown_cells import _ts, cell, table
 from secscan.report.palette import WORST_FIRST
 from secscan.report.period import PeriodReport
-from secscan.store.report_model import DecisionRecord
-
-_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~:])")
-
-
-def cell(value: object) -> str:
-    """``value`` as inert text in a Markdown table cell."""
-    text = " ".join(str(value).split())
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    text = _SPECIAL.sub(r"\\\1", text)
-    return text.replace("@", "@\u200b")
-
-
-def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> list[str]:
-    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
-    lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in rows]
-    return [*lines, ""]
-
-
-def _ts(value: object) -> str:
-    return "" if value is None else value.strftime("%Y-%m-%d %H:%M UTC")  # type: ignore[attr-defined]
 
 
 def render_dashboard(r: DashboardReport) -> str:

@@ -2,7 +2,7 @@
 
 Each section is a function of the report returning lines; :data:`SECTIONS` lists them in page
 order (a new section is a function and an entry here). Cells go through
-:func:`secscan.report.markdown.cell`.
+:func:`secscan.report.markdown_cells.cell`.
 """
 
 from __future__ import annotations
@@ -12,13 +12,13 @@ from datetime import datetime
 
 from secscan.core import score
 from secscan.core.metrics import DetectionTime
+from secscan.core.ports.report_model import ListedFinding, PackageFacts
 from secscan.core.redact import Redactor
 from secscan.report import coverage
 from secscan.report.figures import DashboardReport, FindingRow, human, short_text, tracked_points
-from secscan.report.markdown import _ts, cell, table
+from secscan.report.markdown_cells import _ts, cell, table
 from secscan.report.palette import WORST_FIRST
 from secscan.report.scores import TargetRow
-from secscan.store.report_model import ListedFinding, PackageFacts
 
 Section = Callable[[DashboardReport], list[str]]
 

@@ -17,8 +17,8 @@ from datetime import UTC, datetime, timedelta
 
 from secscan.core.errors import ConfigError
 from secscan.core.model import Severity
-from secscan.store.interface import HistoryEvent, Store
-from secscan.store.report_model import Evidence
+from secscan.core.ports.report_model import Evidence
+from secscan.core.ports.store import HistoryEvent, Store
 
 _PERIOD = re.compile(r"^(\d{4})(?:-(?:(\d{2})|[Qq]([1-4])))?$")
 EVENTS = (

@@ -33,8 +33,8 @@ from secscan.core.model import (
     Severity,
 )
 from secscan.core.policy import SeverityPolicy
+from secscan.core.purl import package_json
 from secscan.fs.names import to_uri
-from secscan.scanners.osv.purl import package_json
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 SRCROOT = "%SRCROOT%"

@@ -17,8 +17,8 @@ from secscan.core import score as scoring
 from secscan.core import sla
 from secscan.core.areas import Area
 from secscan.core.model import FindingState, Severity
-from secscan.store.interface import OPEN_STATES, TriageStatus
-from secscan.store.report_model import Dashboard, ExpiringDecision, FindingCell
+from secscan.core.ports.report_model import Dashboard, ExpiringDecision, FindingCell
+from secscan.core.ports.store import OPEN_STATES, TriageStatus
 
 _ACCEPTED = TriageStatus.ACCEPTED_RISK.value
 _FALSE_POSITIVE = TriageStatus.FALSE_POSITIVE.value

@@ -25,9 +25,9 @@ from secscan.core.model import (
 )
 from secscan.core.policy import SeverityPolicy
 from secscan.scanners._pip_audit_report import MAX_DESCRIPTION, MAX_MESSAGE, one_line
+from secscan.scanners.interface import FileOutput
 from secscan.scanners.osv.matching import package_key
 from secscan.scanners.osv.severity import record_severity
-from secscan.scanners.per_file import FileOutput
 
 NAME = ToolName("lockfile-audit")
 

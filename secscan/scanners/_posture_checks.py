@@ -24,8 +24,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from secscan.config.posture_rules import PostureRule
 from secscan.fs.inventory import is_excluded
-from secscan.scanners._posture_rules import PostureRule
 
 MAX_TEXT_BYTES = 3_000_000
 """CODEOWNERS, package.json and key files are read up to this (GitHub ignores a larger CODEOWNERS)."""
@@ -116,7 +116,7 @@ def check_owned(rule: PostureRule, tree: Tree) -> Iterator[Hit | Note]:
     place = next((p for p in rule.params.get("codeowners", []) if p in tree.files), None)
     if place is None:
         return  # no CODEOWNERS at all: the codeowners-missing rule says so
-    from secscan.report.owners import parse_codeowners  # pathspec: only for a repository with CODEOWNERS
+    from secscan.fs.owners import parse_codeowners  # pathspec: only for a repository with CODEOWNERS
 
     data = tree.read(place)
     owners = parse_codeowners((data or b"").decode("utf-8", "replace"))

@@ -24,8 +24,17 @@ from secscan.core.model import Finding, Location, Notification, NotificationLeve
 from secscan.core.redact import redact_quoted
 from secscan.scanners._output import load_json_object
 from secscan.scanners._sharding import shard, split_arguments
-from secscan.scanners.interface import Command, CommandResult, Plan, ScanJob, Scanner, ScanOutput
-from secscan.scanners.per_file import FileOutput, FileOutputs, merge
+from secscan.scanners.interface import (
+    Command,
+    CommandResult,
+    FileOutput,
+    FileOutputs,
+    Plan,
+    ScanJob,
+    Scanner,
+    ScanOutput,
+)
+from secscan.scanners.per_file import merge
 
 NAME = ToolName("bandit")
 

@@ -26,8 +26,17 @@ from secscan.core.errors import ScannerError
 from secscan.core.model import Finding, Location, Rule, ToolName
 from secscan.scanners._output import load_json_object
 from secscan.scanners._sharding import balanced_chunks
-from secscan.scanners.interface import Command, CommandResult, Plan, ScanJob, Scanner, ScanOutput
-from secscan.scanners.per_file import FileOutput, FileOutputs, group_by_path, merge
+from secscan.scanners.interface import (
+    Command,
+    CommandResult,
+    FileOutput,
+    FileOutputs,
+    Plan,
+    ScanJob,
+    Scanner,
+    ScanOutput,
+)
+from secscan.scanners.per_file import group_by_path, merge
 
 NAME = ToolName("detect-secrets")
 IDENTITY_PREFIX = "sha1:"

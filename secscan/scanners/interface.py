@@ -13,13 +13,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from secscan.core.model import Extent, Finding, Notification, Rule, ToolName
 from secscan.core.policy import SeverityPolicy
-
-if TYPE_CHECKING:
-    from secscan.scanners.per_file import FileOutputs
 
 
 @dataclass(frozen=True)
@@ -70,6 +66,35 @@ class Plan:
     commands: tuple[Command, ...] = ()
     skip_reason: str | None = None
     notifications: tuple[Notification, ...] = ()
+
+
+@dataclass(frozen=True)
+class FileOutput:
+    """What a file-local scanner found in one file.
+
+    ``covered`` is False when the tool did not analyse the file (bandit could not parse it, or
+    its own excludes skipped it): the file then leaves the scanner's scope.
+    """
+
+    findings: tuple[Finding, ...] = ()
+    rules: tuple[Rule, ...] = ()
+    notifications: tuple[Notification, ...] = ()
+    covered: bool = True
+
+
+@dataclass(frozen=True)
+class FileOutputs:
+    """A file-local scanner's run split per file.
+
+    ``files`` holds the files the adapter can vouch for (every file it was given, normally);
+    ``notifications`` are the ones about no single file. A run with such notifications, or
+    with results outside its own files, is not split into cache entries.
+    """
+
+    files: Mapping[str, FileOutput] = field(default_factory=dict)
+    notifications: tuple[Notification, ...] = ()
+    incomplete: str | None = None  # why the run is not a whole analysis (see ScanOutput)
+    version: str | None = None  # the tool's version as its output states it (see ScanOutput)
 
 
 @dataclass(frozen=True)

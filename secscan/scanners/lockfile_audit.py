@@ -34,9 +34,9 @@ from secscan.core.errors import ScannerError
 from secscan.scanners._lockfile_audit import FORMAT
 from secscan.scanners._lockfile_findings import NAME, file_output
 from secscan.scanners._output import read_output
-from secscan.scanners.interface import Command, CommandResult, Plan, ScanJob, Scanner, ScanOutput
+from secscan.scanners.interface import Command, CommandResult, FileOutputs, Plan, ScanJob, Scanner, ScanOutput
 from secscan.scanners.lockfiles import LockfileKind, recognise
-from secscan.scanners.per_file import FileOutputs, merge
+from secscan.scanners.per_file import merge
 
 log = logging.getLogger(__name__)
 

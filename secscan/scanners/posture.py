@@ -25,9 +25,9 @@ import hashlib
 from collections.abc import Mapping, Sequence
 
 from secscan import __version__
+from secscan.config.posture_rules import PostureRule, bundled_rules
 from secscan.core.model import Finding, Location, Notification, NotificationLevel, ToolName
 from secscan.scanners._posture_checks import Hit, Tree, evaluate, render
-from secscan.scanners._posture_rules import PostureRule, bundled_rules
 from secscan.scanners.interface import CommandResult, Plan, ScanJob, Scanner, ScanOutput
 
 NAME = ToolName("posture")

@@ -34,8 +34,17 @@ from typing import Literal
 from secscan.core.errors import ConfigError, InputError, ScannerError
 from secscan.core.model import Finding, Notification, Rule, ToolName
 from secscan.scanners._output import output_chunks
-from secscan.scanners.interface import Command, CommandResult, Plan, ScanJob, Scanner, ScanOutput
-from secscan.scanners.per_file import FileOutput, FileOutputs, group_by_path, merge
+from secscan.scanners.interface import (
+    Command,
+    CommandResult,
+    FileOutput,
+    FileOutputs,
+    Plan,
+    ScanJob,
+    Scanner,
+    ScanOutput,
+)
+from secscan.scanners.per_file import group_by_path, merge
 from secscan.scanners.sarif_input import MAX_RESULTS_PER_RUN, parse_run
 from secscan.scanners.sarif_load import stream_runs
 

@@ -28,14 +28,23 @@ import importlib.metadata
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from secscan.config.policy import rules_dir
 from secscan.core.model import Finding, Notification, NotificationLevel
-from secscan.core.policy import rules_dir
 from secscan.scanners._semgrep_report import NAME, ReportReader
 from secscan.scanners._semgrep_rules import RulePack, load_pack
 from secscan.scanners._sharding import split_arguments
 from secscan.scanners._tools import find_tool, private_env
-from secscan.scanners.interface import Command, CommandResult, Plan, ScanJob, Scanner, ScanOutput
-from secscan.scanners.per_file import FileOutput, FileOutputs, group_by_path, merge
+from secscan.scanners.interface import (
+    Command,
+    CommandResult,
+    FileOutput,
+    FileOutputs,
+    Plan,
+    ScanJob,
+    Scanner,
+    ScanOutput,
+)
+from secscan.scanners.per_file import group_by_path, merge
 
 INSTALL = "pip install 'secscan[semgrep]'"
 DEFAULT_MAX_TARGET_BYTES = 1_000_000

@@ -39,8 +39,17 @@ from secscan.scanners._output import read_output
 from secscan.scanners._sharding import split_arguments
 from secscan.scanners._tools import ByteColumns, find_tool, private_env
 from secscan.scanners._zizmor_sarif import NAME, ZizmorReader
-from secscan.scanners.interface import Command, CommandResult, Plan, ScanJob, Scanner, ScanOutput
-from secscan.scanners.per_file import FileOutput, FileOutputs, group_by_path, merge
+from secscan.scanners.interface import (
+    Command,
+    CommandResult,
+    FileOutput,
+    FileOutputs,
+    Plan,
+    ScanJob,
+    Scanner,
+    ScanOutput,
+)
+from secscan.scanners.per_file import group_by_path, merge
 
 PERSONAS = ("regular", "pedantic", "auditor")
 NO_INPUTS_EXIT = 3

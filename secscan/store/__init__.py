@@ -1,7 +1,7 @@
 """The finding lifecycle store: tracked findings, runs, history, triage and outboxes.
 
 Open it with :func:`open_store`; everything that crosses the seam is a frozen dataclass from
-:mod:`secscan.store.interface`.
+:mod:`secscan.core.ports.store`.
 """
 
 from __future__ import annotations
@@ -9,7 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from secscan.core.errors import StoreError
-from secscan.store.interface import (
+from secscan.core.ports.outbox import Outbox, OutboxItem, OutboxName, OutboxStatus
+from secscan.core.ports.store import (
     BaselineState,
     FindingQuery,
     HistoryEntry,
@@ -26,8 +27,7 @@ from secscan.store.interface import (
     TriageDecision,
     TriageStatus,
 )
-from secscan.store.outbox import Outbox, OutboxItem, OutboxName, OutboxStatus
-from secscan.store.paths import default_db_path
+from secscan.fs.paths import default_db_path
 
 __all__ = [
     "BaselineState",
@@ -61,7 +61,7 @@ def open_store(url_or_path: str | Path | None = None) -> Store:
     Imported lazily so that the pure core (``secscan.core.triage``) does not load SQLAlchemy.
     Raises StoreError (exit 2), also for a PostgreSQL URL without the extra installed.
     """
-    from secscan.store.urls import is_postgres
+    from secscan.fs.urls import is_postgres
 
     if is_postgres(url_or_path):
         assert isinstance(url_or_path, str)  # noqa: S101 - is_postgres checked it
@@ -72,7 +72,7 @@ def open_store(url_or_path: str | Path | None = None) -> Store:
 
 
 def _open_postgres(url: str) -> Store:
-    from secscan.store.urls import postgres_url
+    from secscan.fs.urls import postgres_url
 
     location = postgres_url(url)
     try:

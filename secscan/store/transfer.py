@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from secscan.core.errors import StoreError
+from secscan.core.ports.store import FindingQuery, Store
 from secscan.store.dialect import dialect_of
-from secscan.store.interface import FindingQuery, Store
 from secscan.store.sqlite import bulk as _bulk
 from secscan.store.sqlite.db import Connection
 from secscan.store.sqlite.texts import decode_fingerprint

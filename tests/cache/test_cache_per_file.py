@@ -7,19 +7,19 @@ from pathlib import Path
 
 import pytest
 
+from secscan.config.policy import load_policy
 from secscan.core.model import Finding, Location, Notification, NotificationLevel, Rule, Severity, ToolName
-from secscan.core.policy import load_policy
 from secscan.scanners._subprocess import run_commands
 from secscan.scanners.bandit import BanditScanner
 from secscan.scanners.cache.codec import decode_file, encode_file, mentions, portable
-from secscan.scanners.interface import ScanJob
-from secscan.scanners.per_file import FileOutputs, merge
+from secscan.scanners.interface import FileOutputs, ScanJob
+from secscan.scanners.per_file import merge
 
 BANDIT = ToolName("bandit")
 
 
 def _output(path: str, message: str = "Use of assert detected.") -> FileOutputs:
-    from secscan.scanners.per_file import FileOutput
+    from secscan.scanners.interface import FileOutput
 
     finding = Finding(BANDIT, "B101", message, Location(path, 3, 5, 3, 20), Severity.LOW, "LOW/HIGH",
                       aliases=("X-1",))

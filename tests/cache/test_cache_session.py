@@ -10,12 +10,21 @@ import pytest
 from cache_helpers import entries
 
 from secscan.config.cache import CacheConfig
+from secscan.config.policy import load_policy
 from secscan.core.model import Finding, Location, Notification, NotificationLevel, Severity, ToolName
-from secscan.core.policy import load_policy
 from secscan.core.redact import Redactor
 from secscan.scanners.cache.session import CacheSession
-from secscan.scanners.interface import Command, CommandResult, Plan, ScanJob, Scanner, ScanOutput
-from secscan.scanners.per_file import FileOutput, FileOutputs, merge
+from secscan.scanners.interface import (
+    Command,
+    CommandResult,
+    FileOutput,
+    FileOutputs,
+    Plan,
+    ScanJob,
+    Scanner,
+    ScanOutput,
+)
+from secscan.scanners.per_file import merge
 from secscan.scanners.runner import run_scanner
 
 

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from secscan.config.cache import CacheConfig
+from secscan.config.policy import load_policy
 from secscan.core.errors import ScannerError
 from secscan.core.model import ToolName
-from secscan.core.policy import load_policy
 from secscan.core.redact import Redactor
 from secscan.scanners._scanner_state import scanner_state
 from secscan.scanners.cache.session import CacheSession

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from secscan.app.run import exit_code_for, json_document, scrub
+from secscan.config.policy import load_policy
 from secscan.core.errors import ExitCode
 from secscan.core.model import (
     Finding,
@@ -17,7 +18,6 @@ from secscan.core.model import (
     Severity,
     ToolName,
 )
-from secscan.core.policy import load_policy
 from secscan.core.redact import Redactor
 from secscan.report.sarif import build_sarif
 

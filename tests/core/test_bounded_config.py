@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from secscan.config.suppressions import read_suppressions
 from secscan.core.errors import InputError
-from secscan.core.suppressions import read_suppressions
 from secscan.scanners.requirements import collect_requirements
 
 GUARD_S = 120

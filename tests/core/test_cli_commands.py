@@ -16,10 +16,10 @@ from secscan.app import deliver
 from secscan.cli import commands, parser
 from secscan.cli import main as cli
 from secscan.core.model import Severity
+from secscan.core.ports.outbox import OutboxStatus
 from secscan.core.records import TriageStatus
 from secscan.daemon.logfmt import LOG_FORMATS
 from secscan.store import open_store
-from secscan.store.outbox import OutboxStatus
 
 HEAVY = (
     "pydantic", "rich", "sqlite3", "sqlalchemy", "alembic", "sarif_om", "yaml", "jinja2", "urllib3",

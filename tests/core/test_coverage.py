@@ -14,6 +14,7 @@ from secscan.app.coverage import ScannerCoverage, coverage_map
 from secscan.app.kinds import Kinds, run_kinds
 from secscan.app.run import json_document
 from secscan.cli import console
+from secscan.config.policy import load_policy
 from secscan.config.settings import build_settings
 from secscan.core.model import (
     CoverageEntry,
@@ -24,7 +25,6 @@ from secscan.core.model import (
     ScanRun,
     ToolName,
 )
-from secscan.core.policy import load_policy
 from secscan.report.sarif import build_sarif
 from tests.conftest import schema_errors
 

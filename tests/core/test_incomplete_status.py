@@ -18,6 +18,7 @@ from rich.console import Console
 from secscan.app.run import exit_code_for, json_document
 from secscan.app.tracking import record_run
 from secscan.cli import console
+from secscan.config.policy import load_policy, load_sla_policy
 from secscan.core.errors import ExitCode
 from secscan.core.model import (
     Finding,
@@ -29,13 +30,11 @@ from secscan.core.model import (
     Severity,
     ToolName,
 )
-from secscan.core.policy import load_policy
-from secscan.core.sla import load_sla_policy
+from secscan.core.ports.store import RunStatus
 from secscan.report.sarif import build_sarif
 from secscan.scanners.interface import CommandResult, Plan, ScanJob, Scanner, ScanOutput
 from secscan.scanners.runner import run_scanner
 from secscan.store import FindingQuery, open_store
-from secscan.store.interface import RunStatus
 
 T0 = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
 TOOL = ToolName("semgrep")

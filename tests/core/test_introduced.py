@@ -14,8 +14,8 @@ import pytest
 from secscan.app.introduced import introduced_times
 from secscan.core import sla
 from secscan.core.model import FindingState, Severity, ToolName
+from secscan.core.ports.store import TrackedFinding
 from secscan.fs import gitinfo
-from secscan.store.interface import TrackedFinding
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 

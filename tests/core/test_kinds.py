@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from secscan.app.kinds import OTHER, SECRETS, ZIZMOR_KINDS, Kinds, classify, run_kinds
+from secscan.config.policy import rules_dir
 from secscan.config.settings import build_settings
-from secscan.core.policy import rules_dir
 from secscan.scanners import zizmor
 from secscan.scanners.bandit import BanditScanner
 from secscan.scanners.detect_secrets import DetectSecretsScanner

@@ -9,7 +9,7 @@ import pytest
 
 from secscan.core import metrics, sla
 from secscan.core.model import FindingState, Severity, ToolName
-from secscan.store.interface import TrackedFinding, TriageDecision, TriageStatus
+from secscan.core.ports.store import TrackedFinding, TriageDecision, TriageStatus
 
 T0 = datetime(2025, 3, 1, tzinfo=UTC)
 H = timedelta(hours=1)

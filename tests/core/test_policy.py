@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
+from secscan.config.policy import load_policy
 from secscan.core.errors import ConfigError
 from secscan.core.model import Severity
-from secscan.core.policy import load_policy
 
 
 def test_bundled_policy_maps_each_tools_scale() -> None:

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from secscan.config.policy import load_policy
 from secscan.core.model import (
     Finding,
     Location,
@@ -18,7 +19,6 @@ from secscan.core.model import (
     Severity,
     ToolName,
 )
-from secscan.core.policy import load_policy
 from secscan.report.sarif import build_sarif
 from tests.conftest import multitool_errors, schema_errors
 

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from secscan.config.policy import load_policy
 from secscan.core.errors import InputError
 from secscan.core.model import Location, NotificationLevel, Severity, ToolName
-from secscan.core.policy import load_policy
 from secscan.scanners.sarif_input import ParsedRun, parse_run, parse_sarif
 from secscan.scanners.sarif_load import MAX_DEPTH, DepthGuard, chunked, stream_runs
 from tests.conftest import schema_errors

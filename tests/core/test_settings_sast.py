@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from secscan.app.pipeline import _options
+from secscan.config.policy import load_policy
 from secscan.config.settings import SemgrepConfig, ZizmorConfig, build_settings, load_settings
 from secscan.core.errors import ConfigError
 from secscan.core.model import Severity
-from secscan.core.policy import load_policy
 
 
 def test_defaults_and_options() -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from secscan.config.policy import load_sla_policy
 from secscan.core import sla
 from secscan.core.errors import ConfigError
 from secscan.core.model import Severity
@@ -29,7 +30,7 @@ def policy(reopen: ReopenPolicy = ReopenPolicy.RESTART, **windows: timedelta | N
 
 
 def test_bundled_policy_has_the_documented_windows() -> None:
-    p = sla.load_sla_policy()
+    p = load_sla_policy()
     assert p.windows == policy().windows
     assert p.due_soon_fraction == 0.75
     assert p.reopen is ReopenPolicy.RESTART
@@ -38,7 +39,7 @@ def test_bundled_policy_has_the_documented_windows() -> None:
 def test_override_file_is_merged_key_by_key(tmp_path: Path) -> None:
     override = tmp_path / "sla.toml"
     override.write_text('[windows]\ncritical = "4h"\n[clock]\nreopen = "resume"\n')
-    p = sla.load_sla_policy(override)
+    p = load_sla_policy(override)
     assert p.window(Severity.CRITICAL) == 4 * H
     assert p.window(Severity.HIGH) == 24 * H
     assert p.reopen is ReopenPolicy.RESUME
@@ -57,7 +58,7 @@ def test_bad_policy_is_a_config_error_naming_the_key(tmp_path: Path, text: str, 
     override = tmp_path / "sla.toml"
     override.write_text(text)
     with pytest.raises(ConfigError, match=fragment):
-        sla.load_sla_policy(override)
+        load_sla_policy(override)
 
 
 def test_due_time_is_start_plus_window() -> None:

@@ -21,6 +21,7 @@ from secscan.app.lifecycle import FindingDetail, FindingRow, SlaView
 from secscan.app.tracking import record_run
 from secscan.cli import console
 from secscan.cli.main import main
+from secscan.config.policy import load_sla_policy
 from secscan.core.model import (
     Finding,
     FindingState,
@@ -32,10 +33,10 @@ from secscan.core.model import (
     Severity,
     ToolName,
 )
-from secscan.core.sla import SlaClock, SlaStatus, load_sla_policy
+from secscan.core.ports.store import HistoryEntry, HistoryEvent, TrackedFinding
+from secscan.core.sla import SlaClock, SlaStatus
 from secscan.daemon.logfmt import formatter
 from secscan.store import open_store
-from secscan.store.interface import HistoryEntry, HistoryEvent, TrackedFinding
 
 T0 = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
 EVIL = os.fsdecode(b"src/evil\x1b[2J\x1b]0;owned\x07[bold red]x\xff\xc2\x9b\n") + "\u202e.py"

@@ -23,6 +23,7 @@ from secscan.core.model import (
     Severity,
     ToolName,
 )
+from secscan.core.ports.store import BaselineState, HistoryEvent, Suppression, TrackedFinding, TriageStatus
 from secscan.core.triage import (
     SUPPRESSIONS_ACTOR,
     Reconciliation,
@@ -33,7 +34,6 @@ from secscan.core.triage import (
     parse_suppressions,
     reconcile,
 )
-from secscan.store.interface import BaselineState, HistoryEvent, Suppression, TrackedFinding, TriageStatus
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 H = timedelta(hours=1)

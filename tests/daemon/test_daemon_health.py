@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
+from secscan.config.schedule import cron_trigger
 from secscan.config.settings import build_settings
+from secscan.core.ports.ledger import SlotStatus, SlotTrigger
 from secscan.daemon import health, integrations
-from secscan.daemon.schedule import cron_trigger
 from secscan.daemon.service import Daemon
 from secscan.store import open_store
-from secscan.store.ledger import SlotStatus, SlotTrigger
 
 DAILY = cron_trigger("0 2 * * *", "UTC")
 SLOT = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)

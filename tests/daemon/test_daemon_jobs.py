@@ -11,10 +11,10 @@ import pytest
 
 from secscan.app.tracking import record_run
 from secscan.config.settings import build_settings
+from secscan.core.ports.outbox import OutboxStatus
 from secscan.daemon import integrations, jobs
 from secscan.daemon.metrics import DaemonMetrics
 from secscan.store import open_store
-from secscan.store.outbox import OutboxStatus
 from tests.store.builders import POLICY, T0, fnd, make_run
 
 

@@ -9,8 +9,8 @@ import pytest
 
 from secscan.app.tracking import record_run, sla_sweep
 from secscan.core.model import FindingState, RunId
+from secscan.core.ports.ledger import SlotStatus, SlotTrigger
 from secscan.store import FindingQuery, RunStatus, Store, open_store
-from secscan.store.ledger import SlotStatus, SlotTrigger
 from tests.store.builders import POLICY, T0, fnd, make_run
 
 S = T0 - timedelta(hours=10)

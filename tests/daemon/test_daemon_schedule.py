@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from secscan.config.daemon import DaemonConfig
+from secscan.config.schedule import cron_trigger, next_fire, previous_fire
 from secscan.config.settings import build_settings, load_settings
 from secscan.core.errors import ConfigError
-from secscan.daemon.schedule import cron_trigger, next_fire, previous_fire
 
 T = datetime(2026, 11, 26, 14, 30, 7, tzinfo=UTC)  # a Thursday
 

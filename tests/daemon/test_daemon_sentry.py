@@ -76,7 +76,7 @@ def _fail(secret: str) -> None:
 
 
 def test_events_arrive_scrubbed(fake_sentry: FakeSentry) -> None:
-    log = logging.getLogger("secscan.daemon.sentry-test")
+    log = logging.getLogger("secscan.sentry-test")
     env = {"GITHUB_TOKEN": CONFIG_CANARY, "SECSCAN_SMTP_PASSWORD": WORD_CONFIG_CANARY, "HOME": "/home/nobody"}
     secrets = sentry.known_secrets(env)
     with sentry.reporting(fake_sentry.dsn, environment="test", secrets=secrets) as enabled:
@@ -126,7 +126,7 @@ def test_an_unreachable_sentry_never_blocks_logging() -> None:
     silent.bind(("127.0.0.1", 0))
     silent.listen(100)
     dsn = f"http://k@127.0.0.1:{silent.getsockname()[1]}/1"
-    log = logging.getLogger("secscan.daemon.sentry-test")
+    log = logging.getLogger("secscan.sentry-test")
     try:
         began = time.monotonic()
         with sentry.reporting(dsn, environment="test", shutdown_timeout=0.5):

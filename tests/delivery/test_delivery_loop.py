@@ -7,18 +7,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from secscan.core.errors import ConfigError, MissingSecretError
-from secscan.delivery.loop import (
-    BASE_BACKOFF_S,
-    MAX_BACKOFF_S,
-    MISSING_SECRET_GRACE,
-    Dead,
-    Delivered,
-    Retry,
-    backoff_s,
-    config_fault,
-    deliver_due,
-    settle,
-)
+from secscan.delivery.loop import BASE_BACKOFF_S, MAX_BACKOFF_S, backoff_s, deliver_due, settle
+from secscan.delivery.verdicts import MISSING_SECRET_GRACE, Dead, Delivered, Retry, config_fault
 from secscan.store import OutboxItem, OutboxStatus, open_store
 
 T0 = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)

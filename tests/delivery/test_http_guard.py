@@ -14,7 +14,7 @@ import pytest
 from secscan.core.errors import ConfigError
 from secscan.delivery import http
 from secscan.delivery.http import HttpBlocked, HttpError, HttpPolicy, HttpResponse
-from secscan.delivery.loop import Dead, Delivered, Retry
+from secscan.delivery.verdicts import Dead, Delivered, Retry
 
 LOOPBACK = HttpPolicy(allow_hosts=frozenset({"127.0.0.1"}), timeout_s=5)
 

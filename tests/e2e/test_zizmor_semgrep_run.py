@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from secscan.core.policy import rules_dir
+from secscan.config.policy import rules_dir
 from tests.conftest import multitool_errors, schema_errors
 from tests.e2e.test_run_cli import secscan
 

@@ -9,8 +9,8 @@ import pytest
 from github_fakes import CANARY, FakeGithub, Reply
 
 from secscan.cli import main as cli
+from secscan.core.ports.uploads import UploadStatus
 from secscan.store import open_store
-from secscan.store.uploads import UploadStatus
 
 
 @pytest.fixture

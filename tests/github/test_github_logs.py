@@ -37,7 +37,7 @@ def test_the_token_is_never_logged(
         _deliver(store, settings, clock, env)
         clock.advance(3600)
     fake_github.script("alerts", Reply(401, body=echo))
-    from secscan.delivery.github.sync import sync_dismissals
+    from secscan.app.github_sync import sync_dismissals
 
     with pytest.raises(Exception):  # noqa: B017 - only its text matters here
         sync_dismissals(store, settings, clock(), env=env)

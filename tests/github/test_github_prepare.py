@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from github_fakes import BANDIT, PIP_AUDIT, SECRETS, T0, finding, scan, scanner
 
+from secscan.config.policy import load_policy
 from secscan.core.model import Finding, ScannerStatus, Severity
-from secscan.core.policy import load_policy
 from secscan.delivery.github.prepare import Limits, category_of, decode, prepare, prepare_run
 from secscan.report.sarif import build_sarif
 from tests.conftest import schema_errors

@@ -9,16 +9,16 @@ from pathlib import Path
 import pytest
 from github_fakes import BANDIT, SECRETS, Clock, FakeGithub, finding, scan, scanner
 
+from secscan.app.deliver import deliver_uploads
+from secscan.app.github_sync import sync_dismissals
 from secscan.app.tracking import record_run, sla_sweep, triage
+from secscan.config.policy import load_policy, load_sla_policy
 from secscan.config.settings import Settings
 from secscan.core.model import Finding, Severity
-from secscan.core.policy import load_policy
-from secscan.core.sla import load_sla_policy
+from secscan.core.ports.store import TrackedFinding
 from secscan.delivery.github import outbox as github_outbox
-from secscan.delivery.github.sync import sync_dismissals
 from secscan.report.sarif import build_sarif
 from secscan.store import Store, TriageStatus
-from secscan.store.interface import TrackedFinding
 
 FINDINGS = [
     finding(BANDIT, "B602", "src/app.py", 2, Severity.HIGH, 1),
@@ -42,7 +42,7 @@ def uploaded(
     github_outbox.enqueue_run(
         store, run, build_sarif(run, load_policy(), recorded.baseline), settings, clock()
     )
-    assert github_outbox.deliver(store, settings, clock=clock, sleep=lambda s: None, env=env).delivered == 2
+    assert deliver_uploads(store, settings, clock=clock, sleep=lambda s: None, env=env).delivered == 2
     numbers = {}
     for number, alert in fake_github.alerts.items():
         text = alert["most_recent_instance"]["message"]["text"]

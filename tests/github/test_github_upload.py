@@ -18,17 +18,17 @@ import pytest
 from github_fakes import BANDIT, CANARY, PIP_AUDIT, SECRETS, Clock, FakeGithub, Reply, finding, scan, scanner
 
 from secscan.app import upload as commands
+from secscan.app.deliver import deliver_uploads
 from secscan.app.tracking import record_run
+from secscan.config.policy import load_policy, load_sla_policy
 from secscan.config.settings import Settings
 from secscan.core.model import ScannerStatus, ScanRun, Severity
-from secscan.core.policy import load_policy
-from secscan.core.sla import load_sla_policy
+from secscan.core.ports.outbox import OutboxStatus
+from secscan.core.ports.uploads import UploadStatus
 from secscan.delivery.github import outbox as github_outbox
 from secscan.delivery.loop import DeliveryReport
 from secscan.report.sarif import build_sarif
 from secscan.store import Store, open_store
-from secscan.store.outbox import OutboxStatus
-from secscan.store.uploads import UploadStatus
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -49,7 +49,7 @@ def _record(
 
 
 def _deliver(store: Store, settings: Settings, clock: Clock, env: dict[str, str]) -> Any:
-    return github_outbox.deliver(store, settings, clock=clock, sleep=lambda s: None, env=env)
+    return deliver_uploads(store, settings, clock=clock, sleep=lambda s: None, env=env)
 
 
 def test_each_ok_tool_is_uploaded_once_and_its_receipt_stored(
@@ -320,7 +320,7 @@ def test_the_token_never_reaches_logs_the_database_or_errors(
             texts += [i.last_error or "" for i in report.dead]
             clock.advance(3600)
         fake_github.script("alerts", Reply(401, body=echo))
-        from secscan.delivery.github.sync import sync_dismissals
+        from secscan.app.github_sync import sync_dismissals
 
         with pytest.raises(Exception) as raised:
             sync_dismissals(store, settings, clock(), env=env)

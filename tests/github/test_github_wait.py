@@ -16,15 +16,16 @@ import pytest
 from github_fakes import CANARY, FakeGithub, Reply
 
 from secscan.app import upload as commands
+from secscan.app.deliver import deliver_uploads
 from secscan.app.run import RunRequest, run
 from secscan.app.tracking import record_run
 from secscan.cli import main as cli
 from secscan.config.settings import Settings
 from secscan.core.model import ScannerStatus
+from secscan.core.ports.outbox import OutboxStatus
+from secscan.core.ports.uploads import UploadStatus
 from secscan.delivery.github import outbox as github_outbox
 from secscan.store import open_store
-from secscan.store.outbox import OutboxStatus
-from secscan.store.uploads import UploadStatus
 
 if TYPE_CHECKING:
     from secscan.app.deliver import DeliveryWait
@@ -196,8 +197,7 @@ def test_upload_wait_must_be_a_sane_number_of_seconds(
 def _queued(store: Any, root: Path, settings: Settings) -> None:
     from github_fakes import BANDIT, SECRETS, finding, scan, scanner
 
-    from secscan.core.policy import load_policy
-    from secscan.core.sla import load_sla_policy
+    from secscan.config.policy import load_policy, load_sla_policy
     from secscan.report.sarif import build_sarif
 
     at = datetime.now(UTC)
@@ -263,7 +263,7 @@ def test_a_token_gone_from_the_environment_is_a_dead_letter_not_a_retry_for_ever
     with open_store(db_path) as store:
         _queued(store, git_repo[0], settings)
         now = datetime.now(UTC) + timedelta(seconds=1)
-        report = github_outbox.deliver(store, settings, clock=lambda: now, sleep=lambda s: None, env={})
+        report = deliver_uploads(store, settings, clock=lambda: now, sleep=lambda s: None, env={})
         assert len(report.dead) == 2 and fake_github.requests == []
         assert {r.status for r in store.uploads()} == {UploadStatus.DEAD}
         assert all("no GitHub token" in r.errors[0] for r in store.uploads())
@@ -278,9 +278,9 @@ def test_a_token_file_that_may_still_appear_is_waited_for(
     with open_store(db_path) as store:
         _queued(store, git_repo[0], settings)
         now = datetime.now(UTC) + timedelta(seconds=1)
-        report = github_outbox.deliver(store, settings, clock=lambda: now, sleep=lambda s: None, env={})
+        report = deliver_uploads(store, settings, clock=lambda: now, sleep=lambda s: None, env={})
         assert report.retried == 2 and not report.dead
         token.write_text(CANARY + "\n", encoding="utf-8")
         later = now + timedelta(minutes=10)
-        report = github_outbox.deliver(store, settings, clock=lambda: later, sleep=lambda s: None, env={})
+        report = deliver_uploads(store, settings, clock=lambda: later, sleep=lambda s: None, env={})
         assert report.delivered == 2 and len(fake_github.accepted) == 2

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from secscan.core.policy import SeverityPolicy, load_policy
+from secscan.config.policy import load_policy
+from secscan.core.policy import SeverityPolicy
 from secscan.store import Store, open_store
 
 

@@ -17,7 +17,7 @@ import pytest
 from lifecycle_helpers import result, run_cli, sarif_doc, sarif_run, write_sarif
 
 from secscan.app import ingest
-from secscan.core.policy import load_policy
+from secscan.config.policy import load_policy
 from secscan.scanners import sarif_input
 
 CAP = 10

@@ -12,9 +12,9 @@ from secscan.app import lifecycle
 from secscan.core.errors import ConfigError, StoreError
 from secscan.core.model import FindingState, Severity, ToolName
 from secscan.core.policy import SeverityPolicy
+from secscan.core.ports.store import OPEN_STATES
 from secscan.core.sla import SlaStatus
 from secscan.store import FindingQuery, HistoryEvent, Store, TriageStatus
-from secscan.store.interface import OPEN_STATES
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 NOW = T0 + timedelta(hours=30)

@@ -12,7 +12,7 @@ from notify_helpers import ROUTING_KEY, FakeServer, serve
 
 from secscan.app.run import RunRequest, run
 from secscan.config.settings import load_settings
-from secscan.store.outbox import OutboxStatus
+from secscan.core.ports.outbox import OutboxStatus
 
 VULNERABLE = "import subprocess\n\n\ndef run(command):\n    return subprocess.call(command, shell=True)\n"
 FIXED = "import shlex\nimport subprocess\n\n\ndef run(cmd):\n    return subprocess.call(shlex.split(cmd))\n"

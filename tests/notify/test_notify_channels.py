@@ -18,8 +18,8 @@ from notify_helpers import T0, FakeServer, finding, record, send, serve, setting
 
 from secscan.config.settings import Settings
 from secscan.core.model import Finding, Location, Severity
+from secscan.core.ports.outbox import OutboxStatus
 from secscan.store import Store
-from secscan.store.outbox import OutboxStatus
 
 CANARY = "AKIAQWERTYUIOPASDFGH"  # an AWS access key id shape
 HMAC_SECRET = "whsec-3c1f0b0e9a5d4e6f"

@@ -11,8 +11,8 @@ from notify_helpers import ROUTING_KEY, T0, FakeServer, finding, record, send, s
 
 from secscan.cli.main import main
 from secscan.core.model import Severity
+from secscan.core.ports.outbox import OutboxStatus
 from secscan.store import open_store
-from secscan.store.outbox import OutboxStatus
 
 
 @pytest.fixture(autouse=True)

@@ -19,10 +19,10 @@ from notify_helpers import ROUTING_KEY, SLA, T0, FakeServer, finding, scan, serv
 from secscan.app.tracking import record_run, sla_sweep, triage
 from secscan.config.settings import Settings
 from secscan.core.model import Finding, Severity
+from secscan.core.ports.outbox import OutboxStatus
 from secscan.delivery.notify import events
 from secscan.delivery.notify.outbox import deliver
 from secscan.store import Store, TriageStatus, open_store
-from secscan.store.outbox import OutboxStatus
 from tests.postgres import raw_rows
 
 

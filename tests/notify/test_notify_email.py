@@ -15,9 +15,9 @@ import pytest
 
 from secscan.config.settings import build_settings
 from secscan.core.errors import ConfigError
-from secscan.delivery.loop import Dead, Delivered, Retry
 from secscan.delivery.notify.email import EmailChannel
 from secscan.delivery.notify.interface import Action, Alert, EventKind
+from secscan.delivery.verdicts import Dead, Delivered, Retry
 
 pytest.importorskip("aiosmtpd")
 from aiosmtpd.controller import Controller

@@ -17,8 +17,8 @@ from notify_helpers import ROUTING_KEY, SLA, T0, FakeServer, finding, record, se
 from secscan.app.tracking import record_run, triage
 from secscan.config.settings import Settings
 from secscan.core.model import Finding
+from secscan.core.ports.alerts import AlertIncident, IncidentStatus
 from secscan.store import Store, TriageStatus
-from secscan.store.alerts import AlertIncident, IncidentStatus
 
 RULE = "B602"
 

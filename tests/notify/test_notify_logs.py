@@ -20,8 +20,8 @@ from test_notify_email import smtp  # noqa: F401 - the real SMTP server fixture
 
 from secscan.cli import main as cli
 from secscan.core.logsecrets import remember
-from secscan.delivery.loop import Dead, Retry
 from secscan.delivery.notify.transport import scrub_verdict
+from secscan.delivery.verdicts import Dead, Retry
 from secscan.store import Store
 
 ROUTING_KEY = "c4n4ry00pagerduty00routing00k3y1"  # 32 characters

@@ -18,8 +18,8 @@ import pytest
 from notify_helpers import ROUTING_KEY, T0, FakeServer, finding, record, send, serve, settings_for
 
 from secscan.cli import main as cli
+from secscan.core.ports.outbox import OutboxStatus
 from secscan.store import Store, open_store
-from secscan.store.outbox import OutboxStatus
 
 HMAC_SECRET = "whsec-0f1e2d3c4b5a6978"
 

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from secscan.core.purl import from_purl, to_purl
 from secscan.scanners.osv import LoadLimits, OsvDatabase
 from secscan.scanners.osv.matching import is_affected
-from secscan.scanners.osv.purl import from_purl, to_purl
 from secscan.scanners.osv.reader import iter_records, may_name
 from secscan.scanners.osv.versions import Schemes, parse_semver
 from tests.osv.conftest import FIXTURES, NPM_RECORDS

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from secscan.config.policy import load_policy
 from secscan.core.model import Severity
-from secscan.core.policy import load_policy
 from secscan.scanners.osv import OsvDatabase, advisory_severity, record_severity
 
 V3_HIGH = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H"  # 7.5

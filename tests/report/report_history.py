@@ -25,8 +25,8 @@ from secscan.core.model import (
     Severity,
     ToolName,
 )
+from secscan.core.ports.store import OPEN_STATES, FindingQuery, Suppression
 from secscan.store import Store, TriageStatus
-from secscan.store.interface import OPEN_STATES, FindingQuery, Suppression
 
 T0 = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
 H = timedelta(hours=1)

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from secscan.app import tracking
-from secscan.core import sla
+from secscan.config.policy import load_sla_policy
 from secscan.core.areas import Area
 from secscan.core.model import (
     Finding,
@@ -30,12 +30,12 @@ from secscan.core.model import (
     Severity,
     ToolName,
 )
+from secscan.core.ports.store import Suppression
 from secscan.store import Store, TriageStatus
-from secscan.store.interface import Suppression
 
 T0 = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 NOW = T0 + timedelta(hours=7)
-POLICY = sla.load_sla_policy()  # the bundled policy: critical 2 h, high 24 h, medium 7 d, low 30 d
+POLICY = load_sla_policy()  # the bundled policy: critical 2 h, high 24 h, medium 7 d, low 30 d
 AREAS = {"gitleaks": Area.SECRETS}
 AWS_NAME = "AWS Access Key in the source tree"
 

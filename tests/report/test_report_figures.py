@@ -10,13 +10,14 @@ import pytest
 from report_history import POLICY, History, build_history, make_checkout
 
 from secscan.app import lifecycle
+from secscan.config.policy import load_sla_policy
 from secscan.config.report import ReportConfig
 from secscan.core import metrics, sla
 from secscan.core.errors import StoreError
 from secscan.core.model import Severity
+from secscan.core.ports.store import OPEN_STATES
 from secscan.report import api, figures
 from secscan.store import FindingQuery, Store, open_store
-from secscan.store.interface import OPEN_STATES
 
 DB = tuple[Store, History]
 
@@ -165,7 +166,7 @@ def test_empty_database(empty_store: Store) -> None:
 
     report = api.build_dashboard(empty_store, datetime(2026, 11, 26, tzinfo=UTC))
     assert report.empty and report.total == 0 and report.metrics.score == 100.0
-    assert report.metrics == metrics.compute((), sla.load_sla_policy(), report.generated_at)
+    assert report.metrics == metrics.compute((), load_sla_policy(), report.generated_at)
 
 
 def test_trend_steps_keep_points_bounded() -> None:
@@ -184,8 +185,8 @@ def test_trend_steps_keep_points_bounded() -> None:
 
 
 def test_run_health_shows_each_runs_uploads(tmp_path: Path) -> None:
+    from secscan.core.ports.uploads import UploadReceipt, UploadStatus
     from secscan.report import document
-    from secscan.store.uploads import UploadReceipt, UploadStatus
 
     with open_store(tmp_path / "db.sqlite") as store:
         h = build_history(store, {"alpha": "/x/alpha"}, days=2)

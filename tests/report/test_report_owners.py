@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from secscan.report.owners import file_link, github_url, load_codeowners, parse_codeowners
+from secscan.fs.owners import file_link, github_url, load_codeowners, parse_codeowners
 
 RULES = """# comment
 *            @acme/everyone

@@ -13,10 +13,10 @@ from report_history import DAY, POLICY, T0, History, _finding, _run
 from secscan.app.tracking import record_run
 from secscan.core.errors import ConfigError
 from secscan.core.model import Severity
+from secscan.core.ports.store import OPEN_STATES
 from secscan.report import api
 from secscan.report.period import EVENTS, Period, build_period, parse_period
 from secscan.store import HistoryEvent, Store, open_store
-from secscan.store.interface import OPEN_STATES
 
 DB = tuple[Store, History]
 WORST = sorted(Severity, key=lambda s: -s.rank)

@@ -20,9 +20,9 @@ from secscan.config.report import ReportConfig
 from secscan.core import metrics, score
 from secscan.core.areas import Area, area_of
 from secscan.core.model import FindingState, Severity
+from secscan.core.ports.store import OPEN_STATES, TriageStatus
 from secscan.report import api
 from secscan.store import FindingQuery, Store, open_store
-from secscan.store.interface import OPEN_STATES, TriageStatus
 
 MIXED = tuple[Store, Path]
 CONFIG = ReportConfig(areas=AREAS)

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from secscan.config.policy import load_policy
 from secscan.core.model import ScannerResult
-from secscan.core.policy import load_policy
 from secscan.fs.inventory import build_inventory
 from secscan.scanners._scanner_state import ScannerState
 from secscan.scanners.git_history import GitHistoryScanner

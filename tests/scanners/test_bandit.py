@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from secscan.config.policy import load_policy
 from secscan.core.errors import ScannerError
 from secscan.core.model import NotificationLevel, ScannerResult, ScannerStatus, Severity
-from secscan.core.policy import load_policy
 from secscan.scanners.bandit import BANDIT_MAIN, BanditScanner, shard, shard_count
 from secscan.scanners.interface import Command, CommandResult, ScanJob
 from secscan.scanners.runner import run_scanner

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from secscan.config.policy import load_policy
 from secscan.core.errors import ScannerError
 from secscan.core.model import ScannerStatus, Severity
-from secscan.core.policy import load_policy
 from secscan.scanners.detect_secrets import DETECT_SECRETS_MAIN, IDENTITY_PREFIX, DetectSecretsScanner
 from secscan.scanners.interface import Command, CommandResult, ScanJob
 from secscan.scanners.runner import run_scanner

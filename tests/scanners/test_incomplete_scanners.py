@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from secscan.config.policy import load_policy
 from secscan.core.model import ScannerStatus, ToolName
-from secscan.core.policy import load_policy
 from secscan.scanners import sarif_input, sarif_tool
 from secscan.scanners.interface import Command, CommandResult, Plan, ScanJob
 from secscan.scanners.pip_audit import PipAuditScanner

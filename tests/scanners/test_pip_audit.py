@@ -19,9 +19,9 @@ from typing import Any
 
 import pytest
 
+from secscan.config.policy import load_policy
 from secscan.core.errors import ScannerError
 from secscan.core.model import NotificationLevel, Severity
-from secscan.core.policy import load_policy
 from secscan.scanners._pip_audit_report import parse_report
 from secscan.scanners.interface import Command, CommandResult, ScanJob
 from secscan.scanners.pip_audit import PipAuditScanner

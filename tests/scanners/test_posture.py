@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from secscan.config.policy import load_policy
+from secscan.config.posture_rules import bundled_rules, load_rules
 from secscan.config.settings import build_settings
 from secscan.core.errors import ConfigError
 from secscan.core.model import ScannerStatus, Severity
-from secscan.core.policy import load_policy
 from secscan.fs.inventory import build_inventory
 from secscan.scanners._posture_checks import Hit, Note, Tree, evaluate
-from secscan.scanners._posture_rules import bundled_rules, load_rules
 from secscan.scanners.interface import ScanJob
 from secscan.scanners.posture import PostureScanner
 from secscan.scanners.runner import run_scanner

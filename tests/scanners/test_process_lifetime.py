@@ -22,9 +22,9 @@ from pathlib import Path
 import pytest
 
 from secscan.app import run as app
+from secscan.config.policy import load_policy
 from secscan.config.settings import load_settings
 from secscan.core.model import ToolName
-from secscan.core.policy import load_policy
 from secscan.scanners import scratch
 from secscan.scanners._subprocess import WORKDIR_VAR
 from secscan.scanners.interface import Command, CommandResult, Plan, ScanJob, Scanner, ScanOutput

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from secscan.config.policy import load_policy
 from secscan.core.errors import ScannerError
 from secscan.core.model import (
     Finding,
@@ -25,7 +26,6 @@ from secscan.core.model import (
     ScannerStatus,
     ToolName,
 )
-from secscan.core.policy import load_policy
 from secscan.scanners._sharding import split_arguments
 from secscan.scanners._subprocess import STDERR_TAIL_BYTES, BatchEnd, run_commands
 from secscan.scanners.interface import Command, CommandResult, Plan, ScanJob, Scanner, ScanOutput

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
+from secscan.config.policy import load_policy
 from secscan.core.errors import ConfigError, ScannerError
 from secscan.core.model import Severity, ToolName
-from secscan.core.policy import load_policy
 from secscan.scanners.interface import Command, CommandResult, ScanJob
 from secscan.scanners.sarif_tool import SarifToolScanner
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from secscan.app.pipeline import run_scan
+from secscan.config.policy import load_policy, rules_dir
 from secscan.config.settings import build_settings
 from secscan.core.model import NotificationLevel, ScannerResult, ScannerStatus
-from secscan.core.policy import load_policy, rules_dir
 from secscan.report.sarif import build_sarif
 from secscan.scanners import _tools
 from secscan.scanners._semgrep_rules import load_pack

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from secscan.config.policy import load_policy, rules_dir
 from secscan.core.errors import ScannerError
 from secscan.core.model import ScannerStatus
-from secscan.core.policy import load_policy, rules_dir
 from secscan.scanners._semgrep_rules import load_pack
 from secscan.scanners.interface import ScanJob
 from secscan.scanners.runner import run_scanner

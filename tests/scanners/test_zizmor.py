@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from secscan.app.pipeline import run_scan
+from secscan.config.policy import load_policy
 from secscan.config.settings import build_settings
 from secscan.core.model import NotificationLevel, ScannerResult, ScannerStatus
-from secscan.core.policy import load_policy
 from secscan.scanners._tools import find_tool
 from secscan.scanners.interface import ScanJob
 from secscan.scanners.runner import run_scanner

@@ -12,9 +12,9 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from secscan.app.tracking import record_run
 from secscan.delivery.loop import LEASE
 from secscan.store import OutboxStatus, open_store
-from secscan.app.tracking import record_run
 from tests.store.builders import POLICY, T0, fnd, make_run
 
 WINDOW = 40

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from secscan.core.errors import StoreError
-from secscan.store.paths import default_db_path
-from secscan.store.sqlite.db import Database, database_file, scalar
+from secscan.fs.paths import database_file, default_db_path
+from secscan.store.sqlite.db import Database, scalar
 
 
 def _db(tmp_path: Path) -> Database:

@@ -11,8 +11,8 @@ import pytest
 from secscan.app.tracking import record_run
 from secscan.core import sla
 from secscan.core.model import Finding, FindingState, Location, Severity, ToolName
+from secscan.core.ports.store import construct
 from secscan.store import Store, TrackedFinding, open_store
-from secscan.store.interface import construct
 from secscan.store.sqlite.texts import decode_fingerprint, encode_fingerprint, prefix_bounds
 from tests.store.builders import POLICY, T0, H, fnd, make_run
 

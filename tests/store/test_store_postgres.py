@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from secscan.core.errors import StoreError
+from secscan.fs.urls import is_postgres, postgres_url
 from secscan.store import open_store
 from secscan.store.sqlite.migrate import SCHEMA_REVISION
-from secscan.store.urls import is_postgres, postgres_url
 from tests.postgres import PostgresServer, raw_rows
 
 _OPEN = (

@@ -26,7 +26,7 @@ from secscan import __version__
 from secscan.config.github import GithubConfig
 from secscan.delivery.github.token import scrub
 from secscan.delivery.http import HttpPolicy, HttpResponse, request, retry_after_s
-from secscan.delivery.loop import Dead, Delivered, Retry, Verdict
+from secscan.delivery.verdicts import Dead, Delivered, Retry, Verdict
 
 SECONDARY_LIMIT_WAIT_S = 60.0
 API_VERSION = "2022-11-28"

@@ -26,24 +26,16 @@ from secscan.config.github import GithubConfig
 from secscan.config.settings import Settings
 from secscan.core.errors import ConfigError, SecscanError
 from secscan.core.model import ScannerStatus, ScanRun
+from secscan.core.ports.outbox import OutboxItem
+from secscan.core.ports.store import Store
+from secscan.core.ports.uploads import UploadReceipt, UploadStatus
 from secscan.delivery.github import gitref
 from secscan.delivery.github.api import GithubApi, classify, json_body
 from secscan.delivery.github.prepare import PreparedUpload, prepare, started_at
 from secscan.delivery.github.token import resolve_token, scrub
 from secscan.delivery.http import HttpBlocked, HttpError
-from secscan.delivery.loop import (
-    Dead,
-    Delivered,
-    DeliveryReport,
-    Handler,
-    Retry,
-    Verdict,
-    config_fault,
-    deliver_due,
-)
-from secscan.store.interface import Store
-from secscan.store.outbox import OutboxItem
-from secscan.store.uploads import UploadReceipt, UploadStatus
+from secscan.delivery.loop import DeliveryReport, deliver_due
+from secscan.delivery.verdicts import Dead, Delivered, Handler, Retry, Verdict, config_fault
 
 log = logging.getLogger(__name__)
 
@@ -153,6 +145,10 @@ def enqueue_tools(
     return sum(_queue(store, config, run, prepared, checkout, now).values())
 
 
+UploadFailed = Callable[["Store", str, str, str, "Settings", datetime], object]
+"""``(store, target, category, detail, settings, now)``: told when GitHub could not process an upload."""
+
+
 class _Uploader:
     """The ``github-sarif`` handler: one queued file -> a verdict, receipts updated on the way."""
 
@@ -164,9 +160,11 @@ class _Uploader:
         clock: Callable[[], datetime],
         sleep: Callable[[float], None],
         env: Mapping[str, str] | None,
+        on_failed: UploadFailed | None = None,
     ) -> None:
         self.settings, self.config, self.store = settings, config, store
         self.clock, self.sleep, self.env = clock, sleep, env
+        self.on_failed = on_failed
         self._api: GithubApi | None = None
 
     def api(self) -> GithubApi:
@@ -255,17 +253,13 @@ class _Uploader:
     def _alert(self, meta: Mapping[str, Any], errors: tuple[str, ...]) -> None:
         detail = f"{meta['category']} at {str(meta['commit_sha'])[:12]}: " + ("; ".join(errors) or "failed")
         log.error("GitHub could not process the upload of %s", detail)
-        try:
-            from secscan.delivery.notify import events
-        except ImportError:
+        if self.on_failed is None:
             return
-        raise_alert = getattr(events, "on_upload_failed", None)
-        if callable(raise_alert):
-            try:
-                raise_alert(self.store, str(meta["target"]), str(meta["category"]), detail, self.settings,
-                            self.clock())  # fmt: skip
-            except SecscanError as exc:
-                log.error("the upload-failed alert could not be queued: %s", exc)
+        target, category = str(meta["target"]), str(meta["category"])
+        try:
+            self.on_failed(self.store, target, category, detail, self.settings, self.clock())
+        except SecscanError as exc:
+            log.error("the upload-failed alert could not be queued: %s", exc)
 
 
 def _receipt_from(meta: Mapping[str, Any]) -> UploadReceipt:
@@ -285,11 +279,16 @@ def handlers(
     clock: Callable[[], datetime] = utcnow,
     sleep: Callable[[float], None] = time.sleep,
     env: Mapping[str, str] | None = None,
+    on_failed: UploadFailed | None = None,
 ) -> Mapping[str, Handler]:
-    """Outbox kind -> handler; none when ``[github]`` is not configured (items wait)."""
+    """Outbox kind -> handler; none when ``[github]`` is not configured (items wait).
+
+    ``on_failed`` is called when GitHub could not process an upload (the composition root,
+    :mod:`secscan.app.deliver`, passes the paging feature's alert; this package imports no channel).
+    """
     if settings.github is None:
         return {}
-    return {KIND: _Uploader(settings, settings.github, store, clock, sleep, env)}
+    return {KIND: _Uploader(settings, settings.github, store, clock, sleep, env, on_failed)}
 
 
 def deliver(
@@ -299,8 +298,11 @@ def deliver(
     clock: Callable[[], datetime] = utcnow,
     sleep: Callable[[float], None] = time.sleep,
     env: Mapping[str, str] | None = None,
+    on_failed: UploadFailed | None = None,
 ) -> DeliveryReport:
     """Deliver every due upload now."""
     return deliver_due(
-        store.outbox("uploads"), handlers(settings, store, clock=clock, sleep=sleep, env=env), clock
+        store.outbox("uploads"),
+        handlers(settings, store, clock=clock, sleep=sleep, env=env, on_failed=on_failed),
+        clock,
     )

@@ -12,7 +12,7 @@ down to the limits before it is sent:
 * rules no result refers to are dropped and ``ruleIndex`` renumbered.
 
 Every dropped item is counted on the :class:`PreparedUpload` (and logged by the caller). Each
-result's message ends with its secscan id, which is how :mod:`secscan.delivery.github.sync` finds the
+result's message ends with its secscan id, which is how :mod:`secscan.app.github_sync` finds the
 finding of a GitHub alert (the alerts API does not return fingerprints).
 """
 

@@ -14,9 +14,9 @@ import ssl
 from email.message import EmailMessage
 from pathlib import Path
 
-from secscan.delivery.loop import Dead, Delivered, Retry, Verdict
 from secscan.delivery.notify.interface import Alert, Channel
 from secscan.delivery.notify.transport import scrub_verdict
+from secscan.delivery.verdicts import Dead, Delivered, Retry, Verdict
 
 
 def compose(alert: Alert, sender: str, recipients: tuple[str, ...]) -> EmailMessage:

@@ -5,7 +5,7 @@ routes them (:func:`secscan.delivery.notify.policy.route`), drops those whose in
 and queues the rest in the alerts outbox together with the resolves of incidents that have
 nothing left to page about. Queueing is idempotent: each outbox key holds the channel, the action,
 the dedup key and the incident's generation, and the outbox items and the incident state are
-written in one transaction (:meth:`~secscan.store.interface.Store.queue_alerts`). Finding alerts
+written in one transaction (:meth:`~secscan.core.ports.store.Store.queue_alerts`). Finding alerts
 are level-triggered: every open finding that routing pages about and that has no open incident
 gets one, so an alert lost to a crash before queueing is queued by the next run.
 """
@@ -22,18 +22,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
+from secscan.config.policy import load_sla_policy
 from secscan.core.model import ScannerStatus, ScanRun
-from secscan.core.sla import SlaStatus, load_sla_policy, status
+from secscan.core.ports.alerts import AlertIncident, IncidentMember, IncidentState, IncidentStatus
+from secscan.core.ports.store import OPEN_STATES, FindingQuery, RunOutcome, SweepResult, TrackedFinding
+from secscan.core.sla import SlaStatus, status
 from secscan.delivery.notify.interface import Action, Alert, Event, EventKind, dedup_key
 from secscan.delivery.notify.messages import clean, resolve_alert
 from secscan.delivery.notify.policy import RoutingPolicy, check_destinations, load_routing, route
 from secscan.delivery.notify.secrets import config_path
-from secscan.store.alerts import AlertIncident, IncidentMember, IncidentState, IncidentStatus
-from secscan.store.interface import OPEN_STATES, FindingQuery, RunOutcome, SweepResult, TrackedFinding
 
 if TYPE_CHECKING:
     from secscan.config.settings import Settings
-    from secscan.store.interface import Store
+    from secscan.core.ports.store import Store
 
 
 _RUN_LEVEL = (EventKind.MISSED_RUN.value, EventKind.SCANNER_FAILED.value)

@@ -20,7 +20,7 @@ from functools import lru_cache
 from typing import Any
 
 from secscan.core.model import Severity
-from secscan.delivery.loop import Verdict
+from secscan.delivery.verdicts import Verdict
 
 MAX_DEDUP_KEY = 255  # PagerDuty's limit
 

@@ -17,10 +17,10 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from operator import attrgetter
 
+from secscan.core.ports.alerts import AlertIncident
 from secscan.core.printable import printable
 from secscan.core.redact import Redactor
 from secscan.delivery.notify.interface import Action, Alert, Event, EventKind, dedup_key
-from secscan.store.alerts import AlertIncident
 
 MAX_SUMMARY = 1024  # PagerDuty's limit on payload.summary
 MAX_DETAIL = 500

@@ -5,7 +5,7 @@ channel's rate limit (Slack: one message per second per webhook), holds an alert
 item that must precede it (the trigger of a resolve) is still pending, sends it, and when the
 alert becomes a dead letter tells the channel's ``fallback``. :func:`deliver` runs
 :func:`secscan.delivery.loop.deliver_due` until nothing more is due (``secscan run`` at its end);
-the daemon uses :func:`secscan.delivery.loop.deliver_all`, which calls :func:`handlers`.
+the daemon uses :func:`secscan.app.deliver.deliver_all`, which calls :func:`handlers`.
 """
 
 from __future__ import annotations
@@ -17,24 +17,16 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from secscan.core.errors import ConfigError
-from secscan.delivery.loop import (
-    Clock,
-    Dead,
-    DeliveryReport,
-    Handler,
-    Retry,
-    Verdict,
-    config_fault,
-    deliver_due,
-)
+from secscan.core.ports.outbox import OutboxItem
+from secscan.delivery.loop import Clock, DeliveryReport, deliver_due
 from secscan.delivery.notify.channels import build_channel
 from secscan.delivery.notify.interface import Action, Alert, Channel, EventKind, dedup_key
 from secscan.delivery.notify.messages import clean
-from secscan.store.outbox import OutboxItem
+from secscan.delivery.verdicts import Dead, Handler, Retry, Verdict, config_fault
 
 if TYPE_CHECKING:
     from secscan.config.settings import Settings
-    from secscan.store.interface import Store
+    from secscan.core.ports.store import Store
 
 log = logging.getLogger(__name__)
 

@@ -7,9 +7,9 @@ from typing import Any
 
 from secscan.core.model import Severity
 from secscan.delivery.http import HttpPolicy
-from secscan.delivery.loop import Verdict
 from secscan.delivery.notify.interface import Action, Alert, Channel, EventKind
 from secscan.delivery.notify.transport import post
+from secscan.delivery.verdicts import Verdict
 
 ROUTING_KEY_LENGTH = 32
 SEVERITY = {

@@ -15,9 +15,9 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
+from secscan.config.policy import read_toml, rules_dir
 from secscan.core.errors import ConfigError
 from secscan.core.model import FindingState, Severity
-from secscan.core.policy import read_toml, rules_dir
 from secscan.delivery.notify.interface import Alert, Event, EventKind
 from secscan.delivery.notify.messages import event_alerts, group_alert, group_key, notices_summary
 

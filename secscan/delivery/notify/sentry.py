@@ -16,9 +16,9 @@ from urllib.parse import urlsplit
 from secscan import __version__
 from secscan.core.errors import ConfigError
 from secscan.delivery.http import HttpPolicy
-from secscan.delivery.loop import Delivered, Verdict
 from secscan.delivery.notify.interface import Action, Alert, Channel
 from secscan.delivery.notify.transport import post
+from secscan.delivery.verdicts import Delivered, Verdict
 
 _LEVELS = {"critical": "fatal", "high": "error", "medium": "warning", "low": "info", "info": "info"}
 

@@ -6,9 +6,9 @@ import json
 from typing import Any
 
 from secscan.delivery.http import HttpPolicy
-from secscan.delivery.loop import Verdict
 from secscan.delivery.notify.interface import Action, Alert, Channel
 from secscan.delivery.notify.transport import post
+from secscan.delivery.verdicts import Verdict
 
 MAX_SECTION = 3000  # characters of a section block's text
 _ICONS = {Action.TRIGGER: ":rotating_light:", Action.RESOLVE: ":white_check_mark:", Action.NOTICE: ":bell:"}

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from secscan.core.errors import ConfigError
 from secscan.core.redact import Redactor
 from secscan.delivery.http import HttpBlocked, HttpError, HttpPolicy, request, verdict_for
-from secscan.delivery.loop import Dead, Retry, Verdict
+from secscan.delivery.verdicts import Dead, Retry, Verdict
 
 
 def scrub_verdict(verdict: Verdict, secrets: Sequence[str]) -> Verdict:

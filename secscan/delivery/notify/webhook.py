@@ -28,9 +28,9 @@ import time
 from collections.abc import Callable
 
 from secscan.delivery.http import HttpPolicy
-from secscan.delivery.loop import Verdict
 from secscan.delivery.notify.interface import Alert, Channel
 from secscan.delivery.notify.transport import post
+from secscan.delivery.verdicts import Verdict
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:

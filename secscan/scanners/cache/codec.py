@@ -27,7 +27,7 @@ from secscan.core.model import (
     ToolName,
 )
 from secscan.fs.names import json_dumps
-from secscan.scanners.per_file import FileOutput
+from secscan.scanners.interface import FileOutput
 
 Redact = Callable[[str], str]
 

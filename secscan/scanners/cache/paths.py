@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from secscan.config.cache import CacheConfig
-from secscan.store.paths import default_db_path
+from secscan.fs.paths import default_db_path
 
 CACHE_NAME = "secscan-cache.db"
 OSV_INDEX_FOLDER = "osv-index"

@@ -28,8 +28,7 @@ from secscan.scanners.cache.db import ResultCache
 from secscan.scanners.cache.keys import content_hashes, file_key, path_key, policy_digest, scanner_key
 from secscan.scanners.cache.state import StateEntry
 from secscan.scanners.cache.wrap import CachedScanner
-from secscan.scanners.interface import ScanJob, Scanner
-from secscan.scanners.per_file import FileOutput
+from secscan.scanners.interface import FileOutput, ScanJob, Scanner
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from secscan.core.model import ToolName
-from secscan.scanners.interface import CommandResult, Plan, ScanJob, Scanner, ScanOutput
-from secscan.scanners.per_file import FileOutput, FileOutputs, merge
+from secscan.scanners.interface import (
+    CommandResult,
+    FileOutput,
+    FileOutputs,
+    Plan,
+    ScanJob,
+    Scanner,
+    ScanOutput,
+)
+from secscan.scanners.per_file import merge
 
 
 class CachedScanner(Scanner):

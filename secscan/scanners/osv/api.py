@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from secscan.core.errors import InputError
-from secscan.scanners.osv.purl import from_purl
+from secscan.core.purl import from_purl
 
 if TYPE_CHECKING:
     from secscan.scanners.osv.deferred import RecordSource

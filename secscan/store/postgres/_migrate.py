@@ -13,9 +13,9 @@ from __future__ import annotations
 import logging
 
 from secscan.core.errors import StoreError
+from secscan.fs.urls import PostgresUrl
 from secscan.store.postgres._db import SCHEMA, Database, lock_key
 from secscan.store.sqlite.migrate import SCHEMA_REVISION, alembic_config, head_revision
-from secscan.store.urls import PostgresUrl
 
 logger = logging.getLogger(__name__)
 

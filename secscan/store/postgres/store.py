@@ -1,4 +1,4 @@
-"""The PostgreSQL implementation of :class:`~secscan.store.interface.Store`.
+"""The PostgreSQL implementation of :class:`~secscan.core.ports.store.Store`.
 
 It is the SQLite store's code over another connection: every statement is the shared,
 hand-written SQL of the store's modules (``_bulk``, ``_runs``, ``_recording``, ``_sla``,
@@ -8,7 +8,7 @@ PostgreSQL row of :mod:`secscan.store.dialect`. What differs is how writers are 
 - a run's recording (and ``begin_run``) takes ``pg_advisory_xact_lock`` on its target, so two
   runs of one target are serialised while runs of other targets write concurrently;
 - every write takes the store-wide lock shared, and SLA upkeep and finding edits take it
-  exclusively, so an upkeep never sees a recording half-way (:mod:`secscan.store.sessions`);
+  exclusively, so an upkeep never sees a recording half-way (:mod:`secscan.core.ports.sessions`);
 - claiming a daemon slot takes a lock on its job; outbox claims use ``FOR UPDATE SKIP LOCKED``.
 """
 
@@ -24,10 +24,11 @@ from psycopg_pool import PoolTimeout
 
 from secscan.core.errors import StoreError
 from secscan.core.model import RunId
-from secscan.store.ledger import SlotRecord, SlotTrigger
+from secscan.core.ports.ledger import SlotRecord, SlotTrigger
+from secscan.core.ports.sessions import FindingEdit, RunRecording, SlaUpkeep
+from secscan.fs.urls import PostgresUrl
 from secscan.store.postgres._db import SLOT, STORE, TARGET, Database, PgConnection
 from secscan.store.postgres._migrate import ensure_schema
-from secscan.store.sessions import FindingEdit, RunRecording, SlaUpkeep
 from secscan.store.sqlite import bulk as _bulk
 from secscan.store.sqlite import daemon as _daemon
 from secscan.store.sqlite import runs as _runs
@@ -35,7 +36,6 @@ from secscan.store.sqlite.recording import SqliteFindingEdit, SqliteRecording
 from secscan.store.sqlite.rows import to_ts
 from secscan.store.sqlite.sla import SqliteSlaUpkeep, stored_policy
 from secscan.store.sqlite.store import SqliteStore
-from secscan.store.urls import PostgresUrl
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,5 @@
-"""Paging incident state of the SQLite store, on an open transaction (see :mod:`secscan.store.alerts`)."""
+"""Paging incident state of the SQLite store, on an open transaction (see
+:mod:`secscan.core.ports.alerts`)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from secscan.store.alerts import AlertIncident, IncidentMember, IncidentState, IncidentStatus
+from secscan.core.ports.alerts import AlertIncident, IncidentMember, IncidentState, IncidentStatus
 from secscan.store.dialect import dialect_of
 from secscan.store.sqlite.db import Connection
 from secscan.store.sqlite.outbox import insert_items

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from secscan.core.model import CoverageEntry, RunId
-from secscan.store.coverage import RunCoverage
+from secscan.core.ports.coverage import RunCoverage
 from secscan.store.dialect import dialect_of
 from secscan.store.sqlite.db import Connection
 from secscan.store.sqlite.rows import from_ts

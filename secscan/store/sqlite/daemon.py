@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from secscan.core.model import FindingState
-from secscan.store.interface import RunStatus
-from secscan.store.ledger import FindingStats, SlotRecord, SlotStatus, SlotTrigger
+from secscan.core.ports.ledger import FindingStats, SlotRecord, SlotStatus, SlotTrigger
+from secscan.core.ports.store import RunStatus
 from secscan.store.sqlite.db import Connection
 from secscan.store.sqlite.rows import from_ts, opt_dt
 

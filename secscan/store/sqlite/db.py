@@ -17,7 +17,6 @@ connection of its own, as it would from any pool.
 from __future__ import annotations
 
 import logging
-import re
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -27,7 +26,6 @@ from typing import Any, Protocol
 
 from secscan.core.errors import StoreError
 from secscan.fs import sqlitefile
-from secscan.store.paths import default_db_path
 
 logger = logging.getLogger(__name__)
 
@@ -58,27 +56,6 @@ class Connection(Protocol):
 
 BUSY_TIMEOUT_MS = 10_000
 CACHE_KIB = 64 * 1024  # page cache per connection: bulk writes into a 1M-row index stay in memory
-
-_SQLITE_URL = re.compile(r"sqlite(?:\+pysqlite)?:///(?P<database>[^?#]+)")
-
-
-def database_file(url_or_path: str | Path | None) -> Path:
-    """The database file of a path, an ``sqlite:///FILE`` URL, or None (the XDG default).
-
-    Raises StoreError for any other URL (secscan stores findings in SQLite files only).
-    """
-    text = str(default_db_path() if url_or_path is None else url_or_path)
-    if "://" not in text:
-        return Path(text).expanduser().resolve()
-    match = _SQLITE_URL.fullmatch(text)
-    if match is None or match["database"] == ":memory:":
-        scheme = text.split("://", 1)[0]
-        raise StoreError(
-            f"database URL {scheme}://... is not supported; use an SQLite file path, sqlite:///FILE "
-            "or a postgresql:// URL"
-        )
-    return Path(match["database"]).expanduser().resolve()
-
 
 def create_private(path: Path) -> None:
     """Create the database's directory (0700) and file (0600) if missing: the store holds finding

@@ -1,4 +1,4 @@
-"""The SQLite implementation of :class:`~secscan.store.outbox.Outbox` over ``outbox_*`` tables."""
+"""The SQLite implementation of :class:`~secscan.core.ports.outbox.Outbox` over ``outbox_*`` tables."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from secscan.core.errors import StoreError
+from secscan.core.ports.outbox import Outbox, OutboxItem, OutboxName, OutboxStatus
 from secscan.fs.names import escape_surrogates
 from secscan.store.dialect import dialect_of
-from secscan.store.outbox import Outbox, OutboxItem, OutboxName, OutboxStatus
 from secscan.store.sqlite.db import Connection
 from secscan.store.sqlite.rows import from_ts, to_ts
 

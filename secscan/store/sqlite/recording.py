@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from secscan.core.changeset import FindingChange, RunChangeset, Snapshot, Stored
+from secscan.core.ports.sessions import FindingEdit, RunRecording
 from secscan.core.records import RunSummary, TriageDecision
 from secscan.core.sla import SlaPolicy
-from secscan.store.sessions import FindingEdit, RunRecording
 from secscan.store.sqlite import bulk as _bulk
 from secscan.store.sqlite import coverage as _coverage
 from secscan.store.sqlite import report_facts as _report_facts

@@ -15,14 +15,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from secscan.core import sla
+from secscan.config.policy import load_sla_policy
 from secscan.core.errors import StoreError
 from secscan.core.model import Severity
-from secscan.core.records import SUPPRESSIONS_ACTOR
-from secscan.fs.names import from_db
-from secscan.store.dialect import dialect_of
-from secscan.store.interface import OPEN_STATES
-from secscan.store.report_model import (
+from secscan.core.ports.report_model import (
     Dashboard,
     DashboardQuery,
     FindingCell,
@@ -31,6 +27,10 @@ from secscan.store.report_model import (
     TargetInfo,
     TrendPoint,
 )
+from secscan.core.ports.store import OPEN_STATES
+from secscan.core.records import SUPPRESSIONS_ACTOR
+from secscan.fs.names import from_db
+from secscan.store.dialect import dialect_of
 from secscan.store.sqlite import report_findings as _report_findings
 from secscan.store.sqlite import report_lists as _report_lists
 from secscan.store.sqlite import sla as _sla
@@ -65,7 +65,7 @@ def resolve_targets(conn: Connection, names: Sequence[str]) -> tuple[dict[int, T
 
 def dashboard(conn: Connection, query: DashboardQuery) -> Dashboard:
     """Every aggregate of the dashboard at ``query.now``."""
-    policy = query.policy or _sla.stored_policy(conn) or sla.load_sla_policy()
+    policy = query.policy or _sla.stored_policy(conn) or load_sla_policy()
     targets, where = resolve_targets(conn, query.targets)
     cur = conn
     ex = exprs(policy, query.now, dialect_of(conn))

@@ -12,8 +12,8 @@ import json
 from typing import Any
 
 from secscan.core.model import FindingState, Severity, ToolName
+from secscan.core.ports.report_model import DashboardQuery, ExpiringDecision, ListedFinding, PackageFacts
 from secscan.store.dialect import dialect_of
-from secscan.store.report_model import DashboardQuery, ExpiringDecision, ListedFinding, PackageFacts
 from secscan.store.sqlite import bulk as _bulk
 from secscan.store.sqlite.report_sql import OPEN, RANK, STATUS_ORDER, US, Exprs, from_micros, micros
 from secscan.store.sqlite.rows import from_ts

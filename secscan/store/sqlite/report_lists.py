@@ -8,9 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from secscan.core.model import Severity, ToolName
-from secscan.store.dialect import dialect_of
-from secscan.store.interface import RunSummary
-from secscan.store.report_model import (
+from secscan.core.ports.report_model import (
     OutboxIssue,
     RankedGroup,
     SpanSum,
@@ -18,6 +16,8 @@ from secscan.store.report_model import (
     TargetRuns,
     UploadHealth,
 )
+from secscan.core.ports.store import RunSummary
+from secscan.store.dialect import dialect_of
 from secscan.store.sqlite import bulk as _bulk
 from secscan.store.sqlite import runs as _runs
 from secscan.store.sqlite.db import Connection

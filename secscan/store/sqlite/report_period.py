@@ -13,9 +13,9 @@ from datetime import datetime
 from typing import Any
 
 from secscan.core.model import Severity, ToolName
+from secscan.core.ports.report_model import DecisionRecord, Evidence, PeriodRun
+from secscan.core.ports.store import OPEN_STATES, HistoryEvent
 from secscan.store.dialect import dialect_of
-from secscan.store.interface import OPEN_STATES, HistoryEvent
-from secscan.store.report_model import DecisionRecord, Evidence, PeriodRun
 from secscan.store.sqlite import bulk as _bulk
 from secscan.store.sqlite.db import Connection
 from secscan.store.sqlite.report import resolve_targets

@@ -14,8 +14,8 @@ from datetime import UTC, datetime, timedelta
 
 from secscan.core import sla
 from secscan.core.model import FindingState, Severity
+from secscan.core.ports.store import OPEN_STATES
 from secscan.store.dialect import SQLITE, Dialect
-from secscan.store.interface import OPEN_STATES
 
 US = timedelta(microseconds=1)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from secscan.core.model import FindingState, RunId, ScanRun, ToolName
+from secscan.core.ports.store import HistoryEntry, HistoryEvent, RunStatus, RunSummary, ScannerSummary
 from secscan.fs.names import from_db, to_db
 from secscan.store.dialect import dialect_of
-from secscan.store.interface import HistoryEntry, HistoryEvent, RunStatus, RunSummary, ScannerSummary
 from secscan.store.sqlite.db import Connection, scalar
 from secscan.store.sqlite.rows import from_ts, opt_dt
 

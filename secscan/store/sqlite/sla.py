@@ -14,9 +14,9 @@ from typing import Any
 
 from secscan.core import sla
 from secscan.core.changeset import FindingChange, Repricing, SlaDecision, SlaInput, Stored
+from secscan.core.ports.sessions import SlaUpkeep
 from secscan.core.records import SlaChange
 from secscan.store.dialect import dialect_of
-from secscan.store.sessions import SlaUpkeep
 from secscan.store.sqlite import bulk as _bulk
 from secscan.store.sqlite.db import Connection, scalar
 from secscan.store.sqlite.recording import write_changes

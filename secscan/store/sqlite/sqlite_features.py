@@ -13,10 +13,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from secscan.core.model import CoverageEntry, RunId
+from secscan.core.ports.alerts import AlertIncident, IncidentMember, IncidentState
+from secscan.core.ports.coverage import RunCoverage
+from secscan.core.ports.ledger import FindingStats, PruneReport, SlotRecord, SlotStatus, SlotTrigger
+from secscan.core.ports.uploads import AlertLink, UploadReceipt, UploadStatus
 from secscan.core.records import RunStatus
-from secscan.store.alerts import AlertIncident, IncidentMember, IncidentState
-from secscan.store.coverage import RunCoverage
-from secscan.store.ledger import FindingStats, PruneReport, SlotRecord, SlotStatus, SlotTrigger
 from secscan.store.sqlite import alerts as _alerts
 from secscan.store.sqlite import bulk as _bulk
 from secscan.store.sqlite import coverage as _coverage
@@ -25,10 +26,9 @@ from secscan.store.sqlite import runs as _runs
 from secscan.store.sqlite import uploads as _uploads
 from secscan.store.sqlite.db import Connection, Database
 from secscan.store.sqlite.rows import to_ts
-from secscan.store.uploads import AlertLink, UploadReceipt, UploadStatus
 
 if TYPE_CHECKING:
-    from secscan.store.report_model import Dashboard, DashboardQuery, Evidence
+    from secscan.core.ports.report_model import Dashboard, DashboardQuery, Evidence
 
 
 class SqliteFeatures:

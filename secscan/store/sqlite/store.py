@@ -1,6 +1,6 @@
-"""The SQLite implementation of :class:`~secscan.store.interface.Store`.
+"""The SQLite implementation of :class:`~secscan.core.ports.store.Store`.
 
-Every method, and every write session (:mod:`secscan.store.sessions`), is one transaction
+Every method, and every write session (:mod:`secscan.core.ports.sessions`), is one transaction
 (``BEGIN IMMEDIATE`` for writes), so a run is stored entirely or not at all. The sessions live in
 ``_recording`` (a run, a finding edit) and ``_sla`` (SLA upkeep); bulk rows go through ``_bulk``
 (``executemany`` with tuples); runs through ``_runs``; conversions through ``_rows``; connections
@@ -22,14 +22,15 @@ from typing import Any
 from secscan.core import sla
 from secscan.core.errors import StoreError
 from secscan.core.model import RunId, Severity
+from secscan.core.ports.outbox import Outbox, OutboxName
+from secscan.core.ports.sessions import FindingEdit, RunRecording, SlaUpkeep
+from secscan.core.ports.store import FindingQuery, HistoryEntry, RunSummary, Store, TrackedFinding
+from secscan.fs.paths import database_file
 from secscan.store.dialect import dialect_of
-from secscan.store.interface import FindingQuery, HistoryEntry, RunSummary, Store, TrackedFinding
-from secscan.store.outbox import Outbox, OutboxName
-from secscan.store.sessions import FindingEdit, RunRecording, SlaUpkeep
 from secscan.store.sqlite import bulk as _bulk
 from secscan.store.sqlite import runs as _runs
 from secscan.store.sqlite import sla as _sla
-from secscan.store.sqlite.db import Connection, Database, create_private, database_file, scalar
+from secscan.store.sqlite.db import Connection, Database, create_private, scalar
 from secscan.store.sqlite.migrate import ensure_schema
 from secscan.store.sqlite.outbox import SqliteOutbox
 from secscan.store.sqlite.recording import SqliteFindingEdit, SqliteRecording
@@ -45,7 +46,7 @@ _RANK = "CASE f.severity " + " ".join(f"WHEN '{s.value}' THEN {s.rank}" for s in
 def open_store(url_or_path: str | Path | None = None) -> SqliteStore:
     """Open (creating or migrating) the store at a file path or ``sqlite:///`` URL.
 
-    ``None`` means the XDG default (:func:`secscan.store.paths.default_db_path`).
+    ``None`` means the XDG default (:func:`secscan.fs.paths.default_db_path`).
     Raises StoreError, also for a database newer than this secscan.
     """
     path = database_file(url_or_path)

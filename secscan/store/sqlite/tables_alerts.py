@@ -9,7 +9,7 @@ from sqlmodel import Field, SQLModel
 
 
 class AlertIncidentRow(SQLModel, table=True):
-    """Paging state per (dedup key, channel): see :class:`secscan.store.alerts.AlertIncident`.
+    """Paging state per (dedup key, channel): see :class:`secscan.core.ports.alerts.AlertIncident`.
 
     A ``WITHOUT ROWID`` table keyed by (target, dedup key, channel): one b-tree, where a rowid
     table would need three (rows, the unique key, the per-target index), and the queries of one
@@ -35,7 +35,7 @@ class AlertIncidentRow(SQLModel, table=True):
 
 
 class AlertIncidentMemberRow(SQLModel, table=True):
-    """A finding a grouped incident stands for: see :class:`secscan.store.alerts.IncidentMember`.
+    """A finding a grouped incident stands for: see :class:`secscan.core.ports.alerts.IncidentMember`.
     Keyed by the incident's key and the fingerprint (in ``findings.fingerprint``'s encoding)."""
 
     __tablename__: ClassVar[str] = "alert_incident_members"

@@ -8,9 +8,9 @@ from typing import Any
 
 from secscan.core.errors import StoreError
 from secscan.core.model import RunId
+from secscan.core.ports.uploads import AlertLink, LinkState, UploadReceipt, UploadStatus
 from secscan.store.sqlite.db import Connection, scalar
 from secscan.store.sqlite.rows import opt_dt
-from secscan.store.uploads import AlertLink, LinkState, UploadReceipt, UploadStatus
 
 _RECEIPT = (
     "SELECT u.key, r.run_id, t.name, u.repository, u.category, u.commit_sha, u.ref, u.status, "

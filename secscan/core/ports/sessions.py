@@ -1,6 +1,6 @@
 """The Store seam's write sessions: the store loads what the pure core needs and writes what it decides.
 
-A session is one write transaction, opened by a :class:`~secscan.store.interface.Store` method as a
+A session is one write transaction, opened by a :class:`~secscan.core.ports.store.Store` method as a
 context manager: committed when the ``with`` block ends, rolled back when it raises. The
 application layer (:mod:`secscan.app.tracking`) drives it: load, compute with the pure core
 (:mod:`secscan.core.reconcile`, :mod:`secscan.core.sla_upkeep`), apply. A session decides nothing about

@@ -3,7 +3,7 @@
 The values that cross it are the frozen dataclasses of :mod:`secscan.core.records` (re-exported here)
 and, for writes, the snapshots and changesets of :mod:`secscan.core.changeset`. A store persists: it
 loads what the pure core needs and applies what the core decided, in the write sessions of
-:mod:`secscan.store.sessions`; it never reconciles, triages or evaluates an SLA itself
+:mod:`secscan.core.ports.sessions`; it never reconciles, triages or evaluates an SLA itself
 (:mod:`secscan.app.tracking` composes the two). Nothing here touches a database; implementations
 (``secscan.store.sqlite.store``) keep their rows private and hand out those dataclasses only.
 """
@@ -39,14 +39,14 @@ from secscan.core.records import (
 
 if TYPE_CHECKING:
     from secscan.core.model import CoverageEntry
+    from secscan.core.ports.alerts import AlertIncident, IncidentMember, IncidentState
+    from secscan.core.ports.coverage import RunCoverage
+    from secscan.core.ports.ledger import FindingStats, PruneReport, SlotRecord, SlotStatus, SlotTrigger
+    from secscan.core.ports.outbox import Outbox, OutboxName
+    from secscan.core.ports.report_model import Dashboard, DashboardQuery, Evidence
+    from secscan.core.ports.sessions import FindingEdit, RunRecording, SlaUpkeep
+    from secscan.core.ports.uploads import AlertLink, UploadReceipt, UploadStatus
     from secscan.core.sla import SlaPolicy
-    from secscan.store.alerts import AlertIncident, IncidentMember, IncidentState
-    from secscan.store.coverage import RunCoverage
-    from secscan.store.ledger import FindingStats, PruneReport, SlotRecord, SlotStatus, SlotTrigger
-    from secscan.store.outbox import Outbox, OutboxName
-    from secscan.store.report_model import Dashboard, DashboardQuery, Evidence
-    from secscan.store.sessions import FindingEdit, RunRecording, SlaUpkeep
-    from secscan.store.uploads import AlertLink, UploadReceipt, UploadStatus
 
 __all__ = [
     "OPEN_STATES",

@@ -22,8 +22,8 @@ from types import FrameType, TracebackType
 
 from secscan.core.errors import SecscanError
 from secscan.core.model import RunId, ScanRun
+from secscan.core.ports.store import Store
 from secscan.fs.locks import target_idle
-from secscan.store.interface import Store
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from secscan.core.model import FindingState, Severity, ToolName
 from secscan.core.sla import SlaPolicy, SlaStatus
 
 if TYPE_CHECKING:
-    from secscan.store.interface import RunSummary
+    from secscan.core.records import RunSummary
 
 
 @dataclass(frozen=True)

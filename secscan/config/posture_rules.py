@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from secscan.config.policy import read_toml, rules_dir
 from secscan.core.errors import ConfigError
 from secscan.core.model import Rule, Severity
-from secscan.core.policy import read_toml, rules_dir
 
 CHECKS = ("present", "owned", "files", "workflow-key")
 SCOPES = ("repository", "file")

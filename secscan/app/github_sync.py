@@ -36,12 +36,12 @@ from secscan.app import tracking
 from secscan.config.settings import Settings
 from secscan.core.errors import SinkError
 from secscan.core.model import FindingId
+from secscan.core.ports.store import FindingQuery, Store, TrackedFinding, TriageStatus
+from secscan.core.ports.uploads import AlertLink, LinkState
 from secscan.core.redact import Redactor
 from secscan.delivery.github.api import GithubApi, classify, json_body, message_of
 from secscan.delivery.github.outbox import config_of
 from secscan.delivery.github.token import resolve_token, scrub
-from secscan.store.interface import FindingQuery, Store, TrackedFinding, TriageStatus
-from secscan.store.uploads import AlertLink, LinkState
 
 log = logging.getLogger(__name__)
 
