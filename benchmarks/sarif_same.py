@@ -3,9 +3,9 @@
 Each version (a tree holding its ``secscan`` package: a checkout, or ``git archive <rev> | tar -x
 -C DIR``) scans the same copy of the bundled example (``examples/vulnerable-app``, at the same
 path for both, with a fresh database and no result cache). The two logs are compared as bytes
-after masking what differs by design between any two runs: run ids (``20261207T122124Z-dc11745e``)
-and UTC timestamps. The script prints the masked fields' count and either "identical" or a
-unified diff, and exits 1 when they differ.
+after masking what differs by design between any two runs: run ids (``20261207T122124Z-dc11745e``),
+UTC timestamps and each scanner's ``duration-s``. The script prints the masked fields' count and
+either "identical" or a unified diff, and exits 1 when they differ.
 
 Usage: python benchmarks/sarif_same.py --baseline DIR [--candidate DIR]
 """
@@ -26,12 +26,14 @@ REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "vulnerable-app"
 RUN_ID = re.compile(rb"\b\d{8}T\d{6}Z-[0-9a-f]{8}\b")
 TIME = re.compile(rb"\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})")
+DURATION = re.compile(rb'"duration-s": ?[0-9.e+-]+')
 
 
 def masked(data: bytes) -> tuple[bytes, int]:
     data, ids = RUN_ID.subn(b"<run-id>", data)
     data, times = TIME.subn(b"<time>", data)
-    return data, ids + times
+    data, durations = DURATION.subn(b'"duration-s":"<duration>"', data)
+    return data, ids + times + durations
 
 
 def scan(tree: Path, work: Path) -> bytes:
@@ -63,8 +65,8 @@ def main() -> int:
         work = Path(tmp)
         before, n_before = masked(scan(ns.baseline.resolve(), work))
         after, n_after = masked(scan(ns.candidate.resolve(), work))
-    print(f"baseline:  {len(before)} bytes after masking {n_before} run ids and times")
-    print(f"candidate: {len(after)} bytes after masking {n_after} run ids and times")
+    print(f"baseline:  {len(before)} bytes after masking {n_before} run ids, times and durations")
+    print(f"candidate: {len(after)} bytes after masking {n_after} run ids, times and durations")
     if before == after:
         print("identical")
         return 0

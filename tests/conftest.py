@@ -33,7 +33,7 @@ REQUIRE_SHARED = "SECSCAN_REQUIRE_SHARED"
 
 # ../shared (the published specs and real data sets beside the repository) is not part of a
 # clone. shared_path() is the one way a test reaches it: when it is absent the test skips with
-# the reason, except where SECSCAN_REQUIRE_SHARED=1 (.ci/run sets it), where the test fails, so
+# the reason, except where SECSCAN_REQUIRE_SHARED=1 (.ci/run sets it when ../shared exists), where the test fails, so
 # CI never passes by skipping. Schemas the tests need are vendored in tests/assets/schemas.
 def shared_path(*parts: str) -> Path:
     """``../shared/<parts>``; skips the calling test when it is missing (fails under

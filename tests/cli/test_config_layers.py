@@ -81,3 +81,21 @@ def test_the_repositorys_own_file_given_as_config_is_trusted(repo: Path, tmp_pat
     )
     assert proc.returncode == 1, proc.stderr
     assert [s["status"] for s in json.loads(proc.stdout)["scanners"]] == ["ok"]
+
+
+def test_the_repositorys_osv_db_survives_a_notify_only_config(tmp_path: Path) -> None:
+    """The case the issue reported: a trusted config with only [notify] dropped the repository's
+    excludes and ``osv_db``; both stay, resolved inside the repository."""
+    from secscan.config.settings import load_settings
+
+    repo = tmp_path / "repo"
+    (repo / "osv").mkdir(parents=True)
+    own = '[scan]\nextend_exclude = ["vendor"]\n[scanners.pip-audit]\nosv_db = "osv"\n'
+    (repo / "secscan.toml").write_text(own)
+    trusted = tmp_path / "notify.toml"
+    trusted.write_text('[notify.ops]\ntype = "webhook"\nurl_env = "HOOK"\n')
+    settings = load_settings(trusted, repo)
+    assert settings.osv_db("pip-audit") == settings.osv_db("lockfile-audit") == (repo / "osv").resolve()
+    assert "vendor" in settings.scan.excludes
+    assert set(settings.notify.channels) == {"ops"}
+    assert settings.source == trusted  # relative paths of [notify] resolve beside the trusted file
