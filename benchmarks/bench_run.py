@@ -75,20 +75,26 @@ class Sample:
     cpu_s: float = 0.0  # user + system time of the process and the children it waited for
 
 
-def fetch_tree(project: str) -> Path:
+def fetch_sdist(spec: str) -> tuple[Path, bool]:
+    """``name==version``'s sdist from PyPI, unpacked once under CACHE; True when just unpacked."""
     CACHE.mkdir(exist_ok=True)
-    spec = PROJECTS[project]
     name, version = spec.split("==")
     tree = CACHE / f"{name.lower()}-{version}"
-    if not tree.is_dir():
-        sdists = CACHE / "sdists"
-        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-                        "-d", str(sdists), spec, "-q"], check=True)
-        archive = next(p for p in sdists.iterdir() if p.name.lower().startswith(f"{name.lower()}-{version}"))
-        with tarfile.open(archive) as tar:
-            tar.extractall(CACHE, filter="data")
-        extracted = next(p for p in CACHE.iterdir() if p.is_dir() and p.name.lower() == tree.name)
-        extracted.rename(tree)
+    if tree.is_dir():
+        return tree, False
+    sdists = CACHE / "sdists"
+    subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
+                    "-d", str(sdists), spec, "-q"], check=True)
+    archive = next(p for p in sdists.iterdir() if p.name.lower().startswith(f"{name.lower()}-{version}"))
+    with tarfile.open(archive) as tar:
+        tar.extractall(CACHE, filter="data")
+    extracted = next(p for p in CACHE.iterdir() if p.is_dir() and p.name.lower() == tree.name)
+    extracted.rename(tree)
+    return tree, True
+
+
+def fetch_tree(project: str) -> Path:
+    tree, _ = fetch_sdist(PROJECTS[project])
     (tree / "requirements-bench.txt").write_text(PINNED)
     return tree
 

@@ -39,13 +39,11 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
-import tarfile
 import tempfile
 from pathlib import Path
 
-from bench_run import CACHE, OSV_DATA, REPO, Sample, measure
+from bench_run import OSV_DATA, REPO, Sample, fetch_sdist, measure
 
 APP = "FlaskBB==2.0.2"
 REQUIREMENTS = ("requirements.txt", "requirements-dev.txt")
@@ -55,18 +53,8 @@ WARM_TARGET_S = 0.5
 
 def fetch_app() -> Path:
     """The application's sdist unpacked once, its requirement files reduced to their pinned lines."""
-    CACHE.mkdir(exist_ok=True)
-    name, version = APP.split("==")
-    tree = CACHE / f"{name.lower()}-{version}"
-    if not tree.is_dir():
-        sdists = CACHE / "sdists"
-        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-                        "-d", str(sdists), APP, "-q"], check=True)
-        archive = next(p for p in sdists.iterdir() if p.name.lower().startswith(f"{name.lower()}-{version}"))
-        with tarfile.open(archive) as tar:
-            tar.extractall(CACHE, filter="data")
-        extracted = next(p for p in CACHE.iterdir() if p.is_dir() and p.name.lower() == tree.name)
-        extracted.rename(tree)
+    tree, unpacked = fetch_sdist(APP)
+    if unpacked:
         for req in REQUIREMENTS:
             lines = (tree / req).read_text().splitlines()
             (tree / req).write_text("".join(f"{line}\n" for line in lines if "==" in line))

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -39,3 +40,17 @@ def small_repo(root: Path) -> Path:
         "import subprocess\n\n\ndef run(cmd):\n    subprocess.call(cmd, shell=True)\n"
     )
     return root
+
+
+def repo_excluding_vendor(root: Path) -> Path:
+    """:func:`small_repo` whose own secscan.toml excludes vendor/ (which holds a second finding)."""
+    small_repo(root)
+    (root / "vendor").mkdir()
+    (root / "vendor" / "lib.py").write_text("import subprocess\nsubprocess.call('x', shell=True)\n")
+    (root / "secscan.toml").write_text('[scan]\nextend_exclude = ["vendor"]\n')
+    return root
+
+
+def finding_paths(stdout: str) -> set[str]:
+    """The paths of the findings in ``secscan run --format json`` output."""
+    return {f["path"] for f in json.loads(stdout)["findings"]}

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.cli_helpers import secscan, small_repo
+from tests.cli.cli_helpers import finding_paths, repo_excluding_vendor, secscan
 
 TOOL = Path(__file__).resolve().parents[1] / "assets" / "sarif" / "fake_tool.py"
 FAKE = [sys.executable, str(TOOL), "--stdout", "--target", "{target}", "--exit", "0", "{files}"]
@@ -17,36 +17,27 @@ FAKE = [sys.executable, str(TOOL), "--stdout", "--target", "{target}", "--exit",
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    """Its own secscan.toml excludes vendor/ (which holds a second finding)."""
-    root = small_repo(tmp_path / "repo")
-    (root / "vendor").mkdir()
-    (root / "vendor" / "lib.py").write_text("import subprocess\nsubprocess.call('x', shell=True)\n")
-    (root / "secscan.toml").write_text('[scan]\nextend_exclude = ["vendor"]\n')
-    return root
-
-
-def _paths(proc_stdout: str) -> set[str]:
-    return {f["path"] for f in json.loads(proc_stdout)["findings"]}
+    return repo_excluding_vendor(tmp_path / "repo")
 
 
 def test_config_merges_over_the_repositorys_file(repo: Path, tmp_path: Path) -> None:
     alone = secscan("run", repo, "--scanner", "bandit", "--format", "json", cwd=tmp_path)
     assert alone.returncode == 1, alone.stderr  # a high finding, fail_on high
-    assert _paths(alone.stdout) == {"app.py"}
+    assert finding_paths(alone.stdout) == {"app.py"}
     trusted = tmp_path / "notify-only.toml"  # a trusted-only section and one scan key
     trusted.write_text('[scan]\nfail_on = "none"\n\n[report]\nsince_days = 7\n')
     merged = secscan(
         "run", repo, "--config", trusted, "--scanner", "bandit", "--format", "json", cwd=tmp_path
     )
     assert merged.returncode == 0, merged.stderr  # fail_on from --config ...
-    assert _paths(merged.stdout) == {"app.py"}  # ... and the repository's exclude kept
+    assert finding_paths(merged.stdout) == {"app.py"}  # ... and the repository's exclude kept
 
 
 def test_config_key_wins_over_the_repositorys_key(repo: Path, tmp_path: Path) -> None:
     trusted = tmp_path / "c.toml"
     trusted.write_text("[scan]\nextend_exclude = []\n")
     proc = secscan("run", repo, "--config", trusted, "--scanner", "bandit", "--format", "json", cwd=tmp_path)
-    assert _paths(proc.stdout) == {"app.py", "vendor/lib.py"}, proc.stderr
+    assert finding_paths(proc.stdout) == {"app.py", "vendor/lib.py"}, proc.stderr
 
 
 def test_the_repositorys_part_still_obeys_the_trust_rules(repo: Path, tmp_path: Path) -> None:

@@ -7,21 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.cli_helpers import secscan, small_repo
+from tests.cli.cli_helpers import finding_paths, repo_excluding_vendor, secscan
 
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    """Its own secscan.toml excludes vendor/ (which holds a second finding)."""
-    root = small_repo(tmp_path / "repo")
-    (root / "vendor").mkdir()
-    (root / "vendor" / "lib.py").write_text("import subprocess\nsubprocess.call('x', shell=True)\n")
-    (root / "secscan.toml").write_text('[scan]\nextend_exclude = ["vendor"]\n')
-    return root
-
-
-def _paths(proc_stdout: str) -> set[str]:
-    return {f["path"] for f in json.loads(proc_stdout)["findings"]}
+    return repo_excluding_vendor(tmp_path / "repo")
 
 
 def test_environment_stands_for_the_common_options(repo: Path, tmp_path: Path) -> None:
@@ -31,7 +22,7 @@ def test_environment_stands_for_the_common_options(repo: Path, tmp_path: Path) -
     env = {"SECSCAN_CONFIG": str(trusted), "SECSCAN_DB": str(db), "SECSCAN_FAIL_ON": "none"}
     proc = secscan("run", repo, "--scanner", "bandit", "--format", "json", cwd=tmp_path, env=env)
     assert proc.returncode == 0, proc.stderr  # SECSCAN_FAIL_ON
-    assert _paths(proc.stdout) == {"app.py", "vendor/lib.py"}  # SECSCAN_CONFIG
+    assert finding_paths(proc.stdout) == {"app.py", "vendor/lib.py"}  # SECSCAN_CONFIG
     assert db.is_file() and not (tmp_path / ".state" / "secscan" / "secscan.db").exists()  # SECSCAN_DB
     listed = secscan("findings", "--format", "json", cwd=tmp_path, env=env)  # every command's --db
     assert listed.returncode == 0, listed.stderr

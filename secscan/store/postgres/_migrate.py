@@ -10,14 +10,9 @@ know is refused.
 
 from __future__ import annotations
 
-import logging
-
-from secscan.core.errors import StoreError
 from secscan.fs.urls import PostgresUrl
 from secscan.store.postgres._db import SCHEMA, Database, lock_key
-from secscan.store.sqlite.migrate import SCHEMA_REVISION, alembic_config, head_revision
-
-logger = logging.getLogger(__name__)
+from secscan.store.sqlite.migrate import SCHEMA_REVISION, upgrade_to_head
 
 _STAMPED = "SELECT version_num FROM alembic_version"
 
@@ -32,9 +27,6 @@ def stamped_revision(db: Database) -> str | None:
 
 
 def _upgrade(url: PostgresUrl) -> str:
-    from alembic import command
-    from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
     from sqlalchemy import create_engine
     from sqlalchemy.pool import NullPool
 
@@ -43,18 +35,7 @@ def _upgrade(url: PostgresUrl) -> str:
     try:
         with engine.connect() as conn, conn.begin():
             conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%s, %s)", lock_key(SCHEMA))
-            known = {rev.revision for rev in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
-            head = head_revision()
-            current = MigrationContext.configure(conn).get_current_revision()
-            if current is not None and current not in known:
-                raise StoreError(
-                    f"database {url.display} has schema revision {current}, newer than this secscan "
-                    f"(max {head}); upgrade secscan"
-                )
-            if current != head:
-                logger.info("migrating database %s from %s to %s", url.display, current or "empty", head)
-                command.upgrade(alembic_config(conn), "head")
-            return head
+            return upgrade_to_head(conn, url.display)
     finally:
         engine.dispose()
 

@@ -67,28 +67,34 @@ def sqlalchemy_engine(path: Path) -> Engine:
     return engine
 
 
-def _upgrade(path: Path) -> str:
+def upgrade_to_head(conn: SaConnection, where: str) -> str:
+    """Bring the schema behind ``conn`` (inside its transaction) to the head revision and return it;
+    a revision this secscan does not know (a newer secscan's) is refused. Both backends use it."""
     from alembic import command
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
+
+    known = {rev.revision for rev in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+    head = head_revision()
+    current = MigrationContext.configure(conn).get_current_revision()
+    if current is not None and current not in known:
+        raise StoreError(
+            f"database {where} has schema revision {current}, newer than this secscan "
+            f"(max {head}); upgrade secscan"
+        )
+    if current != head:
+        logger.info("migrating database %s from %s to %s", where, current or "empty", head)
+        command.upgrade(alembic_config(conn), "head")
+    return head
+
+
+def _upgrade(path: Path) -> str:
     from sqlalchemy.exc import SQLAlchemyError
 
     engine = sqlalchemy_engine(path)
     try:
         with engine.connect() as conn, conn.begin():
-            script = ScriptDirectory.from_config(alembic_config())
-            known = {rev.revision for rev in script.walk_revisions()}
-            head = head_revision()
-            current = MigrationContext.configure(conn).get_current_revision()
-            if current is not None and current not in known:
-                raise StoreError(
-                    f"database {path} has schema revision {current}, newer than this secscan "
-                    f"(max {head}); upgrade secscan"
-                )
-            if current != head:
-                logger.info("migrating database %s from %s to %s", path, current or "empty", head)
-                command.upgrade(alembic_config(conn), "head")
-            return head
+            return upgrade_to_head(conn, str(path))
     except SQLAlchemyError as exc:
         raise _unusable(path, exc) from exc
     finally:
