@@ -14,8 +14,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Protocol
 
 from secscan.core.linehash import hashes_for_lines
 from secscan.core.model import Finding, Location
@@ -136,8 +137,128 @@ def _identified(finding: Finding, fingerprint_: str, line_hash: str | None) -> F
     return identified
 
 
+class IdentityMemo(Protocol):
+    """Earlier answers of :func:`assign_identities` (the result cache keeps them, issue 18): one
+    per slot (a tool's findings in one path), given back only while the slot's key is the one
+    asked for."""
+
+    def recall(self, questions: Sequence[tuple[str, bytes]]) -> Mapping[str, str]: ...
+
+    def remember(self, answers: Sequence[tuple[str, bytes, str]]) -> None: ...
+
+
+_MEMO = "secscan-identity-memo/1"
+"""Bump when what a path's identities depend on changes without a change to FINGERPRINT_VERSION."""
+_MEMO_CHUNK = 256
+"""Paths read (and their texts held) at a time when a memo is used: one look-up per chunk."""
+
+Answer = list[tuple[str, str | None]]
+"""Per finding of one path: its fingerprint and its line hash."""
+
+
+def memo_key(path: str, members: Sequence[Finding], text: str | None, line_hashes: bool) -> bytes:
+    """The key of one path's answer: everything :func:`_identify` reads, the file's text hashed.
+
+    That is the path, the text, and of each finding (in order) what the context, the order of
+    equal contexts and the line hash come from; anything else about a finding never changes it.
+    """
+    digest = "-" if text is None else hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    rows = [
+        [f.tool, f.rule_id, f.location.start_line, f.location.start_column, f.location.end_line,
+         f.location.end_column, f.identity, f.message, f.tool_severity, f.severity.value, list(f.aliases),
+         f.line_hash]
+        for f in members
+    ]  # fmt: skip
+    material = json.dumps([_MEMO, FINGERPRINT_VERSION, line_hashes, path, digest, rows], ensure_ascii=False)
+    return hashlib.sha256(material.encode("utf-8", "surrogatepass")).digest()
+
+
+def memo_slot(path: str, members: Sequence[Finding]) -> str:
+    """Where one path's answer is kept: its tools and its path (a newer answer replaces it)."""
+    return json.dumps([sorted({f.tool for f in members}), path], ensure_ascii=False)
+
+
+def _recall(value: str | None, count: int) -> Answer | None:
+    """A remembered answer for ``count`` findings, or None when there is none or it is malformed."""
+    if value is None:
+        return None
+    try:
+        answer = json.loads(value)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(answer, list) or len(answer) != count:
+        return None
+    for item in answer:
+        if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], str)
+                and (item[1] is None or isinstance(item[1], str))):  # fmt: skip
+            return None
+    return [(fp, line_hash) for fp, line_hash in answer]
+
+
+def _identify(path: str, members: Sequence[Finding], text: str | None, prefixes: _Prefixes,
+              line_hashes: bool) -> Answer:  # fmt: skip
+    """The fingerprint and line hash of each of one path's findings."""
+    source = _Source(text)
+    groups: dict[tuple[str, str, str], list[int]] = {}
+    for index, finding in enumerate(members):
+        context = finding.identity
+        if context is None:
+            context = source.context(finding.location)
+        groups.setdefault((finding.tool, finding.rule_id, context), []).append(index)
+    path_json = json.dumps(path)
+    fingerprints = [""] * len(members)
+    for (tool, rule_id, context), group in groups.items():
+        if len(group) > 1:
+            group.sort(key=lambda i: _order_key(members[i]))
+        prefix = prefixes.prefix(tool, rule_id, path_json)
+        for occurrence, index in enumerate(group):
+            fingerprints[index] = _fingerprint(prefix, context, occurrence)
+    hashes: dict[int, str] = {}
+    if text is not None and line_hashes:
+        hashes = hashes_for_lines(text, {f.location.start_line for f in members})
+    # one the scanner set is kept (as codeql-action never overwrites one)
+    return [
+        (fp, f.line_hash or hashes.get(f.location.start_line))
+        for fp, f in zip(fingerprints, members, strict=True)
+    ]
+
+
+def _answers(
+    chunk: Sequence[tuple[str, Sequence[Finding]]],
+    read_text: ReadText,
+    prefixes: _Prefixes,
+    line_hashes: bool,
+    memo: IdentityMemo | None,
+) -> list[Answer]:
+    """Each path's answer: remembered by ``memo`` (looked up once for the chunk), else worked out
+    (and then given to ``memo``)."""
+    texts = [_safe_read(read_text, path) for path, _ in chunk]
+    pairs = list(zip(chunk, texts, strict=True))
+    if memo is None:
+        return [_identify(path, group, text, prefixes, line_hashes) for (path, group), text in pairs]
+    questions = [
+        (memo_slot(path, group), memo_key(path, group, text, line_hashes)) for (path, group), text in pairs
+    ]
+    known = memo.recall(questions)
+    answers: list[Answer] = []
+    learnt: list[tuple[str, bytes, str]] = []
+    for ((path, group), text), (slot, key) in zip(pairs, questions, strict=True):
+        answer = _recall(known.get(slot), len(group))
+        if answer is None:
+            answer = _identify(path, group, text, prefixes, line_hashes)
+            learnt.append((slot, key, json.dumps(answer)))
+        answers.append(answer)
+    if learnt:
+        memo.remember(learnt)
+    return answers
+
+
 def assign_identities(
-    findings: Sequence[Finding], read_text: ReadText, *, line_hashes: bool = True
+    findings: Sequence[Finding],
+    read_text: ReadText,
+    *,
+    line_hashes: bool = True,
+    memo: IdentityMemo | None = None,
 ) -> tuple[Finding, ...]:
     """The findings, in the same order, with ``fingerprint`` and ``line_hash`` filled.
 
@@ -146,6 +267,8 @@ def assign_identities(
     file cannot be read or the line is outside it, or when ``line_hashes`` is false (it is
     only needed for a SARIF upload, and costs about a third of the work). A ``line_hash`` the
     scanner set itself (git-history and posture, whose lines are not the current file's) is kept.
+    With a ``memo``, a path whose text and findings are as they were when it was last answered
+    (:func:`memo_key`) gets that answer back instead of being worked out again.
     """
     by_path: dict[str, list[int]] = {}
     for index, finding in enumerate(findings):
@@ -153,29 +276,14 @@ def assign_identities(
     fingerprints = [""] * len(findings)
     hashes_of: list[str | None] = [None] * len(findings)
     prefixes = _Prefixes()
-    for path, members in by_path.items():
-        text = _safe_read(read_text, path)
-        source = _Source(text)
-        groups: dict[tuple[str, str, str], list[int]] = {}
-        for index in members:
-            finding = findings[index]
-            context = finding.identity
-            if context is None:
-                context = source.context(finding.location)
-            groups.setdefault((finding.tool, finding.rule_id, context), []).append(index)
-        path_json = json.dumps(path)
-        for (tool, rule_id, context), group in groups.items():
-            if len(group) > 1:
-                group.sort(key=lambda i: _order_key(findings[i]))
-            prefix = prefixes.prefix(tool, rule_id, path_json)
-            for occurrence, index in enumerate(group):
-                fingerprints[index] = _fingerprint(prefix, context, occurrence)
-        if text is not None and line_hashes:
-            hashes = hashes_for_lines(text, {findings[i].location.start_line for i in members})
-            for index in members:
-                hashes_of[index] = hashes.get(findings[index].location.start_line)
-        for index in members:  # one the scanner set is kept (as codeql-action never overwrites one)
-            hashes_of[index] = findings[index].line_hash or hashes_of[index]
+    paths = list(by_path.items())
+    step = _MEMO_CHUNK if memo is not None else 1
+    for start in range(0, len(paths), step):
+        chunk = [(path, [findings[i] for i in members]) for path, members in paths[start : start + step]]
+        answers = _answers(chunk, read_text, prefixes, line_hashes, memo)
+        for (_, members), answer in zip(paths[start : start + step], answers, strict=True):
+            for index, (fp, line_hash) in zip(members, answer, strict=True):
+                fingerprints[index], hashes_of[index] = fp, line_hash
     return tuple(map(_identified, findings, fingerprints, hashes_of))
 
 
