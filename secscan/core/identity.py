@@ -174,8 +174,9 @@ def memo_key(path: str, members: Sequence[Finding], text: str | None, line_hashe
 
 
 def memo_slot(path: str, members: Sequence[Finding]) -> str:
-    """Where one path's answer is kept: its tools and its path (a newer answer replaces it)."""
-    return json.dumps([sorted({f.tool for f in members}), path], ensure_ascii=False)
+    """Where one path's answer is kept: its tools and its path (a newer answer replaces it). ASCII:
+    a path that is not UTF-8 (its undecodable bytes as surrogates) is escaped."""
+    return json.dumps([sorted({f.tool for f in members}), path])
 
 
 def _recall(value: str | None, count: int) -> Answer | None:

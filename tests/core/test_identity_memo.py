@@ -160,3 +160,15 @@ def test_the_memo_lives_in_the_result_cache_one_answer_per_target_tool_and_path(
     (tmp_path / "folder.db").mkdir()
     with identity_memo(tmp_path / "folder.db", CacheConfig(), "/src/a") as memo:  # cannot be opened
         assert memo is None
+
+
+def test_a_name_that_is_not_utf8_is_kept_too(tmp_path: Path) -> None:
+    # undecodable bytes arrive as surrogates, in the target's folder and in the file's path
+    findings = [_finding(4, path="b\udcff.py")]
+    files = {"b\udcff.py": APP}
+    with identity_memo(tmp_path / "cache.db", CacheConfig(), "/src/\udcfe") as memo:
+        first = assign_identities(findings, _reader(files), memo=memo)
+    with identity_memo(tmp_path / "cache.db", CacheConfig(), "/src/\udcfe") as memo:
+        question = (memo_slot("b\udcff.py", findings), memo_key("b\udcff.py", findings, APP, True))
+        assert memo is not None and memo.recall([question])
+        assert assign_identities(findings, _reader(files), memo=memo) == first

@@ -14,6 +14,7 @@ knows nothing, and one that cannot be written a warning.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
@@ -34,7 +35,7 @@ class IdentityEntries:
         self._scope = scope
 
     def _name(self, slot: str) -> str:
-        return f"identity\0{self._scope}\0{slot}"
+        return f"identity\0{json.dumps(self._scope)}\0{slot}"  # ASCII: the target may not be UTF-8
 
     def recall(self, questions: Sequence[tuple[str, bytes]]) -> Mapping[str, str]:
         names = {self._name(slot): slot for slot, _ in questions}
