@@ -32,7 +32,8 @@ from secscan.config.settings import (
     Settings,
 )
 from secscan.core.errors import InputError
-from secscan.core.identity import IdentityMemo, assign_identities, source_reader
+from secscan.core.identity import assign_identities, source_reader
+from secscan.core.identity_memo import IdentityMemo
 from secscan.core.model import Notification, RunId, ScannerResult, ScannerStatus, ScanRun, new_run_id
 from secscan.core.policy import SeverityPolicy
 from secscan.core.redact import Redactor, SecretFilter

@@ -12,12 +12,14 @@ material, and any change to what is hashed must bump it.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Protocol
 
+from secscan.core import identity_memo
+from secscan.core.identity_memo import Answer, IdentityMemo, memo_slot, recall
 from secscan.core.linehash import hashes_for_lines
 from secscan.core.model import Finding, Location
 
@@ -137,63 +139,16 @@ def _identified(finding: Finding, fingerprint_: str, line_hash: str | None) -> F
     return identified
 
 
-class IdentityMemo(Protocol):
-    """Earlier answers of :func:`assign_identities` (the result cache keeps them, issue 18): one
-    per slot (a tool's findings in one path), given back only while the slot's key is the one
-    asked for."""
-
-    def recall(self, questions: Sequence[tuple[str, bytes]]) -> Mapping[str, str]: ...
-
-    def remember(self, answers: Sequence[tuple[str, bytes, str]]) -> None: ...
-
-
-_MEMO = "secscan-identity-memo/1"
-"""Bump when what a path's identities depend on changes without a change to FINGERPRINT_VERSION."""
 _MEMO_CHUNK = 256
-"""Paths read (and their texts held) at a time when a memo is used: one look-up per chunk."""
+"""Paths read (and their texts held) at a time when a memo is used: one look-up per chunk..."""
+_MEMO_CHUNK_CHARS = 16 * 1024 * 1024
+"""... and no more text than this (a chunk ends with the path that passes it)."""
 
-Answer = list[tuple[str, str | None]]
-"""Per finding of one path: its fingerprint and its line hash."""
 
 
 def memo_key(path: str, members: Sequence[Finding], text: str | None, line_hashes: bool) -> bytes:
-    """The key of one path's answer: everything :func:`_identify` reads, the file's text hashed.
-
-    That is the path, the text, and of each finding (in order) what the context, the order of
-    equal contexts and the line hash come from; anything else about a finding never changes it.
-    """
-    digest = "-" if text is None else hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
-    rows = [
-        [f.tool, f.rule_id, f.location.start_line, f.location.start_column, f.location.end_line,
-         f.location.end_column, f.identity, f.message, f.tool_severity, f.severity.value, list(f.aliases),
-         f.line_hash]
-        for f in members
-    ]  # fmt: skip
-    material = json.dumps([_MEMO, FINGERPRINT_VERSION, line_hashes, path, digest, rows], ensure_ascii=False)
-    return hashlib.sha256(material.encode("utf-8", "surrogatepass")).digest()
-
-
-def memo_slot(path: str, members: Sequence[Finding]) -> str:
-    """Where one path's answer is kept: its tools and its path (a newer answer replaces it). ASCII:
-    a path that is not UTF-8 (its undecodable bytes as surrogates) is escaped."""
-    return json.dumps([sorted({f.tool for f in members}), path])
-
-
-def _recall(value: str | None, count: int) -> Answer | None:
-    """A remembered answer for ``count`` findings, or None when there is none or it is malformed."""
-    if value is None:
-        return None
-    try:
-        answer = json.loads(value)
-    except (ValueError, RecursionError):
-        return None
-    if not isinstance(answer, list) or len(answer) != count:
-        return None
-    for item in answer:
-        if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], str)
-                and (item[1] is None or isinstance(item[1], str))):  # fmt: skip
-            return None
-    return [(fp, line_hash) for fp, line_hash in answer]
+    """:func:`secscan.core.identity_memo.memo_key` for this version of the fingerprints."""
+    return identity_memo.memo_key(path, members, text, line_hashes, FINGERPRINT_VERSION)
 
 
 def _identify(path: str, members: Sequence[Finding], text: str | None, prefixes: _Prefixes,
@@ -225,26 +180,23 @@ def _identify(path: str, members: Sequence[Finding], text: str | None, prefixes:
 
 
 def _answers(
-    chunk: Sequence[tuple[str, Sequence[Finding]]],
-    read_text: ReadText,
+    chunk: Sequence[tuple[str, Sequence[Finding], str | None]],
     prefixes: _Prefixes,
     line_hashes: bool,
     memo: IdentityMemo | None,
 ) -> list[Answer]:
-    """Each path's answer: remembered by ``memo`` (looked up once for the chunk), else worked out
-    (and then given to ``memo``)."""
-    texts = [_safe_read(read_text, path) for path, _ in chunk]
-    pairs = list(zip(chunk, texts, strict=True))
+    """Each path's answer (from its findings and text): remembered by ``memo`` (looked up once
+    for the chunk), else worked out (and then given to ``memo``)."""
     if memo is None:
-        return [_identify(path, group, text, prefixes, line_hashes) for (path, group), text in pairs]
+        return [_identify(path, group, text, prefixes, line_hashes) for path, group, text in chunk]
     questions = [
-        (memo_slot(path, group), memo_key(path, group, text, line_hashes)) for (path, group), text in pairs
+        (memo_slot(path, group), memo_key(path, group, text, line_hashes)) for path, group, text in chunk
     ]
     known = memo.recall(questions)
     answers: list[Answer] = []
     learnt: list[tuple[str, bytes, str]] = []
-    for ((path, group), text), (slot, key) in zip(pairs, questions, strict=True):
-        answer = _recall(known.get(slot), len(group))
+    for (path, group, text), (slot, key) in zip(chunk, questions, strict=True):
+        answer = recall(known.get(slot), len(group))
         if answer is None:
             answer = _identify(path, group, text, prefixes, line_hashes)
             learnt.append((slot, key, json.dumps(answer)))
@@ -252,6 +204,23 @@ def _answers(
     if learnt:
         memo.remember(learnt)
     return answers
+
+
+def _chunks(
+    paths: Sequence[tuple[str, list[int]]], findings: Sequence[Finding], read_text: ReadText, memo: bool
+) -> Iterator[list[tuple[str, list[Finding], str | None]]]:
+    """The paths with their findings and texts, a path at a time, or (``memo``) a chunk at a time."""
+    chunk: list[tuple[str, list[Finding], str | None]] = []
+    chars = 0
+    for path, members in paths:
+        text = _safe_read(read_text, path)
+        chunk.append((path, [findings[i] for i in members], text))
+        chars += len(text or "")
+        if not memo or len(chunk) >= _MEMO_CHUNK or chars >= _MEMO_CHUNK_CHARS:
+            yield chunk
+            chunk, chars = [], 0
+    if chunk:
+        yield chunk
 
 
 def assign_identities(
@@ -277,12 +246,10 @@ def assign_identities(
     fingerprints = [""] * len(findings)
     hashes_of: list[str | None] = [None] * len(findings)
     prefixes = _Prefixes()
-    paths = list(by_path.items())
-    step = _MEMO_CHUNK if memo is not None else 1
-    for start in range(0, len(paths), step):
-        chunk = [(path, [findings[i] for i in members]) for path, members in paths[start : start + step]]
-        answers = _answers(chunk, read_text, prefixes, line_hashes, memo)
-        for (_, members), answer in zip(paths[start : start + step], answers, strict=True):
+    paths = iter(by_path.items())
+    for chunk in _chunks(list(by_path.items()), findings, read_text, memo is not None):
+        answers = _answers(chunk, prefixes, line_hashes, memo)
+        for (_, members), answer in zip(itertools.islice(paths, len(chunk)), answers, strict=True):
             for index, (fp, line_hash) in zip(members, answer, strict=True):
                 fingerprints[index], hashes_of[index] = fp, line_hash
     return tuple(map(_identified, findings, fingerprints, hashes_of))

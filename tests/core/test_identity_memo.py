@@ -18,7 +18,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from secscan.config.cache import CacheConfig
-from secscan.core.identity import assign_identities, memo_key, memo_slot
+from secscan.core import identity
+from secscan.core.identity import assign_identities, memo_key
+from secscan.core.identity_memo import memo_slot
 from secscan.core.model import Finding, Severity
 from secscan.scanners.cache.db import ResultCache
 from secscan.scanners.cache.identities import identity_memo
@@ -172,3 +174,20 @@ def test_a_name_that_is_not_utf8_is_kept_too(tmp_path: Path) -> None:
         question = (memo_slot("b\udcff.py", findings), memo_key("b\udcff.py", findings, APP, True))
         assert memo is not None and memo.recall([question])
         assert assign_identities(findings, _reader(files), memo=memo) == first
+
+
+@pytest.mark.parametrize(("paths", "chars"), [(1, 10**9), (2, 10**9), (256, 1)])
+def test_answers_are_the_same_however_the_paths_are_chunked(
+    monkeypatch: pytest.MonkeyPatch, paths: int, chars: int
+) -> None:
+    # a chunk (one look-up) ends after so many paths or so much text: its answers stay in order
+    monkeypatch.setattr(identity, "_MEMO_CHUNK", paths)
+    monkeypatch.setattr(identity, "_MEMO_CHUNK_CHARS", chars)
+    files = {"app.py": APP, "a.py": "x = 1\ny()\n", "b.py": SHIFTED}
+    findings = [_finding(4), _finding(2, path="a.py"), _finding(8, path="b.py"), _finding(7)]
+    findings.append(_finding(9, path="c.py"))  # cannot be read
+    memo = DictMemo()
+    expected = assign_identities(findings, _reader(files))
+    assert assign_identities(findings, _reader(files), memo=memo) == expected
+    assert assign_identities(findings, _reader(files), memo=memo) == expected
+    assert (memo.puts, memo.hits) == (4, 4)
