@@ -1,5 +1,5 @@
 """What only the PostgreSQL backend has: URL forms, the schema created once by racing processes,
-the extra missing, and the column types revision 0009 fixes."""
+the extra missing, the column types revision 0009 fixes and the bulk paths' schema of 0010."""
 
 from __future__ import annotations
 
@@ -70,8 +70,29 @@ def test_revision_0009_gives_postgresql_its_types(postgres_url: str) -> None:
     assert columns["findings", "first_seen"] == columns["history", "at"] == "bigint"
     for table in ("findings", "alert_incidents", "alert_incident_members"):
         assert columns[table, "fingerprint"] == "text"
-    assert str(indexes["ix_finding_sla_next"]).endswith("WHERE (sla_next_at IS NOT NULL)")
     assert str(indexes["ix_findings_triage_until"]).endswith("WHERE (triage_until IS NOT NULL)")
+
+
+def test_revision_0010_keeps_only_the_foreign_keys_that_act(postgres_url: str) -> None:
+    """The sweep's SLA rows update in place (no index on their due time, room on each page);
+    the checks of never-deleted parents are gone, the keys that clear a deleted run stay."""
+    with open_store(postgres_url) as store:
+        keys = {
+            (str(table), str(rule))
+            for table, rule in raw_rows(
+                store.database,  # type: ignore[attr-defined]
+                "SELECT conrelid::regclass::text, pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE contype = 'f' AND conrelid::regclass::text IN ('findings', 'finding_sla', 'history')",
+            )
+        }
+        indexes = {row[0] for row in raw_rows(store.database, "SELECT indexname FROM pg_indexes")}  # type: ignore[attr-defined]
+        options = raw_rows(store.database, "SELECT reloptions FROM pg_class WHERE relname = 'finding_sla'")  # type: ignore[attr-defined]
+    assert keys == {
+        ("findings", "FOREIGN KEY (last_run_id) REFERENCES runs(id) ON DELETE SET NULL"),
+        ("history", "FOREIGN KEY (run_id) REFERENCES runs(id) ON DELETE SET NULL"),
+    }
+    assert "ix_finding_sla_next" not in indexes
+    assert options == [(["fillfactor=70"],)]
 
 
 def test_a_postgresql_url_without_the_extra_is_one_line_exit_2(tmp_path: Path) -> None:

@@ -30,6 +30,7 @@ from typing import Any
 import psycopg
 from psycopg.adapt import Dumper, Loader
 from psycopg.pq import Format
+from psycopg.types.string import TextLoader
 from psycopg_pool import ConnectionPool
 
 from secscan.store.dialect import POSTGRESQL, Dialect
@@ -117,6 +118,16 @@ class PgConnection:
 
     def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> psycopg.Cursor[Any]:
         cursor = self.raw.cursor()
+        cursor.execute(translate(sql), params)
+        return cursor
+
+    def execute_plain(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> psycopg.Cursor[Any]:
+        """``execute`` for a read none of whose text columns holds a marked value (no interned
+        text, root or reason): psycopg's own C loader, not the marker-aware Python one (a
+        snapshot's 100k rows have 700k text values)."""
+        cursor = self.raw.cursor()
+        for name in ("text", "varchar"):
+            cursor.adapters.register_loader(name, TextLoader)
         cursor.execute(translate(sql), params)
         return cursor
 

@@ -104,8 +104,16 @@ def select_snapshot(conn: Connection, target_id: int) -> tuple[list[Any], dict[i
     The bulk read of every run: no join per row, and each distinct text is read (and allocated)
     once.
     """
-    rows = conn.execute(_SNAPSHOT_SELECT, (target_id,)).fetchall()
+    rows = read_plain(conn, _SNAPSHOT_SELECT, (target_id,))
     return rows, load_texts(conn, {row[i] for row in rows for i in _TEXT_AT})
+
+
+def read_plain(conn: Connection, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+    """The rows of a bulk read whose text columns never hold what :func:`~secscan.fs.names.to_db`
+    made bytes of (ids, fingerprints, states, times; no ``texts`` value): on PostgreSQL they load
+    with the driver's C text loader (``PgConnection.execute_plain``)."""
+    plain = getattr(conn, "execute_plain", conn.execute)
+    return list(plain(sql, params).fetchall())
 
 
 def load_texts(conn: Connection, ids: Collection[int]) -> dict[int, str]:

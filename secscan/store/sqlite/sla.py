@@ -80,7 +80,7 @@ class SqliteSlaUpkeep(SlaUpkeep):
         return stored_policy(self._conn)
 
     def groups(self) -> Collection[SlaInput]:
-        rows = self._conn.execute(_ALL).fetchall()
+        rows = _bulk.read_plain(self._conn, _ALL)
         self._all = rows, _grouped(rows)
         return self._all[1].keys()
 
@@ -107,7 +107,7 @@ class SqliteSlaUpkeep(SlaUpkeep):
         write_changes(self._conn, changes, pks)
 
     def due(self) -> Collection[SlaInput]:
-        rows = self._conn.execute(_DUE, (self._now,)).fetchall()
+        rows = _bulk.read_plain(self._conn, _DUE, (self._now,))
         self._due = rows, _grouped(rows)
         return self._due[1].keys()
 
