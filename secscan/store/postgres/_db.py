@@ -22,7 +22,7 @@ import hashlib
 import logging
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -42,8 +42,9 @@ _MARK_BYTES = _MARK.encode()
 _TOKEN = re.compile(r"'(?:[^']|'')*'|\"[^\"]*\"|::|\?|:([A-Za-z_]\w*)|%")
 _NAMESPACE = 0x5EC5CA  # first key of every advisory lock secscan takes
 
-# Second keys of the advisory locks (the first is _NAMESPACE + scope).
-STORE, TARGET, SLOT, SCHEMA = 0, 1, 2, 3
+# Second keys of the advisory locks (the first is _NAMESPACE + scope). TARGET is a recording's
+# transaction lock, RUN the session lock a whole run holds (``PostgresStore.target_lock``).
+STORE, TARGET, SLOT, SCHEMA, RUN = 0, 1, 2, 3, 4
 
 
 @lru_cache(maxsize=2048)
@@ -136,6 +137,10 @@ class PgConnection:
         if rows:
             cursor.executemany(translate(sql), rows)
         return cursor
+
+    def pipeline(self) -> AbstractContextManager[object]:
+        """psycopg's pipeline mode for the block (see ``bulk.pipelined``)."""
+        return self.raw.pipeline()
 
     def copy_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         """Insert ``rows`` with ``COPY`` (the bulk path: several times faster than INSERTs)."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Collection, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 from secscan.core.changeset import SNAPSHOT_COLUMNS
@@ -114,6 +114,14 @@ def read_plain(conn: Connection, sql: str, params: tuple[Any, ...] = ()) -> list
     with the driver's C text loader (``PgConnection.execute_plain``)."""
     plain = getattr(conn, "execute_plain", conn.execute)
     return list(plain(sql, params).fetchall())
+
+
+def pipelined(conn: Connection) -> AbstractContextManager[object]:
+    """A block whose statements the server may run while the client goes on (psycopg's pipeline
+    mode on PostgreSQL: a statement's errors surface at the block's end, and reading a result
+    waits for everything before it); on SQLite, which runs in this process, a plain block."""
+    pipeline = getattr(conn, "pipeline", None)
+    return nullcontext() if pipeline is None else pipeline()
 
 
 def load_texts(conn: Connection, ids: Collection[int]) -> dict[int, str]:
