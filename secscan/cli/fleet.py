@@ -37,7 +37,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def cmd_migrate(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
-    from secscan.fleet.schema import migrate
+    from secscan.daemon.fleet.schema import migrate
 
     url = _url(args)
     done = migrate(url)
@@ -48,7 +48,7 @@ def cmd_migrate(args: argparse.Namespace, stdout: Console, stderr: Console) -> i
 def cmd_worker(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
     import logging
 
-    from secscan.fleet.worker import FleetWorker
+    from secscan.daemon.fleet.worker import FleetWorker
 
     if args.verbose == 0 and not args.quiet:  # a service logs what it does
         logging.getLogger().setLevel(logging.INFO)
@@ -73,9 +73,9 @@ def cmd_scan_now(args: argparse.Namespace, stdout: Console, stderr: Console) -> 
     import psycopg
 
     from secscan.core.errors import StoreError
-    from secscan.fleet.enqueue import defer_app, enqueue_round
-    from secscan.fleet.keys import check_key, key_time, round_key
-    from secscan.fleet.schema import migrate
+    from secscan.daemon.fleet.enqueue import defer_app, enqueue_round
+    from secscan.daemon.fleet.keys import check_key, key_time, round_key
+    from secscan.daemon.fleet.schema import migrate
 
     if args.config is None:
         raise ConfigError("secscan fleet scan-now needs --config with [[daemon.targets]]")
@@ -104,7 +104,7 @@ def cmd_scan_now(args: argparse.Namespace, stdout: Console, stderr: Console) -> 
 
 
 def cmd_status(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
-    from secscan.fleet.status import fleet_status
+    from secscan.daemon.fleet.status import fleet_status
 
     url = _url(args)
     settings = _settings(args)

@@ -19,7 +19,16 @@ HERE = Path(__file__).resolve().parent
 TOOL = HERE / "fleet_tool.py"
 T = TypeVar("T")
 
-_DISABLED = ("bandit", "detect-secrets", "pip-audit", "lockfile-audit", "zizmor", "semgrep", "git-history", "posture")
+_DISABLED = (
+    "bandit",
+    "detect-secrets",
+    "pip-audit",
+    "lockfile-audit",
+    "zizmor",
+    "semgrep",
+    "git-history",
+    "posture",
+)
 
 
 def wait_for(what: str, probe: Callable[[], T | None], timeout: float = 60.0, every: float = 0.1) -> T:
@@ -54,7 +63,8 @@ class Fleet:
         disabled = "".join(f"[scanners.{name}]\nenabled = false\n" for name in _DISABLED)
         command = [sys.executable, str(TOOL), "{output}", "{target}", str(self.state), str(self.sleep)]
         targets = "".join(
-            f'[[daemon.targets]]\npath = {str(self.root / "repos" / t)!r}\nname = "{t}"\n' for t in self.targets
+            f'[[daemon.targets]]\npath = {str(self.root / "repos" / t)!r}\nname = "{t}"\n'
+            for t in self.targets
         )
         self.config.write_text(
             f"""
@@ -105,8 +115,8 @@ stalled_after = {stalled_after}
     def start_worker(self, *extra: str) -> subprocess.Popen[bytes]:
         log = (self.root / f"worker-{len(self.workers)}.log").open("wb")
         proc = subprocess.Popen(
-            [sys.executable, "-m", "secscan", "fleet", "worker", "--config", str(self.config), "--db", self.db,
-             *extra],
+            [sys.executable, "-m", "secscan", "fleet", "worker", "--config", str(self.config),
+             "--db", self.db, *extra],
             env=self.env(), stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         self.workers.append(proc)
@@ -124,12 +134,14 @@ stalled_after = {stalled_after}
                 proc.wait()
 
     def logs(self) -> str:
-        return "\n".join(p.read_text(errors="replace")[-3000:] for p in sorted(self.root.glob("worker-*.log")))
+        return "\n".join(
+            p.read_text(errors="replace")[-3000:] for p in sorted(self.root.glob("worker-*.log"))
+        )
 
     def rows(self) -> dict[str, tuple[Any, ...]]:
         """target -> (state, attempts, worker, run_id) of every round row (one round in these tests)."""
-        return {str(r[0]): tuple(r[1:]) for r in self.query(
-            "SELECT target, state, attempts, worker, run_id, round_key FROM secscan_fleet_targets")}  # fmt: skip
+        sql = "SELECT target, state, attempts, worker, run_id, round_key FROM secscan_fleet_targets"
+        return {str(r[0]): tuple(r[1:]) for r in self.query(sql)}
 
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         import psycopg

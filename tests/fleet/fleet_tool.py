@@ -11,7 +11,12 @@ import sys
 import time
 from pathlib import Path
 
-output, target, state, sleep = Path(sys.argv[1]), Path(sys.argv[2]).name, Path(sys.argv[3]), float(sys.argv[4])
+output, target, state, sleep = (
+    Path(sys.argv[1]),
+    Path(sys.argv[2]).name,
+    Path(sys.argv[3]),
+    float(sys.argv[4]),
+)
 busy = state / f"{target}.busy"
 
 
@@ -42,5 +47,8 @@ while time.monotonic() < deadline or (state / f"{target}.hold").exists():
 busy.unlink(missing_ok=True)
 with (state / "events.log").open("a") as log:
     log.write(f"end {target} {os.getpid()} {time.time():.3f}\n")
-sarif = {"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "fleettool", "rules": []}}, "results": []}]}
+sarif = {
+    "version": "2.1.0",
+    "runs": [{"tool": {"driver": {"name": "fleettool", "rules": []}}, "results": []}],
+}
 output.write_text(json.dumps(sarif))

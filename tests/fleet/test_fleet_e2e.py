@@ -71,7 +71,9 @@ def test_a_killed_worker_costs_one_retry_and_no_second_run(tmp_path: Path, postg
     assert ("" + victim, "interrupted") in runs  # the dead worker's half-done run
     assert not [r for r in runs if r[1] == "running"]
     assert fleet.overlaps() == ""
-    jobs_before = fleet.query("SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'secscan.fleet.scan'")
+    jobs_before = fleet.query(
+        "SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'secscan.fleet.scan'"
+    )
 
     # the same round again, from the command line: nothing recorded, nothing deferred, nothing scanned
     fleet.start_worker()
@@ -83,5 +85,8 @@ def test_a_killed_worker_costs_one_retry_and_no_second_run(tmp_path: Path, postg
         time.sleep(2.0)
     finally:
         fleet.stop_all()
-    assert fleet.query("SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'secscan.fleet.scan'") == jobs_before
+    assert (
+        fleet.query("SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'secscan.fleet.scan'")
+        == jobs_before
+    )
     assert Counter(t for t, s in _store_runs(fleet) if s == "complete") == dict.fromkeys(fleet.targets, 1)

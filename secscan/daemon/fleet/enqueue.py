@@ -20,8 +20,8 @@ import psycopg
 
 from secscan.config.settings import Settings
 from secscan.core.errors import ConfigError
-from secscan.fleet import rounds
-from secscan.fleet.keys import queue_for
+from secscan.daemon.fleet import rounds
+from secscan.daemon.fleet.keys import queue_for
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from prometheus_client.registry import Collector
 
 from secscan.app.pipeline import Clock
 from secscan.daemon.health import Health
-from secscan.fleet import rounds
+from secscan.daemon.fleet import rounds
 
 log = logging.getLogger(__name__)
 

@@ -25,8 +25,8 @@ from secscan.core.errors import SecscanError
 from secscan.core.records import RunStatus
 from secscan.core.redact import Redactor
 from secscan.daemon import integrations, jobs
-from secscan.fleet import rounds
-from secscan.fleet.runtime import Runtime
+from secscan.daemon.fleet import rounds
+from secscan.daemon.fleet.runtime import Runtime
 from secscan.store import open_store
 
 log = logging.getLogger(__name__)
@@ -99,9 +99,7 @@ def _scan_locked(
     with open_store(rt.db) as store:
         for dead, run_target in store.running_runs():
             if run_target == name and store.mark_run_interrupted(dead, now):
-                log.warning(
-                    "run %s of %s was left running by a dead worker; marked interrupted", dead, name
-                )
+                log.warning("run %s of %s was left running by a dead worker; marked interrupted", dead, name)
         earlier = _recorded_since(store.runs(name, limit=5), attempt.started_at)
     if earlier is not None:  # a worker recorded the run, then died before finishing the row
         rounds.finish(conn, key, name, earlier[1], rt.clock(), run_id=earlier[0])

@@ -14,10 +14,10 @@ import procrastinate
 
 from secscan.core.errors import SecscanError
 from secscan.daemon import jobs
-from secscan.fleet import scan, watchdog
-from secscan.fleet.enqueue import SCAN_TASK
-from secscan.fleet.keys import procrastinate_cron
-from secscan.fleet.runtime import Runtime
+from secscan.daemon.fleet import scan, watchdog
+from secscan.daemon.fleet.enqueue import SCAN_TASK
+from secscan.daemon.fleet.keys import procrastinate_cron
+from secscan.daemon.fleet.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

@@ -27,10 +27,10 @@ import psycopg
 
 from secscan.config.schedule import cron_trigger, previous_fire
 from secscan.daemon import integrations
-from secscan.fleet import enqueue, rounds
-from secscan.fleet.keys import round_key
-from secscan.fleet.runtime import Runtime
-from secscan.fleet.scan import lock_key
+from secscan.daemon.fleet import enqueue, rounds
+from secscan.daemon.fleet.keys import round_key
+from secscan.daemon.fleet.runtime import Runtime
+from secscan.daemon.fleet.scan import lock_key
 from secscan.store import open_store
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ from typing import Any
 import psycopg
 
 from secscan.core.errors import StoreError
-from secscan.fleet.enqueue import SCAN_TASK
+from secscan.daemon.fleet.enqueue import SCAN_TASK
 from secscan.fs.urls import PostgresUrl
 
 _JOBS = """
