@@ -20,8 +20,8 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from secscan.app.pipeline import Clock
-from secscan.daemon.health import Health
 from secscan.daemon.fleet import rounds
+from secscan.daemon.health import Health
 
 log = logging.getLogger(__name__)
 

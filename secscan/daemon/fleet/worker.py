@@ -29,13 +29,13 @@ from prometheus_client import CollectorRegistry
 from secscan.app.pipeline import Clock, utcnow
 from secscan.config.settings import Settings
 from secscan.daemon import health, sentry
-from secscan.daemon.metrics import DaemonMetrics
-from secscan.daemon.service import check_targets
 from secscan.daemon.fleet import observe
 from secscan.daemon.fleet.engine import CONTROL_QUEUE, build_app
 from secscan.daemon.fleet.enqueue import defer_app
 from secscan.daemon.fleet.runtime import Runtime
 from secscan.daemon.fleet.schema import migrate
+from secscan.daemon.metrics import DaemonMetrics
+from secscan.daemon.service import check_targets
 from secscan.fs.urls import postgres_url
 from secscan.scanners.scratch import remove_stale
 from secscan.store import open_store
