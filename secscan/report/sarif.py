@@ -1,4 +1,4 @@
-"""Build secscan's SARIF 2.1.0 log with ``sarif-om``. Pure: no I/O.
+"""Build secscan's SARIF 2.1.0 log as plain JSON-ready mappings. Pure: no I/O.
 
 One run per tool, each with a stable ``automationDetails`` category (``secscan/<tool>/``),
 rules carrying everything GitHub code scanning requires (short and full description, help,
@@ -12,20 +12,15 @@ they are where scanners quote secrets.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import attrs
-import sarif_om as om
-
 from secscan import __version__
 from secscan.core.model import (
     CoverageEntry,
     Finding,
-    Notification,
     Rule,
     ScannerResult,
     ScannerStatus,
@@ -48,6 +43,9 @@ _LEVELS: Mapping[Severity, str] = {
     Severity.INFO: "note",
 }
 
+_DEFAULT_LEVEL = "warning"
+"""SARIF's default ``level`` of a result, a notification and a rule's configuration: left out."""
+
 _TOOL_URIS: Mapping[str, str] = {
     "bandit": "https://bandit.readthedocs.io/",
     "detect-secrets": "https://github.com/Yelp/detect-secrets",
@@ -69,88 +67,100 @@ def _text(value: str, limit: int = 1024) -> str:
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
-def _bag(**props: Any) -> om.PropertyBag:
-    bag = om.PropertyBag()
-    for key, value in props.items():
-        setattr(bag, key.replace("_", "-"), value)
-    return bag
+def _bag(**props: Any) -> dict[str, Any]:
+    """A SARIF property bag: ``tags`` first, then the other properties in the order given,
+    their names with dashes (``security_severity`` -> ``security-severity``); None is left out."""
+    bag = {key.replace("_", "-"): value for key, value in props.items() if value is not None}
+    return {"tags": bag.pop("tags"), **bag} if "tags" in bag else bag
 
 
-def _rule(rule: Rule, severity: Severity, policy: SeverityPolicy) -> om.ReportingDescriptor:
+def _rule(rule: Rule, severity: Severity, policy: SeverityPolicy) -> dict[str, Any]:
     tags = list(dict.fromkeys(("security", *rule.tags)))[:10]
-    bag = _bag(tags=tags, security_severity=policy.security_severity_of(severity))
-    return om.ReportingDescriptor(
-        id=rule.id,
-        name=rule.name[:255] or None,
-        short_description=om.MultiformatMessageString(text=_text(rule.short_description)),
-        full_description=om.MultiformatMessageString(text=_text(rule.full_description)),
-        help=om.MultiformatMessageString(text=rule.help_text.strip() or _text(rule.full_description)),
-        help_uri=rule.help_uri,
-        default_configuration=om.ReportingConfiguration(level=_LEVELS[severity]),
-        properties=bag,
-    )
+    level = _LEVELS[severity]
+    out: dict[str, Any] = {"id": rule.id}
+    out["defaultConfiguration"] = {"level": level} if level != _DEFAULT_LEVEL else {}
+    out["fullDescription"] = {"text": _text(rule.full_description)}
+    out["help"] = {"text": rule.help_text.strip() or _text(rule.full_description)}
+    if rule.help_uri is not None:
+        out["helpUri"] = rule.help_uri
+    if rule.name[:255]:
+        out["name"] = rule.name[:255]
+    out["properties"] = _bag(tags=tags, security_severity=policy.security_severity_of(severity))
+    out["shortDescription"] = {"text": _text(rule.short_description)}
+    return out
 
 
-def _location(finding: Finding) -> om.Location:
+def _artifact(path: str) -> dict[str, Any]:
+    return {"uri": to_uri(path), "uriBaseId": SRCROOT}
+
+
+def _location(finding: Finding) -> dict[str, Any]:
     loc = finding.location
-    region = om.Region(start_line=max(loc.start_line, 1))
-    if loc.start_column is not None and loc.start_column >= 1:
-        region.start_column = loc.start_column
-    if loc.end_line is not None and loc.end_line >= region.start_line:
-        region.end_line = loc.end_line
+    start_line = max(loc.start_line, 1)
+    start_column = loc.start_column if loc.start_column is not None and loc.start_column >= 1 else None
+    end_line = loc.end_line if loc.end_line is not None and loc.end_line >= start_line else None
+    region: dict[str, Any] = {}  # SARIF's order: endColumn, endLine, startColumn, startLine
     if (
         loc.end_column is not None
-        and region.start_column is not None
-        and (region.end_line in (None, region.start_line))
-        and loc.end_column > region.start_column
+        and start_column is not None
+        and end_line in (None, start_line)
+        and loc.end_column > start_column
     ):
-        region.end_column = loc.end_column
-    return om.Location(
-        physical_location=om.PhysicalLocation(
-            artifact_location=om.ArtifactLocation(uri=to_uri(loc.path), uri_base_id=SRCROOT),
-            region=region,
-        )
-    )
+        region["endColumn"] = loc.end_column
+    if end_line is not None:
+        region["endLine"] = end_line
+    if start_column is not None:
+        region["startColumn"] = start_column
+    region["startLine"] = start_line
+    return {"physicalLocation": {"artifactLocation": _artifact(loc.path), "region": region}}
 
 
-def _result(
-    finding: Finding, rule_index: int, baseline: BaselineStates | None
-) -> om.Result:
+def _result(finding: Finding, rule_index: int, baseline: BaselineStates | None) -> dict[str, Any]:
     fingerprints = {FINGERPRINT_KEY: finding.fingerprint}
     if finding.line_hash:
         fingerprints["primaryLocationLineHash"] = finding.line_hash
-    props: dict[str, Any] = {"secscan_id": finding.id, "severity": finding.severity.value}
+    props: dict[str, Any] = {"secscan-id": finding.id, "severity": finding.severity.value}
     if finding.tool_severity:
-        props["tool_severity"] = finding.tool_severity
+        props["tool-severity"] = finding.tool_severity
     if finding.aliases:
         props["aliases"] = list(finding.aliases)
     if finding.package is not None:
         props["package"] = package_json(finding.package)
-    result = om.Result(
-        message=om.Message(text=_text(finding.message, 4096)),
-        rule_id=finding.rule_id,
-        rule_index=rule_index,
-        level=_LEVELS[finding.severity],
-        locations=[_location(finding)],
-        partial_fingerprints=fingerprints,
-        properties=_bag(**props),
-    )
+    out: dict[str, Any] = {"message": {"text": _text(finding.message, 4096)}}
     if baseline is not None:
-        result.baseline_state = baseline.get(finding.fingerprint, "new")
-    return result
+        out["baselineState"] = baseline.get(finding.fingerprint, "new")
+    level = _LEVELS[finding.severity]
+    if level != _DEFAULT_LEVEL:
+        out["level"] = level
+    out["locations"] = [_location(finding)]
+    out["partialFingerprints"] = fingerprints
+    out["properties"] = props
+    out["ruleId"] = finding.rule_id
+    out["ruleIndex"] = rule_index
+    return out
 
 
-def _notification(note: Notification) -> om.Notification:
-    n = om.Notification(message=om.Message(text=_text(note.message, 2048)), level=note.level.value)
-    if note.path:
-        region = om.Region(start_line=note.line) if note.line else None
-        artifact = om.ArtifactLocation(uri=to_uri(note.path), uri_base_id=SRCROOT)
-        physical = om.PhysicalLocation(artifact_location=artifact, region=region)
-        n.locations = [om.Location(physical_location=physical)]
-    return n
+def _notification(
+    text: str,
+    level: str,
+    path: str | None = None,
+    line: int | None = None,
+    properties: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    out: dict[str, Any] = {"message": {"text": text}}
+    if level != _DEFAULT_LEVEL:
+        out["level"] = level
+    if path:
+        physical: dict[str, Any] = {"artifactLocation": _artifact(path)}
+        if line:
+            physical["region"] = {"startLine": line}
+        out["locations"] = [{"physicalLocation": physical}]
+    if properties is not None:
+        out["properties"] = properties
+    return out
 
 
-def _coverage_notes(scanner: ScannerResult, coverage: Sequence[CoverageEntry]) -> list[om.Notification]:
+def _coverage_notes(scanner: ScannerResult, coverage: Sequence[CoverageEntry]) -> list[dict[str, Any]]:
     """The coverage map's gaps of the kinds this scanner is meant for (issue 14), one warning each
     with the numbers in its properties. A gap whose scanner has no run in the log (disabled, not
     chosen) is in the JSON document, the summary and the report only."""
@@ -161,8 +171,7 @@ def _coverage_notes(scanner: ScannerResult, coverage: Sequence[CoverageEntry]) -
             text = f"coverage: {entry.kind}: {entry.covered} of {found} {entry.unit} covered: {entry.reason}"
             bag = _bag(secscan_coverage={"kind": entry.kind, "unit": entry.unit, "files": entry.files,
                                          "covered": entry.covered})  # fmt: skip
-            notes.append(om.Notification(message=om.Message(text=_text(text, 2048)), level="warning",
-                                         properties=bag))  # fmt: skip
+            notes.append(_notification(_text(text, 2048), "warning", properties=bag))
     return notes
 
 
@@ -173,7 +182,7 @@ def _run(
     root_uri: str,
     baseline: BaselineStates | None,
     absent: Sequence[Finding] = (),
-) -> om.Run:
+) -> dict[str, Any]:
     # A rule's security-severity is the worst severity among its results in this run.
     worst: dict[str, Severity] = {}
     for f in (*scanner.findings, *absent):
@@ -186,42 +195,47 @@ def _run(
         for rid in sorted(worst) if rid not in known
     ]
     index = {r.id: i for i, r in enumerate(rules)}
-    notes = [_notification(n) for n in scanner.notifications] + _coverage_notes(scanner, scan.coverage)
+    notes = [
+        _notification(_text(n.message, 2048), n.level.value, n.path, n.line) for n in scanner.notifications
+    ] + _coverage_notes(scanner, scan.coverage)
     if scanner.status is not ScannerStatus.OK:
         level = "note" if scanner.status is ScannerStatus.SKIPPED else "error"
-        notes.insert(0, om.Notification(
-            message=om.Message(text=_text(f"{scanner.name} {scanner.status.value}: {scanner.reason or ''}")),
-            level=level,
-        ))
-    invocation = om.Invocation(
-        execution_successful=scanner.status in (ScannerStatus.OK, ScannerStatus.SKIPPED),
-        start_time_utc=_utc(scan.started_at),
-        end_time_utc=_utc(scan.finished_at),
-        tool_execution_notifications=notes or None,
-    )
+        status = _text(f"{scanner.name} {scanner.status.value}: {scanner.reason or ''}")
+        notes.insert(0, _notification(status, level))
+    invocation: dict[str, Any] = {
+        "executionSuccessful": scanner.status in (ScannerStatus.OK, ScannerStatus.SKIPPED),
+        "endTimeUtc": _utc(scan.finished_at),
+    }
     if scanner.exit_code is not None:
-        invocation.exit_code = scanner.exit_code
-    driver = om.ToolComponent(
-        name=scanner.name,
-        version=scanner.version or None,
-        information_uri=_TOOL_URIS.get(scanner.name),
-        rules=[_rule(r, worst[r.id], policy) for r in rules],
-    )
+        invocation["exitCode"] = scanner.exit_code
+    invocation["startTimeUtc"] = _utc(scan.started_at)
+    if notes:
+        invocation["toolExecutionNotifications"] = notes
+    driver: dict[str, Any] = {"name": scanner.name, "contents": ["localizedData", "nonLocalizedData"]}
+    if scanner.name in _TOOL_URIS:
+        driver["informationUri"] = _TOOL_URIS[scanner.name]
+    driver["rules"] = [_rule(r, worst[r.id], policy) for r in rules]
+    if scanner.version:
+        driver["version"] = scanner.version
     findings = sorted(
         scanner.findings, key=lambda f: (f.location.path, f.location.start_line, f.rule_id, f.fingerprint)
     )
     gone = sorted(absent, key=lambda f: (f.location.path, f.location.start_line, f.rule_id, f.fingerprint))
-    return om.Run(
-        tool=om.Tool(driver=driver),
-        results=[_result(f, index[f.rule_id], baseline) for f in findings]
+    return {
+        "tool": {"driver": driver},
+        "automationDetails": {"id": f"{scanner.category}/{scan.run_id}"},
+        "columnKind": "utf16CodeUnits",
+        "invocations": [invocation],
+        "newlineSequences": ["\r\n", "\n"],
+        "originalUriBaseIds": {SRCROOT: {"uri": root_uri}},
+        "properties": _bag(
+            secscan_version=__version__,
+            secscan_status=scanner.status.value,
+            duration_s=round(scanner.duration_s, 3),
+        ),
+        "results": [_result(f, index[f.rule_id], baseline) for f in findings]
         + [_result(f, index[f.rule_id], {f.fingerprint: "absent"}) for f in gone],
-        invocations=[invocation],
-        automation_details=om.RunAutomationDetails(id=f"{scanner.category}/{scan.run_id}"),
-        original_uri_base_ids={SRCROOT: om.ArtifactLocation(uri=root_uri)},
-        column_kind="utf16CodeUnits",
-        properties=_bag(secscan_version=__version__, secscan_status=scanner.status.value,
-                        duration_s=round(scanner.duration_s, 3)),
-    )
+    }
 
 
 def build_sarif(
@@ -237,50 +251,8 @@ def build_sarif(
     of their tool's run. Upload to GitHub drops absent results: they would reopen alerts there.
     """
     root_uri = Path(scan.target).as_uri().rstrip("/") + "/"
-    log = om.SarifLog(
-        version="2.1.0",
-        schema_uri=SCHEMA_URI,
-        runs=[
-            _run(s, scan, policy, root_uri, baseline, [f for f in absent if f.tool == s.name])
-            for s in scan.scanners
-        ],
-    )
-    out: dict[str, Any] = _to_json(log)
-    return out
-
-
-_PLAIN = frozenset({str, int, float, bool})
-
-
-@functools.cache
-def _schema(cls: type) -> tuple[tuple[tuple[str, str, Any], ...], frozenset[str]]:
-    """A sarif-om class's fields as (attribute, schema property, default), and their names."""
-    fields = attrs.fields(cls)
-    return (
-        tuple((f.name, f.metadata.get("schema_property_name", f.name), f.default) for f in fields),
-        frozenset(f.name for f in fields),
-    )
-
-
-def _to_json(obj: Any) -> Any:
-    """Serialise sarif-om objects by their schema property names, dropping defaults."""
-    cls = type(obj)
-    if cls in _PLAIN:
-        return obj
-    if attrs.has(cls):
-        fields, declared = _schema(cls)
-        out: dict[str, Any] = {}
-        for name, key, default in fields:
-            value = getattr(obj, name)
-            if value is None or (default is not attrs.NOTHING and value == default):
-                continue
-            out[key] = _to_json(value)
-        for key, value in vars(obj).items():
-            if key not in declared and value is not None:
-                out[key] = _to_json(value)
-        return out
-    if isinstance(obj, list | tuple):
-        return [_to_json(v) for v in obj]
-    if isinstance(obj, dict):
-        return {k: _to_json(v) for k, v in obj.items()}
-    return obj
+    runs = [
+        _run(s, scan, policy, root_uri, baseline, [f for f in absent if f.tool == s.name])
+        for s in scan.scanners
+    ]
+    return {"runs": runs, "version": "2.1.0", "$schema": SCHEMA_URI}

@@ -18,8 +18,10 @@ none), at most a few bytes for the executable check and :data:`MAX_TEXT_BYTES` o
 from __future__ import annotations
 
 import fnmatch
+import functools
 import json
 import os
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -92,8 +94,17 @@ def _matches(path: str, glob: str) -> bool:
 
 
 def _name_matches(name: str, globs: Sequence[str]) -> str | None:
+    """The first of ``globs`` that matches ``name``, ignoring case (None: no glob matches)."""
     lowered = name.lower()
+    if not globs or not _any_glob(tuple(globs)).match(lowered):  # most names match none: one regex
+        return None
     return next((g for g in globs if fnmatch.fnmatchcase(lowered, g.lower())), None)
+
+
+@functools.cache
+def _any_glob(globs: tuple[str, ...]) -> re.Pattern[str]:
+    """One regex that matches a lower-case name when one of ``globs`` does (``fnmatchcase``'s)."""
+    return re.compile("|".join(fnmatch.translate(g.lower()) for g in globs))
 
 
 def check_present(rule: PostureRule, tree: Tree) -> Iterator[Hit | Note]:

@@ -85,13 +85,14 @@ def pristine(monkeypatch: pytest.MonkeyPatch) -> None:
     from detect_secrets.core import scan
 
     monkeypatch.setattr(scan, "_scan_line", scan._scan_line)
+    monkeypatch.setattr(scan, "_process_line_based_plugins", scan._process_line_based_plugins)
 
 
 @pytest.mark.usefixtures("pristine")
 def test_every_short_cut_applies_to_the_installed_detect_secrets() -> None:
     """An upgrade of detect-secrets that silently disables them should be noticed here."""
-    assert wrapper.install() == (True, True, True)
-    assert wrapper.install() == (True, True, True)  # idempotent
+    assert wrapper.install() == (True, True, True, True)
+    assert wrapper.install() == (True, True, True, True)  # idempotent
 
 
 @pytest.mark.usefixtures("pristine")
@@ -113,9 +114,14 @@ def test_a_changed_detect_secrets_is_left_alone(monkeypatch: pytest.MonkeyPatch)
     def _scan_line(plugin: Any, **kwargs: Any) -> Any:
         return plugin.analyze_line(**kwargs)
 
+    def _process_line_based_plugins(lines: Any, filename: str) -> Any:
+        return iter(())
+
     monkeypatch.setattr(scan, "_scan_line", _scan_line)
-    assert wrapper.install() == (False, False, False)
+    monkeypatch.setattr(scan, "_process_line_based_plugins", _process_line_based_plugins)
+    assert wrapper.install() == (False, False, False, False)
     assert scan._scan_line is _scan_line
+    assert scan._process_line_based_plugins is _process_line_based_plugins
     assert inject.call_function_with_arguments is call_function_with_arguments
     assert scan.call_function_with_arguments is call_function_with_arguments
     assert heuristic._get_indirect_reference_regex is _get_indirect_reference_regex
@@ -270,11 +276,15 @@ def test_the_conditions_apply_to_the_installed_detect_secrets() -> None:
 
     checker = prefilter.Prefilter()
     with default_settings():
-        conditions = {type(p).__name__: checker.condition(p) for p in scan.get_plugins()}
-    assert [name for name, condition in conditions.items() if condition is None] == ["JwtTokenDetector"]
+        plugins = scan.get_plugins()
+        conditions = {type(p).__name__: checker.condition(p) for p in plugins}
+        patterns = {type(p).__name__: checker.patterns(p) for p in plugins}
+    assert len(conditions) == 27
+    assert [name for name, condition in conditions.items() if condition is None] == []
+    assert [name for name, found in patterns.items() if not found] == []
 
 
-def test_the_prefilter_calls_only_the_jwt_plugin_on_an_ordinary_line() -> None:
+def test_the_prefilter_calls_no_plugin_on_an_ordinary_line() -> None:
     from detect_secrets.core import scan
     from detect_secrets.settings import default_settings
     from detect_secrets.util.code_snippet import CodeSnippet
@@ -286,16 +296,10 @@ def test_the_prefilter_calls_only_the_jwt_plugin_on_an_ordinary_line() -> None:
         return ()
 
     fast = prefilter.prefiltered(original)
-    line = "def add(a, b): return a + b"
+    lines = ("def add(a, b): return a + b", "token = make(" + "eyJ" + "hbGciOiJIUzI1NiJ9.e30.x)")
     with default_settings():
-        for plugin in scan.get_plugins():
-            list(
-                fast(
-                    plugin=plugin,
-                    filename="a.py",
-                    line=line,
-                    line_number=1,
-                    context=CodeSnippet([line], 0, 0),
-                )
-            )
-    assert called == ["JwtTokenDetector"]  # every other plugin has a condition that rules the line out
+        for line in lines:
+            for plugin in scan.get_plugins():
+                list(fast(plugin=plugin, filename="a.py", line=line, line_number=1,
+                          context=CodeSnippet([line], 0, 0)))  # fmt: skip
+    assert called == ["JwtTokenDetector"]  # only the second line, only the plugin it may match

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import fnmatch
 import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from secscan.config.policy import load_policy
 from secscan.config.posture_rules import bundled_rules, load_rules
@@ -13,7 +16,7 @@ from secscan.config.settings import build_settings
 from secscan.core.errors import ConfigError
 from secscan.core.model import ScannerStatus, Severity
 from secscan.fs.inventory import build_inventory
-from secscan.scanners._posture_checks import Hit, Note, Tree, evaluate
+from secscan.scanners._posture_checks import Hit, Note, Tree, _name_matches, evaluate
 from secscan.scanners.interface import ScanJob
 from secscan.scanners.posture import PostureScanner
 from secscan.scanners.runner import run_scanner
@@ -155,3 +158,17 @@ def test_rule_files_are_validated(tmp_path: Path) -> None:
     (folder / "b.toml").write_text(good)
     with pytest.raises(ConfigError, match="used twice"):
         load_rules(folder)
+
+
+_GLOB_CHARS = "aAbB.*?[]!-_~"
+
+
+@given(
+    name=st.text(alphabet=_GLOB_CHARS + "\n/ é", max_size=12),
+    globs=st.lists(st.text(alphabet=_GLOB_CHARS, min_size=1, max_size=8), max_size=4),
+)
+@settings(max_examples=400, deadline=None)
+def test_a_name_matches_the_first_glob_fnmatch_matches_ignoring_case(name: str, globs: list[str]) -> None:
+    # the rules' globs are tested with one combined regex first; the answer is fnmatch's, glob by glob
+    expected = next((g for g in globs if fnmatch.fnmatchcase(name.lower(), g.lower())), None)
+    assert _name_matches(name, globs) == expected

@@ -57,6 +57,7 @@ _NPM_KINDS = frozenset(
 )
 _NAMED_PYLOCK = re.compile(r"pylock\.[^.]+\.toml")
 """PEP 751: ``pylock.toml``, or ``pylock.<name>.toml`` for a named lock."""
+_BY_NAME: Mapping[str, LockfileKind] = {kind.value: kind for kind in LockfileKind}
 
 _PARSERS: Mapping[LockfileKind, str] = {
     LockfileKind.PACKAGE_LOCK: "npm_lock",
@@ -79,10 +80,10 @@ def _parser(kind: LockfileKind) -> Callable[[bytes, str], Lockfile]:
 
 def recognise(filename: str) -> LockfileKind | None:
     """The format of a file from its base name (case-sensitive, as the tools write them)."""
-    try:
-        return LockfileKind(filename)
-    except ValueError:
-        return LockfileKind.PYLOCK if _NAMED_PYLOCK.fullmatch(filename) else None
+    kind = _BY_NAME.get(filename)  # a look-up: every file of the tree is asked (an enum's ValueError costs)
+    if kind is None and _NAMED_PYLOCK.fullmatch(filename):
+        return LockfileKind.PYLOCK
+    return kind
 
 
 def parse_lockfile(kind: LockfileKind, data: bytes) -> Lockfile:
