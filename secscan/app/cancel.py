@@ -8,6 +8,9 @@
 * :func:`interrupt_orphaned_runs`: a run left ``running`` by a process that died (``kill -9``)
   is marked ``interrupted`` by the next ``secscan run`` or daemon start, once nobody holds its
   target's lock (the lock is held from before a run begins until after it is recorded).
+* :func:`held_across_hosts`: in a database other hosts share, a run also holds its target's lock
+  in the database (``Store.target_lock``), so a run on another host is neither run twice nor
+  taken for a dead one.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from types import FrameType, TracebackType
 from secscan.core.errors import SecscanError
 from secscan.core.model import RunId, ScanRun
 from secscan.core.ports.store import Store
-from secscan.fs.locks import target_idle
+from secscan.fs.locks import LockError, target_idle
 
 log = logging.getLogger(__name__)
 
@@ -101,13 +104,28 @@ def interrupt_orphaned_runs(
         if target == held:
             ended = store.mark_run_interrupted(run_id, now)
         else:
-            with target_idle(db, target) as idle:
-                ended = idle and store.mark_run_interrupted(run_id, now)
+            with target_idle(db, target) as idle, store.target_lock(target) as free:
+                ended = idle and free and store.mark_run_interrupted(run_id, now)
         if ended:
             log.warning("run %s of %s was left running by a process that died; marked interrupted, "
                         "it closed nothing", run_id, target)  # fmt: skip
             done.append(run_id)
     return done
+
+
+@contextlib.contextmanager
+def held_across_hosts(
+    store: Store, target: str, wait_s: float, cancel: threading.Event | None = None
+) -> Iterator[None]:
+    """Hold ``target``'s run lock in the store's database (beside this host's file lock), waiting
+    up to ``wait_s`` seconds; :class:`LockError` when a run on another host keeps it."""
+    with store.target_lock(target, wait_s, cancel) as held:
+        if not held:
+            raise LockError(
+                f"target {target!r} is being scanned by another host sharing the database; waited "
+                f"{wait_s:g} s; let that run finish and try again"
+            )
+        yield
 
 
 @contextlib.contextmanager

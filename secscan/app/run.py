@@ -16,7 +16,7 @@ from typing import Any
 
 from secscan.app import deliver as run_delivery
 from secscan.app import tracking
-from secscan.app.cancel import RunGuard, interrupt_orphaned_runs, stop_if_cancelled
+from secscan.app.cancel import RunGuard, held_across_hosts, interrupt_orphaned_runs, stop_if_cancelled
 from secscan.app.gate import NewFindingsGate, gating, new_since_baseline
 from secscan.app.introduced import introduced_times
 from secscan.app.pipeline import ScanHooks, ScanOutcome, run_scan, utcnow
@@ -256,6 +256,7 @@ def run(request: RunRequest, hooks: ScanHooks = ScanHooks()) -> RunResult:  # no
     with (
         target_lock(request.db, name, wait_s=request.lock_wait_s, cancel=request.cancel),
         open_store(request.db) as store,
+        held_across_hosts(store, name, request.lock_wait_s, request.cancel),  # PostgreSQL: other hosts
         RunGuard(store, utcnow) as guard,  # an error before the run is recorded ends it: never left running
     ):
         interrupt_orphaned_runs(store, request.db, utcnow(), held=name)  # runs of processes that died

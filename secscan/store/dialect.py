@@ -48,13 +48,15 @@ class Dialect:
         """An ``IN``-list over a parameter: ``(sql fragment, parameter)``, the fragment to follow
         the tested expression (``f.id {fragment}``)."""
         if self.name == "postgresql":
+            if values and all(type(v) is int for v in values):
+                return "= ANY(?::bigint[])", _int_array(values)
             return "= ANY(?)", list(values)
         return "IN (SELECT value FROM json_each(?))", json.dumps(list(values))
 
     def id_rows(self, values: Collection[int]) -> tuple[str, Any]:
         """A ``FROM`` item with one integer column ``value`` per element: ``(fragment, parameter)``."""
         if self.name == "postgresql":
-            return "unnest(?::bigint[]) AS j(value)", list(values)
+            return "unnest(?::bigint[]) AS j(value)", _int_array(values)
         return "json_each(?)", json.dumps(list(values))
 
     def greatest(self, a: str, b: str) -> str:
@@ -87,6 +89,12 @@ class Dialect:
         if self.binary_fingerprints and len(fingerprint) == 64 and _HEX.issuperset(fingerprint):
             return bytes.fromhex(fingerprint)
         return fingerprint
+
+
+def _int_array(values: Collection[int]) -> str:
+    """Integers as one PostgreSQL array literal (``{1,2,3}``), cast by the statement: a sweep
+    sends 170k ids, which psycopg's list dumper adapts one Python call per element (0.35 s)."""
+    return "{" + ",".join(map(str, values)) + "}"
 
 
 SQLITE = Dialect(

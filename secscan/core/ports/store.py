@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
+from threading import Event
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -178,6 +179,18 @@ class Store(ABC):
     @abstractmethod
     def mark_run_interrupted(self, run_id: RunId, now: datetime) -> bool:
         """Mark one ``running`` run ``interrupted``; it closes nothing. False if it was not running."""
+
+    def target_lock(
+        self, target: str, wait_s: float = 0.0, cancel: Event | None = None
+    ) -> AbstractContextManager[bool]:
+        """Hold ``target``'s run lock in the database for the block, waiting up to ``wait_s``
+        seconds (or until ``cancel`` is set); yields whether it is held.
+
+        A database many hosts share (PostgreSQL) keeps their runs of one target apart with it,
+        beside each host's file lock (``secscan.fs.locks.target_lock``). A store on one host's
+        disk has nothing to add to the file lock: it always yields True.
+        """
+        return nullcontext(True)
 
     @abstractmethod
     def put_daemon_state(self, key: str, value: Mapping[str, Any], now: datetime) -> None:

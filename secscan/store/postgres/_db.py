@@ -22,7 +22,7 @@ import hashlib
 import logging
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -30,6 +30,7 @@ from typing import Any
 import psycopg
 from psycopg.adapt import Dumper, Loader
 from psycopg.pq import Format
+from psycopg.types.string import TextLoader
 from psycopg_pool import ConnectionPool
 
 from secscan.store.dialect import POSTGRESQL, Dialect
@@ -41,8 +42,9 @@ _MARK_BYTES = _MARK.encode()
 _TOKEN = re.compile(r"'(?:[^']|'')*'|\"[^\"]*\"|::|\?|:([A-Za-z_]\w*)|%")
 _NAMESPACE = 0x5EC5CA  # first key of every advisory lock secscan takes
 
-# Second keys of the advisory locks (the first is _NAMESPACE + scope).
-STORE, TARGET, SLOT, SCHEMA = 0, 1, 2, 3
+# Second keys of the advisory locks (the first is _NAMESPACE + scope). TARGET is a recording's
+# transaction lock, RUN the session lock a whole run holds (``PostgresStore.target_lock``).
+STORE, TARGET, SLOT, SCHEMA, RUN = 0, 1, 2, 3, 4
 
 
 @lru_cache(maxsize=2048)
@@ -120,11 +122,25 @@ class PgConnection:
         cursor.execute(translate(sql), params)
         return cursor
 
+    def execute_plain(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> psycopg.Cursor[Any]:
+        """``execute`` for a read none of whose text columns holds a marked value (no interned
+        text, root or reason): psycopg's own C loader, not the marker-aware Python one (a
+        snapshot's 100k rows have 700k text values)."""
+        cursor = self.raw.cursor()
+        for name in ("text", "varchar"):
+            cursor.adapters.register_loader(name, TextLoader)
+        cursor.execute(translate(sql), params)
+        return cursor
+
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> psycopg.Cursor[Any]:
         cursor = self.raw.cursor()
         if rows:
             cursor.executemany(translate(sql), rows)
         return cursor
+
+    def pipeline(self) -> AbstractContextManager[object]:
+        """psycopg's pipeline mode for the block (see ``bulk.pipelined``)."""
+        return self.raw.pipeline()
 
     def copy_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         """Insert ``rows`` with ``COPY`` (the bulk path: several times faster than INSERTs)."""

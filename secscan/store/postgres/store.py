@@ -9,15 +9,20 @@ PostgreSQL row of :mod:`secscan.store.dialect`. What differs is how writers are 
   runs of one target are serialised while runs of other targets write concurrently;
 - every write takes the store-wide lock shared, and SLA upkeep and finding edits take it
   exclusively, so an upkeep never sees a recording half-way (:mod:`secscan.core.ports.sessions`);
-- claiming a daemon slot takes a lock on its job; outbox claims use ``FOR UPDATE SKIP LOCKED``.
+- claiming a daemon slot takes a lock on its job; outbox claims use ``FOR UPDATE SKIP LOCKED``;
+- a whole run holds a session-level advisory lock on its target (:meth:`PostgresStore.target_lock`),
+  so two hosts never scan one target at once, and a host does not take another host's run for one
+  left by a dead process.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
+from threading import Event
 
 import psycopg
 from psycopg_pool import PoolTimeout
@@ -27,7 +32,7 @@ from secscan.core.model import RunId
 from secscan.core.ports.ledger import SlotRecord, SlotTrigger
 from secscan.core.ports.sessions import FindingEdit, RunRecording, SlaUpkeep
 from secscan.fs.urls import PostgresUrl
-from secscan.store.postgres._db import SLOT, STORE, TARGET, Database, PgConnection
+from secscan.store.postgres._db import RUN, SLOT, STORE, TARGET, Database, PgConnection, lock_key
 from secscan.store.postgres._migrate import ensure_schema
 from secscan.store.sqlite import bulk as _bulk
 from secscan.store.sqlite import daemon as _daemon
@@ -40,6 +45,7 @@ from secscan.store.sqlite.store import SqliteStore
 logger = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT_S = 10
+LOCK_POLL_S = 0.2
 
 
 def open_store(url: PostgresUrl) -> PostgresStore:
@@ -124,6 +130,31 @@ class PostgresStore(SqliteStore):
     def sla_upkeep(self, now: datetime) -> Iterator[SlaUpkeep]:
         with _bulk.gc_paused(), self._exclusive() as conn:
             yield SqliteSlaUpkeep(conn, to_ts(now))
+
+    @contextmanager
+    def target_lock(self, target: str, wait_s: float = 0.0, cancel: Event | None = None) -> Iterator[bool]:
+        """Hold ``pg_advisory_lock`` on ``target`` (session level, on a pooled connection kept for
+        the block); the server releases it when that connection ends, also when the process dies.
+        Its key is not the recording's transaction lock, which the run takes on another connection."""
+        key = lock_key(RUN, target)
+        try:
+            with self._pg.autocommit() as raw:
+                deadline = time.monotonic() + wait_s
+                while True:
+                    held = bool(raw.execute("SELECT pg_try_advisory_lock(%s, %s)", key).fetchone()[0])  # type: ignore[index]
+                    if held or time.monotonic() >= deadline or (cancel is not None and cancel.is_set()):
+                        break
+                    if cancel is None:
+                        time.sleep(LOCK_POLL_S)
+                    else:
+                        cancel.wait(LOCK_POLL_S)
+                try:
+                    yield held
+                finally:
+                    if held:
+                        raw.execute("SELECT pg_advisory_unlock(%s, %s)", key)
+        except psycopg.Error as exc:
+            raise StoreError(f"database {self._pg.display} failed: {_first_line(exc)}") from exc
 
     def set_introduced(self, target: str, introduced: Mapping[str, datetime]) -> int:
         if not introduced:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Collection, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 from secscan.core.changeset import SNAPSHOT_COLUMNS
@@ -104,8 +104,24 @@ def select_snapshot(conn: Connection, target_id: int) -> tuple[list[Any], dict[i
     The bulk read of every run: no join per row, and each distinct text is read (and allocated)
     once.
     """
-    rows = conn.execute(_SNAPSHOT_SELECT, (target_id,)).fetchall()
+    rows = read_plain(conn, _SNAPSHOT_SELECT, (target_id,))
     return rows, load_texts(conn, {row[i] for row in rows for i in _TEXT_AT})
+
+
+def read_plain(conn: Connection, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+    """The rows of a bulk read whose text columns never hold what :func:`~secscan.fs.names.to_db`
+    made bytes of (ids, fingerprints, states, times; no ``texts`` value): on PostgreSQL they load
+    with the driver's C text loader (``PgConnection.execute_plain``)."""
+    plain = getattr(conn, "execute_plain", conn.execute)
+    return list(plain(sql, params).fetchall())
+
+
+def pipelined(conn: Connection) -> AbstractContextManager[object]:
+    """A block whose statements the server may run while the client goes on (psycopg's pipeline
+    mode on PostgreSQL: a statement's errors surface at the block's end, and reading a result
+    waits for everything before it); on SQLite, which runs in this process, a plain block."""
+    pipeline = getattr(conn, "pipeline", None)
+    return nullcontext() if pipeline is None else pipeline()
 
 
 def load_texts(conn: Connection, ids: Collection[int]) -> dict[int, str]:

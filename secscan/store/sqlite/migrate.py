@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
-SCHEMA_REVISION = "0009"
+SCHEMA_REVISION = "0010"
 """The head revision of ``migrations/`` (a test checks that they agree)."""
 
 

@@ -80,7 +80,7 @@ class SqliteSlaUpkeep(SlaUpkeep):
         return stored_policy(self._conn)
 
     def groups(self) -> Collection[SlaInput]:
-        rows = self._conn.execute(_ALL).fetchall()
+        rows = _bulk.read_plain(self._conn, _ALL)
         self._all = rows, _grouped(rows)
         return self._all[1].keys()
 
@@ -107,7 +107,7 @@ class SqliteSlaUpkeep(SlaUpkeep):
         write_changes(self._conn, changes, pks)
 
     def due(self) -> Collection[SlaInput]:
-        rows = self._conn.execute(_DUE, (self._now,)).fetchall()
+        rows = _bulk.read_plain(self._conn, _DUE, (self._now,))
         self._due = rows, _grouped(rows)
         return self._due[1].keys()
 
@@ -116,7 +116,6 @@ class SqliteSlaUpkeep(SlaUpkeep):
         self._due = ([], {})
         updates: dict[tuple[Any, ...], list[int]] = {}  # columns -> finding ids
         events: dict[tuple[str, str, str, str], list[int]] = {}  # (event, reason, actor, state) -> ids
-        shared: list[dict[str, Any] | None] = [None] * len(rows)  # each row's SlaChange fields, if any
         for key, positions in groups.items():
             decision = plan[key]
             ids = [rows[at][0] for at in positions]
@@ -124,28 +123,45 @@ class SqliteSlaUpkeep(SlaUpkeep):
             if decision.event is not None:
                 entry = (decision.event.value, decision.reason, decision.actor, key[2])
                 events.setdefault(entry, []).extend(ids)
-            if decision.change is not None:
-                transition = decision.change.__dict__
-                for at in positions:
-                    shared[at] = transition
         texts = _bulk.load_texts(conn, {ref for row in rows for ref in row[9:12]})
         targets = dict(conn.execute("SELECT id, name FROM targets").fetchall())
-        changes: list[SlaChange] = []
-        new, adopt = object.__new__, object.__setattr__  # construct(SlaChange, ...) inlined: 100k+ of them
-        for row, fields in zip(rows, shared, strict=True):
-            if fields is None:  # no change reported for this finding
-                continue
-            fp = row[7]
-            change = new(SlaChange)
-            adopt(change, "__dict__", {
-                **fields, "fingerprint": fp.hex() if type(fp) is bytes else fp, "target": targets[row[8]],
-                "tool": texts[row[9]], "rule_id": texts[row[10]], "path": texts[row[11]], "line": row[12],
-            })  # fmt: skip
-            changes.append(change)
-        _bulk.set_sla(conn, updates)
-        dialect = dialect_of(conn)
-        for (event, reason, actor, state), pks in events.items():
-            # One set-based statement per kind of change: a burst after downtime is 100k+ entries.
-            source, param = dialect.id_rows(sorted(pks))
-            conn.execute(_HISTORY.format(rows=source), (self._now, event, state, state, actor, reason, param))
-        return tuple(changes)
+        # The writes go first; on PostgreSQL the server runs them while the changes are built here.
+        with _bulk.pipelined(conn):
+            _bulk.set_sla(conn, updates)
+            dialect = dialect_of(conn)
+            for (event, reason, actor, state), pks in events.items():
+                # One set-based statement per kind of change: a burst after downtime is 100k+ entries.
+                source, param = dialect.id_rows(sorted(pks))
+                values = (self._now, event, state, state, actor, reason, param)
+                conn.execute(_HISTORY.format(rows=source), values)
+            return tuple(_changes(rows, groups, plan, texts, targets))
+
+
+def _changes(
+    rows: Sequence[Any],
+    groups: Mapping[SlaInput, Sequence[int]],
+    plan: Mapping[SlaInput, SlaDecision],
+    texts: Mapping[int, str],
+    targets: Mapping[int, str],
+) -> list[SlaChange]:
+    """The status changes a sweep reports, in the rows' order (100k+ after downtime)."""
+    shared: list[dict[str, Any] | None] = [None] * len(rows)  # each row's SlaChange fields, if any
+    for key, positions in groups.items():
+        reported = plan[key].change
+        if reported is not None:
+            transition = reported.__dict__
+            for at in positions:
+                shared[at] = transition
+    changes: list[SlaChange] = []
+    new, adopt = object.__new__, object.__setattr__  # construct(SlaChange, ...) inlined: 100k+ of them
+    for row, fields in zip(rows, shared, strict=True):
+        if fields is None:  # no change reported for this finding
+            continue
+        fp = row[7]
+        change = new(SlaChange)
+        adopt(change, "__dict__", {
+            **fields, "fingerprint": fp.hex() if type(fp) is bytes else fp, "target": targets[row[8]],
+            "tool": texts[row[9]], "rule_id": texts[row[10]], "path": texts[row[11]], "line": row[12],
+        })  # fmt: skip
+        changes.append(change)
+    return changes

@@ -111,7 +111,8 @@ class FindingSlaRow(SQLModel, table=True):
     Apart from ``findings`` so that a sweep after downtime, which changes the status of a large
     share of all findings at once, rewrites these narrow rows instead of the wide ones.
     ``sla_status`` is the status last reported by the sweep; ``sla_next_at`` when it is due to
-    change (the partial index covers the sweep's look-up).
+    change (on SQLite the partial index covers the sweep's look-up; PostgreSQL has no index on it
+    and a fill factor that keeps the sweep's updates HOT, revision 0010).
     """
 
     __tablename__: ClassVar[str] = "finding_sla"
