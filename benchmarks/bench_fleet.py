@@ -121,7 +121,13 @@ def run_round(
     enqueue_s = time.monotonic() - start
     if len(json.loads(out.stdout)["enqueued"]) != n:
         raise SystemExit(f"round {key} was not enqueued whole: {out.stdout}")
+    connections = 0
     while True:
+        connections = max(
+            connections,
+            query(conninfo, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")[0][0]
+            - 1,
+        )
         rows = query(conninfo, f"SELECT count(*) FROM secscan_fleet_targets WHERE round_key = '{key}' "  # noqa: S608
                      "AND state IN ('complete', 'partial', 'failed')")  # fmt: skip
         if rows[0][0] >= n:
@@ -141,7 +147,26 @@ def run_round(
     ]  # fmt: skip
     states = sorted({str(r[3]) for r in spans})
     return {"wall_s": wall, "cpu_s": cpu, "server_cpu_s": srv, "enqueue_s": enqueue_s, "scan_s": scans,
-            "gaps_s": gaps, "states": states}  # fmt: skip
+            "gaps_s": gaps, "states": states, "connections": connections}  # fmt: skip
+
+
+def noop_jobs(conninfo: str, names: list[str], workers: list[int], server: int) -> dict[str, float]:
+    """The queue's own cost per job: one more scan job per target of the done round "cold" (each
+    takes its target's lock and row, finds it complete, scans nothing), timed to the last one."""
+    from secscan.daemon.fleet.enqueue import defer_app, defer_scan
+
+    cpu0, srv0 = sum(tree_cpu(p) for p in workers), tree_cpu(server)
+    start = time.monotonic()
+    with defer_app(conninfo) as app:
+        ids = [defer_scan(app, "cold", name, "scans") for name in names]
+    deferred = time.monotonic() - start
+    listed = ",".join(str(i) for i in ids)
+    while query(conninfo, f"SELECT count(*) FROM procrastinate_jobs WHERE id IN ({listed}) "  # noqa: S608
+                "AND status IN ('succeeded', 'failed')")[0][0] < len(ids):  # fmt: skip
+        time.sleep(0.05)
+    wall = time.monotonic() - start
+    return {"wall_s": wall, "defer_s": deferred, "cpu_s": sum(tree_cpu(p) for p in workers) - cpu0,
+            "server_cpu_s": tree_cpu(server) - srv0}  # fmt: skip
 
 
 def bench(
@@ -170,13 +195,14 @@ def bench(
     try:
         cold = run_round(env, config, db, conninfo, "cold", [p.pid for p in procs], pm, len(names))
         warm = run_round(env, config, db, conninfo, "warm", [p.pid for p in procs], pm, len(names))
+        noop = noop_jobs(conninfo, names, [p.pid for p in procs], pm)
     finally:
         for p in procs:
             p.send_signal(signal.SIGTERM)
         for p in procs:
             p.wait(timeout=60)
         server.drop_database(dbname)
-    return {"cold": cold, "warm": warm}
+    return {"cold": cold, "warm": warm, "noop": noop}
 
 
 def report(results: dict[int, dict[str, Any]], n: int) -> None:
@@ -184,12 +210,20 @@ def report(results: dict[int, dict[str, Any]], n: int) -> None:
           f"{'scan s/repo':>11} {'gap s p50':>9} {'gap s p95':>9} {'enqueue s/job':>13}")  # fmt: skip
     for w, rounds in results.items():
         for name, r in rounds.items():
+            if name == "noop":
+                continue
             gaps = sorted(r["gaps_s"]) or [0.0]
             p95 = gaps[min(len(gaps) - 1, int(0.95 * len(gaps)))]
             print(f"{w:>7} {name:>5} {r['wall_s']:>8.1f} {3600 * n / r['wall_s']:>8.0f} {r['cpu_s']:>8.1f} "
                   f"{r['server_cpu_s']:>9.1f} {statistics.mean(r['scan_s']):>11.2f} "
                   f"{statistics.median(gaps):>9.3f} {p95:>9.3f} {r['enqueue_s'] / n:>13.4f}  "
-                  f"{r['states']}")  # fmt: skip
+                  f"{r['states']}, up to {r['connections']} connections")  # fmt: skip
+    for w, rounds in results.items():
+        noop = rounds["noop"]
+        print(f"no-op job path, {w} worker(s): {n} jobs in {noop['wall_s']:.2f} s wall = "
+              f"{noop['wall_s'] / n:.3f} s per job ({noop['wall_s'] * w / n:.3f} s of a worker's time), "
+              f"defer {noop['defer_s'] / n * 1000:.1f} ms per job; CPU {noop['cpu_s'] / n * 1000:.0f} ms "
+              f"worker + {noop['server_cpu_s'] / n * 1000:.0f} ms server per job")  # fmt: skip
     if 1 in results and 2 in results:
         for name in ("cold", "warm"):
             ratio = results[1][name]["wall_s"] / results[2][name]["wall_s"]
@@ -202,8 +236,10 @@ def report(results: dict[int, dict[str, Any]], n: int) -> None:
         per_repo_cpu = (r["cpu_s"] + r["server_cpu_s"]) / n
         workers = FLEET_REPOS * per_repo_wall / NIGHT_S
         cores = FLEET_REPOS * per_repo_cpu / NIGHT_S
-        print(f"  {name}: {per_repo_wall:.2f} s wall and {per_repo_cpu:.2f} CPU s per repository -> "
-              f"{workers:.2f} worker(s) of concurrency 1 busy all night, {cores:.2f} core(s) of CPU")
+        print(
+            f"  {name}: {per_repo_wall:.2f} s wall and {per_repo_cpu:.2f} CPU s per repository -> "
+            f"{workers:.2f} worker(s) of concurrency 1 busy all night, {cores:.2f} core(s) of CPU"
+        )
 
 
 def main() -> int:

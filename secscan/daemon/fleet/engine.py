@@ -7,14 +7,16 @@ and the watchdog run once per tick wherever there are workers, with no leader to
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from datetime import timedelta
 from typing import Any
 
 import procrastinate
 
 from secscan.core.errors import SecscanError
 from secscan.daemon import jobs
-from secscan.daemon.fleet import scan, watchdog
+from secscan.daemon.fleet import rounds, scan, watchdog
 from secscan.daemon.fleet.enqueue import SCAN_TASK
 from secscan.daemon.fleet.keys import procrastinate_cron
 from secscan.daemon.fleet.runtime import Runtime
@@ -37,6 +39,16 @@ def _guarded(rt: Runtime, name: str, body: Any) -> None:
         outcome = "failed"
         log.exception("fleet task %s crashed", name)
     rt.outcomes.labels(name, outcome).inc()
+
+
+def _prune_rounds(rt: Runtime) -> None:
+    import psycopg
+
+    before = rt.clock() - timedelta(days=rt.settings.daemon.keep_runs_days)
+    with psycopg.connect(rt.url.conninfo) as conn:
+        pruned = rounds.prune(conn, before)
+    if pruned:
+        log.info("maintenance: %d fleet round(s) pruned", pruned)
 
 
 def build_app(conninfo: str, rt: Runtime, deferrer: procrastinate.App) -> procrastinate.App:
@@ -83,8 +95,17 @@ def build_app(conninfo: str, rt: Runtime, deferrer: procrastinate.App) -> procra
     @app.task(
         name="secscan.fleet.maintenance", queue=CONTROL_QUEUE, queueing_lock="secscan.fleet.maintenance"
     )
-    def maintenance_task(timestamp: int) -> None:
-        _guarded(rt, "maintenance", jobs.maintenance)
+    async def maintenance_task(timestamp: int) -> None:
+        await asyncio.to_thread(_guarded, rt, "maintenance", jobs.maintenance)
+        try:  # the queue's finished jobs and the rounds go with the store's retention
+            await app.job_manager.delete_old_jobs(
+                nb_hours=24 * daemon.keep_delivered_days, include_failed=True, include_cancelled=True,
+                include_aborted=True,
+            )  # fmt: skip
+            await asyncio.to_thread(_prune_rounds, rt)
+        except Exception:
+            rt.outcomes.labels("maintenance", "failed").inc()
+            log.exception("pruning the fleet's queue and rounds failed")
 
     del scan_task, watchdog_task, sla_sweep_task, delivery_task, maintenance_task
     return app

@@ -158,3 +158,10 @@ def oldest_open_due(conn: psycopg.Connection[Any]) -> datetime | None:
         (list(FINAL),),
     ).fetchone()
     return row[0] if row else None
+
+
+def prune(conn: psycopg.Connection[Any], before: datetime) -> int:
+    """Delete rounds recorded before ``before`` with their rows (the store's run retention)."""
+    with conn.transaction():
+        cursor = conn.execute("DELETE FROM secscan_fleet_rounds WHERE created_at < %s", (before,))
+    return cursor.rowcount

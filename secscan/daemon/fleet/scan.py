@@ -20,7 +20,7 @@ from typing import Any
 
 import psycopg
 
-from secscan.app.cancel import RunInterrupted
+from secscan.app.cancel import RunInterrupted, interrupt_orphaned_runs
 from secscan.core.errors import SecscanError
 from secscan.core.records import RunStatus
 from secscan.core.redact import Redactor
@@ -97,9 +97,7 @@ def _scan_locked(
     name: str = target.target_name
     now = rt.clock()
     with open_store(rt.db) as store:
-        for dead, run_target in store.running_runs():
-            if run_target == name and store.mark_run_interrupted(dead, now):
-                log.warning("run %s of %s was left running by a dead worker; marked interrupted", dead, name)
+        interrupt_orphaned_runs(store, rt.db, now)  # a dead worker's run: its locks died with it
         earlier = _recorded_since(store.runs(name, limit=5), attempt.started_at)
     if earlier is not None:  # a worker recorded the run, then died before finishing the row
         rounds.finish(conn, key, name, earlier[1], rt.clock(), run_id=earlier[0])

@@ -25,12 +25,12 @@ from typing import Any
 import procrastinate
 import psycopg
 
+from secscan.app.cancel import interrupt_orphaned_runs
 from secscan.config.schedule import cron_trigger, previous_fire
 from secscan.daemon import integrations
 from secscan.daemon.fleet import enqueue, rounds
 from secscan.daemon.fleet.keys import round_key
 from secscan.daemon.fleet.runtime import Runtime
-from secscan.daemon.fleet.scan import lock_key
 from secscan.store import open_store
 
 log = logging.getLogger(__name__)
@@ -90,17 +90,9 @@ def _note_stalled(rt: Runtime, job: Stalled, *, retried: bool) -> None:
 
 
 def _interrupt_dead_run(rt: Runtime, store: Any, target: str) -> None:
-    """Mark the target's ``running`` run interrupted if nobody holds the target's lock."""
-    with psycopg.connect(rt.url.conninfo, autocommit=True) as conn:
-        row = conn.execute("SELECT pg_try_advisory_lock(%s, %s)", lock_key(target)).fetchone()
-        if not row or not row[0]:
-            return
-        try:
-            for run_id, name in store.running_runs():
-                if name == target:
-                    store.mark_run_interrupted(run_id, rt.clock())
-        finally:
-            conn.execute("SELECT pg_advisory_unlock(%s, %s)", lock_key(target))
+    """Mark the target's ``running`` run interrupted once no live process holds its locks."""
+    del target  # every run whose locks are free is a dead process's
+    interrupt_orphaned_runs(store, rt.db, rt.clock())
 
 
 def _upkeep(rt: Runtime, deferrer: procrastinate.App) -> None:
