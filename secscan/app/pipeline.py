@@ -33,12 +33,14 @@ from secscan.config.settings import (
 )
 from secscan.core.errors import InputError
 from secscan.core.identity import assign_identities, source_reader
+from secscan.core.identity_memo import IdentityMemo
 from secscan.core.model import Notification, RunId, ScannerResult, ScannerStatus, ScanRun, new_run_id
 from secscan.core.policy import SeverityPolicy
 from secscan.core.redact import Redactor, SecretFilter
 from secscan.fs.exclusions import Skips, build_skips
 from secscan.fs.inventory import Inventory, build_inventory, check_target, is_excluded
 from secscan.scanners._audit_cache import audit_cache
+from secscan.scanners.cache.identities import identity_memo
 from secscan.scanners.cache.session import CacheSession, CacheUse
 from secscan.scanners.git_history import in_git_work_tree
 from secscan.scanners.interface import ScanJob, Scanner
@@ -240,9 +242,11 @@ def _redact_result(result: ScannerResult, r: Redactor) -> ScannerResult:
     )
 
 
-def _with_identities(results: Sequence[ScannerResult], root: Path) -> list[ScannerResult]:
+def _with_identities(
+    results: Sequence[ScannerResult], root: Path, memo: IdentityMemo | None = None
+) -> list[ScannerResult]:
     read = source_reader(root)
-    return [dataclasses.replace(r, findings=assign_identities(r.findings, read)) for r in results]
+    return [dataclasses.replace(r, findings=assign_identities(r.findings, read, memo=memo)) for r in results]
 
 
 def run_scan(
@@ -347,7 +351,8 @@ def run_scan(
     )
     with redacting_logs(redactor):
         results = [_redact_result(r, redactor) for r in results]
-        results = _with_identities(results, root)
+        with identity_memo(cache, settings.cache, str(root)) as memo:  # issue 18: known answers
+            results = _with_identities(results, root, memo)
     log.info(
         "scanners took %.2f s, redaction and identity %.2f s", scanned - began, time.perf_counter() - scanned
     )

@@ -12,11 +12,14 @@ material, and any change to what is hashed must bump it.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
+from secscan.core import identity_memo
+from secscan.core.identity_memo import Answer, IdentityMemo, memo_slot, recall
 from secscan.core.linehash import hashes_for_lines
 from secscan.core.model import Finding, Location
 
@@ -136,8 +139,96 @@ def _identified(finding: Finding, fingerprint_: str, line_hash: str | None) -> F
     return identified
 
 
+_MEMO_CHUNK = 256
+"""Paths read (and their texts held) at a time when a memo is used: one look-up per chunk..."""
+_MEMO_CHUNK_CHARS = 16 * 1024 * 1024
+"""... and no more text than this (a chunk ends with the path that passes it)."""
+
+
+
+def memo_key(path: str, members: Sequence[Finding], text: str | None, line_hashes: bool) -> bytes:
+    """:func:`secscan.core.identity_memo.memo_key` for this version of the fingerprints."""
+    return identity_memo.memo_key(path, members, text, line_hashes, FINGERPRINT_VERSION)
+
+
+def _identify(path: str, members: Sequence[Finding], text: str | None, prefixes: _Prefixes,
+              line_hashes: bool) -> Answer:  # fmt: skip
+    """The fingerprint and line hash of each of one path's findings."""
+    source = _Source(text)
+    groups: dict[tuple[str, str, str], list[int]] = {}
+    for index, finding in enumerate(members):
+        context = finding.identity
+        if context is None:
+            context = source.context(finding.location)
+        groups.setdefault((finding.tool, finding.rule_id, context), []).append(index)
+    path_json = json.dumps(path)
+    fingerprints = [""] * len(members)
+    for (tool, rule_id, context), group in groups.items():
+        if len(group) > 1:
+            group.sort(key=lambda i: _order_key(members[i]))
+        prefix = prefixes.prefix(tool, rule_id, path_json)
+        for occurrence, index in enumerate(group):
+            fingerprints[index] = _fingerprint(prefix, context, occurrence)
+    hashes: dict[int, str] = {}
+    if text is not None and line_hashes:
+        hashes = hashes_for_lines(text, {f.location.start_line for f in members})
+    # one the scanner set is kept (as codeql-action never overwrites one)
+    return [
+        (fp, f.line_hash or hashes.get(f.location.start_line))
+        for fp, f in zip(fingerprints, members, strict=True)
+    ]
+
+
+def _answers(
+    chunk: Sequence[tuple[str, Sequence[Finding], str | None]],
+    prefixes: _Prefixes,
+    line_hashes: bool,
+    memo: IdentityMemo | None,
+) -> list[Answer]:
+    """Each path's answer (from its findings and text): remembered by ``memo`` (looked up once
+    for the chunk), else worked out (and then given to ``memo``)."""
+    if memo is None:
+        return [_identify(path, group, text, prefixes, line_hashes) for path, group, text in chunk]
+    questions = [
+        (memo_slot(path, group), memo_key(path, group, text, line_hashes)) for path, group, text in chunk
+    ]
+    known = memo.recall(questions)
+    answers: list[Answer] = []
+    learnt: list[tuple[str, bytes, str]] = []
+    for (path, group, text), (slot, key) in zip(chunk, questions, strict=True):
+        answer = recall(known.get(slot), len(group))
+        if answer is None:
+            answer = _identify(path, group, text, prefixes, line_hashes)
+            learnt.append((slot, key, json.dumps(answer)))
+        answers.append(answer)
+    if learnt:
+        memo.remember(learnt)
+    return answers
+
+
+def _chunks(
+    paths: Sequence[tuple[str, list[int]]], findings: Sequence[Finding], read_text: ReadText, memo: bool
+) -> Iterator[list[tuple[str, list[Finding], str | None]]]:
+    """The paths with their findings and texts, a path at a time, or (``memo``) a chunk at a time."""
+    chunk: list[tuple[str, list[Finding], str | None]] = []
+    chars = 0
+    for path, members in paths:
+        text = _safe_read(read_text, path)
+        chunk.append((path, [findings[i] for i in members], text))
+        chars += len(text or "")
+        if not memo or len(chunk) >= _MEMO_CHUNK or chars >= _MEMO_CHUNK_CHARS:
+            yield chunk
+            chunk, chars = [], 0
+    if chunk:
+        yield chunk
+
+
 def assign_identities(
-    findings: Sequence[Finding], read_text: ReadText, *, line_hashes: bool = True
+    findings: Sequence[Finding],
+    read_text: ReadText,
+    *,
+    line_hashes: bool = True,
+    memo: IdentityMemo | None = None,
 ) -> tuple[Finding, ...]:
     """The findings, in the same order, with ``fingerprint`` and ``line_hash`` filled.
 
@@ -146,6 +237,8 @@ def assign_identities(
     file cannot be read or the line is outside it, or when ``line_hashes`` is false (it is
     only needed for a SARIF upload, and costs about a third of the work). A ``line_hash`` the
     scanner set itself (git-history and posture, whose lines are not the current file's) is kept.
+    With a ``memo``, a path whose text and findings are as they were when it was last answered
+    (:func:`memo_key`) gets that answer back instead of being worked out again.
     """
     by_path: dict[str, list[int]] = {}
     for index, finding in enumerate(findings):
@@ -153,29 +246,12 @@ def assign_identities(
     fingerprints = [""] * len(findings)
     hashes_of: list[str | None] = [None] * len(findings)
     prefixes = _Prefixes()
-    for path, members in by_path.items():
-        text = _safe_read(read_text, path)
-        source = _Source(text)
-        groups: dict[tuple[str, str, str], list[int]] = {}
-        for index in members:
-            finding = findings[index]
-            context = finding.identity
-            if context is None:
-                context = source.context(finding.location)
-            groups.setdefault((finding.tool, finding.rule_id, context), []).append(index)
-        path_json = json.dumps(path)
-        for (tool, rule_id, context), group in groups.items():
-            if len(group) > 1:
-                group.sort(key=lambda i: _order_key(findings[i]))
-            prefix = prefixes.prefix(tool, rule_id, path_json)
-            for occurrence, index in enumerate(group):
-                fingerprints[index] = _fingerprint(prefix, context, occurrence)
-        if text is not None and line_hashes:
-            hashes = hashes_for_lines(text, {findings[i].location.start_line for i in members})
-            for index in members:
-                hashes_of[index] = hashes.get(findings[index].location.start_line)
-        for index in members:  # one the scanner set is kept (as codeql-action never overwrites one)
-            hashes_of[index] = findings[index].line_hash or hashes_of[index]
+    paths = iter(by_path.items())
+    for chunk in _chunks(list(by_path.items()), findings, read_text, memo is not None):
+        answers = _answers(chunk, prefixes, line_hashes, memo)
+        for (_, members), answer in zip(itertools.islice(paths, len(chunk)), answers, strict=True):
+            for index, (fp, line_hash) in zip(members, answer, strict=True):
+                fingerprints[index], hashes_of[index] = fp, line_hash
     return tuple(map(_identified, findings, fingerprints, hashes_of))
 
 

@@ -49,6 +49,12 @@ _MAX_TEXT = 120
 
 _COMMENT = re.compile(r"(^|\s+)#.*$")
 _CREDENTIALS = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/@\s]+@")
+_PLAIN_PIN = re.compile(
+    r"([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)"  # a PEP 508 name
+    r" ?== ?((?:0|[1-9][0-9]*)(?:\.(?:0|[1-9][0-9]*))*)"  # a release without leading zeros
+)
+"""``name==1.2.3``: a pin packaging would read as that name and that version, as written (a release
+of plain numbers has one spelling), so it is classified without loading packaging's parser."""
 _VCS_PREFIXES = ("git+", "hg+", "svn+", "bzr+")
 _ARCHIVE_SUFFIXES = (".whl", ".zip", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".tar")
 _EDITABLE = ("-e", "--editable")
@@ -243,7 +249,14 @@ def classify(spec: str, path: str, line: int) -> RequirementLine:
     text = _display(spec)
     if "://" in spec.split("@", 1)[0] or spec.lower().startswith(_VCS_PREFIXES):
         return RequirementLine(path, line, _url_kind(spec), text)
-    from packaging.requirements import InvalidRequirement, Requirement  # a cached run parses none
+    if pin := _PLAIN_PIN.fullmatch(spec):  # most lines of a pinned file (issue 18)
+        return RequirementLine(path, line, RequirementKind.PINNED, text, canonicalize_name(pin[1]), pin[2])
+    return _parsed(spec, path, line, text)
+
+
+def _parsed(spec: str, path: str, line: int, text: str) -> RequirementLine:
+    """:func:`classify` by packaging's requirement parser (PEP 508)."""
+    from packaging.requirements import InvalidRequirement, Requirement  # loaded by the first such line
 
     try:
         req = Requirement(spec)

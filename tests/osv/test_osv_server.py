@@ -5,6 +5,8 @@ from __future__ import annotations
 import http.client
 import json
 import socket
+import subprocess
+import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -13,7 +15,7 @@ from typing import Any
 import pytest
 
 from secscan.scanners.osv import OsvDatabase, OsvServer
-from secscan.scanners.osv.server import _HttpServer
+from secscan.scanners.osv._http import _HttpServer
 from tests.conftest import schema_errors
 
 
@@ -182,3 +184,24 @@ def test_close_releases_the_port_and_open_connections(fixture_db: OsvDatabase) -
     with pytest.raises(urllib.error.URLError):
         urllib.request.urlopen(url, data=b"{}", timeout=5)
     idle.close()
+
+
+def test_a_server_that_only_binds_loads_no_http_server() -> None:
+    # issue 18: a run whose audits all come from the result cache binds the port and never serves
+    code = (
+        "import socket, sys\n"
+        "from secscan.scanners.osv.server import OsvServer\n"
+        "server = OsvServer(object())\n"
+        "server.bind()\n"
+        "port = int(server.url.rsplit(':', 1)[1])\n"
+        "socket.create_connection(('127.0.0.1', port)).close()  # waits in the backlog\n"
+        "server.close()\n"
+        "assert 'http.server' not in sys.modules and 'ssl' not in sys.modules, sorted(sys.modules)\n"
+        "try:\n"
+        "    socket.create_connection(('127.0.0.1', port)).close()\n"
+        "except ConnectionRefusedError:\n"
+        "    pass\n"
+        "else:\n"
+        "    raise AssertionError('the port is still open')\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path, PurePosixPath
 
 import pytest
@@ -9,9 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from secscan.scanners.requirements import (
+    _PLAIN_PIN,
     DEFAULT_REQUIREMENT_GLOBS,
     MAX_REQUIREMENT_FILE_BYTES,
     RequirementKind,
+    _parsed,
     classify,
     collect_requirements,
     find_requirement_files,
@@ -208,3 +212,33 @@ def test_non_utf8_bytes_do_not_crash(tmp_path: Path) -> None:
     (tmp_path / "requirements.txt").write_bytes(b"\xef\xbb\xbfa==1\nb\xff==2\n")
     reqs = collect_requirements(tmp_path, ["requirements.txt"])
     assert [(r.name, r.kind) for r in reqs.lines] == [("a", K.PINNED), (None, K.INVALID)]
+
+
+_PIN_LIKE = st.text(alphabet="aZ09._- =!<>~*;@[]/:'", min_size=1, max_size=16).filter(
+    lambda s: s == " ".join(s.split())  # requirements arrive as tokens joined by single spaces
+)
+
+
+_PINS = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._-]{0,6} ?== ?[0-9.]{1,8}", fullmatch=True)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(spec=_PIN_LIKE | _PINS)
+def test_a_plain_pin_is_classified_as_packagings_parser_does(spec: str) -> None:
+    # issue 18: name==1.2.3 skips packaging's parser (every other line still goes through it)
+    if _PLAIN_PIN.fullmatch(spec):
+        line = classify(spec, "r.txt", 3)
+        assert line.kind is RequirementKind.PINNED
+        assert line == _parsed(spec, "r.txt", 3, line.text)
+
+
+def test_a_file_of_plain_pins_loads_no_requirement_parser() -> None:
+    code = (
+        "import sys\n"
+        "from secscan.scanners.requirements import parse_requirements\n"
+        "lines, _ = parse_requirements('Flask==2.0.1\\nJinja2 == 3.1.4\\nsix==1.16.0  # pin\\n', 'r.txt')\n"
+        "pins = [(l.name, l.version) for l in lines]\n"
+        "assert pins == [('flask', '2.0.1'), ('jinja2', '3.1.4'), ('six', '1.16.0')], pins\n"
+        "assert 'packaging.requirements' not in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

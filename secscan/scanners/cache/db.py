@@ -230,6 +230,31 @@ class ResultCache:
             row = self._conn.execute("SELECT signature, value FROM memo WHERE name = ?", (name,)).fetchone()
         return row[1] if row is not None and row[0] == signature else None
 
+    def memo_get_many(self, questions: Sequence[tuple[str, bytes]]) -> dict[str, str]:
+        """:meth:`memo_get` of many names at once: name -> value, for the signatures that match."""
+        found: dict[str, str] = {}
+        wanted = dict(questions)
+        names = list(wanted)
+        with self._lock:
+            for start in range(0, len(names), _BATCH):
+                batch = names[start : start + _BATCH]
+                marks = ",".join("?" * len(batch))
+                rows = self._conn.execute(
+                    f"SELECT name, signature, value FROM memo WHERE name IN ({marks})",  # noqa: S608
+                    batch,
+                ).fetchall()
+                found |= {name: value for name, signature, value in rows if signature == wanted[name]}
+        return found
+
+    def memo_put_many(self, items: Sequence[tuple[str, bytes, str]]) -> None:
+        """:meth:`memo_put` of many values in one transaction."""
+        if items:
+            self._best_effort(self._memo_put_many, items)
+
+    def _memo_put_many(self, items: Sequence[tuple[str, bytes, str]]) -> None:
+        with self._write() as conn:
+            conn.executemany("INSERT OR REPLACE INTO memo VALUES (?, ?, ?)", items)
+
     def memo_put(self, name: str, signature: bytes, value: str) -> None:
         self._best_effort(self._memo_put, name, signature, value)
 

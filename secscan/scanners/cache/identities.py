@@ -1,0 +1,68 @@
+"""The result cache as the memo of findings' identities (issue 18).
+
+Working out fingerprints and GitHub's line hashes reads and hashes every file that has findings,
+on every run; with everything else answered by the cache it was the largest part of a re-run.
+:func:`secscan.core.identity.assign_identities` keys each path's answer by the path, the file's
+text and the findings' fields that the answer depends on (:func:`~secscan.core.identity.memo_key`),
+so an answer is only ever given back for the same question. Answers live in the result cache's
+``memo`` table, one per target, tool and path (a newer answer replaces the older one, so the
+table grows with the files that have findings, not with the runs; ``secscan cache clear``
+empties it). The memo never fails a scan: a cache that cannot be opened or read is a memo that
+knows nothing, and one that cannot be written a warning.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import sqlite3
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+
+from secscan.config.cache import CacheConfig
+from secscan.scanners.cache.db import ResultCache
+
+log = logging.getLogger(__name__)
+
+
+class IdentityEntries:
+    """:class:`~secscan.core.identity.IdentityMemo` over an open result cache, for one target
+    (``scope``: the cache beside a database serves every target scanned into it)."""
+
+    def __init__(self, cache: ResultCache, scope: str) -> None:
+        self._cache = cache
+        self._scope = scope
+
+    def _name(self, slot: str) -> str:
+        return f"identity\0{json.dumps(self._scope)}\0{slot}"  # ASCII: the target may not be UTF-8
+
+    def recall(self, questions: Sequence[tuple[str, bytes]]) -> Mapping[str, str]:
+        names = {self._name(slot): slot for slot, _ in questions}
+        try:
+            found = self._cache.memo_get_many([(self._name(slot), key) for slot, key in questions])
+        except sqlite3.Error as exc:
+            log.info("result cache %s: identities not looked up (%s)", self._cache.path, exc)
+            return {}
+        return {names[name]: value for name, value in found.items()}
+
+    def remember(self, answers: Sequence[tuple[str, bytes, str]]) -> None:
+        # best effort: a write that fails is a warning
+        self._cache.memo_put_many([(self._name(slot), key, value) for slot, key, value in answers])
+
+
+@contextlib.contextmanager
+def identity_memo(path: Path | None, config: CacheConfig, scope: str) -> Iterator[IdentityEntries | None]:
+    """The memo in the result cache at ``path`` for the target at ``scope`` (None: a run without
+    the cache, or one that cannot be opened)."""
+    if path is None:
+        yield None
+        return
+    try:
+        cache = ResultCache(path, config.max_bytes)
+    except (OSError, sqlite3.Error) as exc:
+        log.info("result cache %s: identities are worked out afresh (%s)", path, exc)
+        yield None
+        return
+    with cache:
+        yield IdentityEntries(cache, scope)
