@@ -181,6 +181,7 @@ class SemgrepConfig(ScannerConfig):
     """``[scanners.semgrep]`` (secscan's rule packs; semgrep itself is the ``semgrep`` extra)."""
 
     jobs: int | None = Field(default=None, ge=1, description="semgrep --jobs; default: 1 (see semgrep.py)")
+    shards: int | None = Field(default=None, ge=1, description="semgrep processes; default: CPU count")
     max_target_bytes: int = Field(default=1_000_000, gt=0, description="larger files are not scanned")
     rule_timeout: float = Field(default=30.0, ge=0, description="seconds per rule and file; 0: none")
 
@@ -189,7 +190,11 @@ class SemgrepConfig(ScannerConfig):
         options["rule_timeout"] = self.rule_timeout
         if self.jobs:
             options["jobs"] = self.jobs
+        if self.shards:
+            options["shards"] = self.shards
         return options
+
+    _shards = field_validator("shards")(_processes)
 
 
 class GitHistoryConfig(ScannerConfig):

@@ -20,7 +20,7 @@ from secscan.scanners._semgrep_rules import load_pack
 from secscan.scanners._tools import find_tool
 from secscan.scanners.interface import ScanJob
 from secscan.scanners.runner import run_scanner
-from secscan.scanners.semgrep import INSTALL, SemgrepScanner
+from secscan.scanners.semgrep import INSTALL, SMALL_BYTES, SemgrepScanner, shard_count
 
 SAMPLES = rules_dir() / "semgrep-samples"
 POSITIVE = (
@@ -231,3 +231,29 @@ def test_a_malformed_report_fails_the_scanner_with_one_line(tmp_path: Path, repo
     )
     assert result.status is ScannerStatus.FAILED
     assert result.reason is not None and needle in result.reason and "\n" not in result.reason
+
+
+def test_shard_count_follows_the_bytes_and_the_setting() -> None:
+    assert shard_count(total_bytes=SMALL_BYTES - 1, files=50, requested=None) == 1
+    assert shard_count(total_bytes=SMALL_BYTES, files=50, requested=None) == (os.cpu_count() or 1)
+    assert shard_count(total_bytes=SMALL_BYTES, files=1, requested=None) == 1
+    assert shard_count(total_bytes=10, files=50, requested=3) == 3
+
+
+def test_sharded_runs_give_the_findings_and_coverage_of_one_process(tmp_path: Path) -> None:
+    """Files split across semgrep processes, balanced by bytes; the merged result is the same."""
+    files = sorted(p.relative_to(SAMPLES).as_posix() for p in SAMPLES.rglob("*") if p.is_file())
+    _copy(tmp_path, tuple(files))
+    results = []
+    for shards in (1, 3):
+        job = _job(tmp_path, tuple(files), tmp_path / f"work{shards}", shards=shards)
+        job.workdir.mkdir()
+        commands = SemgrepScanner().plan(job).commands
+        assert len(commands) == shards
+        scanned = sorted(a for c in commands for a in c.argv[c.argv.index("--") + 1 :])
+        assert scanned == sorted(SemgrepScanner().scannable(files))
+        results.append(run_scanner(SemgrepScanner(), job, timeout_s=300))
+    one, three = results
+    assert one.status is three.status is ScannerStatus.OK, (one.reason, three.reason)
+    assert _found(one) == _found(three) and len(_found(one)) > 40
+    assert one.scope == three.scope and one.findings == three.findings
