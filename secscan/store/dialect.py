@@ -48,7 +48,7 @@ class Dialect:
         """An ``IN``-list over a parameter: ``(sql fragment, parameter)``, the fragment to follow
         the tested expression (``f.id {fragment}``)."""
         if self.name == "postgresql":
-            if values and all(type(v) is int for v in values):
+            if values and type(next(iter(values))) is int:  # a list is of one type
                 return "= ANY(?::bigint[])", _int_array(values)
             return "= ANY(?)", list(values)
         return "IN (SELECT value FROM json_each(?))", json.dumps(list(values))
