@@ -41,6 +41,7 @@ ALL_SCANNERS = ("bandit", "detect-secrets", "pip-audit", "lockfile-audit", "zizm
                 "posture")  # fmt: skip
 NIGHT_S = 4 * 3600
 FLEET_REPOS = 5000
+ROUND_TIMEOUT_S = 3600
 
 
 def make_repos(root: Path, count: int) -> list[str]:
@@ -132,6 +133,9 @@ def run_round(
                      "AND state IN ('complete', 'partial', 'failed')")  # fmt: skip
         if rows[0][0] >= n:
             break
+        if time.monotonic() - start > ROUND_TIMEOUT_S:
+            logs = "".join(p.read_text(errors="replace")[-2000:] for p in config.parent.glob("worker*.log"))
+            raise SystemExit(f"round {key} not done after {ROUND_TIMEOUT_S} s; worker logs:\n{logs}")
         time.sleep(0.25)
     wall = time.monotonic() - start
     cpu = sum(tree_cpu(p) for p in workers) - cpu0
@@ -183,7 +187,7 @@ def bench(
                    capture_output=True)  # fmt: skip
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "secscan", "-q", "fleet", "worker", "--config", str(config), "--db", db],
+            [sys.executable, "-m", "secscan", "fleet", "worker", "-q", "--config", str(config), "--db", db],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=(home / f"worker{i}.log").open("wb"),
