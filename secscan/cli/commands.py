@@ -28,6 +28,7 @@ def register(sub: Sub, common: argparse.ArgumentParser) -> None:
     """Add every command but ``run`` to ``sub``, in the order ``secscan --help`` lists them."""
     _lifecycle(sub, common)
     _daemon(sub, common)
+    _fleet(sub, common)
     _upload(sub, common)
     _alerts(sub, common)
     _cache(sub, common)
@@ -110,6 +111,45 @@ def _daemon(sub: Sub, common: argparse.ArgumentParser) -> None:
     status.add_argument("--db", metavar="PATH_OR_URL", help="lifecycle database (default: [daemon] db, XDG)")
     status.add_argument("--format", choices=("table", "json"), default="table", help="stdout format")
     status.set_defaults(handler=Lazy("secscan.cli.daemon", "cmd_status"))
+
+
+def _fleet(sub: Sub, common: argparse.ArgumentParser) -> None:
+    """``fleet migrate|worker|scan-now|status`` (:mod:`.fleet`; needs the ``fleet`` extra)."""
+    module = "secscan.cli.fleet"
+    fleet = sub.add_parser(
+        "fleet", parents=[common], help="scan many repositories with workers on several hosts"
+    )
+    fleet_sub = fleet.add_subparsers(dest="fleet_command", required=True, parser_class=type(fleet))
+    db_help = "the fleet's PostgreSQL database (postgresql://...; env SECSCAN_DB)"
+    migrate = fleet_sub.add_parser("migrate", parents=[common], help="create or upgrade the fleet's schema")
+    migrate.add_argument("--db", metavar="URL", help=db_help)
+    migrate.add_argument("--config", type=Path, help="the trusted secscan.toml (optional)")
+    migrate.set_defaults(handler=Lazy(module, "cmd_migrate"))
+    worker = fleet_sub.add_parser("worker", parents=[common], help="run one worker process (until SIGTERM)")
+    worker.add_argument("--config", type=Path, help="the trusted secscan.toml: [daemon] targets, [fleet]")
+    worker.add_argument("--db", metavar="URL", help=db_help)
+    worker.add_argument("--concurrency", type=int, default=1, metavar="N", help="scans at a time (default 1)")
+    worker.add_argument(
+        "--queue", action="append", default=[], metavar="NAME",
+        help="take scans from this queue of [fleet] queues (repeatable; default: all)",
+    )  # fmt: skip
+    worker.add_argument("--log-format", choices=LOG_FORMATS, default="text", help="stderr log format")
+    worker.set_defaults(handler=Lazy(module, "cmd_worker"))
+    scan_now = fleet_sub.add_parser("scan-now", parents=[common], help="enqueue a round and return")
+    scan_now.add_argument("--config", type=Path, help="the trusted secscan.toml with [daemon] targets")
+    scan_now.add_argument("--db", metavar="URL", help=db_help)
+    scan_now.add_argument("--round", dest="round_key", metavar="KEY",
+                          help="the round's key (default: the current minute, ISO UTC); the same key "
+                          "again scans nothing")  # fmt: skip
+    scan_now.add_argument("--target", dest="targets", action="append", default=[], metavar="NAME",
+                          help="only this target (repeatable; default: every target)")  # fmt: skip
+    scan_now.add_argument("--format", choices=("table", "json"), default="table", help="stdout format")
+    scan_now.set_defaults(handler=Lazy(module, "cmd_scan_now"))
+    status = fleet_sub.add_parser("status", parents=[common], help="jobs per target, the last round, workers")
+    status.add_argument("--db", metavar="URL", help=db_help)
+    status.add_argument("--config", type=Path, help="secscan.toml with [fleet] (for stalled_after)")
+    status.add_argument("--format", choices=("table", "json"), default="table", help="stdout format")
+    status.set_defaults(handler=Lazy(module, "cmd_status"))
 
 
 def _upload_options(parser: argparse.ArgumentParser) -> None:

@@ -26,6 +26,7 @@ from pydantic import Field, ValidationError, field_validator
 from secscan.config.base import ConfigModel
 from secscan.config.cache import CacheConfig
 from secscan.config.daemon import DaemonConfig
+from secscan.config.fleet import FleetConfig
 from secscan.config.github import GithubConfig
 from secscan.config.notify import CHANNEL_TYPES, NotifyConfig
 from secscan.config.report import ReportConfig
@@ -68,7 +69,7 @@ FailOn = Literal["critical", "high", "medium", "low", "none"]
 
 _Model = ConfigModel
 
-TRUSTED_ONLY_SECTIONS = ("daemon", "github", "notify", "cache", "report")
+TRUSTED_ONLY_SECTIONS = ("daemon", "fleet", "github", "notify", "cache", "report")
 """Sections that decide where secscan sends data, what it pages or where it writes: a
 ``secscan.toml`` found inside a scanned repository may not set them."""
 
@@ -264,6 +265,7 @@ class Settings(_Model):
     policy: PolicyConfig = PolicyConfig()
     scanners: Mapping[str, ScannerConfig] = Field(default_factory=dict)
     daemon: DaemonConfig = DaemonConfig()
+    fleet: FleetConfig = FleetConfig()  # issue 17
     github: GithubConfig | None = None
     notify: NotifyConfig = NotifyConfig()
     cache: CacheConfig = CacheConfig()

@@ -23,13 +23,14 @@ from secscan.store import open_store
 
 HEAVY = (
     "pydantic", "rich", "sqlite3", "sqlalchemy", "alembic", "sarif_om", "yaml", "jinja2", "urllib3",
-    "apscheduler", "packaging", "secscan.app", "secscan.config", "secscan.store", "secscan.scanners",
-    "secscan.report", "secscan.daemon", "secscan.delivery", "secscan.core.model",
+    "apscheduler", "packaging", "procrastinate", "psycopg", "secscan.app", "secscan.config", "secscan.store",
+    "secscan.scanners", "secscan.report", "secscan.daemon", "secscan.delivery", "secscan.core.model",
 )  # fmt: skip
 """What ``--help`` must not load: third-party libraries, the application, the store, the scanners."""
 
 COMMAND_MODULES = (
-    "run", "lifecycle", "daemon", "upload", "alerts", "cache", "report", "console", "completion", "db",
+    "run", "lifecycle", "daemon", "fleet", "upload", "alerts", "cache", "report", "console", "completion",
+    "db",
 )  # fmt: skip
 HANDLER_MODULES = {f"secscan.cli.{m}" for m in COMMAND_MODULES}
 
@@ -85,8 +86,8 @@ def test_every_command_parses_without_loading_any_command_module() -> None:
 
 def test_every_handler_names_a_function_of_its_module() -> None:
     handlers = _handlers(parser.build_parser())
-    assert len(handlers) == 22  # run, 6 lifecycle, daemon, status, 3 upload, 4 alerts, 2 cache, report,
-    # completion, 2 db
+    assert len(handlers) == 26  # run, 6 lifecycle, daemon, status, 4 fleet, 3 upload, 4 alerts, 2 cache,
+    # report, completion, 2 db
     for handler in handlers:
         assert isinstance(handler, parser.Lazy)
         assert handler.module in HANDLER_MODULES
@@ -185,4 +186,7 @@ def test_alerts_db_before_retry_acts_on_that_database(
         assert store.outbox("alerts").items(OutboxStatus.PENDING)
     assert not (tmp_path / "xdg").exists()  # the default database was never opened, nor created
     assert cli.main(["alerts", "--dead", "retry", str(item.id), "--db", str(db)]) == 2
-    assert "argument --dead: belongs to 'secscan alerts', not to 'secscan alerts retry'" in capsys.readouterr().err
+    assert (
+        "argument --dead: belongs to 'secscan alerts', not to 'secscan alerts retry'"
+        in capsys.readouterr().err
+    )

@@ -94,3 +94,27 @@ def test_postgres_compose_runs_the_daemon_on_a_postgresql_store() -> None:
     assert db.startswith("postgresql://") and ":" not in db.split("@")[0].removeprefix("postgresql://")
     assert secscan["read_only"] is True and secscan["cap_drop"] == ["ALL"]
     assert 'EXTRAS:+[$EXTRAS]' in (DEPLOY / "container" / "Containerfile").read_text()
+
+
+def test_fleet_compose_runs_postgresql_and_two_workers_after_the_migration() -> None:
+    compose = yaml.safe_load((DEPLOY / "compose" / "compose.yaml").read_text())
+    services = compose["services"]
+    worker, migrate = services["worker"], services["migrate"]
+    assert services["postgres"]["image"].split(":")[-1].startswith("15")
+    assert migrate["build"]["args"]["EXTRAS"] == "fleet" and migrate["command"][:2] == ["fleet", "migrate"]
+    assert worker["deploy"]["replicas"] == 2 and worker["command"][:2] == ["fleet", "worker"]
+    assert worker["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    db = worker["command"][worker["command"].index("--db") + 1]
+    assert db.startswith("postgresql://") and ":" not in db.split("@")[0].removeprefix("postgresql://")
+    assert worker["read_only"] is True and worker["cap_drop"] == ["ALL"]
+
+
+def test_fleet_kubernetes_example_runs_replicated_workers_over_an_external_postgresql() -> None:
+    docs = list(yaml.safe_load_all((DEPLOY / "kubernetes" / "secscan-fleet.yaml").read_text()))
+    service = next(d for d in docs if d["kind"] == "Service")
+    deployment = next(d for d in docs if d["kind"] == "Deployment")
+    pod = deployment["spec"]["template"]["spec"]
+    assert service["spec"]["type"] == "ExternalName" and deployment["spec"]["replicas"] > 1
+    assert pod["initContainers"][0]["args"][:2] == ["fleet", "migrate"]
+    assert pod["containers"][0]["args"][:2] == ["fleet", "worker"]
+    assert pod["terminationGracePeriodSeconds"] > 30 and pod["securityContext"]["runAsNonRoot"] is True

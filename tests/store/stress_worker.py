@@ -2,13 +2,16 @@
 
 ``runs URL NAME TARGET N``: record N runs of TARGET, each reporting a window of 40 findings
 that slides by one per run (one new, one fixed each time), through the real use case.
-``deliver URL NAME OUT``: claim and deliver alerts outbox items until none is pending, writing
-each delivered key to OUT.
+``deliver URL NAME OUT``: once connected, write OUT.ready and wait for OUT.go (so the
+deliverers start together), then claim and deliver alerts outbox items until none is pending,
+writing each delivered key to OUT; each claimed batch takes a few milliseconds, as a delivery's
+HTTP call would, so no single process can drain the outbox before the others claim.
 """
 
 from __future__ import annotations
 
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,6 +21,7 @@ from secscan.store import OutboxStatus, open_store
 from tests.store.builders import POLICY, T0, fnd, make_run
 
 WINDOW = 40
+DELIVERY_S = 0.01
 
 
 def window(i: int) -> list[int]:
@@ -35,6 +39,10 @@ def runs(url: str, name: str, target: str, count: int) -> None:
 def deliver(url: str, out: Path) -> None:
     with open_store(url) as store, out.open("a", encoding="utf-8") as sink:
         box = store.outbox("alerts")
+        out.with_suffix(".ready").touch()
+        go = out.with_suffix(".go")
+        while not go.exists():
+            time.sleep(0.01)
         while True:
             now = datetime.now(UTC)
             claimed = box.claim(now, LEASE, limit=5)
@@ -46,6 +54,7 @@ def deliver(url: str, out: Path) -> None:
                 sink.write(item.key + "\n")
                 sink.flush()
                 box.delivered(item.id, now)
+            time.sleep(DELIVERY_S)
 
 
 if __name__ == "__main__":

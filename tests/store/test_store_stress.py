@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -35,6 +36,17 @@ def _finish(procs: list[subprocess.Popen[str]]) -> None:
     for proc in procs:
         _out, err = proc.communicate(timeout=600)  # a deadlock would hang here, not pass
         assert proc.returncode == 0, err[-2000:]
+
+
+def _start_together(outs: list[Path], procs: list[subprocess.Popen[str]]) -> None:
+    """Let the deliverers go once every one of them is connected and waiting."""
+    deadline = time.monotonic() + 120
+    while not all(out.with_suffix(".ready").exists() for out in outs):
+        assert all(proc.poll() is None for proc in procs), "a deliverer ended before it was ready"
+        assert time.monotonic() < deadline, "the deliverers did not connect within 120 s"
+        time.sleep(0.02)
+    for out in outs:
+        out.with_suffix(".go").touch()
 
 
 def test_concurrent_runs_lose_and_duplicate_nothing(postgres_url: str) -> None:
@@ -66,7 +78,9 @@ def test_concurrent_deliverers_deliver_each_item_once(postgres_url: str, tmp_pat
         items = [("h", f"k{n}", {"n": n}) for n in range(ITEMS)]
         assert box.enqueue_many(items, T0 - timedelta(days=1)) == ITEMS
     outs = [tmp_path / f"d{p}.txt" for p in range(4)]
-    _finish([_start("deliver", postgres_url, f"d{p}", str(out)) for p, out in enumerate(outs)])
+    deliverers = [_start("deliver", postgres_url, f"d{p}", str(out)) for p, out in enumerate(outs)]
+    _start_together(outs, deliverers)
+    _finish(deliverers)
     keys = [line for out in outs if out.exists() for line in out.read_text().split()]
     assert sorted(keys) == sorted(f"k{n}" for n in range(ITEMS))  # each once, none lost
     assert sum(1 for out in outs if out.exists() and out.read_text()) >= 2  # they did share the work
