@@ -157,3 +157,15 @@ def test_the_cli_refuses_a_database_that_is_not_postgresql(fleet: Fleet) -> None
     assert proc.returncode == 2 and "'nope' is not in" in proc.stderr
     proc = fleet.cli("worker", "--config", str(fleet.config), "--db", fleet.db, "--queue", "q9", check=False)
     assert proc.returncode == 2 and "q9" in proc.stderr
+
+
+def test_a_pooled_connection_goes_back_holding_no_target_lock(fleet: Fleet) -> None:
+    conninfo = postgres_url(fleet.db).conninfo
+    key = scan.lock_key("alpha")
+    with scan.open_pool(conninfo, 1) as pool:
+        with pool.connection() as conn:
+            assert conn.execute("SELECT pg_try_advisory_lock(%s, %s)", key).fetchone() == (True,)
+            # returned without its unlock (as when the unlock itself failed)
+        with psycopg.connect(conninfo, autocommit=True) as other:
+            taken = other.execute("SELECT pg_try_advisory_lock(%s, %s)", key).fetchone()
+        assert taken == (True,)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from prometheus_client import Counter
+from psycopg_pool import ConnectionPool
 
 from secscan.app.pipeline import Clock
 from secscan.config.settings import Settings
@@ -28,6 +30,7 @@ class Runtime:
     started_at: datetime
     metrics: DaemonMetrics
     outcomes: Counter  # secscan_fleet_jobs{task, outcome}
+    pool: ConnectionPool[Any] | None = None  # the scan jobs' connections (autocommit); None: fresh ones
 
     def job_context(self) -> jobs.JobContext:
         """The daemon's job context: fleet tasks run the daemon's job bodies."""

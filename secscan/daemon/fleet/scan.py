@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
+from psycopg_pool import ConnectionPool
 
 from secscan.app.cancel import RunInterrupted, interrupt_orphaned_runs
 from secscan.core.errors import SecscanError
@@ -67,10 +68,39 @@ def target_lock(conn: psycopg.Connection[Any], target: str, wait_s: float, rt: R
             conn.execute("SELECT pg_advisory_unlock(%s, %s)", key)
 
 
+def unlock_all(conn: psycopg.Connection[Any]) -> None:
+    """The pool's reset: a connection goes back with no target lock held (even one whose
+    unlock failed), so a pooled connection never keeps a target locked for a later job."""
+    conn.execute("SELECT pg_advisory_unlock_all()")
+
+
+def open_pool(conninfo: str, concurrency: int) -> ConnectionPool[Any]:
+    """The scan jobs' connections of one worker process: two per running job (the target's
+    lock and the row), opened once and reused, rather than two fresh connections per job."""
+    return ConnectionPool(
+        conninfo, min_size=2, max_size=2 * max(1, concurrency), kwargs={"autocommit": True},
+        reset=unlock_all, open=False, name="secscan-fleet-scan",
+    )  # fmt: skip
+
+
+@contextlib.contextmanager
+def _connections(rt: Runtime) -> Iterator[tuple[psycopg.Connection[Any], psycopg.Connection[Any]]]:
+    """The job's lock and row connections (autocommit: the rows' writes are explicit transactions)."""
+    if rt.pool is not None:
+        with rt.pool.connection() as locks, rt.pool.connection() as conn:
+            yield locks, conn
+        return
+    with (
+        psycopg.connect(rt.url.conninfo, autocommit=True) as locks,
+        psycopg.connect(rt.url.conninfo, autocommit=True) as conn,
+    ):
+        yield locks, conn
+
+
 def scan_job(rt: Runtime, job_id: int, key: str, target_name: str) -> str:
     """Run the job of (``key``, ``target_name``); returns the row's state (for the metrics)."""
     target = next((t for t in rt.settings.daemon.targets if t.target_name == target_name), None)
-    with psycopg.connect(rt.url.conninfo, autocommit=True) as locks, psycopg.connect(rt.url.conninfo) as conn:
+    with _connections(rt) as (locks, conn):
         if target is None:  # configs differ between hosts, or the target was removed
             rounds.finish(
                 conn, key, target_name, rounds.FAILED, rt.clock(), detail="not in this worker's config"

@@ -25,6 +25,7 @@ from datetime import datetime
 from typing import Any
 
 from prometheus_client import CollectorRegistry
+from psycopg_pool import ConnectionPool
 
 from secscan.app.pipeline import Clock, utcnow
 from secscan.config.settings import Settings
@@ -33,6 +34,7 @@ from secscan.daemon.fleet import observe
 from secscan.daemon.fleet.engine import CONTROL_QUEUE, build_app
 from secscan.daemon.fleet.enqueue import defer_app
 from secscan.daemon.fleet.runtime import Runtime
+from secscan.daemon.fleet.scan import open_pool
 from secscan.daemon.fleet.schema import migrate
 from secscan.daemon.metrics import DaemonMetrics
 from secscan.daemon.service import check_targets
@@ -114,10 +116,18 @@ class FleetWorker:
         if install_signals:
             for signum in (signal.SIGTERM, signal.SIGINT):
                 self._loop.add_signal_handler(signum, self._on_signal, signum)
+        pool = open_pool(self._url.conninfo, self._concurrency)
+        pool.open(wait=True, timeout=30)
+        try:
+            return await self._run(pool)
+        finally:
+            pool.close()
+
+    async def _run(self, pool: ConnectionPool[Any]) -> int:
         fleet, daemon = self._settings.fleet, self._settings.daemon
         rt = Runtime(
             self._settings, self._url, self._db, self.name, self._cancel, self._clock, self._clock(),
-            self.metrics, self.outcomes,
+            self.metrics, self.outcomes, pool,
         )  # fmt: skip
         stop_s = min(daemon.stop_timeout, MAX_STOP_S)
         options: dict[str, Any] = {
