@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -80,6 +80,23 @@ class NightlyOutcome:
     @property
     def failed(self) -> dict[str, str]:
         return {name: t.problem for name, t in self.targets.items() if t.problem is not None}
+
+
+def guarded(what: str, body: Callable[[JobContext], object], ctx: JobContext) -> str:
+    """Run a scheduled job's body: its failure is logged, never raised (the next tick retries).
+
+    Returns the outcome label of the jobs metric, ``ok`` or ``failed``; ``what`` names the job in
+    the log line ("job nightly", "fleet task delivery").
+    """
+    try:
+        body(ctx)
+    except SecscanError as exc:
+        log.error("%s failed: %s", what, exc)
+        return "failed"
+    except Exception:
+        log.exception("%s crashed", what)
+        return "failed"
+    return "ok"
 
 
 def scan_target(ctx: JobContext, target: TargetConfig) -> TargetOutcome:

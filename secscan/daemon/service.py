@@ -105,16 +105,8 @@ class Daemon:
 
     def _job(self, name: str, body: Callable[[jobs.JobContext], object]) -> Callable[[], None]:
         def run() -> None:
-            outcome = "ok"
             with self.metrics.job_seconds.labels(name).time():
-                try:
-                    body(self._context())
-                except SecscanError as exc:
-                    outcome = "failed"
-                    log.error("job %s failed: %s", name, exc)
-                except Exception:
-                    outcome = "failed"
-                    log.exception("job %s crashed", name)
+                outcome = jobs.guarded(f"job {name}", body, self._context())
             self.metrics.jobs.labels(name, outcome).inc()
 
         return run

@@ -13,22 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from secscan.config.settings import BUILTIN_SCANNERS
 from tests import gitrepo
 
 HERE = Path(__file__).resolve().parent
 TOOL = HERE / "fleet_tool.py"
 T = TypeVar("T")
 
-_DISABLED = (
-    "bandit",
-    "detect-secrets",
-    "pip-audit",
-    "lockfile-audit",
-    "zizmor",
-    "semgrep",
-    "git-history",
-    "posture",
-)
+_DISABLED = BUILTIN_SCANNERS  # every built-in scanner off: the test tool is the only one
 
 
 def wait_for(what: str, probe: Callable[[], T | None], timeout: float = 60.0, every: float = 0.1) -> T:

@@ -14,7 +14,6 @@ from typing import Any
 
 import procrastinate
 
-from secscan.core.errors import SecscanError
 from secscan.daemon import jobs
 from secscan.daemon.fleet import rounds, scan, watchdog
 from secscan.daemon.fleet.enqueue import SCAN_TASK
@@ -29,16 +28,7 @@ CONTROL_QUEUE = "secscan-control"
 
 def _guarded(rt: Runtime, name: str, body: Any) -> None:
     """A periodic daemon job: failures are logged and counted, never retried (the next tick is)."""
-    outcome = "ok"
-    try:
-        body(rt.job_context())
-    except SecscanError as exc:
-        outcome = "failed"
-        log.error("fleet task %s failed: %s", name, exc)
-    except Exception:
-        outcome = "failed"
-        log.exception("fleet task %s crashed", name)
-    rt.outcomes.labels(name, outcome).inc()
+    rt.outcomes.labels(name, jobs.guarded(f"fleet task {name}", body, rt.job_context())).inc()
 
 
 def _prune_rounds(rt: Runtime) -> None:
