@@ -40,6 +40,9 @@ NOT_LOADED = (
     "secscan.scanners._subprocess",  # every answer cached: no scanner process starts
     "http.client",
     "urllib3",
+    "pydantic",  # the settings are remembered (secscan.config.memo): not validated again
+    "pydantic_core",
+    "secscan.config.schema",
 )
 """Modules (and packages: their submodules too) an unchanged re-run of the tree below must not load."""
 
