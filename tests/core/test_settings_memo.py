@@ -409,14 +409,15 @@ def test_an_invalid_config_is_one_line_exit_2_and_never_remembered(text: str, tm
     repo = tmp_path / "repo"
     repo.mkdir()
     env = {"XDG_CACHE_HOME": str(tmp_path / "cache")}
+    memos = tmp_path / "cache" / "secscan" / memo.FOLDER
     for _ in range(2):
         proc = secscan("run", repo, "--config", config, "--scanner", "posture", cwd=tmp_path, env=env)
         assert (proc.returncode, proc.stdout) == (2, "")
         assert proc.stderr == f"secscan: error: {raised.value}\n"
-    assert not list((tmp_path / "cache").rglob(f"*{memo_file.SUFFIX}"))
+    assert not list(memos.glob(f"*{memo_file.SUFFIX}"))
     config.write_text("[scan]\n")  # fixed: remembered from now on
     assert (
         secscan("run", repo, "--config", config, "--scanner", "posture", cwd=tmp_path, env=env).returncode
         == 0
     )
-    assert len(list((tmp_path / "cache").rglob(f"*{memo_file.SUFFIX}"))) == 1
+    assert len(list(memos.glob(f"*{memo_file.SUFFIX}"))) == 1
