@@ -94,10 +94,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if words in (["--version"], ["-V"]):  # what argparse would print, without building the parser
         sys.stdout.write(f"secscan {__version__}\n")
         return 0
-    from secscan.cli.parser import build_parser, from_environment
+    from secscan.cli.parser import build_parser, command_word, from_environment
 
     try:
-        args = build_parser().parse_args(words)  # --help and usage errors: no command module loaded
+        only = command_word(words)  # only its parser is built
+        args = build_parser(only).parse_args(words)  # --help and usage errors: no command module loaded
         from_environment(args, os.environ)  # SECSCAN_DB and co., where no flag was given
         quiet = bool(getattr(args, "quiet", False))
         stdout, stderr = _consoles(quiet=quiet)
