@@ -29,6 +29,9 @@ NOT_LOADED = (
     "secscan.core.ports.uploads",
     "packaging.requirements",  # plain pins, bare names and plain ranges only
     "secscan.scanners._history_walk",  # not a git repository
+    "secscan.scanners._history_state",
+    "secscan.scanners._history_findings",
+    "secscan.scanners._history_report",
     "secscan.scanners._history_git",
     "secscan.scanners._history_records",
     "secscan.scanners._history_refs",
