@@ -48,6 +48,9 @@ NOT_LOADED = (
     "yaml",  # the semgrep rule packs come from their memo
     "http.client",
     "urllib3",
+    "pydantic",  # the settings are remembered (secscan.config.memo): not validated again
+    "pydantic_core",
+    "secscan.config.schema",
 )
 """Modules (and packages: their submodules too) an unchanged re-run of the tree below must not load."""
 
