@@ -81,6 +81,14 @@ BUILTIN_PATTERNS: tuple[TokenPattern, ...] = (
     ),
 )
 
+_BUILTIN_HINT = re.compile(
+    r"(?i:aws)|A3T|AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|gh[pousr]_|github_pat_|glpat-|xox|_live_"
+    r"|pypi-AgE|npm_|AIza|eyJ|://|-----BEGIN"
+)
+"""Found in every text that one of :data:`BUILTIN_PATTERNS` matches: for each pattern, the
+literal any match of it contains (with the same flags; ``://`` for both URL patterns). Most
+texts hold none of them, and one search of this spares them the thirteen patterns' searches."""
+
 
 def _merge(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
     merged: list[tuple[int, int]] = []
@@ -128,7 +136,7 @@ class Redactor:
     the same messages several times (findings, then the SARIF log and the JSON document).
     """
 
-    __slots__ = ("_literals", "_memo", "_patterns", "_rule_memo", "_tokens", "_words")
+    __slots__ = ("_hint", "_literals", "_memo", "_patterns", "_rule_memo", "_tokens", "_words")
 
     def __init__(self, secrets: Iterable[str] = (), patterns: Iterable[TokenPattern] = BUILTIN_PATTERNS):
         values = {s for s in secrets if len(s) >= MIN_SECRET_LENGTH}
@@ -136,10 +144,13 @@ class Redactor:
         self._literals = _compile(values)
         self._tokens = _compile(values - self._words)
         self._patterns = tuple(patterns)
+        self._hint = _BUILTIN_HINT if self._patterns == BUILTIN_PATTERNS else None
         self._memo: dict[str, str] = {}
         self._rule_memo: dict[str, str] = {}
 
     def _pattern_spans(self, text: str) -> Iterator[tuple[int, int]]:
+        if self._hint is not None and self._hint.search(text) is None:
+            return  # no pattern can match
         for pattern in self._patterns:
             has_group = "secret" in pattern.regex.groupindex
             for match in pattern.regex.finditer(text):
