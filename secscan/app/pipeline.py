@@ -33,14 +33,13 @@ from secscan.config.settings import (
 )
 from secscan.core.errors import InputError
 from secscan.core.identity import assign_identities, source_reader
-from secscan.core.identity_memo import IdentityMemo
 from secscan.core.model import Notification, Rule, RunId, ScannerResult, ScannerStatus, ScanRun, new_run_id
 from secscan.core.policy import SeverityPolicy
 from secscan.core.redact import Redactor, SecretFilter
 from secscan.fs.exclusions import Skips, build_skips
 from secscan.fs.inventory import Inventory, build_inventory, check_target, is_excluded
 from secscan.scanners._audit_cache import audit_cache
-from secscan.scanners.cache.identities import identity_memo
+from secscan.scanners.cache.identities import IdentityEntries, identity_memo
 from secscan.scanners.cache.session import CacheSession, CacheUse
 from secscan.scanners.git_history import in_git_work_tree
 from secscan.scanners.interface import ScanJob, Scanner
@@ -254,10 +253,14 @@ def _redact_rule(rule: Rule, r: Redactor) -> Rule:
 
 
 def _with_identities(
-    results: Sequence[ScannerResult], root: Path, memo: IdentityMemo | None = None
+    results: Sequence[ScannerResult], root: Path, memo: IdentityEntries | None = None
 ) -> list[ScannerResult]:
     read = source_reader(root)
-    return [dataclasses.replace(r, findings=assign_identities(r.findings, read, memo=memo)) for r in results]
+    digests = memo.text_digests(read.base, read.in_place) if memo is not None else None
+    return [
+        dataclasses.replace(r, findings=assign_identities(r.findings, read, memo=memo, digests=digests))
+        for r in results
+    ]
 
 
 def run_scan(

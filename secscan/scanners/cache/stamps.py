@@ -136,10 +136,11 @@ class FileHashes:
                     fresh.append((name, known[name]))
         return found
 
-    def save(self) -> None:
-        """Store the new stamps; forget those of the paths this run did not ask for or could not read."""
+    def save(self, prune: bool = True) -> None:
+        """Store the new stamps; forget those of the paths that could not be read, and (``prune``:
+        at the end of a run's look-ups) those of the paths this run did not ask for."""
         for root, known in self._known.items():
-            drop = known.keys() - self._asked[root]
+            drop = known.keys() - self._asked[root] if prune else set()
             self._cache.put_stamps(os.fsencode(root), self._fresh[root], drop)
             self._fresh[root] = []
             for name in drop:
