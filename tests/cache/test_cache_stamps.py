@@ -285,3 +285,20 @@ def test_a_cache_of_the_previous_schema_keeps_its_entries(tmp_path: Path) -> Non
     with ResultCache(tmp_path / "c.db", CacheConfig().max_bytes) as cache:
         assert cache.get_many([b"k"], 1) == {b"k": b"v"}
         assert cache.stamps(b"/") == {}
+
+
+def test_text_hashes_are_those_of_the_utf8_files(tmp_path: Path) -> None:
+    root = tmp_path / "tree"
+    root.mkdir()
+    split = b"a" * ((1 << 20) - 1) + "é".encode()  # a character across two reads
+    files = {"ok.py": "é = 1\n".encode(), "split.txt": split, "bin.exe": b"MZ\xff\x00", "cut.txt": b"x\xc3"}
+    for name, data in files.items():
+        (root / name).write_bytes(data)
+    with ResultCache(tmp_path / "c.db", CacheConfig().max_bytes) as cache:
+        for reads in (4, 0):  # read, then from the stamps
+            hashes = FileHashes(cache, _later)
+            utf8 = ("ok.py", "split.txt")
+            assert hashes.text_hashes(root, list(files)) == {n: _sha(files[n]) for n in utf8}
+            assert hashes.hashes(root, list(files)) == {n: _sha(d) for n, d in files.items()}
+            assert hashes.read == reads
+            hashes.save()

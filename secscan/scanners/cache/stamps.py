@@ -25,6 +25,7 @@ target's last run. Writes are best effort: a row that cannot be written costs a 
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import os
 import stat
@@ -40,9 +41,9 @@ SETTLE_NS = 2_000_000_000
 
 _STAMP = struct.Struct("<QqqQQ")
 """size, mtime_ns, ctime_ns, inode, device."""
-_ROW = struct.Struct("<QqqQQq32s")
-"""A ``stamps`` row's value: the stamp, when it was taken (ns), the SHA-256 of the content."""
-_TAKEN = struct.Struct("<q")
+_ROW = struct.Struct("<QqqQQq?32s")
+"""A ``stamps`` row's value: the stamp, when it was taken (ns), whether the content is UTF-8, its SHA-256."""
+_TAIL = struct.Struct("<q?")
 _stat = os.stat  # module attributes: the tests put other clocks behind them
 _fstat = os.fstat
 _clock = time.time_ns
@@ -61,10 +62,11 @@ def settled(st: os.stat_result, taken_ns: int) -> bool:
     return max(st.st_mtime_ns, st.st_ctime_ns) < taken_ns - SETTLE_NS
 
 
-def hash_file(path: str) -> tuple[bytes, os.stat_result] | None:
-    """The SHA-256 of a regular file's content and the ``stat`` of the descriptor taken before
-    reading it; None when it cannot be read or is not a regular file (opened non-blocking, as
-    :func:`secscan.scanners.cache.keys.file_digest`)."""
+def hash_file(path: str) -> tuple[bytes, os.stat_result, bool] | None:
+    """The SHA-256 of a regular file's content, the ``stat`` of the descriptor taken before
+    reading it, and whether the content is valid UTF-8 (then the digest is also its text's, see
+    :func:`secscan.core.identity_memo.text_digest`); None when it cannot be read or is not a
+    regular file (opened non-blocking, as :func:`secscan.scanners.cache.keys.file_digest`)."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError:
@@ -74,13 +76,32 @@ def hash_file(path: str) -> tuple[bytes, os.stat_result] | None:
         if not stat.S_ISREG(st.st_mode):
             return None
         digest = hashlib.sha256()
+        decoder: Decoder = _utf8()
         while chunk := os.read(fd, 1 << 20):
             digest.update(chunk)
-        return digest.digest(), st
+            decoder = _fed(decoder, chunk)
+        return digest.digest(), st, _fed(decoder, b"", final=True) is not None
     except OSError:
         return None
     finally:
         os.close(fd)
+
+
+_utf8 = codecs.getincrementaldecoder("utf-8")
+
+
+Decoder = codecs.IncrementalDecoder | None
+
+
+def _fed(decoder: Decoder, data: bytes, final: bool = False) -> Decoder:
+    """``decoder`` after ``data``, or None once the content is not UTF-8."""
+    if decoder is None:
+        return None
+    try:
+        decoder.decode(data, final)
+    except UnicodeDecodeError:
+        return None
+    return decoder
 
 
 class FileHashes:
@@ -104,11 +125,18 @@ class FileHashes:
 
     def hashes(self, root: Path, paths: Iterable[str]) -> dict[str, bytes]:
         """Content hashes of the readable regular files among ``paths`` (relative to ``root``)."""
+        return {path: digest for path, (digest, _) in self._lookup(root, paths).items()}
+
+    def text_hashes(self, root: Path, paths: Iterable[str]) -> dict[str, bytes]:
+        """:meth:`hashes` of the files among ``paths`` that are valid UTF-8: the hashes of their text."""
+        return {path: digest for path, (digest, utf8) in self._lookup(root, paths).items() if utf8}
+
+    def _lookup(self, root: Path, paths: Iterable[str]) -> dict[str, tuple[bytes, bool]]:
         known = self._rows(root)
         asked, fresh = self._asked[root], self._fresh[root]
         taken = self._clock()  # before any stat: a stamp is never younger than it claims
         base = f"{root}{os.sep}"
-        found: dict[str, bytes] = {}
+        found: dict[str, tuple[bytes, bool]] = {}
         for path in paths:
             name = os.fsencode(path)
             row = known.get(name)
@@ -117,22 +145,19 @@ class FileHashes:
                     st = _stat(base + path)
                 except OSError:
                     continue  # gone: no hash, as when it cannot be read
-                if (
-                    stat.S_ISREG(st.st_mode)
-                    and row[: _STAMP.size] == stamp(st)
-                    and settled(st, _TAKEN.unpack_from(row, _STAMP.size)[0])
-                ):
-                    found[path] = row[-32:]
+                then, utf8 = _TAIL.unpack_from(row, _STAMP.size)
+                if stat.S_ISREG(st.st_mode) and row[: _STAMP.size] == stamp(st) and settled(st, then):
+                    found[path] = (row[-32:], utf8)
                     asked.add(name)
                     continue
             got = hash_file(base + path)
             self.read += 1
             if got is not None:
-                digest, st = got
-                found[path] = digest
+                digest, st, utf8 = got
+                found[path] = (digest, utf8)
                 asked.add(name)
                 if (stamped := stamp(st)) is not None:
-                    known[name] = stamped + _TAKEN.pack(taken) + digest
+                    known[name] = stamped + _TAIL.pack(taken, utf8) + digest
                     fresh.append((name, known[name]))
         return found
 
