@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from secscan.app.delivery_wait import DeliveryWait, utcnow
 from secscan.core.model import ScanRun
 from secscan.core.ports.outbox import OutboxItem, OutboxName, OutboxStatus
 from secscan.delivery.loop import DeliveryReport, deliver_due, settle
@@ -26,23 +27,7 @@ if TYPE_CHECKING:
     from secscan.config.settings import Settings
     from secscan.core.ports.store import Store
 
-DEFAULT_WAIT_S = 120.0
-MAX_WAIT_S = 86_400.0
 _WATCH_LIMIT = 10_000  # items of one status read per look at an outbox
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-@dataclass(frozen=True)
-class DeliveryWait:
-    """How long a one-shot command waits for its deliveries; ``clock`` and ``sleep`` are
-    injectable so that tests never wait in wall time."""
-
-    seconds: float = DEFAULT_WAIT_S
-    clock: Callable[[], datetime] = field(default=_utcnow)
-    sleep: Callable[[float], None] = field(default=time.sleep)
 
 
 @dataclass(frozen=True)
@@ -143,7 +128,7 @@ def deliver_run(
     """Queue the run's uploads (``upload``), then deliver them and the alerts queued after the
     alert id ``alerts_after`` (``notify``); returns what did not go out (nothing without
     ``wait``: the daemon delivers the rest)."""
-    clock = wait.clock if wait is not None else _utcnow
+    clock = wait.clock if wait is not None else utcnow
     sleep = wait.sleep if wait is not None else time.sleep
     keys: Collection[str] = frozenset()
     passes: list[Callable[[], DeliveryReport]] = []

@@ -12,9 +12,8 @@ import time
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from secscan.app import deliver as run_delivery
 from secscan.app import tracking
 from secscan.app.cancel import RunGuard, held_across_hosts, interrupt_orphaned_runs, stop_if_cancelled
 from secscan.app.gate import NewFindingsGate, gating, new_since_baseline
@@ -38,6 +37,10 @@ from secscan.report.sinks.file import FileSink, check_writable
 from secscan.scanners.cache.paths import cache_for_run, osv_index_folder
 from secscan.store import open_store
 
+if TYPE_CHECKING:
+    from secscan.app.deliver import Undelivered
+    from secscan.app.delivery_wait import DeliveryWait
+
 DEFAULT_SARIF = Path("secscan.sarif")
 log = logging.getLogger(__name__)
 
@@ -60,7 +63,7 @@ class RunRequest:
     cancel: threading.Event | None = None  # set: stop the scanners, record the run as interrupted
     # issue 13: a one-shot run waits this long for its uploads and alerts (None: the daemon's
     # runs deliver once and leave the rest to the daemon's delivery job)
-    delivery_wait: run_delivery.DeliveryWait | None = None
+    delivery_wait: DeliveryWait | None = None
     # issue 19: the exit code counts only findings new since the last complete run of the target,
     # or of ``baseline_target`` (a pull request's run compared with its target branch's)
     new_only: bool = False
@@ -73,7 +76,7 @@ class RunResult:
     sarif_path: Path | None
     document: Mapping[str, Any]
     exit_code: ExitCode
-    undelivered: tuple[run_delivery.Undelivered, ...] = ()  # issue 13: uploads and alerts not delivered
+    undelivered: tuple[Undelivered, ...] = ()  # issue 13: uploads and alerts not delivered
     sarif: Mapping[str, Any] = dataclasses.field(default_factory=dict)  # the SARIF log as written
     gate: NewFindingsGate | None = None  # with ``new_only``
 
@@ -264,10 +267,17 @@ def run(request: RunRequest, hooks: ScanHooks = ScanHooks()) -> RunResult:  # no
         from secscan.delivery.github.outbox import check_upload
 
         check_upload(request.settings, root)
-    from secscan.delivery.notify import events as notify_events  # issue 6: a bad routing policy fails here
+    # issue 18: without a channel no alert is routed, queued or delivered, and without --upload
+    # too the run delivers nothing: it leaves the paging and delivery code unloaded
+    paging = bool(request.settings.notify.channels)
+    delivers = request.upload or paging
+    if paging:  # issue 6: a bad routing policy fails here
+        from secscan.delivery.notify import events as notify_events
 
-    notify_events.check(request.settings)
-    if request.delivery_wait is not None:  # issue 13: a one-shot run checks the channels it delivers to
+        notify_events.check(request.settings)
+    if delivers:
+        from secscan.app import deliver as run_delivery
+    if paging and request.delivery_wait is not None:  # issue 13: a one-shot run checks its channels
         run_delivery.check(request.settings, notify=request.notify)
     name = request.target_name or root.name
     if has_surrogates(name):  # a name is an identifier in the store, keys and alerts: text only
@@ -305,8 +315,9 @@ def run(request: RunRequest, hooks: ScanHooks = ScanHooks()) -> RunResult:  # no
         if introduced:
             store.set_introduced(name, introduced)
         # -- after the run is recorded: alerts are queued here (paging) --
-        mark = run_delivery.alerts_mark(store)  # issue 13: the alerts after it are this run's
-        notify_events.on_run(store, outcome.run, recorded, request.settings, utcnow())  # issue 6
+        mark = run_delivery.alerts_mark(store) if delivers else 0  # issue 13: later alerts are this run's
+        if paging:
+            notify_events.on_run(store, outcome.run, recorded, request.settings, utcnow())  # issue 6
         scan = with_lifecycle(outcome.run, recorded)
         outcome = dataclasses.replace(outcome, run=scan)
         absent = [_as_finding(t, FindingState.FIXED) for t in recorded.absent]
@@ -318,10 +329,12 @@ def run(request: RunRequest, hooks: ScanHooks = ScanHooks()) -> RunResult:  # no
         # -- after the SARIF is written: uploads are queued here, then both outboxes delivered --
         # (issues 5, 6; issue 13: a one-shot run retries them within delivery_wait, then names
         # what did not go out; the daemon delivers the rest on its schedule)
-        undelivered = run_delivery.deliver_run(
-            store, outcome.run, sarif, request.settings, upload=request.upload, notify=request.notify,
-            alerts_after=mark, wait=request.delivery_wait,
-        )  # fmt: skip
+        undelivered: tuple[Undelivered, ...] = ()
+        if delivers:
+            undelivered = run_delivery.deliver_run(
+                store, outcome.run, sarif, request.settings, upload=request.upload, notify=request.notify,
+                alerts_after=mark, wait=request.delivery_wait,
+            )  # fmt: skip
     document = scrub(json_document(outcome.run, request.sarif_path), outcome.redactor)
     document["cache"] = dataclasses.asdict(outcome.cache)  # issue 7: {enabled, hits, misses}
     document["undelivered"] = [u.document() for u in undelivered]  # issue 13

@@ -57,9 +57,9 @@ def arg_type(parse: Callable[[str], T]) -> Callable[[str], T]:
 
 
 DEFAULT_WAIT_S = 120.0
-"""``--upload-wait``'s default: :data:`secscan.app.deliver.DEFAULT_WAIT_S` (a test checks it)."""
+"""``--upload-wait``'s default: :data:`secscan.app.delivery_wait.DEFAULT_WAIT_S` (a test checks it)."""
 MAX_WAIT_S = 86_400.0
-"""``--upload-wait``'s limit: :data:`secscan.app.deliver.MAX_WAIT_S` (a test checks it)."""
+"""``--upload-wait``'s limit: :data:`secscan.app.delivery_wait.MAX_WAIT_S` (a test checks it)."""
 
 
 @dataclass(frozen=True)

@@ -5,20 +5,23 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
-from secscan.app import deliver as run_delivery
 from secscan.app import run as app
 from secscan.app.cancel import sigterm_interrupts
+from secscan.app.delivery_wait import DeliveryWait
 from secscan.cli import console
 from secscan.cli.parser import UsageError
 from secscan.config.settings import load_settings
 from secscan.fs.names import json_dumps
 
+if TYPE_CHECKING:
+    from secscan.app.deliver import Undelivered
 
-def print_undelivered(undelivered: Sequence[run_delivery.Undelivered], stderr: Console) -> None:
+
+def print_undelivered(undelivered: Sequence[Undelivered], stderr: Console) -> None:
     """One line per upload or alert that did not go out (issue 13)."""
     for item in undelivered:
         stderr.print(f"secscan: not delivered: {item.line()}", markup=False, highlight=False, soft_wrap=True)
@@ -48,7 +51,7 @@ def cmd_run(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
         upload=args.upload,
         notify=not args.no_notify,
         use_cache=not args.no_cache,
-        delivery_wait=run_delivery.DeliveryWait(args.upload_wait),
+        delivery_wait=DeliveryWait(args.upload_wait),
         new_only=args.new_only,
         baseline_target=args.baseline_target,
     )

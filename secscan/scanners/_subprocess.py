@@ -42,6 +42,7 @@ from typing import IO
 
 from secscan.core.errors import ScannerError
 from secscan.scanners.interface import Command, CommandResult
+from secscan.scanners.scratch import WORKDIR_VAR
 
 logger = logging.getLogger(__name__)
 
@@ -49,8 +50,6 @@ STDERR_TAIL_BYTES = 4096
 KILL_GRACE_S = 1.0
 _POLL_S = 0.02
 SUPERVISOR = str(Path(__file__).with_name("_supervise.py"))
-WORKDIR_VAR = "SECSCAN_WORKDIR"
-"""The environment variable naming the work folder of a scanner's processes (inherited by theirs)."""
 
 PASSTHROUGH_ENV = frozenset(
     {

@@ -32,15 +32,12 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from secscan import __version__
 from secscan.core.errors import ScannerError
 from secscan.core.model import Extent, Finding, Notification, NotificationLevel
 from secscan.scanners._history_findings import Presence, history_secrets
-from secscan.scanners._history_git import GitError, open_repository
-from secscan.scanners._history_presence import read_blobs
-from secscan.scanners._history_records import WalkResult, read_records
-from secscan.scanners._history_refs import refs_signature
 from secscan.scanners._history_report import (
     BUDGET_SHARE,
     IDENTITY_PREFIX,
@@ -50,10 +47,12 @@ from secscan.scanners._history_report import (
     rule,
 )
 from secscan.scanners._history_state import CommitResult, HistoryState, LastWalk, decode, encode
-from secscan.scanners._history_walk import Spec
 from secscan.scanners._scanner_state import scanner_state
 from secscan.scanners.interface import Command, CommandResult, Plan, ScanJob, Scanner, ScanOutput
 from secscan.scanners.recover import recover_secret
+
+if TYPE_CHECKING:  # issue 18: the walk's modules load only when a walk runs or is replayed
+    from secscan.scanners._history_records import WalkResult
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +83,8 @@ def _previous(job: ScanJob) -> HistoryState:
 
 def _walk_signature(root: Path, window: Mapping[str, object]) -> bytes | None:
     """What decides the walk: the references (read as files) and the window's settings."""
+    from secscan.scanners._history_refs import refs_signature
+
     refs = refs_signature(root)
     if refs is None:
         return None
@@ -92,6 +93,8 @@ def _walk_signature(root: Path, window: Mapping[str, object]) -> bytes | None:
 
 def _replay(last: LastWalk) -> WalkResult:
     """The last walk as if it had just run (nothing new read)."""
+    from secscan.scanners._history_records import WalkResult
+
     return WalkResult(
         head=last.head,
         prefix=last.prefix,
@@ -180,6 +183,8 @@ class GitHistoryScanner(Scanner):
         if last is not None and self._signature is not None and last.signature == self._signature.hex():
             self._reuse = _replay(last)
             return Plan()  # the references did not move: the last walk stands, nothing runs
+        from secscan.scanners._history_walk import Spec
+
         pairs = {(p, h) for r in self._state.commits.values() for p, _, _, h in r.added}
         excludes = job.options.get("excludes", ())
         spec = Spec(
@@ -214,6 +219,8 @@ class GitHistoryScanner(Scanner):
             return self._reuse
         if len(results) != 1:
             raise ScannerError("git-history ran an unexpected number of commands; this is a secscan bug")
+        from secscan.scanners._history_records import read_records
+
         walk = read_records(results[0].command.stdout_path)
         if walk.fatal is not None:
             raise ScannerError(f"git-history cannot read the history of {job.root}: {walk.fatal}")
@@ -294,6 +301,9 @@ class GitHistoryScanner(Scanner):
                     wanted.append(origin)
         if not wanted:
             return frozenset()
+        from secscan.scanners._history_git import GitError, open_repository
+        from secscan.scanners._history_presence import read_blobs
+
         values: set[str] = set()
         limit = _int_option(job, "max_file_bytes", DEFAULT_MAX_FILE_BYTES) or DEFAULT_MAX_FILE_BYTES
         try:

@@ -31,8 +31,7 @@ from typing import Any
 
 from secscan import __version__
 from secscan.core.errors import ScannerError
-from secscan.scanners._lockfile_audit import FORMAT
-from secscan.scanners._lockfile_findings import NAME, file_output
+from secscan.core.model import ToolName
 from secscan.scanners._output import read_output
 from secscan.scanners.interface import Command, CommandResult, FileOutputs, Plan, ScanJob, Scanner, ScanOutput
 from secscan.scanners.lockfiles import LockfileKind, recognise
@@ -48,7 +47,7 @@ _FORMATS = ", ".join(kind.value for kind in LockfileKind)
 class LockfileAuditScanner(Scanner):
     """Advisories of locked npm and PyPI packages (secscan's OSV engine, offline database)."""
 
-    name = NAME
+    name = ToolName("lockfile-audit")  # _lockfile_findings.NAME (a test keeps the two equal)
     file_local = True
 
     def version(self) -> str:
@@ -104,6 +103,8 @@ class LockfileAuditScanner(Scanner):
         return exit_code == 0
 
     def parse_files(self, job: ScanJob, results: Sequence[CommandResult]) -> FileOutputs:
+        from secscan.scanners._lockfile_findings import file_output  # issue 18: only when it ran
+
         doc = self._document(results)
         files, records = doc["files"], doc["records"]
         outputs = {}
@@ -117,6 +118,8 @@ class LockfileAuditScanner(Scanner):
         return merge(self.parse_files(job, results))
 
     def _document(self, results: Sequence[CommandResult]) -> dict[str, Any]:
+        from secscan.scanners._lockfile_audit import FORMAT
+
         if len(results) != 1:
             raise ScannerError(f"lockfile-audit ran {len(results)} commands instead of one; this is a bug")
         argv = results[0].command.argv

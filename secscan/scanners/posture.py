@@ -23,12 +23,15 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from secscan import __version__
-from secscan.config.posture_rules import PostureRule, bundled_rules
 from secscan.core.model import Finding, Location, Notification, NotificationLevel, ToolName
-from secscan.scanners._posture_checks import Hit, Tree, evaluate, render
 from secscan.scanners.interface import CommandResult, Plan, ScanJob, Scanner, ScanOutput
+
+if TYPE_CHECKING:  # issue 18: the rules and checks load only when the rules are evaluated
+    from secscan.config.posture_rules import PostureRule
+    from secscan.scanners._posture_checks import Hit
 
 NAME = ToolName("posture")
 IDENTITY = "posture"
@@ -54,6 +57,8 @@ class PostureScanner(Scanner):
 
     @staticmethod
     def _rules(job: ScanJob) -> list[PostureRule]:
+        from secscan.config.posture_rules import bundled_rules
+
         disabled = set(_strings(job.options.get("disable")))
         return [r for r in bundled_rules() if r.id not in disabled]
 
@@ -80,6 +85,8 @@ class PostureScanner(Scanner):
         return 0
 
     def parse(self, job: ScanJob, results: Sequence[CommandResult]) -> ScanOutput:
+        from secscan.scanners._posture_checks import Hit, Tree, evaluate
+
         rules = self._rules(job)
         repository = self._repository(job)
         tree = Tree(job.root, job.files, {"binary_paths": _strings(job.options.get("binary_paths"))})
@@ -104,6 +111,8 @@ class PostureScanner(Scanner):
 
     @staticmethod
     def _finding(rule: PostureRule, hit: Hit) -> Finding:
+        from secscan.scanners._posture_checks import render
+
         return Finding(
             tool=NAME,
             rule_id=rule.id,

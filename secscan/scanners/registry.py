@@ -14,7 +14,6 @@ from secscan.scanners.interface import Scanner
 from secscan.scanners.lockfile_audit import LockfileAuditScanner
 from secscan.scanners.pip_audit import PipAuditScanner
 from secscan.scanners.posture import PostureScanner
-from secscan.scanners.sarif_tool import SarifToolScanner
 from secscan.scanners.semgrep import SemgrepScanner
 from secscan.scanners.zizmor import ZizmorScanner
 
@@ -32,6 +31,8 @@ BUILTIN: dict[str, type[Scanner]] = {
 
 def make_scanner(name: str, config: ScannerConfig) -> Scanner:
     if isinstance(config, SarifToolConfig):
+        from secscan.scanners.sarif_tool import SarifToolScanner  # issue 18: only when one is configured
+
         return SarifToolScanner(
             name=ToolName(name),
             command=config.command,

@@ -49,12 +49,18 @@ _MAX_TEXT = 120
 
 _COMMENT = re.compile(r"(^|\s+)#.*$")
 _CREDENTIALS = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/@\s]+@")
-_PLAIN_PIN = re.compile(
-    r"([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)"  # a PEP 508 name
-    r" ?== ?((?:0|[1-9][0-9]*)(?:\.(?:0|[1-9][0-9]*))*)"  # a release without leading zeros
-)
+_NAME = r"([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)"  # a PEP 508 name
+_NUMBER = r"(?:0|[1-9][0-9]*)"
+_PLAIN_PIN = re.compile(_NAME + rf" ?== ?({_NUMBER}(?:\.{_NUMBER})*)")  # a release without leading zeros
 """``name==1.2.3``: a pin packaging would read as that name and that version, as written (a release
 of plain numbers has one spelling), so it is classified without loading packaging's parser."""
+_PLAIN_NAME = re.compile(_NAME)
+_PLAIN_RANGE = re.compile(
+    _NAME + rf" ?(?:(?:>=|<=|!=|<|>) ?{_NUMBER}(?:\.{_NUMBER})*|~= ?{_NUMBER}(?:\.{_NUMBER})+)"
+    rf"(?:(?:a|b|rc){_NUMBER})?"  # an optional pre-release
+)
+"""``name`` or ``name >= 1.2`` (also ``<=``, ``!=``, ``<``, ``>``, ``~=`` with two numbers or more):
+requirements packaging reads as that name, unpinned; classified without its parser (issue 18)."""
 _VCS_PREFIXES = ("git+", "hg+", "svn+", "bzr+")
 _ARCHIVE_SUFFIXES = (".whl", ".zip", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".tar")
 _EDITABLE = ("-e", "--editable")
@@ -251,6 +257,10 @@ def classify(spec: str, path: str, line: int) -> RequirementLine:
         return RequirementLine(path, line, _url_kind(spec), text)
     if pin := _PLAIN_PIN.fullmatch(spec):  # most lines of a pinned file (issue 18)
         return RequirementLine(path, line, RequirementKind.PINNED, text, canonicalize_name(pin[1]), pin[2])
+    if plain := _PLAIN_NAME.fullmatch(spec) or _PLAIN_RANGE.fullmatch(spec):  # docs and tools files
+        return RequirementLine(path, line, RequirementKind.UNPINNED, text, canonicalize_name(plain[1]))
+    if spec.startswith((".", "/", "~")):  # no name starts so: packaging fails on it, and it is a path
+        return RequirementLine(path, line, RequirementKind.LOCAL_PATH, text)
     return _parsed(spec, path, line, text)
 
 

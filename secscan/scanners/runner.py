@@ -19,7 +19,6 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from secscan.core.errors import ScannerError
 from secscan.core.model import Notification, ScannerResult, ScannerStatus
-from secscan.scanners._subprocess import BatchEnd, run_commands
 from secscan.scanners.interface import CommandResult, Plan, ScanJob, Scanner, ScanOutput
 
 logger = logging.getLogger(__name__)
@@ -137,17 +136,21 @@ def _run(
         return outcome.result(ScannerStatus.SKIPPED, planned.skip_reason)
     if cancel is not None and cancel.is_set():
         return outcome.result(ScannerStatus.FAILED, f"{name} was cancelled before it started")
-    try:
-        batch = run_commands(planned.commands, deadline, cancel, workdir=job.workdir)
-    except ScannerError as exc:
-        return outcome.result(ScannerStatus.FAILED, _one_line(str(exc), 400))
-    if batch.end is BatchEnd.TIMED_OUT:
-        return outcome.result(
-            ScannerStatus.TIMEOUT, f"{name} timed out after {timeout_s:g} s; raise [scanners.{name}] timeout"
-        )
-    if batch.end is BatchEnd.CANCELLED:
-        return outcome.result(ScannerStatus.FAILED, f"{name} was cancelled before it finished")
-    outcome.exit_code, bad = _exit_code(scanner, batch.results)
+    results: tuple[CommandResult, ...] = ()
+    if planned.commands:  # issue 18: a plan with nothing to run (posture, cache hits) loads no process code
+        from secscan.scanners._subprocess import BatchEnd, run_commands
+
+        try:
+            batch = run_commands(planned.commands, deadline, cancel, workdir=job.workdir)
+        except ScannerError as exc:
+            return outcome.result(ScannerStatus.FAILED, _one_line(str(exc), 400))
+        if batch.end is BatchEnd.TIMED_OUT:
+            reason = f"{name} timed out after {timeout_s:g} s; raise [scanners.{name}] timeout"
+            return outcome.result(ScannerStatus.TIMEOUT, reason)
+        if batch.end is BatchEnd.CANCELLED:
+            return outcome.result(ScannerStatus.FAILED, f"{name} was cancelled before it finished")
+        results = batch.results
+    outcome.exit_code, bad = _exit_code(scanner, results)
     if bad is not None:
         last = _last_line(bad.stderr_tail)
         detail = f": {last}" if last else ""
@@ -157,7 +160,7 @@ def _run(
             f"check [scanners.{name}] args or run the tool by hand in the target",
         )
     try:
-        output = scanner.parse(job, batch.results)
+        output = scanner.parse(job, results)
     except ScannerError as exc:
         return outcome.result(ScannerStatus.FAILED, _one_line(str(exc), 400))
     except Exception as exc:

@@ -27,9 +27,13 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from secscan.scanners._subprocess import WORKDIR_VAR
-
 log = logging.getLogger(__name__)
+
+WORKDIR_VAR = "SECSCAN_WORKDIR"
+"""The environment variable naming the work folder of a scanner's processes (inherited by theirs).
+
+It is defined here, with the folders it names, so that a run whose scanners start no process
+(every answer cached) does not load :mod:`secscan.scanners._subprocess` (issue 18)."""
 
 PREFIX = "secscan-"
 OWNER = "owner.lock"

@@ -38,8 +38,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from secscan.config.policy import rules_dir
-from secscan.core.model import Finding, Notification, NotificationLevel
-from secscan.scanners._semgrep_report import NAME, ReportReader
+from secscan.core.model import Finding, Notification, NotificationLevel, ToolName
 from secscan.scanners._semgrep_rules import RulePack, load_pack
 from secscan.scanners._sharding import shard, split_arguments
 from secscan.scanners._tools import find_tool, private_env
@@ -103,7 +102,7 @@ def _option(job: ScanJob, key: str, default: float) -> float:
 class SemgrepScanner(Scanner):
     """Adapter for ``semgrep scan --json`` over secscan's rule packs."""
 
-    name = NAME
+    name = ToolName("semgrep")  # _semgrep_report.NAME (a test keeps the two equal)
     file_local = True
 
     def __init__(self, rules: Sequence[Path] | None = None, tool_folders: list[Path] | None = None) -> None:
@@ -182,6 +181,8 @@ class SemgrepScanner(Scanner):
 
     def parse_files(self, job: ScanJob, results: Sequence[CommandResult]) -> FileOutputs:
         """Results per file. A file is covered when semgrep scanned it without an error."""
+        from secscan.scanners._semgrep_report import ReportReader  # issue 18: only when semgrep ran
+
         given = self.pack.scannable(job.files)
         reader = ReportReader(self.pack, job.policy, job.root, given)
         for result in results:

@@ -14,7 +14,7 @@ import pytest
 
 from secscan.app import run as app
 from secscan.config.settings import build_settings
-from secscan.scanners import runner
+from secscan.scanners import _subprocess
 from secscan.scanners.interface import Command
 
 REPO = Path(__file__).resolve().parents[2]
@@ -79,13 +79,13 @@ class Runner:
         self.tmp = tmp
         self.count = 0
         self.started: list[Command] = []
-        real = runner.run_commands
+        real = _subprocess.run_commands
 
         def recording(commands: Sequence[Command], *args: Any, **kwargs: Any) -> Any:
             self.started.extend(commands)
             return real(commands, *args, **kwargs)
 
-        monkeypatch.setattr(runner, "run_commands", recording)
+        monkeypatch.setattr(_subprocess, "run_commands", recording)
 
     def __call__(
         self, target: Path, settings: Any, *, use_cache: bool = True, only: Sequence[str] = (), **kw: Any

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from secscan.app import deliver
+from secscan.app import delivery_wait
 from secscan.cli import commands, parser
 from secscan.cli import main as cli
 from secscan.core.model import Severity
@@ -99,7 +99,7 @@ def test_choices_and_defaults_written_in_the_parser_agree_with_their_sources() -
     assert tuple(s.value for s in Severity) == commands.SEVERITIES
     assert tuple(s.value for s in TriageStatus) == commands.TRIAGE_STATUSES
     assert commands.LOG_FORMATS == LOG_FORMATS
-    assert (parser.DEFAULT_WAIT_S, parser.MAX_WAIT_S) == (deliver.DEFAULT_WAIT_S, deliver.MAX_WAIT_S)
+    assert (parser.DEFAULT_WAIT_S, parser.MAX_WAIT_S) == (delivery_wait.DEFAULT_WAIT_S, delivery_wait.MAX_WAIT_S)
 
 
 def test_the_version_fast_path_prints_what_argparse_prints(capsys: pytest.CaptureFixture[str]) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from secscan.core.model import ScannerStatus
-from secscan.scanners import runner
+from secscan.scanners import _subprocess
 from secscan.scanners._history_state import decode
 from tests import gitrepo
 from tests.scanners.history_helpers import AWS, SECRET_A, SECRET_B, SECRET_C, MemoryState, keyed, scan
@@ -70,13 +70,13 @@ def test_an_unchanged_rerun_reads_nothing_and_a_new_commit_is_read_alone(
     history: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     started: list[object] = []
-    real = runner.run_commands
+    real = _subprocess.run_commands
 
     def recording(commands: Any, *args: Any, **kwargs: Any) -> Any:
         started.extend(commands)
         return real(commands, *args, **kwargs)
 
-    monkeypatch.setattr(runner, "run_commands", recording)
+    monkeypatch.setattr(_subprocess, "run_commands", recording)
     state = MemoryState()
     cold = scan(history["repo"], tmp_path, state)
     assert state.counts[-1] == (0, 4) and len(started) == 1

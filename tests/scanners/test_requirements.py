@@ -222,14 +222,31 @@ _PIN_LIKE = st.text(alphabet="aZ09._- =!<>~*;@[]/:'", min_size=1, max_size=16).f
 _PINS = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._-]{0,6} ?== ?[0-9.]{1,8}", fullmatch=True)
 
 
+_RANGES = st.from_regex(
+    r"[A-Za-z0-9][A-Za-z0-9._-]{0,6}( ?(>=|<=|!=|<|>|~=|==|===) ?[0-9][0-9.]{0,6}((a|b|rc|c|dev|post)[0-9]{0,2})?)?",
+    fullmatch=True,
+)
+
+
 @settings(max_examples=1500, deadline=None)
-@given(spec=_PIN_LIKE | _PINS)
+@given(spec=_PIN_LIKE | _PINS | _RANGES)
 def test_a_plain_pin_is_classified_as_packagings_parser_does(spec: str) -> None:
     # issue 18: name==1.2.3 skips packaging's parser (every other line still goes through it)
     if _PLAIN_PIN.fullmatch(spec):
         line = classify(spec, "r.txt", 3)
         assert line.kind is RequirementKind.PINNED
         assert line == _parsed(spec, "r.txt", 3, line.text)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(spec=_PIN_LIKE | _RANGES | st.sampled_from([".", "./pkg", "/abs/pkg", "~/pkg", "~=1.0", ".[x]"]))
+def test_every_line_classified_without_the_parser_is_classified_as_the_parser_does(spec: str) -> None:
+    # issue 18: a bare name, a plain range and a path skip packaging's parser too (pip's
+    # docs/requirements.txt has only such lines), with the parser's answer
+    if "://" in spec.split("@", 1)[0] or spec.lower().startswith(("git+", "hg+", "svn+", "bzr+")):
+        return  # URLs are classified before either path
+    line = classify(spec, "r.txt", 3)
+    assert line == _parsed(spec, "r.txt", 3, line.text)
 
 
 def test_a_file_of_plain_pins_loads_no_requirement_parser() -> None:
@@ -239,6 +256,10 @@ def test_a_file_of_plain_pins_loads_no_requirement_parser() -> None:
         "lines, _ = parse_requirements('Flask==2.0.1\\nJinja2 == 3.1.4\\nsix==1.16.0  # pin\\n', 'r.txt')\n"
         "pins = [(l.name, l.version) for l in lines]\n"
         "assert pins == [('flask', '2.0.1'), ('jinja2', '3.1.4'), ('six', '1.16.0')], pins\n"
+        "assert 'packaging.requirements' not in sys.modules\n"
+        "lines, _ = parse_requirements('sphinx ~= 7.0\\nfuro\\nx >= 0.2.0a0\\n.\\n', 'docs/r.txt')\n"
+        "kinds = [(l.name, l.kind.value) for l in lines]\n"
+        "assert kinds == [('sphinx', 'unpinned'), ('furo', 'unpinned'), ('x', 'unpinned'), (None, 'local path')]\n"
         "assert 'packaging.requirements' not in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

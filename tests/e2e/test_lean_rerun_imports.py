@@ -1,0 +1,95 @@
+"""Issue 18: an unchanged re-run imports only what it uses.
+
+A re-run whose every answer comes from the result cache, with no alert channel, no ``--upload``
+and no git history, must not load the delivery and paging code, packaging's requirement parser,
+the history walk, the lockfile engine, the SARIF readers, the process runner or git's helpers:
+each is imported where it is used. This test runs such a re-run in a fresh process and fails
+when one of them is imported eagerly again (no timing is measured).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLE = REPO / "examples" / "vulnerable-app"
+
+NOT_LOADED = (
+    "secscan.app.deliver",  # no --upload and no alert channel
+    "secscan.delivery",
+    "packaging.requirements",  # plain pins, bare names and plain ranges only
+    "secscan.scanners._history_walk",  # not a git repository
+    "secscan.scanners._history_git",
+    "secscan.scanners._history_records",
+    "secscan.scanners._history_refs",
+    "secscan.scanners._history_presence",
+    "secscan.scanners._lockfile_findings",  # no lockfile
+    "secscan.scanners._lockfile_audit",
+    "secscan.scanners.osv.matching",
+    "secscan.scanners._zizmor_sarif",  # no workflow
+    "secscan.scanners.sarif_input",
+    "secscan.scanners.sarif_load",
+    "secscan.scanners.sarif_tool",  # no SARIF tool configured
+    "secscan.scanners._semgrep_report",  # no JavaScript
+    "secscan.scanners._subprocess",  # every answer cached: no scanner process starts
+    "http.client",
+    "urllib3",
+)
+"""Modules (and packages: their submodules too) an unchanged re-run of the tree below must not load."""
+
+LOADED = ("secscan.scanners.bandit", "secscan.scanners.git_history", "secscan.app.pipeline", "yaml.reader")
+"""Modules it does load (the check sees the run's imports)."""
+
+RERUN = """
+import json, sys
+from secscan.cli.main import main
+code = main(sys.argv[2:])
+with open(sys.argv[1], "w") as out:
+    json.dump({"code": code, "modules": sorted(sys.modules)}, out)
+"""
+
+
+def _tree(tmp_path: Path) -> Path:
+    tree = tmp_path / "app"
+    tree.mkdir()
+    (tree / "app.py").write_text(
+        "import subprocess\n\n\ndef run(cmd):\n    return subprocess.call(cmd, shell=True)\n", encoding="utf-8"
+    )
+    (tree / "requirements.txt").write_text("Jinja2==2.10\nflask == 2.2.4\n", encoding="utf-8")
+    (tree / "docs").mkdir()
+    (tree / "docs" / "requirements.txt").write_text("sphinx ~= 7.0\nfuro\nx >= 0.2.0a0\n.\n", encoding="utf-8")
+    return tree
+
+
+@pytest.mark.e2e
+def test_an_unchanged_rerun_leaves_unused_modules_unloaded(tmp_path: Path) -> None:
+    tree = _tree(tmp_path)
+    shutil.copytree(EXAMPLE / "osv", tmp_path / "osv")
+    config = tmp_path / "secscan.toml"
+    config.write_text(f'[cache]\npath = "{tmp_path / "cache.db"}"\n', encoding="utf-8")
+    out = tmp_path / "modules.json"
+    args = [
+        "run", str(tree), "--osv-db", str(tmp_path / "osv"), "--fail-on", "none", "--format", "json",
+        "--db", str(tmp_path / "secscan.db"), "--sarif", str(tmp_path / "secscan.sarif"), "--config", str(config),
+    ]  # fmt: skip
+    cold = subprocess.run([sys.executable, "-m", "secscan", *args], capture_output=True, text=True, cwd=tmp_path)
+    assert cold.returncode == 0, cold.stderr
+    warm = subprocess.run(
+        [sys.executable, "-c", RERUN, str(out), *args], capture_output=True, text=True, cwd=tmp_path
+    )
+    assert warm.returncode == 0, warm.stderr
+    document = json.loads(warm.stdout)
+    assert document["cache"]["hits"] > 0 and document["cache"]["misses"] == 0  # an unchanged re-run
+    assert {s["name"]: s["status"] for s in document["scanners"]}["pip-audit"] == "ok"
+    result = json.loads(out.read_text(encoding="utf-8"))
+    assert result["code"] == 0
+    modules = set(result["modules"])
+    assert set(LOADED) <= modules
+    loaded = sorted(m for m in modules for heavy in NOT_LOADED if m == heavy or m.startswith(heavy + "."))
+    assert loaded == []
