@@ -22,6 +22,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from secscan.config.settings import PipAuditConfig, Settings
 from secscan.core.errors import ScannerError
@@ -102,10 +103,13 @@ class Kinds:
         return classify
 
 
-def run_kinds(settings: Settings, scanners: Sequence[Scanner]) -> Kinds:
+def run_kinds(settings: Settings, scanners: Sequence[Scanner], pack_memo: Path | None = None) -> Kinds:
     """The kinds of a run: the semgrep packs (the selected semgrep scanner's, loaded already, else
-    the bundled ones) and pip-audit's configured requirement globs."""
-    semgrep = next((s for s in scanners if isinstance(s, SemgrepScanner)), None) or SemgrepScanner()
+    the bundled ones, from their memo in ``pack_memo``) and pip-audit's configured requirement globs."""
+    semgrep = next((s for s in scanners if isinstance(s, SemgrepScanner)), None)
+    if semgrep is None:
+        semgrep = SemgrepScanner()
+        semgrep.pack_memo = pack_memo
     try:
         pack: RulePack | None = semgrep.pack
     except ScannerError:  # broken packs: semgrep fails and says why; its kinds go unnamed here

@@ -47,6 +47,7 @@ from secscan.scanners.recover import secret_values as _secret_values
 from secscan.scanners.registry import BUILTIN, select_scanners
 from secscan.scanners.runner import run_all
 from secscan.scanners.scratch import run_folder
+from secscan.scanners.semgrep import SemgrepScanner
 
 log = logging.getLogger(__name__)
 
@@ -288,12 +289,16 @@ def run_scan(
     ``cache`` is the result cache file to use (``None``: a cold run that neither reads nor writes it).
     ``outputs`` are the files this run writes: inside the target they are never scanned
     (:mod:`secscan.fs.exclusions`, which also leaves out what git ignores).
-    ``osv_index`` is the folder of compiled OSV indexes (``None``: the OSV database is loaded).
+    ``osv_index`` is the folder of compiled data: the OSV indexes and the semgrep rule packs'
+    memo (``None``: the OSV database is loaded and the packs are parsed).
     """
     root = check_target(target)
     name = target_name or root.name
     policy = load_policy(settings.policy.severity)
     selected = select_scanners(settings, only)
+    for scanner, _ in selected:
+        if isinstance(scanner, SemgrepScanner):  # issue 18: its rule packs are parsed once, then kept
+            scanner.pack_memo = osv_index
     _check_databases(selected, settings, osv_db)
     skips, ignored_unknown = build_skips(root, outputs, include_ignored=settings.scan.include_ignored)
     inventory: Inventory = build_inventory(root, settings.scan.excludes, settings.scan.max_file_size, skips)
@@ -359,7 +364,7 @@ def run_scan(
     coverage = coverage_map(
         inventory.files,
         inventory.too_large,
-        run_kinds(settings, [s for s, _ in selected]),
+        run_kinds(settings, [s for s, _ in selected], osv_index),
         scanner_views(BUILTIN, [s.name for s, _ in selected], results, given, chosen=bool(only)),
         history=in_git_work_tree(root),
     )

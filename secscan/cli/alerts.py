@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from secscan.app import alerts as commands
-from secscan.config.settings import Settings, load_settings
+from secscan.config.memo import load_settings_memo
+from secscan.config.settings import Settings
 from secscan.core.errors import ConfigError, ExitCode
 from secscan.fs.names import json_dumps
 from secscan.store import open_store
@@ -26,7 +27,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         raise ConfigError(
             "no --config given; [notify] channels are read only from a file passed with --config"
         )
-    return load_settings(args.config)
+    return load_settings_memo(args.config)
 
 
 def cmd_alerts(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:

@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import TYPE_CHECKING
 
-from secscan.config.settings import load_settings
+from secscan.config.memo import load_settings_memo
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 def cmd_stats(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
     from secscan.scanners.cache.api import cache_stats, stats_document, stats_lines
 
-    stats = cache_stats(load_settings(args.config).cache, args.db)
+    stats = cache_stats(load_settings_memo(args.config).cache, args.db)
     if args.format == "json":
         stdout.out(json.dumps(stats_document(stats)), highlight=False)
     else:
@@ -27,6 +27,6 @@ def cmd_stats(args: argparse.Namespace, stdout: Console, stderr: Console) -> int
 def cmd_clear(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
     from secscan.scanners.cache.api import clear_cache
 
-    removed = clear_cache(load_settings(args.config).cache, args.db)
+    removed = clear_cache(load_settings_memo(args.config).cache, args.db)
     stdout.out(f"result cache cleared: {removed} entries removed", highlight=False)
     return 0

@@ -18,12 +18,12 @@ if TYPE_CHECKING:
 def cmd_daemon(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
     import logging
 
-    from secscan.config.settings import load_settings
+    from secscan.config.memo import load_settings_memo
     from secscan.daemon.service import Daemon
 
     if args.verbose == 0 and not args.quiet:  # a service logs what it does: INFO unless -v or -q
         logging.getLogger().setLevel(logging.INFO)
-    settings = load_settings(args.config)
+    settings = load_settings_memo(args.config)
     return Daemon(settings, config_path=args.config, db=args.db).serve()
 
 
@@ -34,9 +34,9 @@ def cmd_status(args: argparse.Namespace, stdout: Console, stderr: Console) -> in
     if args.config is None:  # the [daemon] defaults, without building every section's model
         daemon = DaemonConfig()
     else:
-        from secscan.config.settings import load_settings
+        from secscan.config.memo import load_settings_memo
 
-        daemon = load_settings(args.config).daemon
+        daemon = load_settings_memo(args.config).daemon
     status = daemon_status(daemon, args.db, datetime.now(UTC))
     if args.format == "json":
         stdout.out(json_dumps(status.document()), highlight=False)

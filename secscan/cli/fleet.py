@@ -31,9 +31,10 @@ def _url(args: argparse.Namespace) -> PostgresUrl:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    from secscan.config.settings import Settings, load_settings
+    from secscan.config.memo import load_settings_memo
+    from secscan.config.settings import Settings
 
-    return load_settings(args.config) if args.config is not None else Settings()
+    return load_settings_memo(args.config) if args.config is not None else Settings()
 
 
 def cmd_migrate(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:

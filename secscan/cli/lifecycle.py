@@ -100,9 +100,9 @@ def _policies(args: argparse.Namespace) -> tuple[SeverityPolicy, SlaPolicy]:
     """The bundled policies, or those named in ``--config``'s ``[policy]`` table."""
     if args.config is None:
         return load_policy(), load_sla_policy()
-    from secscan.config.settings import load_settings  # pydantic: only for a --config file
+    from secscan.config.memo import load_settings_memo  # reads the --config file
 
-    settings = load_settings(args.config)
+    settings = load_settings_memo(args.config)
     return load_policy(settings.policy.severity), load_sla_policy(settings.policy.sla)
 
 

@@ -12,9 +12,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from secscan.config.memo import load_settings_memo
 from secscan.config.policy import load_sla_policy
 from secscan.config.report import ReportConfig
-from secscan.config.settings import load_settings
 from secscan.core.errors import ExitCode, StoreError
 from secscan.report import api
 from secscan.report.sinks.file import check_writable
@@ -38,7 +38,7 @@ def cmd_report(args: argparse.Namespace, stdout: Console, stderr: Console) -> in
     now = datetime.now(UTC)
     config, sla_policy = ReportConfig(), load_sla_policy()
     if args.config is not None:
-        settings = load_settings(args.config)
+        settings = load_settings_memo(args.config)
         config, sla_policy = settings.report, load_sla_policy(settings.policy.sla)
     fmt: api.Format = args.format or config.format
     to_stdout = str(args.output) == "-"

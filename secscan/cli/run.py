@@ -14,7 +14,7 @@ from secscan.app.cancel import sigterm_interrupts
 from secscan.app.delivery_wait import DeliveryWait
 from secscan.cli import console
 from secscan.cli.parser import UsageError
-from secscan.config.settings import load_settings
+from secscan.config.memo import load_settings_memo
 from secscan.fs.names import json_dumps
 
 if TYPE_CHECKING:
@@ -39,7 +39,7 @@ def cmd_run(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
     if args.fail_on:
         overrides.append(("scan.fail_on", args.fail_on))
     target = args.path
-    settings = load_settings(args.config, target if target.is_dir() else None, overrides)
+    settings = load_settings_memo(args.config, target if target.is_dir() else None, overrides)
     request = app.RunRequest(
         target=target,
         settings=settings,

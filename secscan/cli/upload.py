@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from secscan.app import upload as commands
 from secscan.app.deliver import Undelivered
 from secscan.cli.run import print_undelivered
-from secscan.config.settings import load_settings
+from secscan.config.memo import load_settings_memo
 from secscan.core.errors import ExitCode
 from secscan.core.ports.uploads import UploadReceipt, UploadStatus
 
@@ -47,7 +47,7 @@ def _exit(receipts: tuple[UploadReceipt, ...]) -> int:
 
 
 def cmd_upload(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
-    settings = load_settings(args.config)
+    settings = load_settings_memo(args.config)
     outcome = commands.upload(
         args.db, settings, run_id=args.run_id, sarif=args.sarif, wait_s=args.upload_wait
     )
@@ -76,7 +76,7 @@ def cmd_upload(args: argparse.Namespace, stdout: Console, stderr: Console) -> in
 
 
 def cmd_sync(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
-    settings = load_settings(args.config)
+    settings = load_settings_memo(args.config)
     report = commands.sync(args.db, settings)
     if args.format == "json":
         stdout.out(json.dumps(report.__dict__ | {"errors": list(report.errors)}), highlight=False)

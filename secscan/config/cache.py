@@ -1,17 +1,15 @@
-"""Configuration of ``[cache]``: the incremental result cache."""
+"""``[cache]``: the incremental result cache (validated by :mod:`secscan.config.schema.cache`)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-
-from pydantic import Field
-
-from secscan.config.base import ConfigModel
 
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024
 
 
-class CacheConfig(ConfigModel):
+@dataclass(frozen=True, kw_only=True)
+class CacheConfig:
     """``[cache]``: where per-file scanner results and dependency audits are kept, and how many.
 
     ``path`` defaults to ``secscan-cache.db`` beside the lifecycle database (the XDG state
@@ -25,6 +23,6 @@ class CacheConfig(ConfigModel):
 
     enabled: bool = True
     path: Path | None = None
-    max_bytes: int = Field(default=DEFAULT_MAX_BYTES, ge=1024 * 1024, description="bytes on disk")
-    online_ttl_hours: float = Field(default=12.0, gt=0, description="hours an online audit is reused")
+    max_bytes: int = DEFAULT_MAX_BYTES
+    online_ttl_hours: float = 12.0
     osv_index: bool = True

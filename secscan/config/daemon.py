@@ -1,26 +1,19 @@
-"""Configuration of ``[daemon]``: targets, schedules, durability, the health endpoint and Sentry.
+"""``[daemon]``: targets, schedules, durability, the health endpoint and Sentry (validated by
+:mod:`secscan.config.schema.daemon`).
 
 Schedules are cron expressions (5 fields, standard crontab meaning; or 6 fields with a leading
 *seconds* field, for tests and short cycles) or intervals in seconds. Every value is validated
-here, once, so a bad schedule fails at start with one line naming the key.
+once, so a bad schedule fails at start with one line naming the key.
 """
 
 from __future__ import annotations
 
-import ipaddress
-import re
+from dataclasses import dataclass, field
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-from pydantic import Field, field_validator, model_validator
-
-from secscan.config.base import ConfigModel
 
 DEFAULT_NIGHTLY = "0 2 * * *"
 DEFAULT_MAINTENANCE = "30 3 * * 0"
 DEFAULT_HEALTH_LISTEN = "127.0.0.1:9477"
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
-_BRANCH = re.compile(r"^(?!-)(?!.*\.\.)[A-Za-z0-9_./-]{1,200}$")
 
 
 def check_cron(value: str) -> str:
@@ -31,118 +24,52 @@ def check_cron(value: str) -> str:
     return value
 
 
-class TargetConfig(ConfigModel):
+@dataclass(frozen=True, kw_only=True)
+class TargetConfig:
     """``[[daemon.targets]]``: one local repository the nightly job scans."""
 
     path: Path
-    name: str | None = Field(default=None, description="name in the database; default: the folder name")
-    remote: str | None = Field(default=None, description="git remote to fetch before the scan, e.g. origin")
-    branch: str | None = Field(default=None, description="branch to check out after the fetch")
-    config: Path | None = Field(default=None, description="another trusted secscan.toml for this target")
-    scanners: tuple[str, ...] = Field(default=(), description="run only these scanners (default: all)")
-    upload: bool | None = Field(default=None, description="upload SARIF; default: when [github] is set")
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, value: str | None) -> str | None:
-        if value is not None and not _NAME.match(value):
-            raise ValueError("must be 1-100 letters, digits, '.', '_' or '-'")
-        return value
-
-    @field_validator("remote")
-    @classmethod
-    def _remote(cls, value: str | None) -> str | None:
-        if value is not None and not _NAME.match(value):
-            raise ValueError("must be the name of a configured git remote, such as origin")
-        return value
-
-    @field_validator("branch")
-    @classmethod
-    def _branch(cls, value: str | None) -> str | None:
-        if value is not None and not _BRANCH.match(value):
-            raise ValueError("must be a branch name such as main")
-        return value
-
-    @model_validator(mode="after")
-    def _remote_and_branch(self) -> TargetConfig:
-        if (self.remote is None) != (self.branch is None):
-            raise ValueError("give both 'remote' and 'branch' to update the checkout, or neither")
-        return self
+    name: str | None = None
+    remote: str | None = None
+    branch: str | None = None
+    config: Path | None = None
+    scanners: tuple[str, ...] = ()
+    upload: bool | None = None
 
     @property
     def target_name(self) -> str:
         return self.name or self.path.name
 
 
-class SentryConfig(ConfigModel):
+@dataclass(frozen=True, kw_only=True)
+class SentryConfig:
     """``[daemon.sentry]``: secscan's own errors (not findings). No DSN: nothing is sent."""
 
-    dsn: str | None = Field(default=None, description="default: the SENTRY_DSN environment variable")
-    environment: str | None = Field(default=None, description="default: SENTRY_ENVIRONMENT, else production")
-
-    @field_validator("dsn")
-    @classmethod
-    def _dsn(cls, value: str | None) -> str | None:
-        if value and not value.startswith(("https://", "http://")):
-            raise ValueError("must be a Sentry DSN such as https://KEY@o1.ingest.sentry.io/2")
-        return value or None
+    dsn: str | None = None
+    environment: str | None = None
 
 
-class DaemonConfig(ConfigModel):
+@dataclass(frozen=True, kw_only=True)
+class DaemonConfig:
     """``[daemon]``: what ``secscan daemon`` scans, when, and how it reports its own health."""
 
     targets: tuple[TargetConfig, ...] = ()
-    db: str | None = Field(default=None, description="database path or URL; default: the XDG state dir")
-    state_dir: Path | None = Field(default=None, description="SARIF logs of nightly runs; default: beside db")
+    db: str | None = None
+    state_dir: Path | None = None
     timezone: str = "UTC"
     nightly: str = DEFAULT_NIGHTLY
-    sla_sweep_every: float = Field(default=900.0, gt=0, description="seconds between SLA sweeps")
-    delivery_every: float = Field(default=60.0, gt=0, description="seconds between outbox deliveries")
+    sla_sweep_every: float = 900.0
+    delivery_every: float = 60.0
     maintenance: str = DEFAULT_MAINTENANCE
-    heartbeat_every: float = Field(default=30.0, gt=0, description="seconds between liveness beats")
-    catch_up_grace: float = Field(default=6 * 3600.0, ge=0, description="seconds a nightly may be late")
-    max_attempts: int = Field(default=2, ge=1, description="tries of one nightly slot (crash retries)")
-    lock_wait: float = Field(default=600.0, ge=0, description="seconds to wait for a target being scanned")
-    stop_timeout: float = Field(default=20.0, gt=0, description="seconds SIGTERM may take")
+    heartbeat_every: float = 30.0
+    catch_up_grace: float = 6 * 3600.0
+    max_attempts: int = 2
+    lock_wait: float = 600.0
+    stop_timeout: float = 20.0
     health_listen: str = DEFAULT_HEALTH_LISTEN
-    keep_runs_days: int = Field(default=400, ge=1, description="runs older than this are deleted")
-    keep_delivered_days: int = Field(default=30, ge=1, description="delivered outbox rows kept this long")
-    sentry: SentryConfig = SentryConfig()
-
-    @field_validator("nightly", "maintenance")
-    @classmethod
-    def _cron(cls, value: str) -> str:
-        return check_cron(value)
-
-    @field_validator("timezone")
-    @classmethod
-    def _timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError("must be an IANA time zone such as UTC or Europe/Berlin") from None
-        return value
-
-    @field_validator("health_listen")
-    @classmethod
-    def _listen(cls, value: str) -> str:
-        host, sep, port = value.rpartition(":")
-        host = host.strip("[]")
-        try:
-            ipaddress.ip_address(host)
-        except ValueError:
-            raise ValueError("must be IP:PORT, e.g. 127.0.0.1:9477 (loopback by default)") from None
-        if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
-            raise ValueError("must be IP:PORT with a port from 0 to 65535")
-        return value
-
-    @model_validator(mode="after")
-    def _unique_names(self) -> DaemonConfig:
-        names = [t.target_name for t in self.targets]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            raise ValueError(f"targets share the name {duplicates[0]!r}; give each a distinct 'name'")
-        return self
+    keep_runs_days: int = 400
+    keep_delivered_days: int = 30
+    sentry: SentryConfig = field(default_factory=SentryConfig)
 
     @property
     def listen_address(self) -> tuple[str, int]:

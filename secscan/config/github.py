@@ -1,14 +1,12 @@
-"""Configuration of ``[github]``: the repository, API URL, token source, upload and sync options."""
+"""``[github]``: the repository, API URL, token source, upload and sync options (validated by
+:mod:`secscan.config.schema.github`)."""
 
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
-
-from pydantic import Field, field_validator
-
-from secscan.config.base import ConfigModel
 
 LOOPBACK_NAMES = frozenset({"localhost"})
 
@@ -24,7 +22,8 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-class GithubConfig(ConfigModel):
+@dataclass(frozen=True, kw_only=True)
+class GithubConfig:
     """``[github]``: where secscan uploads SARIF and syncs alert dismissals.
 
     Only a trusted config file (``--config``) may hold this section: it decides where findings
@@ -32,37 +31,19 @@ class GithubConfig(ConfigModel):
     systemd credential) or the ``GITHUB_TOKEN`` environment variable.
     """
 
-    repository: str = Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", description="owner/name")
+    repository: str
     api_url: str = "https://api.github.com"
-    token_file: Path | None = Field(
-        default=None,
-        description="file holding the token; a relative name is looked up in $CREDENTIALS_DIRECTORY",
-    )
-    ref: str | None = Field(default=None, pattern=r"^refs/(heads|tags|pull)/.+$")
-    commit_sha: str | None = Field(default=None, pattern=r"^[0-9a-fA-F]{40}$")
-    checkout_uri: str | None = Field(default=None, pattern=r"^file://")
+    token_file: Path | None = None
+    ref: str | None = None
+    commit_sha: str | None = None
+    checkout_uri: str | None = None
     upload_on_nightly: bool = True
-    timeout_s: float = Field(default=30.0, gt=0)
-    wait_for_processing_s: float = Field(
-        default=120.0, ge=0, description="how long an upload polls its processing status inline"
-    )
-    poll_interval_s: float = Field(default=5.0, gt=0)
+    timeout_s: float = 30.0
+    wait_for_processing_s: float = 120.0
+    poll_interval_s: float = 5.0
     sync_on_nightly: bool = True
     pull_dismissals: bool = True  # GitHub dismissals -> local triage decisions
     push_dismissals: bool = True  # local false-positive / accepted-risk -> GitHub dismissals
-
-    @field_validator("api_url")
-    @classmethod
-    def _https_or_loopback(cls, value: str) -> str:
-        parts = urlsplit(value)
-        host = parts.hostname or ""
-        if not host or parts.scheme not in ("https", "http"):
-            raise ValueError("must be an https:// URL such as https://api.github.com")
-        if parts.scheme == "http" and not is_loopback(host):
-            raise ValueError("must use https (plain http is allowed only on loopback)")
-        if parts.username or parts.password or parts.query or parts.fragment:
-            raise ValueError("must be a plain base URL without credentials, query or fragment")
-        return value.rstrip("/")
 
     @property
     def api_host(self) -> str:

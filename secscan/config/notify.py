@@ -1,4 +1,5 @@
-"""Configuration of ``[notify]``: channels, routing policy file and the SSRF allow-list.
+"""``[notify]``: channels, routing policy file and the SSRF allow-list (validated by
+:mod:`secscan.config.schema.notify`).
 
 ```toml
 [notify]
@@ -13,36 +14,42 @@ fallback = "mail"                    # told when an alert to this channel is a d
 type = "slack"                       # the webhook URL comes from env SLACK_WEBHOOK_URL or a file
 ```
 
-Each channel is a table named by the user; ``type`` picks its model. Secrets are never values
+Each channel is a table named by the user; ``type`` picks its class. Secrets are never values
 in the file: each channel names an environment variable and/or a file that holds them, read at
 delivery time. Relative paths are relative to the config file.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal
-
-from pydantic import Field, model_validator
-
-from secscan.config.base import ConfigModel
+from typing import Literal
 
 PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
 
-_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+CHANNEL_TYPES: tuple[str, ...] = ("pagerduty", "slack", "email", "webhook", "sentry")
+"""The values of a channel's ``type`` (a test checks they are the schema union's tags)."""
+
+DEFAULT_ROLES: Mapping[str, tuple[str, ...]] = {
+    "pagerduty": ("page",),
+    "slack": ("chat",),
+    "email": ("email",),
+    "webhook": ("page",),
+    "sentry": ("page",),
+}
+DEFAULT_RATES: Mapping[str, float] = {"pagerduty": 2.0, "slack": 1.0}
+"""Messages per second: PagerDuty allows about 120 events/minute per key, Slack 1/s per webhook."""
 
 
-class _Channel(ConfigModel):
+@dataclass(frozen=True, kw_only=True)
+class _Channel:
     """Options every channel has."""
 
-    receives: tuple[str, ...] | None = Field(
-        default=None, description="roles routed here (page, chat, email); default by type"
-    )
-    fallback: str | None = Field(default=None, pattern=_NAME, description="channel told about dead letters")
-    rate_per_s: float | None = Field(default=None, gt=0, description="most messages per second")
-    timeout_s: float = Field(default=30.0, gt=0)
+    receives: tuple[str, ...] | None = None
+    fallback: str | None = None
+    rate_per_s: float | None = None
+    timeout_s: float = 30.0
 
     @property
     def roles(self) -> tuple[str, ...]:
@@ -57,103 +64,69 @@ class _Channel(ConfigModel):
         return self.rate_per_s if self.rate_per_s is not None else DEFAULT_RATES.get(self.kind)
 
 
+@dataclass(frozen=True, kw_only=True)
 class PagerDutyChannel(_Channel):
     """PagerDuty Events API v2."""
 
-    type: Literal["pagerduty"]
+    type: Literal["pagerduty"] = "pagerduty"
     events_url: str = PAGERDUTY_EVENTS_URL
     routing_key_env: str = "PAGERDUTY_ROUTING_KEY"
     routing_key_file: Path | None = None
 
 
+@dataclass(frozen=True, kw_only=True)
 class SlackChannel(_Channel):
     """A Slack incoming webhook (the URL is the secret). Slack allows 1 message/s per webhook."""
 
-    type: Literal["slack"]
+    type: Literal["slack"] = "slack"
     webhook_url_env: str = "SLACK_WEBHOOK_URL"
     webhook_url_file: Path | None = None
-    rate_per_s: float | None = Field(default=None, gt=0, le=1.0)
 
 
+@dataclass(frozen=True, kw_only=True)
 class EmailChannel(_Channel):
-    """Email over SMTP, with STARTTLS and authentication."""
+    """Email over SMTP, with STARTTLS and authentication (``from_addr`` is the file's ``from``)."""
 
-    type: Literal["email"]
+    type: Literal["email"] = "email"
     smtp_host: str
-    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_port: int = 587
     starttls: bool = True
     ca_file: Path | None = None  # extra CA bundle for the SMTP server's certificate
     username: str | None = None
     password_env: str = "SECSCAN_SMTP_PASSWORD"  # noqa: S105 - a variable name
     password_file: Path | None = None
-    from_addr: str = Field(alias="from", min_length=3)
-    to: tuple[str, ...] = Field(min_length=1)
+    from_addr: str
+    to: tuple[str, ...]
 
 
+@dataclass(frozen=True, kw_only=True)
 class WebhookChannel(_Channel):
     """A generic JSON webhook, HMAC-SHA256 signed."""
 
-    type: Literal["webhook"]
+    type: Literal["webhook"] = "webhook"
     url_env: str = "SECSCAN_WEBHOOK_URL"
     url_file: Path | None = None
     secret_env: str = "SECSCAN_WEBHOOK_SECRET"  # noqa: S105 - a variable name
     secret_file: Path | None = None
 
 
+@dataclass(frozen=True, kw_only=True)
 class SentryChannel(_Channel):
     """Sentry events (one issue per dedup key); optional."""
 
-    type: Literal["sentry"]
+    type: Literal["sentry"] = "sentry"
     dsn_env: str = "SENTRY_DSN"
     dsn_file: Path | None = None
     environment: str = "production"
 
 
-ChannelConfig = Annotated[
-    PagerDutyChannel | SlackChannel | EmailChannel | WebhookChannel | SentryChannel,
-    Field(discriminator="type"),
-]
-
-CHANNEL_TYPES: tuple[str, ...] = ("pagerduty", "slack", "email", "webhook", "sentry")
-"""The values of a channel's ``type`` (a test checks they are the union's tags)."""
-
-DEFAULT_ROLES: Mapping[str, tuple[str, ...]] = {
-    "pagerduty": ("page",),
-    "slack": ("chat",),
-    "email": ("email",),
-    "webhook": ("page",),
-    "sentry": ("page",),
-}
-DEFAULT_RATES: Mapping[str, float] = {"pagerduty": 2.0, "slack": 1.0}
-"""Messages per second: PagerDuty allows about 120 events/minute per key, Slack 1/s per webhook."""
+ChannelConfig = PagerDutyChannel | SlackChannel | EmailChannel | WebhookChannel | SentryChannel
 
 
-class NotifyConfig(ConfigModel):
+@dataclass(frozen=True, kw_only=True)
+class NotifyConfig:
     """``[notify]``: channels (``[notify.<name>]`` tables), routing policy and SSRF allow-list."""
 
     allow_hosts: tuple[str, ...] = ()
     routing: Path | None = None
-    channels: Mapping[str, ChannelConfig] = Field(default_factory=dict)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _gather_channels(cls, data: Any) -> Any:
-        """``[notify.<name>]`` tables sit beside the plain keys; collect them into ``channels``."""
-        if not isinstance(data, Mapping) or "channels" in data:
-            return data
-        plain = {k: v for k, v in data.items() if not isinstance(v, Mapping)}
-        tables = {k: v for k, v in data.items() if isinstance(v, Mapping)}
-        return {**plain, "channels": tables} if tables else plain
-
-    @model_validator(mode="after")
-    def _check_names(self) -> NotifyConfig:
-        for name, channel in self.channels.items():
-            if not re.match(_NAME, name):
-                raise ValueError(f"channel name {name!r} must be letters, digits, '.', '_' or '-'")
-            if channel.fallback is not None and channel.fallback not in self.channels:
-                raise ValueError(
-                    f"[notify.{name}] fallback = {channel.fallback!r} is not a configured channel"
-                )
-            if channel.fallback == name:
-                raise ValueError(f"[notify.{name}] cannot be its own fallback")
-        return self
+    channels: Mapping[str, ChannelConfig] = field(default_factory=dict)

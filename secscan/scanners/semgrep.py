@@ -39,7 +39,8 @@ from pathlib import Path
 
 from secscan.config.policy import rules_dir
 from secscan.core.model import Finding, Notification, NotificationLevel, ToolName
-from secscan.scanners._semgrep_rules import RulePack, load_pack
+from secscan.scanners._semgrep_memo import memoised_pack
+from secscan.scanners._semgrep_rules import RulePack
 from secscan.scanners._sharding import shard, split_arguments
 from secscan.scanners._tools import find_tool, private_env
 from secscan.scanners.interface import (
@@ -108,10 +109,13 @@ class SemgrepScanner(Scanner):
     def __init__(self, rules: Sequence[Path] | None = None, tool_folders: list[Path] | None = None) -> None:
         self.rule_folders = tuple(rules) if rules is not None else (rules_dir() / "semgrep",)
         self.tool_folders = tool_folders
+        self.pack_memo: Path | None = None
+        """The folder of compiled data where the parsed packs are kept (None: parsed each time);
+        set before :attr:`pack` is first read (:mod:`secscan.scanners._semgrep_memo`)."""
 
     @functools.cached_property
     def pack(self) -> RulePack:
-        return load_pack(self.rule_folders)
+        return memoised_pack(self.rule_folders, self.pack_memo)
 
     def executable(self) -> Path | None:
         return find_tool("semgrep", self.tool_folders)

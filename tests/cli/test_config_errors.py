@@ -56,7 +56,7 @@ def test_config_error_is_one_line_naming_the_key(tmp_path: Path, toml: str, expe
 def test_channel_types_are_the_unions_tags() -> None:
     from typing import get_args
 
-    from secscan.config.settings import Settings
+    from secscan.config.schema.settings import Settings
 
     channels = Settings.model_fields["notify"].annotation.model_fields["channels"].annotation  # type: ignore[union-attr]
     members = get_args(get_args(get_args(channels)[1])[0])

@@ -1,8 +1,8 @@
 """Issue 18: an unchanged re-run imports only what it uses.
 
 A re-run whose every answer comes from the result cache, with no alert channel, no ``--upload``
-and no git history, must not load the delivery and paging code, packaging's requirement parser,
-the history walk, the lockfile engine, the SARIF readers, the process runner or git's helpers:
+and no git history, must not load the delivery and paging code, packaging's requirement parser, PyYAML (the semgrep
+rule packs come from their memo), the history walk, the lockfile engine, the SARIF readers, the process runner or git's helpers:
 each is imported where it is used. This test runs such a re-run in a fresh process and fails
 when one of them is imported eagerly again (no timing is measured).
 """
@@ -38,12 +38,16 @@ NOT_LOADED = (
     "secscan.scanners.sarif_tool",  # no SARIF tool configured
     "secscan.scanners._semgrep_report",  # no JavaScript
     "secscan.scanners._subprocess",  # every answer cached: no scanner process starts
+    "yaml",  # the semgrep rule packs come from their memo
     "http.client",
     "urllib3",
+    "pydantic",  # the settings are remembered (secscan.config.memo): not validated again
+    "pydantic_core",
+    "secscan.config.schema",
 )
 """Modules (and packages: their submodules too) an unchanged re-run of the tree below must not load."""
 
-LOADED = ("secscan.scanners.bandit", "secscan.scanners.git_history", "secscan.app.pipeline", "yaml.reader")
+LOADED = ("secscan.scanners.bandit", "secscan.scanners.git_history", "secscan.scanners._semgrep_memo")
 """Modules it does load (the check sees the run's imports)."""
 
 RERUN = """

@@ -20,8 +20,8 @@ from secscan.delivery.github.token import resolve_token, scrub
     ["https://api.github.com", "https://ghe.example.com/api/v3/", "http://127.0.0.1:8080", "http://[::1]:9"],
 )
 def test_https_or_loopback_api_urls_are_accepted(url: str) -> None:
-    config = GithubConfig(repository="octo/hello", api_url=url)
-    assert not config.api_url.endswith("/")
+    config = build_settings({"github": {"repository": "octo/hello", "api_url": url}}).github
+    assert config is not None and config.api_url == url.rstrip("/")
 
 
 @pytest.mark.parametrize(
