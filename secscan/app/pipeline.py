@@ -33,14 +33,13 @@ from secscan.config.settings import (
 )
 from secscan.core.errors import InputError
 from secscan.core.identity import assign_identities, source_reader
-from secscan.core.identity_memo import IdentityMemo
-from secscan.core.model import Notification, RunId, ScannerResult, ScannerStatus, ScanRun, new_run_id
+from secscan.core.model import Notification, Rule, RunId, ScannerResult, ScannerStatus, ScanRun, new_run_id
 from secscan.core.policy import SeverityPolicy
 from secscan.core.redact import Redactor, SecretFilter
 from secscan.fs.exclusions import Skips, build_skips
 from secscan.fs.inventory import Inventory, build_inventory, check_target, is_excluded
 from secscan.scanners._audit_cache import audit_cache
-from secscan.scanners.cache.identities import identity_memo
+from secscan.scanners.cache.identities import IdentityEntries, identity_memo
 from secscan.scanners.cache.session import CacheSession, CacheUse
 from secscan.scanners.git_history import in_git_work_tree
 from secscan.scanners.interface import ScanJob, Scanner
@@ -226,28 +225,43 @@ def redacting_logs(redactor: Redactor) -> Iterator[None]:
 
 
 def _redact_result(result: ScannerResult, r: Redactor) -> ScannerResult:
+    """``result`` with its free texts redacted; an object whose texts are unchanged is kept as it is
+    (copying every finding and rule of a cached re-run cost more than redacting them)."""
+    findings = tuple(
+        f if (message := r.text(f.message)) == f.message else dataclasses.replace(f, message=message)
+        for f in result.findings
+    )
+    rules = tuple(_redact_rule(rule, r) for rule in result.rules)
+    notifications = tuple(
+        n if (message := r.text(n.message)) == n.message else dataclasses.replace(n, message=message)
+        for n in result.notifications
+    )
     return dataclasses.replace(
         result,
-        findings=tuple(dataclasses.replace(f, message=r.text(f.message)) for f in result.findings),
-        rules=tuple(
-            dataclasses.replace(
-                rule,
-                short_description=r.rule_text(rule.short_description),
-                full_description=r.rule_text(rule.full_description),
-                help_text=r.rule_text(rule.help_text),
-            )
-            for rule in result.rules
-        ),
-        notifications=tuple(dataclasses.replace(n, message=r.text(n.message)) for n in result.notifications),
+        findings=findings,
+        rules=rules,
+        notifications=notifications,
         reason=r.text(result.reason) if result.reason else None,
     )
 
 
+def _redact_rule(rule: Rule, r: Redactor) -> Rule:
+    short, full, help_text = (r.rule_text(rule.short_description), r.rule_text(rule.full_description),
+                              r.rule_text(rule.help_text))  # fmt: skip
+    if (short, full, help_text) == (rule.short_description, rule.full_description, rule.help_text):
+        return rule
+    return dataclasses.replace(rule, short_description=short, full_description=full, help_text=help_text)
+
+
 def _with_identities(
-    results: Sequence[ScannerResult], root: Path, memo: IdentityMemo | None = None
+    results: Sequence[ScannerResult], root: Path, memo: IdentityEntries | None = None
 ) -> list[ScannerResult]:
     read = source_reader(root)
-    return [dataclasses.replace(r, findings=assign_identities(r.findings, read, memo=memo)) for r in results]
+    digests = memo.text_digests(read.base, read.in_place) if memo is not None else None
+    return [
+        dataclasses.replace(r, findings=assign_identities(r.findings, read, memo=memo, digests=digests))
+        for r in results
+    ]
 
 
 def run_scan(

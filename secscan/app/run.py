@@ -105,14 +105,33 @@ def scrub(value: Any, redactor: Redactor, *, free_text: bool = False, tool_text:
         if not free_text:
             return value
         return redactor.rule_text(value) if tool_text else redactor.text(value)
-    if isinstance(value, list):
-        return [scrub(v, redactor, free_text=free_text, tool_text=tool_text) for v in value]
-    if isinstance(value, dict):
-        return {
-            k: scrub(v, redactor, free_text=k in FREE_TEXT_KEYS, tool_text=tool_text or k in TOOL_KEYS)
-            for k, v in value.items()
-        }
-    return value
+    return _Scrub(redactor).tree(value, free_text, tool_text)
+
+
+class _Scrub:
+    """:func:`scrub` over lists and dicts, with the strings that are not free text (most of a
+    SARIF log: keys, ids, paths, hashes) passed over without a call each."""
+
+    def __init__(self, redactor: Redactor) -> None:
+        self.text, self.rule_text = redactor.text, redactor.rule_text
+
+    def tree(self, value: Any, free_text: bool, tool_text: bool) -> Any:
+        if isinstance(value, list):
+            if free_text:
+                redact = self.rule_text if tool_text else self.text
+                return [redact(v) if isinstance(v, str) else self.tree(v, True, tool_text) for v in value]
+            return [v if isinstance(v, str) else self.tree(v, False, tool_text) for v in value]
+        if isinstance(value, dict):
+            out = {}
+            for k, v in value.items():
+                if isinstance(v, str):
+                    if k in FREE_TEXT_KEYS:
+                        v = self.rule_text(v) if tool_text else self.text(v)
+                    out[k] = v
+                else:
+                    out[k] = self.tree(v, k in FREE_TEXT_KEYS, tool_text or k in TOOL_KEYS)
+            return out
+        return value
 
 
 def exit_code_for(run: ScanRun, threshold: Severity | None, new: Collection[str] | None = None) -> ExitCode:

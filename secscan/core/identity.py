@@ -15,11 +15,11 @@ import hashlib
 import itertools
 import json
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from secscan.core import identity_memo
-from secscan.core.identity_memo import Answer, IdentityMemo, memo_slot, recall
+from secscan.core.identity_memo import Answer, IdentityMemo, memo_key_of, memo_slot, recall, text_digest
 from secscan.core.linehash import hashes_for_lines
 from secscan.core.model import Finding, Location
 
@@ -29,6 +29,9 @@ FINGERPRINT_VERSION = "secscan/v1"
 
 ReadText = Callable[[str], str | None]
 """Returns a repo-relative file's text, or ``None`` when it cannot be read."""
+TextDigests = Callable[[Sequence[str]], Mapping[str, str]]
+"""Of repo-relative paths, the :func:`~secscan.core.identity_memo.text_digest` of those whose
+current text ``ReadText`` would give is known without reading it (the others are left out)."""
 
 
 def split_lines(text: str) -> list[str]:
@@ -179,25 +182,35 @@ def _identify(path: str, members: Sequence[Finding], text: str | None, prefixes:
     ]
 
 
+Entry = tuple[str, list[Finding], str | None, str | None]
+"""A path, its findings, and its text, or (not read: the memo may know the answer) its text's digest."""
+
+
 def _answers(
-    chunk: Sequence[tuple[str, Sequence[Finding], str | None]],
+    chunk: Sequence[Entry],
     prefixes: _Prefixes,
     line_hashes: bool,
     memo: IdentityMemo | None,
+    read_text: ReadText,
 ) -> list[Answer]:
-    """Each path's answer (from its findings and text): remembered by ``memo`` (looked up once
-    for the chunk), else worked out (and then given to ``memo``)."""
+    """Each path's answer: remembered by ``memo`` (looked up once for the chunk), else worked out
+    (and then given to ``memo``, keyed by the text it was worked out from)."""
     if memo is None:
-        return [_identify(path, group, text, prefixes, line_hashes) for path, group, text in chunk]
+        return [_identify(path, group, text, prefixes, line_hashes) for path, group, text, _ in chunk]
     questions = [
-        (memo_slot(path, group), memo_key(path, group, text, line_hashes)) for path, group, text in chunk
-    ]
+        (memo_slot(path, group), memo_key_of(path, group, text_digest(text) if digest is None else digest,
+                                             line_hashes, FINGERPRINT_VERSION))
+        for path, group, text, digest in chunk
+    ]  # fmt: skip
     known = memo.recall(questions)
     answers: list[Answer] = []
     learnt: list[tuple[str, bytes, str]] = []
-    for (path, group, text), (slot, key) in zip(chunk, questions, strict=True):
+    for (path, group, text, digest), (slot, key) in zip(chunk, questions, strict=True):
         answer = recall(known.get(slot), len(group))
         if answer is None:
+            if digest is not None:  # read now, and keyed by what was read
+                text = _safe_read(read_text, path)
+                key = memo_key(path, group, text, line_hashes)
             answer = _identify(path, group, text, prefixes, line_hashes)
             learnt.append((slot, key, json.dumps(answer)))
         answers.append(answer)
@@ -207,20 +220,32 @@ def _answers(
 
 
 def _chunks(
-    paths: Sequence[tuple[str, list[int]]], findings: Sequence[Finding], read_text: ReadText, memo: bool
-) -> Iterator[list[tuple[str, list[Finding], str | None]]]:
-    """The paths with their findings and texts, a path at a time, or (``memo``) a chunk at a time."""
-    chunk: list[tuple[str, list[Finding], str | None]] = []
-    chars = 0
-    for path, members in paths:
-        text = _safe_read(read_text, path)
-        chunk.append((path, [findings[i] for i in members], text))
-        chars += len(text or "")
-        if not memo or len(chunk) >= _MEMO_CHUNK or chars >= _MEMO_CHUNK_CHARS:
+    paths: Sequence[tuple[str, list[int]]],
+    findings: Sequence[Finding],
+    read_text: ReadText,
+    memo: bool,
+    digests: TextDigests | None,
+) -> Iterator[list[Entry]]:
+    """The paths with their findings and texts (or digests), a path at a time, or (``memo``) a
+    chunk at a time; only texts count towards a chunk's size."""
+    for start in range(0, len(paths), _MEMO_CHUNK if memo else 1):
+        batch = paths[start : start + (_MEMO_CHUNK if memo else 1)]
+        known = digests([path for path, _ in batch]) if memo and digests is not None else {}
+        chunk: list[Entry] = []
+        chars = 0
+        for path, members in batch:
+            group = [findings[i] for i in members]
+            if path in known:
+                chunk.append((path, group, None, known[path]))
+                continue
+            text = _safe_read(read_text, path)
+            chunk.append((path, group, text, None))
+            chars += len(text or "")
+            if chars >= _MEMO_CHUNK_CHARS:
+                yield chunk
+                chunk, chars = [], 0
+        if chunk:
             yield chunk
-            chunk, chars = [], 0
-    if chunk:
-        yield chunk
 
 
 def assign_identities(
@@ -229,6 +254,7 @@ def assign_identities(
     *,
     line_hashes: bool = True,
     memo: IdentityMemo | None = None,
+    digests: TextDigests | None = None,
 ) -> tuple[Finding, ...]:
     """The findings, in the same order, with ``fingerprint`` and ``line_hash`` filled.
 
@@ -238,7 +264,8 @@ def assign_identities(
     only needed for a SARIF upload, and costs about a third of the work). A ``line_hash`` the
     scanner set itself (git-history and posture, whose lines are not the current file's) is kept.
     With a ``memo``, a path whose text and findings are as they were when it was last answered
-    (:func:`memo_key`) gets that answer back instead of being worked out again.
+    (:func:`memo_key`) gets that answer back instead of being worked out again; a path whose text's
+    digest ``digests`` knows is then not even read.
     """
     by_path: dict[str, list[int]] = {}
     for index, finding in enumerate(findings):
@@ -247,37 +274,44 @@ def assign_identities(
     hashes_of: list[str | None] = [None] * len(findings)
     prefixes = _Prefixes()
     paths = iter(by_path.items())
-    for chunk in _chunks(list(by_path.items()), findings, read_text, memo is not None):
-        answers = _answers(chunk, prefixes, line_hashes, memo)
+    for chunk in _chunks(list(by_path.items()), findings, read_text, memo is not None, digests):
+        answers = _answers(chunk, prefixes, line_hashes, memo, read_text)
         for (_, members), answer in zip(itertools.islice(paths, len(chunk)), answers, strict=True):
             for index, (fp, line_hash) in zip(members, answer, strict=True):
                 fingerprints[index], hashes_of[index] = fp, line_hash
     return tuple(map(_identified, findings, fingerprints, hashes_of))
 
 
-def source_reader(root: Path) -> ReadText:
+class SourceReader:
     """A ``read_text`` over files under ``root``, decoded as GitHub does (UTF-8, BOM and CRs kept).
 
     Invalid UTF-8 becomes U+FFFD. Paths that are missing, not regular files or that resolve
     outside ``root`` give ``None``. A path resolves as ``resolve(resolve(dir) / name)``, each
     directory resolved once: a log names thousands of files in far fewer directories.
     """
-    base = root.resolve()
-    directories: dict[Path, Path] = {}
 
-    def resolve(path: str) -> Path:
-        full = base / path
+    def __init__(self, root: Path) -> None:
+        self.base = root.resolve()
+        self._directories: dict[Path, Path] = {}
+
+    def _resolve(self, path: str) -> Path:
+        full = self.base / path
         if full.name in ("", ".."):
             return full.resolve()
-        real_dir = directories.get(full.parent)
+        real_dir = self._directories.get(full.parent)
         if real_dir is None:
-            real_dir = directories[full.parent] = full.parent.resolve()
+            real_dir = self._directories[full.parent] = full.parent.resolve()
         candidate = real_dir / full.name
         return candidate.resolve() if candidate.is_symlink() else candidate
 
-    def read(path: str) -> str | None:
-        candidate = resolve(path)
-        if not candidate.is_relative_to(base) or not candidate.is_file():
+    def in_place(self, path: str) -> bool:
+        """Whether ``path`` is read where it stands: no symbolic link or ``..`` on the way, inside
+        ``root`` (what :data:`TextDigests` may vouch for: the file at ``root/path`` is the one read)."""
+        return self._resolve(path) == self.base / path
+
+    def __call__(self, path: str) -> str | None:
+        candidate = self._resolve(path)
+        if not candidate.is_relative_to(self.base) or not candidate.is_file():
             return None
         try:
             return candidate.read_bytes().decode("utf-8", "replace")
@@ -285,4 +319,7 @@ def source_reader(root: Path) -> ReadText:
             logger.debug("cannot read %s for finding identity: %s", candidate, exc)
             return None
 
-    return read
+
+def source_reader(root: Path) -> SourceReader:
+    """The :class:`SourceReader` of ``root``."""
+    return SourceReader(root)

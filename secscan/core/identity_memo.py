@@ -41,7 +41,18 @@ def memo_key(
     That is the path, the text, and of each finding (in order) what the context, the order of
     equal contexts and the line hash come from; anything else about a finding never changes it.
     """
-    digest = "-" if text is None else hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    return memo_key_of(path, members, text_digest(text), line_hashes, version)
+
+
+def text_digest(text: str | None) -> str:
+    """How :func:`memo_key` names a file's text: its UTF-8's SHA-256 (hex; ``-``: no text). For a
+    file that is valid UTF-8 that is the SHA-256 of the file's bytes (a digest the caller may
+    already know without reading the file, see :func:`memo_key_of`)."""
+    return "-" if text is None else hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def memo_key_of(path: str, members: Sequence[Finding], digest: str, line_hashes: bool, version: str) -> bytes:
+    """:func:`memo_key` from the text's :func:`text_digest`."""
     rows = [
         [f.tool, f.rule_id, f.location.start_line, f.location.start_column, f.location.end_line,
          f.location.end_column, f.identity, f.message, f.tool_severity, f.severity.value, list(f.aliases),

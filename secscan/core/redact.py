@@ -81,6 +81,29 @@ BUILTIN_PATTERNS: tuple[TokenPattern, ...] = (
     ),
 )
 
+def _has(*literals: str) -> Callable[[str], bool]:
+    return lambda text: any(literal in text for literal in literals)
+
+
+_BUILTIN_HINTS: tuple[Callable[[str], bool], ...] = (
+    _has("A3T", "AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AROA", "AIPA", "ANPA", "ANVA"),
+    lambda text: re.search(r"(?i)aws", text) is not None,  # the pattern's own case folding (U+017F is "s")
+    lambda text: re.search(r"gh[pousr]_|github_pat_", text) is not None,
+    _has("glpat-"),
+    _has("xox"),
+    _has("https://hooks.slack.com/"),
+    _has("_live_"),
+    _has("pypi-AgE"),
+    _has("npm_"),
+    _has("AIza"),
+    _has("eyJ"),
+    lambda text: "://" in text and "@" in text,
+    _has("-----BEGIN"),
+)
+"""Per pattern of :data:`BUILTIN_PATTERNS`, in order, a test that every text the pattern matches
+passes (the literals any match contains, with the pattern's flags): most texts pass none, and a
+few substring tests spare them the pattern searches (a rule's help with a link passes only ``://``)."""
+
 
 def _merge(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
     merged: list[tuple[int, int]] = []
@@ -128,7 +151,7 @@ class Redactor:
     the same messages several times (findings, then the SARIF log and the JSON document).
     """
 
-    __slots__ = ("_literals", "_memo", "_patterns", "_rule_memo", "_tokens", "_words")
+    __slots__ = ("_checks", "_literals", "_memo", "_patterns", "_rule_memo", "_tokens", "_words")
 
     def __init__(self, secrets: Iterable[str] = (), patterns: Iterable[TokenPattern] = BUILTIN_PATTERNS):
         values = {s for s in secrets if len(s) >= MIN_SECRET_LENGTH}
@@ -136,11 +159,16 @@ class Redactor:
         self._literals = _compile(values)
         self._tokens = _compile(values - self._words)
         self._patterns = tuple(patterns)
+        builtin = patterns is BUILTIN_PATTERNS  # another sequence (even of the same patterns): no hints
+        hints = _BUILTIN_HINTS if builtin else (None,) * len(self._patterns)
+        self._checks = tuple(zip(self._patterns, hints, strict=True))
         self._memo: dict[str, str] = {}
         self._rule_memo: dict[str, str] = {}
 
     def _pattern_spans(self, text: str) -> Iterator[tuple[int, int]]:
-        for pattern in self._patterns:
+        for pattern, hint in self._checks:
+            if hint is not None and not hint(text):
+                continue  # the pattern cannot match
             has_group = "secret" in pattern.regex.groupindex
             for match in pattern.regex.finditer(text):
                 yield match.span("secret") if has_group else match.span()

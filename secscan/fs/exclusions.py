@@ -54,9 +54,19 @@ class GitIgnored:
     folders: frozenset[str] = frozenset()
 
 
+def _maybe_in_git(root: Path) -> bool:
+    """False when git cannot find a repository for ``root``: no folder from ``root`` up holds a
+    ``.git`` (folder or file) or is itself a git folder (``HEAD``); git runs without ``GIT_DIR``
+    (:func:`~secscan.fs.gitinfo.git_env`), so that is where it looks."""
+    return any((folder / ".git").exists() or (folder / "HEAD").exists() for folder in (root, *root.parents))
+
+
 def git_ignored(root: Path, *, timeout: float = GIT_TIMEOUT_S) -> GitIgnored | str | None:
     """What git ignores under ``root``; None when ``root`` is not in a git work tree, or a
-    one-line reason when git could not tell (missing, refused the repository, timed out)."""
+    one-line reason when git could not tell (missing, refused the repository, timed out).
+    Outside any repository git is not started (a process per run for nothing)."""
+    if not _maybe_in_git(root):
+        return None
     try:
         proc = run_git(root, _LIST_IGNORED, timeout=timeout, config=_CONFIG)
     except GitNotFoundError:

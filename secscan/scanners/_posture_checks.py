@@ -24,7 +24,7 @@ import os
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from secscan.config.posture_rules import PostureRule
 from secscan.fs.inventory import is_excluded
@@ -61,6 +61,7 @@ class Tree:
         self.files = tuple(files)
         self.settings = settings
         self._lower = {f.lower(): f for f in files}
+        self._base = f"{root}{os.sep}"  # str joins: a Path per file cost more than the reads
 
     def find(self, path: str) -> str | None:
         """The tree's file named ``path``, ignoring case (GitHub finds SECURITY.md so)."""
@@ -68,7 +69,7 @@ class Tree:
 
     def read(self, path: str, limit: int = MAX_TEXT_BYTES) -> bytes | None:
         try:
-            fd = os.open(self.root / path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
+            fd = os.open(self._base + path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
         except OSError:
             return None
         try:
@@ -153,7 +154,7 @@ MAGIC: Mapping[str, tuple[str, Callable[[bytes], bool]]] = {
 
 
 def _kind(rule: PostureRule, tree: Tree, path: str) -> str | None:
-    name = PurePosixPath(path).name
+    name = path.rpartition("/")[2]  # the base name (inventory paths: POSIX, relative, no trailing /)
     params = rule.params
     if _name_matches(name, params.get("except", [])):
         return None

@@ -125,6 +125,23 @@ def test_a_folder_outside_git_skips_nothing(tmp_path: Path) -> None:
     assert build_inventory(tmp_path, DEFAULT_EXCLUDES, 10**6, skips).files == (".gitignore", "a.log")
 
 
+def test_outside_any_repository_git_is_not_started(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[object] = []
+
+    def run_git(*args: object, **kwargs: object) -> subprocess.CompletedProcess[bytes]:
+        started.append(args)
+        return subprocess.CompletedProcess(args, 128, b"", b"fatal: not a git repository")
+
+    monkeypatch.setattr(exclusions, "run_git", run_git)
+    assert git_ignored(tmp_path / "a") is None and started == []
+    (tmp_path / "HEAD").write_text("ref: refs/heads/main\n")  # a bare repository's folder: git may say more
+    git_ignored(tmp_path / "a")
+    (tmp_path / "HEAD").unlink()
+    (tmp_path / ".git").write_text("gitdir: elsewhere\n")  # a linked work tree or submodule
+    git_ignored(tmp_path / "a")
+    assert len(started) == 2
+
+
 def test_when_git_cannot_tell_everything_is_scanned_and_the_run_says_why(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -132,6 +149,7 @@ def test_when_git_cannot_tell_everything_is_scanned_and_the_run_says_why(
         raise subprocess.TimeoutExpired("git", 1)
 
     monkeypatch.setattr(exclusions, "run_git", timeout)
+    (tmp_path / ".git").mkdir()
     skips, unknown = build_skips(tmp_path, [], include_ignored=False)
     assert skips.ignored == GitIgnored() and unknown is not None
     [note] = skips.notifications(unknown)

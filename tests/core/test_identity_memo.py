@@ -8,7 +8,10 @@ without the memo.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -22,6 +25,7 @@ from secscan.core import identity
 from secscan.core.identity import assign_identities, memo_key
 from secscan.core.identity_memo import memo_slot
 from secscan.core.model import Finding, Severity
+from secscan.scanners.cache import stamps
 from secscan.scanners.cache.db import ResultCache
 from secscan.scanners.cache.identities import identity_memo
 from tests.core.test_identity import APP, SHIFTED, _files, _finding, _findings, _reader, _reference
@@ -191,3 +195,108 @@ def test_answers_are_the_same_however_the_paths_are_chunked(
     assert assign_identities(findings, _reader(files), memo=memo) == expected
     assert assign_identities(findings, _reader(files), memo=memo) == expected
     assert (memo.puts, memo.hits) == (4, 4)
+
+
+def _digests(files: Mapping[str, str | bytes]) -> identity.TextDigests:
+    """Digests as the result cache's stamps give them: of the files' bytes (UTF-8 for a str)."""
+
+    def digests(paths: Sequence[str]) -> dict[str, str]:
+        out = {}
+        for p in paths:
+            if p in files:
+                data = files[p]
+                out[p] = hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()
+        return out
+
+    return digests
+
+
+def _counting_reader(files: Mapping[str, str | bytes], reads: list[str]) -> identity.ReadText:
+    def read(path: str) -> str | None:
+        reads.append(path)
+        data = files.get(path)
+        return data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+
+    return read
+
+
+def test_a_path_whose_digest_is_known_is_answered_without_reading_it() -> None:
+    findings = [_finding(4), _finding(2, path="a.py"), _finding(9, path="c.py")]  # c.py cannot be read
+    files: dict[str, str | bytes] = {"app.py": APP, "a.py": "x = 1\ny()\n"}
+    memo = DictMemo()
+    reads: list[str] = []
+
+    def run() -> list[Finding]:
+        reads.clear()
+        digests = _digests(files)
+        return list(assign_identities(findings, _counting_reader(files, reads), memo=memo, digests=digests))
+
+    expected = _reference(findings, {k: str(v) for k, v in files.items()})
+    assert run() == expected and sorted(reads) == ["a.py", "app.py", "c.py"]  # nothing remembered yet
+    assert run() == expected and reads == ["c.py"]  # the digests answered for the others
+    files["a.py"] = "x = 1\nz()\n"  # the digest changes with the text: read, worked out afresh
+    assert run() == _reference(findings, {k: str(v) for k, v in files.items()})
+    assert sorted(reads) == ["a.py", "c.py"]
+
+
+def test_a_file_that_is_not_utf8_is_answered_from_its_text() -> None:
+    # its bytes' digest is not its text's: the memo never answers it from the digest, so it is read
+    findings = [_finding(1, path="bad.py")]
+    files: dict[str, str | bytes] = {"bad.py": b"x = '\xff'\n"}
+    memo = DictMemo()
+    expected = list(assign_identities(findings, _reader({"bad.py": "x = '\ufffd'\n"})))
+    for _ in range(2):
+        reads: list[str] = []
+        digests = _digests(files)
+        got = assign_identities(findings, _counting_reader(files, reads), memo=memo, digests=digests)
+        assert list(got) == expected and reads == ["bad.py"]
+
+
+@settings(max_examples=80, deadline=None)
+@given(files=_files, edited=_files, findings=_findings)
+def test_with_digests_the_memo_still_answers_as_the_reference(
+    files: dict[str, str], edited: dict[str, str], findings: list[Finding]
+) -> None:
+    memo = DictMemo()
+    for tree in (files, edited, files):
+        got = assign_identities(findings, _reader(tree), memo=memo, digests=_digests(dict(tree)))
+        assert list(got) == _reference(findings, tree)
+
+
+def test_through_the_result_cache_a_rewritten_file_is_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the digests of the pipeline: the files' stamps, each trusted once taken (a clock an hour
+    # ahead); an edit that keeps the size and the mtime must still be seen
+    monkeypatch.setattr(stamps, "_clock", lambda: time.time_ns() + 3600 * 10**9)
+    root = tmp_path / "src"
+    root.mkdir()
+    (root / "app.py").write_text(APP)
+    (root / "link.py").symlink_to(root / "app.py")
+    findings = [_finding(4), _finding(4, path="link.py")]
+    reads: list[str] = []
+
+    def run() -> list[Finding]:
+        reader = identity.source_reader(root)
+
+        def read(path: str) -> str | None:
+            reads.append(path)
+            return reader(path)
+
+        with identity_memo(tmp_path / "cache.db", CacheConfig(), str(root)) as memo:
+            assert memo is not None
+            digests = memo.text_digests(reader.base, reader.in_place)
+            return list(assign_identities(findings, read, memo=memo, digests=digests))
+
+    first = run()
+    reads.clear()
+    assert run() == first and reads == ["link.py"]  # a link is always read (it may lead elsewhere)
+    time.sleep(0.03)  # a later tick of the file system's clock
+    before = (root / "app.py").stat()
+    (root / "app.py").write_text(APP.replace("cmd", "arg"))  # the same size
+    os.utime(root / "app.py", ns=(before.st_atime_ns, before.st_mtime_ns))
+    reads.clear()
+    changed = run()
+    assert sorted(reads) == ["app.py", "link.py"]
+    edited = APP.replace("cmd", "arg")
+    assert changed == _reference(findings, {"app.py": edited, "link.py": edited})

@@ -284,3 +284,36 @@ def test_log_arguments_that_are_a_word_like_secret_go_whole() -> None:
     assert redactor.argument("the value sunflower was set") == MARKER
     assert redactor.argument("detect-secrets") == "detect-secrets"
     assert redactor.argument("sunflowers-tool") == "sunflowers-tool"
+
+
+# The token canaries, and pieces that take a pattern part of the way (case changed, cut short).
+LONG_S = "\u017f"  # folds to "s" under re.IGNORECASE
+_TOKEN_PIECES = [
+    AWS_KEY, AWS_SECRET, GITHUB, GITHUB_FINE, SLACK, STRIPE, PYPI, PEM_HEADER, PEM, BASIC_URL, JWT,
+    f"https://hooks.slack.com/services/{SLACK_HOOK_PATH}", "aws_key = '", f"AW{LONG_S} ", "aWs", "KEY", "://",
+    "npm_" + "a" * 36, "AIza" + "b" * 35, "glpat-" + "c" * 20, "-----", "BEGIN", "@",
+]  # fmt: skip
+_PIECE = st.sampled_from(_TOKEN_PIECES)
+
+
+@settings(max_examples=400)
+@given(
+    st.lists(
+        st.one_of(_PIECE, _PIECE.map(str.lower), _PIECE.map(str.upper), st.text(max_size=12)),
+        max_size=8,
+    )
+)
+def test_the_builtin_patterns_prefilter_changes_no_answer(pieces: list[str]) -> None:
+    # Redactor(patterns=list(...)) is the same patterns without the prefilter (only the builtin
+    # tuple gets it): whatever the text, both must redact it alike.
+    text = "".join(pieces)
+    from secscan.core.redact import BUILTIN_PATTERNS
+
+    plain = Redactor(patterns=list(BUILTIN_PATTERNS))
+    assert Redactor().text(text) == plain.text(text)
+    assert Redactor().rule_text(text) == plain.rule_text(text)
+
+
+def test_the_prefilter_keeps_the_case_folding_of_the_aws_secret_pattern() -> None:
+    text = f"AW{LONG_S}_secret = '{AWS_SECRET}'"
+    assert AWS_SECRET not in Redactor().text(text)

@@ -1,13 +1,14 @@
 """The cache file: one SQLite database of opaque, integrity-checked entries.
 
-It is a cache, so its schema is versioned with ``PRAGMA user_version`` and simply rebuilt when
-the version differs; a file that is not a database (or a damaged one) is moved aside with its
-``-wal`` and ``-shm`` files, never deleted (another process may have it open), and a new one is
-started. Entries are ``key -> value`` with a digest
+It is a cache, so its schema is versioned and simply rebuilt when it is of an unknown version
+(:mod:`secscan.scanners.cache.schema`); a file that is not a database (or a damaged one) is moved
+aside with its ``-wal`` and ``-shm`` files, never deleted (another process may have it open), and
+a new one is started. Entries are ``key -> value`` with a digest
 over both: an entry whose digest does not match (a torn write, a bad disk, a hand edit) is
 reported as missing and deleted, so the file is re-scanned instead of trusted. Two processes
 may share the file (WAL, busy timeout); a write that still cannot get the lock is skipped. When
-the entries outgrow ``max_bytes`` the least recently used ones are evicted.
+the entries outgrow ``max_bytes`` the least recently used ones are evicted. The ``stamps`` table
+remembers each scanned file's ``stat`` with its content hash (:mod:`secscan.scanners.cache.stamps`).
 """
 
 from __future__ import annotations
@@ -23,11 +24,10 @@ from pathlib import Path
 
 from secscan.core.errors import SecscanError
 from secscan.fs import sqlitefile
+from secscan.scanners.cache.schema import connect
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
-BUSY_TIMEOUT_MS = 5000
 TOUCH_AFTER_S = 3600
 """A hit refreshes an entry's last use at most once an hour, so warm runs rarely write."""
 EVICT_TO = 0.8
@@ -35,14 +35,6 @@ EVICT_TO = 0.8
 ENTRY_OVERHEAD = 48
 """Bytes counted per entry on top of its key, value and digest (row and index bookkeeping)."""
 _BATCH = 500
-
-_SCHEMA = (
-    """CREATE TABLE entries (key BLOB PRIMARY KEY, value BLOB NOT NULL, digest BLOB NOT NULL,
-       size INTEGER NOT NULL, created_at INTEGER NOT NULL, used_at INTEGER NOT NULL) WITHOUT ROWID""",
-    "CREATE INDEX entries_used ON entries (used_at)",
-    "CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID",
-    "CREATE TABLE memo (name TEXT PRIMARY KEY, signature BLOB NOT NULL, value TEXT NOT NULL) WITHOUT ROWID",
-)
 
 
 class CacheError(SecscanError):
@@ -72,37 +64,6 @@ def digest(key: bytes, value: bytes) -> bytes:
     return hashlib.blake2b(len(key).to_bytes(4, "big") + key + value, digest_size=16).digest()
 
 
-def _connect(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(
-        path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
-    )
-    try:
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = NORMAL")
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        if version != SCHEMA_VERSION:
-            _rebuild(conn)
-        return conn
-    except BaseException:
-        conn.close()
-        raise
-
-
-def _rebuild(conn: sqlite3.Connection) -> None:
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall():
-            conn.execute(f'DROP TABLE IF EXISTS "{name}"')
-        for statement in _SCHEMA:
-            conn.execute(statement)
-        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-
-
 class ResultCache:
     """One open cache file. Thread-safe (one connection behind a lock)."""
 
@@ -112,7 +73,7 @@ class ResultCache:
         self._lock = threading.Lock()
         sqlitefile.create_private(path)  # never opened here: see secscan.fs.sqlitefile
         try:
-            self._conn = _connect(path)
+            self._conn = connect(path)
         except sqlite3.DatabaseError as exc:
             if isinstance(exc, sqlite3.OperationalError):
                 raise  # locked or unreadable: not ours to move
@@ -120,7 +81,7 @@ class ResultCache:
             aside = sqlitefile.move_aside(path)
             log.warning("result cache %s is damaged (%s); moved to %s, starting a new one", path, exc, aside)
             sqlitefile.create_private(path)
-            self._conn = _connect(path)
+            self._conn = connect(path)
 
     def close(self) -> None:
         with self._lock:
@@ -262,6 +223,34 @@ class ResultCache:
         with self._write() as conn:
             conn.execute("INSERT OR REPLACE INTO memo VALUES (?, ?, ?)", (name, signature, value))
 
+    def stamps(self, scope: bytes) -> dict[bytes, bytes]:
+        """The intact ``stamps`` rows of ``scope``: path -> value (damaged ones are ignored, and a
+        table that cannot be read is an empty one)."""
+        query = "SELECT CAST(path AS BLOB), CAST(value AS BLOB), digest FROM stamps WHERE scope = ?"
+        try:
+            with self._lock:
+                rows = self._conn.execute(query, (scope,)).fetchall()
+        except sqlite3.Error as exc:
+            log.warning("result cache %s: files' stamps not read (%s); files are read", self.path, exc)
+            return {}
+        prefix = scope + b"\0"
+        return {path: value for path, value, check in rows if digest(prefix + path, value) == check}
+
+    def put_stamps(self, scope: bytes, rows: Sequence[tuple[bytes, bytes]], drop: Iterable[bytes]) -> None:
+        """Replace ``scope``'s rows of the ``rows`` paths and delete those of the ``drop`` paths."""
+        self._best_effort(self._put_stamps, scope, rows, list(drop))
+
+    def _put_stamps(self, scope: bytes, rows: Sequence[tuple[bytes, bytes]], drop: Sequence[bytes]) -> None:
+        if not rows and not drop:
+            return
+        prefix = scope + b"\0"
+        with self._write() as conn:
+            conn.executemany("DELETE FROM stamps WHERE scope = ? AND path = ?", [(scope, p) for p in drop])
+            conn.executemany(
+                "INSERT OR REPLACE INTO stamps VALUES (?, ?, ?, ?)",
+                [(scope, path, value, digest(prefix + path, value)) for path, value in rows],
+            )
+
     def stats(self) -> CacheStats:
         with self._lock:
             row = self._conn.execute("SELECT COUNT(*), COALESCE(SUM(size), 0) FROM entries").fetchone()
@@ -289,6 +278,7 @@ class ResultCache:
             conn.execute("DELETE FROM entries")
             conn.execute("DELETE FROM counters")
             conn.execute("DELETE FROM memo")
+            conn.execute("DELETE FROM stamps")
         with self._lock:
             self._conn.execute("VACUUM")
         return removed

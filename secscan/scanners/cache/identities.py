@@ -17,11 +17,12 @@ import contextlib
 import json
 import logging
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from secscan.config.cache import CacheConfig
 from secscan.scanners.cache.db import ResultCache
+from secscan.scanners.cache.stamps import FileHashes
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,22 @@ class IdentityEntries:
     def remember(self, answers: Sequence[tuple[str, bytes, str]]) -> None:
         # best effort: a write that fails is a warning
         self._cache.memo_put_many([(self._name(slot), key, value) for slot, key, value in answers])
+
+    def text_digests(
+        self, root: Path, in_place: Callable[[str], bool]
+    ) -> Callable[[Sequence[str]], dict[str, str]]:
+        """:data:`~secscan.core.identity.TextDigests` of the files under ``root`` from their stamps
+        (:mod:`secscan.scanners.cache.stamps`): a file whose stamp is unchanged is not read. Only
+        for paths ``in_place`` accepts (read where they stand, not through a link), and files of
+        valid UTF-8 (another's text is not its bytes: it is read, and its answer keyed by its text)."""
+        files = FileHashes(self._cache)
+
+        def digests(paths: Sequence[str]) -> dict[str, str]:
+            found = files.text_hashes(root, [p for p in paths if in_place(p)])
+            files.save(prune=False)
+            return {path: digest.hex() for path, digest in found.items()}
+
+        return digests
 
 
 @contextlib.contextmanager

@@ -26,6 +26,7 @@ from secscan.scanners.cache.audit import AuditEntries, source_of
 from secscan.scanners.cache.codec import decode_file, encode_file, mentions, portable
 from secscan.scanners.cache.db import ResultCache
 from secscan.scanners.cache.keys import content_hashes, file_key, path_key, policy_digest, scanner_key
+from secscan.scanners.cache.stamps import FileHashes
 from secscan.scanners.cache.state import StateEntry
 from secscan.scanners.cache.wrap import CachedScanner
 from secscan.scanners.interface import FileOutput, ScanJob, Scanner
@@ -61,6 +62,7 @@ class CacheSession:
         self._config = config
         self._now = int(time.time())
         self._hashes: dict[tuple[Path, str], bytes | None] = {}
+        self._stamps = FileHashes(cache)
         self._files: list[_Files] = []
         self._audits: list[tuple[Scanner, AuditEntries]] = []
         self._states: list[tuple[Scanner, StateEntry]] = []
@@ -87,7 +89,7 @@ class CacheSession:
 
     def _content(self, root: Path, paths: Sequence[str]) -> dict[str, bytes]:
         todo = [p for p in paths if (root, p) not in self._hashes]
-        found = content_hashes(root, todo)
+        found = self._stamps.hashes(root, todo)  # unchanged files are not read (issue 18)
         for p in todo:
             self._hashes[(root, p)] = found.get(p)
         return {p: h for p in paths if (h := self._hashes[(root, p)]) is not None}
@@ -198,6 +200,7 @@ class CacheSession:
         """Store the fresh results of the scanners that finished ``ok`` (nothing if interrupted)."""
         usage = self.usage
         self._cache.count(usage.hits, usage.misses)
+        self._stamps.save()  # what the files' stamps say holds whatever the scanners did
         if interrupted:
             log.info("run interrupted: nothing is added to the result cache")
             return
