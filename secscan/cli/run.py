@@ -97,5 +97,6 @@ def cmd_run(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
         console.summary(result.run, result.sarif_path, stdout)
     if result.gate is not None:
         plain.write_line(f"secscan: {result.gate.line()}", lambda: stderr, stderr=True, quiet=args.quiet)
-    print_undelivered(result.undelivered, _console() if args.quiet else stderr)  # even -q: exit 3
+    if result.undelivered:  # even with -q: they make the exit code 3
+        print_undelivered(result.undelivered, _console() if args.quiet else stderr)
     return int(result.exit_code)
