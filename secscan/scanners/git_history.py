@@ -36,23 +36,14 @@ from typing import TYPE_CHECKING
 
 from secscan import __version__
 from secscan.core.errors import ScannerError
-from secscan.core.model import Extent, Finding, Notification, NotificationLevel
-from secscan.scanners._history_findings import Presence, history_secrets
-from secscan.scanners._history_report import (
-    BUDGET_SHARE,
-    IDENTITY_PREFIX,
-    NAME,
-    finding,
-    notifications,
-    rule,
-)
-from secscan.scanners._history_state import CommitResult, HistoryState, LastWalk, decode, encode
+from secscan.core.model import Extent, Finding, Notification, NotificationLevel, ToolName
 from secscan.scanners._scanner_state import scanner_state
 from secscan.scanners.interface import Command, CommandResult, Plan, ScanJob, Scanner, ScanOutput
 from secscan.scanners.recover import recover_secret
 
-if TYPE_CHECKING:  # issue 18: the walk's modules load only when a walk runs or is replayed
+if TYPE_CHECKING:  # issue 18: the history's modules load only when a walk runs or is replayed
     from secscan.scanners._history_records import WalkResult
+    from secscan.scanners._history_state import HistoryState, LastWalk
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +61,8 @@ def in_git_work_tree(root: Path) -> bool:
 
 
 def _previous(job: ScanJob) -> HistoryState:
+    from secscan.scanners._history_state import HistoryState, decode
+
     state = scanner_state(job.options)
     value = state.get() if state is not None else None
     if value is None:
@@ -108,6 +101,8 @@ def _replay(last: LastWalk) -> WalkResult:
 
 
 def _budget(job: ScanJob) -> float | None:
+    from secscan.scanners._history_report import BUDGET_SHARE
+
     timeout = job.options.get("timeout_s")
     return timeout * BUDGET_SHARE if isinstance(timeout, int | float) and timeout > 0 else None
 
@@ -134,11 +129,11 @@ def _gap(walk: WalkResult, max_commits: int | None) -> str | None:
 class GitHistoryScanner(Scanner):
     """Adapter for secscan's own history wrapper (JSON lines on stdout)."""
 
-    name = NAME
+    name = ToolName("git-history")  # _history_report.NAME (a test keeps the two equal)
     stateful = True
 
     def __init__(self) -> None:
-        self._state = HistoryState()
+        self._state: HistoryState | None = None  # the cached state, read by plan()
         self._signature: bytes | None = None
         self._reuse: WalkResult | None = None
         self._origins: dict[str, tuple[str, str, int, str]] = {}  # fingerprint material -> where added
@@ -227,6 +222,10 @@ class GitHistoryScanner(Scanner):
         return walk
 
     def parse(self, job: ScanJob, results: Sequence[CommandResult]) -> ScanOutput:
+        from secscan.scanners._history_findings import Presence, history_secrets
+        from secscan.scanners._history_report import finding, notifications, rule
+        from secscan.scanners._history_state import encode
+
         walk = self._walk(job, results)
         complete = not walk.cut and not walk.unreadable and not walk.unread and not walk.stopped
         state = self._merge(walk, complete)
@@ -269,12 +268,15 @@ class GitHistoryScanner(Scanner):
     def _merge(self, walk: WalkResult, complete: bool) -> HistoryState:
         """The state after this run: the reachable commits read before or now, the memo of the
         blobs the tips hold now, and this walk when it may be reused (complete, nothing to say)."""
+        from secscan.scanners._history_state import CommitResult, HistoryState, LastWalk
+
+        previous = self._state or HistoryState()
         commits: dict[str, CommitResult] = {}
         for sha, _ in walk.window:
-            result = walk.fresh.get(sha) or self._state.commits.get(sha)
+            result = walk.fresh.get(sha) or previous.commits.get(sha)
             if result is not None:
                 commits[sha] = result
-        found = {**self._state.memo, **walk.blobs}
+        found = {**previous.memo, **walk.blobs}
         current = {(path, blob) for (_, path), blob in walk.at.items()}
         memo = {key: found[key] for key in sorted(current) if key in found}
         last = None
@@ -293,6 +295,10 @@ class GitHistoryScanner(Scanner):
 
     def secret_values(self, job: ScanJob, findings: Sequence[Finding]) -> frozenset[str]:
         """The values of this run's findings, from the line that added each (in memory only)."""
+        if not findings:
+            return frozenset()
+        from secscan.scanners._history_report import IDENTITY_PREFIX
+
         wanted = []
         for f in findings:
             if f.identity and f.identity.startswith(IDENTITY_PREFIX):

@@ -23,8 +23,15 @@ EXAMPLE = REPO / "examples" / "vulnerable-app"
 NOT_LOADED = (
     "secscan.app.deliver",  # no --upload and no alert channel
     "secscan.delivery",
+    "secscan.store.sqlite.alerts",  # the store's upload and alert features, unused by such a run
+    "secscan.store.sqlite.uploads",
+    "secscan.core.ports.alerts",
+    "secscan.core.ports.uploads",
     "packaging.requirements",  # plain pins, bare names and plain ranges only
     "secscan.scanners._history_walk",  # not a git repository
+    "secscan.scanners._history_state",
+    "secscan.scanners._history_findings",
+    "secscan.scanners._history_report",
     "secscan.scanners._history_git",
     "secscan.scanners._history_records",
     "secscan.scanners._history_refs",

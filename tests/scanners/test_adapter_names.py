@@ -3,7 +3,8 @@ is written twice: here they are kept equal."""
 
 from __future__ import annotations
 
-from secscan.scanners import _lockfile_findings, _semgrep_report, _zizmor_sarif
+from secscan.scanners import _history_report, _lockfile_findings, _semgrep_report, _zizmor_sarif
+from secscan.scanners.git_history import GitHistoryScanner
 from secscan.scanners.lockfile_audit import LockfileAuditScanner
 from secscan.scanners.registry import BUILTIN
 from secscan.scanners.semgrep import SemgrepScanner
@@ -14,6 +15,7 @@ def test_each_adapter_names_its_tool_as_its_output_reader_does() -> None:
     assert LockfileAuditScanner.name == _lockfile_findings.NAME == "lockfile-audit"
     assert ZizmorScanner.name == _zizmor_sarif.NAME == "zizmor"
     assert SemgrepScanner.name == _semgrep_report.NAME == "semgrep"
+    assert GitHistoryScanner.name == _history_report.NAME == "git-history"
 
 
 def test_each_builtin_scanner_is_registered_under_its_own_name() -> None:

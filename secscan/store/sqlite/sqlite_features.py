@@ -13,22 +13,20 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from secscan.core.model import CoverageEntry, RunId
-from secscan.core.ports.alerts import AlertIncident, IncidentMember, IncidentState
 from secscan.core.ports.coverage import RunCoverage
 from secscan.core.ports.ledger import FindingStats, PruneReport, SlotRecord, SlotStatus, SlotTrigger
-from secscan.core.ports.uploads import AlertLink, UploadReceipt, UploadStatus
 from secscan.core.records import RunStatus
-from secscan.store.sqlite import alerts as _alerts
 from secscan.store.sqlite import bulk as _bulk
 from secscan.store.sqlite import coverage as _coverage
 from secscan.store.sqlite import daemon as _daemon
 from secscan.store.sqlite import runs as _runs
-from secscan.store.sqlite import uploads as _uploads
 from secscan.store.sqlite.db import Connection, Database
 from secscan.store.sqlite.rows import to_ts
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # issue 18: the upload and alert features load with their first use, as the report's
+    from secscan.core.ports.alerts import AlertIncident, IncidentMember, IncidentState
     from secscan.core.ports.report_model import Dashboard, DashboardQuery, Evidence
+    from secscan.core.ports.uploads import AlertLink, UploadReceipt, UploadStatus
 
 
 class SqliteFeatures:
@@ -100,6 +98,8 @@ class SqliteFeatures:
     # --- uploads, issue 5 (insert this feature's methods right below this line) ---
 
     def save_upload(self, receipt: UploadReceipt, now: datetime) -> bool:
+        from secscan.store.sqlite import uploads as _uploads
+
         with self._tx(write=True) as conn:
             return _uploads.save_receipt(conn, receipt, to_ts(now))
 
@@ -113,20 +113,28 @@ class SqliteFeatures:
         analyses_url: str | None = None,
         errors: Sequence[str] | None = None,
     ) -> None:
+        from secscan.store.sqlite import uploads as _uploads
+
         with self._tx(write=True) as conn:
             _uploads.update_receipt(conn, key, to_ts(now), status, sarif_id, analyses_url, errors)
 
     def uploads(
         self, run_id: str | None = None, target: str | None = None, key: str | None = None, limit: int = 100
     ) -> tuple[UploadReceipt, ...]:
+        from secscan.store.sqlite import uploads as _uploads
+
         with self._tx(write=False) as conn:
             return _uploads.load_receipts(conn, run_id, target, key, limit)
 
     def alert_links(self, repository: str) -> tuple[AlertLink, ...]:
+        from secscan.store.sqlite import uploads as _uploads
+
         with self._tx(write=False) as conn:
             return _uploads.load_links(conn, repository)
 
     def save_alert_links(self, links: Sequence[AlertLink], now: datetime) -> int:
+        from secscan.store.sqlite import uploads as _uploads
+
         with self._tx(write=True) as conn:
             return _uploads.save_links(conn, links, to_ts(now))
 
@@ -141,10 +149,14 @@ class SqliteFeatures:
         limit: int | None = None,
         events: Collection[str] | None = None,
     ) -> tuple[AlertIncident, ...]:
+        from secscan.store.sqlite import alerts as _alerts
+
         with self._tx(write=False) as conn:
             return _alerts.incidents(conn, keys, target, open_only, limit, events)
 
     def alert_states(self, target: str | None = None) -> Mapping[tuple[str, str], IncidentState]:
+        from secscan.store.sqlite import alerts as _alerts
+
         with _bulk.gc_paused(), self._tx(write=False) as conn:
             return _alerts.states(conn, target)
 
@@ -155,22 +167,32 @@ class SqliteFeatures:
         now: datetime,
         members: Iterable[IncidentMember] = (),
     ) -> int:
+        from secscan.store.sqlite import alerts as _alerts
+
         with _bulk.gc_paused(), self._tx(write=True) as conn:
             return _alerts.queue(conn, items, incidents, now, members)
 
     def alert_stale_incidents(self, target: str | None = None) -> tuple[AlertIncident, ...]:
+        from secscan.store.sqlite import alerts as _alerts
+
         with self._tx(write=False) as conn:
             return _alerts.stale(conn, target)
 
     def alert_incident_members(self, target: str, dedup_key: str, channel: str) -> tuple[str, ...]:
+        from secscan.store.sqlite import alerts as _alerts
+
         with self._tx(write=False) as conn:
             return _alerts.members(conn, target, dedup_key, channel)
 
     def save_alert_incidents(self, incidents: Iterable[AlertIncident]) -> int:
+        from secscan.store.sqlite import alerts as _alerts
+
         with self._tx(write=True) as conn:
             return _alerts.save(conn, incidents)
 
     def alert_outbox_pending(self, key: str) -> datetime | None:
+        from secscan.store.sqlite import alerts as _alerts
+
         with self._tx(write=False) as conn:
             return _alerts.pending(conn, key)
 
