@@ -15,6 +15,7 @@ import hashlib
 import itertools
 import json
 import logging
+import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
@@ -293,6 +294,8 @@ class SourceReader:
     def __init__(self, root: Path) -> None:
         self.base = root.resolve()
         self._directories: dict[Path, Path] = {}
+        self._prefix = f"{self.base}{os.sep}"
+        self._real_folders: dict[str, bool] = {}
 
     def _resolve(self, path: str) -> Path:
         full = self.base / path
@@ -305,9 +308,19 @@ class SourceReader:
         return candidate.resolve() if candidate.is_symlink() else candidate
 
     def in_place(self, path: str) -> bool:
-        """Whether ``path`` is read where it stands: no symbolic link or ``..`` on the way, inside
-        ``root`` (what :data:`TextDigests` may vouch for: the file at ``root/path`` is the one read)."""
-        return self._resolve(path) == self.base / path
+        """Whether ``path`` is read where it stands: a plain relative path (no ``.``, ``..`` or empty
+        part), no symbolic link on the way, inside ``root`` (what :data:`TextDigests` may vouch for:
+        the file at ``root/path`` is the one read). String operations: it is asked of every path
+        with findings on every run."""
+        folder, _, name = path.rpartition("/")
+        if name in ("", ".", "..") or path.startswith("/") or "\0" in path:
+            return False
+        real = self._real_folders.get(folder)
+        if real is None:
+            plain = all(part not in ("", ".", "..") for part in folder.split("/")) if folder else True
+            full = self._prefix + folder if folder else str(self.base)
+            real = self._real_folders[folder] = plain and os.path.realpath(full) == full
+        return real and not os.path.islink(self._prefix + path)  # noqa: PTH114 - no Path per path
 
     def __call__(self, path: str) -> str | None:
         candidate = self._resolve(path)

@@ -55,7 +55,7 @@ class LockfileAuditScanner(Scanner):
 
     def scannable(self, files: Sequence[str]) -> tuple[str, ...]:
         """The lockfiles among ``files``, recognised by their base name."""
-        return tuple(f for f in files if recognise(PurePosixPath(f).name) is not None)
+        return tuple(f for f in files if recognise(f.rpartition("/")[2]) is not None)  # no Path per file
 
     def path_profile(self, job: ScanJob, path: str) -> str | None:
         # A lockfile's results depend on its content and its format, which its name decides.

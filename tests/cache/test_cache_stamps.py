@@ -16,6 +16,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from secscan.config.cache import CacheConfig
 from secscan.config.policy import load_policy
@@ -287,18 +289,25 @@ def test_a_cache_of_the_previous_schema_keeps_its_entries(tmp_path: Path) -> Non
         assert cache.stamps(b"/") == {}
 
 
-def test_text_hashes_are_those_of_the_utf8_files(tmp_path: Path) -> None:
+def test_text_hashes_are_those_of_the_texts_the_identities_read(tmp_path: Path) -> None:
     root = tmp_path / "tree"
     root.mkdir()
     split = b"a" * ((1 << 20) - 1) + "é".encode()  # a character across two reads
-    files = {"ok.py": "é = 1\n".encode(), "split.txt": split, "bin.exe": b"MZ\xff\x00", "cut.txt": b"x\xc3"}
+    binary = b"MZ\xff\x00" * 300_000  # over a read: its text is read in pieces too
+    files = {"ok.py": "é = 1\n".encode(), "split.txt": split, "bin.exe": binary, "cut.txt": b"x\xc3"}
     for name, data in files.items():
         (root / name).write_bytes(data)
+    texts = {n: _sha(d.decode("utf-8", "replace").encode()) for n, d in files.items()}
     with ResultCache(tmp_path / "c.db", CacheConfig().max_bytes) as cache:
         for reads in (4, 0):  # read, then from the stamps
             hashes = FileHashes(cache, _later)
-            utf8 = ("ok.py", "split.txt")
-            assert hashes.text_hashes(root, list(files)) == {n: _sha(files[n]) for n in utf8}
+            assert hashes.text_hashes(root, list(files)) == texts
             assert hashes.hashes(root, list(files)) == {n: _sha(d) for n, d in files.items()}
             assert hashes.read == reads
             hashes.save()
+
+
+@given(st.binary(max_size=64), st.integers(min_value=1, max_value=9))
+def test_the_text_digest_read_in_pieces_is_that_of_the_whole(data: bytes, size: int) -> None:
+    pieces = iter([data[i : i + size] for i in range(0, len(data), size)])
+    assert stamps.text_digest(lambda: next(pieces, b"")) == _sha(data.decode("utf-8", "replace").encode())

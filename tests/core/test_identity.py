@@ -258,3 +258,21 @@ def _reference(findings: list[Finding], files: Mapping[str, str]) -> list[Findin
 @given(files=_files, findings=_findings)
 def test_identities_equal_the_reference(files: dict[str, str], findings: list[Finding]) -> None:
     assert list(assign_identities(findings, _reader(files))) == _reference(findings, files)
+
+
+def test_in_place_is_said_only_of_paths_read_where_they_stand(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    (root / "pkg" / "sub").mkdir(parents=True)
+    (root / "pkg" / "a.py").write_text("a\n")
+    (root / "pkg" / "sub" / "b.py").write_text("b\n")
+    (tmp_path / "outside.py").write_text("o\n")
+    (root / "linked").symlink_to(root / "pkg")  # a folder link
+    (root / "pkg" / "link.py").symlink_to(root / "pkg" / "a.py")
+    (root / "pkg" / "out.py").symlink_to(tmp_path / "outside.py")
+    reader = source_reader(root)
+    plain = {"pkg/a.py", "pkg/sub/b.py", "pkg/missing.py"}
+    others = {"linked/a.py", "pkg/link.py", "pkg/out.py", "pkg/../pkg/a.py", "pkg/./a.py", "pkg//a.py",
+              "../outside.py", "/etc/passwd", "", "pkg/"}  # fmt: skip
+    assert {p for p in plain | others if reader.in_place(p)} == plain
+    for path in plain:  # where it stands: the reader reads root/path itself
+        assert reader(path) == ((root / path).read_text() if (root / path).exists() else None)

@@ -56,8 +56,7 @@ class IdentityEntries:
     ) -> Callable[[Sequence[str]], dict[str, str]]:
         """:data:`~secscan.core.identity.TextDigests` of the files under ``root`` from their stamps
         (:mod:`secscan.scanners.cache.stamps`): a file whose stamp is unchanged is not read. Only
-        for paths ``in_place`` accepts (read where they stand, not through a link), and files of
-        valid UTF-8 (another's text is not its bytes: it is read, and its answer keyed by its text)."""
+        for paths ``in_place`` accepts (read where they stand, not through a link)."""
         files = FileHashes(self._cache)
 
         def digests(paths: Sequence[str]) -> dict[str, str]:

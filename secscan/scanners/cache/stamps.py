@@ -18,6 +18,10 @@ taken is never trusted: such a file is read again on the next run (and re-stampe
 settled). As for :mod:`secscan.scanners.osv.signature`, the file system must be local and its
 clock sane.
 
+Each row also holds the hash of the file's text as :mod:`secscan.core.identity` reads it (UTF-8,
+invalid sequences replaced: the content's own hash for a file of valid UTF-8), so the identity
+memo can answer an unchanged file with findings, a binary included, without reading it.
+
 Rows are kept per target (``scope``) and path, replaced when a file is hashed again, and the
 rows of paths a run did not ask for are dropped at its end, so there is one row per file of the
 target's last run. Writes are best effort: a row that cannot be written costs a read next time.
@@ -41,9 +45,11 @@ SETTLE_NS = 2_000_000_000
 
 _STAMP = struct.Struct("<QqqQQ")
 """size, mtime_ns, ctime_ns, inode, device."""
-_ROW = struct.Struct("<QqqQQq?32s")
-"""A ``stamps`` row's value: the stamp, when it was taken (ns), whether the content is UTF-8, its SHA-256."""
-_TAIL = struct.Struct("<q?")
+_ROW = struct.Struct("<QqqQQq32s32s")
+"""A ``stamps`` row's value: the stamp, when it was taken (ns), the SHA-256 of the content's text
+(see :func:`hash_file`) and of the content."""
+_TAKEN = struct.Struct("<q")
+_CHUNK = 1 << 20
 _stat = os.stat  # module attributes: the tests put other clocks behind them
 _fstat = os.fstat
 _clock = time.time_ns
@@ -62,11 +68,12 @@ def settled(st: os.stat_result, taken_ns: int) -> bool:
     return max(st.st_mtime_ns, st.st_ctime_ns) < taken_ns - SETTLE_NS
 
 
-def hash_file(path: str) -> tuple[bytes, os.stat_result, bool] | None:
+def hash_file(path: str) -> tuple[bytes, os.stat_result, bytes] | None:
     """The SHA-256 of a regular file's content, the ``stat`` of the descriptor taken before
-    reading it, and whether the content is valid UTF-8 (then the digest is also its text's, see
-    :func:`secscan.core.identity_memo.text_digest`); None when it cannot be read or is not a
-    regular file (opened non-blocking, as :func:`secscan.scanners.cache.keys.file_digest`)."""
+    reading it, and the SHA-256 of the content's text (its UTF-8 decoding, invalid sequences
+    replaced, encoded again: :func:`secscan.core.identity_memo.text_digest`; the content's own
+    for a file of valid UTF-8); None when it cannot be read or is not a regular file (opened
+    non-blocking, as :func:`secscan.scanners.cache.keys.file_digest`)."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError:
@@ -77,14 +84,27 @@ def hash_file(path: str) -> tuple[bytes, os.stat_result, bool] | None:
             return None
         digest = hashlib.sha256()
         decoder: Decoder = _utf8()
-        while chunk := os.read(fd, 1 << 20):
+        while chunk := os.read(fd, _CHUNK):
             digest.update(chunk)
             decoder = _fed(decoder, chunk)
-        return digest.digest(), st, _fed(decoder, b"", final=True) is not None
+        if _fed(decoder, b"", final=True) is not None:
+            return digest.digest(), st, digest.digest()
+        os.lseek(fd, 0, os.SEEK_SET)  # not UTF-8 (a binary, say): its text is read once, here
+        return digest.digest(), st, text_digest(lambda: os.read(fd, _CHUNK))
     except OSError:
         return None
     finally:
         os.close(fd)
+
+
+def text_digest(read: Callable[[], bytes]) -> bytes:
+    """The SHA-256 of ``bytes.decode("utf-8", "replace")`` of all ``read`` gives, encoded in UTF-8."""
+    decoder = _utf8("replace")
+    digest = hashlib.sha256()
+    while chunk := read():
+        digest.update(decoder.decode(chunk).encode("utf-8"))
+    digest.update(decoder.decode(b"", final=True).encode("utf-8"))
+    return digest.digest()
 
 
 _utf8 = codecs.getincrementaldecoder("utf-8")
@@ -128,15 +148,15 @@ class FileHashes:
         return {path: digest for path, (digest, _) in self._lookup(root, paths).items()}
 
     def text_hashes(self, root: Path, paths: Iterable[str]) -> dict[str, bytes]:
-        """:meth:`hashes` of the files among ``paths`` that are valid UTF-8: the hashes of their text."""
-        return {path: digest for path, (digest, utf8) in self._lookup(root, paths).items() if utf8}
+        """The hashes of the texts of the readable regular files among ``paths`` (see :func:`hash_file`)."""
+        return {path: text for path, (_, text) in self._lookup(root, paths).items()}
 
-    def _lookup(self, root: Path, paths: Iterable[str]) -> dict[str, tuple[bytes, bool]]:
+    def _lookup(self, root: Path, paths: Iterable[str]) -> dict[str, tuple[bytes, bytes]]:
         known = self._rows(root)
         asked, fresh = self._asked[root], self._fresh[root]
         taken = self._clock()  # before any stat: a stamp is never younger than it claims
         base = f"{root}{os.sep}"
-        found: dict[str, tuple[bytes, bool]] = {}
+        found: dict[str, tuple[bytes, bytes]] = {}
         for path in paths:
             name = os.fsencode(path)
             row = known.get(name)
@@ -145,19 +165,19 @@ class FileHashes:
                     st = _stat(base + path)
                 except OSError:
                     continue  # gone: no hash, as when it cannot be read
-                then, utf8 = _TAIL.unpack_from(row, _STAMP.size)
+                (then,) = _TAKEN.unpack_from(row, _STAMP.size)
                 if stat.S_ISREG(st.st_mode) and row[: _STAMP.size] == stamp(st) and settled(st, then):
-                    found[path] = (row[-32:], utf8)
+                    found[path] = (row[-32:], row[-64:-32])
                     asked.add(name)
                     continue
             got = hash_file(base + path)
             self.read += 1
             if got is not None:
-                digest, st, utf8 = got
-                found[path] = (digest, utf8)
+                digest, st, text = got
+                found[path] = (digest, text)
                 asked.add(name)
                 if (stamped := stamp(st)) is not None:
-                    known[name] = stamped + _TAIL.pack(taken, utf8) + digest
+                    known[name] = stamped + _TAKEN.pack(taken) + text + digest
                     fresh.append((name, known[name]))
         return found
 
