@@ -8,6 +8,7 @@ only describes the command line, so that ``--help`` loads none of them (see :mod
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,17 +25,22 @@ if TYPE_CHECKING:
     Sub = argparse._SubParsersAction[Any]
 
 
-def register(sub: Sub, common: argparse.ArgumentParser) -> None:
-    """Add every command but ``run`` to ``sub``, in the order ``secscan --help`` lists them."""
-    _lifecycle(sub, common)
-    _daemon(sub, common)
-    _fleet(sub, common)
-    _upload(sub, common)
-    _alerts(sub, common)
-    _cache(sub, common)
-    _report(sub, common)
-    _completion(sub, common)
-    _db(sub, common)
+def register(sub: Sub, common: argparse.ArgumentParser, only: str | None = None) -> None:
+    """Add every command but ``run`` to ``sub``, in the order ``secscan --help`` lists them. With
+    ``only`` (the first word of the command line) a command of another group is only named: its
+    parser is not built, as nothing of it can be used (issue 18)."""
+    for group, names in GROUPS:
+        if only is None or only in names:
+            group(sub, common)
+        else:
+            name_only(sub, names)
+
+
+def name_only(sub: Sub, names: tuple[str, ...]) -> None:
+    """Commands that are named (an unknown command's error lists them) but not built."""
+    unused = argparse.ArgumentParser(add_help=False)
+    for name in names:
+        sub.choices[name] = unused
 
 
 def _completion(sub: Sub, common: argparse.ArgumentParser) -> None:
@@ -283,3 +289,17 @@ def _db(sub: Sub, common: argparse.ArgumentParser) -> None:
     copy.add_argument("--from", dest="source", metavar="PATH_OR_URL", help="the database to copy")
     copy.add_argument("--to", dest="destination", metavar="PATH_OR_URL", help="an empty database")
     copy.set_defaults(handler=Lazy("secscan.cli.db", "cmd_copy"))
+
+
+GROUPS: tuple[tuple[Callable[[Sub, argparse.ArgumentParser], None], tuple[str, ...]], ...] = (
+    (_lifecycle, ("findings", "show", "sla", "stats", "triage", "ingest")),
+    (_daemon, ("daemon", "status")),
+    (_fleet, ("fleet",)),
+    (_upload, ("upload", "github")),
+    (_alerts, ("alerts", "notify")),
+    (_cache, ("cache",)),
+    (_report, ("report",)),
+    (_completion, ("completion",)),
+    (_db, ("db",)),
+)
+"""Each group of commands and the commands it adds (a test checks them against the built parser)."""

@@ -21,6 +21,7 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
+from secscan.cli.plain import done_line
 from secscan.cli.tables import Col, fitted
 from secscan.core.model import CoverageEntry, ScannerResult, ScannerStatus, ScanRun, Severity
 from secscan.core.printable import printable
@@ -55,15 +56,6 @@ def _safe(text: str) -> str:
     return escape(printable(text))
 
 
-def _done_line(result: ScannerResult) -> str:
-    """One plain line (printed without markup) about a scanner that finished."""
-    extra = f": {result.reason}" if result.reason else ""
-    return printable(
-        f"{result.name}: {result.status.value} in {result.duration_s:.1f} s, "
-        f"{len(result.findings)} findings{extra}"
-    )
-
-
 @contextlib.contextmanager
 def progress(stderr: Console) -> Iterator[ScanHooks]:
     """Scan hooks that show progress on ``stderr``."""
@@ -71,7 +63,7 @@ def progress(stderr: Console) -> Iterator[ScanHooks]:
 
     if not stderr.is_terminal:
         yield ScanHooks(  # one line per scanner, never wrapped at the console's width (CI logs)
-            on_done=lambda r: stderr.print(_done_line(r), markup=False, highlight=False, soft_wrap=True)
+            on_done=lambda r: stderr.print(done_line(r), markup=False, highlight=False, soft_wrap=True)
         )
         return
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn  # a terminal's display
@@ -89,8 +81,8 @@ def progress(stderr: Console) -> Iterator[ScanHooks]:
 
         def done(result: ScannerResult) -> None:
             with lock:
-                bar.update(tasks[result.name], completed=1, description=escape(_done_line(result)))
-                bar.console.print(_done_line(result), markup=False, highlight=False, soft_wrap=True)
+                bar.update(tasks[result.name], completed=1, description=escape(done_line(result)))
+                bar.console.print(done_line(result), markup=False, highlight=False, soft_wrap=True)
 
         yield ScanHooks(on_start=start, on_done=done)
 

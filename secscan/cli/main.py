@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from secscan import __version__
 from secscan.core.errors import ExitCode, SecscanError
@@ -43,15 +43,49 @@ def _setup_logging(verbosity: int, log_format: str = "text", *, quiet: bool = Fa
     logging.getLogger("alembic").setLevel(logging.DEBUG if verbosity >= 2 else logging.WARNING)
 
 
-def _consoles(*, quiet: bool = False) -> tuple[Console, Console]:
-    """stdout and stderr for a command's output (rich loads only once a command runs); with
-    ``quiet`` stderr prints nothing (errors are written by :func:`main`, not through it)."""
+class _Deferred:
+    """A rich console built on first use: a command that writes only plain lines
+    (:mod:`secscan.cli.plain`) never loads rich."""
+
+    def __init__(self, build: Callable[[], Console]) -> None:
+        self._build = build
+        self._console: Console | None = None
+
+    def __call__(self) -> Console:
+        if self._console is None:
+            self._console = self._build()
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self(), name)
+
+    def __enter__(self) -> Console:
+        return self().__enter__()
+
+    def __exit__(self, *exc: object) -> None:
+        self().__exit__(*exc)
+
+
+def _stdout_console() -> Console:
     from rich.console import Console
 
     stdout = Console()
     if not stdout.is_terminal and not os.environ.get("COLUMNS", "").isdigit():
         stdout = Console(width=160)  # CI logs: wide enough for the findings table; rich honours COLUMNS
-    return stdout, Console(stderr=True, quiet=quiet)
+    return stdout
+
+
+def _consoles(*, quiet: bool = False) -> tuple[Console, Console]:
+    """stdout and stderr for a command's output, each built when first used (rich loads only
+    when a command writes through it); with ``quiet`` stderr prints nothing (errors are written
+    by :func:`main`, not through it)."""
+
+    def stderr() -> Console:
+        from rich.console import Console
+
+        return Console(stderr=True, quiet=quiet)
+
+    return cast("Console", _Deferred(_stdout_console)), cast("Console", _Deferred(stderr))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -60,10 +94,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if words in (["--version"], ["-V"]):  # what argparse would print, without building the parser
         sys.stdout.write(f"secscan {__version__}\n")
         return 0
-    from secscan.cli.parser import build_parser, from_environment
+    from secscan.cli.parser import build_parser, command_word, from_environment
 
     try:
-        args = build_parser().parse_args(words)  # --help and usage errors: no command module loaded
+        only = command_word(words)  # only its parser is built
+        args = build_parser(only).parse_args(words)  # --help and usage errors: no command module loaded
         from_environment(args, os.environ)  # SECSCAN_DB and co., where no flag was given
         quiet = bool(getattr(args, "quiet", False))
         stdout, stderr = _consoles(quiet=quiet)

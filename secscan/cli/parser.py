@@ -11,7 +11,7 @@ checks that the choices and defaults written out here equal the ones of the modu
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -20,7 +20,8 @@ from secscan.cli.args import DEFAULT_WAIT_S, MAX_WAIT_S, Lazy, lazy_type, upload
 from secscan.core.errors import ConfigError
 
 if TYPE_CHECKING:
-    pass
+    from secscan.cli.commands import Sub
+
 
 class UsageError(ConfigError):
     """Bad command-line usage."""
@@ -91,8 +92,16 @@ def from_environment(args: argparse.Namespace, environ: Mapping[str, str]) -> No
         setattr(args, dest, Path(value) if dest in ("config", "osv_db") else value)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The whole command line: ``secscan run`` here, the other commands from :mod:`.commands`."""
+def command_word(words: Sequence[str]) -> str | None:
+    """The word argparse takes for the command: the first that is not an option (the top level
+    has no option that takes a value)."""
+    return next((word for word in words if not word.startswith("-")), None)
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line: ``secscan run`` here, the other commands from :mod:`.commands`.
+    With ``only`` (the first word of the command line), only that command's parser is built;
+    the others are named (:func:`.commands.register`)."""
     from secscan.cli import commands  # the same light imports; the run options stay in this module
 
     parser = Parser(prog="secscan", description="Run security scanners and keep one trustworthy record.")
@@ -109,7 +118,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="no progress or log lines, only errors; the exit code tells",
     )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    if only is None or only == "run":
+        _run(sub, common)
+    else:
+        commands.name_only(sub, ("run",))
+    commands.register(sub, common, only)
+    return parser
 
+
+def _run(sub: Sub, common: argparse.ArgumentParser) -> None:
+    """``secscan run``'s options."""
     run = sub.add_parser("run", parents=[common], help="scan a repository and write one SARIF log")
     run.set_defaults(handler=Lazy("secscan.cli.run", "cmd_run"))
     run.add_argument("path", type=Path, help="the repository (folder) to scan")
@@ -163,11 +181,9 @@ def build_parser() -> argparse.ArgumentParser:
                 "still waiting")  # fmt: skip
     run.add_argument("--no-notify", action="store_true", help="queue alerts but do not deliver them now")
     run.add_argument("--no-cache", action="store_true", help="a cold run: ignore and bypass the result cache")
-    commands.register(sub, common)
-    return parser
 
 
 __all__ = [
-    "DEFAULT_WAIT_S", "FAIL_ON", "MAX_WAIT_S", "Lazy", "Parser", "UsageError", "build_parser",
+    "DEFAULT_WAIT_S", "FAIL_ON", "MAX_WAIT_S", "Lazy", "Parser", "UsageError", "build_parser", "command_word",
     "from_environment", "lazy_type", "upload_wait", "wait_seconds",
 ]  # fmt: skip

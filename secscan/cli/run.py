@@ -3,28 +3,55 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+import contextlib
+import sys
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-from rich.console import Console
 
 from secscan.app import run as app
 from secscan.app.cancel import sigterm_interrupts
 from secscan.app.delivery_wait import DeliveryWait
-from secscan.cli import console
+from secscan.cli import plain
 from secscan.cli.parser import UsageError
 from secscan.config.memo import load_settings_memo
 from secscan.fs.names import json_dumps
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from secscan.app.deliver import Undelivered
+    from secscan.app.pipeline import ScanHooks
+    from secscan.core.model import ScannerResult
 
 
 def print_undelivered(undelivered: Sequence[Undelivered], stderr: Console) -> None:
     """One line per upload or alert that did not go out (issue 13)."""
     for item in undelivered:
-        stderr.print(f"secscan: not delivered: {item.line()}", markup=False, highlight=False, soft_wrap=True)
+        plain.write_line(f"secscan: not delivered: {item.line()}", lambda: stderr, stderr=True)
+
+
+def _console() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+@contextlib.contextmanager
+def _progress(stderr: Console, *, quiet: bool) -> Iterator[ScanHooks]:
+    """Progress on stderr: :func:`secscan.cli.console.progress`, or its plain lines without rich."""
+    if plain.no_terminal(sys.stderr):
+        from secscan.app.pipeline import ScanHooks
+
+        def done(result: ScannerResult) -> None:
+            plain.write_line(plain.done_line(result), lambda: stderr, stderr=True, quiet=quiet)
+
+        yield ScanHooks(on_done=done)
+        return
+    from secscan.cli import console
+
+    with console.progress(stderr) as hooks:
+        yield hooks
 
 
 def cmd_run(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
@@ -55,15 +82,21 @@ def cmd_run(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
         new_only=args.new_only,
         baseline_target=args.baseline_target,
     )
-    with console.progress(stderr) as hooks, sigterm_interrupts():  # SIGTERM: scanners killed, run interrupted
+    with (
+        _progress(stderr, quiet=args.quiet) as hooks,
+        sigterm_interrupts(),
+    ):  # SIGTERM: scanners killed, run interrupted
         result = app.run(request, hooks)
     if fmt == "json":
-        stdout.out(json_dumps(result.document), highlight=False)
+        plain.write_out(json_dumps(result.document), lambda: stdout)
     elif fmt == "sarif":
-        stdout.out(json_dumps(result.sarif, separators=(",", ":")), highlight=False)
+        plain.write_out(json_dumps(result.sarif, separators=(",", ":")), lambda: stdout)
     elif not args.quiet:
+        from secscan.cli import console
+
         console.summary(result.run, result.sarif_path, stdout)
     if result.gate is not None:
-        stderr.print(f"secscan: {result.gate.line()}", markup=False, highlight=False, soft_wrap=True)
-    print_undelivered(result.undelivered, Console(stderr=True) if args.quiet else stderr)  # even -q: exit 3
+        plain.write_line(f"secscan: {result.gate.line()}", lambda: stderr, stderr=True, quiet=args.quiet)
+    if result.undelivered:  # even with -q: they make the exit code 3
+        print_undelivered(result.undelivered, _console() if args.quiet else stderr)
     return int(result.exit_code)

@@ -53,6 +53,7 @@ NOT_LOADED = (
     "pydantic",  # the settings are remembered (secscan.config.memo): not validated again
     "pydantic_core",
     "secscan.config.schema",
+    "rich",  # --format json, not on a terminal: plain lines (secscan.cli.plain)
 )
 """Modules (and packages: their submodules too) an unchanged re-run of the tree below must not load."""
 
