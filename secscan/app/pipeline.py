@@ -149,8 +149,9 @@ def _vulnerability_service(
     """Serve the offline OSV database on loopback while pip-audit runs (if configured).
 
     Yields the query URL, the record lookup, and (``lazy``: with the result cache, which may
-    answer for every pin) the function that starts opening and serving the database; otherwise
-    it opens at once, while the scanners start. A server that never served only releases its port.
+    answer for every pin) instead of the URL the function that starts opening and serving the
+    database and returns the URL (pip-audit's ``options["osv_service"]``); otherwise it opens at
+    once, while the scanners start. A run whose every pin is cached binds no port (issue 18).
     The database is its compiled index in ``osv_index`` (None: loaded into memory).
     """
     config = next((c for s, c in selected if isinstance(c, PipAuditConfig)), None)
@@ -162,22 +163,14 @@ def _vulnerability_service(
         yield config.osv_url, None, None
         return
     from secscan.scanners.cache.audit import LazyDatabase
-    from secscan.scanners.osv.server import OsvServer
+    from secscan.scanners.osv.service import OsvService
 
     db = LazyDatabase(db_path, osv_index)
-    server = OsvServer(db)
-    server.bind()
-
-    def load() -> None:
-        db.start()
-        server.serve()
-
-    if not lazy:
-        load()
+    service = OsvService(db)
     try:
-        yield server.query_url, db.get, load
+        yield (None if lazy else service.url()), db.get, (service.url if lazy else None)
     finally:
-        server.close()
+        service.close()
         db.close()
     db.wait()  # a broken database is an input error, even if pip-audit only saw a 500
 
@@ -343,6 +336,8 @@ def run_scan(
                 )
             if load is not None and isinstance(config, PipAuditConfig) and audit_cache(job.options) is None:
                 load()  # not cached (its key cannot be pinned down): pip-audit will query the server
+            if load is not None and isinstance(config, PipAuditConfig):
+                job = dataclasses.replace(job, options={**job.options, "osv_service": load})
             items.append((scanner, job, config.timeout))
         if hooks.on_start:
             hooks.on_start([s.name for s, _ in selected])

@@ -80,6 +80,16 @@ def _loopback_env(url: str) -> dict[str, str]:
     return {"NO_PROXY": value, "no_proxy": value}
 
 
+def _service_url(job: ScanJob) -> str | None:
+    """The offline database's loopback server, started now that a query has to reach it (the
+    pipeline's ``options["osv_service"]``: a run served wholly from the cache starts none)."""
+    service = job.options.get("osv_service")
+    if not callable(service):
+        return None
+    url = service()
+    return url if isinstance(url, str) else None
+
+
 def _not_audited(reqs: RequirementSet) -> tuple[Notification, ...]:
     notes = [
         Notification(NotificationLevel.WARNING, f"requirement file not audited: {f.error}", f.path)
@@ -126,9 +136,10 @@ class PipAuditScanner(Scanner):
         argv += ["-f", "json", "-o", str(output), "--progress-spinner", "off"]
         argv += ["--cache-dir", str(job.workdir / "pip-audit-cache"), "--desc", "on", "--aliases", "on"]
         env: dict[str, str] = {}
-        if job.osv_url:
-            argv += ["-s", "osv", "--osv-url", job.osv_url]
-            env = _loopback_env(job.osv_url)
+        url = job.osv_url or _service_url(job)
+        if url:
+            argv += ["-s", "osv", "--osv-url", url]
+            env = _loopback_env(url)
         stdout = job.workdir / f"pip-audit-{index}.stdout"
         return Command(tuple(argv + list(job.args)), job.workdir, stdout, env)
 

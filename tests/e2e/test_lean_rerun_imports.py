@@ -46,6 +46,8 @@ NOT_LOADED = (
     "secscan.scanners._semgrep_report",  # no JavaScript
     "secscan.scanners._subprocess",  # every answer cached: no scanner process starts
     "yaml",  # the semgrep rule packs come from their memo
+    "secscan.scanners.osv.server",  # every pin's answer cached: no loopback OSV server is bound
+    "secscan.scanners.osv._http",
     "http.client",
     "urllib3",
     "pydantic",  # the settings are remembered (secscan.config.memo): not validated again

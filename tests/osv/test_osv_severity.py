@@ -105,3 +105,20 @@ def test_property_vector_like_text_never_raises(prefix: str, chars: list[str]) -
     for kind in ("CVSS_V2", "CVSS_V3", "CVSS_V4"):
         score, _ = record_severity(rec([{"type": kind, "score": prefix + "".join(chars)}]))
         assert score is None or 0.0 <= score <= 10.0
+
+
+def test_cvss_loads_only_with_the_first_vector_scored() -> None:
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from secscan.scanners.osv.severity import record_severity\n"
+        "assert record_severity({'database_specific': {'severity': 'HIGH'}}) == (None, 'HIGH')\n"
+        "print('cvss' in sys.modules, 'decimal' in sys.modules)\n"
+        "record_severity({'severity': [{'type': 'CVSS_V3', 'score': "
+        "'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H'}]})\n"
+        "print('cvss' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False", "True"]

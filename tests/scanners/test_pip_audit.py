@@ -188,6 +188,27 @@ def test_without_osv_url_the_default_service_is_used(project: Path, tmp_path: Pa
     assert plan.commands[0].env == {}
 
 
+def test_the_offline_service_starts_with_the_first_command_and_not_for_a_skip(
+    project: Path, tmp_path: Path
+) -> None:
+    calls: list[int] = []
+
+    def service() -> str:
+        calls.append(1)
+        return "http://127.0.0.1:9/v1/query"
+
+    plan = PipAuditScanner().plan(_job(project, tmp_path, options={"osv_service": service}))
+    argv = plan.commands[0].argv
+    assert argv[argv.index("--osv-url") + 1] == "http://127.0.0.1:9/v1/query"
+    assert "127.0.0.1" in plan.commands[0].env["NO_PROXY"]
+    assert calls
+    calls.clear()
+    (tmp_path / "empty").mkdir()
+    empty = _job(tmp_path / "empty", tmp_path, files=[], options={"osv_service": service})
+    skipped = PipAuditScanner().plan(empty)
+    assert skipped.skip_reason is not None and calls == []
+
+
 def test_no_requirement_files_skips(tmp_path: Path) -> None:
     (tmp_path / "app.py").write_text("print('hi')\n")
     plan = PipAuditScanner().plan(_job(tmp_path, tmp_path, files=["app.py"]))

@@ -14,14 +14,14 @@ import logging
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from cvss import CVSS2, CVSS3, CVSS4, CVSSError
-
 from secscan.core.model import Severity
 from secscan.core.policy import SeverityPolicy
 
 logger = logging.getLogger(__name__)
 
-_CALCULATORS = {"CVSS_V2": CVSS2, "CVSS_V3": CVSS3, "CVSS_V4": CVSS4}
+_CALCULATORS = {"CVSS_V2": "CVSS2", "CVSS_V3": "CVSS3", "CVSS_V4": "CVSS4"}
+"""The ``cvss`` class of each vector type; ``cvss`` (and ``decimal``) load with the first vector
+scored, so a record without CVSS vectors costs no import (issue 18)."""
 
 
 def _severity_entries(record: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
@@ -36,12 +36,14 @@ def _severity_entries(record: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
 
 def cvss_base_score(kind: str, vector: str) -> float | None:
     """The base score of one ``CVSS_V2``/``CVSS_V3``/``CVSS_V4`` vector; None when unusable."""
-    calculator = _CALCULATORS.get(kind)
-    if calculator is None:
+    name = _CALCULATORS.get(kind)
+    if name is None:
         return None
+    import cvss
+
     try:
-        score = float(calculator(vector).base_score)
-    except (CVSSError, ValueError, ArithmeticError, KeyError, IndexError, TypeError, AttributeError) as exc:
+        score = float(getattr(cvss, name)(vector).base_score)
+    except (cvss.CVSSError, ValueError, ArithmeticError, LookupError, TypeError, AttributeError) as exc:
         logger.debug("ignoring unusable %s vector %r: %s", kind, vector, exc)
         return None
     return score if 0.0 <= score <= 10.0 else None
