@@ -10,7 +10,6 @@ this module: messages are redacted and ``code`` is dropped.
 from __future__ import annotations
 
 import fnmatch
-import importlib.metadata
 import importlib.util
 import os
 import re
@@ -24,6 +23,7 @@ from secscan.core.model import Finding, Location, Notification, NotificationLeve
 from secscan.core.redact import redact_quoted
 from secscan.scanners._output import load_json_object
 from secscan.scanners._sharding import shard, split_arguments
+from secscan.scanners._versions import installed_version
 from secscan.scanners.interface import (
     Command,
     CommandResult,
@@ -151,7 +151,7 @@ class BanditScanner(Scanner):
     file_local = True
 
     def version(self) -> str:
-        return importlib.metadata.version("bandit")
+        return installed_version("bandit")
 
     def plan(self, job: ScanJob) -> Plan:
         files = _python_files(job)

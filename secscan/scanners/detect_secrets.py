@@ -13,7 +13,6 @@ and redact it there.
 
 from __future__ import annotations
 
-import importlib.metadata
 import importlib.util
 import os
 import re
@@ -26,6 +25,7 @@ from secscan.core.errors import ScannerError
 from secscan.core.model import Finding, Location, Rule, ToolName
 from secscan.scanners._output import load_json_object
 from secscan.scanners._sharding import balanced_chunks
+from secscan.scanners._versions import installed_version
 from secscan.scanners.interface import (
     Command,
     CommandResult,
@@ -164,7 +164,7 @@ class DetectSecretsScanner(Scanner):
     file_local = True
 
     def version(self) -> str:
-        return importlib.metadata.version("detect-secrets")
+        return installed_version("detect-secrets")
 
     def plan(self, job: ScanJob) -> Plan:
         files = job.files

@@ -21,7 +21,6 @@ them (:meth:`GitHistoryScanner.secret_values`).
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 import importlib.util
 import json
 import logging
@@ -38,6 +37,7 @@ from secscan import __version__
 from secscan.core.errors import ScannerError
 from secscan.core.model import Extent, Finding, Notification, NotificationLevel, ToolName
 from secscan.scanners._scanner_state import scanner_state
+from secscan.scanners._versions import installed_version
 from secscan.scanners.interface import Command, CommandResult, Plan, ScanJob, Scanner, ScanOutput
 from secscan.scanners.recover import recover_secret
 
@@ -139,7 +139,7 @@ class GitHistoryScanner(Scanner):
         self._origins: dict[str, tuple[str, str, int, str]] = {}  # fingerprint material -> where added
 
     def version(self) -> str:
-        return f"{__version__} (detect-secrets {importlib.metadata.version('detect-secrets')})"
+        return f"{__version__} (detect-secrets {installed_version('detect-secrets')})"
 
     def scannable(self, files: Sequence[str]) -> tuple[str, ...]:
         """None of the tree's files: the history is read from git's objects, not the work tree."""

@@ -18,7 +18,6 @@ pin at all was audited (an unreachable or unknown vulnerability service), pip-au
 
 from __future__ import annotations
 
-import importlib.metadata
 import importlib.util
 import logging
 import os
@@ -37,6 +36,7 @@ from secscan.scanners._audit_cache import audit_cache
 from secscan.scanners._output import read_output
 from secscan.scanners._pip_audit_advisory import NAME, finding, lookup, rule
 from secscan.scanners._pip_audit_report import Audit, as_json, cached_answers, one_line, parse_report
+from secscan.scanners._versions import NotInstalledError, installed_version
 from secscan.scanners.interface import Command, CommandResult, Plan, ScanJob, Scanner, ScanOutput
 from secscan.scanners.requirements import (
     DEFAULT_REQUIREMENT_GLOBS,
@@ -110,8 +110,8 @@ class PipAuditScanner(Scanner):
 
     def version(self) -> str:
         try:
-            return importlib.metadata.version("pip-audit")
-        except importlib.metadata.PackageNotFoundError:
+            return installed_version("pip-audit")
+        except NotInstalledError:
             return "unknown"
 
     def _requirements(self, job: ScanJob) -> RequirementSet:

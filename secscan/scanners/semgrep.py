@@ -32,7 +32,6 @@ into argv-sized chunks of files):
 from __future__ import annotations
 
 import functools
-import importlib.metadata
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -43,6 +42,7 @@ from secscan.scanners._semgrep_memo import memoised_pack
 from secscan.scanners._semgrep_rules import RulePack
 from secscan.scanners._sharding import shard, split_arguments
 from secscan.scanners._tools import find_tool, private_env
+from secscan.scanners._versions import NotInstalledError, installed_version
 from secscan.scanners.interface import (
     Command,
     CommandResult,
@@ -124,8 +124,8 @@ class SemgrepScanner(Scanner):
         if self.executable() is None:
             return "not installed"
         try:
-            return importlib.metadata.version("semgrep")
-        except importlib.metadata.PackageNotFoundError:
+            return installed_version("semgrep")
+        except NotInstalledError:
             return "unknown"
 
     def scannable(self, files: Sequence[str]) -> tuple[str, ...]:

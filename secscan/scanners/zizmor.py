@@ -26,7 +26,6 @@ Dependabot file), so results are per file and cached per file.
 
 from __future__ import annotations
 
-import importlib.metadata
 import posixpath
 import re
 import sys
@@ -38,6 +37,7 @@ from secscan.core.model import Finding, Notification, NotificationLevel, ToolNam
 from secscan.scanners._output import read_output
 from secscan.scanners._sharding import split_arguments
 from secscan.scanners._tools import ByteColumns, find_tool, private_env
+from secscan.scanners._versions import installed_version
 from secscan.scanners.interface import (
     Command,
     CommandResult,
@@ -101,7 +101,7 @@ class ZizmorScanner(Scanner):
         return find_tool("zizmor", self.tool_folders)
 
     def version(self) -> str:
-        return importlib.metadata.version("zizmor")
+        return installed_version("zizmor")
 
     def scannable(self, files: Sequence[str]) -> tuple[str, ...]:
         return tuple(f for f in files if kind(f) is not None)
