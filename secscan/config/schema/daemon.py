@@ -18,7 +18,7 @@ _BRANCH = re.compile(r"^(?!-)(?!.*\.\.)[A-Za-z0-9_./-]{1,200}$")
 
 
 class TargetConfig(ConfigModel):
-    """``[[daemon.targets]]``: one local repository the nightly job scans."""
+    """Validates :class:`secscan.config.daemon.TargetConfig` (documented there)."""
 
     path: Path
     name: str | None = Field(default=None, description="name in the database; default: the folder name")
@@ -57,7 +57,7 @@ class TargetConfig(ConfigModel):
 
 
 class SentryConfig(ConfigModel):
-    """``[daemon.sentry]``: secscan's own errors (not findings). No DSN: nothing is sent."""
+    """Validates :class:`secscan.config.daemon.SentryConfig` (documented there)."""
 
     dsn: str | None = Field(default=None, description="default: the SENTRY_DSN environment variable")
     environment: str | None = Field(default=None, description="default: SENTRY_ENVIRONMENT, else production")
@@ -71,7 +71,7 @@ class SentryConfig(ConfigModel):
 
 
 class DaemonConfig(ConfigModel):
-    """``[daemon]``: what ``secscan daemon`` scans, when, and how it reports its own health."""
+    """Validates :class:`secscan.config.daemon.DaemonConfig` (documented there)."""
 
     targets: tuple[TargetConfig, ...] = ()
     db: str | None = Field(default=None, description="database path or URL; default: the XDG state dir")

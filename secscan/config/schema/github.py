@@ -12,12 +12,7 @@ from secscan.config.schema.base import ConfigModel
 
 
 class GithubConfig(ConfigModel):
-    """``[github]``: where secscan uploads SARIF and syncs alert dismissals.
-
-    Only a trusted config file (``--config``) may hold this section: it decides where findings
-    are sent. The token is never part of the configuration: it comes from ``token_file`` (e.g. a
-    systemd credential) or the ``GITHUB_TOKEN`` environment variable.
-    """
+    """Validates :class:`secscan.config.github.GithubConfig` (documented there)."""
 
     repository: str = Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", description="owner/name")
     api_url: str = "https://api.github.com"

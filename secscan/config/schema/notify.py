@@ -17,7 +17,7 @@ _NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
 
 class _Channel(ConfigModel):
-    """Options every channel has."""
+    """Validates :class:`secscan.config.notify._Channel` (documented there)."""
 
     receives: tuple[str, ...] | None = Field(
         default=None, description="roles routed here (page, chat, email); default by type"
@@ -28,7 +28,7 @@ class _Channel(ConfigModel):
 
 
 class PagerDutyChannel(_Channel):
-    """PagerDuty Events API v2."""
+    """Validates :class:`secscan.config.notify.PagerDutyChannel` (documented there)."""
 
     type: Literal["pagerduty"]
     events_url: str = PAGERDUTY_EVENTS_URL
@@ -37,7 +37,7 @@ class PagerDutyChannel(_Channel):
 
 
 class SlackChannel(_Channel):
-    """A Slack incoming webhook (the URL is the secret). Slack allows 1 message/s per webhook."""
+    """Validates :class:`secscan.config.notify.SlackChannel` (documented there)."""
 
     type: Literal["slack"]
     webhook_url_env: str = "SLACK_WEBHOOK_URL"
@@ -61,7 +61,7 @@ class EmailChannel(_Channel):
 
 
 class WebhookChannel(_Channel):
-    """A generic JSON webhook, HMAC-SHA256 signed."""
+    """Validates :class:`secscan.config.notify.WebhookChannel` (documented there)."""
 
     type: Literal["webhook"]
     url_env: str = "SECSCAN_WEBHOOK_URL"
@@ -71,7 +71,7 @@ class WebhookChannel(_Channel):
 
 
 class SentryChannel(_Channel):
-    """Sentry events (one issue per dedup key); optional."""
+    """Validates :class:`secscan.config.notify.SentryChannel` (documented there)."""
 
     type: Literal["sentry"]
     dsn_env: str = "SENTRY_DSN"
@@ -86,7 +86,7 @@ ChannelConfig = Annotated[
 
 
 class NotifyConfig(ConfigModel):
-    """``[notify]``: channels (``[notify.<name>]`` tables), routing policy and SSRF allow-list."""
+    """Validates :class:`secscan.config.notify.NotifyConfig` (documented there)."""
 
     allow_hosts: tuple[str, ...] = ()
     routing: Path | None = None

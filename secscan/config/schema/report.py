@@ -15,14 +15,7 @@ _REPO_URL = re.compile(r"^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?/[A-Za-z0-9_.-]+/[
 
 
 class ReportConfig(ConfigModel):
-    """``[report]``: the daemon's nightly dashboard and the defaults of ``secscan report``.
-
-    ``repositories`` maps a target name to its web URL (``https://github.com/OWNER/REPO``) for
-    links to a finding's file and line; without it secscan reads the ``origin`` remote of the
-    target's checkout and links only to github.com. ``areas`` files a configured tool's findings
-    under one of the policy's areas (:mod:`secscan.core.areas`); ``expected_every_hours`` is also how
-    old a target's last complete scan may be before the report flags it.
-    """
+    """Validates :class:`secscan.config.report.ReportConfig` (documented there)."""
 
     path: Path | None = Field(
         default=None, description="where the daemon writes the report after each nightly run"

@@ -29,7 +29,7 @@ _Model = ConfigModel
 
 
 class ScanConfig(_Model):
-    """``[scan]``: what secscan walks and when it fails a build."""
+    """Validates :class:`secscan.config.values.ScanConfig` (documented there)."""
 
     exclude: tuple[str, ...] = DEFAULT_EXCLUDES
     extend_exclude: tuple[str, ...] = ()
@@ -39,7 +39,7 @@ class ScanConfig(_Model):
 
 
 class PolicyConfig(_Model):
-    """``[policy]``: overrides of the bundled policy data in ``rules/``."""
+    """Validates :class:`secscan.config.values.PolicyConfig` (documented there)."""
 
     severity: Path | None = None
     sla: Path | None = None
@@ -86,14 +86,13 @@ class PipAuditConfig(ScannerConfig):
 
 
 class LockfileAuditConfig(ScannerConfig):
-    """``[scanners.lockfile-audit]``: its offline OSV database (default: ``--osv-db``, else pip-audit's)."""
+    """Validates :class:`secscan.config.values.LockfileAuditConfig` (documented there)."""
 
     osv_db: Path | None = None
 
 
 class ZizmorConfig(ScannerConfig):
-    """``[scanners.zizmor]``. ``config`` would let a repository's own zizmor.yml disable audits,
-    so only a trusted configuration may name one."""
+    """Validates :class:`secscan.config.values.ZizmorConfig` (documented there)."""
 
     persona: Literal["regular", "pedantic", "auditor"] = "regular"
     config: Path | None = None
@@ -107,7 +106,7 @@ class ZizmorConfig(ScannerConfig):
 
 
 class SemgrepConfig(ScannerConfig):
-    """``[scanners.semgrep]`` (secscan's rule packs; semgrep itself is the ``semgrep`` extra)."""
+    """Validates :class:`secscan.config.values.SemgrepConfig` (documented there)."""
 
     jobs: int | None = Field(default=None, ge=1, description="semgrep --jobs; default: 1 (see semgrep.py)")
     shards: int | None = Field(default=None, ge=1, description="semgrep processes; default: CPU count")
@@ -118,8 +117,7 @@ class SemgrepConfig(ScannerConfig):
 
 
 class GitHistoryConfig(ScannerConfig):
-    """``[scanners.git-history]``: secrets that were ever committed (``args``: extra detect-secrets
-    arguments, after those of ``[scanners.detect-secrets]``)."""
+    """Validates :class:`secscan.config.values.GitHistoryConfig` (documented there)."""
 
     all_branches: bool = Field(default=True, description="all branches, tags, remote branches; false: HEAD")
     max_commits: int | None = Field(default=None, ge=1, description="read at most the newest N commits")
@@ -129,7 +127,7 @@ class GitHistoryConfig(ScannerConfig):
 
 
 class PostureConfig(ScannerConfig):
-    """``[scanners.posture]``: repository hygiene rules (``rules/posture/``)."""
+    """Validates :class:`secscan.config.values.PostureConfig` (documented there)."""
 
     binary_paths: tuple[str, ...] = Field(default=(), description="globs where binaries and archives belong")
     disable: tuple[str, ...] = Field(default=(), description="posture rule ids not to check")
@@ -147,7 +145,7 @@ class PostureConfig(ScannerConfig):
 
 
 class SarifToolConfig(ScannerConfig):
-    """A configured tool that writes SARIF (semgrep, zizmor, gitleaks, trivy, ...)."""
+    """Validates :class:`secscan.config.values.SarifToolConfig` (documented there)."""
 
     command: tuple[str, ...] = Field(min_length=1)
     version_command: tuple[str, ...] | None = None
