@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -166,6 +167,13 @@ def test_a_pooled_connection_goes_back_holding_no_target_lock(fleet: Fleet) -> N
         with pool.connection() as conn:
             assert conn.execute("SELECT pg_try_advisory_lock(%s, %s)", key).fetchone() == (True,)
             # returned without its unlock (as when the unlock itself failed)
+        # the pool may reset a returned connection in its worker thread: wait for that (without
+        # the reset the lock stays held for as long as the pool lives, and this fails)
+        deadline = time.monotonic() + 15
         with psycopg.connect(conninfo, autocommit=True) as other:
-            taken = other.execute("SELECT pg_try_advisory_lock(%s, %s)", key).fetchone()
+            while True:
+                taken = other.execute("SELECT pg_try_advisory_lock(%s, %s)", key).fetchone()
+                if taken == (True,) or time.monotonic() > deadline:
+                    break
+                time.sleep(0.05)
         assert taken == (True,)
