@@ -48,7 +48,7 @@ from typing import Any
 from secscan.app import tracking
 from secscan.config.suppressions import read_suppressions
 from secscan.core.errors import InputError
-from secscan.core.identity import ReadText, assign_identities, source_reader
+from secscan.core.identity import ReadText, assign_identities
 from secscan.core.model import (
     Finding,
     Notification,
@@ -63,6 +63,7 @@ from secscan.core.policy import SeverityPolicy
 from secscan.core.ports.store import RunOutcome, Store
 from secscan.core.redact import MIN_SECRET_LENGTH, Redactor
 from secscan.core.sla import SlaPolicy
+from secscan.fs.source_reader import source_reader
 from secscan.scanners.sarif_input import MAX_RESULTS_PER_RUN, ParsedRun, parse_run
 from secscan.scanners.sarif_load import MAX_SARIF_BYTES, stream_runs
 

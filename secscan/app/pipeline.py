@@ -32,12 +32,13 @@ from secscan.config.settings import (
     Settings,
 )
 from secscan.core.errors import InputError
-from secscan.core.identity import assign_identities, source_reader
+from secscan.core.identity import assign_identities
 from secscan.core.model import Notification, Rule, RunId, ScannerResult, ScannerStatus, ScanRun, new_run_id
 from secscan.core.policy import SeverityPolicy
 from secscan.core.redact import Redactor, SecretFilter
 from secscan.fs.exclusions import Skips, build_skips
 from secscan.fs.inventory import Inventory, build_inventory, check_target, is_excluded
+from secscan.fs.source_reader import source_reader
 from secscan.scanners._audit_cache import audit_cache
 from secscan.scanners.cache.identities import IdentityEntries, identity_memo
 from secscan.scanners.cache.session import CacheSession, CacheUse

@@ -14,8 +14,8 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
-from secscan.core.identity import source_reader
 from secscan.core.model import Finding
+from secscan.fs.source_reader import source_reader
 from secscan.scanners.detect_secrets import IDENTITY_PREFIX
 
 FULL_SEARCH_MAX_LINE = 400

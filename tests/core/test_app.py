@@ -7,7 +7,8 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from secscan.app.run import exit_code_for, json_document, scrub
+from secscan.app.document import json_document, scrub
+from secscan.app.run import exit_code_for
 from secscan.config.policy import load_policy
 from secscan.core.errors import ExitCode
 from secscan.core.model import (

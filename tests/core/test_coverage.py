@@ -12,7 +12,7 @@ from rich.console import Console
 
 from secscan.app.coverage import ScannerCoverage, coverage_map
 from secscan.app.kinds import Kinds, run_kinds
-from secscan.app.run import json_document
+from secscan.app.document import json_document
 from secscan.cli import console
 from secscan.config.policy import load_policy
 from secscan.config.settings import build_settings

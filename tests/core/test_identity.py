@@ -20,10 +20,10 @@ from secscan.core.identity import (
     assign_identities,
     code_context,
     fingerprint,
-    source_reader,
 )
 from secscan.core.linehash import line_hashes
 from secscan.core.model import Finding, Location, Severity, ToolName
+from secscan.fs.source_reader import source_reader
 
 APP = """import subprocess
 

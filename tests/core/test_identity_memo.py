@@ -25,6 +25,7 @@ from secscan.core import identity
 from secscan.core.identity import assign_identities, memo_key
 from secscan.core.identity_memo import memo_slot
 from secscan.core.model import Finding, Severity
+from secscan.fs.source_reader import source_reader
 from secscan.scanners.cache import stamps
 from secscan.scanners.cache.db import ResultCache
 from secscan.scanners.cache.identities import identity_memo
@@ -277,7 +278,7 @@ def test_through_the_result_cache_a_rewritten_file_is_read_again(
     reads: list[str] = []
 
     def run() -> list[Finding]:
-        reader = identity.source_reader(root)
+        reader = source_reader(root)
 
         def read(path: str) -> str | None:
             reads.append(path)

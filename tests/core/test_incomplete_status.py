@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from secscan.app.run import exit_code_for, json_document
+from secscan.app.document import json_document
+from secscan.app.run import exit_code_for
 from secscan.app.tracking import record_run
 from secscan.cli import console
 from secscan.config.policy import load_policy, load_sla_policy
