@@ -40,7 +40,7 @@ from secscan.fs.exclusions import Skips, build_skips
 from secscan.fs.inventory import Inventory, build_inventory, check_target, is_excluded
 from secscan.fs.source_reader import source_reader
 from secscan.scanners._audit_cache import audit_cache
-from secscan.scanners.cache.identities import IdentityEntries, identity_memo
+from secscan.scanners.cache.identities import IdentityEntries
 from secscan.scanners.cache.session import CacheSession, CacheUse
 from secscan.scanners.git_history import in_git_work_tree
 from secscan.scanners.interface import ScanJob, Scanner
@@ -309,64 +309,72 @@ def run_scan(
         ", ".join(s.name for s, _ in selected),
     )
     session = CacheSession.open(cache, settings.cache) if cache is not None else None
-    with (
-        contextlib.closing(session) if session else contextlib.nullcontext(),
-        _vulnerability_service(selected, osv_db, session is not None, osv_index) as (osv_url, lookup, load),
-        run_folder() as work,  # marked with its owner: a dead run's folder is removed later
-    ):
-        items: list[tuple[Scanner, ScanJob, float]] = []
-        given: list[tuple[str, ...]] = []
-        for scanner, config in selected:
-            workdir = Path(work) / scanner.name
-            workdir.mkdir()
-            given.append(inventory.without(config.exclude))
-            job = ScanJob(
-                root=root,
-                files=given[-1],
-                workdir=workdir,
-                policy=policy,
-                args=config.args,
-                osv_url=osv_url,
-                options=_options(config, lookup, settings, osv_db, osv_index),
-            )
-            if session is not None:  # incremental: only new and changed files are scanned
-                excludes = (*settings.scan.excludes, *config.exclude)
-                source = _audit_source(config, settings, osv_db)
-                scanner, job = session.prepare(
-                    scanner, job, excludes=excludes, audit_source=source, on_audit_miss=load
+    with contextlib.closing(session) if session else contextlib.nullcontext():  # through the identities
+        with (
+            _vulnerability_service(selected, osv_db, session is not None, osv_index) as (
+                osv_url,
+                lookup,
+                load,
+            ),
+            run_folder() as work,  # marked with its owner: a dead run's folder is removed later
+        ):
+            items: list[tuple[Scanner, ScanJob, float]] = []
+            given: list[tuple[str, ...]] = []
+            for scanner, config in selected:
+                workdir = Path(work) / scanner.name
+                workdir.mkdir()
+                given.append(inventory.without(config.exclude))
+                job = ScanJob(
+                    root=root,
+                    files=given[-1],
+                    workdir=workdir,
+                    policy=policy,
+                    args=config.args,
+                    osv_url=osv_url,
+                    options=_options(config, lookup, settings, osv_db, osv_index),
                 )
-            if load is not None and isinstance(config, PipAuditConfig) and audit_cache(job.options) is None:
-                load()  # not cached (its key cannot be pinned down): pip-audit will query the server
-            if load is not None and isinstance(config, PipAuditConfig):
-                job = dataclasses.replace(job, options={**job.options, "osv_service": load})
-            items.append((scanner, job, config.timeout))
-        if hooks.on_start:
-            hooks.on_start([s.name for s, _ in selected])
-        results = run_all(items, on_done=hooks.on_done, cancel=cancel)
-        scanned = time.perf_counter()
-        values = _secret_values(root, [f for r in results for f in r.findings])
-        for (scanner, job, _), result in zip(items, results, strict=True):
-            values |= scanner.secret_values(job, result.findings)
-        redactor = Redactor(values)
-        if session is not None:
-            interrupted = cancel is not None and cancel.is_set()
-            finished = [(s, r) for (s, _, _), r in zip(items, results, strict=True)]
-            session.commit(finished, redactor, interrupted)
-            usage = session.usage
-    results = [
-        _with_deleted(r, root, tracked_paths, (*settings.scan.excludes, *config.exclude), skips)
-        for r, (_, config) in zip(results, selected, strict=True)
-    ]
-    coverage = coverage_map(
-        inventory.files,
-        inventory.too_large,
-        run_kinds(settings, [s for s, _ in selected], osv_index),
-        scanner_views(BUILTIN, [s.name for s, _ in selected], results, given, chosen=bool(only)),
-        history=in_git_work_tree(root),
-    )
-    with redacting_logs(redactor):
-        results = [_redact_result(r, redactor) for r in results]
-        with identity_memo(cache, settings.cache, str(root)) as memo:  # issue 18: known answers
+                if session is not None:  # incremental: only new and changed files are scanned
+                    excludes = (*settings.scan.excludes, *config.exclude)
+                    source = _audit_source(config, settings, osv_db)
+                    scanner, job = session.prepare(
+                        scanner, job, excludes=excludes, audit_source=source, on_audit_miss=load
+                    )
+                if (
+                    load is not None
+                    and isinstance(config, PipAuditConfig)
+                    and audit_cache(job.options) is None
+                ):
+                    load()  # not cached (its key cannot be pinned down): pip-audit will query the server
+                if load is not None and isinstance(config, PipAuditConfig):
+                    job = dataclasses.replace(job, options={**job.options, "osv_service": load})
+                items.append((scanner, job, config.timeout))
+            if hooks.on_start:
+                hooks.on_start([s.name for s, _ in selected])
+            results = run_all(items, on_done=hooks.on_done, cancel=cancel)
+            scanned = time.perf_counter()
+            values = _secret_values(root, [f for r in results for f in r.findings])
+            for (scanner, job, _), result in zip(items, results, strict=True):
+                values |= scanner.secret_values(job, result.findings)
+            redactor = Redactor(values)
+            if session is not None:
+                interrupted = cancel is not None and cancel.is_set()
+                finished = [(s, r) for (s, _, _), r in zip(items, results, strict=True)]
+                session.commit(finished, redactor, interrupted)
+                usage = session.usage
+        results = [
+            _with_deleted(r, root, tracked_paths, (*settings.scan.excludes, *config.exclude), skips)
+            for r, (_, config) in zip(results, selected, strict=True)
+        ]
+        coverage = coverage_map(
+            inventory.files,
+            inventory.too_large,
+            run_kinds(settings, [s for s, _ in selected], osv_index),
+            scanner_views(BUILTIN, [s.name for s, _ in selected], results, given, chosen=bool(only)),
+            history=in_git_work_tree(root),
+        )
+        with redacting_logs(redactor):
+            results = [_redact_result(r, redactor) for r in results]
+            memo = session.identities(str(root)) if session is not None else None  # issue 18: known answers
             results = _with_identities(results, root, memo)
     log.info(
         "scanners took %.2f s, redaction and identity %.2f s", scanned - began, time.perf_counter() - scanned

@@ -38,6 +38,7 @@ from secscan.config.policy import rules_dir
 from secscan.config.settings import CONFIG_NAME, load_settings, read_config, read_repository_config
 from secscan.config.values import Settings
 from secscan.core.errors import SecscanError
+from secscan.fs.paths import cache_home
 
 FOLDER = "settings"
 KEEP = 64
@@ -53,12 +54,8 @@ def memo_folder(env: Mapping[str, str] | None = None) -> Path | None:
     env = os.environ if env is None else env
     if env.get(SWITCH) == "0":
         return None
-    cache = env.get("XDG_CACHE_HOME", "")
-    try:
-        base = Path(cache) if cache and Path(cache).is_absolute() else Path.home() / ".cache"
-    except RuntimeError:  # no home folder to be found
-        return None
-    return base / "secscan" / FOLDER
+    home = cache_home(env)
+    return home / FOLDER if home is not None else None
 
 
 def _source_digest() -> bytes:

@@ -1,5 +1,6 @@
 """Where the store lives: the XDG state directory by default, or the file a path or an
-``sqlite:///`` URL names (the locks beside it need the same answer as the store)."""
+``sqlite:///`` URL names (the locks beside it need the same answer as the store); and where
+secscan keeps derived data (the XDG cache directory)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,19 @@ def default_db_path(env: Mapping[str, str] | None = None) -> Path:
     state = env.get("XDG_STATE_HOME", "")
     base = Path(state) if state and Path(state).is_absolute() else Path.home() / ".local" / "state"
     return base / "secscan" / "secscan.db"
+
+
+def cache_home(env: Mapping[str, str] | None = None) -> Path | None:
+    """``$XDG_CACHE_HOME/secscan``, else ``~/.cache/secscan``: secscan's derived data (compiled
+    OSV indexes, remembered settings). A relative ``XDG_CACHE_HOME`` is ignored, as the XDG base
+    directory spec requires; None when there is no home folder to be found."""
+    env = os.environ if env is None else env
+    cache = env.get("XDG_CACHE_HOME", "")
+    try:
+        base = Path(cache) if cache and Path(cache).is_absolute() else Path.home() / ".cache"
+    except RuntimeError:  # no home folder to be found
+        return None
+    return base / "secscan"
 
 
 _SQLITE_URL = re.compile(r"sqlite(?:\+pysqlite)?:///(?P<database>[^?#]+)")

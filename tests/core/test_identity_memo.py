@@ -8,11 +8,12 @@ without the memo.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -28,8 +29,20 @@ from secscan.core.model import Finding, Severity
 from secscan.fs.source_reader import source_reader
 from secscan.scanners.cache import stamps
 from secscan.scanners.cache.db import ResultCache
-from secscan.scanners.cache.identities import identity_memo
+from secscan.scanners.cache.identities import IdentityEntries
+from secscan.scanners.cache.session import CacheSession
 from tests.core.test_identity import APP, SHIFTED, _files, _finding, _findings, _reader, _reference
+
+
+@contextlib.contextmanager
+def identity_memo(path: Path | None, config: CacheConfig, scope: str) -> Iterator[IdentityEntries | None]:
+    """The memo as a run gets it: from its cache session (None: no cache, or one that cannot open)."""
+    session = CacheSession.open(path, config) if path is not None else None
+    if session is None:
+        yield None
+        return
+    with session:
+        yield session.identities(scope)
 
 
 class DictMemo:

@@ -8,19 +8,19 @@ so an answer is only ever given back for the same question. Answers live in the 
 ``memo`` table, one per target, tool and path (a newer answer replaces the older one, so the
 table grows with the files that have findings, not with the runs; ``secscan cache clear``
 empties it). The memo never fails a scan: a cache that cannot be opened or read is a memo that
-knows nothing, and one that cannot be written a warning.
+knows nothing, and one that cannot be written a warning. The run's :class:`CacheSession
+<secscan.scanners.cache.session.CacheSession>` hands the entries out (``identities``) over its own
+open cache and the stamps it has already read.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import sqlite3
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from secscan.config.cache import CacheConfig
 from secscan.scanners.cache.db import ResultCache
 from secscan.scanners.cache.stamps import FileHashes
 
@@ -31,9 +31,10 @@ class IdentityEntries:
     """:class:`~secscan.core.identity.IdentityMemo` over an open result cache, for one target
     (``scope``: the cache beside a database serves every target scanned into it)."""
 
-    def __init__(self, cache: ResultCache, scope: str) -> None:
+    def __init__(self, cache: ResultCache, scope: str, files: FileHashes) -> None:
         self._cache = cache
         self._scope = scope
+        self._files = files  # the run's stamps, already read by the cache session
 
     def _name(self, slot: str) -> str:
         return f"identity\0{json.dumps(self._scope)}\0{slot}"  # ASCII: the target may not be UTF-8
@@ -57,7 +58,7 @@ class IdentityEntries:
         """:data:`~secscan.core.identity.TextDigests` of the files under ``root`` from their stamps
         (:mod:`secscan.scanners.cache.stamps`): a file whose stamp is unchanged is not read. Only
         for paths ``in_place`` accepts (read where they stand, not through a link)."""
-        files = FileHashes(self._cache)
+        files = self._files
 
         def digests(paths: Sequence[str]) -> dict[str, str]:
             found = files.text_hashes(root, [p for p in paths if in_place(p)])
@@ -65,20 +66,3 @@ class IdentityEntries:
             return {path: digest.hex() for path, digest in found.items()}
 
         return digests
-
-
-@contextlib.contextmanager
-def identity_memo(path: Path | None, config: CacheConfig, scope: str) -> Iterator[IdentityEntries | None]:
-    """The memo in the result cache at ``path`` for the target at ``scope`` (None: a run without
-    the cache, or one that cannot be opened)."""
-    if path is None:
-        yield None
-        return
-    try:
-        cache = ResultCache(path, config.max_bytes)
-    except (OSError, sqlite3.Error) as exc:
-        log.info("result cache %s: identities are worked out afresh (%s)", path, exc)
-        yield None
-        return
-    with cache:
-        yield IdentityEntries(cache, scope)

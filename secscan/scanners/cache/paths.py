@@ -3,12 +3,11 @@ compiled OSV indexes (``osv-index/`` beside ``[cache] path``, else in the XDG ca
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 
 from secscan.config.cache import CacheConfig
-from secscan.fs.paths import default_db_path
+from secscan.fs.paths import cache_home, default_db_path
 
 CACHE_NAME = "secscan-cache.db"
 OSV_INDEX_FOLDER = "osv-index"
@@ -44,10 +43,5 @@ def osv_index_folder(config: CacheConfig, env: Mapping[str, str] | None = None) 
         return None
     if config.path is not None:
         return config.path.expanduser().parent / OSV_INDEX_FOLDER
-    env = os.environ if env is None else env
-    cache = env.get("XDG_CACHE_HOME", "")
-    try:
-        base = Path(cache) if cache and Path(cache).is_absolute() else Path.home() / ".cache"
-    except RuntimeError:  # no home folder to be found
-        return None
-    return base / "secscan" / OSV_INDEX_FOLDER
+    home = cache_home(env)
+    return home / OSV_INDEX_FOLDER if home is not None else None

@@ -25,6 +25,7 @@ from secscan.core.redact import Redactor
 from secscan.scanners.cache.audit import AuditEntries, source_of
 from secscan.scanners.cache.codec import decode_file, encode_file, mentions, portable
 from secscan.scanners.cache.db import ResultCache
+from secscan.scanners.cache.identities import IdentityEntries
 from secscan.scanners.cache.keys import content_hashes, file_key, path_key, policy_digest, scanner_key
 from secscan.scanners.cache.stamps import FileHashes
 from secscan.scanners.cache.state import StateEntry
@@ -80,6 +81,11 @@ class CacheSession:
 
     def close(self) -> None:
         self._cache.close()
+
+    def identities(self, scope: str) -> IdentityEntries:
+        """The identity memo of the target at ``scope``, in this cache and over the stamps this
+        session has read (issue 18): a run opens its result cache and reads its stamps once."""
+        return IdentityEntries(self._cache, scope, self._stamps)
 
     def __enter__(self) -> CacheSession:
         return self
