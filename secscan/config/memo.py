@@ -18,6 +18,8 @@ line, exit 2. An entry is written to a temporary file and renamed into place (a 
 whole entry or none), and is checked on reading (its key, a SHA-256 of its body, its owner and
 its mode; pickle is read only from a file of this user that nobody else may write); anything
 unreadable, foreign or stale is ignored and the settings are validated and remembered again.
+Settings that carry a credential (anything secscan's redaction recognises, such as a database URL
+with its password) are never written: they are validated on every command instead.
 This is not the result cache: ``--no-cache`` and ``[cache] enabled`` do not turn it off (it can
 never change a result); ``SECSCAN_SETTINGS_MEMO=0`` does.
 """
@@ -150,5 +152,16 @@ def load_settings_memo(
         return remembered[1]
     seen: list[Path] = []
     settings = load_settings(config, target, overrides, seen=seen.append)
-    memo_file.write(folder, key, [_fact(path) for path in seen], settings, KEEP)
+    if not _carries_credentials(settings):
+        memo_file.write(folder, key, [_fact(path) for path in seen], settings, KEEP)
     return settings
+
+
+def _carries_credentials(settings: Settings) -> bool:
+    """Whether any value of ``settings`` holds what secscan's redaction recognises as a credential
+    (a database URL with its password, say): such settings are not copied into the cache folder,
+    and are validated on every command instead."""
+    from secscan.core.redact import Redactor
+
+    text = repr(settings)
+    return Redactor().text(text) != text

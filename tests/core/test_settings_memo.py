@@ -68,6 +68,22 @@ def test_an_unchanged_configuration_is_validated_once(tmp_path: Path, folder: Pa
     assert second.scan.fail_on == "none"
 
 
+def test_settings_that_carry_a_credential_are_never_written(
+    tmp_path: Path, folder: Path, loads: Loads
+) -> None:
+    secret = "Hunter2Secret99"
+    config = tmp_path / "c.toml"
+    config.write_text(f'[daemon]\ndb = "postgresql://scan:{secret}@db.example:5432/secscan"\n')
+    first = memo.load_settings_memo(config, folder=folder)
+    second = memo.load_settings_memo(config, folder=folder)
+    assert first == second == load_settings(config)
+    assert secret in str(second.daemon.db)
+    assert loads.count == 2  # validated each time: nothing was remembered
+    written = [p for p in folder.rglob("*") if p.is_file()] if folder.exists() else []
+    assert not any(secret.encode() in p.read_bytes() for p in written)
+    assert not written
+
+
 def test_the_config_files_bytes_are_in_the_key(tmp_path: Path, folder: Path, loads: Loads) -> None:
     config = tmp_path / "c.toml"
     config.write_text('[scan]\nfail_on = "high"\n')
