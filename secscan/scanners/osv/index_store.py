@@ -7,7 +7,10 @@ format and of :func:`~secscan.scanners.osv.signature.dataset_signature`), the fo
 - ``D-S.sqlite``: the index, written under another name and renamed into place once complete
   and synced, so a reader never sees half of one;
 - ``D-S.json``: its stamp: the SHA-256 of the file and its ``stat`` (inode, size, ``mtime``,
-  ``ctime``) when installed, and the dataset's path. Any write to the index changes its
+  ``ctime``) when installed, the dataset's path, its signature, and its content hash
+  (:func:`~secscan.fs.digest.tree_digest`, taken by the build after the signature: what the
+  result cache names the dataset by, read here instead of hashing the dataset again, see
+  :func:`recorded_content`). Any write to the index changes its
   ``ctime``, so an index whose ``stat`` still equals the stamp is the file that was installed;
   otherwise it is hashed again, and one whose hash differs (truncated, overwritten, garbage) is
   deleted and rebuilt, never used. A wrong format, foreign file or missing stamp is rebuilt too;
@@ -37,6 +40,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from secscan.core.errors import InputError, SecscanError
+from secscan.fs.digest import tree_digest
 from secscan.scanners.osv.index import FORMAT, CompiledIndex, IndexDamagedError
 from secscan.scanners.osv.signature import DatasetSignature, SignatureError, dataset_signature
 
@@ -44,6 +48,9 @@ if TYPE_CHECKING:
     from secscan.scanners.osv.reader import LoadLimits
 
 logger = logging.getLogger(__name__)
+
+CONTENT_LIMIT = 4 * 1024 * 1024 * 1024
+"""A dataset's content is hashed up to this many bytes (a larger one has no content hash)."""
 
 LOCK_WAIT_S = 1800.0
 """How long a process waits for another one compiling the same dataset before reading it directly."""
@@ -94,8 +101,9 @@ def _stat(path: Path) -> list[int]:
     return [st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
 
 
-def _read_stamp(path: Path) -> dict[str, Any] | None:
-    """The stamp, or None when it is missing or not one."""
+def _read_stamp(path: Path, signature: DatasetSignature | None = None) -> dict[str, Any] | None:
+    """The stamp, or None when it is missing or not one (without ``signature``: only its dataset
+    is asked for, of a stamp that may be an older secscan's)."""
     try:
         stamp = json.loads(path.read_bytes())
     except (OSError, ValueError):
@@ -105,6 +113,11 @@ def _read_stamp(path: Path) -> dict[str, Any] | None:
         or stamp.get("format") != FORMAT
         or not isinstance(stamp.get("sha256"), str)
         or not isinstance(stamp.get("stat"), list)
+    ):
+        return None
+    if signature is not None and (
+        stamp.get("signature") != signature.digest
+        or not isinstance(stamp.get("content", 0), str | None)  # None: over CONTENT_LIMIT, unreadable
     ):
         return None
     return stamp
@@ -126,8 +139,15 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _write_stamp(names: _Names, sha256: str, dataset: Path) -> None:
-    stamp = {"format": FORMAT, "sha256": sha256, "stat": _stat(names.index), "dataset": str(dataset)}
+def _write_stamp(names: _Names, sha256: str, signature: DatasetSignature, content: str | None) -> None:
+    stamp = {
+        "format": FORMAT,
+        "sha256": sha256,
+        "stat": _stat(names.index),
+        "dataset": str(signature.path),
+        "signature": signature.digest,
+        "content": content,
+    }
     temp = names.temp("json")
     try:
         temp.write_text(json.dumps(stamp), encoding="ascii")
@@ -163,7 +183,7 @@ def _open_checked(names: _Names, signature: DatasetSignature) -> CompiledIndex |
 
 def _installed(names: _Names, signature: DatasetSignature) -> CompiledIndex | None:
     """The index, when its ``stat`` is the stamp's (no lock needed, nothing changed)."""
-    stamp = _read_stamp(names.stamp)
+    stamp = _read_stamp(names.stamp, signature)
     try:
         same = stamp is not None and _stat(names.index) == stamp["stat"]
     except OSError:
@@ -173,14 +193,14 @@ def _installed(names: _Names, signature: DatasetSignature) -> CompiledIndex | No
 
 def _verified(names: _Names, signature: DatasetSignature) -> CompiledIndex | None:
     """The index, checked in full when its ``stat`` changed; deleted when it is not whole (under the lock)."""
-    stamp = _read_stamp(names.stamp)
+    stamp = _read_stamp(names.stamp, signature)
     if stamp is not None and names.index.is_file():
         if _stat(names.index) != stamp["stat"]:
             if _sha256(names.index) != stamp["sha256"]:
                 logger.warning("OSV index %s is damaged (its content changed); rebuilding it", names.index)
                 _discard(names)
                 return None
-            _write_stamp(names, stamp["sha256"], signature.path)  # copied or touched, still whole
+            _write_stamp(names, stamp["sha256"], signature, stamp["content"])  # copied or touched: whole
         index = _open_checked(names, signature)
         if index is not None:
             return index
@@ -198,13 +218,16 @@ def _build(names: _Names, signature: DatasetSignature, limits: LoadLimits | None
     temp = names.temp()
     try:
         compile_index(signature.path, temp, signature.digest, limits)
+        # after the signature, like the records: a run that finds this signature again finds
+        # the content both were read from (any change since changes the signature)
+        content = tree_digest(signature.path, CONTENT_LIMIT)
         _sync(temp)
         sha256 = _sha256(temp)
         temp.replace(names.index)
     finally:
         temp.unlink(missing_ok=True)
     _sync(names.folder)
-    _write_stamp(names, sha256, signature.path)
+    _write_stamp(names, sha256, signature, content)
 
 
 def _prune(names: _Names) -> None:
@@ -274,3 +297,20 @@ def open_index(
         raise IndexUnavailableError(f"OSV index {names.index} cannot be opened after compiling it")
     found.built = True
     return found
+
+
+def recorded_content(signature: DatasetSignature, folder: Path) -> str | None:
+    """The content hash of the dataset (:func:`~secscan.fs.digest.tree_digest` with
+    :data:`CONTENT_LIMIT`) that the build of its index for ``signature`` recorded; None when there
+    is none: no index was built for this signature (or an older secscan's, whose stamp has no
+    hash: the index is rebuilt), or the dataset is not settled (then it gets no index).
+
+    The stamp is trusted as the index is: written by this user in a folder only it may write. It
+    does not depend on the index file being whole: the hash describes the dataset, which is
+    unchanged since the build as long as its signature is.
+    """
+    if not signature.settled:
+        return None
+    stamp = _read_stamp(_names(folder, signature).stamp, signature)
+    content = stamp.get("content") if stamp is not None else None
+    return content if isinstance(content, str) else None
