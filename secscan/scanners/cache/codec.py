@@ -184,7 +184,7 @@ def decode_file(value: bytes, tool: ToolName, path: str) -> FileOutput:
         raise ValueError(f"malformed cache value: {exc!r}") from None
 
 
-_EMPTY = {encode_file(FileOutput(covered=covered), str): FileOutput(covered=covered) for covered in (True, False)}
+_EMPTY = {encode_file(FileOutput(covered=c), str): FileOutput(covered=c) for c in (True, False)}
 """The values of files without results, and their (path-free, shared) decoding (issue 18)."""
 
 
