@@ -139,13 +139,17 @@ def _pe(head: bytes) -> bool:
     return head[offset : offset + 4] == b"PE\0\0"
 
 
-MAGIC: Mapping[str, tuple[str, Callable[[bytes], bool]]] = {
-    "elf": ("Executable (ELF)", lambda h: h.startswith(b"\x7fELF")),
-    "mach-o": ("Executable (Mach-O)", lambda h: h[:4] in (b"\xfe\xed\xfa\xce", b"\xfe\xed\xfa\xcf",
-                                                         b"\xce\xfa\xed\xfe", b"\xcf\xfa\xed\xfe")),
-    "pe": ("Executable (Windows PE)", _pe),
-    "java-class": ("Compiled code (Java class or Mach-O universal)", lambda h: h[:4] == b"\xca\xfe\xba\xbe"),
+MAGIC: Mapping[str, tuple[str, tuple[bytes, ...], Callable[[bytes], bool] | None]] = {
+    "elf": ("Executable (ELF)", (b"\x7fELF",), None),
+    "mach-o": (
+        "Executable (Mach-O)",
+        (b"\xfe\xed\xfa\xce", b"\xfe\xed\xfa\xcf", b"\xce\xfa\xed\xfe", b"\xcf\xfa\xed\xfe"),
+        None,
+    ),
+    "pe": ("Executable (Windows PE)", (b"MZ",), _pe),
+    "java-class": ("Compiled code (Java class or Mach-O universal)", (b"\xca\xfe\xba\xbe",), None),
 }
+"""What each executable looks like: the bytes it starts with, and a further test of its head."""
 
 
 class _FileRule:
@@ -160,6 +164,7 @@ class _FileRule:
         self.marker: bytes | None = marker.encode() if marker else None
         self.marked = name_globs(tuple(params.get("marker_globs", ())))
         self.magic = tuple(MAGIC[m] for m in params.get("magic", []) if m in MAGIC)
+        self.starts = tuple(start for _, starts, _ in self.magic for start in starts)
 
     def kind(self, tree: Tree, path: str, name: str) -> str | None:
         """What the file at ``path`` (lower-case base name ``name``) is, if the rule flags it."""
@@ -174,8 +179,10 @@ class _FileRule:
                 return "Private key"
         if self.magic:
             head = tree.read(path, HEAD_BYTES)
-            if head:
-                return next((what for what, test in self.magic if test(head)), None)
+            if head and head.startswith(self.starts):  # most files start like no executable
+                for what, starts, test in self.magic:
+                    if head.startswith(starts) and (test is None or test(head)):
+                        return what
         return None
 
 

@@ -151,3 +151,69 @@ def test_files_rules_find_the_same_files_in_a_tree_of_tricky_names(tmp_path: Pat
                 expected.add((rule.id, path, (("what", what),)))
     assert got == expected
     assert all(isinstance(i, Hit) for _, i in evaluate(rules, Tree(tmp_path, files, {}), False))
+
+
+def _old_pe(head: bytes) -> bool:
+    if len(head) < 0x40 or not head.startswith(b"MZ"):
+        return False
+    offset = int.from_bytes(head[0x3C:0x40], "little")
+    return head[offset : offset + 4] == b"PE\0\0"
+
+
+OLD_MAGIC = [  # the executable tests before their start bytes were checked first, in the rule's order
+    ("Executable (ELF)", lambda h: h.startswith(b"\x7fELF")),
+    (
+        "Executable (Mach-O)",
+        lambda h: h[:4]
+        in (b"\xfe\xed\xfa\xce", b"\xfe\xed\xfa\xcf", b"\xce\xfa\xed\xfe", b"\xcf\xfa\xed\xfe"),
+    ),
+    ("Executable (Windows PE)", _old_pe),
+    ("Compiled code (Java class or Mach-O universal)", lambda h: h[:4] == b"\xca\xfe\xba\xbe"),
+]
+
+
+def _pe_head(offset: int, signature: bytes = b"PE\0\0", size: int = 0x200) -> bytes:
+    head = bytearray(b"MZ" + bytes(size - 2))
+    head[0x3C:0x40] = offset.to_bytes(4, "little")
+    head[offset : offset + len(signature)] = signature
+    return bytes(head[:size])
+
+
+HEADS = {
+    "elf": b"\x7fELF\x02\x01\x01" + bytes(60),
+    "elf-short": b"\x7fELF",
+    "elf-near": b"\x7fELf" + bytes(60),
+    "macho-32": b"\xfe\xed\xfa\xce" + bytes(8),
+    "macho-64": b"\xfe\xed\xfa\xcf",
+    "macho-le": b"\xce\xfa\xed\xfe" + bytes(8),
+    "macho-le64": b"\xcf\xfa\xed\xfe" + bytes(8),
+    "macho-near": b"\xfe\xed\xfa" + b"\xcd" + bytes(8),
+    "java": b"\xca\xfe\xba\xbe\x00\x00\x00\x34",
+    "java-short": b"\xca\xfe\xba",
+    "pe": _pe_head(0x80),
+    "pe-at-3c": _pe_head(0x40),
+    "pe-bad-signature": _pe_head(0x80, b"PX\0\0"),
+    "pe-signature-cut-short": _pe_head(0x3F0, size=0x3F2),
+    "pe-offset-past-1k": _pe_head(0x500, size=0x600),
+    "mz-short": b"MZ" + bytes(0x30),
+    "mz-text": b"MZ is a text file that starts like a DOS executable\n" * 3,
+    "text": b"#!/bin/sh\necho hello\n",
+    "empty": b"",
+    "nul": bytes(100),
+}
+
+
+def test_executables_are_recognised_by_their_head_as_before(tmp_path: Path) -> None:
+    [rule] = [r for r in bundled_rules() if r.id == "committed-binary"]
+    for name, head in HEADS.items():
+        (tmp_path / name).write_bytes(head)
+    items = evaluate([rule], Tree(tmp_path, sorted(HEADS), {}), False)
+    got = {i.path: dict(i.fields)["what"] for _, i in items if isinstance(i, Hit)}
+    expected = {}
+    for name, head in HEADS.items():
+        first = head[:1024]
+        what = next((w for w, test in OLD_MAGIC if first and test(first)), None)
+        if what is not None:
+            expected[name] = what
+    assert got == expected
+    assert set(got) >= {"elf", "macho-32", "macho-64", "macho-le", "macho-le64", "java", "pe", "pe-at-3c"}
