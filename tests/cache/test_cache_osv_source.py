@@ -17,8 +17,9 @@ import pytest
 from secscan.fs.digest import tree_digest
 from secscan.scanners.cache import audit
 from secscan.scanners.cache.db import ResultCache
-from secscan.scanners.osv.index_store import CONTENT_LIMIT, open_index, recorded_content
-from secscan.scanners.osv.signature import DatasetSignature, dataset_signature
+from secscan.scanners.osv.index_stamp import recorded_content
+from secscan.scanners.osv.index_store import open_index
+from secscan.scanners.osv.signature import CONTENT_LIMIT, DatasetSignature, dataset_signature
 
 
 def later() -> int:

@@ -126,7 +126,9 @@ def test_a_cold_run_keeps_the_index_in_the_cache_home_unless_told_not_to(
     assert not folder.exists()
 
 
-def test_the_index_folder_inside_the_target_is_never_scanned(target: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_index_folder_inside_the_target_is_never_scanned(
+    target: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """``XDG_CACHE_HOME`` inside the target puts the index folder there: it is one of the run's outputs."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(target / "xdg"))
     _cli_run(target, target / "secscan.db")

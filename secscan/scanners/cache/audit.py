@@ -20,7 +20,7 @@ from secscan.fs.digest import tree_digest
 from secscan.scanners.cache.codec import decode_vulns, encode_vulns
 from secscan.scanners.cache.db import ResultCache
 from secscan.scanners.cache.keys import audit_key
-from secscan.scanners.osv.signature import SignatureError, dataset_signature
+from secscan.scanners.osv.signature import CONTENT_LIMIT, SignatureError, dataset_signature
 
 if TYPE_CHECKING:
     from secscan.scanners.osv.deferred import DeferredDatabase
@@ -101,16 +101,18 @@ def source_of(
             except SignatureError:
                 found = None
             signature = bytes.fromhex(found.digest) if found is not None and found.settled else None
-            digest = cache.memo_get(name, signature) if signature else None
-            if digest is None:  # the index store: only when the cache does not remember it
-                from secscan.scanners.osv.index_store import CONTENT_LIMIT, recorded_content
+            remembered = cache.memo_get(name, signature) if signature else None
+            if remembered is not None:
+                return f"osv-db:{remembered}"
+            digest = None
+            if found is not None and signature and index_folder is not None:
+                from secscan.scanners.osv.index_stamp import recorded_content  # only when not remembered
 
-                if found is not None and signature and index_folder is not None:
-                    digest = recorded_content(found, index_folder)
-                if digest is None:
-                    digest = tree_digest(path, CONTENT_LIMIT)
-                if digest and signature:
-                    cache.memo_put(name, signature, digest)
+                digest = recorded_content(found, index_folder)
+            if digest is None:
+                digest = tree_digest(path, CONTENT_LIMIT)
+            if digest and signature:
+                cache.memo_put(name, signature, digest)
             return f"osv-db:{digest}" if digest else None
 
         return offline, False

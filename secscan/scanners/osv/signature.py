@@ -36,6 +36,11 @@ SETTLE_NS = 2_000_000_000
 it to be kept (file-system timestamps are at worst 2 s coarse)."""
 
 
+CONTENT_LIMIT = 4 * 1024 * 1024 * 1024
+"""A dataset's content (:func:`secscan.fs.digest.tree_digest`, what the result cache names it
+by) is hashed up to this many bytes; a larger one has no content hash."""
+
+
 class SignatureError(OSError):
     """The dataset cannot be listed (the loader then reports why, as the input error it is)."""
 
