@@ -6,9 +6,9 @@ derives from the findings' count and its job). That is a function of what the fi
 are made of: the scanner's key and each file's path, content hash and path profile. So it is kept
 once under a digest of exactly those (:func:`whole_digest`). The next unchanged re-run reads one
 value instead of computing, looking up and decoding the entries of every file and merging them
-(issue 18: 988 entries for pip's sdist). Any change to the scanner's configuration, to a file's content or path, or to the
-set of files gives another digest, so a remembered output is never stale; on a mismatch the
-per-file lookups run as before.
+(issue 18: 988 entries for pip's sdist). Any change to the scanner's configuration, to a file's
+content or path, or to the set of files gives another digest, so a remembered output is never
+stale; on a mismatch the per-file lookups run as before.
 
 There is one value per scanner configuration and target (:func:`slot_key`), replaced when its
 digest changes, so edits do not pile up outputs. It is an ordinary cache entry: counted in
