@@ -1,4 +1,4 @@
-"""The dataclass method code cache (secscan._codecache, issue 18): methods served from the table
+"""The dataclass method code cache (secscan.fs.codecache, issue 18): methods served from the table
 are the ones ``exec`` compiles, only secscan's are served, and a bad table is never used."""
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from secscan import _codecache
-from secscan._codecache import CodeCache, hook, read_table, table_file, write_table
+from secscan.fs import codecache as _codecache
+from secscan.fs.codecache import CodeCache, hook, read_table, table_file, write_table
 
 PROBE = '''
 import dataclasses
@@ -188,7 +188,7 @@ def _run(code: str, env: dict[str, str]) -> str:
 
 def test_a_second_command_compiles_none_of_the_first_ones_methods(env: dict[str, str]) -> None:
     code = (
-        "import json, secscan.app.run; from secscan import _codecache as c; i = c.installed(); "
+        "import json, secscan.app.run; from secscan.fs import codecache as c; i = c.installed(); "
         "print(json.dumps([i.hits, i.misses]))"
     )
     hits, misses = json.loads(_run(code, env))
