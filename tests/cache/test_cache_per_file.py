@@ -89,3 +89,12 @@ def test_bandit_output_does_not_depend_on_which_files_run_together(tmp_path: Pat
     assert "dill" in b403.full_description  # from a.py, the first file using it
     assert merged.scope == {"a.py", "b.py"} and merged.notifications[0].path == "c.py"
 
+
+
+@pytest.mark.parametrize("covered", [True, False])
+def test_files_without_results_round_trip(covered: bool) -> None:
+    from secscan.scanners.interface import FileOutput
+
+    value = encode_file(FileOutput(covered=covered), str)
+    assert decode_file(value, BANDIT, "x.py") == FileOutput(covered=covered)
+    assert decode_file(value, BANDIT, "y.py").covered is covered

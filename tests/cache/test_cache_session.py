@@ -109,3 +109,18 @@ def test_a_file_edited_during_the_scan_is_not_stored(tmp_path: Path, tree: Path)
 def test_nothing_is_stored(tmp_path: Path, tree: Path, scanner: FakeLocal, interrupted: bool) -> None:
     _run(tmp_path, tree, scanner, interrupted)
     assert entries(tmp_path / "cache.db") == []
+
+
+class NothingToScan(FakeLocal):
+    def scannable(self, files: Sequence[str]) -> tuple[str, ...]:
+        return ()
+
+    def plan(self, job: ScanJob) -> Plan:
+        self.planned.append(job.files)
+        return Plan(skip_reason="nothing to scan")
+
+
+def test_a_scanner_with_nothing_to_scan_keeps_its_job_and_stores_nothing(tmp_path: Path, tree: Path) -> None:
+    scanner = NothingToScan()
+    assert _run(tmp_path, tree, scanner) == 0
+    assert scanner.planned == [("a.txt", "b.txt")] and entries(tmp_path / "cache.db") == []

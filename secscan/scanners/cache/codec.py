@@ -163,6 +163,9 @@ def _rule(row: Sequence[Any]) -> Rule:
 
 def decode_file(value: bytes, tool: ToolName, path: str) -> FileOutput:
     """The results stored in ``value``, placed at ``path``. Raises ValueError when malformed."""
+    empty = _EMPTY.get(value)
+    if empty is not None:  # most files have no results: their value is one of two constants
+        return empty
     doc = unpack(value)
     try:
         covered = doc["c"]
@@ -179,6 +182,10 @@ def decode_file(value: bytes, tool: ToolName, path: str) -> FileOutput:
         )
     except (KeyError, TypeError) as exc:
         raise ValueError(f"malformed cache value: {exc!r}") from None
+
+
+_EMPTY = {encode_file(FileOutput(covered=c), str): FileOutput(covered=c) for c in (True, False)}
+"""The values of files without results, and their (path-free, shared) decoding (issue 18)."""
 
 
 def encode_vulns(vulns: Sequence[Mapping[str, Any]]) -> bytes:

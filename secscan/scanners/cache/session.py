@@ -163,10 +163,12 @@ class CacheSession:
     def _prepare_files(
         self, scanner: Scanner, version: str, job: ScanJob, excludes: Sequence[str]
     ) -> tuple[Scanner, ScanJob]:
+        scannable = scanner.scannable(job.files)
+        if not scannable:  # nothing to look up or store (the scanner skips): no key to compute
+            return CachedScanner(scanner, version, {}), job
         key = scanner_key(scanner, version, job, excludes, self._policy_digest(job.policy))
         if key is None:
             return scanner, job
-        scannable = scanner.scannable(job.files)
         hashes = self._content(job.root, scannable)
         wanted: dict[str, list[bytes]] = {}
         for path, content in hashes.items():
