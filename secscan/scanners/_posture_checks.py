@@ -17,17 +17,16 @@ none), at most a few bytes for the executable check and :data:`MAX_TEXT_BYTES` o
 
 from __future__ import annotations
 
-import fnmatch
-import functools
 import json
 import os
-import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from secscan.config.posture_rules import PostureRule
 from secscan.fs.inventory import is_excluded
+from secscan.scanners._posture_globs import name_globs, path_globs
 
 MAX_TEXT_BYTES = 3_000_000
 """CODEOWNERS, package.json and key files are read up to this (GitHub ignores a larger CODEOWNERS)."""
@@ -62,6 +61,15 @@ class Tree:
         self.settings = settings
         self._lower = {f.lower(): f for f in files}
         self._base = f"{root}{os.sep}"  # str joins: a Path per file cost more than the reads
+        self._names: tuple[str, ...] | None = None
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Each file's base name in lower case, in the order of :attr:`files` (the rules' globs
+        ignore case; inventory paths are POSIX, relative, with no trailing ``/``)."""
+        if self._names is None:
+            self._names = tuple(f.rpartition("/")[2].lower() for f in self.files)
+        return self._names
 
     def find(self, path: str) -> str | None:
         """The tree's file named ``path``, ignoring case (GitHub finds SECURITY.md so)."""
@@ -89,23 +97,9 @@ def _read_all(fd: int, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _matches(path: str, glob: str) -> bool:
-    """A path glob: ``*`` stays within one folder."""
-    return path.count("/") == glob.count("/") and fnmatch.fnmatchcase(path, glob)
-
-
 def _name_matches(name: str, globs: Sequence[str]) -> str | None:
     """The first of ``globs`` that matches ``name``, ignoring case (None: no glob matches)."""
-    lowered = name.lower()
-    if not globs or not _any_glob(tuple(globs)).match(lowered):  # most names match none: one regex
-        return None
-    return next((g for g in globs if fnmatch.fnmatchcase(lowered, g.lower())), None)
-
-
-@functools.cache
-def _any_glob(globs: tuple[str, ...]) -> re.Pattern[str]:
-    """One regex that matches a lower-case name when one of ``globs`` does (``fnmatchcase``'s)."""
-    return re.compile("|".join(fnmatch.translate(g.lower()) for g in globs))
+    return name_globs(tuple(globs)).first(name.lower()) if globs else None
 
 
 def check_present(rule: PostureRule, tree: Tree) -> Iterator[Hit | Note]:
@@ -132,8 +126,9 @@ def check_owned(rule: PostureRule, tree: Tree) -> Iterator[Hit | Note]:
 
     data = tree.read(place)
     owners = parse_codeowners((data or b"").decode("utf-8", "replace"))
+    matches = path_globs(tuple(rule.params.get("files", ()))).match
     for path in tree.files:
-        if any(_matches(path, g) for g in rule.params.get("files", [])) and not owners.owners(path):
+        if matches(path) and not owners.owners(path):
             yield Hit(path, fields=(("codeowners", place),))
 
 
@@ -144,52 +139,70 @@ def _pe(head: bytes) -> bool:
     return head[offset : offset + 4] == b"PE\0\0"
 
 
-MAGIC: Mapping[str, tuple[str, Callable[[bytes], bool]]] = {
-    "elf": ("Executable (ELF)", lambda h: h.startswith(b"\x7fELF")),
-    "mach-o": ("Executable (Mach-O)", lambda h: h[:4] in (b"\xfe\xed\xfa\xce", b"\xfe\xed\xfa\xcf",
-                                                         b"\xce\xfa\xed\xfe", b"\xcf\xfa\xed\xfe")),
-    "pe": ("Executable (Windows PE)", _pe),
-    "java-class": ("Compiled code (Java class or Mach-O universal)", lambda h: h[:4] == b"\xca\xfe\xba\xbe"),
+MAGIC: Mapping[str, tuple[str, tuple[bytes, ...], Callable[[bytes], bool] | None]] = {
+    "elf": ("Executable (ELF)", (b"\x7fELF",), None),
+    "mach-o": (
+        "Executable (Mach-O)",
+        (b"\xfe\xed\xfa\xce", b"\xfe\xed\xfa\xcf", b"\xce\xfa\xed\xfe", b"\xcf\xfa\xed\xfe"),
+        None,
+    ),
+    "pe": ("Executable (Windows PE)", (b"MZ",), _pe),
+    "java-class": ("Compiled code (Java class or Mach-O universal)", (b"\xca\xfe\xba\xbe",), None),
 }
+"""What each executable looks like: the bytes it starts with, and a further test of its head."""
 
 
-def _kind(rule: PostureRule, tree: Tree, path: str) -> str | None:
-    name = path.rpartition("/")[2]  # the base name (inventory paths: POSIX, relative, no trailing /)
-    params = rule.params
-    if _name_matches(name, params.get("except", [])):
+class _FileRule:
+    """A ``files`` rule's params, compiled once for the walk over every file (a plain class: a
+    dataclass would cost more to define at import than it saves)."""
+
+    def __init__(self, params: Mapping[str, Any]) -> None:
+        marker = params.get("marker")
+        self.excepted = name_globs(tuple(params.get("except", ())))
+        self.named = name_globs(tuple(params.get("globs", ())))
+        self.magic_named = bool(params.get("magic"))
+        self.marker: bytes | None = marker.encode() if marker else None
+        self.marked = name_globs(tuple(params.get("marker_globs", ())))
+        self.magic = tuple(MAGIC[m] for m in params.get("magic", []) if m in MAGIC)
+        self.starts = tuple(start for _, starts, _ in self.magic for start in starts)
+
+    def kind(self, tree: Tree, path: str, name: str) -> str | None:
+        """What the file at ``path`` (lower-case base name ``name``) is, if the rule flags it."""
+        if self.excepted.any(name):
+            return None
+        glob = self.named.first(name)
+        if glob is not None:
+            return f"Binary or archive ({glob})" if self.magic_named else f"File ({glob})"
+        if self.marker is not None and self.marked.any(name):
+            data = tree.read(path)
+            if data is not None and self.marker in data:
+                return "Private key"
+        if self.magic:
+            head = tree.read(path, HEAD_BYTES)
+            if head and head.startswith(self.starts):  # most files start like no executable
+                for what, starts, test in self.magic:
+                    if head.startswith(starts) and (test is None or test(head)):
+                        return what
         return None
-    glob = _name_matches(name, params.get("globs", []))
-    if glob is not None:
-        return f"Binary or archive ({glob})" if params.get("magic") else f"File ({glob})"
-    marker = params.get("marker")
-    if marker and _name_matches(name, params.get("marker_globs", [])):
-        data = tree.read(path)
-        if data is not None and marker.encode() in data:
-            return "Private key"
-    magic = [MAGIC[m] for m in params.get("magic", []) if m in MAGIC]
-    if magic:
-        head = tree.read(path, HEAD_BYTES)
-        for what, test in magic:
-            if head and test(head):
-                return what
-    return None
 
 
 def check_files(rule: PostureRule, tree: Tree) -> Iterator[Hit | Note]:
     allow_key = rule.params.get("allow")
     allowed = tuple(tree.settings.get(allow_key, ())) if allow_key else ()
-    for path in tree.files:
+    compiled = _FileRule(rule.params)
+    for path, name in zip(tree.files, tree.names, strict=True):
         if allowed and is_excluded(path, allowed):
             continue
-        what = _kind(rule, tree, path)
+        what = compiled.kind(tree, path, name)
         if what is not None:
             yield Hit(path, fields=(("what", what),))
 
 
 def check_workflow_key(rule: PostureRule, tree: Tree) -> Iterator[Hit | Note]:
     key = rule.params.get("key", "")
+    matches = path_globs(tuple(rule.params.get("globs", ()))).match
     for path in tree.files:
-        if not any(_matches(path, g) for g in rule.params.get("globs", [])):
+        if not matches(path):
             continue
         data = tree.read(path, MAX_YAML_BYTES + 1)
         if data is not None and len(data) > MAX_YAML_BYTES:

@@ -25,7 +25,8 @@ def test_example_cold_and_warm_runs_are_identical(tmp_path: Path, monkeypatch: p
 
     no_cache = run(target, settings, use_cache=False)
     cold = run(target, settings)
-    warm = run(target, settings)
+    warm = run(target, settings)  # every file a hit: merged from the per-file entries
+    whole = run(target, settings)  # the merged outputs that run remembered
 
     assert no_cache.cache == {"enabled": False, "hits": 0, "misses": 0}
     assert cold.cache["hits"] == 0 and cold.cache["misses"] > 0
@@ -37,8 +38,9 @@ def test_example_cold_and_warm_runs_are_identical(tmp_path: Path, monkeypatch: p
     assert set(statuses.values()) <= {"ok", "skipped"}  # the example has nothing for zizmor or semgrep
     assert cold.comparable() == no_cache.comparable()
     assert warm.comparable() == cold.comparable()
+    assert whole.comparable() == cold.comparable() and whole.cache == warm.cache
     # nothing changed: not one scanner process started
-    assert cold.commands and warm.commands == ()
+    assert cold.commands and warm.commands == () and whole.commands == ()
 
 
 def _mutate(target: Path) -> None:
@@ -84,4 +86,7 @@ def test_rerun_after_the_mutations_is_fully_cached(tmp_path: Path, monkeypatch: 
     stored = len(entries(tmp_path / "cache.db"))
     again = run(target, settings, only=["bandit", "detect-secrets"])
     assert again.commands == () and again.comparable() == first.comparable()
-    assert len(entries(tmp_path / "cache.db")) == stored  # a hit stores nothing new
+    assert len(entries(tmp_path / "cache.db")) == stored + 2  # each scanner's merged output only
+    third = run(target, settings, only=["bandit", "detect-secrets"])
+    assert third.commands == () and third.comparable() == first.comparable()
+    assert len(entries(tmp_path / "cache.db")) == stored + 2  # a hit stores nothing new

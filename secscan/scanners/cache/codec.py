@@ -80,26 +80,26 @@ def encode_file(output: FileOutput, redact: Redact, redact_rule: Redact | None =
     """A file's results as a cache value, free texts passed through ``redact`` (rule texts,
     which the tool wrote, through ``redact_rule`` when given)."""
     rule = redact_rule or redact
-    loc = [
-        [f.location.start_line, f.location.start_column, f.location.end_line, f.location.end_column]
-        for f in output.findings
-    ]
     return pack(
         {
             "c": output.covered,
-            "f": [
-                [f.rule_id, redact(f.message), *where, f.severity.value, f.tool_severity, f.identity,
-                 list(f.aliases), *_package(f.package)]
-                for f, where in zip(output.findings, loc, strict=True)
-            ],
-            "r": [
-                [r.id, r.name, rule(r.short_description), rule(r.full_description), rule(r.help_text),
-                 r.help_uri, list(r.tags)]
-                for r in output.rules
-            ],
+            "f": [finding_row(f, redact) for f in output.findings],
+            "r": [rule_row(r, rule) for r in output.rules],
             "n": [[n.level.value, redact(n.message), n.line] for n in output.notifications],
         }
     )
+
+
+def finding_row(f: Finding, redact: Redact) -> list[object]:
+    """A finding without its tool and path, as :func:`finding_of` reads it back."""
+    where = [f.location.start_line, f.location.start_column, f.location.end_line, f.location.end_column]
+    return [f.rule_id, redact(f.message), *where, f.severity.value, f.tool_severity, f.identity,
+            list(f.aliases), *_package(f.package)]
+
+
+def rule_row(r: Rule, redact: Redact) -> list[object]:
+    return [r.id, r.name, redact(r.short_description), redact(r.full_description), redact(r.help_text),
+            r.help_uri, list(r.tags)]
 
 
 def _package(package: Package | None) -> list[list[object]]:
@@ -113,16 +113,16 @@ def _decode_package(value: object) -> Package:
     if not isinstance(value, list) or len(value) != 4:
         raise ValueError("malformed package")
     ecosystem, name, version, fixed = value
-    return Package(_str(ecosystem), _str(name), _str(version), _strs(fixed))
+    return Package(str_of(ecosystem), str_of(name), str_of(version), _strs(fixed))
 
 
-def _str(value: object) -> str:
+def str_of(value: object) -> str:
     if not isinstance(value, str):
         raise ValueError("expected a string")
     return value
 
 
-def _opt_int(value: object) -> int | None:
+def opt_int(value: object) -> int | None:
     if value is None:
         return None
     if not isinstance(value, int) or isinstance(value, bool):
@@ -133,32 +133,33 @@ def _opt_int(value: object) -> int | None:
 def _strs(value: object) -> tuple[str, ...]:
     if not isinstance(value, list):
         raise ValueError("expected a list")
-    return tuple(_str(v) for v in value)
+    return tuple(str_of(v) for v in value)
 
 
-def _finding(row: Sequence[Any], tool: ToolName, path: str) -> Finding:
+def finding_of(row: Sequence[Any], tool: ToolName, path: str) -> Finding:
+    """The finding of a :func:`finding_row`, placed at ``path``."""
     rule_id, message, line, col, end_line, end_col, severity, tool_severity, identity, aliases = row[:10]
     if len(row) not in (10, 11):
         raise ValueError("malformed finding")
-    start = _opt_int(line)
+    start = opt_int(line)
     return Finding(
         tool=tool,
-        rule_id=_str(rule_id),
-        message=_str(message),
-        location=Location(path, start if start is not None else 1, _opt_int(col), _opt_int(end_line),
-                          _opt_int(end_col)),
+        rule_id=str_of(rule_id),
+        message=str_of(message),
+        location=Location(path, start if start is not None else 1, opt_int(col), opt_int(end_line),
+                          opt_int(end_col)),
         severity=Severity(severity),
-        tool_severity=_str(tool_severity),
-        identity=None if identity is None else _str(identity),
+        tool_severity=str_of(tool_severity),
+        identity=None if identity is None else str_of(identity),
         aliases=_strs(aliases),
         package=_decode_package(row[10]) if len(row) == 11 else None,
     )
 
 
-def _rule(row: Sequence[Any]) -> Rule:
+def rule_of(row: Sequence[Any]) -> Rule:
     rule_id, name, short, full, help_text, uri, tags = row
-    return Rule(_str(rule_id), _str(name), _str(short), _str(full), _str(help_text),
-                None if uri is None else _str(uri), _strs(tags))
+    return Rule(str_of(rule_id), str_of(name), str_of(short), str_of(full), str_of(help_text),
+                None if uri is None else str_of(uri), _strs(tags))
 
 
 def decode_file(value: bytes, tool: ToolName, path: str) -> FileOutput:
@@ -172,10 +173,10 @@ def decode_file(value: bytes, tool: ToolName, path: str) -> FileOutput:
         if not isinstance(covered, bool):
             raise ValueError("'c' is not a boolean")
         return FileOutput(
-            findings=tuple(_finding(row, tool, path) for row in doc["f"]),
-            rules=tuple(_rule(row) for row in doc["r"]),
+            findings=tuple(finding_of(row, tool, path) for row in doc["f"]),
+            rules=tuple(rule_of(row) for row in doc["r"]),
             notifications=tuple(
-                Notification(NotificationLevel(level), _str(message), path, _opt_int(line))
+                Notification(NotificationLevel(level), str_of(message), path, opt_int(line))
                 for level, message, line in doc["n"]
             ),
             covered=covered,

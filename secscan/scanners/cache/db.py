@@ -104,8 +104,12 @@ class ResultCache:
                 raise
             self._conn.execute("COMMIT")
 
-    def get_many(self, keys: Sequence[bytes], now: int, max_age_s: int | None = None) -> dict[bytes, bytes]:
-        """The intact values of ``keys`` (younger than ``max_age_s`` if given); damaged ones are dropped."""
+    def get_many(
+        self, keys: Sequence[bytes], now: int, max_age_s: int | None = None, touch_with: Sequence[bytes] = ()
+    ) -> dict[bytes, bytes]:
+        """The intact values of ``keys`` (younger than ``max_age_s`` if given); damaged ones are
+        dropped. When a hit's last use is refreshed, so is that of the ``touch_with`` entries (the
+        ones a hit stands for, which are then not read)."""
         found: dict[bytes, bytes] = {}
         damaged: list[bytes] = []
         stale: list[bytes] = []
@@ -127,6 +131,8 @@ class ResultCache:
                             stale.append(key)
         if damaged:
             log.warning("result cache: %d damaged entries ignored and removed", len(damaged))
+        if stale:
+            stale += touch_with
         self._best_effort(self._refresh, damaged, stale, now)
         return found
 

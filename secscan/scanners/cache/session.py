@@ -29,8 +29,9 @@ from secscan.scanners.cache.identities import IdentityEntries
 from secscan.scanners.cache.keys import content_hashes, file_key, path_key, policy_digest, scanner_key
 from secscan.scanners.cache.stamps import FileHashes
 from secscan.scanners.cache.state import StateEntry
+from secscan.scanners.cache.whole import decode_whole, encode_whole, slot_key, whole_digest
 from secscan.scanners.cache.wrap import CachedScanner
-from secscan.scanners.interface import FileOutput, ScanJob, Scanner
+from secscan.scanners.interface import FileOutput, ScanJob, Scanner, ScanOutput
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,9 @@ class _Files:
     job: ScanJob
     key: bytes
     hashes: dict[str, bytes]
+    hits: int
     misses: int
+    whole: tuple[bytes, bytes] | None  # where its whole output is remembered, and under which digest
 
 
 class CacheSession:
@@ -175,6 +178,15 @@ class CacheSession:
             profile = scanner.path_profile(job, path)
             keys = [] if profile is None else [file_key(key, content, profile)]
             wanted[path] = [*keys, path_key(key, content, path)]
+        whole = None
+        if len(hashes) == len(scannable):  # every file can have an entry: so can their merge
+            whole = (slot_key(key, job.root), whole_digest(key, wanted))
+            output = self._whole(scanner, whole, wanted)
+            if output is not None:
+                wrapper = CachedScanner(scanner, version, {}, output)
+                run_job = dataclasses.replace(job, files=tuple(f for f in job.files if f not in wanted))
+                self._files.append(_Files(wrapper, run_job, key, hashes, len(wanted), 0, None))
+                return wrapper, run_job
         values = self._cache.get_many([k for ks in wanted.values() for k in ks], self._now)
         hits: dict[str, FileOutput] = {}
         damaged: list[bytes] = []
@@ -191,12 +203,29 @@ class CacheSession:
         self._cache.drop(damaged)
         wrapper = CachedScanner(scanner, version, hits)
         run_job = dataclasses.replace(job, files=tuple(f for f in job.files if f not in hits))
-        self._files.append(_Files(wrapper, run_job, key, hashes, len(scannable) - len(hits)))
+        misses = len(scannable) - len(hits)
+        self._files.append(_Files(wrapper, run_job, key, hashes, len(hits), misses, whole))
         return wrapper, run_job
+
+    def _whole(
+        self, scanner: Scanner, whole: tuple[bytes, bytes], wanted: dict[str, list[bytes]]
+    ) -> ScanOutput | None:
+        """The remembered merged output of ``scanner``'s files (see secscan.scanners.cache.whole)."""
+        slot, digest = whole
+        members = [k for ks in wanted.values() for k in ks]
+        value = self._cache.get_many([slot], self._now, touch_with=members).get(slot)
+        if value is None:
+            return None
+        try:
+            return decode_whole(value, digest, ToolName(scanner.name))
+        except ValueError as exc:
+            log.warning("%s: ignoring a damaged remembered output (%s)", scanner.name, exc)
+            self._cache.drop([slot])
+            return None
 
     @property
     def usage(self) -> CacheUse:
-        hits = sum(len(f.wrapper.hits) for f in self._files) + sum(a.hits for _, a in self._audits)
+        hits = sum(f.hits for f in self._files) + sum(a.hits for _, a in self._audits)
         misses = sum(f.misses for f in self._files) + sum(a.misses for _, a in self._audits)
         hits += sum(s.hits for _, s in self._states)
         misses += sum(s.misses for _, s in self._states)
@@ -226,6 +255,10 @@ class CacheSession:
         self._cache.put_many(entries, self._now)
 
     def _file_entries(self, files: _Files, redactor: Redactor) -> list[tuple[bytes, bytes]]:
+        merged = files.wrapper.merged
+        if files.whole is not None and files.misses == 0 and merged is not None:
+            slot, digest = files.whole  # every file was a hit: remember their merge
+            return [(slot, encode_whole(digest, merged))]
         fresh = files.wrapper.fresh
         if fresh is None or fresh.notifications:
             return []  # not parsed, or notes about no single file: the run cannot be split
