@@ -3,3 +3,7 @@
 from __future__ import annotations
 
 __version__ = "0.1.0"
+
+from secscan.fs import codecache  # before any of secscan's dataclasses is created
+
+codecache.install()

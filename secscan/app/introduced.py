@@ -14,12 +14,10 @@ import logging
 import posixpath
 from collections import defaultdict
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 
 from secscan.core.ports.store import TrackedFinding
-from secscan.fs.gitinfo import blame_lines, work_tree
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +34,10 @@ def introduced_times(
     """fingerprint -> commit time of the finding's line, where git knows it."""
     if not findings:
         return {}
+    from concurrent.futures import ThreadPoolExecutor
+
+    from secscan.fs.gitinfo import blame_lines, work_tree  # git: only for a run with new findings
+
     tree = work_tree(root)
     if tree is None:
         return {}

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
-import secrets
 import stat
 from pathlib import Path
 
@@ -68,7 +67,7 @@ def write(folder: Path, key: str, facts: list[Fact], settings: Settings, keep: i
     entries beyond ``keep``. Failing to store is not an error: the next command validates again."""
     body = pickle.dumps((facts, settings), protocol=pickle.HIGHEST_PROTOCOL)
     data = b" ".join((FORMAT, key.encode(), hashlib.sha256(body).hexdigest().encode())) + b"\n" + body
-    temporary = folder / f".{key}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    temporary = folder / f".{key}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)

@@ -85,10 +85,12 @@ def _has(*literals: str) -> Callable[[str], bool]:
     return lambda text: any(literal in text for literal in literals)
 
 
+_AWS = re.compile(r"(?i)aws")
+_GITHUB = re.compile(r"gh[pousr]_|github_pat_")
 _BUILTIN_HINTS: tuple[Callable[[str], bool], ...] = (
     _has("A3T", "AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AROA", "AIPA", "ANPA", "ANVA"),
-    lambda text: re.search(r"(?i)aws", text) is not None,  # the pattern's own case folding (U+017F is "s")
-    lambda text: re.search(r"gh[pousr]_|github_pat_", text) is not None,
+    lambda text: _AWS.search(text) is not None,  # the pattern's own case folding (U+017F is "s")
+    lambda text: _GITHUB.search(text) is not None,
     _has("glpat-"),
     _has("xox"),
     _has("https://hooks.slack.com/"),

@@ -21,19 +21,17 @@ from __future__ import annotations
 
 import logging
 import os
-import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from secscan.core.model import Notification, NotificationLevel
-from secscan.fs.gitinfo import SAFE_CONFIG, GitNotFoundError, run_git
 
 log = logging.getLogger(__name__)
 
 GIT_TIMEOUT_S = 120.0
 _LIST_IGNORED = ("ls-files", "--others", "--ignored", "--exclude-standard", "--directory", "-z")
-_CONFIG = (*SAFE_CONFIG, "core.excludesFile=/dev/null")
+_EXCLUDES_FILE = "core.excludesFile=/dev/null"
 _FAMILY_SEPARATORS = ("-", ".")
 
 
@@ -67,8 +65,12 @@ def git_ignored(root: Path, *, timeout: float = GIT_TIMEOUT_S) -> GitIgnored | s
     Outside any repository git is not started (a process per run for nothing)."""
     if not _maybe_in_git(root):
         return None
+    import subprocess
+
+    from secscan.fs.gitinfo import SAFE_CONFIG, GitNotFoundError, run_git  # git runs only in a repository
+
     try:
-        proc = run_git(root, _LIST_IGNORED, timeout=timeout, config=_CONFIG)
+        proc = run_git(root, _LIST_IGNORED, timeout=timeout, config=(*SAFE_CONFIG, _EXCLUDES_FILE))
     except GitNotFoundError:
         in_git = any((folder / ".git").exists() for folder in (root, *root.parents))
         return "git is not installed" if in_git else None

@@ -42,6 +42,9 @@ def record_excerpt(record: Mapping[str, Any] | None) -> dict[str, Any] | None:
         out["affected"] = [
             {"severity": a["severity"]} for a in affected if isinstance(a, Mapping) and "severity" in a
         ]
+    from secscan.scanners.osv.severity import SCORED, record_severity  # cvss: scored once, when stored
+
+    out[SCORED] = list(record_severity(record))
     return out
 
 

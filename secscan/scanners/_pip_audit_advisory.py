@@ -8,7 +8,7 @@ from typing import Any
 from secscan.core.model import Finding, Location, Package, Rule, ToolName
 from secscan.scanners._pip_audit_report import MAX_DESCRIPTION, MAX_MESSAGE, Vuln, one_line
 from secscan.scanners.interface import ScanJob
-from secscan.scanners.osv.severity import record_severity
+from secscan.scanners.osv.severity import remembered_severity
 from secscan.scanners.requirements import RequirementLine
 
 NAME = ToolName("pip-audit")
@@ -70,7 +70,7 @@ def rule(package: str, vuln: Vuln, record: Mapping[str, Any] | None) -> Rule:
 
 
 def finding(job: ScanJob, req: RequirementLine, vuln: Vuln, record: Mapping[str, Any] | None) -> Finding:
-    score, label = record_severity(record) if record is not None else (None, None)
+    score, label = remembered_severity(record) if record is not None else (None, None)
     also = f" ({', '.join(vuln.aliases)})" if vuln.aliases else ""
     fixed = f"fixed in {', '.join(vuln.fix_versions)}" if vuln.fix_versions else "no fixed version known"
     summary = _text(record, "summary") or vuln.description

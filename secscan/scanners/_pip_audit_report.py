@@ -12,13 +12,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from secscan.core.errors import ScannerError
 from secscan.scanners._audit_cache import audit_cache, record_excerpt
 from secscan.scanners.interface import ScanJob
-from secscan.scanners.requirements import RequirementLine
+from secscan.scanners.requirements import RequirementLine, canonicalize_name
 
 logger = logging.getLogger(__name__)
 

@@ -114,6 +114,14 @@ class PipAuditScanner(Scanner):
         except NotInstalledError:
             return "unknown"
 
+    def cache_material(self, job: ScanJob) -> Mapping[str, object]:
+        """The ``cvss`` version: a cached answer keeps its records' scores (``osv.severity.SCORED``)."""
+        try:
+            cvss: str | None = installed_version("cvss")
+        except NotInstalledError:
+            cvss = None
+        return {**super().cache_material(job), "cvss": cvss}
+
     def _requirements(self, job: ScanJob) -> RequirementSet:
         globs = job.options.get("requirements", DEFAULT_REQUIREMENT_GLOBS)
         if (

@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from secscan.core.errors import InputError
@@ -65,6 +64,16 @@ _VCS_PREFIXES = ("git+", "hg+", "svn+", "bzr+")
 _ARCHIVE_SUFFIXES = (".whl", ".zip", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".tar")
 _EDITABLE = ("-e", "--editable")
 _INCLUDE = ("-r", "--requirement", "-c", "--constraint")
+
+
+_SEPARATORS = re.compile(r"[-_.]+")
+
+
+def canonicalize_name(name: str) -> str:
+    """A project name normalised as PEP 503 says (``re.sub(r"[-_.]+", "-", name).lower()``), as
+    packaging's ``canonicalize_name`` answers (a test compares the two), without importing
+    ``packaging.utils``, which loads its platform tags (issue 18: every run classifies pins)."""
+    return _SEPARATORS.sub("-", name).lower()
 
 
 class RequirementKind(StrEnum):

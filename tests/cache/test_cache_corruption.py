@@ -49,7 +49,10 @@ def test_damaged_entries_are_rescanned(
     warm = run(target, settings, only=SCANNERS)
     assert warm.cache["misses"] == len(damaged) and warm.cache["hits"] == len(stored) - len(damaged)
     assert warm.comparable() == cold.comparable()
-    assert sorted(entries(cache)) == sorted(stored)  # re-scanned and stored again, intact
+    # re-scanned and stored again, intact (a scanner none of whose entries was damaged also gets
+    # its remembered whole output, secscan.scanners.cache.whole: which one depends on the keys' order)
+    after = entries(cache)
+    assert set(stored) <= set(after) and len(after) - len(stored) <= len(SCANNERS)
     assert run(target, settings, only=SCANNERS).cache["misses"] == 0
 
 

@@ -221,3 +221,37 @@ def test_an_uncacheable_pip_audit_still_gets_its_vulnerability_service(
     [status] = scan.document["scanners"]
     assert status["status"] == "ok", status
     assert scan.commands and any(f["tool"] == "pip-audit" for f in scan.document["findings"])
+
+
+def test_cached_audits_keep_their_scores_and_a_cvss_upgrade_invalidates_them(
+    tmp_path: Path, target: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """issue 18: a cached pip-audit answer scores no CVSS vector again (its excerpt keeps the
+    record's score), and the ``cvss`` version is part of its key."""
+    from secscan.scanners import pip_audit
+    from secscan.scanners.osv import severity
+
+    run = Runner(tmp_path, monkeypatch)
+    settings = settings_for(target, tmp_path / "cache.db")
+    scored: list[str] = []
+    real_score = severity.cvss_base_score
+
+    def counting(kind: str, vector: str) -> float | None:
+        scored.append(vector)
+        return real_score(kind, vector)
+
+    monkeypatch.setattr(severity, "cvss_base_score", counting)
+    first = run(target, settings, only=["pip-audit"])
+    assert scored  # the example's advisories carry CVSS vectors
+    scored.clear()
+    again = run(target, settings, only=["pip-audit"])
+    assert again.cache["misses"] == 0 and again.comparable() == first.comparable()
+    assert scored == []  # the severities came from the cached scores
+
+    real_version = pip_audit.installed_version
+    monkeypatch.setattr(
+        pip_audit, "installed_version", lambda name: "99.0" if name == "cvss" else real_version(name)
+    )
+    upgraded = run(target, settings, only=["pip-audit"])
+    assert upgraded.cache["hits"] == 0 and upgraded.cache["misses"] > 0
+    assert scored and upgraded.comparable() == first.comparable()

@@ -166,6 +166,10 @@ def _rename(tree: Path) -> None:
     (tree / "a.txt").rename(tree / "z.txt")  # the same content: a per-file hit
 
 
+def _rename_in_place(tree: Path) -> None:
+    (tree / "a.txt").rename(tree / "aa.txt")  # and the files' order is the same
+
+
 def _copy(tree: Path) -> None:
     (tree / "e.txt").write_text((tree / "a.txt").read_text())
 
@@ -174,7 +178,9 @@ def _delete(tree: Path) -> None:
     (tree / "c.txt").unlink()
 
 
-@pytest.mark.parametrize("mutate", [_edit, _back_to_cached_content, _rename, _copy, _delete])
+@pytest.mark.parametrize(
+    "mutate", [_edit, _back_to_cached_content, _rename, _rename_in_place, _copy, _delete]
+)
 def test_a_changed_tree_is_never_answered_by_the_old_whole_output(
     tmp_path: Path, tree: Path, mutate: Callable[[Path], None]
 ) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from secscan.app import run as app
 from secscan.config.settings import DEFAULT_EXCLUDES, load_settings
-from secscan.fs import exclusions
+from secscan.fs import gitinfo
 from secscan.fs.exclusions import GitIgnored, Skips, build_skips, git_ignored
 from secscan.fs.inventory import build_inventory
 
@@ -132,7 +132,7 @@ def test_outside_any_repository_git_is_not_started(tmp_path: Path, monkeypatch: 
         started.append(args)
         return subprocess.CompletedProcess(args, 128, b"", b"fatal: not a git repository")
 
-    monkeypatch.setattr(exclusions, "run_git", run_git)
+    monkeypatch.setattr(gitinfo, "run_git", run_git)  # exclusions imports it where git runs
     assert git_ignored(tmp_path / "a") is None and started == []
     (tmp_path / "HEAD").write_text("ref: refs/heads/main\n")  # a bare repository's folder: git may say more
     git_ignored(tmp_path / "a")
@@ -148,7 +148,7 @@ def test_when_git_cannot_tell_everything_is_scanned_and_the_run_says_why(
     def timeout(*args: object, **kwargs: object) -> None:
         raise subprocess.TimeoutExpired("git", 1)
 
-    monkeypatch.setattr(exclusions, "run_git", timeout)
+    monkeypatch.setattr(gitinfo, "run_git", timeout)
     (tmp_path / ".git").mkdir()
     skips, unknown = build_skips(tmp_path, [], include_ignored=False)
     assert skips.ignored == GitIgnored() and unknown is not None

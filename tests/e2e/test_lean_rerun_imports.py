@@ -54,6 +54,10 @@ NOT_LOADED = (
     "pydantic_core",
     "secscan.config.schema",
     "rich",  # --format json, not on a terminal: plain lines (secscan.cli.plain)
+    "cvss",  # cached pip-audit answers keep their records' scores
+    "packaging.utils",  # PEP 503 names without it (it loads packaging's platform tags)
+    "secrets",  # run ids from os.urandom
+    "subprocess",  # not a git repository, every answer cached: git and the scanners never start
 )
 """Modules (and packages: their submodules too) an unchanged re-run of the tree below must not load."""
 

@@ -15,6 +15,7 @@ from secscan.scanners.requirements import (
     DEFAULT_REQUIREMENT_GLOBS,
     MAX_REQUIREMENT_FILE_BYTES,
     RequirementKind,
+    canonicalize_name,
     _parsed,
     classify,
     collect_requirements,
@@ -263,3 +264,17 @@ def test_a_file_of_plain_pins_loads_no_requirement_parser() -> None:
         "assert 'packaging.requirements' not in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.sampled_from("aAzZ09-_.. \u0130\u212a\u00df\u00e9"), max_size=20) | st.text(max_size=20))
+def test_project_names_are_normalised_as_packaging_does(name: str) -> None:
+    from packaging.utils import canonicalize_name as packaging_name
+
+    assert canonicalize_name(name) == packaging_name(name)
+
+
+def test_project_names_are_normalised_as_pep_503_says() -> None:
+    assert canonicalize_name("Oslo.Concurrency") == "oslo-concurrency"
+    assert canonicalize_name("zope__interface") == "zope-interface"
+    assert canonicalize_name("a-_.-b") == "a-b"

@@ -105,11 +105,15 @@ class ResultCache:
             self._conn.execute("COMMIT")
 
     def get_many(
-        self, keys: Sequence[bytes], now: int, max_age_s: int | None = None, touch_with: Sequence[bytes] = ()
+        self,
+        keys: Sequence[bytes],
+        now: int,
+        max_age_s: int | None = None,
+        touch_with: Callable[[], Sequence[bytes]] | None = None,
     ) -> dict[bytes, bytes]:
         """The intact values of ``keys`` (younger than ``max_age_s`` if given); damaged ones are
-        dropped. When a hit's last use is refreshed, so is that of the ``touch_with`` entries (the
-        ones a hit stands for, which are then not read)."""
+        dropped. When a hit's last use is refreshed, so is that of the entries ``touch_with``
+        gives (the ones a hit stands for, which are then not read)."""
         found: dict[bytes, bytes] = {}
         damaged: list[bytes] = []
         stale: list[bytes] = []
@@ -131,8 +135,8 @@ class ResultCache:
                             stale.append(key)
         if damaged:
             log.warning("result cache: %d damaged entries ignored and removed", len(damaged))
-        if stale:
-            stale += touch_with
+        if stale and touch_with is not None:
+            stale += touch_with()
         self._best_effort(self._refresh, damaged, stale, now)
         return found
 

@@ -14,7 +14,7 @@ import dataclasses
 import logging
 import sqlite3
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -174,20 +174,17 @@ class CacheSession:
         if key is None:
             return scanner, job
         hashes = self._content(job.root, scannable)
-        wanted: dict[str, list[bytes]] = {}
-        for path, content in hashes.items():
-            profile = scanner.path_profile(job, path)
-            keys = [] if profile is None else [file_key(key, content, profile)]
-            wanted[path] = [*keys, path_key(key, content, path)]
+        profiles = {path: scanner.path_profile(job, path) for path in hashes}
         whole = None
         if len(hashes) == len(scannable):  # every file can have an entry: so can their merge
-            whole = (slot_key(key, job.root), whole_digest(key, wanted))
-            output = self._whole(scanner, whole, wanted)
+            whole = (slot_key(key, job.root), whole_digest(key, hashes, profiles))
+            output = self._whole(scanner, whole, lambda: _entry_keys(key, hashes, profiles).values())
             if output is not None:
                 wrapper = CachedScanner(scanner, version, {}, output)
-                run_job = dataclasses.replace(job, files=tuple(f for f in job.files if f not in wanted))
-                self._files.append(_Files(wrapper, run_job, key, hashes, len(wanted), 0, None))
+                run_job = dataclasses.replace(job, files=tuple(f for f in job.files if f not in hashes))
+                self._files.append(_Files(wrapper, run_job, key, hashes, len(hashes), 0, None))
                 return wrapper, run_job
+        wanted = _entry_keys(key, hashes, profiles)
         values = self._cache.get_many([k for ks in wanted.values() for k in ks], self._now)
         hits: dict[str, FileOutput] = {}
         damaged: list[bytes] = []
@@ -209,12 +206,14 @@ class CacheSession:
         return wrapper, run_job
 
     def _whole(
-        self, scanner: Scanner, whole: tuple[bytes, bytes], wanted: dict[str, list[bytes]]
+        self, scanner: Scanner, whole: tuple[bytes, bytes], members: Callable[[], Iterable[list[bytes]]]
     ) -> ScanOutput | None:
-        """The remembered merged output of ``scanner``'s files (see secscan.scanners.cache.whole)."""
+        """The remembered merged output of ``scanner``'s files (see secscan.scanners.cache.whole);
+        ``members``: each file's entry keys, which it stands for."""
         slot, digest = whole
-        members = [k for ks in wanted.values() for k in ks]
-        value = self._cache.get_many([slot], self._now, touch_with=members).get(slot)
+        value = self._cache.get_many(
+            [slot], self._now, touch_with=lambda: [k for ks in members() for k in ks]
+        ).get(slot)
         if value is None:
             return None
         try:
@@ -278,3 +277,15 @@ class CacheSession:
                 key = path_key(files.key, content, path)
             entries.append((key, encode_file(part, redactor.text, redactor.rule_text)))
         return entries
+
+
+def _entry_keys(
+    key: bytes, hashes: dict[str, bytes], profiles: dict[str, str | None]
+) -> dict[str, list[bytes]]:
+    """Each file's entry keys, the one its path profile shares (if any) first."""
+    wanted: dict[str, list[bytes]] = {}
+    for path, content in hashes.items():
+        profile = profiles[path]
+        keys = [] if profile is None else [file_key(key, content, profile)]
+        wanted[path] = [*keys, path_key(key, content, path)]
+    return wanted

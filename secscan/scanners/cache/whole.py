@@ -2,13 +2,13 @@
 
 When all of a scanner's files are answered by their per-file entries, its output is
 :func:`~secscan.scanners.per_file.merge` of those entries (the exit code aside, which the adapter
-derives from the findings' count and its job). That is a function of the scanner's key and of
-each file's path and per-file entry keys (which hold the file's content hash), so it is kept once
-under a digest of exactly those (:func:`whole_digest`). The next unchanged re-run reads one value
-instead of looking up and decoding an entry per file and merging them (issue 18: 988 entries for
-pip's sdist). Any change to the scanner's configuration, to a file's content or path, or to the
-set of files gives another digest, so a remembered output is never stale; on a mismatch the
-per-file lookups run as before.
+derives from the findings' count and its job). That is a function of what the files' entry keys
+are made of: the scanner's key and each file's path, content hash and path profile. So it is kept
+once under a digest of exactly those (:func:`whole_digest`). The next unchanged re-run reads one
+value instead of computing, looking up and decoding the entries of every file and merging them
+(issue 18: 988 entries for pip's sdist). Any change to the scanner's configuration, to a file's
+content or path, or to the set of files gives another digest, so a remembered output is never
+stale; on a mismatch the per-file lookups run as before.
 
 There is one value per scanner configuration and target (:func:`slot_key`), replaced when its
 digest changes, so edits do not pile up outputs. It is an ordinary cache entry: counted in
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -46,14 +46,20 @@ def slot_key(scanner: bytes, root: Path) -> bytes:
     return hashlib.sha256(scanner + b"\0whole\0" + os.fsencode(root)).digest()
 
 
-def whole_digest(scanner: bytes, wanted: Mapping[str, Sequence[bytes]]) -> bytes:
-    """A digest of the scanner's key and of each file's path and per-file entry keys."""
+def whole_digest(scanner: bytes, hashes: Mapping[str, bytes], profiles: Mapping[str, str | None]) -> bytes:
+    """A digest of the scanner's key and of each file's path, content hash and path profile: all
+    its per-file entry keys are made of (:mod:`secscan.scanners.cache.keys`)."""
     digest = hashlib.sha256(scanner + b"\0files\0")
-    for path in sorted(wanted):
+    for path in sorted(hashes):
         name = path.encode("utf-8", "surrogatepass")
-        keys = wanted[path]
-        digest.update(b"".join((len(name).to_bytes(4, "big"), name, len(keys).to_bytes(2, "big"), *keys)))
+        profile = profiles[path]
+        shared = b"\0" if profile is None else b"\1" + _sized(profile.encode("utf-8", "surrogatepass"))
+        digest.update(b"".join((_sized(name), hashes[path], shared)))
     return digest.digest()
+
+
+def _sized(data: bytes) -> bytes:
+    return len(data).to_bytes(4, "big") + data
 
 
 def _same(text: str) -> str:

@@ -25,9 +25,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from packaging.utils import canonicalize_name
-
 from secscan.scanners.osv.versions import NPM, PYPI, Scheme, Schemes
+from secscan.scanners.requirements import canonicalize_name
 
 logger = logging.getLogger(__name__)
 

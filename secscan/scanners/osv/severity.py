@@ -75,6 +75,24 @@ def record_severity(record: Mapping[str, Any]) -> tuple[float | None, str | None
     return best, _label(record, ubuntu)
 
 
+SCORED = "secscan_scored"
+"""Key of ``[score, label]`` (:func:`record_severity` of the whole record) in the record excerpt
+the result cache keeps with a pip-audit answer, so that a cached answer scores no vector again
+(and loads no ``cvss``): the excerpt's vectors would give the same pair, with the ``cvss`` version
+that is part of the cached answer's key (pip-audit's cache material)."""
+
+
+def remembered_severity(record: Mapping[str, Any]) -> tuple[float | None, str | None]:
+    """:func:`record_severity`, from the pair stored under :data:`SCORED` when there is a well-formed one."""
+    pair = record.get(SCORED)
+    if isinstance(pair, list) and len(pair) == 2:
+        score, label = pair
+        number = isinstance(score, int | float) and not isinstance(score, bool) and 0.0 <= score <= 10.0
+        if (score is None or number) and (label is None or isinstance(label, str)):
+            return (None if score is None else float(score)), label
+    return record_severity(record)
+
+
 def advisory_severity(record: Mapping[str, Any], policy: SeverityPolicy) -> Severity:
     """secscan's severity of an OSV record under ``policy``."""
     score, label = record_severity(record)

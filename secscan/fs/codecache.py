@@ -1,0 +1,191 @@
+"""Compiled code of secscan's dataclass methods, kept between processes like Python's ``.pyc``
+files keep a module's (issue 18).
+
+``@dataclass`` writes the source of each class's ``__init__``, ``__repr__``, ``__eq__``,
+``__hash__`` and (frozen) ``__setattr__``/``__delattr__`` and compiles it with ``exec`` every time
+the class is created: on Python 3.11 and 3.12 one ``compile`` per method. Python caches the
+bytecode of modules, not of these methods, so every secscan command compiled the same ~600
+methods again: about 60 ms of an unchanged re-run's 0.3 s, more than its imports proper.
+
+:func:`install` gives the ``dataclasses`` module an ``exec`` of its own (a module global, found
+before the builtin) that answers the compile from a table of code objects keyed by a digest of
+the exact source text, and otherwise compiles as the builtin would (file ``<string>``, no
+inherited ``__future__`` flags) and remembers the result. Only the methods of classes defined in
+secscan's own modules are served; every other ``exec`` (other libraries' dataclasses, calls with
+code objects) goes to the builtin unchanged. The same source text always compiles to the same
+code, so a table entry can be wrong only if the file was tampered with: the table lives in
+``$XDG_CACHE_HOME/secscan/code/``, one file per interpreter build, written whole (a temporary file
+renamed into place) and read only when whole (a SHA-256 of its body), this user's and nobody
+else's to write, as the settings memo is. The table is read on the first secscan dataclass, not
+at start-up, and written at exit only when something was compiled.
+``SECSCAN_CODE_CACHE=0`` turns it off. Python 3.13 and later compile one source per class
+instead of one per method; the same hook serves them, and gains less.
+"""
+
+from __future__ import annotations
+
+import atexit
+import builtins
+import dataclasses
+import marshal
+import os
+import stat
+import sys
+import threading
+from collections.abc import Callable, Mapping
+from types import CodeType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+SWITCH = "SECSCAN_CODE_CACHE"
+FORMAT = b"secscan-code 1"
+MAX_ENTRIES = 4096
+"""Beyond this many entries, a write keeps only the methods this process used."""
+
+
+def _digest(source: str) -> bytes:
+    import hashlib  # here, not at start-up: ``secscan --version`` creates no dataclass
+
+    return hashlib.blake2b(source.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+def table_file(env: Mapping[str, str] | None = None) -> Path | None:
+    """The table of this interpreter build, or None when turned off or there is no home folder."""
+    env = os.environ if env is None else env
+    if env.get(SWITCH) == "0":
+        return None
+    from secscan.fs.paths import cache_home
+
+    home = cache_home(env)
+    tag = f"{sys.implementation.cache_tag}-{sys.hexversion:x}"
+    return home / "code" / f"dataclasses-{tag}.bin" if home is not None else None
+
+
+def read_table(path: Path) -> dict[bytes, CodeType]:
+    """The table in ``path``; empty when there is none, or it is torn, damaged, foreign or open
+    to others' writes."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return {}
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o022:
+            return {}
+        with os.fdopen(os.dup(fd), "rb") as file:
+            data = file.read()
+    except OSError:
+        return {}
+    finally:
+        os.close(fd)
+    import hashlib
+
+    head, _, body = data.partition(b"\n")
+    if head != FORMAT + b" " + hashlib.sha256(body).hexdigest().encode():
+        return {}
+    try:
+        table = marshal.loads(body)  # noqa: S302 - checked above: whole, ours, only ours to write
+    except (EOFError, ValueError, TypeError):
+        return {}
+    if not isinstance(table, dict):
+        return {}
+    return {k: v for k, v in table.items() if isinstance(k, bytes) and isinstance(v, CodeType)}
+
+
+def write_table(path: Path, table: Mapping[bytes, CodeType]) -> None:
+    """Store ``table`` in ``path`` whole or not at all; failing to store is not an error."""
+    import hashlib
+
+    body = marshal.dumps(dict(table))
+    data = FORMAT + b" " + hashlib.sha256(body).hexdigest().encode() + b"\n" + body
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+        temporary.replace(path)
+    except OSError:
+        temporary.unlink(missing_ok=True)
+
+
+class CodeCache:
+    """The hook's state: the table (read on first use), what this process used and compiled."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self._env = env  # read on first use: the table's folder is where the environment says then
+        self.path: Path | None = None
+        self._table: dict[bytes, CodeType] | None = None
+        self._lock = threading.RLock()  # re-entrant: reading the table must never wait on itself
+        self.used: dict[bytes, CodeType] = {}
+        self.hits = 0
+        self.misses = 0
+
+    def code(self, source: str) -> CodeType:
+        """The compiled ``source``: from the table, or compiled as ``exec`` would and remembered."""
+        key = _digest(source)
+        with self._lock:
+            if self._table is None:
+                self._table = {}  # while it is read, a dataclass created on the way compiles
+                self.path = table_file(self._env)
+                self._table = read_table(self.path) if self.path is not None else {}
+            code = self._table.get(key)
+            if code is not None:
+                self.hits += 1
+                self.used[key] = code
+                return code
+        code = compile(source, "<string>", "exec", dont_inherit=True)
+        with self._lock:
+            self.misses += 1
+            self.used[key] = code
+        return code
+
+    def save(self) -> None:
+        """Write the table if this process compiled anything (at exit)."""
+        if self.path is None or not self.misses:
+            return
+        with self._lock:
+            known = read_table(self.path)  # another process may have added its own since
+            merged = {**known, **self.used}
+            write_table(self.path, merged if len(merged) <= MAX_ENTRIES else dict(self.used))
+
+
+_installed: CodeCache | None = None
+
+
+def _is_secscan(scope: object) -> bool:
+    name = scope.get("__name__") if isinstance(scope, dict) else None
+    return isinstance(name, str) and (name == "secscan" or name.startswith("secscan."))
+
+
+def hook(cache: CodeCache) -> Callable[..., None]:
+    """The ``exec`` given to the ``dataclasses`` module: secscan's method sources from ``cache``,
+    anything else to the builtin as it came."""
+
+    def exec_(source: Any, scope: Any = None, names: Any = None, /, **kw: Any) -> None:
+        if isinstance(source, str) and not kw and _is_secscan(scope):
+            source = cache.code(source)
+        builtins.exec(source, scope, names, **kw)  # noqa: S102 - the builtin, as dataclasses called it
+
+    return exec_
+
+
+def install(env: Mapping[str, str] | None = None) -> CodeCache | None:
+    """Serve secscan's dataclass methods from the table (see the module docstring); idempotent.
+    Returns the cache, or None when turned off."""
+    global _installed
+    env = os.environ if env is None else env
+    if env.get(SWITCH) == "0":
+        return None
+    if _installed is None:
+        _installed = CodeCache(env)
+        setattr(dataclasses, "exec", hook(_installed))  # noqa: B010 - a module global, found before the builtin
+        atexit.register(_installed.save)
+    return _installed
+
+
+def installed() -> CodeCache | None:
+    """The installed cache (tests and diagnostics), or None."""
+    return _installed
