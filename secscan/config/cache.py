@@ -17,8 +17,9 @@ class CacheConfig:
     are evicted. Audits answered by an online vulnerability service are reused for
     ``online_ttl_hours``; those of an offline OSV database for as long as its content is unchanged.
     ``osv_index``: keep compiled indexes of the offline OSV databases (a derived form of each
-    dataset, rebuilt whenever it changes; cold runs use them too): in ``osv-index/`` beside
-    ``path`` when it is set, else in ``$XDG_CACHE_HOME/secscan/osv-index/``.
+    dataset, rebuilt whenever it changes; cold runs use them too): in
+    ``$XDG_CACHE_HOME/secscan/osv-index/``, shared whatever ``path`` is (beside ``path`` only
+    when there is no home folder).
     """
 
     enabled: bool = True

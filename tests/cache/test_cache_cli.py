@@ -10,7 +10,7 @@ from cache_helpers import copy_example
 
 from secscan.cli import main as cli
 from secscan.config.settings import build_settings
-from secscan.scanners.cache.paths import cache_path
+from secscan.scanners.cache.paths import cache_path, osv_index_folder
 
 pytestmark = pytest.mark.e2e
 
@@ -60,6 +60,26 @@ def test_cache_location(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     assert cache_path(default, f"sqlite:///{tmp_path}/b/y.db") == tmp_path / "b" / "secscan-cache.db"
     configured = build_settings({"cache": {"path": str(tmp_path / "c.db")}}).cache
     assert cache_path(configured, str(tmp_path / "a" / "x.db")) == tmp_path / "c.db"
+
+
+def test_the_osv_index_folder_is_shared_whatever_the_result_cache_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One folder for a ``--no-cache`` run and a run with any ``[cache] path``: the index one
+    compiles is the index the other opens (beside ``[cache] path`` only without a home folder)."""
+    shared = tmp_path / "xdg" / "secscan" / "osv-index"
+    env = {"XDG_CACHE_HOME": str(tmp_path / "xdg")}
+    default = build_settings({}).cache
+    configured = build_settings({"cache": {"path": str(tmp_path / "elsewhere" / "c.db")}}).cache
+    assert osv_index_folder(default, env) == osv_index_folder(configured, env) == shared
+    assert osv_index_folder(build_settings({"cache": {"osv_index": False}}).cache, env) is None
+
+    def no_home() -> Path:
+        raise RuntimeError("no home folder")
+
+    monkeypatch.setattr(Path, "home", staticmethod(no_home))
+    assert osv_index_folder(configured, {}) == tmp_path / "elsewhere" / "osv-index"
+    assert osv_index_folder(default, {}) is None
 
 
 def test_cache_section_is_refused_in_an_untrusted_config(

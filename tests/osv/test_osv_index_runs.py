@@ -75,7 +75,7 @@ def test_both_scanners_find_through_the_index_what_a_direct_load_finds(
     assert len(list((tmp_path / "index").glob("*.sqlite"))) == 1
 
 
-def _cli_run(repo: Path, db: Path, config: Path | None = None) -> app.RunResult:
+def _cli_run(repo: Path, db: Path, config: Path | None = None, *, use_cache: bool = False) -> app.RunResult:
     db.parent.mkdir(parents=True, exist_ok=True)
     request = app.RunRequest(
         target=repo,
@@ -84,7 +84,7 @@ def _cli_run(repo: Path, db: Path, config: Path | None = None) -> app.RunResult:
         only=("lockfile-audit",),
         osv_db=settled(DATABASE),
         db=str(db),
-        use_cache=False,
+        use_cache=use_cache,
     )
     return app.run(request)
 
@@ -108,22 +108,34 @@ def test_a_cold_run_keeps_the_index_in_the_cache_home_unless_told_not_to(
     fingerprints = [f.fingerprint for f in first.outcome.run.findings]
     assert [f.fingerprint for f in again.outcome.run.findings] == fingerprints
     assert list(folder.glob("*.sqlite")) == [index] and index.stat().st_ino == inode  # not compiled again
+    # a result cache elsewhere, used or not, shares it too: a first cached run compiles nothing
     moved = _config(tmp_path, f'[cache]\npath = "{tmp_path / "var" / "cache.db"}"\n')
     _cli_run(target, tmp_path / "state" / "secscan.db", moved)
-    assert len(list((tmp_path / "var" / "osv-index").glob("*.sqlite"))) == 1
+    from secscan.scanners.cache import audit
+
+    def not_again(root: Path, limit: int) -> str | None:
+        raise AssertionError(f"{root} hashed again: its index recorded the hash")
+
+    monkeypatch.setattr(audit, "tree_digest", not_again)
+    cached = _cli_run(target, tmp_path / "third-state" / "secscan.db", moved, use_cache=True)
+    assert [f.fingerprint for f in cached.outcome.run.findings] == fingerprints
+    assert (tmp_path / "var" / "cache.db").exists() and not (tmp_path / "var" / "osv-index").exists()
+    assert list(folder.glob("*.sqlite")) == [index] and index.stat().st_ino == inode
     shutil.rmtree(folder)
     _cli_run(target, tmp_path / "state" / "secscan.db", _config(tmp_path, "[cache]\nosv_index = false\n"))
     assert not folder.exists()
 
 
-def test_the_index_folder_inside_the_target_is_never_scanned(target: Path) -> None:
-    """``[cache] path`` inside the target puts the index folder there: it is one of the run's outputs."""
-    config = _config(target.parent, f'[cache]\npath = "{target / "secscan-cache.db"}"\n')
-    _cli_run(target, target / "secscan.db", config)
-    assert any((target / "osv-index").glob("*.sqlite"))
-    request = app.RunRequest(target=target, settings=load_settings(config), db=str(target / "secscan.db"))
-    assert target / "osv-index" in app.own_outputs(request, None)
+def test_the_index_folder_inside_the_target_is_never_scanned(
+    target: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``XDG_CACHE_HOME`` inside the target puts the index folder there: it is one of the run's outputs."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(target / "xdg"))
+    _cli_run(target, target / "secscan.db")
+    assert any((target / "xdg" / "secscan" / "osv-index").glob("*.sqlite"))
+    request = app.RunRequest(target=target, settings=load_settings(None), db=str(target / "secscan.db"))
+    assert target / "xdg" / "secscan" / "osv-index" in app.own_outputs(request, None)
     skips, _ = build_skips(target.resolve(), app.own_outputs(request, None), include_ignored=True)
     files = build_inventory(target.resolve(), (), 10**7, skips).files
     assert "npm-v3/package-lock.json" in files
-    assert not [f for f in files if f.startswith("osv-index")]
+    assert not [f for f in files if f.startswith("xdg/")]

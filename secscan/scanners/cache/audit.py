@@ -1,7 +1,8 @@
 """Cached dependency audits: pip-audit's answer per (package, version, vulnerability source).
 
-The source is the offline OSV database's content hash (hashed on first use, so a run with
-nothing to audit never reads the database), or an online service's address, whose answers are
+The source is the offline OSV database's content hash (worked out on first use, so a run with
+nothing to audit never reads the database; recorded by the build of its compiled index, so a
+new result cache does not hash the database again), or an online service's address, whose answers are
 reused for the configured TTL only. New advisories are therefore seen as soon as the database
 changes, or the next night for an online service.
 """
@@ -15,18 +16,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from secscan.core.errors import InputError
+from secscan.fs.digest import tree_digest
 from secscan.scanners.cache.codec import decode_vulns, encode_vulns
 from secscan.scanners.cache.db import ResultCache
-from secscan.scanners.cache.keys import audit_key, tree_digest
-from secscan.scanners.osv.signature import SignatureError, dataset_signature
+from secscan.scanners.cache.keys import audit_key
+from secscan.scanners.osv.signature import CONTENT_LIMIT, SignatureError, dataset_signature
 
 if TYPE_CHECKING:
     from secscan.scanners.osv.deferred import DeferredDatabase
     from secscan.scanners.osv.records import OsvRecord
 
 log = logging.getLogger(__name__)
-
-MAX_DATABASE_BYTES = 4 * 1024 * 1024 * 1024
 
 
 class LazyDatabase:
@@ -79,7 +79,7 @@ class LazyDatabase:
 
 
 def source_of(
-    database: Path | None, url: str | None, cache: ResultCache
+    database: Path | None, url: str | None, cache: ResultCache, index_folder: Path | None = None
 ) -> tuple[Callable[[], str | None], bool]:
     """How to name the vulnerability source lazily, and whether it is online (TTL-bound).
 
@@ -87,6 +87,9 @@ def source_of(
     size, ``mtime`` and ``ctime``: :func:`~secscan.scanners.osv.signature.dataset_signature`), so an
     unchanged database is not read again, and a changed one always is, even when the change kept
     the old sizes and dates; a database changed in the last seconds is hashed and not remembered.
+    Where the result cache does not remember it yet, the hash the build of the dataset's compiled
+    index in ``index_folder`` recorded for that signature is taken
+    (:func:`~secscan.scanners.osv.index_store.recorded_content`: the same hash, not read again).
     """
     if database is not None:
         path = database
@@ -98,11 +101,18 @@ def source_of(
             except SignatureError:
                 found = None
             signature = bytes.fromhex(found.digest) if found is not None and found.settled else None
-            digest = cache.memo_get(name, signature) if signature else None
+            remembered = cache.memo_get(name, signature) if signature else None
+            if remembered is not None:
+                return f"osv-db:{remembered}"
+            digest = None
+            if found is not None and signature and index_folder is not None:
+                from secscan.scanners.osv.index_stamp import recorded_content  # only when not remembered
+
+                digest = recorded_content(found, index_folder)
             if digest is None:
-                digest = tree_digest(path, MAX_DATABASE_BYTES)
-                if digest and signature:
-                    cache.memo_put(name, signature, digest)
+                digest = tree_digest(path, CONTENT_LIMIT)
+            if digest and signature:
+                cache.memo_put(name, signature, digest)
             return f"osv-db:{digest}" if digest else None
 
         return offline, False

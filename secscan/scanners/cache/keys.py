@@ -17,12 +17,12 @@ import inspect
 import json
 import logging
 import os
-import stat
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from secscan import __version__
 from secscan.core.policy import SeverityPolicy
+from secscan.fs.digest import file_digest, tree_digest
 from secscan.scanners.interface import ScanJob, Scanner
 
 log = logging.getLogger(__name__)
@@ -39,30 +39,6 @@ def _h(*parts: object) -> bytes:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()  # paths may not be UTF-8
 
 
-def file_digest(path: Path | str) -> bytes | None:
-    """The SHA-256 of a regular file's content, or None when it cannot be read or is not a
-    regular file (opened non-blocking: a FIFO swapped in for a file cannot stall the run).
-
-    Plain descriptor reads: a warm run hashes every file of the tree, and a file object per file
-    costs more than the hashing (Django's 6,800 files: 0.15 s, against 0.06 s this way).
-    """
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    except OSError:
-        return None
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return None
-        digest = hashlib.sha256()
-        while chunk := os.read(fd, 1 << 20):
-            digest.update(chunk)
-        return digest.digest()
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-
-
 def content_hashes(root: Path, paths: Iterable[str]) -> dict[str, bytes]:
     """Content hashes of the readable files among ``paths`` (repo-relative, regular files)."""
     hashes: dict[str, bytes] = {}
@@ -72,27 +48,6 @@ def content_hashes(root: Path, paths: Iterable[str]) -> dict[str, bytes]:
         if digest is not None:
             hashes[path] = digest
     return hashes
-
-
-def tree_digest(root: Path, limit: int = MAX_REFERENCED_BYTES) -> str | None:
-    """A content hash of a file, or of every file below a folder; None when over ``limit`` bytes."""
-    if root.is_file():
-        digest = file_digest(root)
-        return digest.hex() if digest is not None else None
-    outer = hashlib.sha256()
-    seen = 0
-    for folder, dirs, files in os.walk(root):
-        dirs.sort()
-        for name in sorted(files):
-            path = Path(folder) / name
-            if path.is_symlink() or not path.is_file():
-                continue
-            seen += path.stat().st_size
-            digest = file_digest(path)
-            if seen > limit or digest is None:
-                return None
-            outer.update(path.relative_to(root).as_posix().encode() + b"\0" + digest)
-    return outer.hexdigest()
 
 
 def _referenced(args: Sequence[str], root: Path) -> dict[str, str | None]:
@@ -108,7 +63,7 @@ def _referenced(args: Sequence[str], root: Path) -> dict[str, str | None]:
                     continue
             except OSError:
                 continue
-            found[candidate] = tree_digest(path)
+            found[candidate] = tree_digest(path, MAX_REFERENCED_BYTES)
     return found
 
 

@@ -1,5 +1,5 @@
 """Where the result cache lives (``[cache] path``, else beside the lifecycle database), and the
-compiled OSV indexes (``osv-index/`` beside ``[cache] path``, else in the XDG cache directory)."""
+compiled OSV indexes (in the XDG cache directory)."""
 
 from __future__ import annotations
 
@@ -35,13 +35,15 @@ def cache_for_run(config: CacheConfig, db: str | None, use_cache: bool) -> Path 
 
 def osv_index_folder(config: CacheConfig, env: Mapping[str, str] | None = None) -> Path | None:
     """Where runs keep the compiled indexes of offline OSV databases (None: ``[cache] osv_index``
-    is off, or there is no home folder). ``osv-index/`` beside ``[cache] path`` when it is set,
-    else ``$XDG_CACHE_HOME/secscan/osv-index`` (``~/.cache/...``; a relative ``XDG_CACHE_HOME`` is
-    ignored, as the XDG base directory spec requires). An index is a derived form of a dataset,
-    shared by every lifecycle database and used whether or not a run uses the result cache."""
+    is off). ``$XDG_CACHE_HOME/secscan/osv-index`` (``~/.cache/...``; a relative ``XDG_CACHE_HOME``
+    is ignored, as the XDG base directory spec requires), whatever ``[cache] path`` says: an
+    index is a derived form of a dataset, shared by every lifecycle database and result cache and
+    used whether or not a run uses the result cache, so a run with a new result cache finds the
+    index a ``--no-cache`` run compiled (issue 7's cold-run target). Only without a home folder
+    is it ``osv-index/`` beside ``[cache] path`` (None when that is not set either)."""
     if not config.osv_index:
         return None
-    if config.path is not None:
-        return config.path.expanduser().parent / OSV_INDEX_FOLDER
     home = cache_home(env)
-    return home / OSV_INDEX_FOLDER if home is not None else None
+    if home is not None:
+        return home / OSV_INDEX_FOLDER
+    return config.path.expanduser().parent / OSV_INDEX_FOLDER if config.path is not None else None

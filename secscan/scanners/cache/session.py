@@ -27,6 +27,7 @@ from secscan.scanners.cache.codec import decode_file, encode_file, mentions, por
 from secscan.scanners.cache.db import ResultCache
 from secscan.scanners.cache.identities import IdentityEntries
 from secscan.scanners.cache.keys import content_hashes, file_key, path_key, policy_digest, scanner_key
+from secscan.scanners.cache.paths import osv_index_folder
 from secscan.scanners.cache.stamps import FileHashes
 from secscan.scanners.cache.state import StateEntry
 from secscan.scanners.cache.whole import decode_whole, encode_whole, slot_key, whole_digest
@@ -140,7 +141,7 @@ class CacheSession:
         if audit_source is not None:
             key = scanner_key(scanner, version, job, (), "")
             if key is not None:
-                source, online = source_of(*audit_source, self._cache)
+                source, online = source_of(*audit_source, self._cache, osv_index_folder(self._config))
                 max_age = int(self._config.online_ttl_hours * 3600) if online else None
                 entries = AuditEntries(self._cache, key, source, self._now, max_age, on_audit_miss)
                 self._audits.append((scanner, entries))
@@ -156,7 +157,7 @@ class CacheSession:
             return None
         key = str(database)
         if key not in self._sources:
-            self._sources[key] = source_of(database, None, self._cache)[0]()
+            self._sources[key] = source_of(database, None, self._cache, osv_index_folder(self._config))[0]()
         source = self._sources[key]
         if source is None:
             log.info("%s: the OSV database cannot be hashed; its results are not cached", scanner.name)

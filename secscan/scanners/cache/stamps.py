@@ -73,7 +73,7 @@ def hash_file(path: str) -> tuple[bytes, os.stat_result, bytes] | None:
     reading it, and the SHA-256 of the content's text (its UTF-8 decoding, invalid sequences
     replaced, encoded again: :func:`secscan.core.identity_memo.text_digest`; the content's own
     for a file of valid UTF-8); None when it cannot be read or is not a regular file (opened
-    non-blocking, as :func:`secscan.scanners.cache.keys.file_digest`)."""
+    non-blocking, as :func:`secscan.fs.digest.file_digest`)."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError:

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from secscan.scanners.osv.index import FORMAT, SCHEMA, text_key
+from secscan.scanners.osv.index import SCHEMA, text_key
+from secscan.scanners.osv.index_stamp import FORMAT
 from secscan.scanners.osv.matching import package_keys
 from secscan.scanners.osv.reader import LoadLimits, iter_records
 

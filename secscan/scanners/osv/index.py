@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from secscan.core.errors import SecscanError
+from secscan.scanners.osv.index_stamp import FORMAT
 from secscan.scanners.osv.matching import (
     PYPI,
     CompiledRecord,
@@ -39,8 +40,6 @@ if TYPE_CHECKING:
     from secscan.scanners.osv.records import OsvRecord  # PyYAML: only to read a dataset
 
 APPLICATION_ID = 0x53534F58  # "SSOX": a secscan OSV index (the SQLite header's application_id)
-FORMAT = 1
-"""The layout's version (the header's ``user_version``); bump it when the tables' meaning changes."""
 
 SCHEMA = f"""
 PRAGMA page_size = 16384;

@@ -7,7 +7,10 @@ format and of :func:`~secscan.scanners.osv.signature.dataset_signature`), the fo
 - ``D-S.sqlite``: the index, written under another name and renamed into place once complete
   and synced, so a reader never sees half of one;
 - ``D-S.json``: its stamp: the SHA-256 of the file and its ``stat`` (inode, size, ``mtime``,
-  ``ctime``) when installed, and the dataset's path. Any write to the index changes its
+  ``ctime``) when installed, the dataset's path, its signature, and its content hash
+  (:func:`~secscan.fs.digest.tree_digest`, taken by the build after the signature: what the
+  result cache names the dataset by, read here instead of hashing the dataset again, see
+  :func:`~secscan.scanners.osv.index_stamp.recorded_content`). Any write to the index changes its
   ``ctime``, so an index whose ``stat`` still equals the stamp is the file that was installed;
   otherwise it is hashed again, and one whose hash differs (truncated, overwritten, garbage) is
   deleted and rebuilt, never used. A wrong format, foreign file or missing stamp is rebuilt too;
@@ -25,20 +28,30 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import logging
-import os
-import secrets
 import sqlite3
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from secscan.core.errors import InputError, SecscanError
-from secscan.scanners.osv.index import FORMAT, CompiledIndex, IndexDamagedError
-from secscan.scanners.osv.signature import DatasetSignature, SignatureError, dataset_signature
+from secscan.fs.digest import tree_digest
+from secscan.scanners.osv.index import CompiledIndex, IndexDamagedError
+from secscan.scanners.osv.index_stamp import (
+    IndexNames,
+    file_stat,
+    index_names,
+    read_stamp,
+    sync,
+    write_stamp,
+)
+from secscan.scanners.osv.signature import (
+    CONTENT_LIMIT,
+    DatasetSignature,
+    SignatureError,
+    dataset_signature,
+)
 
 if TYPE_CHECKING:
     from secscan.scanners.osv.reader import LoadLimits
@@ -57,67 +70,6 @@ class DatasetUnlistedError(IndexUnavailableError):
     """The dataset cannot be listed (reading it directly reports why)."""
 
 
-@dataclass(frozen=True)
-class _Names:
-    folder: Path
-    dataset: str
-    signature: str
-
-    @property
-    def stem(self) -> str:
-        return f"{self.dataset}-{self.signature}"
-
-    @property
-    def index(self) -> Path:
-        return self.folder / f"{self.stem}.sqlite"
-
-    @property
-    def stamp(self) -> Path:
-        return self.folder / f"{self.stem}.json"
-
-    @property
-    def lock(self) -> Path:
-        return self.folder / f"{self.dataset}.lock"
-
-    def temp(self, suffix: str = "sqlite") -> Path:
-        return self.folder / f"{self.stem}.{suffix}.{os.getpid()}-{secrets.token_hex(4)}.tmp"
-
-
-def _names(folder: Path, signature: DatasetSignature) -> _Names:
-    dataset = hashlib.sha256(os.fsencode(signature.path)).hexdigest()[:16]
-    keyed = hashlib.sha256(f"osv-index/{FORMAT}/{signature.digest}".encode()).hexdigest()[:24]
-    return _Names(folder, dataset, keyed)
-
-
-def _stat(path: Path) -> list[int]:
-    st = path.stat()
-    return [st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
-
-
-def _read_stamp(path: Path) -> dict[str, Any] | None:
-    """The stamp, or None when it is missing or not one."""
-    try:
-        stamp = json.loads(path.read_bytes())
-    except (OSError, ValueError):
-        return None
-    if (
-        not isinstance(stamp, dict)
-        or stamp.get("format") != FORMAT
-        or not isinstance(stamp.get("sha256"), str)
-        or not isinstance(stamp.get("stat"), list)
-    ):
-        return None
-    return stamp
-
-
-def _sync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as fh:
@@ -126,29 +78,17 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _write_stamp(names: _Names, sha256: str, dataset: Path) -> None:
-    stamp = {"format": FORMAT, "sha256": sha256, "stat": _stat(names.index), "dataset": str(dataset)}
-    temp = names.temp("json")
-    try:
-        temp.write_text(json.dumps(stamp), encoding="ascii")
-        _sync(temp)
-        temp.replace(names.stamp)
-    finally:
-        temp.unlink(missing_ok=True)
-    _sync(names.folder)
-
-
-def _discard(names: _Names) -> None:
+def _discard(names: IndexNames) -> None:
     names.stamp.unlink(missing_ok=True)  # the stamp first: a stamp never vouches for another file
     names.index.unlink(missing_ok=True)
 
 
-def _discard_quietly(names: _Names) -> None:
+def _discard_quietly(names: IndexNames) -> None:
     with contextlib.suppress(OSError):
         _discard(names)
 
 
-def _open_checked(names: _Names, signature: DatasetSignature) -> CompiledIndex | None:
+def _open_checked(names: IndexNames, signature: DatasetSignature) -> CompiledIndex | None:
     try:
         index = CompiledIndex.open(names.index)
     except (OSError, IndexDamagedError) as exc:
@@ -161,26 +101,26 @@ def _open_checked(names: _Names, signature: DatasetSignature) -> CompiledIndex |
     return index
 
 
-def _installed(names: _Names, signature: DatasetSignature) -> CompiledIndex | None:
+def _installed(names: IndexNames, signature: DatasetSignature) -> CompiledIndex | None:
     """The index, when its ``stat`` is the stamp's (no lock needed, nothing changed)."""
-    stamp = _read_stamp(names.stamp)
+    stamp = read_stamp(names.stamp, signature)
     try:
-        same = stamp is not None and _stat(names.index) == stamp["stat"]
+        same = stamp is not None and file_stat(names.index) == stamp["stat"]
     except OSError:
         return None
     return _open_checked(names, signature) if same else None
 
 
-def _verified(names: _Names, signature: DatasetSignature) -> CompiledIndex | None:
+def _verified(names: IndexNames, signature: DatasetSignature) -> CompiledIndex | None:
     """The index, checked in full when its ``stat`` changed; deleted when it is not whole (under the lock)."""
-    stamp = _read_stamp(names.stamp)
+    stamp = read_stamp(names.stamp, signature)
     if stamp is not None and names.index.is_file():
-        if _stat(names.index) != stamp["stat"]:
+        if file_stat(names.index) != stamp["stat"]:
             if _sha256(names.index) != stamp["sha256"]:
                 logger.warning("OSV index %s is damaged (its content changed); rebuilding it", names.index)
                 _discard(names)
                 return None
-            _write_stamp(names, stamp["sha256"], signature.path)  # copied or touched, still whole
+            write_stamp(names, stamp["sha256"], signature, stamp["content"])  # copied or touched: whole
         index = _open_checked(names, signature)
         if index is not None:
             return index
@@ -189,7 +129,7 @@ def _verified(names: _Names, signature: DatasetSignature) -> CompiledIndex | Non
     return None
 
 
-def _build(names: _Names, signature: DatasetSignature, limits: LoadLimits | None) -> None:
+def _build(names: IndexNames, signature: DatasetSignature, limits: LoadLimits | None) -> None:
     from secscan.scanners.osv.compile import compile_index  # PyYAML and the readers: only to build
 
     for leftover in names.folder.glob(f"{names.dataset}-*.tmp"):  # of a builder that was killed
@@ -198,23 +138,26 @@ def _build(names: _Names, signature: DatasetSignature, limits: LoadLimits | None
     temp = names.temp()
     try:
         compile_index(signature.path, temp, signature.digest, limits)
-        _sync(temp)
+        # after the signature, like the records: a run that finds this signature again finds
+        # the content both were read from (any change since changes the signature)
+        content = tree_digest(signature.path, CONTENT_LIMIT)
+        sync(temp)
         sha256 = _sha256(temp)
         temp.replace(names.index)
     finally:
         temp.unlink(missing_ok=True)
-    _sync(names.folder)
-    _write_stamp(names, sha256, signature.path)
+    sync(names.folder)
+    write_stamp(names, sha256, signature, content)
 
 
-def _prune(names: _Names) -> None:
+def _prune(names: IndexNames) -> None:
     """Delete the dataset's indexes of other signatures, and those of datasets that are gone."""
     for stamp_path in names.folder.glob("*.json"):
         stem = stamp_path.name.removesuffix(".json")
         if stem == names.stem:
             continue
         if not stem.startswith(f"{names.dataset}-"):
-            stamp = _read_stamp(stamp_path)
+            stamp = read_stamp(stamp_path)
             dataset = stamp.get("dataset") if stamp else None
             if not isinstance(dataset, str) or Path(dataset).exists():
                 continue
@@ -245,7 +188,7 @@ def open_index(
         raise DatasetUnlistedError(str(exc)) from None
     if not signature.settled:
         return None
-    names = _names(folder, signature)
+    names = index_names(folder, signature)
     found = _installed(names, signature)
     if found is not None:
         return found
@@ -274,3 +217,4 @@ def open_index(
         raise IndexUnavailableError(f"OSV index {names.index} cannot be opened after compiling it")
     found.built = True
     return found
+
