@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,7 +45,7 @@ class IndexNames:
         return self.folder / f"{self.dataset}.lock"
 
     def temp(self, suffix: str = "sqlite") -> Path:
-        return self.folder / f"{self.stem}.{suffix}.{os.getpid()}-{secrets.token_hex(4)}.tmp"
+        return self.folder / f"{self.stem}.{suffix}.{os.getpid()}-{os.urandom(4).hex()}.tmp"
 
 
 def index_names(folder: Path, signature: DatasetSignature) -> IndexNames:
