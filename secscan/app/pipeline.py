@@ -12,30 +12,24 @@ import dataclasses
 import logging
 import threading
 import time
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from secscan.app.coverage import coverage_map, scanner_views
 from secscan.app.kinds import run_kinds
+from secscan.app.redaction import redact_result, redacting_logs
+from secscan.app.scan_options import audit_source, check_databases, scanner_options, vulnerability_service
 from secscan.config.policy import load_policy
 from secscan.config.settings import (
-    BanditConfig,
-    DetectSecretsConfig,
-    GitHistoryConfig,
-    LockfileAuditConfig,
     PipAuditConfig,
-    PostureConfig,
-    ScannerConfig,
     Settings,
 )
-from secscan.core.errors import InputError
 from secscan.core.identity import assign_identities
-from secscan.core.model import Notification, Rule, RunId, ScannerResult, ScannerStatus, ScanRun, new_run_id
+from secscan.core.model import Notification, RunId, ScannerResult, ScannerStatus, ScanRun, new_run_id
 from secscan.core.policy import SeverityPolicy
-from secscan.core.redact import Redactor, SecretFilter
+from secscan.core.redact import Redactor
 from secscan.fs.exclusions import Skips, build_skips
 from secscan.fs.inventory import Inventory, build_inventory, check_target, is_excluded
 from secscan.fs.source_reader import source_reader
@@ -75,107 +69,6 @@ class ScanOutcome:
     cache: CacheUse = CacheUse()  # noqa: RUF009 - frozen, so one shared default is safe
 
 
-def _options(
-    config: ScannerConfig,
-    advisory_lookup: Callable[[str], Any] | None,
-    settings: Settings,
-    osv_db: Path | None,
-    osv_index: Path | None = None,
-) -> dict[str, object]:
-    if isinstance(config, LockfileAuditConfig):
-        database = settings.osv_db("lockfile-audit", osv_db)
-        options: dict[str, object] = {"max_file_size": settings.scan.max_file_size}
-        options |= {"osv_index": osv_index} if osv_index is not None else {}
-        return options | ({"osv_db": database} if database is not None else {})
-    if isinstance(config, GitHistoryConfig):
-        return {
-            "detect_secrets_args": tree.args if (tree := settings.scanners.get("detect-secrets")) else (),
-            "all_branches": config.all_branches,
-            "max_commits": config.max_commits,
-            "since": config.since,
-            "max_commit_bytes": config.max_commit_bytes,
-            "processes": config.processes,
-            "timeout_s": config.timeout,
-            "max_file_bytes": settings.scan.max_file_size,
-            "excludes": (*settings.scan.excludes, *config.exclude),
-        }
-    if isinstance(config, PostureConfig):
-        return {"binary_paths": config.binary_paths, "disable": config.disable}
-    if isinstance(config, BanditConfig):
-        return {"shards": config.shards} if config.shards else {}
-    if isinstance(config, DetectSecretsConfig):
-        return {"processes": config.processes} if config.processes else {}
-    if isinstance(config, PipAuditConfig):
-        options = {}
-        if config.requirements is not None:
-            options["requirements"] = config.requirements
-        if advisory_lookup is not None:
-            options["advisory_lookup"] = advisory_lookup
-        return options
-    return config.scanner_options()
-
-
-def _audit_source(
-    config: ScannerConfig, settings: Settings, osv_db: Path | None
-) -> tuple[Path | None, str | None] | None:
-    """A dependency scanner's vulnerability source (offline database, online service URL) for the cache."""
-    if isinstance(config, LockfileAuditConfig):
-        return (settings.osv_db("lockfile-audit", osv_db), None)
-    if not isinstance(config, PipAuditConfig):
-        return None
-    return (osv_db or config.osv_db, config.osv_url)
-
-
-def _check_databases(
-    selected: Sequence[tuple[Scanner, ScannerConfig]], settings: Settings, osv_db: Path | None
-) -> None:
-    """Refuse a configured OSV database that does not exist, before any scanner starts."""
-    for _, config in selected:
-        if isinstance(config, LockfileAuditConfig):
-            database = settings.osv_db("lockfile-audit", osv_db)
-            if database is not None and not database.exists():
-                raise InputError(
-                    f"OSV database {database} does not exist; "
-                    "check --osv-db or [scanners.lockfile-audit] osv_db"
-                )
-
-
-@contextlib.contextmanager
-def _vulnerability_service(
-    selected: Sequence[tuple[Scanner, ScannerConfig]],
-    osv_db: Path | None,
-    lazy: bool = False,
-    osv_index: Path | None = None,
-) -> Iterator[tuple[str | None, Callable[[str], Any] | None, Callable[[], object] | None]]:
-    """Serve the offline OSV database on loopback while pip-audit runs (if configured).
-
-    Yields the query URL, the record lookup, and (``lazy``: with the result cache, which may
-    answer for every pin) instead of the URL the function that starts opening and serving the
-    database and returns the URL (pip-audit's ``options["osv_service"]``); otherwise it opens at
-    once, while the scanners start. A run whose every pin is cached binds no port (issue 18).
-    The database is its compiled index in ``osv_index`` (None: loaded into memory).
-    """
-    config = next((c for s, c in selected if isinstance(c, PipAuditConfig)), None)
-    if config is None:
-        yield None, None, None
-        return
-    db_path = osv_db or config.osv_db
-    if db_path is None:
-        yield config.osv_url, None, None
-        return
-    from secscan.scanners.cache.audit import LazyDatabase
-    from secscan.scanners.osv.service import OsvService
-
-    db = LazyDatabase(db_path, osv_index)
-    service = OsvService(db)
-    try:
-        yield (None if lazy else service.url()), db.get, (service.url if lazy else None)
-    finally:
-        service.close()
-        db.close()
-    db.wait()  # a broken database is an input error, even if pip-audit only saw a 500
-
-
 def _with_deleted(
     result: ScannerResult, root: Path, tracked: Collection[str], excludes: Sequence[str], skips: Skips
 ) -> ScannerResult:
@@ -199,52 +92,6 @@ def _with_deleted(
         )
     }
     return dataclasses.replace(result, scope=result.scope | deleted) if deleted else result
-
-
-@contextlib.contextmanager
-def redacting_logs(redactor: Redactor) -> Iterator[None]:
-    """Redact the redactor's values from every record the root logger's handlers emit.
-
-    Filters go on handlers: a filter on a logger would miss records of its child loggers.
-    """
-    secret_filter = SecretFilter(redactor)
-    handlers = list(logging.getLogger().handlers)
-    for handler in handlers:
-        handler.addFilter(secret_filter)
-    try:
-        yield
-    finally:
-        for handler in handlers:
-            handler.removeFilter(secret_filter)
-
-
-def _redact_result(result: ScannerResult, r: Redactor) -> ScannerResult:
-    """``result`` with its free texts redacted; an object whose texts are unchanged is kept as it is
-    (copying every finding and rule of a cached re-run cost more than redacting them)."""
-    findings = tuple(
-        f if (message := r.text(f.message)) == f.message else dataclasses.replace(f, message=message)
-        for f in result.findings
-    )
-    rules = tuple(_redact_rule(rule, r) for rule in result.rules)
-    notifications = tuple(
-        n if (message := r.text(n.message)) == n.message else dataclasses.replace(n, message=message)
-        for n in result.notifications
-    )
-    return dataclasses.replace(
-        result,
-        findings=findings,
-        rules=rules,
-        notifications=notifications,
-        reason=r.text(result.reason) if result.reason else None,
-    )
-
-
-def _redact_rule(rule: Rule, r: Redactor) -> Rule:
-    short, full, help_text = (r.rule_text(rule.short_description), r.rule_text(rule.full_description),
-                              r.rule_text(rule.help_text))  # fmt: skip
-    if (short, full, help_text) == (rule.short_description, rule.full_description, rule.help_text):
-        return rule
-    return dataclasses.replace(rule, short_description=short, full_description=full, help_text=help_text)
 
 
 def _with_identities(
@@ -293,7 +140,7 @@ def run_scan(
     for scanner, _ in selected:
         if isinstance(scanner, SemgrepScanner):  # issue 18: its rule packs are parsed once, then kept
             scanner.pack_memo = osv_index
-    _check_databases(selected, settings, osv_db)
+    check_databases(selected, settings, osv_db)
     skips, ignored_unknown = build_skips(root, outputs, include_ignored=settings.scan.include_ignored)
     inventory: Inventory = build_inventory(root, settings.scan.excludes, settings.scan.max_file_size, skips)
     started = clock()
@@ -311,7 +158,7 @@ def run_scan(
     session = CacheSession.open(cache, settings.cache) if cache is not None else None
     with contextlib.closing(session) if session else contextlib.nullcontext():  # through the identities
         with (
-            _vulnerability_service(selected, osv_db, session is not None, osv_index) as (
+            vulnerability_service(selected, osv_db, session is not None, osv_index) as (
                 osv_url,
                 lookup,
                 load,
@@ -331,11 +178,11 @@ def run_scan(
                     policy=policy,
                     args=config.args,
                     osv_url=osv_url,
-                    options=_options(config, lookup, settings, osv_db, osv_index),
+                    options=scanner_options(config, lookup, settings, osv_db, osv_index),
                 )
                 if session is not None:  # incremental: only new and changed files are scanned
                     excludes = (*settings.scan.excludes, *config.exclude)
-                    source = _audit_source(config, settings, osv_db)
+                    source = audit_source(config, settings, osv_db)
                     scanner, job = session.prepare(
                         scanner, job, excludes=excludes, audit_source=source, on_audit_miss=load
                     )
@@ -373,7 +220,7 @@ def run_scan(
             history=in_git_work_tree(root),
         )
         with redacting_logs(redactor):
-            results = [_redact_result(r, redactor) for r in results]
+            results = [redact_result(r, redactor) for r in results]
             memo = session.identities(str(root)) if session is not None else None  # issue 18: known answers
             results = _with_identities(results, root, memo)
     log.info(

@@ -6,7 +6,7 @@ and exception messages as they are (``../shared/specs/sentry.md``). So secscan:
 * sends no local variables, no source context, no PII, no request bodies, a fixed server name;
 * installs Sentry's logging handlers as ordinary *root handlers* (not the integration's patch of
   ``Logger.callHandlers``), so the redacting filters a scan puts on the root handlers
-  (:func:`secscan.app.pipeline.redacting_logs`, which knows the secret values found in that scan)
+  (:func:`secscan.app.redaction.redacting_logs`, which knows the secret values found in that scan)
   also clean what Sentry records;
 * passes every event and breadcrumb through :class:`EventScrubber`: each string is redacted with
   :class:`secscan.core.redact.Redactor` (well-known token formats plus the known secret values of this

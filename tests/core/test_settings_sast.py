@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from secscan.app.pipeline import _options
+from secscan.app.scan_options import scanner_options as _options
 from secscan.config.policy import load_policy
 from secscan.config.settings import SemgrepConfig, ZizmorConfig, build_settings, load_settings
 from secscan.core.errors import ConfigError

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from secscan import __version__
-from secscan.app.pipeline import redacting_logs
+from secscan.app.redaction import redacting_logs
 from secscan.core.redact import Redactor
 from secscan.daemon import sentry
 
