@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from secscan.fs import codecache as _codecache
-from secscan.fs.codecache import CodeCache, hook, read_table, table_file, write_table
+from secscan.fs.codecache import CodeCache, hook, read_table, table_file, table_folder, write_table
 
 PROBE = '''
 import dataclasses
@@ -84,16 +84,18 @@ def env(tmp_path: Path) -> dict[str, str]:
     return {"XDG_CACHE_HOME": str(tmp_path / "cache")}
 
 
-def test_methods_from_the_table_are_those_exec_compiles(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
+def test_methods_from_the_table_are_those_exec_compiles(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str]
+) -> None:
     first = CodeCache(env)
-    _build(monkeypatch, first, "secscan._probe_first")
+    _build(monkeypatch, first, "secscan._probe")
     assert first.misses > 10 and first.hits == 0
     first.save()
-    path = table_file(env)
-    assert path is not None and path.stat().st_mode & 0o777 == 0o600
+    path = _file(env, "secscan._probe")
+    assert path.stat().st_mode & 0o777 == 0o600
 
     second = CodeCache(env)
-    served = _build(monkeypatch, second, "secscan._probe_second")
+    served = _build(monkeypatch, second, "secscan._probe")  # the same module, in a later process
     assert second.misses == 0 and second.hits == first.misses  # nothing compiled again
     reference = _build(monkeypatch, None, "secscan._probe_reference")
 
@@ -125,16 +127,39 @@ def test_only_secscan_modules_are_served(monkeypatch: pytest.MonkeyPatch, env: d
     _build(monkeypatch, cache, "someone_else.models")
     assert (cache.hits, cache.misses) == (0, 0)
     cache.save()
-    path = table_file(env)
-    assert path is not None and not path.exists()  # nothing compiled for secscan: nothing written
+    folder = table_folder(env)
+    assert folder is not None and not folder.exists()  # nothing compiled for secscan: nothing written
+
+
+def test_each_module_has_its_own_table(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
+    first = CodeCache(env)
+    _build(monkeypatch, first, "secscan._probe_a")
+    first.save()
+    other = CodeCache(env)
+    _build(monkeypatch, other, "secscan._probe_b")  # another module: its own table, not read yet
+    assert other.hits == 0 and other.misses == first.misses
+    other.save()
+    assert sorted(p.name for p in _file(env, "secscan._probe_a").parent.iterdir()) == [
+        "secscan._probe_a.bin",
+        "secscan._probe_b.bin",
+    ]
+    assert table_file(Path("/x"), "secscan/../../etc") is None and table_file(Path("/x"), "os") is None
+
+
+def _file(env: dict[str, str], module: str) -> Path:
+    folder = table_folder(env)
+    assert folder is not None
+    path = table_file(folder, module)
+    assert path is not None
+    return path
 
 
 def _written(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> Path:
     cache = CodeCache(env)
     _build(monkeypatch, cache, "secscan._probe_write")
     cache.save()
-    path = table_file(env)
-    assert path is not None and read_table(path)
+    path = _file(env, "secscan._probe_write")
+    assert read_table(path)
     return path
 
 
@@ -147,13 +172,15 @@ def test_a_damaged_table_is_not_used(monkeypatch: pytest.MonkeyPatch, env: dict[
     path.write_bytes(bytes(data[: len(data) // 2]))  # torn
     assert read_table(path) == {}
     cache = CodeCache(env)
-    _build(monkeypatch, cache, "secscan._probe_again")
+    _build(monkeypatch, cache, "secscan._probe_write")
     assert cache.hits == 0 and cache.misses > 10  # compiled, as without a table
     cache.save()
     assert len(read_table(path)) == cache.misses  # and a whole table written again
 
 
-def test_a_table_others_may_write_or_a_link_is_not_used(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
+def test_a_table_others_may_write_or_a_link_is_not_used(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str]
+) -> None:
     path = _written(monkeypatch, env)
     path.chmod(0o620)
     assert read_table(path) == {}
@@ -165,8 +192,7 @@ def test_a_table_others_may_write_or_a_link_is_not_used(monkeypatch: pytest.Monk
 
 
 def test_a_table_of_another_format_is_not_used(env: dict[str, str]) -> None:
-    path = table_file(env)
-    assert path is not None
+    path = _file(env, "secscan._probe_format")
     write_table(path, {b"k" * 16: compile("x = 1", "<string>", "exec")})
     assert list(read_table(path)) == [b"k" * 16]
     head, _, body = path.read_bytes().partition(b"\n")
@@ -176,7 +202,7 @@ def test_a_table_of_another_format_is_not_used(env: dict[str, str]) -> None:
 
 def test_turned_off(env: dict[str, str]) -> None:
     off = {**env, "SECSCAN_CODE_CACHE": "0"}
-    assert table_file(off) is None and _codecache.install(off) is None
+    assert table_folder(off) is None and _codecache.install(off) is None
 
 
 def _run(code: str, env: dict[str, str]) -> str:

@@ -13,11 +13,14 @@ the exact source text, and otherwise compiles as the builtin would (file ``<stri
 inherited ``__future__`` flags) and remembers the result. Only the methods of classes defined in
 secscan's own modules are served; every other ``exec`` (other libraries' dataclasses, calls with
 code objects) goes to the builtin unchanged. The same source text always compiles to the same
-code, so a table entry can be wrong only if the file was tampered with: the table lives in
-``$XDG_CACHE_HOME/secscan/code/``, one file per interpreter build, written whole (a temporary file
-renamed into place) and read only when whole (a SHA-256 of its body), this user's and nobody
-else's to write, as the settings memo is. The table is read on the first secscan dataclass, not
-at start-up, and written at exit only when something was compiled.
+code, so a table entry can be wrong only if the file was tampered with. There is one table per
+module, in ``$XDG_CACHE_HOME/secscan/code/<interpreter build>/<module>.bin``, read when the
+module's first class is created (a command reads only the tables of the modules it imports:
+``secscan --help`` one small file), written at exit only for a module whose methods were
+compiled, with the methods this process used (its classes are created when it is imported, so
+that is the module's set as its source stands, and a changed module's old methods go). A table is
+written whole (a temporary file renamed into place) and read only when whole (a SHA-256 of its
+body), this user's and nobody else's to write, as the settings memo is.
 ``SECSCAN_CODE_CACHE=0`` turns it off. Python 3.13 and later compile one source per class
 instead of one per method; the same hook serves them, and gains less.
 """
@@ -29,6 +32,7 @@ import builtins
 import dataclasses
 import marshal
 import os
+import re
 import stat
 import sys
 import threading
@@ -41,8 +45,7 @@ if TYPE_CHECKING:
 
 SWITCH = "SECSCAN_CODE_CACHE"
 FORMAT = b"secscan-code 1"
-MAX_ENTRIES = 4096
-"""Beyond this many entries, a write keeps only the methods this process used."""
+_MODULE = re.compile(r"secscan(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
 
 
 def _digest(source: str) -> bytes:
@@ -51,8 +54,9 @@ def _digest(source: str) -> bytes:
     return hashlib.blake2b(source.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
-def table_file(env: Mapping[str, str] | None = None) -> Path | None:
-    """The table of this interpreter build, or None when turned off or there is no home folder."""
+def table_folder(env: Mapping[str, str] | None = None) -> Path | None:
+    """The tables of this interpreter build, one per module, or None when turned off or there is
+    no home folder."""
     env = os.environ if env is None else env
     if env.get(SWITCH) == "0":
         return None
@@ -60,7 +64,12 @@ def table_file(env: Mapping[str, str] | None = None) -> Path | None:
 
     home = cache_home(env)
     tag = f"{sys.implementation.cache_tag}-{sys.hexversion:x}"
-    return home / "code" / f"dataclasses-{tag}.bin" if home is not None else None
+    return home / "code" / tag if home is not None else None
+
+
+def table_file(folder: Path, module: str) -> Path | None:
+    """The table of ``module``'s methods in ``folder`` (None for a name that is no plain module name)."""
+    return folder / f"{module}.bin" if _MODULE.fullmatch(module) else None
 
 
 def read_table(path: Path) -> dict[bytes, CodeType]:
@@ -112,52 +121,74 @@ def write_table(path: Path, table: Mapping[bytes, CodeType]) -> None:
 
 
 class CodeCache:
-    """The hook's state: the table (read on first use), what this process used and compiled."""
+    """The hook's state: each module's table (read when its first class is created), and what
+    this process used and compiled, per module."""
 
     def __init__(self, env: Mapping[str, str]) -> None:
-        self._env = env  # read on first use: the table's folder is where the environment says then
-        self.path: Path | None = None
-        self._table: dict[bytes, CodeType] | None = None
-        self._lock = threading.RLock()  # re-entrant: reading the table must never wait on itself
-        self.used: dict[bytes, CodeType] = {}
+        self._env = env  # read on first use: the tables' folder is where the environment says then
+        self._folder: Path | None = None
+        self._resolved = False
+        self._tables: dict[str, dict[bytes, CodeType]] = {}
+        self._lock = threading.RLock()  # re-entrant: reading a table must never wait on itself
+        self.used: dict[str, dict[bytes, CodeType]] = {}
+        self.compiled: set[str] = set()
         self.hits = 0
         self.misses = 0
 
-    def code(self, source: str) -> CodeType:
-        """The compiled ``source``: from the table, or compiled as ``exec`` would and remembered."""
+    def folder(self) -> Path | None:
+        with self._lock:
+            if not self._resolved:
+                self._resolved = True
+                self._folder = table_folder(self._env)
+            return self._folder
+
+    def _table(self, module: str) -> dict[bytes, CodeType]:
+        table = self._tables.get(module)
+        if table is None:
+            self._tables[module] = {}  # while it is read, a dataclass created on the way compiles
+            folder = self.folder()
+            path = table_file(folder, module) if folder is not None else None
+            table = self._tables[module] = read_table(path) if path is not None else {}
+        return table
+
+    def code(self, source: str, module: str) -> CodeType:
+        """The compiled ``source`` of a method of a class of ``module``: from the module's table,
+        or compiled as ``exec`` would and remembered."""
         key = _digest(source)
         with self._lock:
-            if self._table is None:
-                self._table = {}  # while it is read, a dataclass created on the way compiles
-                self.path = table_file(self._env)
-                self._table = read_table(self.path) if self.path is not None else {}
-            code = self._table.get(key)
+            code = self._table(module).get(key)
             if code is not None:
                 self.hits += 1
-                self.used[key] = code
+                self.used.setdefault(module, {})[key] = code
                 return code
         code = compile(source, "<string>", "exec", dont_inherit=True)
         with self._lock:
             self.misses += 1
-            self.used[key] = code
+            self.used.setdefault(module, {})[key] = code
+            self.compiled.add(module)
         return code
 
     def save(self) -> None:
-        """Write the table if this process compiled anything (at exit)."""
-        if self.path is None or not self.misses:
+        """Write the table of each module this process compiled a method of (at exit): the
+        methods it used, which are that module's as its source stands (its classes are created
+        when it is imported), so a changed module's old methods are dropped."""
+        folder = self.folder()
+        if folder is None:
             return
         with self._lock:
-            known = read_table(self.path)  # another process may have added its own since
-            merged = {**known, **self.used}
-            write_table(self.path, merged if len(merged) <= MAX_ENTRIES else dict(self.used))
+            for module in sorted(self.compiled):
+                path = table_file(folder, module)
+                if path is not None:
+                    write_table(path, self.used[module])
+            self.compiled.clear()
 
 
 _installed: CodeCache | None = None
 
 
-def _is_secscan(scope: object) -> bool:
+def _secscan_module(scope: object) -> str | None:
     name = scope.get("__name__") if isinstance(scope, dict) else None
-    return isinstance(name, str) and (name == "secscan" or name.startswith("secscan."))
+    return name if isinstance(name, str) and (name == "secscan" or name.startswith("secscan.")) else None
 
 
 def hook(cache: CodeCache) -> Callable[..., None]:
@@ -165,8 +196,9 @@ def hook(cache: CodeCache) -> Callable[..., None]:
     anything else to the builtin as it came."""
 
     def exec_(source: Any, scope: Any = None, names: Any = None, /, **kw: Any) -> None:
-        if isinstance(source, str) and not kw and _is_secscan(scope):
-            source = cache.code(source)
+        module = _secscan_module(scope) if isinstance(source, str) and not kw else None
+        if module is not None:
+            source = cache.code(source, module)
         builtins.exec(source, scope, names, **kw)  # noqa: S102 - the builtin, as dataclasses called it
 
     return exec_
