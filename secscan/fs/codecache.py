@@ -33,12 +33,13 @@ import dataclasses
 import marshal
 import os
 import re
-import stat
 import sys
 import threading
 from collections.abc import Callable, Mapping
 from types import CodeType
 from typing import TYPE_CHECKING, Any
+
+from secscan.fs.private_file import read_private, write_private
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -74,28 +75,12 @@ def table_file(folder: Path, module: str) -> Path | None:
 
 def read_table(path: Path) -> dict[bytes, CodeType]:
     """The table in ``path``; empty when there is none, or it is torn, damaged, foreign or open
-    to others' writes."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
-    except OSError:
+    to others' writes (:func:`~secscan.fs.private_file.read_private`)."""
+    body = read_private(path, FORMAT)
+    if body is None:
         return {}
     try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o022:
-            return {}
-        with os.fdopen(os.dup(fd), "rb") as file:
-            data = file.read()
-    except OSError:
-        return {}
-    finally:
-        os.close(fd)
-    import hashlib
-
-    head, _, body = data.partition(b"\n")
-    if head != FORMAT + b" " + hashlib.sha256(body).hexdigest().encode():
-        return {}
-    try:
-        table = marshal.loads(body)  # noqa: S302 - checked above: whole, ours, only ours to write
+        table = marshal.loads(body)  # noqa: S302 - checked: whole, ours, only ours to write
     except (EOFError, ValueError, TypeError):
         return {}
     if not isinstance(table, dict):
@@ -105,19 +90,7 @@ def read_table(path: Path) -> dict[bytes, CodeType]:
 
 def write_table(path: Path, table: Mapping[bytes, CodeType]) -> None:
     """Store ``table`` in ``path`` whole or not at all; failing to store is not an error."""
-    import hashlib
-
-    body = marshal.dumps(dict(table))
-    data = FORMAT + b" " + hashlib.sha256(body).hexdigest().encode() + b"\n" + body
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
-        with os.fdopen(fd, "wb") as file:
-            file.write(data)
-        temporary.replace(path)
-    except OSError:
-        temporary.unlink(missing_ok=True)
+    write_private(path, FORMAT, marshal.dumps(dict(table)))
 
 
 class CodeCache:
