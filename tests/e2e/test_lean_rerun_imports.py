@@ -42,6 +42,7 @@ NOT_LOADED = (
     "secscan.scanners._zizmor_sarif",  # no workflow
     "secscan.scanners.sarif_input",
     "secscan.scanners.sarif_load",
+    "secscan.scanners._sarif_window",
     "secscan.scanners.sarif_tool",  # no SARIF tool configured
     "secscan.scanners._semgrep_report",  # no JavaScript
     "secscan.scanners._subprocess",  # every answer cached: no scanner process starts
