@@ -2,8 +2,8 @@
 
 :mod:`secscan.cli.commands` declares their options; each handler parses nothing itself, calls
 one application function (:mod:`secscan.app.lifecycle`, :mod:`secscan.app.ingest`), renders the result
-(:mod:`secscan.cli.console`, or JSON) and returns the exit code. Errors propagate to ``cli.main``,
-which prints them as one line with their exit code.
+(:mod:`secscan.cli.lifecycle_console`, or JSON) and returns the exit code. Errors propagate to
+``cli.main``, which prints them as one line with their exit code.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from secscan.app import lifecycle
-from secscan.cli import console
+from secscan.cli import lifecycle_console
 from secscan.cli.args import parse_duration
 from secscan.config.policy import load_policy, load_sla_policy
 from secscan.core.errors import ConfigError, ExitCode, StoreError
@@ -141,7 +141,7 @@ def cmd_findings(args: argparse.Namespace, stdout: Console, stderr: Console) -> 
     if args.format == "json":
         _print_json(stdout, lifecycle.findings_document(rows))
     else:
-        console.findings_table(rows, stdout, now)
+        lifecycle_console.findings_table(rows, stdout, now)
     return int(ExitCode.OK)
 
 
@@ -153,7 +153,7 @@ def cmd_show(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
     if args.format == "json":
         _print_json(stdout, lifecycle.detail_document(detail))
     else:
-        console.finding_detail(detail, stdout, now)
+        lifecycle_console.finding_detail(detail, stdout, now)
     return int(ExitCode.OK)
 
 
@@ -167,7 +167,7 @@ def cmd_sla(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
     if args.format == "json":
         _print_json(stdout, lifecycle.findings_document(rows))
     else:
-        console.sla_table(rows, stdout, now)
+        lifecycle_console.sla_table(rows, stdout, now)
     return int(ExitCode.OK)
 
 
@@ -179,7 +179,7 @@ def cmd_stats(args: argparse.Namespace, stdout: Console, stderr: Console) -> int
     if args.format == "json":
         _print_json(stdout, lifecycle.stats_document(result))
     else:
-        console.stats_tables(result, stdout)
+        lifecycle_console.stats_tables(result, stdout)
     return int(ExitCode.OK)
 
 
@@ -195,7 +195,7 @@ def cmd_triage(args: argparse.Namespace, stdout: Console, stderr: Console) -> in
         row = lifecycle.FindingRow(finding, lifecycle.sla_view(finding, sla_policy, now))
         _print_json(stdout, lifecycle.finding_json(row))
     else:
-        console.triage_done(finding, stdout)
+        lifecycle_console.triage_done(finding, stdout)
     return int(ExitCode.OK)
 
 
@@ -212,7 +212,7 @@ def cmd_ingest(args: argparse.Namespace, stdout: Console, stderr: Console) -> in
     if args.format == "json":
         _print_json(stdout, lifecycle.ingest_document(run, outcome))
     else:
-        console.ingest_summary(run, outcome, stdout)
+        lifecycle_console.ingest_summary(run, outcome, stdout)
     failed = any(s.status is not ScannerStatus.OK for s in run.scanners)
     return int(ExitCode.SCANNER_FAILED if failed else ExitCode.OK)
 

@@ -23,34 +23,36 @@ Decisions:
   still present, so such a run must close nothing.
 - URIs are percent-decoded to the path's bytes (:func:`secscan.fs.names.from_uri`), so a file
   name that is not UTF-8 is found again; a lone surrogate in any other text becomes U+FFFD.
-  Line and column numbers above :data:`MAX_POSITION` are clamped to it, with a notification.
+  Line and column numbers above :data:`~secscan.scanners._sarif_paths.MAX_POSITION` are clamped
+  to it, with a notification.
+
+This module reads a run's results and notifications; where they point is resolved by
+:mod:`secscan.scanners._sarif_paths`, the rules they refer to by :mod:`secscan.scanners._sarif_rules`.
 """
 
 from __future__ import annotations
 
-import posixpath
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from secscan.core.model import Finding, Location, Notification, NotificationLevel, Rule, Severity, ToolName
 from secscan.core.policy import SeverityPolicy
-from secscan.fs.names import from_uri, valid_text
+from secscan.fs.names import valid_text
+from secscan.scanners._sarif_paths import MAX_POSITION, ArtifactPaths, position
+from secscan.scanners._sarif_rules import RuleIndex
+from secscan.scanners._sarif_values import as_dict, as_list, as_str, clip
 from secscan.scanners.sarif_load import StreamedRun, chunked, stream_runs
 
 MAX_RESULTS_PER_RUN = 100_000
 """Results read per run; a run with more is incomplete (and closes nothing)."""
-MAX_POSITION = 2**31 - 1
-"""The largest line or column number kept (larger ones are clamped to it, with a notification)."""
-_MAX_TEXT = 1024
 _MAX_MEMO_TEXT = 4096  # longer texts are redacted each time (a memo of them could hold a lot)
 _SLUG = re.compile(r"[^a-z0-9]+")
 _ARGUMENT = re.compile(r"\{(\d+)\}")
-_SRCROOT = ("%SRCROOT%", "SRCROOT")
 _SKIPPED_KINDS = ("pass", "notApplicable")
+_ACCEPTED = (None, "accepted")  # suppression statuses that make a result no finding
 _LEVELS = {"error": NotificationLevel.ERROR, "warning": NotificationLevel.WARNING}
 
 Redact = Callable[[str], str]
@@ -72,32 +74,6 @@ class ParsedRun:
     incomplete: str | None = None
 
 
-def _dict(value: object) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _list(value: object) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _str(value: object) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-def _int(value: object, minimum: int) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= minimum else None
-
-
-def _clip(text: str) -> str:
-    return text if len(text) <= _MAX_TEXT else text[: _MAX_TEXT - 3] + "..."
-
-
-def _position(value: object, minimum: int) -> int | None:
-    """A line or column number (``None`` if it is not one), clamped to :data:`MAX_POSITION`."""
-    number = value if type(value) is int and value >= minimum else _int(value, minimum)
-    return number if number is None or number <= MAX_POSITION else MAX_POSITION
-
-
 class _RunReader:
     """Turns one run object into a ParsedRun."""
 
@@ -110,45 +86,28 @@ class _RunReader:
         redact: Redact,
         redact_rule: Redact | None = None,
     ) -> None:
-        tool_obj = _dict(run.get("tool"))
-        self.driver = _dict(tool_obj.get("driver"))
-        self.extensions = [_dict(e) for e in _list(tool_obj.get("extensions"))]
-        driver_name = _str(self.driver.get("name")) or "sarif"
+        tool_obj = as_dict(run.get("tool"))
+        self.driver = as_dict(tool_obj.get("driver"))
+        driver_name = as_str(self.driver.get("name")) or "sarif"
         self.tool = tool or ToolName(_SLUG.sub("-", driver_name.lower()).strip("-") or "sarif")
         self.run = run
-        self.roots = {root.as_posix(), root.resolve().as_posix()}
         self.policy = policy
         self.redact = redact
-        self.redact_rule = redact_rule or redact
-        self.rule_redacted: dict[str, str] = {}
-        self.bases = _dict(run.get("originalUriBaseIds"))
+        # Rules are looked up once per result: indexed once per run.
+        extensions = [as_dict(e) for e in as_list(tool_obj.get("extensions"))]
+        self.rule_index = RuleIndex(self.driver, extensions, redact_rule or redact)
+        self.paths = ArtifactPaths(run, root)
         self.notes: list[Notification] = []
         self.clamped = False
-        # Results repeat their texts and URIs: each distinct one is redacted / resolved once.
+        # Results repeat their texts: each distinct one is redacted once.
         self.redacted: dict[str, str] = {}
-        self.paths: dict[tuple[str | None, int | None, str | None], str | None] = {}
         self.severities: dict[tuple[str | None, str], tuple[Severity, str]] = {}
-        self.defaults: dict[int, tuple[str | None, str | None]] = {}
-        # Rules are looked up once per result: index them once per run.
-        self.component_rules = [
-            [_dict(r) for r in _list(c.get("rules"))] for c in (self.driver, *self.extensions)
-        ]
-        self.component_ids: list[dict[object, dict[str, Any]]] = []
-        for rules in self.component_rules:
-            ids: dict[object, dict[str, Any]] = {}
-            for candidate in rules:
-                ids.setdefault(candidate.get("id"), candidate)
-            self.component_ids.append(ids)
-        self.extension_ids: dict[object, dict[str, Any]] = {}
-        for ids in self.component_ids[1:]:
-            for key, candidate in ids.items():
-                self.extension_ids.setdefault(key, candidate)
 
     def note(
         self, level: NotificationLevel, message: str, where: tuple[str, int | None] | None = None
     ) -> None:
         path, line = where if where is not None else (None, None)
-        self.notes.append(Notification(level, _clip(self.text(message)), path, line))
+        self.notes.append(Notification(level, clip(self.text(message)), path, line))
 
     def text(self, text: str) -> str:
         """``redact(text)`` (lone surrogates as U+FFFD), once per distinct (not too long) text."""
@@ -159,139 +118,27 @@ class _RunReader:
                 self.redacted[text] = done
         return done
 
-    def rule_text(self, text: str) -> str:
-        """``redact_rule(text)``, computed once per distinct text."""
-        done = self.rule_redacted.get(text)
-        if done is None:
-            done = self.rule_redacted[text] = self.redact_rule(valid_text(text))
-        return done
-
-    # -- rules -------------------------------------------------------------------------
-    def rule_of(self, result: dict[str, Any]) -> dict[str, Any] | None:
-        ref = _dict(result.get("rule"))
-        component = 0
-        if ref:  # most results have only ruleId / ruleIndex
-            ext_index = _int(_dict(ref.get("toolComponent")).get("index"), 0)
-            if ext_index is not None and ext_index < len(self.extensions):
-                component = ext_index + 1
-        rules = self.component_rules[component]
-        index = _int(result.get("ruleIndex"), 0)
-        index = index if index is not None or not ref else _int(ref.get("index"), 0)
-        if index is not None and index < len(rules):
-            return rules[index]
-        rule_id = _str(result.get("ruleId")) or _str(ref.get("id"))
-        if rule_id is None:
-            return None
-        # the result's own component first, then any extension (SARIF 3.52.4 order)
-        return self.component_ids[component].get(rule_id) or self.extension_ids.get(rule_id)
-
-    def rule_defaults(self, rule: dict[str, Any] | None) -> tuple[str | None, str | None]:
-        """A rule's default level and security-severity, read once per rule object."""
-        if rule is None:
-            return None, None
-        # Keyed by id(): the rule dicts live in self.run as long as this reader does.
-        known = self.defaults.get(id(rule))
-        if known is None:
-            level = _str(_dict(rule.get("defaultConfiguration")).get("level"))
-            score = _str(_dict(rule.get("properties")).get("security-severity"))
-            known = self.defaults[id(rule)] = (level, score)
-        return known
-
-    def rule_model(self, rule_id: str, rule: dict[str, Any] | None) -> Rule:
-        rule = rule or {}
-        short = _str(_dict(rule.get("shortDescription")).get("text"))
-        full = _str(_dict(rule.get("fullDescription")).get("text"))
-        help_obj = _dict(rule.get("help"))
-        help_text = _str(help_obj.get("text")) or _str(help_obj.get("markdown"))
-        name = _str(rule.get("name"))
-        tags = [t for t in _list(_dict(rule.get("properties")).get("tags")) if isinstance(t, str)]
-        short = short or name or rule_id
-        return Rule(
-            id=rule_id,
-            name=self.rule_text(name or rule_id)[:255],
-            short_description=_clip(self.rule_text(short)),
-            full_description=_clip(self.rule_text(full or short)),
-            help_text=self.rule_text(help_text or full or short)[:8192],
-            help_uri=valid_text(_str(rule.get("helpUri")) or "") or None,
-            tags=tuple(dict.fromkeys(map(valid_text, tags)))[:20],
-        )
-
     # -- locations ---------------------------------------------------------------------
-    def _absolute(self, path: str) -> str | None:
-        """Repo-relative form of an absolute path ("" for the root itself), None outside the root."""
-        for root in self.roots:
-            if path == root or path.startswith(root.rstrip("/") + "/"):
-                return self._inside(path[len(root) :].lstrip("/"))
-        return None
-
-    @staticmethod
-    def _inside(path: str) -> str | None:
-        rel = posixpath.normpath(path) if path else "."
-        if rel == ".":
-            return ""
-        return None if rel == ".." or rel.startswith(("../", "/")) else rel
-
-    def _resolve(self, artifact: dict[str, Any], depth: int) -> str | None:
-        uri = _str(artifact.get("uri"))
-        index = _int(artifact.get("index"), 0)
-        artifacts = _list(self.run.get("artifacts"))
-        if uri is None and index is not None and index < len(artifacts):
-            artifact = _dict(_dict(artifacts[index]).get("location"))
-            uri = _str(artifact.get("uri"))
-        if uri is None or depth > 4:
-            return None
-        parts = urlsplit(uri)
-        if parts.scheme:
-            if parts.scheme.lower() != "file" or parts.netloc not in ("", "localhost"):
-                return None
-            return self._absolute(from_uri(parts.path))
-        path = from_uri(parts.path)
-        if path.startswith("/"):
-            return self._absolute(path)
-        base_id = _str(artifact.get("uriBaseId"))
-        base = ""
-        # %SRCROOT% always means the scanned root; an undefined base id is taken as the root too.
-        if base_id is not None and base_id not in _SRCROOT and base_id in self.bases:
-            resolved = self._resolve(_dict(self.bases[base_id]), depth + 1)
-            if resolved is None:
-                return None
-            base = resolved
-        return self._inside(posixpath.join(base, path))
-
-    def relative_path(self, artifact: dict[str, Any]) -> str | None:
-        """The artifact's repo-relative POSIX path, or None when it is not a file under the root."""
-        # The answer depends only on these three values (and the run): resolved once each.
-        uri, index, base_id = artifact.get("uri"), artifact.get("index"), artifact.get("uriBaseId")
-        key: tuple[str | None, int | None, str | None]
-        if type(uri) is str and index is None and (base_id is None or type(base_id) is str):
-            key = (uri, None, base_id)  # the usual shape, the same key as below
-        else:
-            key = (_str(uri), _int(index, 0), _str(base_id))
-        if key in self.paths:
-            return self.paths[key]
-        path = self.paths[key] = self._resolve(artifact, 0) or None
-        return path
-
     def location(self, result: dict[str, Any]) -> Location | str:
         """The first physical location, or why there is none."""
         locations = result.get("locations")
         first = locations[0] if isinstance(locations, list) and locations else None
-        physical = _dict(_dict(first).get("physicalLocation"))
-        artifact = _dict(physical.get("artifactLocation"))
+        physical = as_dict(as_dict(first).get("physicalLocation"))
+        artifact = as_dict(physical.get("artifactLocation"))
         if not artifact:
             return "it has no file location"
-        path = self.relative_path(artifact)
+        path = self.paths.relative(artifact)
         if path is None:
             return "its location is outside the scanned root"
-        region = _dict(physical.get("region"))
+        region = as_dict(physical.get("region"))
         start, end = region.get("startLine"), region.get("endLine")
         column, end_column = region.get("startColumn"), region.get("endColumn")
         # ``type(x) is int`` and in range is the common case of _position, checked inline (per result)
-        start = start if type(start) is int and 1 <= start <= MAX_POSITION else _position(start, 1) or 1
-        end = end if type(end) is int and start <= end <= MAX_POSITION else _position(end, start)
-        column = column if type(column) is int and 1 <= column <= MAX_POSITION else _position(column, 1)
+        start = start if type(start) is int and 1 <= start <= MAX_POSITION else position(start, 1) or 1
+        end = end if type(end) is int and start <= end <= MAX_POSITION else position(end, start)
+        column = column if type(column) is int and 1 <= column <= MAX_POSITION else position(column, 1)
         if not (type(end_column) is int and 1 <= end_column <= MAX_POSITION):
-            end_column = _position(end_column, 1)
+            end_column = position(end_column, 1)
         if MAX_POSITION in (start, end, column, end_column) and not self.clamped:
             self.clamped = True
             self.note(
@@ -303,17 +150,17 @@ class _RunReader:
 
     # -- results -----------------------------------------------------------------------
     def message(self, result: dict[str, Any], rule: dict[str, Any] | None) -> str:
-        message = _dict(result.get("message"))
-        text = _str(message.get("text")) or _str(message.get("markdown"))
-        if text is None and (msg_id := _str(message.get("id"))) is not None and rule is not None:
-            template = _dict(_dict(rule.get("messageStrings")).get(msg_id))
-            text = _str(template.get("text")) or _str(template.get("markdown"))
+        message = as_dict(result.get("message"))
+        text = as_str(message.get("text")) or as_str(message.get("markdown"))
+        if text is None and (msg_id := as_str(message.get("id"))) is not None and rule is not None:
+            template = as_dict(as_dict(rule.get("messageStrings")).get(msg_id))
+            text = as_str(template.get("text")) or as_str(template.get("markdown"))
         if text is None:
             return ""
         if "{" in text:
-            arguments = [str(a) for a in _list(message.get("arguments"))]
+            arguments = [str(a) for a in as_list(message.get("arguments"))]
             text = _ARGUMENT.sub(lambda m: arguments[int(m[1])] if int(m[1]) < len(arguments) else m[0], text)
-        return _clip(self.text(text))
+        return clip(self.text(text))
 
     def severity(self, score: str | None, level: str) -> tuple[Severity, str]:
         """The severity and ``tool_severity`` of a (security-severity, level) pair, once per pair."""
@@ -328,11 +175,11 @@ class _RunReader:
         if result.get("kind") in _SKIPPED_KINDS or result.get("baselineState") == "absent":
             return None
         suppressions = result.get("suppressions")  # usually absent
-        if suppressions and any(_dict(s).get("status") in (None, "accepted") for s in _list(suppressions)):
+        if suppressions and any(as_dict(s).get("status") in _ACCEPTED for s in as_list(suppressions)):
             return None
-        rule = self.rule_of(result)
-        rule_id = _str(result.get("ruleId")) or _str(_dict(result.get("rule")).get("id"))
-        rule_id = rule_id or (_str(rule.get("id")) if rule is not None else None)
+        rule = self.rule_index.rule_of(result)
+        rule_id = as_str(result.get("ruleId")) or as_str(as_dict(result.get("rule")).get("id"))
+        rule_id = rule_id or (as_str(rule.get("id")) if rule is not None else None)
         if not rule_id:
             self.note(NotificationLevel.WARNING, f"{self.tool}: result skipped: it has no rule id")
             return None
@@ -341,12 +188,13 @@ class _RunReader:
         if isinstance(location, str):
             self.note(NotificationLevel.WARNING, f"{self.tool}: result of rule {rule_id} skipped: {location}")
             return None
-        default_level, default_score = self.rule_defaults(rule)
-        level = _str(result.get("level")) or default_level or "warning"
+        default_level, default_score = self.rule_index.rule_defaults(rule)
+        level = as_str(result.get("level")) or default_level or "warning"
         properties = result.get("properties")
-        score = (_str(_dict(properties).get("security-severity")) if properties else None) or default_score
+        score = as_str(as_dict(properties).get("security-severity")) if properties else None
+        score = score or default_score
         if rule_id not in rules:
-            rules[rule_id] = self.rule_model(rule_id, rule)
+            rules[rule_id] = self.rule_index.model(rule_id, rule)
         severity, tool_severity = self.severity(score, level)
         return Finding(
             tool=self.tool,
@@ -358,21 +206,20 @@ class _RunReader:
         )
 
     def invocation_notes(self) -> None:
-        for invocation in _list(self.run.get("invocations")):
-            invocation = _dict(invocation)
+        for invocation in as_list(self.run.get("invocations")):
+            invocation = as_dict(invocation)
             if invocation.get("executionSuccessful") is False:
                 self.note(
                     NotificationLevel.ERROR, f"{self.tool} reported that its execution was not successful"
                 )
             for key in ("toolExecutionNotifications", "toolConfigurationNotifications"):
-                for raw in _list(invocation.get(key)):
-                    text = self.message(_dict(raw), None)
-                    level = _LEVELS.get(str(_dict(raw).get("level")), NotificationLevel.NOTE)
-                    physical = _dict(
-                        _dict(next(iter(_list(_dict(raw).get("locations"))), None)).get("physicalLocation")
-                    )
-                    path = self.relative_path(_dict(physical.get("artifactLocation")))
-                    line = _position(_dict(physical.get("region")).get("startLine"), 1)
+                for raw in as_list(invocation.get(key)):
+                    text = self.message(as_dict(raw), None)
+                    level = _LEVELS.get(str(as_dict(raw).get("level")), NotificationLevel.NOTE)
+                    first = next(iter(as_list(as_dict(raw).get("locations"))), None)
+                    physical = as_dict(as_dict(first).get("physicalLocation"))
+                    path = self.paths.relative(as_dict(physical.get("artifactLocation")))
+                    line = position(as_dict(physical.get("region")).get("startLine"), 1)
                     self.note(
                         level,
                         f"{self.tool}: {text or 'notification without text'}",
@@ -383,7 +230,7 @@ class _RunReader:
         """The run, its first ``MAX_RESULTS_PER_RUN`` results read; ``total_results`` counts all."""
         rules: dict[str, Rule] = {}
         findings: list[Finding] = []
-        results = _list(self.run.get("results"))
+        results = as_list(self.run.get("results"))
         total_results = max(total_results, len(results))
         incomplete = None
         if total_results > MAX_RESULTS_PER_RUN:
@@ -393,10 +240,10 @@ class _RunReader:
             )
             self.note(NotificationLevel.ERROR, f"{self.tool}: {incomplete}")
         for raw in results[:MAX_RESULTS_PER_RUN]:
-            if (finding := self.finding(_dict(raw), rules)) is not None:
+            if (finding := self.finding(as_dict(raw), rules)) is not None:
                 findings.append(finding)
         self.invocation_notes()
-        version = _str(self.driver.get("semanticVersion")) or _str(self.driver.get("version")) or ""
+        version = as_str(self.driver.get("semanticVersion")) or as_str(self.driver.get("version")) or ""
         return ParsedRun(
             self.tool, valid_text(version[:100]), tuple(findings), tuple(rules.values()), tuple(self.notes),
             incomplete,
@@ -418,7 +265,7 @@ def parse_run(
     ``redact`` is applied to every text taken from the log, ``redact_rule`` (default:
     ``redact``) to the rules' names, descriptions and help.
     """
-    reader = _RunReader(_dict(streamed.run), tool, root, policy, redact or (lambda text: text), redact_rule)
+    reader = _RunReader(as_dict(streamed.run), tool, root, policy, redact or (lambda text: text), redact_rule)
     return reader.read(streamed.total_results)
 
 

@@ -30,7 +30,7 @@ HEAVY = (
 
 COMMAND_MODULES = (
     "run", "lifecycle", "daemon", "fleet", "upload", "alerts", "cache", "report", "console", "completion",
-    "db",
+    "db", "lifecycle_console",
 )  # fmt: skip
 HANDLER_MODULES = {f"secscan.cli.{m}" for m in COMMAND_MODULES}
 

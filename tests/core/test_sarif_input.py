@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 from secscan.config.policy import load_policy
 from secscan.core.errors import InputError
 from secscan.core.model import Location, NotificationLevel, Severity, ToolName
+from secscan.scanners._sarif_window import MAX_DEPTH, DepthGuard
 from secscan.scanners.sarif_input import ParsedRun, parse_run, parse_sarif
-from secscan.scanners.sarif_load import MAX_DEPTH, DepthGuard, chunked, stream_runs
+from secscan.scanners.sarif_load import chunked, stream_runs
 from tests.conftest import schema_errors
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets" / "sarif"

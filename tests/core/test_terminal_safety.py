@@ -19,7 +19,7 @@ from rich.console import Console
 
 from secscan.app.lifecycle import FindingDetail, FindingRow, SlaView
 from secscan.app.tracking import record_run
-from secscan.cli import console
+from secscan.cli import console, lifecycle_console
 from secscan.cli.main import main
 from secscan.config.policy import load_sla_policy
 from secscan.core.model import (
@@ -90,12 +90,12 @@ def test_findings_and_show_tables_escape() -> None:
     )  # fmt: skip
     view = SlaView(SlaStatus.WITHIN, T0 + timedelta(hours=24), False)
     out = io.StringIO()
-    console.findings_table([FindingRow(tracked, view)], _console(out), T0)
+    lifecycle_console.findings_table([FindingRow(tracked, view)], _console(out), T0)
     _clean(out.getvalue())
     history = (HistoryEntry("b" * 64, T0, HistoryEvent.FIXED, FindingState.NEW, FindingState.FIXED, "secscan",
                             f"bandit finished ok over {EVIL} without it"),)  # fmt: skip
     out = io.StringIO()
-    console.finding_detail(FindingDetail(tracked, view, history), _console(out), T0)
+    lifecycle_console.finding_detail(FindingDetail(tracked, view, history), _console(out), T0)
     shown = out.getvalue()
     _clean(shown)
     assert "\\x1b[2J" in shown and "\\xff" in shown

@@ -42,7 +42,11 @@ NOT_LOADED = (
     "secscan.scanners.osv.matching",
     "secscan.scanners._zizmor_sarif",  # no workflow
     "secscan.scanners.sarif_input",
+    "secscan.scanners._sarif_paths",
+    "secscan.scanners._sarif_rules",
+    "secscan.scanners._sarif_values",
     "secscan.scanners.sarif_load",
+    "secscan.scanners._sarif_window",
     "secscan.scanners.sarif_tool",  # no SARIF tool configured
     "secscan.scanners._semgrep_report",  # no JavaScript
     "secscan.scanners._subprocess",  # every answer cached: no scanner process starts

@@ -242,6 +242,6 @@ def test_parse_duration_is_strict(text: str) -> None:
     ],
 )
 def test_span(value: timedelta | None, text: str) -> None:
-    from secscan.cli import console
+    from secscan.cli import lifecycle_console
 
-    assert console.span(value) == text
+    assert lifecycle_console.span(value) == text

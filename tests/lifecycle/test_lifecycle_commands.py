@@ -161,7 +161,7 @@ def test_stats_json_and_table_carry_detection_times(store: Store, ids: Seeded) -
 
     from rich.console import Console
 
-    from secscan.cli import console
+    from secscan.cli import lifecycle_console
 
     finding = store.list_findings()[0]
     store.set_introduced(finding.target, {finding.fingerprint: finding.first_seen - timedelta(minutes=20)})
@@ -169,5 +169,5 @@ def test_stats_json_and_table_carry_detection_times(store: Store, ids: Seeded) -
     document = lifecycle.stats_document(stats)
     assert document["mttd_s"][finding.severity.value] == {"mean": 1200.0, "median": 1200.0, "count": 1}
     out = StringIO()
-    console.stats_tables(stats, Console(file=out, width=160))
+    lifecycle_console.stats_tables(stats, Console(file=out, width=160))
     assert "MTTD mean" in out.getvalue() and "20m" in out.getvalue()
