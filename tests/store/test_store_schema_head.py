@@ -18,7 +18,8 @@ from secscan.store.sqlite.store import open_store
 def _master(path: Path) -> list[tuple[object, ...]]:
     """Everything the schema is made of (SQLite's own autoindexes included), and the revision row."""
     with sqlite3.connect(path) as conn:
-        rows = conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name").fetchall()
+        query = "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name"
+        rows = conn.execute(query).fetchall()
         rows += conn.execute("SELECT 'revision', version_num, '', '' FROM alembic_version").fetchall()
         rows += [("pragma", p, "", str(conn.execute(f"PRAGMA {p}").fetchone()[0]))
                  for p in ("user_version", "application_id")]
