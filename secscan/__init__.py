@@ -4,6 +4,6 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from secscan.fs import codecache  # before any of secscan's dataclasses is created
+from secscan.fs import codecache  # hooks `dataclasses` when it is first imported, before any class
 
 codecache.install()

@@ -227,3 +227,29 @@ def test_the_switch_leaves_dataclasses_alone(env: dict[str, str]) -> None:
     code = "import dataclasses, secscan.core.model; print(hasattr(dataclasses, 'exec'))"
     assert _run(code, {**env, "SECSCAN_CODE_CACHE": "0"}).strip() == "False"
     assert _run(code, env).strip() == "True"
+
+
+def test_dataclasses_is_hooked_when_first_imported_not_before(env: dict[str, str]) -> None:
+    code = (
+        "import sys, json, secscan; before = 'dataclasses' in sys.modules; "
+        "import inspect, dataclasses, secscan.core.model; from secscan.fs import codecache as c; "
+        "print(json.dumps([before, dataclasses.exec is not exec, type(dataclasses.__loader__).__name__, "
+        "type(dataclasses.__spec__.loader).__name__, 'def dataclass(' in inspect.getsource(dataclasses), "
+        "c.installed().hits + c.installed().misses]))"
+    )
+    before, hooked, loader, spec_loader, source, served = json.loads(_run(code, env))
+    assert before is False  # ``secscan --version`` loads no dataclasses (nor inspect, ast, dis)
+    assert hooked and served > 10  # the first import is hooked before secscan's classes are created
+    assert loader == spec_loader == "SourceFileLoader" and source  # the module keeps its own loader
+    first = "import dataclasses, secscan, secscan.core.model; print(dataclasses.exec is not exec)"
+    assert _run(first, env).strip() == "True"  # imported before secscan: hooked at once
+
+
+def test_version_creates_no_class_and_writes_nothing(env: dict[str, str], tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "secscan", "--version"],
+                          env={**os.environ, **env}, capture_output=True, text=True, check=True)
+    assert done.stdout.startswith("secscan ")
+    imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if "|" in line}
+    heavy = imported & {"dataclasses", "inspect", "pathlib"}
+    assert not heavy, heavy
+    assert not (tmp_path / "cache").exists()  # nothing compiled: no table folder is even looked for

@@ -21,7 +21,10 @@ compiled, with the methods this process used (its classes are created when it is
 that is the module's set as its source stands, and a changed module's old methods go). A table is
 written whole (a temporary file renamed into place) and read only when whole (a SHA-256 of its
 body), this user's and nobody else's to write, as the settings memo is.
-``SECSCAN_CODE_CACHE=0`` turns it off. Python 3.13 and later compile one source per class
+The hook goes in when ``dataclasses`` is first imported (a meta path finder chains the module's
+own loader and hooks the module right after it runs, before any class is created), so a command
+that creates no class (``secscan --version``) loads neither ``dataclasses`` nor ``inspect``, and
+looks for no table. ``SECSCAN_CODE_CACHE=0`` turns it off. Python 3.13 and later compile one source per class
 instead of one per method; the same hook serves them, and gains less.
 """
 
@@ -29,24 +32,22 @@ from __future__ import annotations
 
 import atexit
 import builtins
-import dataclasses
 import marshal
 import os
-import re
 import sys
 import threading
 from collections.abc import Callable, Mapping
-from types import CodeType
-from typing import TYPE_CHECKING, Any
+from types import CodeType, ModuleType
+from typing import TYPE_CHECKING, Any, cast
 
 from secscan.fs.private_file import read_private, write_private
 
 if TYPE_CHECKING:
+    from importlib.abc import Loader
     from pathlib import Path
 
 SWITCH = "SECSCAN_CODE_CACHE"
 FORMAT = b"secscan-code 1"
-_MODULE = re.compile(r"secscan(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
 
 
 def _digest(source: str) -> bytes:
@@ -70,7 +71,9 @@ def table_folder(env: Mapping[str, str] | None = None) -> Path | None:
 
 def table_file(folder: Path, module: str) -> Path | None:
     """The table of ``module``'s methods in ``folder`` (None for a name that is no plain module name)."""
-    return folder / f"{module}.bin" if _MODULE.fullmatch(module) else None
+    parts = module.split(".")
+    plain = parts[0] == "secscan" and all(p.isidentifier() and p.isascii() for p in parts)
+    return folder / f"{module}.bin" if plain else None
 
 
 def read_table(path: Path) -> dict[bytes, CodeType]:
@@ -145,6 +148,8 @@ class CodeCache:
         """Write the table of each module this process compiled a method of (at exit): the
         methods it used, which are that module's as its source stands (its classes are created
         when it is imported), so a changed module's old methods are dropped."""
+        if not self.compiled:  # nothing new (``secscan --version`` created no class at all)
+            return
         folder = self.folder()
         if folder is None:
             return
@@ -179,16 +184,66 @@ def hook(cache: CodeCache) -> Callable[..., None]:
 
 def install(env: Mapping[str, str] | None = None) -> CodeCache | None:
     """Serve secscan's dataclass methods from the table (see the module docstring); idempotent.
-    Returns the cache, or None when turned off."""
+    Returns the cache, or None when turned off. When ``dataclasses`` is not imported yet, it is
+    not imported here (``secscan --version`` creates no class): the hook is put in place right
+    after something first imports it, before any class of that import is created."""
     global _installed
     env = os.environ if env is None else env
     if env.get(SWITCH) == "0":
         return None
     if _installed is None:
         _installed = CodeCache(env)
-        setattr(dataclasses, "exec", hook(_installed))  # noqa: B010 - a module global, found before the builtin
         atexit.register(_installed.save)
+        module = sys.modules.get("dataclasses")
+        if module is not None:
+            _hook_into(module)
+        elif not any(isinstance(f, _OnImport) for f in sys.meta_path):
+            sys.meta_path.insert(0, _OnImport())
     return _installed
+
+
+def _hook_into(module: ModuleType) -> None:
+    if _installed is not None:
+        setattr(module, "exec", hook(_installed))  # noqa: B010 - a module global, found before the builtin
+
+
+class _OnImport:
+    """A meta path finder for ``dataclasses`` alone: it lets the next finders find the module and
+    hooks it as soon as it is executed (it then returns the module's own loader to it)."""
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+        if name != "dataclasses":
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(name, path, target)
+            if spec is not None:
+                if spec.loader is not None and hasattr(spec.loader, "exec_module"):
+                    spec.loader = cast("Loader", _Chained(spec.loader))
+                return spec
+        return None
+
+
+class _Chained:
+    """``loader``, with the hook put into the module once the loader has executed it."""
+
+    def __init__(self, loader: Any) -> None:
+        self._loader = loader
+
+    def create_module(self, spec: Any) -> Any:
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module: ModuleType) -> None:
+        spec = module.__spec__
+        if spec is not None:  # the module keeps its own loader, as if it had been found directly
+            spec.loader = self._loader
+        module.__loader__ = self._loader
+        self._loader.exec_module(module)
+        _hook_into(module)  # the finder stays: any other import costs it one comparison
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._loader, name)
 
 
 def installed() -> CodeCache | None:

@@ -132,6 +132,12 @@ class Scanner(ABC):
     file_local: bool = False
     """True when a file's results depend only on that file (bandit, detect-secrets). Such a
     scanner implements :meth:`parse_files`, and its results are cached per file."""
+    tree_local: bool = False
+    """True when the scanner's whole output depends only on the names and contents of its
+    :meth:`scannable` files and on its :meth:`cache_material` (posture: file names, heads and a
+    few small files). Such a scanner's output is remembered whole, under a digest of those, and
+    an unchanged tree is answered without running it (``secscan.scanners.cache.tree``). Its
+    :meth:`plan` runs even then, for its notes and skip reason; its commands do not."""
     stateful: bool = False
     """True when the scanner keeps a value between runs in the result cache (git-history: the
     commits it has read); it finds it in ``job.options["scanner_state"]`` (see ``_scanner_state``)."""

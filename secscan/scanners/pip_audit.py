@@ -35,7 +35,7 @@ from secscan.core.model import Finding, Notification, NotificationLevel, Rule
 from secscan.scanners._audit_cache import audit_cache
 from secscan.scanners._output import read_output
 from secscan.scanners._pip_audit_advisory import NAME, finding, lookup, rule
-from secscan.scanners._pip_audit_report import Audit, as_json, cached_answers, one_line, parse_report
+from secscan.scanners._pip_audit_report import Answer, Audit, as_json, cached_answers, one_line, parse_report
 from secscan.scanners._versions import NotInstalledError, installed_version
 from secscan.scanners.interface import Command, CommandResult, Plan, ScanJob, Scanner, ScanOutput
 from secscan.scanners.requirements import (
@@ -108,6 +108,9 @@ class PipAuditScanner(Scanner):
 
     name = NAME
 
+    def __init__(self) -> None:
+        self._planned: tuple[ScanJob, RequirementSet, dict[tuple[str, str], Answer]] | None = None
+
     def version(self) -> str:
         try:
             return installed_version("pip-audit")
@@ -161,6 +164,7 @@ class PipAuditScanner(Scanner):
         if not reqs.files:
             return Plan(skip_reason="no requirement files found (see the pip-audit 'requirements' globs)")
         cached = cached_answers(job, reqs.pinned)
+        self._planned = (job, reqs, cached)  # parse() reads what the plan audited, not the files again
         layers = _layers([r for r in reqs.pinned if (r.name, r.version) not in cached])
         if not layers and cached:  # every pin's answer is cached: no process at all
             return Plan(notifications=notes)
@@ -189,8 +193,12 @@ class PipAuditScanner(Scanner):
         audits = self._read_reports(results)
         fresh = {key: vulns for audit in audits for key, vulns in audit.resolved.items()}
         skipped = {name: why for audit in audits for name, why in audit.skipped.items()}
-        reqs = self._requirements(job)
-        cached = cached_answers(job, reqs.pinned)
+        planned = self._planned
+        if planned is not None and planned[0] is job:
+            _, reqs, cached = planned
+        else:
+            reqs = self._requirements(job)
+            cached = cached_answers(job, reqs.pinned)
         records: dict[str, Mapping[str, Any] | None] = {}
         resolved = {**fresh, **{key: tuple(v for v, _ in answer) for key, answer in cached.items()}}
         for answer in cached.values():

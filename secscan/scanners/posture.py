@@ -41,6 +41,18 @@ def _strings(value: object) -> tuple[str, ...]:
     return tuple(str(v) for v in value) if isinstance(value, tuple | list) else ()
 
 
+def _rule_sources() -> list[str]:
+    """The bundled rules' folder and the module that reads them: both can change without a
+    version change in a source checkout. Listed in the cache material, they are hashed into the
+    cache key like any file a scanner's arguments name (unreadable: the output is not remembered)."""
+    from importlib.util import find_spec
+
+    from secscan.config.policy import rules_dir
+
+    loader = find_spec("secscan.config.posture_rules")
+    return [str(rules_dir() / "posture"), str(loader.origin if loader is not None else None)]
+
+
 def line_hash(rule_id: str, path: str) -> str:
     """A stable ``primaryLocationLineHash`` for a posture finding (see the module docstring)."""
     material = f"{NAME}\0{rule_id}\0{path}".encode("utf-8", "surrogatepass")
@@ -51,6 +63,7 @@ class PostureScanner(Scanner):
     """secscan's posture rules, evaluated in process (see the module docstring)."""
 
     name = NAME
+    tree_local = True  # its output is remembered whole while no file and no setting changes
 
     def version(self) -> str:
         return __version__
@@ -71,7 +84,15 @@ class PostureScanner(Scanner):
         return tuple(files)
 
     def cache_material(self, job: ScanJob) -> Mapping[str, object]:
-        return {"args": list(job.args), "binary_paths": list(_strings(job.options.get("binary_paths")))}
+        """What besides the files decides the output (it is remembered whole: ``tree_local``):
+        the settings, whether the target is a repository's top, and the bundled rules' text."""
+        return {
+            "args": list(job.args),
+            "binary_paths": list(_strings(job.options.get("binary_paths"))),
+            "disable": tuple(sorted(_strings(job.options.get("disable")))),  # ids, not paths
+            "repository": self._repository(job),
+            "rules": _rule_sources(),
+        }
 
     def plan(self, job: ScanJob) -> Plan:
         if not job.files:

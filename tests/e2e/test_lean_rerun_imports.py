@@ -2,7 +2,8 @@
 
 A re-run whose every answer comes from the result cache, with no alert channel, no ``--upload``
 and no git history, must not load the delivery and paging code, packaging's requirement parser, PyYAML (the semgrep
-rule packs come from their memo), the history walk, the lockfile engine, the SARIF readers, the process runner or git's helpers:
+rule packs come from their memo), the history walk, the lockfile engine, the SARIF readers, the process runner, git's helpers or
+posture's rules and checks:
 each is imported where it is used. This test runs such a re-run in a fresh process and fails
 when one of them is imported eagerly again (no timing is measured).
 """
@@ -66,6 +67,9 @@ NOT_LOADED = (
     "packaging.utils",  # PEP 503 names without it (it loads packaging's platform tags)
     "secrets",  # run ids from os.urandom
     "subprocess",  # not a git repository, every answer cached: git and the scanners never start
+    "secscan.scanners._posture_checks",  # posture's output is remembered whole for an unchanged tree
+    "secscan.scanners._posture_globs",
+    "secscan.config.posture_rules",
 )
 """Modules (and packages: their submodules too) an unchanged re-run of the tree below must not load."""
 

@@ -300,3 +300,21 @@ def test_with_the_offline_osv_database_server_and_the_runner(project: Path, tmp_
     ]
     assert len([n for n in result.notifications if n.message.startswith("not audited")]) == 11
     assert not (project / "SETUP_PY_WAS_EXECUTED").exists()
+
+
+def test_parse_reports_the_requirements_its_plan_gave_pip_audit(tmp_path: Path) -> None:
+    """parse() reuses the plan's reading of the requirement files (issue 18): a file edited while
+    pip-audit ran does not make the run report pins that pip-audit was never given."""
+    (tmp_path / "requirements.txt").write_text("jinja2==2.10\n")
+    job = _job(tmp_path, tmp_path, files=["requirements.txt"])
+    report = json.loads((ASSETS / "reports" / "recorded-osv-layer0.json").read_text())
+    report["dependencies"] = [d for d in report["dependencies"] if d["name"] == "jinja2"]
+    scanner = PipAuditScanner()
+    assert len(scanner.plan(job).commands) == 1
+    (tmp_path / "requirements.txt").write_text("jinja2==2.10\nrequests==2.31.0\n")
+    output = scanner.parse(job, _fake_results(job, json.dumps(report).encode()))
+    assert [f.rule_id for f in output.findings] == ["PYSEC-2019-217"] and output.notifications == ()
+    unplanned = PipAuditScanner().parse(job, _fake_results(job, json.dumps(report).encode()))
+    assert [n.message for n in unplanned.notifications] == [
+        "not audited: requests==2.31.0: missing from pip-audit's report"
+    ]  # without a plan, the files are read as they are

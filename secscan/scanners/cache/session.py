@@ -1,7 +1,8 @@
 """One run's use of the result cache: the only part of ``secscan.scanners.cache`` the pipeline calls.
 
 ``prepare`` looks up a scanner's files before it runs and hands back the scanner to run (a
-:class:`~secscan.scanners.cache.wrap.CachedScanner` that only scans the misses) and its job; ``commit``
+:class:`~secscan.scanners.cache.wrap.CachedScanner` that only scans the misses, or a tree-local
+:class:`~secscan.scanners.cache.tree.TreeScanner` answered by its remembered output) and its job; ``commit``
 stores what the run found, once it is over: only for scanners that finished ``ok``, never for
 an interrupted run, only for files whose content did not change while they were scanned, and
 with free texts passed through the run's redactor. The cache never fails a scan: a file that
@@ -23,14 +24,16 @@ from secscan.core.model import ScannerResult, ScannerStatus, ToolName
 from secscan.core.policy import SeverityPolicy
 from secscan.core.redact import Redactor
 from secscan.scanners.cache.audit import AuditEntries, source_of
-from secscan.scanners.cache.codec import decode_file, encode_file, mentions, portable
+from secscan.scanners.cache.codec import decode_file
 from secscan.scanners.cache.db import ResultCache
+from secscan.scanners.cache.files import Files, entry_keys
 from secscan.scanners.cache.identities import IdentityEntries
-from secscan.scanners.cache.keys import content_hashes, file_key, path_key, policy_digest, scanner_key
+from secscan.scanners.cache.keys import policy_digest, scanner_key
 from secscan.scanners.cache.paths import osv_index_folder
 from secscan.scanners.cache.stamps import FileHashes
 from secscan.scanners.cache.state import StateEntry
-from secscan.scanners.cache.whole import decode_whole, encode_whole, slot_key, whole_digest
+from secscan.scanners.cache.tree import Tree, TreeScanner
+from secscan.scanners.cache.whole import decode_whole, slot_key, whole_digest
 from secscan.scanners.cache.wrap import CachedScanner
 from secscan.scanners.interface import FileOutput, ScanJob, Scanner, ScanOutput
 
@@ -46,19 +49,6 @@ class CacheUse:
     misses: int = 0
 
 
-@dataclass
-class _Files:
-    """A wrapped scanner's bookkeeping (private)."""
-
-    wrapper: CachedScanner
-    job: ScanJob
-    key: bytes
-    hashes: dict[str, bytes]
-    hits: int
-    misses: int
-    whole: tuple[bytes, bytes] | None  # where its whole output is remembered, and under which digest
-
-
 class CacheSession:
     """The cache for one run. Build it with :meth:`open`."""
 
@@ -68,7 +58,8 @@ class CacheSession:
         self._now = int(time.time())
         self._hashes: dict[tuple[Path, str], bytes | None] = {}
         self._stamps = FileHashes(cache)
-        self._files: list[_Files] = []
+        self._files: list[Files] = []
+        self._trees: list[Tree] = []
         self._audits: list[tuple[Scanner, AuditEntries]] = []
         self._states: list[tuple[Scanner, StateEntry]] = []
         self._policy: dict[int, str] = {}
@@ -124,6 +115,8 @@ class CacheSession:
         except Exception as exc:  # the runner reports a missing tool; it is simply not cached
             log.debug("%s: no version, not cached: %s", scanner.name, exc)
             return scanner, job
+        if scanner.tree_local:
+            return self._prepare_tree(scanner, version, job, excludes)
         if scanner.file_local:
             if audit_source is not None:  # file-local results that also depend on a database
                 prepared = self._with_database(scanner, job, audit_source[0])
@@ -178,13 +171,13 @@ class CacheSession:
         whole = None
         if len(hashes) == len(scannable):  # every file can have an entry: so can their merge
             whole = (slot_key(key, job.root), whole_digest(key, hashes, profiles))
-            output = self._whole(scanner, whole, lambda: _entry_keys(key, hashes, profiles).values())
+            output = self._whole(scanner, whole, lambda: entry_keys(key, hashes, profiles).values())
             if output is not None:
                 wrapper = CachedScanner(scanner, version, {}, output)
                 run_job = dataclasses.replace(job, files=tuple(f for f in job.files if f not in hashes))
-                self._files.append(_Files(wrapper, run_job, key, hashes, len(hashes), 0, None))
+                self._files.append(Files(wrapper, run_job, key, hashes, len(hashes), 0, None))
                 return wrapper, run_job
-        wanted = _entry_keys(key, hashes, profiles)
+        wanted = entry_keys(key, hashes, profiles)
         values = self._cache.get_many([k for ks in wanted.values() for k in ks], self._now)
         hits: dict[str, FileOutput] = {}
         damaged: list[bytes] = []
@@ -202,8 +195,28 @@ class CacheSession:
         wrapper = CachedScanner(scanner, version, hits)
         run_job = dataclasses.replace(job, files=tuple(f for f in job.files if f not in hits))
         misses = len(scannable) - len(hits)
-        self._files.append(_Files(wrapper, run_job, key, hashes, len(hits), misses, whole))
+        self._files.append(Files(wrapper, run_job, key, hashes, len(hits), misses, whole))
         return wrapper, run_job
+
+    def _prepare_tree(
+        self, scanner: Scanner, version: str, job: ScanJob, excludes: Sequence[str]
+    ) -> tuple[Scanner, ScanJob]:
+        """A tree-local scanner answered by its remembered output, or wrapped so that its fresh
+        output can be remembered (see secscan.scanners.cache.tree). A tree with a file that
+        cannot be hashed is neither answered nor remembered."""
+        scannable = scanner.scannable(job.files)
+        if not scannable:
+            return scanner, job
+        key = scanner_key(scanner, version, job, excludes, self._policy_digest(job.policy))
+        if key is None:
+            return scanner, job
+        hashes = self._content(job.root, scannable)
+        if len(hashes) != len(scannable):
+            return scanner, job
+        whole = (slot_key(key, job.root), whole_digest(key, hashes, dict.fromkeys(hashes)))
+        wrapper = TreeScanner(scanner, version, self._whole(scanner, whole, lambda: ()))
+        self._trees.append(Tree(wrapper, job.root, hashes, *whole))
+        return wrapper, job
 
     def _whole(
         self, scanner: Scanner, whole: tuple[bytes, bytes], members: Callable[[], Iterable[list[bytes]]]
@@ -227,6 +240,8 @@ class CacheSession:
     def usage(self) -> CacheUse:
         hits = sum(f.hits for f in self._files) + sum(a.hits for _, a in self._audits)
         misses = sum(f.misses for f in self._files) + sum(a.misses for _, a in self._audits)
+        hits += sum(len(t.hashes) for t in self._trees if t.wrapper.remembered is not None)
+        misses += sum(len(t.hashes) for t in self._trees if t.wrapper.remembered is None)
         hits += sum(s.hits for _, s in self._states)
         misses += sum(s.misses for _, s in self._states)
         return CacheUse(enabled=True, hits=hits, misses=misses)
@@ -237,15 +252,18 @@ class CacheSession:
         """Store the fresh results of the scanners that finished ``ok`` (nothing if interrupted)."""
         usage = self.usage
         self._cache.count(usage.hits, usage.misses)
+        ok = {id(s) for s, r in finished if r.status is ScannerStatus.OK}
+        entries: list[tuple[bytes, bytes]] = []
+        if not interrupted:  # before the stamps are saved: a file read again here is stamped again
+            trees = [t for t in self._trees if id(t.wrapper) in ok]
+            entries += [e for t in trees for e in t.entries(self._stamps, redactor)]
         self._stamps.save()  # what the files' stamps say holds whatever the scanners did
         if interrupted:
             log.info("run interrupted: nothing is added to the result cache")
             return
-        ok = {id(s) for s, r in finished if r.status is ScannerStatus.OK}
-        entries: list[tuple[bytes, bytes]] = []
         for files in self._files:
             if id(files.wrapper) in ok:
-                entries += self._file_entries(files, redactor)
+                entries += files.entries(redactor)
         for scanner, audit in self._audits:
             if id(scanner) in ok:
                 entries += audit.entries()
@@ -253,39 +271,3 @@ class CacheSession:
             if id(scanner) in ok:
                 entries += state.entries()
         self._cache.put_many(entries, self._now)
-
-    def _file_entries(self, files: _Files, redactor: Redactor) -> list[tuple[bytes, bytes]]:
-        merged = files.wrapper.merged
-        if files.whole is not None and files.misses == 0 and merged is not None:
-            slot, digest = files.whole  # every file was a hit: remember their merge
-            return [(slot, encode_whole(digest, merged))]
-        fresh = files.wrapper.fresh
-        if fresh is None or fresh.notifications:
-            return []  # not parsed, or notes about no single file: the run cannot be split
-        inner, job = files.wrapper.inner, files.job
-        scanned = [p for p in fresh.files if p in files.hashes]
-        now = content_hashes(job.root, scanned)  # a file edited while it was scanned is not stored
-        entries = []
-        for path in scanned:
-            part, content = fresh.files[path], files.hashes[path]
-            if now.get(path) != content or not portable(part, inner.name, path):
-                continue
-            profile = inner.path_profile(job, path)
-            if profile is not None and part.covered and not mentions(part, path):
-                key = file_key(files.key, content, profile)
-            else:
-                key = path_key(files.key, content, path)
-            entries.append((key, encode_file(part, redactor.text, redactor.rule_text)))
-        return entries
-
-
-def _entry_keys(
-    key: bytes, hashes: dict[str, bytes], profiles: dict[str, str | None]
-) -> dict[str, list[bytes]]:
-    """Each file's entry keys, the one its path profile shares (if any) first."""
-    wanted: dict[str, list[bytes]] = {}
-    for path, content in hashes.items():
-        profile = profiles[path]
-        keys = [] if profile is None else [file_key(key, content, profile)]
-        wanted[path] = [*keys, path_key(key, content, path)]
-    return wanted

@@ -15,10 +15,15 @@ digest changes, so edits do not pile up outputs. It is an ordinary cache entry: 
 ``max_bytes`` and evicted like the others. Reading it refreshes the per-file entries it stands
 for whenever it refreshes its own last use, so they are not evicted ahead of it. Its texts are
 those of the per-file entries it was merged from, redacted when they were stored.
+
+A tree-local scanner's output (:mod:`secscan.scanners.cache.tree`) is remembered in the same
+form, under a digest of every file it looks at; its fresh texts are redacted as it is encoded,
+and its findings keep the line hashes the adapter gave them.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 from collections.abc import Mapping
@@ -27,6 +32,7 @@ from typing import Any
 
 from secscan.core.model import Notification, NotificationLevel, ToolName
 from secscan.scanners.cache.codec import (
+    Redact,
     finding_of,
     finding_row,
     opt_int,
@@ -66,19 +72,23 @@ def _same(text: str) -> str:
     return text
 
 
-def encode_whole(digest: bytes, output: ScanOutput) -> bytes:
-    """``output`` (a merge of per-file entries: texts already redacted) under ``digest``."""
+def encode_whole(digest: bytes, output: ScanOutput, text: Redact = _same, rule_text: Redact = _same) -> bytes:
+    """``output`` under ``digest``: a merge of per-file entries (texts already redacted), or a
+    tree-local scanner's fresh output with its free texts passed through ``text`` (findings and
+    notes) and ``rule_text`` (the tool's rule texts)."""
     paths = sorted({f.location.path for f in output.findings} | output.scope
                    | {n.path for n in output.notifications if n.path is not None})
     index = {path: i for i, path in enumerate(paths)}
     document = {
         "p": paths,
-        "f": [[index[f.location.path], *finding_row(f, _same)] for f in output.findings],
-        "r": [rule_row(r, _same) for r in output.rules],
+        "f": [[index[f.location.path], *finding_row(f, text)] for f in output.findings],
+        "r": [rule_row(r, rule_text) for r in output.rules],
         "s": sorted(index[path] for path in output.scope),
-        "n": [[n.level.value, n.message, None if n.path is None else index[n.path], n.line]
+        "n": [[n.level.value, text(n.message), None if n.path is None else index[n.path], n.line]
               for n in output.notifications],
     }
+    if any(f.line_hash is not None for f in output.findings):
+        document["h"] = [f.line_hash for f in output.findings]
     return digest + pack(document)
 
 
@@ -90,8 +100,15 @@ def decode_whole(value: bytes, digest: bytes, tool: ToolName) -> ScanOutput | No
     doc: Any = unpack(value[_DIGEST:])
     try:
         paths = [str_of(p) for p in doc["p"]]
+        findings = tuple(finding_of(row[1:], tool, paths[row[0]]) for row in doc["f"])
+        if "h" in doc:
+            hashes = [None if h is None else str_of(h) for h in doc["h"]]
+            if len(hashes) != len(findings):
+                raise ValueError("malformed remembered output: line hashes do not match the findings")
+            findings = tuple(dataclasses.replace(f, line_hash=h)
+                             for f, h in zip(findings, hashes, strict=True))
         return ScanOutput(
-            findings=tuple(finding_of(row[1:], tool, paths[row[0]]) for row in doc["f"]),
+            findings=findings,
             rules=tuple(rule_of(row) for row in doc["r"]),
             scope=frozenset(paths[i] for i in doc["s"]),
             notifications=tuple(
