@@ -24,7 +24,17 @@ def cmd_daemon(args: argparse.Namespace, stdout: Console, stderr: Console) -> in
     if args.verbose == 0 and not args.quiet:  # a service logs what it does: INFO unless -v or -q
         logging.getLogger().setLevel(logging.INFO)
     settings = load_settings_memo(args.config)
-    return Daemon(settings, config_path=args.config, db=args.db).serve()
+    code = Daemon(settings, config_path=args.config, db=args.db).serve()
+    if code != 0:
+        # a job that did not end within [daemon] stop_timeout still runs on a scheduler thread,
+        # which the interpreter would wait for at exit (for ever): the process ends without it
+        import os
+        import sys
+
+        logging.shutdown()  # the log names the jobs that did not stop
+        sys.stderr.flush()
+        os._exit(code)
+    return code
 
 
 def cmd_status(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:

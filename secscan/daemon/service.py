@@ -8,22 +8,23 @@ missed while the daemon was down (or interrupted) and is still within the catch-
 at once; the ledger makes sure it runs exactly once. APScheduler's own misfire handling is off
 (``misfire_grace_time=None``): the ledger decides.
 
-SIGTERM/SIGINT set the stop event: running scanners' process groups are killed, the current
-run is recorded ``interrupted``, the scheduler shuts down and the process exits 0 within
-``[daemon] stop_timeout``. SIGHUP reloads the configuration file and reschedules the jobs.
+SIGTERM/SIGINT (handled from the very start, :mod:`.signals`) set the stop event: no job starts
+any more (a queued catch-up run is dropped, its slot untouched), running scanners' process
+groups are killed, the current run is recorded ``interrupted``, the scheduler shuts down and the
+process exits 0 within ``[daemon] stop_timeout`` (1 when a job did not end in time; the daemon
+waits for its jobs itself, :mod:`.inflight` says why). SIGHUP reloads the configuration file and
+reschedules the jobs.
 """
 
 from __future__ import annotations
 
-import faulthandler
+import contextlib
 import logging
 import os
-import signal
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor  # type: ignore[import-untyped]
@@ -36,7 +37,8 @@ from secscan.config.settings import Settings, load_settings
 from secscan.core.errors import ConfigError, SecscanError
 from secscan.core.ports.ledger import SlotStatus
 from secscan.core.ports.store import Store
-from secscan.daemon import health, jobs, recovery, sentry
+from secscan.daemon import health, jobs, recovery, sentry, signals
+from secscan.daemon.inflight import InFlight
 from secscan.daemon.metrics import DaemonMetrics
 from secscan.fs.locks import daemon_lock
 from secscan.scanners.scratch import remove_stale
@@ -83,6 +85,7 @@ class Daemon:
         self._stop = threading.Event()
         self._reload = threading.Event()
         self._cancel = threading.Event()
+        self._inflight = InFlight(self._cancel)  # no job starts once the stop was asked for
         self._started_at = clock()
         self._since = self._started_at
         self._last_done: datetime | None = None
@@ -105,9 +108,15 @@ class Daemon:
 
     def _job(self, name: str, body: Callable[[jobs.JobContext], object]) -> Callable[[], None]:
         def run() -> None:
-            with self.metrics.job_seconds.labels(name).time():
-                outcome = jobs.guarded(f"job {name}", body, self._context())
-            self.metrics.jobs.labels(name, outcome).inc()
+            if not self._inflight.enter(name):
+                log.info("job %s not started: the daemon is stopping", name)
+                return
+            try:
+                with self.metrics.job_seconds.labels(name).time():
+                    outcome = jobs.guarded(f"job {name}", body, self._context())
+                self.metrics.jobs.labels(name, outcome).inc()
+            finally:
+                self._inflight.leave(name)
 
         return run
 
@@ -263,22 +272,11 @@ class Daemon:
             self._scheduler.reschedule_job(job_id, trigger=IntervalTrigger(seconds=every))
         log.info("configuration reloaded from %s", self._config_path)
 
-    def _install_signals(self) -> None:
-        def on_stop(signum: int, _frame: FrameType | None) -> None:
-            log.info("%s received: stopping", signal.Signals(signum).name)
-            self.stop()
-
-        signal.signal(signal.SIGTERM, on_stop)
-        signal.signal(signal.SIGINT, on_stop)
-        signal.signal(signal.SIGHUP, lambda _s, _f: self.reload())
-        # SIGUSR1: every thread's stack to stderr (file, line and function names only, no values),
-        # to see where a daemon that does not stop is waiting
-        faulthandler.register(signal.SIGUSR1, all_threads=True)
-
     def serve(self, *, install_signals: bool = True) -> int:
         """Run until stopped; returns the exit code (0 after a clean stop)."""
         daemon = self._settings.daemon
         with (
+            signals.handled(self.stop, self.reload) if install_signals else contextlib.nullcontext(),  # first
             daemon_lock(self._db),
             sentry.reporting(
                 sentry.resolve_dsn(daemon.sentry.dsn),
@@ -294,10 +292,11 @@ class Daemon:
                 daemon.listen_address, self.health, self.metrics.registry, self._report
             )
             server.start()
-            if install_signals:
-                self._install_signals()
-            self._schedule(catch_up)
-            log.info("secscan daemon started: %d target(s), nightly %r", len(daemon.targets), daemon.nightly)
+            if not self._cancel.is_set():  # a stop during start-up schedules nothing, runs nothing
+                self._schedule(catch_up)
+                log.info(
+                    "secscan daemon started: %d target(s), nightly %r", len(daemon.targets), daemon.nightly
+                )
             try:
                 while True:
                     self._stop.wait(_WAKE_S)
@@ -319,11 +318,13 @@ class Daemon:
         self.metrics.up.set(0)
         if self._scheduler is None:
             return True
-        stopper = threading.Thread(target=self._scheduler.shutdown, kwargs={"wait": True}, daemon=True)
-        stopper.start()
-        stopper.join(self._settings.daemon.stop_timeout)
-        if stopper.is_alive():
-            log.error("jobs did not stop within %g s; exiting anyway", self._settings.daemon.stop_timeout)
+        # wait=False: APScheduler would wait for the jobs holding its job-store lock, which the
+        # heartbeat takes to read the next run times (a deadlock); InFlight waits instead
+        self._scheduler.shutdown(wait=False)
+        stuck = self._inflight.wait_idle(self._settings.daemon.stop_timeout)
+        if stuck:
+            log.error("job(s) %s did not stop within %g s; exiting anyway", ", ".join(stuck),
+                      self._settings.daemon.stop_timeout)  # fmt: skip
             return False
         log.info("secscan daemon stopped")
         return True
