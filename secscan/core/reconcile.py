@@ -33,6 +33,7 @@ from secscan.core.changeset import (
     stored_clock,
     tracked_from_row,
 )
+from secscan.core.decisions import apply_triage
 from secscan.core.model import FindingState, ScanRun
 from secscan.core.records import (
     BaselineState,
@@ -46,7 +47,7 @@ from secscan.core.records import (
 )
 from secscan.core.sla import SlaPolicy
 from secscan.core.sla_upkeep import SlaMemo, finding_sla
-from secscan.core.triage import apply_triage, reconcile
+from secscan.core.triage import reconcile
 
 _FIXED = FindingState.FIXED
 _UNCHANGED = FindingState.UNCHANGED
@@ -198,7 +199,7 @@ def triage_change(
     policy: SlaPolicy,
 ) -> FindingChange:
     """A manual triage decision on a stored finding: its new value, SLA columns, history entry and
-    the decision for the log (``open`` lifts a decision; see :func:`secscan.core.triage.apply_triage`)."""
+    the decision for the log (``open`` lifts a decision; see :func:`secscan.core.decisions.apply_triage`)."""
     after, entry = apply_triage(stored.finding, status, reason, until, actor, now)
     columns = finding_sla(after, policy, now, stored.sla_status)
     return FindingChange(after, columns, (entry,), TriageDecision(status, reason, actor, now, until))

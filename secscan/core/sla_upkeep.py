@@ -34,9 +34,10 @@ from secscan.core.changeset import (
     stored_clock,
     to_ts,
 )
+from secscan.core.decisions import expire_triage
 from secscan.core.model import FindingState, Severity
 from secscan.core.records import HistoryEvent, TrackedFinding
-from secscan.core.triage import SECSCAN_ACTOR, expire_triage
+from secscan.core.triage import SECSCAN_ACTOR
 
 _FIXED = FindingState.FIXED
 _FIXED_TEXT = _FIXED.value

@@ -13,6 +13,9 @@ that only moved keeps its id, first-seen time, SLA clock and triage. The rules
 * suppressions apply like triage decisions made by the suppressions file; a manual decision wins.
   ``suppressions=None`` means the file was not read: the decisions it made stand as they are;
   ``()`` means it is empty or absent: every decision it made is lifted.
+
+The triage decisions themselves (lifting, the suppressions file's, manual ones) are
+:mod:`secscan.core.decisions`'.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from secscan.core.decisions import Recorder, apply_suppressions, lift_expired
 from secscan.core.model import Finding, FindingState, ScannerStatus, ScanRun, Severity
 from secscan.core.records import (
     SECSCAN_ACTOR,
@@ -31,22 +35,18 @@ from secscan.core.records import (
     HistoryEvent,
     Suppression,
     TrackedFinding,
-    TriageDecision,
-    TriageStatus,
     construct,
 )
-from secscan.core.sla import SlaPolicy, pause, reopen, resume, start
-from secscan.core.suppressions import end_of_day, matching_suppression, parse_suppressions
+from secscan.core.sla import SlaPolicy, pause, reopen, start
+from secscan.core.suppressions import end_of_day, parse_suppressions
 
 __all__ = [
     "SECSCAN_ACTOR",
     "SUPPRESSIONS_ACTOR",
     "Reconciliation",
-    "apply_triage",
     "baseline_signature",
     "covers",
     "end_of_day",
-    "expire_triage",
     "parse_suppressions",
     "reconcile",
 ]
@@ -118,85 +118,13 @@ def _dedupe(run: ScanRun) -> dict[str, Finding]:
     return by_fp
 
 
-class _Recorder:
-    """Collects history entries for one reconciliation."""
-
-    def __init__(self, run: ScanRun | None, now: datetime) -> None:
-        self.entries: list[HistoryEntry] = []
-        self.run_id = None if run is None else run.run_id
-        self.now = now
-
-    def add(
-        self,
-        before: TrackedFinding | None,
-        after: TrackedFinding,
-        event: HistoryEvent,
-        reason: str = "",
-        actor: str = SECSCAN_ACTOR,
-    ) -> None:
-        self.entries.append(
-            construct(  # one per new finding: the bulk path of a first run
-                HistoryEntry,
-                fingerprint=after.fingerprint,
-                at=self.now,
-                event=event,
-                from_state=None if before is None else before.state,
-                to_state=after.state,
-                actor=actor,
-                reason=reason,
-                run_id=self.run_id,
-            )
-        )
-
-
-def _lift_expired(t: TrackedFinding, now: datetime, rec: _Recorder) -> TrackedFinding:
-    """Lift a triage decision whose ``until`` passed; the clock resumes at ``until``."""
-    decision = t.triage
-    if decision is None or decision.status is TriageStatus.OPEN or decision.active(now):
-        return t
-    until = decision.until or now
-    if t.state is FindingState.TRIAGED:
-        after = replace(t, triage=None, state=FindingState.UNCHANGED, sla=resume(t.sla, min(until, now)))
-    else:  # fixed, or already reopened: the decision just ends
-        after = replace(t, triage=None)
-    rec.add(t, after, HistoryEvent.TRIAGE_EXPIRED, f"{decision.status.value} expired at {until.isoformat()}")
-    return after
-
-
-def _apply_suppressions(
-    t: TrackedFinding, suppressions: Sequence[Suppression] | None, now: datetime, rec: _Recorder
-) -> TrackedFinding:
-    if suppressions is None or t.state is FindingState.FIXED or (not suppressions and t.triage is None):
-        return t
-    if t.triage is not None and t.triage.actor != SUPPRESSIONS_ACTOR and t.triage.active(now):
-        return t  # a manual decision wins
-    match = matching_suppression(t, suppressions, now)
-    if match is not None:
-        decision = TriageDecision(match.status, match.reason, SUPPRESSIONS_ACTOR, now, match.expires)
-        current = t.triage
-        if current is not None and (current.status, current.reason, current.until) == (
-            decision.status,
-            decision.reason,
-            decision.until,
-        ):
-            return t
-        after = replace(t, triage=decision, state=FindingState.TRIAGED, sla=pause(t.sla, now))
-        rec.add(t, after, HistoryEvent.TRIAGED, f"{match.status.value}: {match.reason}", SUPPRESSIONS_ACTOR)
-        return after
-    if t.triage is not None and t.triage.actor == SUPPRESSIONS_ACTOR:
-        after = replace(t, triage=None, state=FindingState.UNCHANGED, sla=resume(t.sla, now))
-        rec.add(t, after, HistoryEvent.UNTRIAGED, "suppression removed", SUPPRESSIONS_ACTOR)
-        return after
-    return t
-
-
 def _seen(
     old: TrackedFinding | None,
     f: Finding,
     target: str,
     now: datetime,
     policy: SlaPolicy,
-    rec: _Recorder,
+    rec: Recorder,
     baseline_sig: int | None,
 ) -> TrackedFinding:
     """The tracked value of a finding seen in this run (built once: this is the bulk path)."""
@@ -276,7 +204,7 @@ def reconcile(
     prev = {t.fingerprint: t for t in previous}
     seen = _dedupe(run)
     scopes = {s.name: s.scope for s in run.scanners if s.status is ScannerStatus.OK}
-    rec = _Recorder(run, now)
+    rec = Recorder(run, now)
     new: list[TrackedFinding] = []
     unchanged: list[TrackedFinding] = []
     reopened: list[TrackedFinding] = []
@@ -294,9 +222,9 @@ def reconcile(
         kept = None if old is None else old.baseline_sig
         t = _seen(old, f, target, now, policy, rec, sig if complete else kept)
         if t.triage is not None:
-            t = _lift_expired(t, now, rec)
+            t = lift_expired(t, now, rec)
         if suppressions or (suppressions is not None and t.triage is not None):  # else a no-op
-            t = _apply_suppressions(t, suppressions, now, rec)
+            t = apply_suppressions(t, suppressions, now, rec)
         if old is None:
             new.append(t)
         elif old.state is _FIXED:
@@ -312,13 +240,13 @@ def reconcile(
     for fp in sorted(prev.keys() - seen.keys()):
         old = prev[fp]
         closable = old.tool in scopes and covers(scopes[old.tool], old.path)
-        t = _lift_expired(old, now, rec)
+        t = lift_expired(old, now, rec)
         if closable and t.state is not _FIXED:
             after = replace(t, state=_FIXED, fixed_at=now, sla=pause(t.sla, now))
             rec.add(t, after, HistoryEvent.FIXED, f"{old.tool} finished ok over {old.path} without it")
             t = after
             fixed.append(t)
-        t = _apply_suppressions(t, suppressions, now, rec)
+        t = apply_suppressions(t, suppressions, now, rec)
         if closable and old.baseline_sig is not None:
             absent.append(t)
             if complete:
@@ -339,39 +267,3 @@ def reconcile(
         baseline=baseline,
         absent=tuple(absent),
     )
-
-
-def expire_triage(t: TrackedFinding, now: datetime) -> tuple[TrackedFinding, tuple[HistoryEntry, ...]]:
-    """Lift ``t``'s triage decision if its ``until`` passed (the SLA sweep uses this)."""
-    rec = _Recorder(None, now)
-    after = _lift_expired(t, now, rec)
-    return after, tuple(rec.entries)
-
-
-def apply_triage(
-    t: TrackedFinding,
-    status: TriageStatus,
-    reason: str,
-    until: datetime | None,
-    actor: str,
-    now: datetime,
-) -> tuple[TrackedFinding, HistoryEntry]:
-    """A manual triage decision on ``t``: the new tracked value and its history entry.
-
-    ``false-positive``/``accepted-risk`` pause the SLA clock (a fixed finding keeps its state);
-    ``open`` lifts any decision and resumes the clock.
-    """
-    state: FindingState
-    if status is TriageStatus.OPEN:
-        state = t.state if t.state is not FindingState.TRIAGED else FindingState.UNCHANGED
-        clock = t.sla if t.state is FindingState.FIXED else resume(t.sla, now)
-        after = replace(t, triage=None, state=state, sla=clock)
-        event = HistoryEvent.UNTRIAGED
-    else:
-        decision = TriageDecision(status, reason, actor, now, until)
-        state = t.state if t.state is FindingState.FIXED else FindingState.TRIAGED
-        after = replace(t, triage=decision, state=state, sla=pause(t.sla, now))
-        event = HistoryEvent.TRIAGED
-    suffix = f" until {until.isoformat()}" if until is not None and status is not TriageStatus.OPEN else ""
-    why = f"{status.value}: {reason}{suffix}"
-    return after, HistoryEntry(t.fingerprint, now, event, t.state, after.state, actor, why)

@@ -32,7 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     if len(args) != 1:
         sys.stderr.write("usage: python -m secscan.scanners._git_history_main SPEC.json\n")
         return 2
-    from secscan.scanners._history_walk import Spec, walk
+    from secscan.scanners._history_spec import Spec
+    from secscan.scanners._history_walk import walk
 
     spec = Spec.from_json(json.loads(Path(args[0]).read_text(encoding="utf-8")))
     out = sys.stdout

@@ -19,7 +19,8 @@ Records printed (one JSON object per line, ``t`` names the kind):
 
 Commits are read oldest first (parents before children), so a secret's addition is known before
 the commit that removes its line; removed lines are scanned only in files where a secret was
-added (they are only needed to say where it went).
+added (they are only needed to say where it went). Which commits are in the window is
+:mod:`secscan.scanners._history_window`'s; what is asked, :mod:`secscan.scanners._history_spec`'s.
 """
 
 from __future__ import annotations
@@ -29,8 +30,6 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import IO, Any
 
@@ -47,6 +46,8 @@ from secscan.scanners._history_git import (
 )
 from secscan.scanners._history_pool import OrderedScan
 from secscan.scanners._history_secrets import Hit, SecretLines
+from secscan.scanners._history_spec import Spec
+from secscan.scanners._history_window import ref_tips, window
 
 Emit = Callable[[dict[str, Any]], None]
 
@@ -55,61 +56,6 @@ MAX_UNREADABLE = 25
 without blobs would otherwise cost two git processes per commit)."""
 MAX_LINE_BYTES = 1 << 20
 """Longer lines are cut (their commit is marked ``capped``): memory stays bounded."""
-
-
-@dataclass(frozen=True)
-class Spec:
-    """What the adapter asks for (the wrapper's input file)."""
-
-    root: Path
-    all_branches: bool
-    max_commits: int | None
-    since: date | None
-    max_commit_bytes: int
-    max_file_bytes: int
-    detect_secrets_args: tuple[str, ...]
-    excludes: tuple[str, ...]
-    processes: int
-    budget_s: float | None
-    known: frozenset[str]
-    pairs: frozenset[tuple[str, str]]
-    memo: frozenset[tuple[str, str]]
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Spec:
-        since = data.get("since")
-        return cls(
-            root=Path(data["root"]),
-            all_branches=bool(data["all_branches"]),
-            max_commits=data.get("max_commits"),
-            since=date.fromisoformat(since) if since else None,
-            max_commit_bytes=int(data["max_commit_bytes"]),
-            max_file_bytes=int(data["max_file_bytes"]),
-            detect_secrets_args=tuple(data.get("detect_secrets_args", ())),
-            excludes=tuple(data.get("excludes", ())),
-            processes=max(1, int(data.get("processes") or 1)),
-            budget_s=float(data["budget_s"]) if data.get("budget_s") else None,
-            known=frozenset(data.get("known", ())),
-            pairs=frozenset((p, h) for p, h in data.get("pairs", ())),
-            memo=frozenset((p, b) for p, b in data.get("memo", ())),
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "root": str(self.root),
-            "all_branches": self.all_branches,
-            "max_commits": self.max_commits,
-            "since": self.since.isoformat() if self.since else None,
-            "max_commit_bytes": self.max_commit_bytes,
-            "max_file_bytes": self.max_file_bytes,
-            "detect_secrets_args": list(self.detect_secrets_args),
-            "excludes": list(self.excludes),
-            "processes": self.processes,
-            "budget_s": self.budget_s,
-            "known": sorted(self.known),
-            "pairs": sorted(self.pairs),
-            "memo": sorted(self.memo),
-        }
 
 
 def _lines(stream: IO[bytes], reader: LogReader) -> Iterator[bytes]:
@@ -311,59 +257,17 @@ def _feed(stdin: IO[bytes], data: bytes) -> None:
         pass
 
 
-def _tips(repo: Repository, all_branches: bool) -> tuple[str | None, dict[str, str]]:
-    """HEAD's commit (None when unborn) and every ref tip to walk (``HEAD`` included)."""
-    tips: dict[str, str] = {}
-    head: str | None = None
-    try:
-        head = repo.run("rev-parse", "--verify", "-q", "HEAD^{commit}").decode().strip() or None
-    except GitError:
-        head = None
-    if head:
-        tips["HEAD"] = head
-    if all_branches:
-        fields = "%(objectname)%00%(*objectname)%00%(objecttype)%00%(*objecttype)%00%(refname)"
-        out = repo.run("for-each-ref", f"--format={fields}", "refs/heads", "refs/remotes", "refs/tags")
-        for line in out.decode("utf-8", "replace").splitlines():
-            parts = line.split("\0")
-            if len(parts) != 5:
-                continue
-            obj, peeled, kind, peeled_kind, name = parts
-            commit = obj if kind == "commit" else peeled if peeled_kind == "commit" else None
-            if commit:
-                tips[name] = commit
-    return head, tips
-
-
-def _window(repo: Repository, spec: Spec, tips: dict[str, str]) -> tuple[list[tuple[str, int]], bool]:
-    args = ["rev-list", "--topo-order", "--timestamp", "--stdin"]
-    if spec.max_commits is not None:
-        args.append(f"--max-count={spec.max_commits + 1}")
-    if spec.since is not None:
-        args.append(f"--since={spec.since.isoformat()}T00:00:00+00:00")
-    if repo.prefix:
-        args += ["--", f":(top,literal){repo.prefix.rstrip('/')}"]
-    out = repo.run(*args, stdin=sha_lines(sorted(set(tips.values()))))
-    commits = []
-    for line in out.decode("ascii", "replace").splitlines():
-        when, _, sha = line.partition(" ")
-        if sha and when.isdigit():
-            commits.append((sha, int(when)))
-    cut = spec.max_commits is not None and len(commits) > spec.max_commits
-    return (commits[: spec.max_commits] if cut else commits), cut
-
-
 def walk(spec: Spec, empty: Path, emit: Emit) -> None:
     """Scan the history described by ``spec``, printing records through ``emit``."""
     from secscan.scanners._history_presence import presence
 
     try:
         repo = open_repository(spec.root, empty)
-        head, tips = _tips(repo, spec.all_branches)
+        head, tips = ref_tips(repo, spec.all_branches)
         emit({"t": "repo", "head": head, "tips": tips, "shallow": repo.shallow, "prefix": repo.prefix})
-        window, cut = _window(repo, spec, tips) if tips else ([], False)
-        emit({"t": "window", "commits": window, "cut": cut})
-        todo = [sha for sha, _ in reversed(window) if sha not in spec.known]
+        commits, cut = window(repo, spec, tips) if tips else ([], False)
+        emit({"t": "window", "commits": commits, "cut": cut})
+        todo = [sha for sha, _ in reversed(commits) if sha not in spec.known]
         state = _Walk(spec, repo, emit)
         state.read(todo)
         presence(repo, tips, state.pairs, spec.memo, state.detector, spec.max_file_bytes, emit)

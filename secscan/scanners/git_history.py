@@ -27,7 +27,6 @@ import logging
 import os
 import shutil
 import sys
-import tempfile
 from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
@@ -39,11 +38,10 @@ from secscan.core.model import Extent, Finding, Notification, NotificationLevel,
 from secscan.scanners._scanner_state import scanner_state
 from secscan.scanners._versions import installed_version
 from secscan.scanners.interface import Command, CommandResult, Plan, ScanJob, Scanner, ScanOutput
-from secscan.scanners.recover import recover_secret
 
 if TYPE_CHECKING:  # issue 18: the history's modules load only when a walk runs or is replayed
     from secscan.scanners._history_records import WalkResult
-    from secscan.scanners._history_state import HistoryState, LastWalk
+    from secscan.scanners._history_state import HistoryState
 
 log = logging.getLogger(__name__)
 
@@ -82,22 +80,6 @@ def _walk_signature(root: Path, window: Mapping[str, object]) -> bytes | None:
     if refs is None:
         return None
     return hashlib.sha256(refs + json.dumps(window, default=str, sort_keys=True).encode()).digest()
-
-
-def _replay(last: LastWalk) -> WalkResult:
-    """The last walk as if it had just run (nothing new read)."""
-    from secscan.scanners._history_records import WalkResult
-
-    return WalkResult(
-        head=last.head,
-        prefix=last.prefix,
-        tips=dict(last.tips),
-        shallow=last.shallow,
-        window=list(last.window),
-        cut=last.cut,
-        at=dict(last.at),
-        ended=True,
-    )
 
 
 def _budget(job: ScanJob) -> float | None:
@@ -176,9 +158,11 @@ class GitHistoryScanner(Scanner):
         self._signature = _walk_signature(job.root, window)
         last = self._state.last
         if last is not None and self._signature is not None and last.signature == self._signature.hex():
-            self._reuse = _replay(last)
+            from secscan.scanners._history_update import replay
+
+            self._reuse = replay(last)
             return Plan()  # the references did not move: the last walk stands, nothing runs
-        from secscan.scanners._history_walk import Spec
+        from secscan.scanners._history_spec import Spec
 
         pairs = {(p, h) for r in self._state.commits.values() for p, _, _, h in r.added}
         excludes = job.options.get("excludes", ())
@@ -225,10 +209,10 @@ class GitHistoryScanner(Scanner):
         from secscan.scanners._history_findings import Presence, history_secrets
         from secscan.scanners._history_report import finding, notifications, rule
         from secscan.scanners._history_state import encode
+        from secscan.scanners._history_update import next_state
 
         walk = self._walk(job, results)
-        complete = not walk.cut and not walk.unreadable and not walk.unread and not walk.stopped
-        state = self._merge(walk, complete)
+        state = next_state(self._state, walk, self._signature)
         presence = Presence(walk.at, state.memo)
         rank = lambda kind: job.policy.secret(kind, False)  # noqa: E731
         secrets = history_secrets(walk.window, state.commits, presence, sorted(walk.tips), rank)
@@ -265,34 +249,6 @@ class GitHistoryScanner(Scanner):
             extent=Extent(HISTORY_KIND, "commits", len(walk.window), len(read), gap),
         )
 
-    def _merge(self, walk: WalkResult, complete: bool) -> HistoryState:
-        """The state after this run: the reachable commits read before or now, the memo of the
-        blobs the tips hold now, and this walk when it may be reused (complete, nothing to say)."""
-        from secscan.scanners._history_state import CommitResult, HistoryState, LastWalk
-
-        previous = self._state or HistoryState()
-        commits: dict[str, CommitResult] = {}
-        for sha, _ in walk.window:
-            result = walk.fresh.get(sha) or previous.commits.get(sha)
-            if result is not None:
-                commits[sha] = result
-        found = {**previous.memo, **walk.blobs}
-        current = {(path, blob) for (_, path), blob in walk.at.items()}
-        memo = {key: found[key] for key in sorted(current) if key in found}
-        last = None
-        if self._signature is not None and not (walk.unreadable or walk.unread or walk.stopped or walk.notes):
-            last = LastWalk(
-                signature=self._signature.hex(),
-                head=walk.head,
-                prefix=walk.prefix,
-                tips=dict(walk.tips),
-                shallow=walk.shallow,
-                window=tuple(walk.window),
-                cut=walk.cut,
-                at=dict(walk.at),
-            )
-        return HistoryState(commits=commits, memo=memo, last=last)
-
     def secret_values(self, job: ScanJob, findings: Sequence[Finding]) -> frozenset[str]:
         """The values of this run's findings, from the line that added each (in memory only)."""
         if not findings:
@@ -307,21 +263,7 @@ class GitHistoryScanner(Scanner):
                     wanted.append(origin)
         if not wanted:
             return frozenset()
-        from secscan.scanners._history_git import GitError, open_repository
-        from secscan.scanners._history_presence import read_blobs
+        from secscan.scanners._history_values import recover_values
 
-        values: set[str] = set()
         limit = _int_option(job, "max_file_bytes", DEFAULT_MAX_FILE_BYTES) or DEFAULT_MAX_FILE_BYTES
-        try:
-            with tempfile.TemporaryDirectory(prefix="secscan-history-") as empty:
-                repo = open_repository(job.root, Path(empty))
-                wanted = [w for w in wanted if "\n" not in w[1]]
-                names = [f"{sha}:{path}" for sha, path, _, _ in wanted]
-                blobs = read_blobs(repo, names, limit)
-                for (_, _, line, digest), (_, content) in zip(wanted, blobs, strict=True):
-                    lines = content.decode("utf-8", "replace").splitlines() if content else []
-                    if 1 <= line <= len(lines) and (value := recover_secret(lines[line - 1], digest)):
-                        values.add(value)
-        except (GitError, OSError) as exc:
-            log.warning("git-history: secret values not recovered for redaction (%s)", exc)
-        return frozenset(values)
+        return recover_values(job.root, wanted, limit)

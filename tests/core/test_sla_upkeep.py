@@ -6,10 +6,10 @@ from datetime import timedelta
 
 from secscan.core import sla
 from secscan.core.changeset import SlaDecision, SlaInput, SlaTransition, Stored, to_ts
+from secscan.core.decisions import apply_triage
 from secscan.core.model import FindingState, Severity
 from secscan.core.records import HistoryEvent, TriageStatus
 from secscan.core.sla_upkeep import decide, expire, plan_sweep, reprice, sla_columns
-from secscan.core.triage import apply_triage
 from tests.core.test_triage import POLICY, T0, H, fnd, ingest, scan, scanner
 
 _TS = to_ts(T0)

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from secscan.core import sla
+from secscan.core.decisions import apply_triage, expire_triage
 from secscan.core.errors import ConfigError
 from secscan.core.model import (
     Finding,
@@ -27,10 +28,8 @@ from secscan.core.ports.store import BaselineState, HistoryEvent, Suppression, T
 from secscan.core.triage import (
     SUPPRESSIONS_ACTOR,
     Reconciliation,
-    apply_triage,
     covers,
     end_of_day,
-    expire_triage,
     parse_suppressions,
     reconcile,
 )

@@ -30,6 +30,10 @@ NOT_LOADED = (
     "secscan.core.ports.uploads",
     "packaging.requirements",  # plain pins, bare names and plain ranges only
     "secscan.scanners._history_walk",  # not a git repository
+    "secscan.scanners._history_spec",
+    "secscan.scanners._history_window",
+    "secscan.scanners._history_update",
+    "secscan.scanners._history_values",
     "secscan.scanners._history_state",
     "secscan.scanners._history_findings",
     "secscan.scanners._history_report",

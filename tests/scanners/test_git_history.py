@@ -257,7 +257,8 @@ def test_findings_equal_detect_secrets_own_diff_scanning(tmp_path: Path) -> None
     """Each commit's secrets are what ``detect_secrets.core.scan.scan_diff`` finds in its patch."""
     from detect_secrets.core.scan import scan_diff
 
-    from secscan.scanners._history_walk import Spec, walk
+    from secscan.scanners._history_spec import Spec
+    from secscan.scanners._history_walk import walk
 
     repo = gitrepo.init(tmp_path / "repo")
     commits = [

@@ -10,6 +10,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 RULES = (
     "secscan.core.triage",
+    "secscan.core.decisions",
     "secscan.core.reconcile",
     "secscan.core.seen_again",
     "secscan.core.sla_upkeep",
