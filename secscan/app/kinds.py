@@ -30,7 +30,7 @@ from secscan.scanners import zizmor
 from secscan.scanners._semgrep_rules import RulePack
 from secscan.scanners.interface import Scanner
 from secscan.scanners.lockfiles import recognise
-from secscan.scanners.requirements import DEFAULT_REQUIREMENT_GLOBS, requirement_file_matcher
+from secscan.scanners.requirement_files import DEFAULT_REQUIREMENT_GLOBS, requirement_file_matcher
 from secscan.scanners.semgrep import SemgrepScanner
 
 SECRETS = "secrets"

@@ -38,13 +38,8 @@ from secscan.scanners._pip_audit_advisory import NAME, finding, lookup, rule
 from secscan.scanners._pip_audit_report import Answer, Audit, as_json, cached_answers, one_line, parse_report
 from secscan.scanners._versions import NotInstalledError, installed_version
 from secscan.scanners.interface import Command, CommandResult, Plan, ScanJob, Scanner, ScanOutput
-from secscan.scanners.requirements import (
-    DEFAULT_REQUIREMENT_GLOBS,
-    RequirementLine,
-    RequirementSet,
-    collect_requirements,
-    is_empty_glob,
-)
+from secscan.scanners.requirement_files import DEFAULT_REQUIREMENT_GLOBS, is_empty_glob
+from secscan.scanners.requirements import RequirementLine, RequirementSet, collect_requirements
 
 logger = logging.getLogger(__name__)
 

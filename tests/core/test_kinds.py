@@ -14,7 +14,7 @@ from secscan.scanners.bandit import BanditScanner
 from secscan.scanners.detect_secrets import DetectSecretsScanner
 from secscan.scanners.interface import Scanner
 from secscan.scanners.lockfile_audit import LockfileAuditScanner
-from secscan.scanners.requirements import DEFAULT_REQUIREMENT_GLOBS, find_requirement_files
+from secscan.scanners.requirement_files import DEFAULT_REQUIREMENT_GLOBS, find_requirement_files
 from secscan.scanners.semgrep import SemgrepScanner
 from secscan.scanners.zizmor import ZizmorScanner
 

@@ -1,9 +1,9 @@
 """Issue 18: an unchanged re-run imports only what it uses.
 
 A re-run whose every answer comes from the result cache, with no alert channel, no ``--upload``
-and no git history, must not load the delivery and paging code, packaging's requirement parser, PyYAML (the semgrep
-rule packs come from their memo), the history walk, the lockfile engine, the SARIF readers, the process runner, git's helpers or
-posture's rules and checks:
+and no git history, must not load the delivery and paging code, packaging's requirement parser,
+PyYAML (the semgrep rule packs come from their memo), the history walk, the lockfile engine, the
+SARIF readers, the process runner, git's helpers or posture's rules and checks:
 each is imported where it is used. This test runs such a re-run in a fresh process and fails
 when one of them is imported eagerly again (no timing is measured).
 """

@@ -10,16 +10,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from secscan.scanners.requirement_files import DEFAULT_REQUIREMENT_GLOBS, find_requirement_files
 from secscan.scanners.requirements import (
     _PLAIN_PIN,
-    DEFAULT_REQUIREMENT_GLOBS,
     MAX_REQUIREMENT_FILE_BYTES,
     RequirementKind,
     canonicalize_name,
     _parsed,
     classify,
     collect_requirements,
-    find_requirement_files,
     logical_lines,
     mask_credentials,
     parse_requirements,
