@@ -1,10 +1,11 @@
 """``secscan ingest``: record a third-party SARIF log (CodeQL, semgrep, gitleaks...) as a run.
 
-The file is untrusted input. It is streamed (:mod:`secscan.scanners.sarif_load`), never held whole, with
-a hard cap on its size (for ``.sarif.gz``, on the *decompressed* size, so a gzip bomb stops at the
-cap), decoded, depth-checked and validated by :mod:`secscan.scanners.sarif_input`; of each run the first
-:data:`~secscan.scanners.sarif_input.MAX_RESULTS_PER_RUN` results are read and the rest only counted, so
-memory stays bounded whatever the log's size. Every problem is one :class:`InputError` naming the
+The file is untrusted input. It is streamed (:mod:`secscan.scanners.sarif_load`), never held
+whole, with a hard cap on its size (for ``.sarif.gz``, on the *decompressed* size, so a gzip bomb
+stops at the cap: :mod:`secscan.app.ingest_log`), decoded, depth-checked and validated by
+:mod:`secscan.scanners.sarif_input`; of each run the first
+:data:`~secscan.scanners.sarif_input.MAX_RESULTS_PER_RUN` results are read and the rest only
+counted, so memory stays bounded whatever the log's size. Every problem is one :class:`InputError` naming the
 file; nothing is written until the whole log is understood, and the run is then recorded with
 one ``tracking.record_run`` call, which is one transaction: all of it or nothing.
 
@@ -27,7 +28,8 @@ Decisions:
   not computed (``line_hash`` stays ``None``): nothing an ingest records or prints uses them.
 * Texts are redacted with the built-in token patterns and with the secret values the log itself
   points at: a region snippet that is one token and is quoted by its result's message (the shape
-  of gitleaks' output) is treated as a secret value, so it never reaches the database. Each run
+  of gitleaks' output) is treated as a secret value (:mod:`secscan.app.ingest_sarif`), so it never
+  reaches the database. Each run
   is redacted with the values found up to its end; when a later run points at a new value, the
   log is read a second time with all of them (so a value is redacted wherever it is quoted).
 """
@@ -35,17 +37,16 @@ Decisions:
 from __future__ import annotations
 
 import gc
-import gzip
 import logging
-import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from secscan.app import tracking
+from secscan.app.ingest_log import MAX_INGEST_BYTES, LogFileError, log_chunks
+from secscan.app.ingest_sarif import SnippetWatch, quoted_snippets, run_failure
 from secscan.config.suppressions import read_suppressions
 from secscan.core.errors import InputError
 from secscan.core.identity import ReadText, assign_identities
@@ -61,21 +62,14 @@ from secscan.core.model import (
 )
 from secscan.core.policy import SeverityPolicy
 from secscan.core.ports.store import RunOutcome, Store
-from secscan.core.redact import MIN_SECRET_LENGTH, Redactor
+from secscan.core.redact import Redactor
 from secscan.core.sla import SlaPolicy
 from secscan.fs.source_reader import source_reader
 from secscan.scanners.sarif_input import MAX_RESULTS_PER_RUN, ParsedRun, parse_run
-from secscan.scanners.sarif_load import MAX_SARIF_BYTES, stream_runs
+from secscan.scanners.sarif_load import stream_runs
 
 logger = logging.getLogger(__name__)
 
-MAX_INGEST_BYTES = MAX_SARIF_BYTES
-"""The cap on a log's (decompressed) size."""
-MIN_SNIPPET_SECRET = max(MIN_SECRET_LENGTH, 8)
-"""A quoted snippet shorter than this is not taken as a secret value (it would shred messages)."""
-
-_GZIP_MAGIC = b"\x1f\x8b"
-_CHUNK = 1024 * 1024
 _NO_ROOT = Path("/.secscan-no-root")
 """Root used without ``--root``: relative URIs (and ``%SRCROOT%``-based ones) are kept as given,
 absolute ``file:`` URIs are outside it and skipped with a notification."""
@@ -89,98 +83,6 @@ class IngestRequest:
     target_name: str
     tool: ToolName | None = None
     root: Path | None = None  # the checkout the log describes, when it is at hand
-
-
-class _LogFileError(InputError):
-    """A problem with the file itself (its message names it already)."""
-
-
-def log_chunks(path: Path, limit: int = MAX_INGEST_BYTES) -> Iterator[bytes]:
-    """The bytes of ``path`` in chunks (gunzipped when it is gzip), refusing more than ``limit``.
-
-    Gzip is recognised by its magic number, so ``.sarif.gz`` and a gzip log under any name work.
-    Decompression streams chunk by chunk and stops at the cap. Raises InputError.
-    """
-    if not path.is_file():
-        what = "does not exist" if not path.exists() else "is not a regular file"
-        raise _LogFileError(f"SARIF file {path} {what}; give the path of a .sarif or .sarif.gz file")
-    too_big = f"SARIF file {path} is larger than {limit} bytes"
-    try:
-        with path.open("rb") as raw:
-            gzipped = raw.read(2) == _GZIP_MAGIC
-            raw.seek(0)
-            if not gzipped and path.stat().st_size > limit:
-                raise _LogFileError(f"{too_big}; split the analysis or filter its results")
-            source: Any = gzip.GzipFile(fileobj=raw, mode="rb") if gzipped else raw
-            total = 0
-            while chunk := source.read(_CHUNK):
-                total += len(chunk)
-                if total > limit:  # decompressed, or the file grew while we read it
-                    how = " once decompressed" if gzipped else ""
-                    raise _LogFileError(f"{too_big}{how}; split it or filter its results")
-                yield chunk
-    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
-        raise _LogFileError(f"SARIF file {path} is not a valid gzip file ({exc}); re-compress it") from None
-    except OSError as exc:
-        raise _LogFileError(f"cannot read SARIF file {path}: {exc.strerror or exc}; check the path") from None
-
-
-def _dicts(value: object) -> list[dict[str, Any]]:
-    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
-
-
-def _get(obj: object, *keys: str) -> object:
-    for key in keys:
-        obj = obj.get(key) if isinstance(obj, dict) else None
-    return obj
-
-
-def _message_texts(result: dict[str, Any]) -> list[str]:
-    message = result.get("message")
-    arguments = _get(message, "arguments")
-    texts = [_get(message, "text"), _get(message, "markdown")]
-    texts += arguments if isinstance(arguments, list) else []
-    return [t for t in texts if isinstance(t, str)]
-
-
-def _snippet_tokens(result: dict[str, Any]) -> list[str]:
-    """The one-token region snippets of a result's locations (most results have none)."""
-    tokens = []
-    for location in _dicts(result.get("locations")):
-        snippet = _get(location, "physicalLocation", "region", "snippet", "text")
-        value = snippet.strip() if isinstance(snippet, str) else ""
-        if len(value) >= MIN_SNIPPET_SECRET and not any(c.isspace() for c in value):
-            tokens.append(value)
-    return tokens
-
-
-def quoted_snippets(result: object) -> list[str]:
-    """A result's region snippets that are one token and that its message quotes (see module doc)."""
-    tokens = _snippet_tokens(result) if isinstance(result, dict) else ()
-    if not tokens:  # the usual case
-        return []
-    texts = _message_texts(result)  # type: ignore[arg-type]
-    return [value for value in tokens if any(value in text for text in texts)]
-
-
-class _SnippetWatch:
-    """The log's chunks, watched for bytes that could belong to a ``snippet`` key: the word, or a
-    ``\\u`` escape that could spell it. Until one passes, no result can quote a snippet, and
-    :func:`quoted_snippets` need not look (most logs have none: it would cost a tenth of a build).
-    The reader pulls a result's bytes through here before it decodes the result."""
-
-    def __init__(self, chunks: Iterator[bytes]) -> None:
-        self._chunks = chunks
-        self._tail = b""
-        self.maybe = False
-
-    def __iter__(self) -> Iterator[bytes]:
-        for chunk in self._chunks:
-            if not self.maybe:
-                probe = self._tail + chunk  # the word may straddle two chunks
-                self.maybe = b"snippet" in probe or b"\\u" in probe
-                self._tail = chunk[-8:]
-            yield chunk
 
 
 def _merge(tool: ToolName, parsed: Sequence[ParsedRun], failure: str | None) -> ScannerResult:
@@ -208,21 +110,6 @@ def _merge(tool: ToolName, parsed: Sequence[ParsedRun], failure: str | None) -> 
         scope=frozenset({"."}) if status is ScannerStatus.OK else frozenset(),
         reason=reason,
     )
-
-
-def run_failure(run: object) -> str | None:
-    """Why a SARIF run is not a complete analysis, or ``None`` when it is one.
-
-    ``executionSuccessful: false`` says so; a run without a ``results`` array did not analyse
-    (SARIF: an empty array means "nothing found", an absent one "no analysis").
-    """
-    if not isinstance(run, dict):
-        return "the SARIF run is not an object"
-    if any(inv.get("executionSuccessful") is False for inv in _dicts(run.get("invocations"))):
-        return "the SARIF log says its execution was not successful"
-    if not isinstance(run.get("results"), list):
-        return "the SARIF run has no results array (the tool did not complete its analysis)"
-    return None
 
 
 def _with_identities(scanners: Sequence[ScannerResult], read: ReadText) -> list[ScannerResult]:
@@ -272,7 +159,7 @@ def _read_runs(
     runs: list[tuple[ParsedRun, str | None]] = []
     used: list[int] = []  # how many values each run was redacted with (the set only grows)
     try:
-        watch = _SnippetWatch(log_chunks(request.path, MAX_INGEST_BYTES))
+        watch = SnippetWatch(log_chunks(request.path, MAX_INGEST_BYTES))
         for streamed in stream_runs(
             watch,
             max_results=MAX_RESULTS_PER_RUN,
@@ -290,7 +177,7 @@ def _read_runs(
             )
             runs.append((parsed, run_failure(streamed.run)))
             used.append(len(redacted_with))
-    except _LogFileError:
+    except LogFileError:
         raise
     except InputError as exc:
         raise InputError(f"{request.path}: {exc}") from None
@@ -359,10 +246,8 @@ def ingest_file(
 
 
 __all__ = [
-    "MAX_INGEST_BYTES",
     "IngestRequest",
     "build_run",
     "ingest_file",
-    "log_chunks",
     "record",
 ]

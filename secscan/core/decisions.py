@@ -76,6 +76,9 @@ def lift_expired(t: TrackedFinding, now: datetime, rec: Recorder) -> TrackedFind
 def apply_suppressions(
     t: TrackedFinding, suppressions: Sequence[Suppression] | None, now: datetime, rec: Recorder
 ) -> TrackedFinding:
+    """``t`` under the suppressions file's decisions: triaged by the entry that matches it, its
+    decision lifted when no entry does any more; ``None`` (the file was not read) changes nothing,
+    and an active manual decision wins."""
     if suppressions is None or t.state is FindingState.FIXED or (not suppressions and t.triage is None):
         return t
     if t.triage is not None and t.triage.actor != SUPPRESSIONS_ACTOR and t.triage.active(now):

@@ -4,7 +4,8 @@ Secrets reach secscan in two ways. detect-secrets reports only ``sha1(secret)``;
 recovered from the source line (:mod:`secscan.scanners.recover`) so that it can be *removed* from
 everything else. bandit quotes hardcoded passwords in its messages (B105/B106/B107), which
 :func:`redact_quoted` blanks. A :class:`Redactor` then replaces the known values, and every token
-of a well-known format, by :data:`MARKER` in the texts that leave the process.
+of a well-known format (:mod:`secscan.core.token_patterns`), by :data:`MARKER` in the texts
+that leave the process.
 
 **Where.** Only texts that may quote the scanned source are searched for known values
 (:meth:`Redactor.text`): finding messages, notifications, failure reasons, log lines. Texts a
@@ -25,11 +26,12 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from itertools import groupby
 
 from secscan.core.model import Finding
 from secscan.core.quotes import enclosing, is_wordlike, quoted_spans
+from secscan.core.token_patterns import BUILTIN_HINTS, BUILTIN_PATTERNS, TokenPattern
 
 MARKER = "[REDACTED]"
 MIN_SECRET_LENGTH = 4
@@ -40,71 +42,6 @@ QUOTED_SECRET_RULES = frozenset({("bandit", "B105"), ("bandit", "B106"), ("bandi
 
 _WORD_CHAR = re.compile(r"[\w-]")
 _QUOTED_TAIL = re.compile(r"(?s)(:\s*)(['\"])(.*?)\2?(\s*)\Z")
-
-
-@dataclass(frozen=True)
-class TokenPattern:
-    """A well-known secret format. When the regex has a ``secret`` group only that part is redacted."""
-
-    name: str
-    regex: re.Pattern[str]
-
-
-def _p(name: str, pattern: str) -> TokenPattern:
-    return TokenPattern(name, re.compile(pattern))
-
-
-BUILTIN_PATTERNS: tuple[TokenPattern, ...] = (
-    _p("aws-access-key-id", r"(?<![A-Z0-9])(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA)"
-       r"[A-Z0-9]{16}(?![A-Z0-9])"),
-    _p("aws-secret-access-key", r"(?i)aws.{0,20}?['\"](?P<secret>[0-9a-z/+]{40})['\"]"),
-    _p("github-token", r"(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{22,244})"),
-    _p("gitlab-token", r"glpat-[A-Za-z0-9_-]{20,}"),
-    _p("slack-token", r"xox[a-z]-[A-Za-z0-9-]{10,}"),
-    _p("slack-webhook", r"https://hooks\.slack\.com/(?:services|workflows)/(?P<secret>[A-Za-z0-9_/+-]{20,})"),
-    _p("stripe-live-key", r"(?:sk|rk)_live_[0-9a-zA-Z]{16,}"),
-    _p("pypi-token", r"pypi-AgE[A-Za-z0-9_-]{50,}"),
-    _p("npm-token", r"(?<![A-Za-z0-9_])npm_[A-Za-z0-9]{36}"),
-    _p("google-api-key", r"AIza[0-9A-Za-z_-]{35}"),
-    _p("jwt", r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"),
-    # The password of scheme://user:password@host; RFC 3986 userinfo has no [ ] / @ unencoded.
-    # (Bounded scheme length: an unbounded one made "a.a.a.a..." quadratic.)
-    _p("url-credentials", r"\b[A-Za-z][A-Za-z0-9+.-]{0,31}://[^\s:@/{}\[\]'\"]*:(?P<secret>[^\s@/{}\[\]'\"]+)@"),
-    # A PEM private key: the whole block, or the header and the key-like lines that follow it
-    # (real or escaped line breaks) when the END line is not in the text. The block never
-    # crosses another BEGIN, which keeps many headers in one text linear.
-    _p(
-        "private-key",
-        r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"
-        r"(?:(?:(?!-----BEGIN)[\s\S])*?-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"
-        r"|(?:(?:\\r)?(?:\\n|\r?\n)[ \t]*(?:[A-Za-z0-9+/=]{16,}|[A-Za-z-]+:[^\r\n\\]*))*)",
-    ),
-)
-
-def _has(*literals: str) -> Callable[[str], bool]:
-    return lambda text: any(literal in text for literal in literals)
-
-
-_AWS = re.compile(r"(?i)aws")
-_GITHUB = re.compile(r"gh[pousr]_|github_pat_")
-_BUILTIN_HINTS: tuple[Callable[[str], bool], ...] = (
-    _has("A3T", "AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AROA", "AIPA", "ANPA", "ANVA"),
-    lambda text: _AWS.search(text) is not None,  # the pattern's own case folding (U+017F is "s")
-    lambda text: _GITHUB.search(text) is not None,
-    _has("glpat-"),
-    _has("xox"),
-    _has("https://hooks.slack.com/"),
-    _has("_live_"),
-    _has("pypi-AgE"),
-    _has("npm_"),
-    _has("AIza"),
-    _has("eyJ"),
-    lambda text: "://" in text and "@" in text,
-    _has("-----BEGIN"),
-)
-"""Per pattern of :data:`BUILTIN_PATTERNS`, in order, a test that every text the pattern matches
-passes (the literals any match contains, with the pattern's flags): most texts pass none, and a
-few substring tests spare them the pattern searches (a rule's help with a link passes only ``://``)."""
 
 
 def _merge(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -162,7 +99,7 @@ class Redactor:
         self._tokens = _compile(values - self._words)
         self._patterns = tuple(patterns)
         builtin = patterns is BUILTIN_PATTERNS  # another sequence (even of the same patterns): no hints
-        hints = _BUILTIN_HINTS if builtin else (None,) * len(self._patterns)
+        hints = BUILTIN_HINTS if builtin else (None,) * len(self._patterns)
         self._checks = tuple(zip(self._patterns, hints, strict=True))
         self._memo: dict[str, str] = {}
         self._rule_memo: dict[str, str] = {}

@@ -307,7 +307,7 @@ def test_the_builtin_patterns_prefilter_changes_no_answer(pieces: list[str]) -> 
     # Redactor(patterns=list(...)) is the same patterns without the prefilter (only the builtin
     # tuple gets it): whatever the text, both must redact it alike.
     text = "".join(pieces)
-    from secscan.core.redact import BUILTIN_PATTERNS
+    from secscan.core.token_patterns import BUILTIN_PATTERNS
 
     plain = Redactor(patterns=list(BUILTIN_PATTERNS))
     assert Redactor().text(text) == plain.text(text)

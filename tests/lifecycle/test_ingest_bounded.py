@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from lifecycle_helpers import result, run_cli, sarif_doc, sarif_run, write_sarif
 
-from secscan.app import ingest
+from secscan.app import ingest, ingest_log
 from secscan.config.policy import load_policy
 from secscan.scanners import sarif_input
 
@@ -76,7 +76,7 @@ def test_results_before_the_tool_object_read_the_same(tmp_path: Path) -> None:
 def test_a_secret_a_later_run_points_at_is_redacted_in_an_earlier_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
 ) -> None:
-    monkeypatch.setattr(ingest, "_CHUNK", chunk)
+    monkeypatch.setattr(ingest_log, "_CHUNK", chunk)
     secret = "zq9XcanaryValue77"
     early = sarif_run("semgrep", [result("r1", "a.py", 1, message=f"token {secret} in config")])
     late = sarif_run("gitleaks", [result("g1", "b.py", 2, message=f"found {secret}", snippet=secret)])

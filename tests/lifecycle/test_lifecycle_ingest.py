@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from lifecycle_helpers import ASSETS, SLA, dump, result, run_cli, sarif_doc, sarif_run, write_sarif
 
-from secscan.app import ingest
+from secscan.app import ingest, ingest_log
 from secscan.core.errors import InputError, StoreError
 from secscan.core.model import FindingState, ScannerStatus, ToolName
 from secscan.core.policy import SeverityPolicy
@@ -240,21 +240,21 @@ def test_gzip_bomb_stops_at_the_decompressed_cap(tmp_path: Path) -> None:
             fh.write(b" " * (1024 * 1024))  # 64 MiB of spaces, about 64 KiB on disk
     assert bomb.stat().st_size < 1024 * 1024
     with pytest.raises(InputError, match="larger than 2097152 bytes once decompressed"):
-        b"".join(ingest.log_chunks(bomb, 2 * 1024 * 1024))
+        b"".join(ingest_log.log_chunks(bomb, 2 * 1024 * 1024))
 
 
 def test_gzip_under_the_cap_is_read(tmp_path: Path) -> None:
     path = write_sarif(tmp_path / "x.sarif.gz", b"{}" * 1000, gz=True)
-    assert b"".join(ingest.log_chunks(path, 2000)) == b"{}" * 1000
+    assert b"".join(ingest_log.log_chunks(path, 2000)) == b"{}" * 1000
     with pytest.raises(InputError):
-        b"".join(ingest.log_chunks(path, 1999))
+        b"".join(ingest_log.log_chunks(path, 1999))
 
 
 def test_missing_file_and_directory_are_refused(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="does not exist"):
-        b"".join(ingest.log_chunks(tmp_path / "nope.sarif"))
+        b"".join(ingest_log.log_chunks(tmp_path / "nope.sarif"))
     with pytest.raises(InputError, match="not a regular file"):
-        b"".join(ingest.log_chunks(tmp_path))
+        b"".join(ingest_log.log_chunks(tmp_path))
 
 
 def test_a_failure_inside_the_transaction_writes_nothing(
