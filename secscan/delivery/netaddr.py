@@ -30,6 +30,7 @@ _REPRESENTATIONS = (
 _NAT64_WELL_KNOWN = IPv6Network("64:ff9b::/96")
 _NAT64_LOCAL = IPv6Network("64:ff9b:1::/48")
 _TEREDO = IPv6Network("2001::/32")
+_SIXTOFOUR = IPv6Network("2002::/16")
 _ISATAP_IDS = (b"\x00\x00\x5e\xfe", b"\x02\x00\x5e\xfe")
 _RFC6052_SPANS = {  # prefix length -> the byte slices holding the IPv4 address (byte 8 is "u")
     48: ((6, 8), (9, 11)),
@@ -84,6 +85,10 @@ def is_public(address: str) -> bool:
     represented = represented_ipv4(ip)
     if represented is not None:
         return _global(represented)
+    if ip in _SIXTOFOUR:
+        # decided by the IPv4 address it leads to, not by ``ipaddress``, whose table of special
+        # ranges changed within 3.11: Debian 12's 3.11.2 calls 2002::/16 private, 3.11.7 global
+        return all(_global(v4) for v4 in embedded_ipv4(ip))
     return _global(ip) and all(_global(v4) for v4 in embedded_ipv4(ip))
 
 
