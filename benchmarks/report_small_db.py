@@ -11,6 +11,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 
 from secscan.app import tracking
+from secscan.config.policy import load_sla_policy
 from secscan.core.model import (
     Finding,
     Location,
