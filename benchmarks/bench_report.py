@@ -258,8 +258,8 @@ def measure_cli(db: Path, fmt: str, out: Path, extra: list[str]) -> dict[str, fl
     code = f"""
 import json, resource, time
 t = time.perf_counter()
-from secscan import cli
-code = cli.main(["report", "--db", {str(db)!r}, "--format", {fmt!r}, "--output", {str(out)!r}, *{extra!r}])
+from secscan.cli.main import main
+code = main(["report", "--db", {str(db)!r}, "--format", {fmt!r}, "--output", {str(out)!r}, *{extra!r}])
 use = resource.getrusage(resource.RUSAGE_SELF)
 print(json.dumps({{"total_s": time.perf_counter() - t, "cpu_s": use.ru_utime + use.ru_stime, "code": code}}))
 """

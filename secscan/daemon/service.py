@@ -27,17 +27,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from apscheduler.executors.pool import ThreadPoolExecutor  # type: ignore[import-untyped]
-from apscheduler.schedulers.background import BackgroundScheduler  # type: ignore[import-untyped]
-from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
-
 from secscan.app.pipeline import Clock, utcnow
-from secscan.config.schedule import cron_trigger
 from secscan.config.settings import Settings, load_settings
 from secscan.core.errors import ConfigError, SecscanError
 from secscan.core.ports.ledger import SlotStatus
 from secscan.core.ports.store import Store
-from secscan.daemon import health, jobs, recovery, sentry, signals
+from secscan.daemon import health, jobs, recovery, scheduling, sentry, signals
 from secscan.daemon.inflight import InFlight
 from secscan.daemon.metrics import DaemonMetrics
 from secscan.fs.locks import daemon_lock
@@ -133,42 +128,13 @@ class Daemon:
         return recovery.catch_up_due(self._settings.daemon, found, now)
 
     def _schedule(self, catch_up: bool) -> None:
-        daemon = self._settings.daemon
-        scheduler = BackgroundScheduler(
-            timezone=daemon.timezone,
-            executors={"default": ThreadPoolExecutor(8)},
-            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
-        )
-        now = self._clock()
-        nightly: dict[str, Any] = {"next_run_time": now} if catch_up else {}
         if catch_up:
             log.info("the last nightly slot was missed and is within the catch-up grace: running it now")
-        scheduler.add_job(
-            self._job("nightly", self._nightly), self._nightly_trigger(), id="nightly", **nightly
-        )
-        for job_id, body, every in self._interval_jobs():
-            scheduler.add_job(
-                self._job(job_id, body), IntervalTrigger(seconds=every), id=job_id, next_run_time=now
-            )
-        scheduler.add_job(
-            self._job("maintenance", jobs.maintenance),
-            cron_trigger(daemon.maintenance, daemon.timezone),
-            id="maintenance",
-        )
-        scheduler.start()
-        self._scheduler = scheduler
+        self._scheduler = scheduling.start(
+            self._settings, self._job, nightly=self._nightly, heartbeat=self._heartbeat,
+            catch_up=catch_up, now=self._clock(),
+        )  # fmt: skip
         self.metrics.up.set(1)
-
-    def _nightly_trigger(self) -> Any:
-        return cron_trigger(self._settings.daemon.nightly, self._settings.daemon.timezone)
-
-    def _interval_jobs(self) -> list[tuple[str, Callable[[jobs.JobContext], object], float]]:
-        daemon = self._settings.daemon
-        return [
-            ("heartbeat", self._heartbeat, daemon.heartbeat_every),
-            ("sla-sweep", jobs.sla_sweep, daemon.sla_sweep_every),
-            ("delivery", jobs.deliver, daemon.delivery_every),
-        ]
 
     # -- jobs owned by the service --------------------------------------------------------------
 
@@ -226,7 +192,7 @@ class Daemon:
             now=self._clock(),
             beat_at=self._beat_at if alive else None,
             beat_every=timedelta(seconds=daemon.heartbeat_every),
-            trigger=self._nightly_trigger(),
+            trigger=scheduling.nightly_trigger(self._settings),
             last_done=self._last_done,
             since=self._since,
             grace=timedelta(seconds=daemon.catch_up_grace),
@@ -264,12 +230,7 @@ class Daemon:
         ):
             log.warning("health_listen, db and sentry changes take effect at the next restart")
         self._settings = settings
-        self._scheduler.reschedule_job("nightly", trigger=self._nightly_trigger())
-        self._scheduler.reschedule_job(
-            "maintenance", trigger=cron_trigger(settings.daemon.maintenance, settings.daemon.timezone)
-        )
-        for job_id, _, every in self._interval_jobs():
-            self._scheduler.reschedule_job(job_id, trigger=IntervalTrigger(seconds=every))
+        scheduling.retime(self._scheduler, settings, self._heartbeat)
         log.info("configuration reloaded from %s", self._config_path)
 
     def serve(self, *, install_signals: bool = True) -> int:
