@@ -153,9 +153,7 @@ class Window:
     def values(self) -> Iterator[Any]:
         """The items of the array starting here, each decoded whole: the loop over a run's
         results, so the usual case (an object, then a comma) takes no detour."""
-        self.take("[")
-        if self.peek() == "]":
-            self.pos += 1
+        if not self._opened("[", "]"):
             return
         while True:
             text = self.text
@@ -173,19 +171,12 @@ class Window:
             if comma is not None:
                 self.pos = comma.end()
                 continue
-            following = self.peek()
-            self.pos += 1
-            if following == "]":
+            if not self._next("]"):
                 return
-            if following != ",":
-                self.pos -= 1
-                raise self.error("expected ',' or ']'")
 
     def members(self) -> Iterator[str]:
         """The keys of the object starting here; the caller consumes each key's value."""
-        self.take("{")
-        if self.peek() == "}":
-            self.pos += 1
+        if not self._opened("{", "}"):
             return
         while True:
             if self.peek() != '"':
@@ -193,31 +184,39 @@ class Window:
             key = self.value()
             self.take(":")
             yield key
-            following = self.peek()
-            self.pos += 1
-            if following == "}":
+            if not self._next("}"):
                 return
-            if following != ",":
-                self.pos -= 1
-                raise self.error("expected ',' or '}'")
 
     def items(self) -> Iterator[int]:
         """The indexes of the array starting here; the caller consumes each item."""
-        self.take("[")
-        if self.peek() == "]":
-            self.pos += 1
+        if not self._opened("[", "]"):
             return
         index = 0
         while True:
             yield index
             index += 1
-            following = self.peek()
-            self.pos += 1
-            if following == "]":
+            if not self._next("]"):
                 return
-            if following != ",":
-                self.pos -= 1
-                raise self.error("expected ',' or ']'")
+
+    def _opened(self, opening: str, closing: str) -> bool:
+        """Consume ``opening``; False when the container is empty (its ``closing`` consumed too)."""
+        self.take(opening)
+        if self.peek() == closing:
+            self.pos += 1
+            return False
+        return True
+
+    def _next(self, closing: str) -> bool:
+        """After an item: True at a comma, False at ``closing`` (either consumed); anything else
+        is an error, reported at that character."""
+        following = self.peek()
+        self.pos += 1
+        if following == closing:
+            return False
+        if following != ",":
+            self.pos -= 1
+            raise self.error(f"expected ',' or {closing!r}")
+        return True
 
     def finish(self) -> None:
         if self.peek() != "":

@@ -219,6 +219,11 @@ def test_garbage_fields_do_not_crash() -> None:
             "nests deeper",
         ),
         (b'{"version": "2.1.0", "runs": [' + b"[" * 100_000, "nests deeper"),
+        # a missing separator, in an object, in the list of runs and in a run's results
+        (b'{"version": "2.1.0" "runs": []}', r"expected ',' or '\}' \(character 20\)"),
+        (b'{"version": "2.1.0", "runs": [{"results": []} {}]}', r"expected ',' or '\]' \(character 46\)"),
+        (b'{"version": "2.1.0", "runs": [{"results": [{"ruleId": "R"} {}]}]}',
+         r"expected ',' or '\]' \(character 59\)"),
     ],
 )
 def test_malformed_logs_raise_input_error(data: bytes, match: str) -> None:
