@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from secscan.app import lifecycle
+from secscan.app import lifecycle, lifecycle_json
 from secscan.cli import lifecycle_console
 from secscan.cli.args import parse_duration
 from secscan.config.policy import load_policy, load_sla_policy
@@ -139,7 +139,7 @@ def cmd_findings(args: argparse.Namespace, stdout: Console, stderr: Console) -> 
     with _store(args) as store:
         rows = lifecycle.list_findings(store, query, now, sla_policy)
     if args.format == "json":
-        _print_json(stdout, lifecycle.findings_document(rows))
+        _print_json(stdout, lifecycle_json.findings_document(rows))
     else:
         lifecycle_console.findings_table(rows, stdout, now)
     return int(ExitCode.OK)
@@ -151,7 +151,7 @@ def cmd_show(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
     with _store(args) as store:
         detail = lifecycle.show_finding(store, args.id, now, sla_policy, args.target)
     if args.format == "json":
-        _print_json(stdout, lifecycle.detail_document(detail))
+        _print_json(stdout, lifecycle_json.detail_document(detail))
     else:
         lifecycle_console.finding_detail(detail, stdout, now)
     return int(ExitCode.OK)
@@ -165,7 +165,7 @@ def cmd_sla(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
             store, now, sla_policy, breached=args.breached, due_within=args.due_within, target=args.target
         )
     if args.format == "json":
-        _print_json(stdout, lifecycle.findings_document(rows))
+        _print_json(stdout, lifecycle_json.findings_document(rows))
     else:
         lifecycle_console.sla_table(rows, stdout, now)
     return int(ExitCode.OK)
@@ -177,7 +177,7 @@ def cmd_stats(args: argparse.Namespace, stdout: Console, stderr: Console) -> int
     with _store(args) as store:
         result = lifecycle.stats(store, now, sla_policy, args.target)
     if args.format == "json":
-        _print_json(stdout, lifecycle.stats_document(result))
+        _print_json(stdout, lifecycle_json.stats_document(result))
     else:
         lifecycle_console.stats_tables(result, stdout)
     return int(ExitCode.OK)
@@ -193,7 +193,7 @@ def cmd_triage(args: argparse.Namespace, stdout: Console, stderr: Console) -> in
         )
     if args.format == "json":
         row = lifecycle.FindingRow(finding, lifecycle.sla_view(finding, sla_policy, now))
-        _print_json(stdout, lifecycle.finding_json(row))
+        _print_json(stdout, lifecycle_json.finding_json(row))
     else:
         lifecycle_console.triage_done(finding, stdout)
     return int(ExitCode.OK)
@@ -210,7 +210,7 @@ def cmd_ingest(args: argparse.Namespace, stdout: Console, stderr: Console) -> in
     with _store(args, create=True) as store:
         outcome = ingest.record(store, run, now, sla_policy, root)
     if args.format == "json":
-        _print_json(stdout, lifecycle.ingest_document(run, outcome))
+        _print_json(stdout, lifecycle_json.ingest_document(run, outcome))
     else:
         lifecycle_console.ingest_summary(run, outcome, stdout)
     failed = any(s.status is not ScannerStatus.OK for s in run.scanners)

@@ -20,7 +20,7 @@ from secscan.cli.args import DEFAULT_WAIT_S, MAX_WAIT_S, Lazy, lazy_type, upload
 from secscan.core.errors import ConfigError
 
 if TYPE_CHECKING:
-    from secscan.cli.commands import Sub
+    from secscan.cli.commands_service import Sub
 
 
 class UsageError(ConfigError):

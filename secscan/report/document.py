@@ -1,7 +1,7 @@
 """The report as a JSON document: the figures the HTML and Markdown show, machine-readable.
 
 Durations are seconds, times ISO 8601 UTC, severities worst first. ``metrics`` has the shape of
-``secscan stats --format json`` (:func:`secscan.app.lifecycle.stats_document`) for the keys both
+``secscan stats --format json`` (:func:`secscan.app.lifecycle_json.stats_document`) for the keys both
 have. Free text from the store (reasons, errors) goes through the redactor.
 """
 

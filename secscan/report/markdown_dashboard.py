@@ -7,16 +7,15 @@ order (a new section is a function and an entry here). Cells go through
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from datetime import datetime
+from collections.abc import Callable
 
 from secscan.core import score
 from secscan.core.metrics import DetectionTime
-from secscan.core.ports.report_model import ListedFinding, PackageFacts
 from secscan.core.redact import Redactor
 from secscan.report import coverage
-from secscan.report.figures import DashboardReport, FindingRow, human, short_text, tracked_points
+from secscan.report.figures import DashboardReport, human, short_text, tracked_points
 from secscan.report.markdown_cells import _ts, cell, table
+from secscan.report.markdown_findings import findings_table
 from secscan.report.palette import WORST_FIRST
 from secscan.report.scores import TargetRow
 
@@ -29,59 +28,6 @@ def _pct(value: float | None) -> str:
 
 def _detect(value: DetectionTime | None, *, mean: bool) -> str:
     return human(None if value is None else value.mean if mean else value.median)
-
-
-def _name(f: ListedFinding) -> str:
-    if f.rule_name is None:
-        return f"**{cell(f.rule_id)}** ({cell(f.tool)})"
-    return f"**{cell(short_text(Redactor().text(f.rule_name)))}** ({cell(f.tool)} {cell(f.rule_id)})"
-
-
-def sla_text(f: ListedFinding, now: datetime) -> str:
-    """Where a listed finding stands against its SLA, in words."""
-    if f.due_at is None:
-        return "no SLA window"
-    due = _ts(f.due_at)
-    if f.sla.value == "breached":
-        return f"**breached** {human(now - f.due_at)} ago (due {due})"
-    if f.sla.value == "due-soon":
-        return f"**due soon**: in {human(f.due_at - now)} ({due})"
-    return f"within SLA: due in {human(f.due_at - now)} ({due})"
-
-
-def _package(p: PackageFacts | None) -> str:
-    if p is None:
-        return ""
-    fixed = ", ".join(p.fixed) or "no fix known"
-    return cell(f"{p.ecosystem} {p.name} {p.version} → {fixed}")
-
-
-def findings_table(rows: Sequence[FindingRow], now: datetime) -> list[str]:
-    """Listed findings: severity, name, where, SLA, age, owners, dependency, id."""
-    if not rows:
-        return ["None.", ""]
-    return table(
-        ["severity", "finding", "where", "SLA", "age", "owners", "dependency: installed → fixed", "id"],
-        (
-            [
-                r.finding.severity.value,
-                _name(r.finding),
-                cell(r.finding.target)
-                + " "
-                + (
-                    f"[{cell(f'{r.finding.path}:{r.finding.line}')}]({r.link})"
-                    if r.link
-                    else cell(f"{r.finding.path}:{r.finding.line}")
-                ),
-                sla_text(r.finding, now),
-                human(r.age),
-                cell(" ".join(r.owners)),
-                _package(r.finding.package),
-                f"`{r.finding.fingerprint[:16]}`",
-            ]
-            for r in rows
-        ),
-    )
 
 
 def today(r: DashboardReport) -> list[str]:

@@ -78,7 +78,8 @@ def test_every_command_parses_without_loading_any_command_module() -> None:
         "import sys; from secscan.cli.parser import build_parser; "
         "build_parser().parse_args(['findings', '--target', 'app', '--severity', 'high']); "
         "print(sorted(m for m in sys.modules if m.startswith('secscan.cli.') and m not in "
-        "('secscan.cli.parser', 'secscan.cli.commands', 'secscan.cli.args', 'secscan.cli.main')))"
+        "('secscan.cli.parser', 'secscan.cli.commands', 'secscan.cli.commands_service', 'secscan.cli.args', "
+        "'secscan.cli.main')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

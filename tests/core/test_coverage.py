@@ -11,8 +11,8 @@ import pytest
 from rich.console import Console
 
 from secscan.app.coverage import ScannerCoverage, coverage_map
-from secscan.app.kinds import Kinds, run_kinds
 from secscan.app.document import json_document
+from secscan.app.kinds import Kinds, run_kinds
 from secscan.cli import console
 from secscan.config.policy import load_policy
 from secscan.config.settings import build_settings

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from lifecycle_helpers import SLA, Seeded, dump, seed
 
-from secscan.app import lifecycle
+from secscan.app import lifecycle, lifecycle_json
 from secscan.core.errors import ConfigError, StoreError
 from secscan.core.model import FindingState, Severity, ToolName
 from secscan.core.policy import SeverityPolicy
@@ -55,7 +55,7 @@ def test_show_gives_location_sla_and_history(store: Store, ids: Seeded) -> None:
     assert (detail.finding.path, detail.finding.line, detail.finding.target) == ("b.py", 2, "app")
     assert [e.event for e in detail.history] == [HistoryEvent.OPENED, HistoryEvent.FIXED]
     assert detail.history[1].at == NOW and detail.sla.status is SlaStatus.MET
-    document = lifecycle.detail_document(detail)
+    document = lifecycle_json.detail_document(detail)
     assert document["finding"]["state"] == "fixed" and len(document["history"]) == 2
 
 
@@ -91,7 +91,7 @@ def test_stats_of_one_target_and_of_all(store: Store, ids: Seeded) -> None:
     assert app.metrics.score < app.baseline == 95.0
     everything = lifecycle.stats(store, NOW, SLA)
     assert (everything.total, everything.open) == (6, 5)
-    document = lifecycle.stats_document(app)
+    document = lifecycle_json.stats_document(app)
     assert document["mttr_s"]["medium"] == 30 * 3600 and document["score_meets_baseline"] is False
     assert sum(c["count"] for c in document["open_by_age"]) == 4
     assert set(document["mttd_s"]) == {s.value for s in Severity}
@@ -146,7 +146,7 @@ def test_bad_triage_is_refused_and_writes_nothing(
 
 def test_findings_document_has_the_contract_fields(store: Store, ids: Seeded) -> None:
     rows = lifecycle.list_findings(store, FindingQuery(target="app", states=OPEN_STATES), NOW, SLA)
-    [a] = [lifecycle.finding_json(r) for r in rows if r.finding.id == ids.a]
+    [a] = [lifecycle_json.finding_json(r) for r in rows if r.finding.id == ids.a]
     assert a["severity"] == "high" and a["state"] == "unchanged" and a["tool"] == "semgrep"
     assert a["sla"] == {
         "status": "breached",
@@ -166,7 +166,7 @@ def test_stats_json_and_table_carry_detection_times(store: Store, ids: Seeded) -
     finding = store.list_findings()[0]
     store.set_introduced(finding.target, {finding.fingerprint: finding.first_seen - timedelta(minutes=20)})
     stats = lifecycle.stats(store, NOW, SLA)
-    document = lifecycle.stats_document(stats)
+    document = lifecycle_json.stats_document(stats)
     assert document["mttd_s"][finding.severity.value] == {"mean": 1200.0, "median": 1200.0, "count": 1}
     out = StringIO()
     lifecycle_console.stats_tables(stats, Console(file=out, width=160))

@@ -362,9 +362,9 @@ def test_config_keys_are_validated() -> None:
         and str(config.since) == "2024-01-01"
         and config.max_commits == 10
     )
-    with pytest.raises(ConfigError, match="scanners.git-history.max_commits"):
+    with pytest.raises(ConfigError, match=r"scanners\.git-history\.max_commits"):
         build_settings({"scanners": {"git-history": {"max_commits": 0}}})
-    with pytest.raises(ConfigError, match="unknown key 'scanners.git-history.branches'"):
+    with pytest.raises(ConfigError, match=r"unknown key 'scanners\.git-history\.branches'"):
         build_settings({"scanners": {"git-history": {"branches": ["main"]}}})
 
 

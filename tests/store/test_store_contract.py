@@ -19,7 +19,7 @@ def test_get_finding_errors_are_actionable(store: Store) -> None:
     write_new(store, make_run("r1", [fnd(1), fnd(2)]))
     with pytest.raises(StoreError, match="no finding with id"):
         store.get_finding("ffffffff")
-    with pytest.raises(StoreError, match="matches more than one finding .*; give more digits$"):
+    with pytest.raises(StoreError, match=r"matches more than one finding .*; give more digits$"):
         store.get_finding("0000")  # both fingerprints start with 0000
     with pytest.raises(StoreError, match="at least 4 hex digits"):
         store.get_finding("xyz")

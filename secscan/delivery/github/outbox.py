@@ -5,10 +5,8 @@ each is queued in the uploads outbox under the idempotency key
 ``github-sarif/<repository>/<ref>/<commit>/<category>``: one analysis per (commit, category),
 however often the run is repeated or the delivery retried. A receipt per file is kept on the run.
 
-The handler POSTs the file, stores the returned SARIF id on the receipt at once (so a restart
-polls instead of posting again), then polls ``GET .../sarifs/{id}`` for up to
-``wait_for_processing_s``; a file still processing is retried later (it is only polled again).
-``complete`` and ``failed`` end the delivery; ``failed`` raises an ``upload-failed`` alert.
+The handler (:mod:`secscan.delivery.github.uploader`) POSTs each file, keeps the returned
+SARIF id and polls until GitHub has processed it; ``failed`` raises an ``upload-failed`` alert.
 """
 
 from __future__ import annotations
@@ -20,27 +18,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import SecretStr
-
 from secscan.config.github import GithubConfig
 from secscan.config.settings import Settings
-from secscan.core.errors import ConfigError, SecscanError
+from secscan.core.errors import ConfigError
 from secscan.core.model import ScannerStatus, ScanRun
-from secscan.core.ports.outbox import OutboxItem
 from secscan.core.ports.store import Store
 from secscan.core.ports.uploads import UploadReceipt, UploadStatus
 from secscan.delivery.github import gitref
-from secscan.delivery.github.api import GithubApi, classify, json_body
 from secscan.delivery.github.prepare import PreparedUpload, prepare, started_at
-from secscan.delivery.github.token import resolve_token, scrub
-from secscan.delivery.http import HttpBlocked, HttpError
+from secscan.delivery.github.token import resolve_token
+from secscan.delivery.github.uploader import Uploader, UploadFailed
 from secscan.delivery.loop import DeliveryReport, deliver_due
-from secscan.delivery.verdicts import Dead, Delivered, Handler, Retry, Verdict, config_fault
+from secscan.delivery.verdicts import Handler
 
 log = logging.getLogger(__name__)
 
 KIND = "github-sarif"
-MAX_POLL_INTERVAL_S = 30.0
 
 
 def utcnow() -> datetime:
@@ -145,133 +138,6 @@ def enqueue_tools(
     return sum(_queue(store, config, run, prepared, checkout, now).values())
 
 
-UploadFailed = Callable[["Store", str, str, str, "Settings", datetime], object]
-"""``(store, target, category, detail, settings, now)``: told when GitHub could not process an upload."""
-
-
-class _Uploader:
-    """The ``github-sarif`` handler: one queued file -> a verdict, receipts updated on the way."""
-
-    def __init__(
-        self,
-        settings: Settings,
-        config: GithubConfig,
-        store: Store,
-        clock: Callable[[], datetime],
-        sleep: Callable[[float], None],
-        env: Mapping[str, str] | None,
-        on_failed: UploadFailed | None = None,
-    ) -> None:
-        self.settings, self.config, self.store = settings, config, store
-        self.clock, self.sleep, self.env = clock, sleep, env
-        self.on_failed = on_failed
-        self._api: GithubApi | None = None
-
-    def api(self) -> GithubApi:
-        if self._api is None:
-            self._api = GithubApi(self.config, resolve_token(self.config, self.env))
-        return self._api
-
-    @property
-    def token(self) -> SecretStr | None:
-        return self._api.token if self._api is not None else None
-
-    def __call__(self, item: OutboxItem) -> Verdict:
-        verdict: Verdict
-        try:
-            return self._deliver(item)
-        except ConfigError as exc:  # no token: waits only while a token file may still appear
-            verdict = config_fault(exc, item, self.clock())
-        except HttpBlocked as exc:  # the address was refused (SSRF guard): waiting cannot help
-            verdict = Dead(scrub(str(exc), self.token))
-        except HttpError as exc:  # DNS, connect, TLS, timeout: transient
-            verdict = Retry(scrub(str(exc), self.token))
-        key = str(item.payload["receipt"]["key"])
-        found = self.store.uploads(key=key, limit=1)
-        if found:
-            status = UploadStatus.DEAD if isinstance(verdict, Dead) else found[0].status
-            self.store.update_upload(key, self.clock(), status, errors=(verdict.error,))
-        return verdict
-
-    def _deliver(self, item: OutboxItem) -> Verdict:
-        meta = item.payload["receipt"]
-        key = str(meta["key"])
-        api = self.api()
-        self.store.save_upload(_receipt_from(meta), self.clock())  # no-op unless lost in a crash
-        found = self.store.uploads(key=key, limit=1)
-        receipt = found[0] if found else None
-        if receipt is not None and receipt.status in (UploadStatus.COMPLETE, UploadStatus.FAILED):
-            return Delivered()
-        sarif_id = receipt.sarif_id if receipt is not None else None
-        if sarif_id is None:
-            response = api.upload_sarif(item.payload["body"])
-            data = json_body(response)
-            if response.status == 202 and isinstance(data, dict) and isinstance(data.get("id"), str):
-                sarif_id = data["id"]
-                pending = UploadStatus.PENDING
-                self.store.update_upload(key, self.clock(), pending, sarif_id=sarif_id, errors=())
-                log.info("%s uploaded (sarif id %s); waiting for processing", meta["category"], sarif_id)
-            else:
-                verdict = classify(response, self.clock(), api.token)
-                if isinstance(verdict, Delivered):  # a 2xx without an id: cannot poll it
-                    verdict = Dead(f"HTTP {response.status} without a SARIF id")
-                status = UploadStatus.DEAD if isinstance(verdict, Dead) else UploadStatus.QUEUED
-                error = verdict.error if isinstance(verdict, Dead | Retry) else ""
-                self.store.update_upload(key, self.clock(), status, errors=(error,))
-                return verdict
-        return self._poll(key, sarif_id, meta)
-
-    def _poll(self, key: str, sarif_id: str, meta: Mapping[str, Any]) -> Verdict:
-        api = self.api()
-        deadline = time.monotonic() + self.config.wait_for_processing_s
-        interval = self.config.poll_interval_s
-        while True:
-            response = api.sarif_status(sarif_id)
-            data = json_body(response)
-            if response.status == 200 and isinstance(data, dict):
-                status = data.get("processing_status")
-                errors = tuple(scrub(str(e), api.token) for e in data.get("errors") or ())
-                url = data.get("analyses_url") if isinstance(data.get("analyses_url"), str) else None
-                if status == "complete":
-                    self.store.update_upload(key, self.clock(), UploadStatus.COMPLETE, analyses_url=url,
-                                             errors=errors)  # fmt: skip
-                    return Delivered()
-                if status == "failed":
-                    self.store.update_upload(key, self.clock(), UploadStatus.FAILED, analyses_url=url,
-                                             errors=errors)  # fmt: skip
-                    self._alert(meta, errors)
-                    return Delivered()
-            elif response.status != 404:  # 404: accepted moments ago, not visible yet
-                verdict = classify(response, self.clock(), api.token)
-                if not isinstance(verdict, Delivered):
-                    return verdict
-            if time.monotonic() + interval > deadline:
-                return Retry(f"processing pending (sarif id {sarif_id})", self.config.poll_interval_s)
-            self.sleep(interval)
-            interval = min(interval * 2, MAX_POLL_INTERVAL_S)
-
-    def _alert(self, meta: Mapping[str, Any], errors: tuple[str, ...]) -> None:
-        detail = f"{meta['category']} at {str(meta['commit_sha'])[:12]}: " + ("; ".join(errors) or "failed")
-        log.error("GitHub could not process the upload of %s", detail)
-        if self.on_failed is None:
-            return
-        target, category = str(meta["target"]), str(meta["category"])
-        try:
-            self.on_failed(self.store, target, category, detail, self.settings, self.clock())
-        except SecscanError as exc:
-            log.error("the upload-failed alert could not be queued: %s", exc)
-
-
-def _receipt_from(meta: Mapping[str, Any]) -> UploadReceipt:
-    return UploadReceipt(
-        key=str(meta["key"]), run_id=meta["run_id"], target=str(meta["target"]),
-        repository=str(meta["repository"]), category=str(meta["category"]),
-        commit_sha=str(meta["commit_sha"]), ref=str(meta["ref"]), status=UploadStatus.QUEUED,
-        results=int(meta["results"]), dropped_results=int(meta["dropped_results"]),
-        dropped_locations=int(meta["dropped_locations"]),
-    )  # fmt: skip
-
-
 def handlers(
     settings: Settings,
     store: Store,
@@ -288,7 +154,7 @@ def handlers(
     """
     if settings.github is None:
         return {}
-    return {KIND: _Uploader(settings, settings.github, store, clock, sleep, env, on_failed)}
+    return {KIND: Uploader(settings, settings.github, store, clock, sleep, env, on_failed)}
 
 
 def deliver(
