@@ -113,6 +113,15 @@ def test_triage_command_records_the_os_user(db_path: Path, seeded: Seeded) -> No
     assert lifted.code == 0 and lifted.json()["state"] == "unchanged"
 
 
+def test_triage_until_the_last_day_a_date_can_name(db_path: Path, seeded: Seeded) -> None:
+    res = run_cli("triage", seeded.a, "--as", "accepted-risk", "--reason", "r", "--until", "9999-12-31",
+                  "--db", db_path)  # fmt: skip
+    assert res.code == 0, res.err
+    shown = run_cli("show", seeded.a, "--db", db_path, "--format", "json").json()
+    assert shown["finding"]["triage"]["until"] == "9999-12-31T23:59:59+00:00"
+    assert run_cli("sla", "--db", db_path).code == 0
+
+
 def test_triage_actor_falls_back_when_the_user_is_unknown(
     db_path: Path, seeded: Seeded, monkeypatch: pytest.MonkeyPatch
 ) -> None:

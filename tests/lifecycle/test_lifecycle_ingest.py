@@ -183,6 +183,19 @@ def test_suppressions_file_of_the_root_applies(tmp_path: Path, store: Store, put
     assert states == {"r1": FindingState.TRIAGED, "r2": FindingState.NEW}
 
 
+def test_a_suppression_that_never_expires_is_recorded_like_any_other(tmp_path: Path, store: Store, put: Put) -> None:
+    """9999-12-31 has no next day: the file's "never" must not overflow (it crashed the run)."""
+    root = tmp_path / "repo"
+    (root / ".secscan").mkdir(parents=True)
+    (root / ".secscan/suppressions.toml").write_text(
+        '[[suppression]]\nrule = "r1"\nreason = "reviewed"\nexpires = 9999-12-31\n'
+    )
+    put(sarif_doc(sarif_run("semgrep", [result("r1", "a.py", 1)])), root=root)
+    [tracked] = store.list_findings()
+    assert tracked.state is FindingState.TRIAGED
+    assert tracked.triage is not None and tracked.triage.until == datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
+
+
 # -- hostile input: one clear error, nothing written ------------------------------------------------
 
 
