@@ -76,11 +76,3 @@ def cmd_deliver(args: argparse.Namespace, stdout: Console, stderr: Console) -> i
 def cmd_notify_test(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
     stdout.out(commands.send_test(_settings(args), args.channel), highlight=False)
     return int(ExitCode.OK)
-
-
-def _positive_id(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(
-            f"alert id {text!r} must be a positive whole number (see secscan alerts)"
-        )
-    return int(text)

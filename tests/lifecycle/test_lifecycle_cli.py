@@ -167,7 +167,15 @@ def test_bad_triage_exits_2_with_one_line_and_writes_nothing(
         (["sla", "--due-within", " 24h"], "not like 30m"),
         (["findings", "--state", "open,bogus"], "'bogus' is not one of"),
         (["findings", "--severity", "huge"], "invalid choice"),
-        (["findings", "--limit", "0"], "positive whole number"),
+        (["findings", "--limit", "0"], "whole number from 1 to"),
+        # past a database integer: a clear usage error, not an overflow or a "datatype mismatch"
+        (["findings", "--limit", str(2**63)], "whole number from 1 to 9223372036854775807"),
+        (["alerts", "--limit", str(2**63)], "whole number from 1 to 9223372036854775807"),
+        (["alerts", "retry", str(2**63)], "whole number from 1 to 9223372036854775807"),
+        # the names every other command refuses are refused when a run would record them too
+        (["run", ".", "--target", "evil\nname"], "target name must be 1 to 200 printable characters"),
+        (["run", ".", "--target", "x" * 201], "target name must be 1 to 200 printable characters"),
+        (["run", ".", "--fail-on-new", "--baseline-target", " "], "target name must be 1 to 200"),
         (["findings", "--format", "xml"], "invalid choice"),
         (["show", "zz"], "at least 4 hex digits"),
         (["show", "ffffffffff"], "no finding"),
