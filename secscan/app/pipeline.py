@@ -160,7 +160,7 @@ def run_scan(
         with (
             vulnerability_service(selected, osv_db, session is not None, osv_index) as (
                 osv_url,
-                lookup,
+                database,
                 load,
             ),
             run_folder() as work,  # marked with its owner: a dead run's folder is removed later
@@ -178,7 +178,7 @@ def run_scan(
                     policy=policy,
                     args=config.args,
                     osv_url=osv_url,
-                    options=scanner_options(config, lookup, settings, osv_db, osv_index),
+                    options=scanner_options(config, database, settings, osv_db, osv_index),
                 )
                 if session is not None:  # incremental: only new and changed files are scanned
                     excludes = (*settings.scan.excludes, *config.exclude)
