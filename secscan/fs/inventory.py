@@ -89,6 +89,11 @@ def is_excluded(relpath: str, patterns: Iterable[str]) -> bool:
 def check_target(path: Path) -> Path:
     """Resolve a target path, or raise :class:`TargetError` saying what is wrong with it."""
     if not path.exists():
+        if path.is_symlink():
+            raise TargetError(
+                f"target {path} is a symbolic link that leads nowhere (a loop, or to a missing path); "
+                "give the path of a repository to scan"
+            )
         raise TargetError(f"target {path} does not exist; give the path of a repository to scan")
     if not path.is_dir():
         raise TargetError(f"target {path} is not a directory; give the repository's root folder")

@@ -124,3 +124,12 @@ def test_bad_targets(tmp_path: Path) -> None:
     (tmp_path / "f").write_text("")
     with pytest.raises(TargetError, match="not a directory"):
         check_target(tmp_path / "f")
+    (tmp_path / "loop1").symlink_to("loop2")
+    (tmp_path / "loop2").symlink_to("loop1")
+    for link in ("loop1", "f"):  # a loop, then a link to a missing path
+        if link == "f":
+            (tmp_path / "f").unlink()
+            (tmp_path / "dangling").symlink_to("f")
+            link = "dangling"
+        with pytest.raises(TargetError, match="is a symbolic link that leads nowhere"):
+            check_target(tmp_path / link)
