@@ -211,7 +211,7 @@ def cmd_ingest(args: argparse.Namespace, stdout: Console, stderr: Console) -> in
         outcome = ingest.record(store, run, now, sla_policy, root)
     if args.format == "json":
         _print_json(stdout, lifecycle_json.ingest_document(run, outcome))
-    else:
+    elif not args.quiet:  # as `secscan run -q`: no table, the exit code tells
         lifecycle_console.ingest_summary(run, outcome, stdout)
     failed = any(s.status is not ScannerStatus.OK for s in run.scanners)
     return int(ExitCode.SCANNER_FAILED if failed else ExitCode.OK)

@@ -302,6 +302,8 @@ def test_ingest_command_table_and_json(tmp_path: Path) -> None:
     doc = again.json()
     assert doc["new"] == [] and len(doc["unchanged"]) == 2 and doc["status"] == "complete"
     assert doc["scanners"][0]["status"] == "ok"
+    quiet = run_cli("ingest", ASSETS / "semgrep-like.sarif", "--target", "app", "--db", db, "-q")
+    assert (quiet.code, quiet.out, quiet.err) == (0, "", "")  # as `secscan run -q`: the exit code tells
 
 
 def test_ingest_command_exits_3_when_the_log_says_the_tool_failed(tmp_path: Path) -> None:
