@@ -287,6 +287,7 @@ def test_a_command_with_a_cache_home_below_a_file_exits_cleanly(tmp_path: Path) 
     blocker = tmp_path / "blocker"
     blocker.write_text("")
     code = "import secscan.app.run; from secscan.fs import codecache as c; print(c.installed().misses)"
-    done = subprocess.run([sys.executable, "-c", code], env={**os.environ, "XDG_CACHE_HOME": str(blocker / "c")},
-                          capture_output=True, text=True, check=True, timeout=120)  # fmt: skip
+    env = {**os.environ, "XDG_CACHE_HOME": str(blocker / "c")}
+    argv = [sys.executable, "-c", code]
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, check=True, timeout=120)
     assert int(done.stdout) > 100 and done.stderr == ""  # compiled, and nothing printed at exit

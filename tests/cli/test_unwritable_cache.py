@@ -54,7 +54,8 @@ def test_a_cache_home_that_cannot_be_created_gives_the_result_of_a_writable_one(
     assert got[:2] == expected[:2]
     assert "OSV index folder" in got[2] and "reading the OSV database directly" in got[2]
     assert not blocked.exists()
-    listed = secscan("findings", "--db", tmp_path / "blocked" / "d.db", cwd=tmp_path, env={"XDG_CACHE_HOME": str(blocked)})
+    env = {"XDG_CACHE_HOME": str(blocked)}
+    listed = secscan("findings", "--db", tmp_path / "blocked" / "d.db", cwd=tmp_path, env=env)
     assert listed.returncode == 0 and listed.stderr == ""
 
 
