@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import itertools
 import json
+import os
 import sqlite3
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
@@ -266,8 +267,13 @@ def test_gzip_under_the_cap_is_read(tmp_path: Path) -> None:
 def test_missing_file_and_directory_are_refused(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="does not exist"):
         b"".join(ingest_log.log_chunks(tmp_path / "nope.sarif"))
-    with pytest.raises(InputError, match="not a regular file"):
+    with pytest.raises(InputError, match="is a directory; it must be a regular file"):
         b"".join(ingest_log.log_chunks(tmp_path))
+    os.mkfifo(tmp_path / "fifo.sarif")  # opened without blocking: refused at once, never waited on
+    with pytest.raises(InputError, match=r"fifo\.sarif is a FIFO; it must be a regular file"):
+        b"".join(ingest_log.log_chunks(tmp_path / "fifo.sarif"))
+    with pytest.raises(InputError, match="/dev/zero is a device; it must be a regular file"):
+        b"".join(ingest_log.log_chunks(Path("/dev/zero")))
 
 
 def test_a_failure_inside_the_transaction_writes_nothing(
