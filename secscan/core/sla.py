@@ -169,9 +169,9 @@ def _window(value: object) -> timedelta | None:
         raise ValueError(value)
     amount = float(match.group(1))
     hours = amount if match.group(2) == "h" else amount * 24
-    if not 0 < hours <= MAX_WINDOW.total_seconds() / 3600:
+    if not 0 < hours <= MAX_WINDOW.total_seconds() / 3600:  # checked before timedelta can overflow
         raise ValueError(value)
-    return timedelta(hours=hours)
+    return timedelta(hours=amount) if match.group(2) == "h" else timedelta(days=amount)
 
 
 def parse_window(value: object, where: str) -> timedelta | None:

@@ -41,7 +41,7 @@ def _refused(raw: dict[str, Any], *fragments: str) -> None:
         ({"scanners": {"bandit": {"exclude": [1]}}}, "'scanners.bandit.exclude.0' should be a string"),
         ({"scanners": {"t": {"command": ["x"], "ok_exit_codes": ["0"]}}}, "'scanners.t.ok_exit_codes.0'"),
         (
-            {"scanners": {"git-history": {"since": "2024-01-01"}}},
+            {"scanners": {"git-history": {"since": 1700000000}}},
             "'scanners.git-history.since' should be a date",
         ),
         ({"scan": {"fail_on": 1}}, "'scan.fail_on'"),
@@ -57,6 +57,13 @@ def _refused(raw: dict[str, Any], *fragments: str) -> None:
 )
 def test_a_value_of_another_toml_type_is_refused(raw: dict[str, Any], key: str) -> None:
     _refused(raw, key)
+
+
+@pytest.mark.parametrize("since", [date(2024, 1, 1), "2024-01-01"])
+def test_a_day_is_a_toml_date_or_the_same_as_text(since: object) -> None:
+    settings = build_settings({"scanners": {"git-history": {"since": since}}})
+    assert settings.scanners["git-history"].since == date(2024, 1, 1)  # type: ignore[attr-defined]
+    _refused({"scanners": {"git-history": {"since": "2024-13-01"}}}, "should be a date such as 2024-01-01")
 
 
 def test_values_toml_writes_as_text_arrays_or_dates_still_convert(tmp_path: Path) -> None:

@@ -12,10 +12,11 @@ string or array and nothing else.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Annotated, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Strict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Strict
 
 T = TypeVar("T")
 
@@ -29,6 +30,20 @@ PathText = Annotated[Path, FROM_TOML]
 Items = Annotated[tuple[T, ...], FROM_TOML]
 """A tuple, written as an array; each item is still checked strictly (``Items[int]`` refuses
 ``["0"]`` and ``[true]``)."""
+
+
+def _iso_date(value: object) -> object:
+    if not isinstance(value, str):
+        return value  # a TOML date is a date; anything else is refused as not one
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValueError("should be a date such as 2024-01-01") from None
+
+
+DateText = Annotated[date, BeforeValidator(_iso_date)]
+"""A day: a TOML date (``2024-01-01``) or the same written as text (``"2024-01-01"``); never a
+number (pydantic's lax mode read ``1700000000`` as a Unix time)."""
 
 DAY_S = 24 * 3600.0
 YEAR_S = 366 * DAY_S

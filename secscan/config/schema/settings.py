@@ -8,14 +8,13 @@ and the fix; the trust rules and the reading of files are :mod:`secscan.config.s
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from secscan.config import cache, daemon, fleet, github, notify, report, values
-from secscan.config.schema.base import ConfigModel, Items, PathText
+from secscan.config.schema.base import ConfigModel, DateText, Items, PathText
 from secscan.config.schema.cache import CacheConfig
 from secscan.config.schema.daemon import DaemonConfig
 from secscan.config.schema.errors import format_error
@@ -124,7 +123,7 @@ class GitHistoryConfig(ScannerConfig):
 
     all_branches: bool = Field(default=True, description="all branches, tags, remote branches; false: HEAD")
     max_commits: int | None = Field(default=None, ge=1, description="read at most the newest N commits")
-    since: date | None = Field(default=None, description="read only commits made on or after this day")
+    since: DateText | None = Field(default=None, description="read only commits made on or after this day")
     max_commit_bytes: int = Field(default=100_000_000, gt=0, description="bytes of one commit's patch read")
     processes: int | None = Field(default=None, ge=1, description="scanning processes; default: CPU count")
 
