@@ -120,6 +120,7 @@ def run_scan(
     cache: Path | None = None,
     outputs: Collection[Path] = (),
     osv_index: Path | None = None,
+    policy: SeverityPolicy | None = None,
 ) -> ScanOutcome:
     """Scan ``target`` with the selected scanners; see the module docstring.
 
@@ -132,10 +133,12 @@ def run_scan(
     (:mod:`secscan.fs.exclusions`, which also leaves out what git ignores).
     ``osv_index`` is the folder of compiled data: the OSV indexes and the semgrep rule packs'
     memo (``None``: the OSV database is loaded and the packs are parsed).
+    ``policy`` is the severity policy when the caller loaded it already (to refuse a bad policy
+    file before it opened anything); ``None`` loads ``settings.policy.severity``.
     """
     root = check_target(target)
     name = target_name or root.name
-    policy = load_policy(settings.policy.severity)
+    policy = policy or load_policy(settings.policy.severity)
     selected = select_scanners(settings, only)
     for scanner, _ in selected:
         if isinstance(scanner, SemgrepScanner):  # issue 18: its rule packs are parsed once, then kept

@@ -20,7 +20,7 @@ from secscan.app.document import json_document, scrub
 from secscan.app.gate import NewFindingsGate, gating, new_since_baseline
 from secscan.app.introduced import introduced_times
 from secscan.app.pipeline import ScanHooks, ScanOutcome, run_scan, utcnow
-from secscan.config.policy import load_sla_policy
+from secscan.config.policy import load_policy, load_sla_policy
 from secscan.config.settings import Settings, fail_threshold
 from secscan.config.suppressions import read_suppressions
 from secscan.core.errors import ExitCode, TargetError
@@ -143,6 +143,7 @@ def run(request: RunRequest, hooks: ScanHooks = ScanHooks()) -> RunResult:  # no
     if request.sarif_path is not None:  # issue 13: a bad output path fails before the scan
         check_writable(request.sarif_path, "SARIF log")
     suppressions = read_suppressions(root)
+    severity_policy = load_policy(request.settings.policy.severity)  # a bad file: exit 2, nothing opened
     sla_policy = load_sla_policy(request.settings.policy.sla)
     if request.upload:  # issue 5: no token, [github] or commit -> exit 2 before any scanner starts
         from secscan.delivery.github.outbox import check_upload
@@ -189,6 +190,7 @@ def run(request: RunRequest, hooks: ScanHooks = ScanHooks()) -> RunResult:  # no
             cache=cache,
             outputs=own_outputs(request, cache),
             osv_index=osv_index_folder(request.settings.cache),  # issue 18
+            policy=severity_policy,
         )
         stop_if_cancelled(store, outcome.run, request.cancel, utcnow())
         recorded = tracking.record_run(store, outcome.run, utcnow(), sla_policy, suppressions)

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from secscan.app.pipeline import Clock, utcnow
+from secscan.config.policy import check_policies
 from secscan.config.settings import Settings, load_settings
 from secscan.core.errors import ConfigError, SecscanError
 from secscan.core.ports.ledger import SlotStatus
@@ -47,8 +48,8 @@ _WAKE_S = 1.0
 
 
 def check_targets(settings: Settings, source: Path | None) -> None:
-    """Refuse a daemon configuration without targets, or with a target path that is no folder
-    (a typo would otherwise fail every night)."""
+    """Refuse a daemon configuration without targets, with a target path that is no folder, or
+    with a bad policy file (a typo would otherwise fail every night)."""
     where = source or "configuration"
     if not settings.daemon.targets:
         raise ConfigError(f"{where}: [daemon] has no targets; add [[daemon.targets]] with a path")
@@ -59,6 +60,7 @@ def check_targets(settings: Settings, source: Path | None) -> None:
                 f"{where}: [[daemon.targets]] {target.target_name!r}: path {target.path} {problem}; "
                 "fix the path or remove the target"
             )
+    check_policies(settings.policy)
 
 
 class Daemon:
