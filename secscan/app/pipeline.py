@@ -200,7 +200,8 @@ def run_scan(
                 items.append((scanner, job, config.timeout))
             if hooks.on_start:
                 hooks.on_start([s.name for s, _ in selected])
-            results = run_all(items, on_done=hooks.on_done, cancel=cancel)
+            memory_cap = settings.scan.max_memory_mb * 1024 * 1024
+            results = run_all(items, on_done=hooks.on_done, cancel=cancel, memory_cap=memory_cap)
             scanned = time.perf_counter()
             values = _secret_values(root, [f for r in results for f in r.findings])
             for (scanner, job, _), result in zip(items, results, strict=True):

@@ -34,6 +34,7 @@ class ScanConfig(_Model):
     exclude: Items[str] = DEFAULT_EXCLUDES
     extend_exclude: Items[str] = ()
     max_file_size: int = Field(default=5_000_000, gt=0, description="bytes; larger files are not scanned")
+    max_memory_mb: int = Field(default=4096, ge=0, le=1_048_576, description="per scanner command; 0: no cap")
     fail_on: FailOn = "high"
     include_ignored: bool = False  # scan files git ignores too (secscan.fs.exclusions)
 
