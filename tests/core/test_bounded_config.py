@@ -221,7 +221,9 @@ def test_delivering_commands_refuse_a_fifo_secret_file(tmp_path: Path, command: 
     _special_files(tmp_path)
     config = tmp_path / "c.toml"
     config.write_text('[notify.c]\ntype = "slack"\nwebhook_url_file = "fifo"\n')
-    done = secscan(*command, "--config", config, "--db", tmp_path / "db.sqlite", cwd=tmp_path)
+    db = tmp_path / "db.sqlite"
+    assert secscan("db", "migrate", "--db", db, cwd=tmp_path).returncode == 0  # alerts refuses a missing one
+    done = secscan(*command, "--config", config, "--db", db, cwd=tmp_path)
     _refused(done, f"[notify.c] webhook URL file {tmp_path / 'fifo'} is a FIFO")
 
 
