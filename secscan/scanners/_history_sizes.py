@@ -21,6 +21,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from typing import IO
 
+from secscan.core.printable import printable
 from secscan.scanners._history_git import GitError, Repository, sha_lines, tail
 
 CHUNK = 1 << 16
@@ -118,15 +119,9 @@ def exclude_pathspecs(paths: Sequence[str]) -> list[str]:
     return [f":(exclude,top,literal){path}" for path in paths]
 
 
-def display(path: str) -> str:
-    """A path for a message: undecodable bytes and control characters escaped."""
-    raw = path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in raw)
-
-
 def skip_note(big: BigFiles, limit: int, shown: int = 5) -> str:
     """The warning naming the file versions left out (the first ``shown`` of them)."""
-    named = [f"{display(p)} in {sha[:12]}" for sha, paths in big.items() for p in paths]
+    named = [f"{printable(p)} in {sha[:12]}" for sha, paths in big.items() for p in paths]
     more = f" and {len(named) - shown} more" if len(named) > shown else ""
     return (
         f"git-history: {len(named)} file versions larger than [scan] max_file_size ({limit} bytes) "

@@ -163,12 +163,14 @@ def test_a_file_version_over_max_file_size_is_never_loaded_and_is_reported(tmp_p
     assert result.status is ScannerStatus.OK, result.reason
     assert keyed(result) == {("Secret Keyword", "a.py", 1), ("Secret Keyword", "b.py", 1)}
     [note] = [n for n in result.notifications if "were not read" in n.message]
-    assert note.level.value == "warning" and "4 file versions larger than [scan] max_file_size (50000 bytes)" in note.message
+    assert note.level.value == "warning"
+    assert "4 file versions larger than [scan] max_file_size (50000 bytes)" in note.message
     for path, sha in (("big.bin", added), ("big.txt", added), ("big.bin", removed), ("big.txt", removed)):
         assert f"{path} in {sha[:12]}" in note.message
     extent = result.extent
     assert extent is not None and (extent.total, extent.covered) == (3, 1)
-    assert extent.gap is not None and "2 commits hold file versions larger than [scan] max_file_size" in extent.gap
+    assert extent.gap is not None
+    assert "2 commits hold file versions larger than [scan] max_file_size" in extent.gap
     assert not result.closes_nothing  # what was read closes as ever
 
 
