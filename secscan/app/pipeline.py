@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Collection, Sequence
@@ -88,10 +89,22 @@ def _with_deleted(
         if p not in result.scope
         and (
             skips.is_output(p)
-            or (not is_excluded(p, excludes) and not (root / p).exists() and not (root / p).is_symlink())
+            or (not is_excluded(p, excludes) and _gone(root / p))
         )
     }
     return dataclasses.replace(result, scope=result.scope | deleted) if deleted else result
+
+
+def _gone(path: Path) -> bool:
+    """Whether nothing is at ``path`` (not even a dangling link). A path that cannot be looked
+    up (too long for the system, a folder without permission) is not known to be gone."""
+    try:
+        os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return True
+    except OSError:
+        return False
+    return False
 
 
 def _with_identities(
@@ -222,6 +235,7 @@ def run_scan(
             run_kinds(settings, [s for s, _ in selected], osv_index),
             scanner_views(BUILTIN, [s.name for s, _ in selected], results, given, chosen=bool(only)),
             history=in_git_work_tree(root),
+            unreadable=inventory.unreadable,
         )
         with redacting_logs(redactor):
             results = [redact_result(r, redactor) for r in results]
