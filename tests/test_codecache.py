@@ -15,6 +15,7 @@ import pytest
 
 from secscan.fs import codecache as _codecache
 from secscan.fs.codecache import CodeCache, hook, read_table, table_file, table_folder, write_table
+from secscan.fs.private_file import write_private
 
 PROBE = '''
 import dataclasses
@@ -253,3 +254,40 @@ def test_version_creates_no_class_and_writes_nothing(env: dict[str, str], tmp_pa
     heavy = imported & {"dataclasses", "inspect", "pathlib"}
     assert not heavy, heavy
     assert not (tmp_path / "cache").exists()  # nothing compiled: no table folder is even looked for
+
+
+def test_a_folder_that_cannot_be_created_stores_nothing_and_raises_nothing(tmp_path: Path) -> None:
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file, not a folder\n")  # ENOTDIR below it, even for root
+    assert write_private(blocker / "code" / "t.bin", b"head", b"body") is False
+    assert blocker.read_text() == "a file, not a folder\n"
+
+
+def test_a_table_folder_that_cannot_be_written_is_left_after_the_first_table(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "blocker"
+    blocker.write_text("")
+    cache = CodeCache({"XDG_CACHE_HOME": str(blocker / "cache")})
+    _build(monkeypatch, cache, "secscan._probe_one")
+    _build(monkeypatch, cache, "secscan._probe_two")
+    tried: list[Path] = []
+    real = _codecache.write_private
+
+    def counted(path: Path, head: bytes, body: bytes) -> bool:
+        tried.append(path)
+        return real(path, head, body)
+
+    monkeypatch.setattr(_codecache, "write_private", counted)
+    cache.save()  # at exit: raises nothing
+    assert len(tried) == 1 and not cache.compiled
+
+
+def test_a_command_with_a_cache_home_below_a_file_exits_cleanly(tmp_path: Path) -> None:
+    blocker = tmp_path / "blocker"
+    blocker.write_text("")
+    code = "import secscan.app.run; from secscan.fs import codecache as c; print(c.installed().misses)"
+    env = {**os.environ, "XDG_CACHE_HOME": str(blocker / "c")}
+    argv = [sys.executable, "-c", code]
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, check=True, timeout=120)
+    assert int(done.stdout) > 100 and done.stderr == ""  # compiled, and nothing printed at exit

@@ -87,18 +87,19 @@ def _why(name: str, files: Sequence[str], seen: ScannerCoverage | None) -> tuple
 
 def _entry(
     kind: str, files: Sequence[str], too_large: int, analysers: Sequence[str],
-    scanners: Mapping[str, ScannerCoverage],
+    scanners: Mapping[str, ScannerCoverage], unreadable: int = 0,
 ) -> CoverageEntry:  # fmt: skip
     covered: set[str] = set()
     by: list[str] = []
     reasons = [f"{_count(too_large)} over [scan] max_file_size"] if too_large else []
+    reasons += [f"{_count(unreadable)} could not be read (see the warnings)"] if unreadable else []
     for name in analysers:
         mine, why = _why(name, files, scanners.get(name))
         covered |= mine
         by += [name] if mine else []
         if len(mine) < len(files):
             reasons += why
-    total = len(files) + too_large
+    total = len(files) + too_large + unreadable
     reason = "; ".join(reasons) if len(covered) < total else None
     return CoverageEntry(kind, total, len(covered), tuple(by), reason, "files", tuple(analysers))
 
@@ -133,11 +134,13 @@ def coverage_map(
     *,
     history: bool,
     classify: Callable[[str], str | None] | None = None,
+    unreadable: Sequence[str] = (),
 ) -> tuple[CoverageEntry, ...]:
     """The map of one run: a line per file kind present (in :meth:`Kinds.names` order), then
     ``other``, ``secrets`` and, in a git work tree (``history``), ``git history``.
 
-    ``files`` are the inventory's files, ``too_large`` the ones it left out for their size;
+    ``files`` are the inventory's files, ``too_large`` the ones it left out for their size,
+    ``unreadable`` the entries (files or folders) it could not read (a path too long, say);
     ``scanners`` maps each built-in scanner's name to what it did (see :class:`ScannerCoverage`).
     """
     classify = classify or kinds.classifier()
@@ -145,17 +148,20 @@ def coverage_map(
     large: Counter[str | None] = Counter()
     for path in files:
         by_kind.setdefault(classify(path), []).append(path)
+    unread: Counter[str | None] = Counter(classify(path) for path in unreadable)
     for path in too_large:
         large[classify(path)] += 1
     entries = [
-        _entry(kind, by_kind.get(kind, []), large[kind], kinds.analysers(kind), scanners)
+        _entry(kind, by_kind.get(kind, []), large[kind], kinds.analysers(kind), scanners, unread[kind])
         for kind in kinds.names()
-        if by_kind.get(kind) or large[kind]
+        if by_kind.get(kind) or large[kind] or unread[kind]
     ]
-    if by_kind.get(None) or large[None]:
-        entries.append(_other(by_kind.get(None, []), [p for p in too_large if classify(p) is None]))
-    if files or too_large:
-        entries.append(_entry(SECRETS, files, len(too_large), kinds.analysers(SECRETS), scanners))
+    if by_kind.get(None) or large[None] or unread[None]:
+        left = [p for p in (*too_large, *unreadable) if classify(p) is None]
+        entries.append(_other(by_kind.get(None, []), left))
+    if files or too_large or unreadable:
+        secrets = _entry(SECRETS, files, len(too_large), kinds.analysers(SECRETS), scanners, len(unreadable))
+        entries.append(secrets)
     if history:
         entries.append(_history(scanners.get(HISTORY_SCANNER)))
     return tuple(entries)

@@ -6,12 +6,14 @@ cap on its size (for gzip on the *decompressed* size, so a gzip bomb stops at th
 from __future__ import annotations
 
 import gzip
+import os
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from secscan.core.errors import InputError
+from secscan.fs.safe_read import open_regular
 from secscan.scanners.sarif_load import MAX_SARIF_BYTES
 
 MAX_INGEST_BYTES = MAX_SARIF_BYTES
@@ -29,17 +31,25 @@ def log_chunks(path: Path, limit: int = MAX_INGEST_BYTES) -> Iterator[bytes]:
     """The bytes of ``path`` in chunks (gunzipped when it is gzip), refusing more than ``limit``.
 
     Gzip is recognised by its magic number, so ``.sarif.gz`` and a gzip log under any name work.
-    Decompression streams chunk by chunk and stops at the cap. Raises InputError.
+    Decompression streams chunk by chunk and stops at the cap. The file is opened without
+    blocking and must be a regular file (:func:`~secscan.fs.safe_read.open_regular`): a FIFO or
+    ``/dev/zero`` is refused at once. Raises InputError.
     """
-    if not path.is_file():
-        what = "does not exist" if not path.exists() else "is not a regular file"
-        raise LogFileError(f"SARIF file {path} {what}; give the path of a .sarif or .sarif.gz file")
+    try:  # non-blocking, then fstat: a FIFO or a device is refused, never waited on or read forever
+        opened = open_regular(path, None, "SARIF file")
+    except FileNotFoundError:
+        where = f"SARIF file {path} does not exist"
+        raise LogFileError(f"{where}; give the path of a .sarif or .sarif.gz file") from None
+    except OSError as exc:
+        raise LogFileError(f"cannot read SARIF file {path}: {exc.strerror or exc}; check the path") from None
+    except InputError as exc:  # a folder, a FIFO, a device: "... must be a regular file"
+        raise LogFileError(str(exc)) from None
     too_big = f"SARIF file {path} is larger than {limit} bytes"
     try:
-        with path.open("rb") as raw:
+        with opened as raw:
             gzipped = raw.read(2) == _GZIP_MAGIC
             raw.seek(0)
-            if not gzipped and path.stat().st_size > limit:
+            if not gzipped and os.fstat(raw.fileno()).st_size > limit:
                 raise LogFileError(f"{too_big}; split the analysis or filter its results")
             source: Any = gzip.GzipFile(fileobj=raw, mode="rb") if gzipped else raw
             total = 0

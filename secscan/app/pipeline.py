@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Collection, Sequence
@@ -88,10 +89,22 @@ def _with_deleted(
         if p not in result.scope
         and (
             skips.is_output(p)
-            or (not is_excluded(p, excludes) and not (root / p).exists() and not (root / p).is_symlink())
+            or (not is_excluded(p, excludes) and _gone(root / p))
         )
     }
     return dataclasses.replace(result, scope=result.scope | deleted) if deleted else result
+
+
+def _gone(path: Path) -> bool:
+    """Whether nothing is at ``path`` (not even a dangling link). A path that cannot be looked
+    up (too long for the system, a folder without permission) is not known to be gone."""
+    try:
+        os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return True
+    except OSError:
+        return False
+    return False
 
 
 def _with_identities(
@@ -120,6 +133,7 @@ def run_scan(
     cache: Path | None = None,
     outputs: Collection[Path] = (),
     osv_index: Path | None = None,
+    policy: SeverityPolicy | None = None,
 ) -> ScanOutcome:
     """Scan ``target`` with the selected scanners; see the module docstring.
 
@@ -132,10 +146,12 @@ def run_scan(
     (:mod:`secscan.fs.exclusions`, which also leaves out what git ignores).
     ``osv_index`` is the folder of compiled data: the OSV indexes and the semgrep rule packs'
     memo (``None``: the OSV database is loaded and the packs are parsed).
+    ``policy`` is the severity policy when the caller loaded it already (to refuse a bad policy
+    file before it opened anything); ``None`` loads ``settings.policy.severity``.
     """
     root = check_target(target)
     name = target_name or root.name
-    policy = load_policy(settings.policy.severity)
+    policy = policy or load_policy(settings.policy.severity)
     selected = select_scanners(settings, only)
     for scanner, _ in selected:
         if isinstance(scanner, SemgrepScanner):  # issue 18: its rule packs are parsed once, then kept
@@ -160,7 +176,7 @@ def run_scan(
         with (
             vulnerability_service(selected, osv_db, session is not None, osv_index) as (
                 osv_url,
-                lookup,
+                database,
                 load,
             ),
             run_folder() as work,  # marked with its owner: a dead run's folder is removed later
@@ -178,7 +194,7 @@ def run_scan(
                     policy=policy,
                     args=config.args,
                     osv_url=osv_url,
-                    options=scanner_options(config, lookup, settings, osv_db, osv_index),
+                    options=scanner_options(config, database, settings, osv_db, osv_index),
                 )
                 if session is not None:  # incremental: only new and changed files are scanned
                     excludes = (*settings.scan.excludes, *config.exclude)
@@ -197,7 +213,8 @@ def run_scan(
                 items.append((scanner, job, config.timeout))
             if hooks.on_start:
                 hooks.on_start([s.name for s, _ in selected])
-            results = run_all(items, on_done=hooks.on_done, cancel=cancel)
+            memory_cap = settings.scan.max_memory_mb * 1024 * 1024
+            results = run_all(items, on_done=hooks.on_done, cancel=cancel, memory_cap=memory_cap)
             scanned = time.perf_counter()
             values = _secret_values(root, [f for r in results for f in r.findings])
             for (scanner, job, _), result in zip(items, results, strict=True):
@@ -218,6 +235,7 @@ def run_scan(
             run_kinds(settings, [s for s, _ in selected], osv_index),
             scanner_views(BUILTIN, [s.name for s, _ in selected], results, given, chosen=bool(only)),
             history=in_git_work_tree(root),
+            unreadable=inventory.unreadable,
         )
         with redacting_logs(redactor):
             results = [redact_result(r, redactor) for r in results]

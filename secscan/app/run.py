@@ -20,7 +20,8 @@ from secscan.app.document import json_document, scrub
 from secscan.app.gate import NewFindingsGate, gating, new_since_baseline
 from secscan.app.introduced import introduced_times
 from secscan.app.pipeline import ScanHooks, ScanOutcome, run_scan, utcnow
-from secscan.config.policy import load_sla_policy
+from secscan.app.scan_options import check_databases
+from secscan.config.policy import load_policy, load_sla_policy
 from secscan.config.settings import Settings, fail_threshold
 from secscan.config.suppressions import read_suppressions
 from secscan.core.errors import ExitCode, TargetError
@@ -34,6 +35,7 @@ from secscan.fs.names import has_surrogates
 from secscan.report.sarif import build_sarif
 from secscan.report.sinks.file import FileSink, check_writable
 from secscan.scanners.cache.paths import cache_for_run, osv_index_folder
+from secscan.scanners.registry import select_scanners
 from secscan.store import open_store
 
 if TYPE_CHECKING:
@@ -142,7 +144,10 @@ def run(request: RunRequest, hooks: ScanHooks = ScanHooks()) -> RunResult:  # no
     root = check_target(request.target)
     if request.sarif_path is not None:  # issue 13: a bad output path fails before the scan
         check_writable(request.sarif_path, "SARIF log")
+    # an unknown --scanner or a missing OSV database: refused before a database or lock is made
+    check_databases(select_scanners(request.settings, request.only), request.settings, request.osv_db)
     suppressions = read_suppressions(root)
+    severity_policy = load_policy(request.settings.policy.severity)  # a bad file: exit 2, nothing opened
     sla_policy = load_sla_policy(request.settings.policy.sla)
     if request.upload:  # issue 5: no token, [github] or commit -> exit 2 before any scanner starts
         from secscan.delivery.github.outbox import check_upload
@@ -164,8 +169,8 @@ def run(request: RunRequest, hooks: ScanHooks = ScanHooks()) -> RunResult:  # no
     if has_surrogates(name):  # a name is an identifier in the store, keys and alerts: text only
         raise TargetError(f"target name {printable(name)} is not UTF-8; give the target a name with --target")
     with (
+        open_store(request.db) as store,  # first: a --db that is no database leaves no <db>.locks/ behind
         target_lock(request.db, name, wait_s=request.lock_wait_s, cancel=request.cancel),
-        open_store(request.db) as store,
         held_across_hosts(store, name, request.lock_wait_s, request.cancel),  # PostgreSQL: other hosts
         RunGuard(store, utcnow) as guard,  # an error before the run is recorded ends it: never left running
     ):
@@ -189,6 +194,7 @@ def run(request: RunRequest, hooks: ScanHooks = ScanHooks()) -> RunResult:  # no
             cache=cache,
             outputs=own_outputs(request, cache),
             osv_index=osv_index_folder(request.settings.cache),  # issue 18
+            policy=severity_policy,
         )
         stop_if_cancelled(store, outcome.run, request.cancel, utcnow())
         recorded = tracking.record_run(store, outcome.run, utcnow(), sla_policy, suppressions)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from secscan.config.settings import (
     BanditConfig,
@@ -19,22 +19,25 @@ from secscan.config.settings import (
     ScannerConfig,
     Settings,
 )
-from secscan.core.errors import InputError
 from secscan.scanners.interface import Scanner
+from secscan.scanners.osv.dataset_path import check_dataset_path
+
+if TYPE_CHECKING:
+    from secscan.scanners.cache.audit import LazyDatabase
 
 
 def scanner_options(
     config: ScannerConfig,
-    advisory_lookup: Callable[[str], Any] | None,
+    database: LazyDatabase | None,
     settings: Settings,
     osv_db: Path | None,
     osv_index: Path | None = None,
 ) -> dict[str, object]:
     if isinstance(config, LockfileAuditConfig):
-        database = settings.osv_db("lockfile-audit", osv_db)
+        dataset = settings.osv_db("lockfile-audit", osv_db)
         options: dict[str, object] = {"max_file_size": settings.scan.max_file_size}
         options |= {"osv_index": osv_index} if osv_index is not None else {}
-        return options | ({"osv_db": database} if database is not None else {})
+        return options | ({"osv_db": dataset} if dataset is not None else {})
     if isinstance(config, GitHistoryConfig):
         return {
             "detect_secrets_args": tree.args if (tree := settings.scanners.get("detect-secrets")) else (),
@@ -57,8 +60,9 @@ def scanner_options(
         options = {}
         if config.requirements is not None:
             options["requirements"] = config.requirements
-        if advisory_lookup is not None:
-            options["advisory_lookup"] = advisory_lookup
+        if database is not None:  # the offline database: full records, and whether it has PyPI's
+            options["advisory_lookup"] = database.get
+            options["advisory_count"] = database.advisories
         return options
     return config.scanner_options()
 
@@ -77,15 +81,15 @@ def audit_source(
 def check_databases(
     selected: Sequence[tuple[Scanner, ScannerConfig]], settings: Settings, osv_db: Path | None
 ) -> None:
-    """Refuse a configured OSV database that does not exist, before any scanner starts."""
+    """Refuse a configured OSV database that does not exist or is neither a folder nor a
+    ``.zip`` file, before any scanner starts."""
     for _, config in selected:
         if isinstance(config, LockfileAuditConfig):
             database = settings.osv_db("lockfile-audit", osv_db)
-            if database is not None and not database.exists():
-                raise InputError(
-                    f"OSV database {database} does not exist; "
-                    "check --osv-db or [scanners.lockfile-audit] osv_db"
-                )
+            if database is not None:
+                check_dataset_path(database, "--osv-db or [scanners.lockfile-audit] osv_db")
+        if isinstance(config, PipAuditConfig) and (database := osv_db or config.osv_db) is not None:
+            check_dataset_path(database, "--osv-db or [scanners.pip-audit] osv_db")
 
 
 @contextlib.contextmanager
@@ -94,14 +98,15 @@ def vulnerability_service(
     osv_db: Path | None,
     lazy: bool = False,
     osv_index: Path | None = None,
-) -> Iterator[tuple[str | None, Callable[[str], Any] | None, Callable[[], object] | None]]:
+) -> Iterator[tuple[str | None, LazyDatabase | None, Callable[[], object] | None]]:
     """Serve the offline OSV database on loopback while pip-audit runs (if configured).
 
-    Yields the query URL, the record lookup, and (``lazy``: with the result cache, which may
-    answer for every pin) instead of the URL the function that starts opening and serving the
-    database and returns the URL (pip-audit's ``options["osv_service"]``); otherwise it opens at
-    once, while the scanners start. A run whose every pin is cached binds no port (issue 18).
-    The database is its compiled index in ``osv_index`` (None: loaded into memory).
+    Yields the query URL, the offline database (its records and counts), and (``lazy``: with the
+    result cache, which may answer for every pin) instead of the URL the function that starts
+    opening and serving the database and returns the URL (pip-audit's ``options["osv_service"]``);
+    otherwise it opens at once, while the scanners start. A run whose every pin is cached binds
+    no port (issue 18). The database is its compiled index in ``osv_index`` (None: loaded into
+    memory).
     """
     config = next((c for s, c in selected if isinstance(c, PipAuditConfig)), None)
     if config is None:
@@ -117,7 +122,7 @@ def vulnerability_service(
     db = LazyDatabase(db_path, osv_index)
     service = OsvService(db)
     try:
-        yield (None if lazy else service.url()), db.get, (service.url if lazy else None)
+        yield (None if lazy else service.url()), db, (service.url if lazy else None)
     finally:
         service.close()
         db.close()

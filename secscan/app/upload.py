@@ -19,6 +19,7 @@ from urllib.parse import unquote, urlsplit
 
 from secscan.app.deliver import awaiting_upload, deliver_uploads
 from secscan.app.github_sync import SyncReport, sync_dismissals
+from secscan.app.ingest_log import log_chunks
 from secscan.config.settings import Settings
 from secscan.core.errors import ConfigError, InputError, StoreError
 from secscan.core.model import RunId, ScanRun
@@ -53,17 +54,18 @@ class UploadStatusView:
 
 
 def _read_sarif(path: Path) -> dict[str, Any]:
+    """The log at ``path``, read as ``secscan ingest`` reads one (:func:`~secscan.app.ingest_log.log_chunks`:
+    never a FIFO or a device, gzip recognised, at most :data:`MAX_SARIF_BYTES`). Raises InputError."""
+    data = bytearray()
+    for chunk in log_chunks(path, MAX_SARIF_BYTES):
+        data += chunk
     try:
-        if path.stat().st_size > MAX_SARIF_BYTES:
-            raise InputError(f"SARIF file {path} is over {MAX_SARIF_BYTES} bytes; is it the right file?")
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(f"cannot read SARIF file {path}: {exc.strerror}; check the --sarif path") from None
+        document = json.loads(data)
     except (UnicodeDecodeError, ValueError):
         raise InputError(f"SARIF file {path} is not JSON; give the log `secscan run` wrote") from None
-    if not isinstance(data, dict) or not isinstance(data.get("runs"), list):
+    if not isinstance(document, dict) or not isinstance(document.get("runs"), list):
         raise InputError(f"SARIF file {path} has no runs; give the file `secscan run --sarif` wrote")
-    return data
+    return document
 
 
 def _sarif_run_id(sarif: Mapping[str, Any]) -> str | None:

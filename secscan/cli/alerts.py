@@ -16,7 +16,8 @@ from secscan.config.memo import load_settings_memo
 from secscan.config.settings import Settings
 from secscan.core.errors import ConfigError, ExitCode
 from secscan.fs.names import json_dumps
-from secscan.store import open_store
+from secscan.fs.paths import existing_database
+from secscan.store import Store, open_store
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -30,8 +31,15 @@ def _settings(args: argparse.Namespace) -> Settings:
     return load_settings_memo(args.config)
 
 
+def _store(args: argparse.Namespace) -> Store:
+    """The database of ``--db``, which must be there: alerts are listed, retried and delivered
+    from a database a run or the daemon filled, never from one created by a typo."""
+    existing_database(args.db)
+    return open_store(args.db)
+
+
 def cmd_alerts(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
-    with open_store(args.db) as store:
+    with _store(args) as store:
         items = commands.list_alerts(store, dead=args.dead, limit=args.limit)
     if args.format == "json":
         stdout.out(json_dumps([commands.alert_json(i) for i in items]), highlight=False)
@@ -55,7 +63,7 @@ def cmd_alerts(args: argparse.Namespace, stdout: Console, stderr: Console) -> in
 
 
 def cmd_retry(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
-    with open_store(args.db) as store:
+    with _store(args) as store:
         item = commands.retry_alert(store, args.id, datetime.now(UTC))
     stdout.out(
         f"alert {item.id} to {item.kind} is due again; it goes out at the next delivery", highlight=False
@@ -65,7 +73,7 @@ def cmd_retry(args: argparse.Namespace, stdout: Console, stderr: Console) -> int
 
 def cmd_deliver(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
     settings = _settings(args)
-    with open_store(args.db) as store:
+    with _store(args) as store:
         report = commands.deliver_now(store, settings)
     stdout.out(
         f"{report.delivered} delivered, {report.retried} to retry, {len(report.dead)} dead", highlight=False
@@ -76,11 +84,3 @@ def cmd_deliver(args: argparse.Namespace, stdout: Console, stderr: Console) -> i
 def cmd_notify_test(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
     stdout.out(commands.send_test(_settings(args), args.channel), highlight=False)
     return int(ExitCode.OK)
-
-
-def _positive_id(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(
-            f"alert id {text!r} must be a positive whole number (see secscan alerts)"
-        )
-    return int(text)

@@ -36,6 +36,10 @@ def parse_duration(text: str) -> timedelta:
     return int(match.group(1)) * _UNITS[match.group(2)]
 
 
+MAX_ID = 2**63 - 1
+"""The largest id or limit a database integer holds (SQLite and PostgreSQL ``bigint``)."""
+
+
 def parse_target_name(text: str) -> str:
     name = text.strip()
     if not name or len(name) > MAX_TARGET_NAME or any(not c.isprintable() for c in name):

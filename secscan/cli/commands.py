@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from secscan.cli.args import Lazy, arg_type, lazy_type, parse_duration, parse_target_name, upload_wait
+from secscan.cli.args import MAX_ID, Lazy, arg_type, lazy_type, parse_duration, parse_target_name, upload_wait
 from secscan.cli.commands_service import LOG_FORMATS, daemon_commands, fleet_commands
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
@@ -132,11 +132,9 @@ def _upload(sub: Sub, common: argparse.ArgumentParser) -> None:
 
 
 def positive_id(text: str) -> int:
-    """An alert's id: a positive whole number."""
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(
-            f"alert id {text!r} must be a positive whole number (see secscan alerts)"
-        )
+    """An alert's id or a limit: a positive whole number a database integer holds."""
+    if not text.isdigit() or not 1 <= int(text) <= MAX_ID:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a whole number from 1 to {MAX_ID}")
     return int(text)
 
 

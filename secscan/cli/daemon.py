@@ -40,7 +40,10 @@ def cmd_daemon(args: argparse.Namespace, stdout: Console, stderr: Console) -> in
 def cmd_status(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
     from secscan.config.daemon import DaemonConfig
     from secscan.daemon.status import daemon_status
+    from secscan.fs.paths import existing_database
 
+    if args.db is not None:  # a --db (or SECSCAN_DB) that is not there is a typo: refused, not created
+        existing_database(args.db)
     if args.config is None:  # the [daemon] defaults, without building every section's model
         daemon = DaemonConfig()
     else:
@@ -58,6 +61,8 @@ def cmd_status(args: argparse.Namespace, stdout: Console, stderr: Console) -> in
 
 def _status_lines(status: DaemonStatus) -> list[str]:
     lines = [f"daemon: {status.daemon or 'not running'}"]
+    if status.missing_database is not None:
+        lines.append(f"database: none at {status.missing_database} yet; the daemon has not run")
     if status.heartbeat_at:
         lines.append(f"last heartbeat: {status.heartbeat_at.isoformat()}")
     lines.append("next runs:")

@@ -18,12 +18,16 @@ if TYPE_CHECKING:
 
 
 def _url(args: argparse.Namespace) -> PostgresUrl:
+    """The fleet's database; every fleet command calls this before importing a fleet module, so a
+    missing fleet extra is one line (exit 2), not an ImportError."""
     from secscan.fs.urls import is_postgres, postgres_url
 
     if not args.db or not is_postgres(args.db):
         raise ConfigError("secscan fleet needs --db postgresql://... (or SECSCAN_DB): the fleet's database")
-    try:
+    try:  # the fleet extra: what the fleet modules import
         import procrastinate  # noqa: F401
+        import psycopg  # noqa: F401
+        import psycopg_pool  # noqa: F401
     except ImportError as exc:
         raise ConfigError(f"secscan fleet needs the fleet extra ({exc.name} is missing): "
                           "pip install 'secscan[fleet]'") from exc  # fmt: skip
@@ -38,9 +42,9 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def cmd_migrate(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
+    url = _url(args)  # first: the fleet modules below need the fleet extra
     from secscan.daemon.fleet.schema import migrate
 
-    url = _url(args)
     done = migrate(url)
     stdout.out(f"{url.display}: secscan's schema at head; fleet: {done}", highlight=False)
     return 0
@@ -49,8 +53,6 @@ def cmd_migrate(args: argparse.Namespace, stdout: Console, stderr: Console) -> i
 def cmd_worker(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
     import logging
 
-    from secscan.daemon.fleet.worker import FleetWorker
-
     if args.verbose == 0 and not args.quiet:  # a service logs what it does
         logging.getLogger().setLevel(logging.INFO)
         logging.getLogger("procrastinate").setLevel(logging.WARNING)
@@ -58,7 +60,9 @@ def cmd_worker(args: argparse.Namespace, stdout: Console, stderr: Console) -> in
         raise ConfigError("secscan fleet worker needs --config with [[daemon.targets]]")
     if args.concurrency < 1:
         raise ConfigError("--concurrency must be 1 or more")
-    url = _url(args)
+    _url(args)  # first: the fleet modules below need the fleet extra
+    from secscan.daemon.fleet.worker import FleetWorker
+
     settings = _settings(args)
     unknown = [q for q in args.queue if q not in settings.fleet.queues]
     if unknown:
@@ -66,11 +70,13 @@ def cmd_worker(args: argparse.Namespace, stdout: Console, stderr: Console) -> in
             f"--queue {unknown[0]!r} is not in [fleet] queues ({', '.join(settings.fleet.queues)})"
         )
     worker = FleetWorker(settings, args.db, concurrency=args.concurrency, queues=args.queue)
-    del url
     return worker.serve()
 
 
 def cmd_scan_now(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
+    if args.config is None:
+        raise ConfigError("secscan fleet scan-now needs --config with [[daemon.targets]]")
+    url = _url(args)  # first: the fleet modules below need the fleet extra
     import psycopg
 
     from secscan.core.errors import StoreError
@@ -78,9 +84,6 @@ def cmd_scan_now(args: argparse.Namespace, stdout: Console, stderr: Console) -> 
     from secscan.daemon.fleet.keys import check_key, key_time, round_key
     from secscan.daemon.fleet.schema import migrate
 
-    if args.config is None:
-        raise ConfigError("secscan fleet scan-now needs --config with [[daemon.targets]]")
-    url = _url(args)
     settings = _settings(args)
     now = datetime.now(UTC)
     try:
@@ -105,9 +108,9 @@ def cmd_scan_now(args: argparse.Namespace, stdout: Console, stderr: Console) -> 
 
 
 def cmd_status(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
+    url = _url(args)  # first: the fleet modules below need the fleet extra
     from secscan.daemon.fleet.status import fleet_status
 
-    url = _url(args)
     settings = _settings(args)
     status = fleet_status(url, datetime.now(UTC), settings.fleet.stalled_after)
     if args.format == "json":

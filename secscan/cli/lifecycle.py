@@ -13,21 +13,21 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from secscan.app import lifecycle, lifecycle_json
 from secscan.cli import lifecycle_console
-from secscan.cli.args import parse_duration
+from secscan.cli.args import MAX_ID, parse_duration
 from secscan.config.policy import load_policy, load_sla_policy
-from secscan.core.errors import ConfigError, ExitCode, StoreError
+from secscan.core.errors import ConfigError, ExitCode
 from secscan.core.model import FindingState, ScannerStatus, Severity, ToolName
 from secscan.core.policy import SeverityPolicy
 from secscan.core.ports.store import OPEN_STATES
 from secscan.core.sla import SlaPolicy
 from secscan.fs.inventory import check_target
 from secscan.fs.names import json_dumps
-from secscan.store import FindingQuery, Store, TriageStatus, default_db_path, open_store
+from secscan.fs.paths import existing_database
+from secscan.store import FindingQuery, Store, TriageStatus, open_store
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -74,8 +74,8 @@ def parse_tool(text: str) -> ToolName:
 
 
 def parse_limit(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise ConfigError(f"limit {text!r} must be a positive whole number")
+    if not text.isdigit() or not 1 <= int(text) <= MAX_ID:
+        raise ConfigError(f"limit {text!r} must be a whole number from 1 to {MAX_ID}")
     return int(text)
 
 
@@ -109,13 +109,9 @@ def _policies(args: argparse.Namespace) -> tuple[SeverityPolicy, SlaPolicy]:
 @contextmanager
 def _store(args: argparse.Namespace, *, create: bool = False) -> Iterator[Store]:
     """The store of ``--db``. Reading commands refuse a database file that does not exist yet."""
-    db = args.db
-    path = default_db_path() if db is None else Path(db) if "://" not in db else None
-    if not create and path is not None and not path.expanduser().exists():
-        raise StoreError(
-            f"no database at {path}; record a run first (secscan ingest, secscan run) or pass --db"
-        )
-    with open_store(db) as store:
+    if not create:
+        existing_database(args.db)
+    with open_store(args.db) as store:
         yield store
 
 
@@ -211,7 +207,7 @@ def cmd_ingest(args: argparse.Namespace, stdout: Console, stderr: Console) -> in
         outcome = ingest.record(store, run, now, sla_policy, root)
     if args.format == "json":
         _print_json(stdout, lifecycle_json.ingest_document(run, outcome))
-    else:
+    elif not args.quiet:  # as `secscan run -q`: no table, the exit code tells
         lifecycle_console.ingest_summary(run, outcome, stdout)
     failed = any(s.status is not ScannerStatus.OK for s in run.scanners)
     return int(ExitCode.SCANNER_FAILED if failed else ExitCode.OK)

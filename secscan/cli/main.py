@@ -7,6 +7,7 @@ Errors become one line on stderr and an exit code here, and only here:
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -91,12 +92,13 @@ def _consoles(*, quiet: bool = False) -> tuple[Console, Console]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``secscan`` console script."""
     words = list(sys.argv[1:] if argv is None else argv)
-    if words in (["--version"], ["-V"]):  # what argparse would print, without building the parser
-        sys.stdout.write(f"secscan {__version__}\n")
-        return 0
-    from secscan.cli.parser import build_parser, command_word, from_environment
-
     try:
+        if words in (["--version"], ["-V"]):  # what argparse would print, without building the parser
+            sys.stdout.write(f"secscan {__version__}\n")
+            sys.stdout.flush()
+            return 0
+        from secscan.cli.parser import build_parser, command_word, from_environment
+
         only = command_word(words)  # only its parser is built
         args = build_parser(only).parse_args(words)  # --help and usage errors: no command module loaded
         from_environment(args, os.environ)  # SECSCAN_DB and co., where no flag was given
@@ -111,14 +113,41 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("secscan: interrupted\n")
         return 130
-    except Exception as exc:
-        if os.environ.get("SECSCAN_DEBUG"):
-            raise
+    except BrokenPipeError:  # `secscan findings | head`: as a writer killed by SIGPIPE, never 0
+        _silence_stdout()
+        return 128 + 13
+    except OSError as exc:
+        if exc.errno not in _FULL:
+            return _internal(exc)
+        _silence_stdout()  # what is still buffered cannot be written either
         sys.stderr.write(
-            f"secscan: internal error: {type(exc).__name__}; this is a bug, please report it "
-            "(rerun with SECSCAN_DEBUG=1 for a traceback)\n"
+            f"secscan: error: cannot write the output ({exc.strerror}); free space and run again\n"
         )
-        return INTERNAL_ERROR
+        return int(ExitCode.USAGE)
+    except Exception as exc:
+        return _internal(exc)
+
+
+_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+"""Errors of a write to a full device or past a quota: the output, not secscan, is at fault."""
+
+
+def _silence_stdout() -> None:
+    """Point standard output at /dev/null, so that the interpreter's flush at exit fails no more."""
+    import contextlib
+
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def _internal(exc: Exception) -> int:
+    if os.environ.get("SECSCAN_DEBUG"):
+        raise exc
+    sys.stderr.write(
+        f"secscan: internal error: {type(exc).__name__}; this is a bug, please report it "
+        "(rerun with SECSCAN_DEBUG=1 for a traceback)\n"
+    )
+    return INTERNAL_ERROR
 
 
 __all__ = ["ExitCode", "main"]

@@ -16,7 +16,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from secscan import __version__
-from secscan.cli.args import DEFAULT_WAIT_S, MAX_WAIT_S, Lazy, lazy_type, upload_wait, wait_seconds
+from secscan.cli.args import (
+    DEFAULT_WAIT_S,
+    MAX_WAIT_S,
+    Lazy,
+    arg_type,
+    lazy_type,
+    parse_target_name,
+    upload_wait,
+    wait_seconds,
+)
 from secscan.core.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -150,7 +159,7 @@ def _run(sub: Sub, common: argparse.ArgumentParser) -> None:
         "(or of --baseline-target): gate a pull request on what it adds",
     )  # fmt: skip
     run.add_argument(
-        "--baseline-target", metavar="NAME",
+        "--baseline-target", metavar="NAME", type=arg_type(parse_target_name),
         help="with --fail-on-new: compare with this target's last complete run (the target branch's)",
     )  # fmt: skip
     run.add_argument(
@@ -164,6 +173,7 @@ def _run(sub: Sub, common: argparse.ArgumentParser) -> None:
     run.add_argument(
         "--target",
         dest="target_name",
+        type=arg_type(parse_target_name),  # the same names every other command accepts
         metavar="NAME",
         help="name of the target in the database (default: the folder's name)",
     )

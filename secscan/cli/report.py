@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING
 from secscan.config.memo import load_settings_memo
 from secscan.config.policy import load_sla_policy
 from secscan.config.report import ReportConfig
-from secscan.core.errors import ExitCode, StoreError
+from secscan.core.errors import ExitCode
+from secscan.fs.paths import existing_database
 from secscan.report import api
 from secscan.report.sinks.file import check_writable
-from secscan.store import default_db_path, open_store
+from secscan.store import open_store
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -26,11 +27,7 @@ if TYPE_CHECKING:
 
 def _db_path(db: str | None) -> str | Path:
     """The database to read; a file that does not exist yet is refused (reading never creates one)."""
-    path = default_db_path() if db is None else Path(db) if "://" not in db else None
-    if path is not None and not path.expanduser().exists():
-        raise StoreError(
-            f"no database at {path}; record a run first (secscan run, secscan ingest) or pass --db"
-        )
+    path = existing_database(db)
     return path if path is not None else str(db)
 
 

@@ -92,6 +92,9 @@ def cmd_sync(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
 
 
 def cmd_status(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
+    from secscan.fs.paths import existing_database
+
+    existing_database(args.db)  # a status is read from a database that is there: none is created
     view = commands.status(args.db, args.run_id)
     dead = [{"key": i.key, "attempts": i.attempts, "error": i.last_error} for i in view.dead]
     if args.format == "json":

@@ -9,6 +9,7 @@ once, so a bad schedule fails at start with one line naming the key.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 DEFAULT_NIGHTLY = "0 2 * * *"
@@ -17,10 +18,12 @@ DEFAULT_HEALTH_LISTEN = "127.0.0.1:9477"
 
 
 def check_cron(value: str) -> str:
-    """Validate a cron expression (5 fields, or 6 with leading seconds); returns it unchanged."""
+    """Validate a cron expression (5 fields, or 6 with leading seconds) that fires some day
+    (``0 0 30 2 *`` never does: a daemon would start and never scan); returns it unchanged."""
     from secscan.config.schedule import cron_trigger  # APScheduler loads only when needed
 
-    cron_trigger(value, "UTC")
+    if cron_trigger(value, "UTC").get_next_fire_time(None, datetime.now(UTC)) is None:
+        raise ValueError(f"cron expression {value!r} never fires: no date matches its day and month")
     return value
 
 

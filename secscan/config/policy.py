@@ -11,9 +11,10 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from secscan.config.values import PolicyConfig
 from secscan.core.errors import ConfigError
-from secscan.core.policy import SeverityPolicy, merge_data, policy_from_data
-from secscan.core.sla import SlaPolicy, sla_policy_from
+from secscan.core.policy import SeverityPolicy, check_severity_data, merge_data, policy_from_data
+from secscan.core.sla import SlaPolicy, check_sla_data, sla_policy_from
 from secscan.fs.safe_read import MAX_CONFIG_BYTES, read_regular
 
 
@@ -45,18 +46,35 @@ def read_toml(path: Path, what: str = "policy file") -> dict[str, Any]:
 
 
 def load_policy(override: Path | None = None) -> SeverityPolicy:
-    """Load the bundled policy, merged with ``override`` when given. Raises ConfigError."""
-    data = read_toml(rules_dir() / "severity.toml")
+    """Load the bundled policy, merged with ``override`` when given. Each file is checked on its
+    own first (:func:`~secscan.core.policy.check_severity_data`: unknown tables and keys, bad
+    values), so an error names the file that has it. Raises ConfigError."""
+    bundled = rules_dir() / "severity.toml"
+    data = read_toml(bundled, "severity policy")
+    check_severity_data(data, str(bundled))
     if override is not None:
-        data = merge_data(data, read_toml(override))
+        extra = read_toml(override, "severity policy")
+        check_severity_data(extra, str(override))
+        data = merge_data(data, extra)
     return policy_from_data(data)
 
 
 def load_sla_policy(override: Path | None = None) -> SlaPolicy:
-    """Load ``rules/sla.toml``, with ``override`` merged over it key by key. Raises ConfigError."""
-    data = read_toml(rules_dir() / "sla.toml", "SLA policy")
+    """Load ``rules/sla.toml``, with ``override`` merged over it key by key, each file checked on
+    its own first (:func:`~secscan.core.sla.check_sla_data`). Raises ConfigError."""
+    bundled = rules_dir() / "sla.toml"
+    data = read_toml(bundled, "SLA policy")
+    check_sla_data(data, str(bundled))
     if override is not None:
         extra = read_toml(override, "SLA policy")
+        check_sla_data(extra, str(override))
         for table in ("windows", "clock"):
             data[table] = {**data.get(table, {}), **extra.get(table, {})}
-    return sla_policy_from(data, str(override or "rules/sla.toml"))
+    return sla_policy_from(data, str(override or bundled))
+
+
+def check_policies(config: PolicyConfig) -> None:
+    """Load both policies once, so that a bad ``[policy]`` file is refused when a long-running
+    process starts (or reloads), not at its first scan. Raises ConfigError."""
+    load_policy(config.severity)
+    load_sla_policy(config.sla)

@@ -74,6 +74,9 @@ class ScanConfig:
     exclude: tuple[str, ...] = DEFAULT_EXCLUDES
     extend_exclude: tuple[str, ...] = ()
     max_file_size: int = 5_000_000  # bytes; larger files are not scanned
+    # resident memory one scanner command (its whole process tree) may hold before it is killed and
+    # the scanner fails, closing nothing: a hostile file cannot take the machine's memory; 0: no cap
+    max_memory_mb: int = 4096
     fail_on: FailOn = "high"
     include_ignored: bool = False  # scan files git ignores too (secscan.fs.exclusions)
 

@@ -7,12 +7,14 @@ Reading those files is :mod:`secscan.config.policy`'s job; this module only inte
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from secscan.core.errors import ConfigError
 from secscan.core.model import Severity
+from secscan.core.policy_schema import Entries, Shape, check_shape, choice, number, whole
 
 
 def merge_data(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
@@ -25,18 +27,72 @@ def merge_data(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, An
     return merged
 
 
+_SEVERITIES = tuple(s.value for s in Severity)
+_SCORE_TEXT = re.compile(r"^[0-9]{1,2}(\.[0-9]+)?$")
+_PAIR = re.compile(r"^[A-Za-z]+/[A-Za-z]+$")
+
+
+def _score(value: object) -> str | None:
+    """A threshold on a 0-10 scale (CVSS, SARIF security-severity)."""
+    return None if number(value) and 0 <= value <= 10 else "a number from 0 to 10"
+
+
+def _security_severity(value: object) -> str | None:
+    """What secscan writes as a SARIF rule's ``security-severity``: GitHub takes a string holding
+    a score from 0.0 to 10.0 (github-code-scanning.md), so a number, or text that reads as one."""
+    if isinstance(value, str) and _SCORE_TEXT.match(value) and float(value) <= 10:
+        return None
+    if number(value) and 0 <= value <= 10:
+        return None
+    return 'a score from 0.0 to 10.0, as text ("9.5") or a number (GitHub\'s SARIF security-severity)'
+
+
+def _score_text(value: object) -> str:
+    """A checked security-severity as SARIF holds it: text (a number is written as ``9.5``)."""
+    return repr(float(value)) if number(value) else str(value)
+
+
+_LEVEL = choice(_SEVERITIES)
+_NAMED = Entries(_LEVEL)  # rule ids, secret types, advisory labels: any name
+_MATRIX = Entries(
+    _LEVEL, key_check=lambda k: bool(_PAIR.match(k)), key_hint='SEVERITY/CONFIDENCE, e.g. "HIGH/LOW"'
+)
+_BOUNDS = Entries(_score, keys=_SEVERITIES)
+
+SEVERITY_SHAPE: Shape = {
+    "version": whole(1),
+    "security-severity": Entries(_security_severity, keys=_SEVERITIES),
+    "bandit": {"matrix": _MATRIX, "rules": _NAMED},
+    "detect-secrets": {"default": _LEVEL, "verified": _LEVEL, "types": _NAMED},
+    "advisory": {"default": _LEVEL, "cvss": _BOUNDS, "labels": _NAMED},
+    "sarif": {
+        "levels": Entries(_LEVEL, keys=("error", "warning", "note", "none")),
+        "security-severity": _BOUNDS,
+    },
+    "zizmor": {"default": _LEVEL, "matrix": _MATRIX, "rules": _NAMED},
+    "semgrep": {"default": _LEVEL, "matrix": _MATRIX, "rules": _NAMED},
+}
+"""What ``severity.toml`` (and a user's file merged over it) may hold."""
+
+
+def check_severity_data(data: Mapping[str, Any], source: str) -> None:
+    """Refuse an unknown table or key, or a bad value, in a severity policy file (the bundled one
+    or a user's, each checked alone). Raises ConfigError naming ``source`` and the key."""
+    check_shape(data, SEVERITY_SHAPE, "severity policy", source)
+
+
 def _severity(value: object, where: str) -> Severity:
     try:
         return Severity(str(value).lower())
     except ValueError:
-        allowed = ", ".join(s.value for s in Severity)
+        allowed = ", ".join(_SEVERITIES)
         raise ConfigError(f"severity policy: {where} = {value!r} is not one of {allowed}") from None
 
 
 def _thresholds(table: Mapping[str, Any], where: str) -> tuple[tuple[float, Severity], ...]:
     pairs = []
     for name, bound in table.items():
-        if not isinstance(bound, int | float):
+        if not number(bound):
             raise ConfigError(f"severity policy: {where}.{name} must be a number, got {bound!r}")
         pairs.append((float(bound), _severity(name, f"{where}.{name}")))
     return tuple(sorted(pairs, reverse=True))
@@ -132,12 +188,14 @@ def _matrix(table: Mapping[str, Any], tool: str) -> MatrixPolicy:
 
 def policy_from_data(data: Mapping[str, Any]) -> SeverityPolicy:
     """The policy of parsed ``severity.toml`` data (bundled, merged with the user's file by
-    :func:`secscan.config.policy.load_policy`). Raises ConfigError."""
+    :func:`secscan.config.policy.load_policy`, each checked by :func:`check_severity_data`).
+    Raises ConfigError."""
     try:
         secrets = data["detect-secrets"]
         return SeverityPolicy(
             security_severity={
-                _severity(k, "security-severity"): str(v) for k, v in data["security-severity"].items()
+                _severity(k, "security-severity"): _score_text(v)
+                for k, v in data["security-severity"].items()
             },
             bandit_matrix={
                 k.upper(): _severity(v, f"bandit.matrix.{k}") for k, v in data["bandit"]["matrix"].items()

@@ -25,6 +25,7 @@ from typing import Any
 
 from secscan.core.errors import ConfigError
 from secscan.core.model import Severity
+from secscan.core.policy_schema import Entries, Shape, check_shape, choice, number, whole
 
 
 class ReopenPolicy(StrEnum):
@@ -150,18 +151,61 @@ def next_change_at(
 
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([hd])\s*$")
+MAX_WINDOW = timedelta(days=3660)
+"""Ten years: a longer remediation window cannot be meant (and a due time past the year 9999
+could not be computed)."""
+_WINDOW_HINT = "a duration like '24h' or '7d' (more than 0, at most 3660d) or 'none'"
+
+
+def _window(value: object) -> timedelta | None:
+    """A window, or raises ValueError."""
+    if not isinstance(value, str):
+        raise ValueError(value)
+    text = value.strip().lower()
+    if text == "none":
+        return None
+    match = _DURATION.match(text)
+    if match is None:
+        raise ValueError(value)
+    amount = float(match.group(1))
+    hours = amount if match.group(2) == "h" else amount * 24
+    if not 0 < hours <= MAX_WINDOW.total_seconds() / 3600:  # checked before timedelta can overflow
+        raise ValueError(value)
+    return timedelta(hours=amount) if match.group(2) == "h" else timedelta(days=amount)
 
 
 def parse_window(value: object, where: str) -> timedelta | None:
     """``"2h"``, ``"7d"`` or ``"none"`` -> a window. Raises ConfigError naming ``where``."""
-    text = str(value).strip().lower()
-    if text == "none":
-        return None
-    match = _DURATION.match(text)
-    if match is None or float(match.group(1)) <= 0:
-        raise ConfigError(f"SLA policy: {where} = {value!r} is not a duration like '24h', '7d' or 'none'")
-    amount = float(match.group(1))
-    return timedelta(hours=amount) if match.group(2) == "h" else timedelta(days=amount)
+    try:
+        return _window(value)
+    except ValueError:
+        raise ConfigError(f"SLA policy: {where} = {value!r} is not {_WINDOW_HINT}") from None
+
+
+def _window_value(value: object) -> str | None:
+    try:
+        _window(value)
+    except ValueError:
+        return _WINDOW_HINT
+    return None
+
+
+def _fraction(value: object) -> str | None:
+    return None if number(value) and 0 < value <= 1 else "a number more than 0 and at most 1"
+
+
+SLA_SHAPE: Shape = {
+    "version": whole(1),
+    "windows": Entries(_window_value, keys=tuple(s.value for s in Severity)),
+    "clock": {"due-soon-fraction": _fraction, "reopen": choice(tuple(r.value for r in ReopenPolicy))},
+}
+"""What ``sla.toml`` (and a user's file merged over it) may hold."""
+
+
+def check_sla_data(data: Mapping[str, Any], source: str) -> None:
+    """Refuse an unknown table or key, or a bad value, in an SLA policy file (the bundled one or
+    a user's, each checked alone). Raises ConfigError naming ``source`` and the key."""
+    check_shape(data, SLA_SHAPE, "SLA policy", source)
 
 
 def sla_policy_from(data: Mapping[str, Any], where: str = "sla.toml") -> SlaPolicy:
@@ -176,10 +220,10 @@ def sla_policy_from(data: Mapping[str, Any], where: str = "sla.toml") -> SlaPoli
         windows[severity] = parse_window(windows_table[severity.value], f"windows.{severity.value}")
     clock = data.get("clock", {})
     fraction = clock.get("due-soon-fraction", 0.75)
-    if not isinstance(fraction, int | float) or not 0 < fraction <= 1:
+    if _fraction(fraction) is not None:
         raise ConfigError(f"SLA policy {where}: clock.due-soon-fraction = {fraction!r} must be in (0, 1]")
     try:
-        reopen_policy = ReopenPolicy(str(clock.get("reopen", "restart")))
+        reopen_policy = ReopenPolicy(str(clock.get("reopen", "restart")).lower())
     except ValueError:
         raise ConfigError(
             f"SLA policy {where}: clock.reopen = {clock.get('reopen')!r} must be 'restart' or 'resume'"

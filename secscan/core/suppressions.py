@@ -20,7 +20,12 @@ SUPPRESSIONS_FILE = ".secscan/suppressions.toml"
 
 
 def end_of_day(day: date) -> datetime:
-    """The exclusive expiry instant of ``until DAY``: the decision holds through that UTC day."""
+    """The exclusive expiry instant of ``until DAY``: the decision holds through that UTC day.
+
+    9999-12-31 (a common way to write "never") has no next day: its decision holds to that day's
+    last whole second, the last instant the store can keep."""
+    if day >= date.max:
+        return datetime.max.replace(microsecond=0, tzinfo=UTC)
     return datetime.combine(day + timedelta(days=1), time(0), tzinfo=UTC)
 
 

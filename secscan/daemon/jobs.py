@@ -23,17 +23,16 @@ from secscan.app.pipeline import Clock
 from secscan.config.daemon import TargetConfig
 from secscan.config.policy import load_sla_policy
 from secscan.config.schedule import NIGHTLY, cron_trigger, previous_fire
-from secscan.config.settings import Settings, load_settings
+from secscan.config.settings import Settings
 from secscan.core.errors import SecscanError
 from secscan.core.model import ScannerStatus
 from secscan.core.ports.ledger import SlotStatus, SlotTrigger
 from secscan.core.ports.outbox import OUTBOXES
 from secscan.core.ports.store import Store
 from secscan.core.redact import Redactor
-from secscan.daemon import integrations
+from secscan.daemon import integrations, preflight
 from secscan.daemon.gitupdate import update_checkout
 from secscan.daemon.metrics import DaemonMetrics
-from secscan.fs.locks import database_path
 from secscan.store import open_store
 
 log = logging.getLogger(__name__)
@@ -56,8 +55,7 @@ class JobContext:
 
     @property
     def sarif_dir(self) -> Path:
-        configured = self.settings.daemon.state_dir
-        return configured if configured is not None else database_path(self.db).parent / "sarif"
+        return preflight.sarif_folder(self.settings, self.db)
 
 
 @dataclass(frozen=True)
@@ -104,7 +102,7 @@ def scan_target(ctx: JobContext, target: TargetConfig) -> TargetOutcome:
 
     Raises what ``app.run`` raises (a missing path is a TargetError, a stop RunInterrupted).
     """
-    settings = load_settings(target.config) if target.config is not None else ctx.settings
+    settings = preflight.target_settings(target, ctx.settings)
     fetch_error = None
     if target.remote is not None and target.branch is not None:
         try:

@@ -31,15 +31,17 @@ from pathlib import Path
 from typing import Any
 
 from secscan import __version__
+from secscan.core.errors import InputError
 from secscan.core.logsecrets import held_secrets_filter, remember
 from secscan.core.redact import Redactor
+from secscan.fs.safe_read import read_regular
+from secscan.fs.secret_file import MAX_SECRET_BYTES
 
 log = logging.getLogger(__name__)
 
 SHUTDOWN_TIMEOUT_S = 2.0
 _SECRET_ENV = re.compile(r"TOKEN|SECRET|PASSW|API_?KEY|PRIVATE_?KEY|ROUTING_?KEY|WEBHOOK|CREDENTIAL", re.I)
 _MIN_SECRET = 8
-_MAX_CREDENTIAL_BYTES = 64 * 1024
 
 
 def known_secrets(environ: Mapping[str, str] = os.environ) -> set[str]:
@@ -49,16 +51,15 @@ def known_secrets(environ: Mapping[str, str] = os.environ) -> set[str]:
     folder = environ.get("CREDENTIALS_DIRECTORY")
     if folder:
         try:
-            files = [p for p in Path(folder).iterdir() if p.is_file()]
+            files = list(Path(folder).iterdir())
         except OSError:
             files = []
         for path in files:
-            try:
-                if path.stat().st_size > _MAX_CREDENTIAL_BYTES:
-                    continue
-                text = path.read_text(encoding="utf-8", errors="replace")
-            except OSError:
+            try:  # a FIFO, a device, a folder or a large file is skipped, never waited on
+                data = read_regular(path, MAX_SECRET_BYTES, "credential")
+            except InputError:
                 continue
+            text = data.decode("utf-8", errors="replace")
             values.update((text.strip(), *text.splitlines()))
     return {v.strip() for v in values if len(v.strip()) >= _MIN_SECRET}
 

@@ -1,12 +1,14 @@
 """``secscan daemon``: the unattended service around APScheduler 3.x.
 
-Start-up, in order: take the database's daemon lock (a second daemon is refused), start
-Sentry, recover (ledger slots and runs left ``running`` by a crash become ``interrupted``; a
-run whose target another process is scanning is left alone), start the health endpoint, and
-schedule the jobs with ``max_instances=1`` and ``coalesce=True``. A nightly slot that was
-missed while the daemon was down (or interrupted) and is still within the catch-up grace runs
-at once; the ledger makes sure it runs exactly once. APScheduler's own misfire handling is off
-(``misfire_grace_time=None``): the ledger decides.
+Start-up, in order: refuse what would fail every nightly run (:mod:`.preflight`: targets, their
+configs and scanners, the SARIF folder, ``[report] path``), take the database's daemon lock (a
+second daemon is refused), start Sentry, recover (ledger slots and runs left ``running`` by a
+crash become ``interrupted``; a run whose target another process is scanning is left alone),
+start the health endpoint, and schedule the jobs with ``max_instances=1`` and
+``coalesce=True``. A nightly slot that was missed while the daemon was down (or interrupted)
+and is still within the catch-up grace runs at once; the ledger makes sure it runs exactly
+once. APScheduler's own misfire handling is off (``misfire_grace_time=None``): the ledger
+decides.
 
 SIGTERM/SIGINT (handled from the very start, :mod:`.signals`) set the stop event: no job starts
 any more (a queued catch-up run is dropped, its slot untouched), running scanners' process
@@ -29,10 +31,10 @@ from typing import Any
 
 from secscan.app.pipeline import Clock, utcnow
 from secscan.config.settings import Settings, load_settings
-from secscan.core.errors import ConfigError, SecscanError
+from secscan.core.errors import SecscanError
 from secscan.core.ports.ledger import SlotStatus
 from secscan.core.ports.store import Store
-from secscan.daemon import health, jobs, recovery, scheduling, sentry, signals
+from secscan.daemon import health, jobs, preflight, recovery, scheduling, sentry, signals
 from secscan.daemon.inflight import InFlight
 from secscan.daemon.metrics import DaemonMetrics
 from secscan.fs.locks import daemon_lock
@@ -46,21 +48,6 @@ FAILING_KEY = "failing-targets"
 _WAKE_S = 1.0
 
 
-def check_targets(settings: Settings, source: Path | None) -> None:
-    """Refuse a daemon configuration without targets, or with a target path that is no folder
-    (a typo would otherwise fail every night)."""
-    where = source or "configuration"
-    if not settings.daemon.targets:
-        raise ConfigError(f"{where}: [daemon] has no targets; add [[daemon.targets]] with a path")
-    for target in settings.daemon.targets:
-        if not target.path.is_dir():
-            problem = "does not exist" if not target.path.exists() else "is not a folder"
-            raise ConfigError(
-                f"{where}: [[daemon.targets]] {target.target_name!r}: path {target.path} {problem}; "
-                "fix the path or remove the target"
-            )
-
-
 class Daemon:
     """One daemon process. ``serve()`` blocks until :meth:`stop` or a signal."""
 
@@ -72,9 +59,9 @@ class Daemon:
         db: str | None = None,
         clock: Clock = utcnow,
     ) -> None:
-        check_targets(settings, config_path)
-        self._config_path = config_path
         self._db = db or settings.daemon.db
+        preflight.check_daemon(settings, config_path, self._db)  # before the lock, store and endpoint
+        self._config_path = config_path
         self._clock = clock
         self._settings = settings
         self._stop = threading.Event()
@@ -218,7 +205,7 @@ class Daemon:
             return
         try:
             settings = load_settings(self._config_path)
-            check_targets(settings, self._config_path)
+            preflight.check_daemon(settings, self._config_path, self._db)
         except SecscanError as exc:
             log.error("reload failed, keeping the running configuration: %s", exc)
             return

@@ -2,14 +2,18 @@
 
 Read-only: it reads the database (the daemon's heartbeat document, the ledger, the last runs
 and the outboxes) and asks the lock whether a daemon is running. Next run times come from the
-running daemon's heartbeat, or are computed from the configuration when no daemon runs.
+running daemon's heartbeat, or are computed from the configuration when no daemon runs. When the
+configured database is not there yet (the daemon has never run) it says so, shows the schedule
+and creates nothing.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from secscan.config.daemon import DaemonConfig
@@ -18,6 +22,8 @@ from secscan.core.ports.ledger import SlotRecord
 from secscan.core.ports.outbox import OUTBOXES
 from secscan.core.ports.store import RunSummary
 from secscan.fs.locks import daemon_running
+from secscan.fs.paths import database_file
+from secscan.fs.urls import is_postgres
 from secscan.store import open_store
 
 
@@ -29,6 +35,7 @@ class DaemonStatus:
     slots: tuple[SlotRecord, ...]
     runs: tuple[RunSummary, ...]
     outboxes: Mapping[str, Mapping[str, int]]
+    missing_database: Path | None = None  # the database file, when it is not there yet
 
     def document(self) -> dict[str, Any]:
         """The ``--format json`` form."""
@@ -66,6 +73,7 @@ class DaemonStatus:
                 for r in self.runs
             ],
             "outboxes": {k: dict(v) for k, v in self.outboxes.items()},
+            "missing_database": None if self.missing_database is None else str(self.missing_database),
         }
 
 
@@ -81,6 +89,11 @@ def _configured_next_runs(daemon: DaemonConfig, now: datetime) -> dict[str, date
 def daemon_status(daemon: DaemonConfig, db: str | None, now: datetime, *, limit: int = 10) -> DaemonStatus:
     """Collect the status (see the module docstring) of the daemon configured by ``daemon``."""
     database = db or daemon.db
+    if not is_postgres(database) and not os.path.lexists(file := database_file(database)):
+        return DaemonStatus(
+            daemon=None, heartbeat_at=None, next_runs=_configured_next_runs(daemon, now), slots=(),
+            runs=(), outboxes={name: {} for name in OUTBOXES}, missing_database=file,
+        )  # fmt: skip
     holder = daemon_running(database)
     with open_store(database) as store:
         state = store.daemon_state("daemon") or {}

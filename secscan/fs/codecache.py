@@ -91,9 +91,10 @@ def read_table(path: Path) -> dict[bytes, CodeType]:
     return {k: v for k, v in table.items() if isinstance(k, bytes) and isinstance(v, CodeType)}
 
 
-def write_table(path: Path, table: Mapping[bytes, CodeType]) -> None:
-    """Store ``table`` in ``path`` whole or not at all; failing to store is not an error."""
-    write_private(path, FORMAT, marshal.dumps(dict(table)))
+def write_table(path: Path, table: Mapping[bytes, CodeType]) -> bool:
+    """Store ``table`` in ``path`` whole or not at all; False when it could not be stored, which is
+    not an error (the next process compiles those methods again)."""
+    return write_private(path, FORMAT, marshal.dumps(dict(table)))
 
 
 class CodeCache:
@@ -147,7 +148,8 @@ class CodeCache:
     def save(self) -> None:
         """Write the table of each module this process compiled a method of (at exit): the
         methods it used, which are that module's as its source stands (its classes are created
-        when it is imported), so a changed module's old methods are dropped."""
+        when it is imported), so a changed module's old methods are dropped. A folder that cannot
+        be written stops the saving at its first table, silently: the cache is only an aid."""
         if not self.compiled:  # nothing new (``secscan --version`` created no class at all)
             return
         folder = self.folder()
@@ -156,8 +158,8 @@ class CodeCache:
         with self._lock:
             for module in sorted(self.compiled):
                 path = table_file(folder, module)
-                if path is not None:
-                    write_table(path, self.used[module])
+                if path is not None and not write_table(path, self.used[module]):
+                    break
             self.compiled.clear()
 
 

@@ -33,6 +33,9 @@ class Inventory:
     notifications: tuple[Notification, ...] = ()
     too_large: tuple[str, ...] = ()
     """Files left out for being over ``max_file_size`` (the coverage map counts them as gaps)."""
+    unreadable: tuple[str, ...] = ()
+    """Entries the walk could not read (a path too long for the system, a folder without
+    permission, a link loop): left out with a warning, and counted as gaps too."""
 
     def without(self, patterns: Sequence[str]) -> tuple[str, ...]:
         """The files not matched by ``patterns`` (a scanner's own excludes)."""
@@ -89,6 +92,11 @@ def is_excluded(relpath: str, patterns: Iterable[str]) -> bool:
 def check_target(path: Path) -> Path:
     """Resolve a target path, or raise :class:`TargetError` saying what is wrong with it."""
     if not path.exists():
+        if path.is_symlink():
+            raise TargetError(
+                f"target {path} is a symbolic link that leads nowhere (a loop, or to a missing path); "
+                "give the path of a repository to scan"
+            )
         raise TargetError(f"target {path} does not exist; give the path of a repository to scan")
     if not path.is_dir():
         raise TargetError(f"target {path} is not a directory; give the repository's root folder")
@@ -107,49 +115,71 @@ def build_inventory(
 
     ``skip(relpath, is_dir)`` leaves out more entries (secscan's own outputs, what git ignores:
     :mod:`secscan.fs.exclusions`); a skipped folder is not entered."""
-    files: list[tuple[str, int]] = []
-    notes: list[Notification] = []
-    too_large: list[str] = []
-    excluded = _compiled(tuple(excludes))
+    walk = _Walk(_compiled(tuple(excludes)), max_file_size, skip)
     stack: list[tuple[str, str]] = [(str(root), "")]
     while stack:
         folder, prefix = stack.pop()
         try:
             entries = list(os.scandir(folder))
         except OSError as exc:
-            notes.append(
-                Notification(NotificationLevel.WARNING, f"not scanned: unreadable folder ({exc.strerror})",
-                             prefix or ".")
-            )
+            walk.unreadable(prefix.rstrip("/") or ".", f"unreadable folder ({exc.strerror})")
             continue
         for entry in entries:
-            rel = f"{prefix}{entry.name}"
-            if excluded.entry(entry.name, rel):
+            try:
+                below = walk.entry(entry, f"{prefix}{entry.name}")
+            except OSError as exc:  # a path too long for the system (ENAMETOOLONG), ELOOP, EACCES
+                walk.unreadable(f"{prefix}{entry.name}", f"cannot be read ({exc.strerror})")
                 continue
-            if skip is not None and skip(rel, entry.is_dir(follow_symlinks=False)):
-                continue
-            if entry.is_symlink():
-                continue  # never followed: it could point outside the target
-            if entry.is_dir(follow_symlinks=False):
-                if Path(entry.path, "pyvenv.cfg").exists():
-                    continue
-                stack.append((entry.path, f"{rel}/"))
-            elif entry.is_file(follow_symlinks=False):
-                size = entry.stat(follow_symlinks=False).st_size
-                if size > max_file_size:
-                    notes.append(Notification(
-                        NotificationLevel.WARNING,
-                        f"not scanned: {size} bytes is over [scan] max_file_size ({max_file_size})",
-                        rel,
-                    ))
-                    too_large.append(rel)
-                    continue
-                files.append((rel, size))
-    files.sort()
+            if below is not None:
+                stack.append(below)
+    walk.files.sort()
     return Inventory(
         root=root,
-        files=tuple(f for f, _ in files),
-        sizes=tuple(s for _, s in files),
-        notifications=tuple(notes),
-        too_large=tuple(sorted(too_large)),
+        files=tuple(f for f, _ in walk.files),
+        sizes=tuple(s for _, s in walk.files),
+        notifications=tuple(walk.notes),
+        too_large=tuple(sorted(walk.too_large)),
+        unreadable=tuple(sorted(walk.skipped)),
     )
+
+
+class _Walk:
+    """What :func:`build_inventory` gathers, and what it does with one folder entry."""
+
+    def __init__(
+        self, excluded: Excludes, max_file_size: int, skip: Callable[[str, bool], bool] | None
+    ) -> None:
+        self.excluded = excluded
+        self.max_file_size = max_file_size
+        self.skip = skip
+        self.files: list[tuple[str, int]] = []
+        self.notes: list[Notification] = []
+        self.too_large: list[str] = []
+        self.skipped: list[str] = []
+
+    def unreadable(self, rel: str, why: str) -> None:
+        self.notes.append(Notification(NotificationLevel.WARNING, f"not scanned: {why}", rel))
+        self.skipped.append(rel)
+
+    def entry(self, entry: os.DirEntry[str], rel: str) -> tuple[str, str] | None:
+        """Take in one entry; a folder to walk is returned as (its path, its relative prefix)."""
+        if self.excluded.entry(entry.name, rel):
+            return None
+        if self.skip is not None and self.skip(rel, entry.is_dir(follow_symlinks=False)):
+            return None
+        if entry.is_symlink():
+            return None  # never followed: it could point outside the target
+        if entry.is_dir(follow_symlinks=False):
+            return None if Path(entry.path, "pyvenv.cfg").exists() else (entry.path, f"{rel}/")
+        if entry.is_file(follow_symlinks=False):
+            size = entry.stat(follow_symlinks=False).st_size
+            if size > self.max_file_size:
+                self.notes.append(Notification(
+                    NotificationLevel.WARNING,
+                    f"not scanned: {size} bytes is over [scan] max_file_size ({self.max_file_size})",
+                    rel,
+                ))
+                self.too_large.append(rel)
+                return None
+            self.files.append((rel, size))
+        return None

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -55,3 +56,31 @@ def database_file(url_or_path: str | Path | None) -> Path:
             "or a postgresql:// URL"
         )
     return Path(match["database"]).expanduser().resolve()
+
+
+def existing_database(db: str | Path | None) -> Path | None:
+    """The database file a reading command opens (``None`` for a PostgreSQL URL), which must be
+    there already: reading never creates a database, nor the folder it would be in.
+
+    Raises StoreError when nothing is at that path, or something that is not a regular file (a
+    folder, ``/dev/null``, a FIFO).
+    """
+    from secscan.fs.urls import is_postgres
+
+    if is_postgres(db):
+        return None
+    path = database_file(db)
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise StoreError(
+            f"no database at {path}; record a run first (secscan run, secscan ingest) or pass --db"
+        ) from None
+    except OSError as exc:
+        raise StoreError(
+            f"cannot read database {path}: {exc.strerror}; pass --db with the database file"
+        ) from None
+    if not stat.S_ISREG(info.st_mode):
+        kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+        raise StoreError(f"database {path} is {kind}; pass --db with the database file")
+    return path

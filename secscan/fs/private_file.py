@@ -11,6 +11,7 @@ regular file owned by this user that neither the group nor others may write.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 from typing import TYPE_CHECKING
@@ -48,7 +49,9 @@ def read_private(path: Path, head: bytes) -> bytes | None:
 
 def write_private(path: Path, head: bytes, body: bytes) -> bool:
     """Store ``body`` under ``head`` at ``path``, whole or not at all; False when it could not be
-    stored (which is never an error for these files: they are derived and made again)."""
+    stored (which is never an error for these files: they are derived and made again). A folder
+    that cannot be created or written (under a regular file, read-only, full) raises nothing,
+    not even while the temporary file that was never made is cleaned up."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -57,6 +60,7 @@ def write_private(path: Path, head: bytes, body: bytes) -> bool:
             file.write(_header(head, body) + b"\n" + body)
         temporary.replace(path)
     except OSError:
-        temporary.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # ENOTDIR, EACCES, EROFS: there may be nothing to remove
+            temporary.unlink()
         return False
     return True

@@ -9,7 +9,10 @@ is opened non-blocking, checked with ``fstat`` to be a regular file, and read up
 * :func:`read_regular` reads a path that may be anywhere (a trusted ``--config`` and the files it
   names), following symbolic links;
 * :func:`read_inside` reads a repo-relative path under a root, opening each component relative
-  to the one above it with ``O_NOFOLLOW``: no symbolic link is followed anywhere on the way.
+  to the one above it with ``O_NOFOLLOW``: no symbolic link is followed anywhere on the way;
+* :func:`open_regular` opens a path as :func:`read_regular` does, for a caller that reads it in
+  chunks (a SARIF log) or words a failure to open it itself (a credential file:
+  :mod:`secscan.fs.secret_file`).
 
 Every problem is one :class:`~secscan.core.errors.InputError` line naming the file (exit 2).
 """
@@ -20,6 +23,7 @@ import errno
 import os
 import stat
 from pathlib import Path
+from typing import BinaryIO
 
 from secscan.core.errors import InputError
 from secscan.core.printable import printable
@@ -43,19 +47,47 @@ def _kind(mode: int) -> str:
     return "not a regular file"
 
 
+def _too_large(what: str, shown: str, limit: int) -> InputError:
+    return InputError(f"{what} {shown} is larger than {limit} bytes; trim it or point at another file")
+
+
+def _checked(fd: int, limit: int | None, what: str, path: object) -> int:
+    """The size of the freshly opened ``fd`` (closed here when it is refused): a regular file of
+    at most ``limit`` bytes (None: of any size), else InputError."""
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            kind = _kind(info.st_mode)
+            raise InputError(f"{what} {printable(str(path))} is {kind}; it must be a regular file")
+        if limit is not None and info.st_size > limit:
+            raise _too_large(what, printable(str(path)), limit)
+    except BaseException:
+        os.close(fd)
+        raise
+    return info.st_size
+
+
 def _read_fd(fd: int, limit: int, what: str, path: object) -> bytes:
     """Read a freshly opened descriptor (closed here): a regular file of at most ``limit`` bytes."""
-    path = printable(str(path))
+    size = _checked(fd, limit, what, path)
     with os.fdopen(fd, "rb", buffering=0) as fh:
-        info = os.fstat(fh.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise InputError(f"{what} {path} is {_kind(info.st_mode)}; it must be a regular file")
-        if info.st_size > limit:
-            raise InputError(f"{what} {path} is larger than {limit} bytes; trim it or point at another file")
-        data = fh.read(limit + 1)
-    if len(data) > limit:  # it grew while it was read
-        raise InputError(f"{what} {path} is larger than {limit} bytes; trim it or point at another file")
+        data = fh.read(size + 1)  # the size fstat gave, not the limit: no buffer of ``limit`` bytes
+        if len(data) > size:  # it grew since: read on, to one byte past the limit at most
+            data += fh.read(limit + 1 - len(data))
+    if len(data) > limit:
+        raise _too_large(what, printable(str(path)), limit)
     return data
+
+
+def open_regular(path: Path, limit: int | None, what: str) -> BinaryIO:
+    """``path`` opened for reading (symbolic links followed) without waiting for a FIFO's writer,
+    once ``fstat`` shows a regular file of at most ``limit`` bytes (None: a caller that bounds
+    what it reads itself, a gzip file's decompressed size say; either way the caller stops at its
+    limit, as the file may grow). Raises OSError when it cannot be opened, InputError when it is
+    not a regular file or is larger than ``limit``."""
+    fd = os.open(path, _FILE)
+    _checked(fd, limit, what, path)
+    return os.fdopen(fd, "rb")
 
 
 def read_regular(path: Path, limit: int, what: str) -> bytes:
@@ -103,4 +135,4 @@ def read_inside(root: Path, relpath: str, limit: int, what: str) -> bytes | None
         os.close(fd)
 
 
-__all__ = ["MAX_CONFIG_BYTES", "read_inside", "read_regular"]
+__all__ = ["MAX_CONFIG_BYTES", "open_regular", "read_inside", "read_regular"]

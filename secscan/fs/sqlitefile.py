@@ -31,6 +31,23 @@ _CREATE = threading.Lock()
 _KEPT: list[int] = []  # see _create_exclusive
 
 
+HEADER = b"SQLite format 3\x00"
+"""The first bytes of every SQLite database file."""
+
+
+def is_database(path: Path) -> bool:
+    """Whether ``path`` starts as an SQLite database does, or is empty (SQLite takes an empty file
+    for a new database). Reads the first bytes only, never through SQLite (which would leave
+    ``-wal`` and ``-shm`` files). Only for a process that holds no connection to ``path``
+    (``secscan cache``): closing this descriptor would drop its SQLite locks (module docs)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY)
+    try:
+        head = os.read(fd, len(HEADER))
+    finally:
+        os.close(fd)
+    return head in (b"", HEADER)
+
+
 def create_private(path: Path) -> bool:
     """Create ``path`` (and its folder, mode 0700) as an empty file of mode 0600 if it is missing.
 

@@ -32,12 +32,18 @@ def is_postgres(url_or_path: object) -> bool:
 
 
 def postgres_url(url: str) -> PostgresUrl:
-    """Parse a PostgreSQL URL. Raises StoreError (exit 2) for one without a database name."""
+    """Parse a PostgreSQL URL. Raises StoreError (exit 2) for a malformed one or one without a
+    database name; the message never repeats the URL (it may hold a password)."""
     match = _POSTGRES.match(url)
     if match is None:
         raise StoreError(f"not a PostgreSQL URL: {url.split('://', 1)[0]}://...")
     conninfo = "postgresql://" + url[match.end() :]
-    parts = urlsplit(conninfo)
+    try:
+        parts = urlsplit(conninfo)
+    except ValueError as exc:  # an unclosed "[" of an IPv6 host, a bad port
+        raise StoreError(
+            f"the PostgreSQL URL is malformed ({exc}); use postgresql://USER@HOST:PORT/DBNAME"
+        ) from None
     if not parts.path.strip("/"):
         raise StoreError(
             "the PostgreSQL URL names no database; use postgresql://USER@HOST:PORT/DBNAME"

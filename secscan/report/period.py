@@ -68,9 +68,11 @@ def _month(year: int, month: int) -> datetime:
 def parse_period(text: str) -> Period:
     """``2026-11``, ``2026-Q4`` or ``2026``. Raises ConfigError."""
     match = _PERIOD.match(text.strip())
-    if match is None or not 1970 <= int(match.group(1)) <= 9999:
+    if match is None:
         raise ConfigError(f"period {text!r} is not a month, quarter or year like 2026-11, 2026-Q4 or 2026")
     year = int(match.group(1))
+    if not 1970 <= year <= 9998:  # a period ends at the next one's start, which 9999 has not
+        raise ConfigError(f"period {text!r}: the year must be 1970 to 9998")
     if match.group(2) is not None:
         month = int(match.group(2))
         if not 1 <= month <= 12:

@@ -46,6 +46,7 @@ from secscan.scanners._history_git import (
 )
 from secscan.scanners._history_pool import OrderedScan
 from secscan.scanners._history_secrets import Hit, SecretLines
+from secscan.scanners._history_sizes import BigFiles, big_files, exclude_pathspecs, skip_note
 from secscan.scanners._history_spec import Spec
 from secscan.scanners._history_window import ref_tips, window
 
@@ -87,6 +88,7 @@ class _Walk:
         self.added: list[list[Any]] = []
         self.removed: list[list[Any]] = []
         self.too_big: dict[str, int] = {}
+        self.big: BigFiles = {}  # commit -> paths over the size limit, left out of its git log
         self.emitted: set[str] = set()
         self.deadline = time.monotonic() + spec.budget_s if spec.budget_s else None
         self.out_of_time = False
@@ -142,7 +144,7 @@ class _Walk:
         record["removed"] = self.removed
         if commit.capped:
             record["capped"] = True
-        if too_big := self.too_big.pop(commit.sha, 0):
+        if too_big := self.too_big.pop(commit.sha, 0) + len(self.big.get(commit.sha, ())):
             record["too_big"] = too_big
         self.emit(record)
         self.emitted.add(commit.sha)
@@ -156,8 +158,10 @@ class _Walk:
         args = ["log", "-p", "--no-walk=unsorted", "--stdin", *LOG_OPTIONS]
         if self.repo.local_attributes:
             args.append("--text")
-        if self.repo.prefix:
-            args += ["--", f":(top,literal){self.repo.prefix.rstrip('/')}"]
+        pathspecs = [f":(top,literal){self.repo.prefix.rstrip('/')}"] if self.repo.prefix else []
+        pathspecs += exclude_pathspecs([p for sha in shas for p in self.big.get(sha, ())])
+        if pathspecs:
+            args += ["--", *pathspecs]
         queue = OrderedScan(
             self.detector(),
             self.spec.detect_secrets_args,
@@ -207,19 +211,37 @@ class _Walk:
         finally:
             queue.close()
 
+    def skip_big(self, todo: Sequence[str]) -> None:
+        """Find the file versions of ``todo`` over the size limit, which git must not load."""
+        try:
+            self.big = big_files(self.repo, todo, self.spec.max_file_bytes)
+        except GitError:  # missing objects: read as before, git log says which commits
+            self.big = {}
+        if self.big:
+            note = skip_note(self.big, self.spec.max_file_bytes)
+            self.emit({"t": "note", "level": "warning", "message": note})
+
+    def _batch(self, todo: Sequence[str], pos: int) -> Sequence[str]:
+        """What one git log reads from ``pos``: a commit with large files alone, else up to the next."""
+        if todo[pos] in self.big:
+            return todo[pos : pos + 1]
+        end = next((i for i in range(pos + 1, len(todo)) if todo[i] in self.big), len(todo))
+        return todo[pos:end]
+
     def read(self, todo: Sequence[str]) -> bool:
         """Read every commit of ``todo`` (oldest first); False when some could not be read."""
         position = {sha: i for i, sha in enumerate(todo)}
         pos = 0
         failures = 0
         while pos < len(todo):
-            batch = todo[pos:]
+            batch = self._batch(todo, pos)
             ok, failing, error = self.log(batch) if not self.out_of_time else (False, None, "")
             if ok:
                 self._close(batch)
-                return failures == 0
+                pos += len(batch)
+                continue
             if self.out_of_time:
-                self.emit({"t": "stopped", "count": sum(1 for sha in batch if sha not in self.emitted)})
+                self.emit({"t": "stopped", "count": sum(1 for sha in todo[pos:] if sha not in self.emitted)})
                 return False
             if not missing_object(error):
                 raise GitError(f"git log failed: {error}")
@@ -245,7 +267,8 @@ class _Walk:
         """Commits git passed over without a patch (a merge, nothing under the target): empty."""
         for sha in shas:
             if sha not in self.emitted:
-                self.emit({"t": "commit", "sha": sha, "added": [], "removed": []})
+                big = {"too_big": len(self.big[sha])} if sha in self.big else {}
+                self.emit({"t": "commit", "sha": sha, "added": [], "removed": [], **big})
                 self.emitted.add(sha)
 
 
@@ -269,6 +292,7 @@ def walk(spec: Spec, empty: Path, emit: Emit) -> None:
         emit({"t": "window", "commits": commits, "cut": cut})
         todo = [sha for sha, _ in reversed(commits) if sha not in spec.known]
         state = _Walk(spec, repo, emit)
+        state.skip_big(todo)
         state.read(todo)
         presence(repo, tips, state.pairs, spec.memo, state.detector, spec.max_file_bytes, emit)
     except GitError as exc:

@@ -160,13 +160,14 @@ def _check_executable(command: Command, env: Mapping[str, str]) -> None:
 
 
 def _start(
-    command: Command, stack: contextlib.ExitStack, grace_s: float, workdir: Path | None
+    command: Command, stack: contextlib.ExitStack, grace_s: float, workdir: Path | None, memory_cap: int
 ) -> _Running:
     env = scanner_env(command.env)
     if workdir is not None:
         env[WORKDIR_VAR] = str(workdir)
     _check_executable(command, env)
-    supervised = (sys.executable, "-I", "-S", SUPERVISOR, str(os.getpid()), f"{grace_s / 2:g}", *command.argv)
+    limits = (str(os.getpid()), f"{grace_s / 2:g}", str(memory_cap))
+    supervised = (sys.executable, "-I", "-S", SUPERVISOR, *limits, *command.argv)
     if command.stderr_path is not None:
         stderr = stack.enter_context(command.stderr_path.open("w+b"))
     else:
@@ -238,14 +239,14 @@ def _finish(running: Sequence[_Running]) -> tuple[CommandResult, ...]:
 
 @contextlib.contextmanager
 def _started(
-    commands: Sequence[Command], grace_s: float, workdir: Path | None
+    commands: Sequence[Command], grace_s: float, workdir: Path | None, memory_cap: int
 ) -> Iterator[list[_Running]]:
     """Start every command; whatever happens, leave no process of theirs behind."""
     running: list[_Running] = []
     with contextlib.ExitStack() as stack:
         try:
             for command in commands:
-                running.append(_start(command, stack, grace_s, workdir))
+                running.append(_start(command, stack, grace_s, workdir, memory_cap))
             yield running
         finally:
             for item in running:
@@ -260,15 +261,18 @@ def run_commands(
     cancel: threading.Event | None = None,
     grace_s: float = KILL_GRACE_S,
     workdir: Path | None = None,
+    memory_cap: int = 0,
 ) -> BatchResult:
     """Run ``commands`` concurrently until they all exit, ``deadline`` passes or ``cancel`` is set.
 
     ``deadline`` is a :func:`time.monotonic` instant. ``workdir`` (the scanner's work folder)
-    is named in the commands' environment (:data:`WORKDIR_VAR`). Raises ``ScannerError``
-    only when a command cannot be started (the ones already started are killed).
+    is named in the commands' environment (:data:`WORKDIR_VAR`). ``memory_cap``: the resident
+    bytes each command's process tree may hold before its supervisor kills it (0: no cap; the
+    command then exits with :data:`~secscan.scanners._supervise.MEMORY_EXIT`). Raises
+    ``ScannerError`` only when a command cannot be started (the ones already started are killed).
     """
     started = time.monotonic()
-    with _started(commands, grace_s, workdir) as running:
+    with _started(commands, grace_s, workdir, memory_cap) as running:
         end = _wait(running, deadline, cancel or threading.Event())
         if end is not BatchEnd.COMPLETED:
             logger.debug("killing %d process group(s): %s", len(running), end.value)

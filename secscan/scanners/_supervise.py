@@ -1,4 +1,4 @@
-"""The supervisor every scanner command runs under: ``python -I -S _supervise.py PARENT GRACE ARGV...``.
+"""The supervisor every scanner command runs under: ``python -I -S _supervise.py PARENT GRACE LIMIT ARGV...``.
 
 It is started by the runner (``secscan.scanners._subprocess``) in a session of its own and makes
 sure that nothing the tool starts outlives the tool, the deadline, or secscan itself:
@@ -16,6 +16,12 @@ sure that nothing the tool starts outlives the tool, the deadline, or secscan it
   descendant, waits up to ``GRACE`` seconds for the tool (no wait when secscan is gone), then
   ``SIGKILL`` s every descendant, reaps them and exits.
 
+* With a memory cap (``LIMIT`` bytes, 0: none), it adds up the resident memory of the tool and
+  its descendants about once a second; past the cap it kills them all at once (no grace: memory
+  is what is running out), writes :data:`MEMORY_MARK` and the figures as the last line of stderr,
+  and exits with :data:`MEMORY_EXIT`. A tool made to parse a hostile file (a YAML "billion
+  laughs" of 520 bytes) would otherwise take the machine's memory before its timeout.
+
 The tool's argv is executed with ``execvp`` (``PATH`` of the scanner environment, relative paths
 from the working directory); when it cannot be executed the reason goes to stderr and the exit
 code is 127. This file is self-contained: it runs with ``-I -S`` and imports no secscan module.
@@ -31,6 +37,9 @@ import time
 PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
 _SIGNALS = {signal.SIGTERM, signal.SIGCHLD}
+MEMORY_MARK = "secscan supervisor: memory cap:"
+MEMORY_EXIT = 125
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
 def _prctl(option: int, value: int) -> None:
@@ -42,13 +51,14 @@ def _prctl(option: int, value: int) -> None:
         sys.stderr.write(f"secscan supervisor: prctl({option}) failed: {os.strerror(err)}\n")
 
 
-def _descendants(root: int) -> list[int]:
-    """Every live process below ``root`` (from /proc: parent links)."""
+def _tree(root: int) -> dict[int, int]:
+    """Every live process below ``root`` (from /proc: parent links), with its resident bytes."""
     children: dict[int, list[int]] = {}
+    resident: dict[int, int] = {}
     try:
         entries = os.listdir("/proc")  # noqa: PTH208 - pathlib costs start-up time here
     except OSError:  # no /proc: the runner's process-group kill is all there is
-        return []
+        return {}
     for entry in entries:
         if not entry.isdigit():
             continue
@@ -59,12 +69,18 @@ def _descendants(root: int) -> list[int]:
             continue
         if fields[0] not in (b"Z", b"X"):
             children.setdefault(int(fields[1]), []).append(int(entry))
-    found, todo = [], [root]
+            resident[int(entry)] = int(fields[21]) * _PAGE  # field 24, rss in pages
+    found: dict[int, int] = {}
+    todo = [root]
     while todo:
         for child in children.get(todo.pop(), ()):
-            found.append(child)
+            found[child] = resident[child]
             todo.append(child)
     return found
+
+
+def _descendants(root: int) -> list[int]:
+    return list(_tree(root))
 
 
 def _signal_all(sig: int) -> int:
@@ -127,8 +143,24 @@ def _start(argv: list[str], parent: int) -> int:
         os._exit(127)
 
 
-def _wait(tool: int, until: float | None) -> int | None:
-    """Reap children until the tool exits (its status), SIGTERM arrives or ``until`` passes (None)."""
+class _OverMemoryError(Exception):
+    """The tool and its descendants hold more resident memory than the cap."""
+
+
+def _check_memory(limit: int) -> None:
+    if limit <= 0:
+        return
+    used = sum(_tree(os.getpid()).values())
+    if used > limit:
+        mib = 1024 * 1024
+        over = f"{used // mib} MiB resident, over the cap of {limit // mib} MiB"
+        raise _OverMemoryError(f"{MEMORY_MARK} {over}")
+
+
+def _wait(tool: int, until: float | None, limit: int = 0) -> int | None:
+    """Reap children until the tool exits (its status), SIGTERM arrives or ``until`` passes (None).
+    Raises _OverMemoryError when the tool's tree holds more than ``limit`` bytes (0: no cap)."""
+    checked = time.monotonic()
     while True:
         status = _reap().get(tool)
         if status is not None:
@@ -136,20 +168,29 @@ def _wait(tool: int, until: float | None) -> int | None:
         timeout = 1.0 if until is None else until - time.monotonic()
         if timeout <= 0:
             return None
-        info = signal.sigtimedwait(_SIGNALS, timeout)
+        info = signal.sigtimedwait(_SIGNALS, min(timeout, 1.0))
         if info is not None and info.si_signo == signal.SIGTERM and until is None:
             return None
+        if time.monotonic() - checked >= 1.0:  # SIGCHLD can wake us often: look once a second
+            checked = time.monotonic()
+            _check_memory(limit)
 
 
 def main() -> None:
-    parent, grace, argv = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3:]
+    parent, grace, limit, argv = int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]
     signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)  # taken by sigtimedwait, never lost
     _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     if os.getppid() != parent:  # secscan died before we could ask to follow it
         os._exit(137)
     _prctl(PR_SET_CHILD_SUBREAPER, 1)
     tool = _start(argv, os.getpid())
-    status = _wait(tool, None)
+    try:
+        status = _wait(tool, None, limit)
+    except _OverMemoryError as over:
+        _kill_tree()
+        sys.stderr.write(f"\n{over}\n")
+        sys.stderr.flush()
+        os._exit(MEMORY_EXIT)
     if status is None:  # stopped: the deadline, a cancellation, or secscan is gone
         _signal_all(signal.SIGTERM)
         status = _wait(tool, time.monotonic() + (grace if os.getppid() == parent else 0.0))

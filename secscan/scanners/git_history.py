@@ -236,6 +236,13 @@ class GitHistoryScanner(Scanner):
             value = None if self._reuse is not None else encode(state)
             store.put(value, hits=len(read) - len(walk.fresh), misses=len(walk.fresh))
         gap = _gap(walk, _int_option(job, "max_commits", None))
+        # a commit with a file version over [scan] max_file_size was read in part: a secret may
+        # be in what was left out, so it is not covered (the findings it holds still close)
+        partial = sum(1 for _, r in read if r.too_big)
+        size_gap = (
+            f"{partial} commits hold file versions larger than [scan] max_file_size, not read"
+            if partial else None
+        )
         return ScanOutput(
             findings=findings,
             rules=tuple(rule(t) for t in sorted({f.rule_id for f in findings})),
@@ -246,7 +253,10 @@ class GitHistoryScanner(Scanner):
             # not read: no history finding closes, not even on a file deleted since (the pipeline
             # would otherwise count deleted files as covered)
             closes_nothing=gap,
-            extent=Extent(HISTORY_KIND, "commits", len(walk.window), len(read), gap),
+            extent=Extent(
+                HISTORY_KIND, "commits", len(walk.window), len(read) - partial,
+                "; ".join(g for g in (gap, size_gap) if g) or None,
+            ),
         )
 
     def secret_values(self, job: ScanJob, findings: Sequence[Finding]) -> frozenset[str]:

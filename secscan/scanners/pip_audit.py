@@ -223,8 +223,9 @@ class PipAuditScanner(Scanner):
                 findings.append(finding(job, req, vuln, record))
                 rules.setdefault(vuln.id, rule(req.name, vuln, record))
         scope = frozenset(f.path for f in reqs.files if f.error is None and f.path not in incomplete)
+        unsupported = _without_pypi(job, fresh)
         cache = audit_cache(job.options)
-        if cache is not None:
+        if cache is not None and unsupported is None:  # "no advisory" from a database without any
             for (name, version), vulns in fresh.items():
                 if (name, version) not in cached:
                     cache.put(name, version, [as_json(v, records.get(v.id)) for v in vulns])
@@ -232,8 +233,22 @@ class PipAuditScanner(Scanner):
         exit_code = (1 if findings else 0) if cached else None
         return ScanOutput(
             tuple(findings), tuple(rules.values()), scope, tuple(notes), exit_code=exit_code,
-            incomplete=_nothing_audited(len(reasons), len(reqs.pinned), reasons),
+            incomplete=unsupported or _nothing_audited(len(reasons), len(reqs.pinned), reasons),
         )  # fmt: skip
+
+
+def _without_pypi(job: ScanJob, fresh: Mapping[tuple[str, str], object]) -> str | None:
+    """Why the run is incomplete when pip-audit's answers came from an offline OSV database that
+    holds no PyPI advisory at all (an empty folder, another ecosystem's dataset): its "no
+    vulnerability" means nothing, and must close nothing. None otherwise."""
+    count = job.options.get("advisory_count")
+    if not fresh or not callable(count) or count("PyPI") != 0:
+        return None
+    return (
+        f"the OSV database holds no PyPI advisories, so the {len(fresh)} pinned requirement(s) "
+        "pip-audit checked against it were not audited; point --osv-db at a PyPI dataset "
+        "(osv.dev's PyPI all.zip, or a checkout of pypa/advisory-database)"
+    )
 
 
 def _nothing_audited(missed: int, given: int, reasons: Sequence[str]) -> str | None:

@@ -44,12 +44,15 @@ def make_scanner(name: str, config: ScannerConfig) -> Scanner:
     return BUILTIN[name]()
 
 
-def select_scanners(settings: Settings, only: Sequence[str] = ()) -> list[tuple[Scanner, ScannerConfig]]:
-    """The enabled scanners (or exactly ``only``, which may name disabled ones), in config order."""
+def select_scanners(
+    settings: Settings, only: Sequence[str] = (), *, option: str = "--scanner"
+) -> list[tuple[Scanner, ScannerConfig]]:
+    """The enabled scanners (or exactly ``only``, which may name disabled ones), in config order.
+    ``option`` is where ``only`` came from, for the error ("--scanner", a daemon target's key)."""
     unknown = [n for n in only if n not in settings.scanners]
     if unknown:
         known = ", ".join(settings.scanners)
-        raise ConfigError(f"--scanner {unknown[0]}: no such scanner; choose from {known}")
+        raise ConfigError(f"{option} {unknown[0]}: no such scanner; choose from {known}")
     chosen = []
     for name, config in settings.scanners.items():
         if (name in only) if only else config.enabled:

@@ -38,8 +38,12 @@ logger = logging.getLogger(__name__)
 MAX_REQUIREMENT_FILE_BYTES = 2 * 1024 * 1024
 _MAX_TEXT = 120
 
-_COMMENT = re.compile(r"(^|\s+)#.*$")
-_CREDENTIALS = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/@\s]+@")
+# Both run over every line of a hostile file, so neither may backtrack: a whitespace run before a
+# "#" is left for the caller's strip(), and a scheme is at most 64 characters (the match then
+# starts later in a longer run of scheme characters, which the substitution keeps as it is: the
+# same text comes out). Unbounded, a 1 MB line took hours (quadratic) and held the GIL.
+_COMMENT = re.compile(r"(?:^|\s)#.*$")
+_CREDENTIALS = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]{0,63}://)[^/@\s]+@")
 _NAME = r"([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)"  # a PEP 508 name
 _NUMBER = r"(?:0|[1-9][0-9]*)"
 _PLAIN_PIN = re.compile(_NAME + rf" ?== ?({_NUMBER}(?:\.{_NUMBER})*)")  # a release without leading zeros

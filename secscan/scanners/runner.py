@@ -87,6 +87,18 @@ def _exit_code(scanner: Scanner, results: Sequence[CommandResult]) -> tuple[int 
     return (max(r.exit_code for r in results) if results else None), None
 
 
+def _over_memory(results: Sequence[CommandResult]) -> str | None:
+    """What the supervisor said when it killed a command over the memory cap, else None."""
+    if all(r.exit_code >= 0 for r in results) and not any(r.exit_code == 125 for r in results):
+        return None
+    from secscan.scanners._supervise import MEMORY_EXIT, MEMORY_MARK  # only after a failure: ctypes
+
+    for result in results:
+        if result.exit_code == MEMORY_EXIT and MEMORY_MARK in result.stderr_tail:
+            return _last_line(result.stderr_tail).removeprefix(MEMORY_MARK).strip()
+    return None
+
+
 def _version(scanner: Scanner) -> str:
     try:
         return scanner.version()
@@ -112,18 +124,28 @@ def _plan(scanner: Scanner, job: ScanJob, outcome: _Outcome) -> Plan | ScannerRe
 
 
 def run_scanner(
-    scanner: Scanner, job: ScanJob, timeout_s: float, cancel: threading.Event | None = None
+    scanner: Scanner,
+    job: ScanJob,
+    timeout_s: float,
+    cancel: threading.Event | None = None,
+    memory_cap: int = 0,
 ) -> ScannerResult:
-    """Plan, run and parse one scanner within ``timeout_s`` seconds; never raises for its problems."""
+    """Plan, run and parse one scanner within ``timeout_s`` seconds, each of its commands within
+    ``memory_cap`` resident bytes (0: no cap); never raises for its problems."""
     outcome = _Outcome(scanner, time.monotonic())
     try:
-        return _run(scanner, job, timeout_s, cancel, outcome)
+        return _run(scanner, job, timeout_s, cancel, outcome, memory_cap)
     except Exception as exc:
         return outcome.result(ScannerStatus.FAILED, _crash(scanner, "running", exc))
 
 
 def _run(
-    scanner: Scanner, job: ScanJob, timeout_s: float, cancel: threading.Event | None, outcome: _Outcome
+    scanner: Scanner,
+    job: ScanJob,
+    timeout_s: float,
+    cancel: threading.Event | None,
+    outcome: _Outcome,
+    memory_cap: int,
 ) -> ScannerResult:
     deadline = outcome.started + timeout_s
     name = scanner.name
@@ -141,7 +163,9 @@ def _run(
         from secscan.scanners._subprocess import BatchEnd, run_commands
 
         try:
-            batch = run_commands(planned.commands, deadline, cancel, workdir=job.workdir)
+            batch = run_commands(
+                planned.commands, deadline, cancel, workdir=job.workdir, memory_cap=memory_cap
+            )
         except ScannerError as exc:
             return outcome.result(ScannerStatus.FAILED, _one_line(str(exc), 400))
         if batch.end is BatchEnd.TIMED_OUT:
@@ -151,6 +175,12 @@ def _run(
             return outcome.result(ScannerStatus.FAILED, f"{name} was cancelled before it finished")
         results = batch.results
     outcome.exit_code, bad = _exit_code(scanner, results)
+    if (over := _over_memory(results)) is not None:  # before exit_ok: no exit code of a tool's means it
+        return outcome.result(
+            ScannerStatus.FAILED,
+            f"{name} was stopped, {over}; exclude the file that makes it grow ([scanners.{name}] exclude) "
+            "or raise [scan] max_memory_mb",
+        )
     if bad is not None:
         last = _last_line(bad.stderr_tail)
         detail = f": {last}" if last else ""
@@ -177,8 +207,10 @@ def run_all(
     items: Sequence[ScanItem],
     on_done: Callable[[ScannerResult], None] | None = None,
     cancel: threading.Event | None = None,
+    memory_cap: int = 0,
 ) -> list[ScannerResult]:
-    """Run every scanner concurrently; results in input order.
+    """Run every scanner concurrently; results in input order. ``memory_cap``: the resident bytes
+    each command's process tree may hold (0: no cap).
 
     ``on_done`` is called in the calling thread as each scanner finishes. If it raises, the
     other scanners still finish and the first such exception is re-raised at the end.
@@ -190,7 +222,7 @@ def run_all(
     stop = cancel if cancel is not None else threading.Event()
     with ThreadPoolExecutor(max_workers=len(items), thread_name_prefix="secscan-scanner") as pool:
         futures = {
-            pool.submit(run_scanner, scanner, job, timeout_s, stop): index
+            pool.submit(run_scanner, scanner, job, timeout_s, stop, memory_cap): index
             for index, (scanner, job, timeout_s) in enumerate(items)
         }
         try:

@@ -38,6 +38,7 @@ from pathlib import Path
 
 from secscan.config.policy import rules_dir
 from secscan.core.model import Finding, Notification, NotificationLevel, ToolName
+from secscan.scanners._argv_names import left_out, representable, unrepresentable
 from secscan.scanners._semgrep_memo import memoised_pack
 from secscan.scanners._semgrep_rules import RulePack
 from secscan.scanners._sharding import shard, split_arguments
@@ -143,6 +144,9 @@ class SemgrepScanner(Scanner):
             )
             note = Notification(NotificationLevel.WARNING, message)
             return Plan(skip_reason=message, notifications=(note,))
+        files = representable(files)  # the others are reported by parse_files
+        if not files:
+            return Plan()
         workdir = job.workdir.absolute()
         config = workdir / "rules.yml"
         config.write_text(self.pack.config, encoding="utf-8")
@@ -195,6 +199,9 @@ class SemgrepScanner(Scanner):
         by_path = group_by_path(report.findings)
         files: dict[str, FileOutput] = {}
         for path in given:
+            if unrepresentable(path):
+                files[path] = left_out("semgrep", path)
+                continue
             found = sorted(by_path.get(path, []), key=_order)
             notes = list(report.errors.get(path, []))
             if path not in report.scanned and path not in report.errors:

@@ -34,6 +34,7 @@ from pathlib import Path
 
 from secscan.core.errors import ScannerError
 from secscan.core.model import Finding, Notification, NotificationLevel, ToolName
+from secscan.scanners._argv_names import left_out, representable, unrepresentable
 from secscan.scanners._output import read_output
 from secscan.scanners._sharding import split_arguments
 from secscan.scanners._tools import ByteColumns, find_tool, private_env
@@ -126,6 +127,9 @@ class ZizmorScanner(Scanner):
             raise ScannerError(
                 f"zizmor persona {persona!r} is not one of {', '.join(PERSONAS)}; fix secscan.toml"
             )
+        files = representable(files)  # the others are reported by parse_files
+        if not files:
+            return Plan()
         workdir = job.workdir.absolute()
         argv = (
             str(executable), "--offline", "--format", "sarif", "--no-progress", "--color", "never",
@@ -180,6 +184,9 @@ class ZizmorScanner(Scanner):
         by_path = group_by_path(reader.log.findings)
         files = {}
         for path in given:
+            if unrepresentable(path):
+                files[path] = left_out("zizmor", path)
+                continue
             found = sorted(by_path.get(path, []), key=_order)
             notes: tuple[Notification, ...] = ()
             if path not in audited:

@@ -65,3 +65,33 @@ def test_report_short_output_option_and_stdout(tmp_path: Path) -> None:
     assert not (tmp_path / "-").exists()
     written = secscan("report", "--format", "md", "-o", tmp_path / "r.md", cwd=tmp_path)
     assert written.returncode == 0 and (tmp_path / "r.md").read_text().strip()
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs Linux's /dev/full")
+@pytest.mark.parametrize("argv", [["--version"], ["completion", "bash"], ["findings", "--format", "json"]])
+def test_a_full_output_device_is_one_line_exit_2(tmp_path: Path, argv: list[str]) -> None:
+    import subprocess
+    import sys
+
+    extra = ["--db", str(tmp_path / "none.db")] if argv[0] == "findings" else []
+    if extra:  # an empty database: the JSON document still has to be written
+        subprocess.run([sys.executable, "-m", "secscan", "db", "migrate", *extra], check=True, capture_output=True)
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([sys.executable, "-m", "secscan", *argv, *extra], stdout=full,
+                              stderr=subprocess.PIPE, text=True, timeout=60)  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        "secscan: error: cannot write the output (No space left on device); free space and run again"
+    ]
+
+
+def test_a_reader_that_stops_early_ends_the_command_like_sigpipe_never_with_0() -> None:
+    import subprocess
+    import sys
+
+    command = subprocess.Popen([sys.executable, "-m", "secscan", "completion", "bash"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    assert command.stdout is not None and command.stderr is not None
+    command.stdout.close()  # the script is larger than a pipe's buffer
+    assert command.stderr.read() == b""
+    assert command.wait(timeout=60) == 141

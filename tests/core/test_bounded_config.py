@@ -30,8 +30,10 @@ def _limit_memory() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
 
 
-def secscan(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "SECSCAN_DEBUG"}
+def secscan(
+    *args: str | Path, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {**{k: v for k, v in os.environ.items() if k != "SECSCAN_DEBUG"}, **(env or {})}
     env["XDG_STATE_HOME"] = str(cwd / "state")
     argv = [sys.executable, "-P", "-m", "secscan", *map(str, args)]
     return subprocess.run(
@@ -166,3 +168,95 @@ def test_a_requirement_file_swapped_for_a_fifo_is_not_audited_and_never_hangs(tm
     result = _within_guard(lambda: collect_requirements(tmp_path, ["requirements.txt"]))
     [file] = result.files  # type: ignore[attr-defined]
     assert file.error is not None and "is a FIFO" in file.error
+
+
+# Credential files ([notify.*] *_file, [github] token_file, systemd credentials) and the SARIF
+# file of ``upload --sarif`` are named by a trusted config or command line, but a FIFO there hung
+# the command forever and ``/dev/zero`` read until memory ran out (exit 70).
+
+CHANNELS = {
+    "slack": ('type = "slack"\nwebhook_url_file = "{f}"', "[notify.c] webhook URL file"),
+    "pagerduty": ('type = "pagerduty"\nrouting_key_file = "{f}"', "[notify.c] routing key file"),
+    "sentry": ('type = "sentry"\ndsn_file = "{f}"', "[notify.c] DSN file"),
+    "webhook-url": ('type = "webhook"\nurl_file = "{f}"', "[notify.c] URL file"),
+    "webhook-secret": (
+        'type = "webhook"\nurl_file = "url"\nsecret_file = "{f}"', "[notify.c] HMAC secret file"
+    ),
+    "email": (
+        'type = "email"\nsmtp_host = "127.0.0.1"\nfrom = "a@b.c"\nto = ["a@b.c"]\nusername = "u"\n'
+        'password_file = "{f}"',
+        "[notify.c] password file",
+    ),
+}
+
+
+def _special_files(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "fifo")
+    (tmp_path / "big").write_text("x" * (64 * 1024 + 1))
+    (tmp_path / "url").write_text("https://hooks.example.org/x\n")
+
+
+@pytest.mark.parametrize("channel", sorted(CHANNELS))
+@pytest.mark.parametrize(
+    ("file", "fragment"),
+    [
+        ("fifo", "is a FIFO; it must be a regular file"),
+        ("/dev/zero", "is a device"),
+        ("big", "larger than 65536"),
+    ],
+)
+def test_a_channel_secret_file_that_is_no_regular_file_stops_run_before_any_scanner(
+    repo: Path, tmp_path: Path, channel: str, file: str, fragment: str
+) -> None:
+    _special_files(tmp_path)
+    table, what = CHANNELS[channel]
+    config = tmp_path / "c.toml"
+    config.write_text("[notify.c]\n" + table.format(f=file) + "\n")
+    # --no-notify only queues: a secret that is not there yet is fine, one that never can be is not
+    _refused(_run(repo, tmp_path, "--config", config, "--no-notify"), what, fragment)
+
+
+@pytest.mark.parametrize("command", [("notify", "test", "c"), ("alerts", "deliver")])
+def test_delivering_commands_refuse_a_fifo_secret_file(tmp_path: Path, command: tuple[str, ...]) -> None:
+    _special_files(tmp_path)
+    config = tmp_path / "c.toml"
+    config.write_text('[notify.c]\ntype = "slack"\nwebhook_url_file = "fifo"\n')
+    db = tmp_path / "db.sqlite"
+    assert secscan("db", "migrate", "--db", db, cwd=tmp_path).returncode == 0  # alerts refuses a missing one
+    done = secscan(*command, "--config", config, "--db", db, cwd=tmp_path)
+    _refused(done, f"[notify.c] webhook URL file {tmp_path / 'fifo'} is a FIFO")
+
+
+@pytest.mark.parametrize(
+    "command", [("upload",), ("github", "sync"), ("run", "REPO", "--upload", "--scanner", "bandit")]
+)
+def test_a_github_token_file_that_is_a_fifo_is_refused(
+    repo: Path, tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    _special_files(tmp_path)
+    config = tmp_path / "gh.toml"
+    config.write_text(f'[github]\nrepository = "o/r"\ntoken_file = "{tmp_path / "fifo"}"\n')
+    argv = [str(repo) if a == "REPO" else a for a in command]
+    done = secscan(*argv, "--config", config, "--db", tmp_path / "db.sqlite", cwd=tmp_path)
+    _refused(done, f"[github] token_file {tmp_path / 'fifo'} is a FIFO; it must be a regular file")
+
+
+def test_a_systemd_credential_that_is_a_fifo_is_refused(tmp_path: Path) -> None:
+    credentials = tmp_path / "credentials"
+    credentials.mkdir()
+    os.mkfifo(credentials / "github-token")
+    config = tmp_path / "gh.toml"
+    config.write_text('[github]\nrepository = "o/r"\ntoken_file = "github-token"\n')
+    env = {"CREDENTIALS_DIRECTORY": str(credentials)}
+    done = secscan("upload", "--config", config, "--db", tmp_path / "db.sqlite", cwd=tmp_path, env=env)
+    _refused(done, f"[github] token_file {credentials / 'github-token'} is a FIFO")
+
+
+@pytest.mark.parametrize(("sarif", "fragment"), [("fifo", "is a FIFO"), ("/dev/zero", "is a device")])
+def test_upload_sarif_that_is_no_regular_file_is_refused(tmp_path: Path, sarif: str, fragment: str) -> None:
+    _special_files(tmp_path)
+    config = tmp_path / "gh.toml"
+    config.write_text('[github]\nrepository = "o/r"\n')
+    done = secscan("upload", "--config", config, "--sarif", sarif, "--db", tmp_path / "db.sqlite",
+                   cwd=tmp_path, env={"GITHUB_TOKEN": "x"})  # fmt: skip
+    _refused(done, f"SARIF file {sarif} {fragment}; it must be a regular file")

@@ -61,6 +61,18 @@ def _map(kinds: Kinds, views: dict[str, ScannerCoverage], **kw: Any) -> dict[str
     return {e.kind: e for e in entries}
 
 
+def test_entries_the_walk_could_not_read_are_not_covered(kinds: Kinds) -> None:
+    views = {"detect-secrets": _ok("detect-secrets", set(FILES)), "bandit": _ok("bandit", {"app/main.py"})}
+    entries = coverage_map(FILES, (), kinds, views, history=False, unreadable=("app/deep.py", "a/a/a"))
+    by_kind = {e.kind: e for e in entries}
+    secrets = by_kind["secrets"]
+    assert (secrets.files, secrets.covered) == (len(FILES) + 2, len(FILES))
+    assert secrets.reason == "2 files could not be read (see the warnings)"
+    python = by_kind["Python"]
+    assert python.files == 4 and "1 file could not be read" in (python.reason or "")
+    assert by_kind["other"].files == 3  # README.md, docs/guide.md and the folder
+
+
 def test_each_kind_counts_its_own_scanners_and_says_why_the_rest_went_uncovered(kinds: Kinds) -> None:
     views = {
         "bandit": ScannerCoverage(

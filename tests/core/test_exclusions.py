@@ -179,3 +179,37 @@ def test_without_git_a_work_tree_is_scanned_whole_and_says_so(
     assert git_ignored(tmp_path) is None  # not a work tree: nothing to say
     (tmp_path / ".git").mkdir()
     assert git_ignored(tmp_path) == "git is not installed"
+
+
+@git
+def test_a_path_longer_than_path_max_is_skipped_and_the_run_completes(tmp_path: Path) -> None:
+    """2,100 nested folders (a path over 4096 bytes) crashed the run with ENAMETOOLONG, nothing
+    recorded: the walk, git's ignore handling and the closing of findings on deleted files
+    (an open finding on a path too long to look up) now go on; the entry counts as not scanned."""
+    from tests.core.test_inventory import deep_tree, remove_deep
+
+    repo = tmp_path / "repo"
+    _write(repo, {"settings.py": SECRET, ".gitignore": "ignored.py\n"})
+    _git(repo, "init", "-q")
+    _git(repo, "add", "settings.py", ".gitignore")
+    _git(repo, "commit", "-qm", "init")
+    deep = deep_tree(repo)
+    try:
+        _check_deep_run(repo, deep)
+    finally:
+        remove_deep(repo)
+
+
+def _check_deep_run(repo: Path, deep: str) -> None:
+    from secscan.app.pipeline import run_scan
+
+    result = _run(repo)
+    assert [s.status.value for s in result.run.scanners] == ["ok"]
+    assert {f.location.path for f in result.run.findings} == {"settings.py"}
+    [note] = [n for n in result.run.notifications if n.message.startswith("not scanned: cannot be read")]
+    assert deep.startswith(f"{note.path}/")
+    secrets = next(e for e in result.run.coverage if e.kind == "secrets")
+    assert secrets.covered < secrets.files and "could not be read" in (secrets.reason or "")
+    outcome = run_scan(repo, load_settings(None), only=["detect-secrets"], tracked_paths=(deep, "gone.py"))
+    [detect] = outcome.run.scanners
+    assert "gone.py" in detect.scope and deep not in detect.scope  # too long to look up: not known deleted

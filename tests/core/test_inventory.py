@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import contextlib
+import errno
 import fnmatch
 import os
 from pathlib import Path
@@ -53,6 +55,66 @@ def test_large_files_are_left_out_with_a_note(tmp_path: Path) -> None:
     assert inv.files == ("small.py",)
     assert inv.notifications[0].path == "big.py"
     assert "max_file_size" in inv.notifications[0].message
+
+
+def deep_tree(root: Path, depth: int = 2100) -> str:
+    """``depth`` nested folders ``a`` with ``x.py`` at the bottom: a path over PATH_MAX (4096),
+    made through folder descriptors as no absolute path can reach it. Returns its relative path."""
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    for _ in range(depth):
+        os.mkdir("a", dir_fd=fd)
+        below = os.open("a", os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+        os.close(fd)
+        fd = below
+    out = os.open("x.py", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd)
+    os.write(out, b"x = 1\n")
+    os.close(out)
+    os.close(fd)
+    return "a/" * depth + "x.py"
+
+
+def remove_deep(root: Path) -> None:
+    """Remove what :func:`deep_tree` made (shutil.rmtree recurses once per level, past Python's
+    limit, and pytest's clean-up of old temporary folders would fail on it)."""
+    fds = [os.open(root, os.O_RDONLY | os.O_DIRECTORY)]
+    while True:
+        try:
+            fds.append(os.open("a", os.O_RDONLY | os.O_DIRECTORY, dir_fd=fds[-1]))
+        except FileNotFoundError:
+            break
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink("x.py", dir_fd=fds[-1])
+    for depth in range(len(fds) - 1, 0, -1):
+        os.close(fds[depth])
+        os.rmdir("a", dir_fd=fds[depth - 1])
+    os.close(fds[0])
+
+
+def test_a_path_too_long_for_the_system_is_left_out_with_a_warning(tmp_path: Path) -> None:
+    """It crashed the run (ENAMETOOLONG from a stat); now the entry is skipped and counted."""
+    deep = deep_tree(tmp_path)
+    (tmp_path / "top.py").write_text("x = 1\n")
+    try:
+        inv = build_inventory(tmp_path.resolve(), (), 1_000_000)
+    finally:
+        remove_deep(tmp_path)
+    assert "top.py" in inv.files and deep not in inv.files
+    [skipped] = inv.unreadable
+    assert deep.startswith(skipped + "/") and all(f.startswith("a/") or f == "top.py" for f in inv.files)
+    [note] = inv.notifications
+    assert note.level.value == "warning" and note.path == skipped
+    assert note.message == f"not scanned: cannot be read ({os.strerror(errno.ENAMETOOLONG)})"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any folder")
+def test_an_unreadable_folder_is_counted_as_not_scanned(tmp_path: Path) -> None:
+    _tree(tmp_path, {"ok.py": "x", "locked/a.py": "x"})
+    (tmp_path / "locked").chmod(0)
+    try:
+        inv = build_inventory(tmp_path, (), 1_000)
+    finally:
+        (tmp_path / "locked").chmod(0o755)
+    assert inv.files == ("ok.py",) and inv.unreadable == ("locked",)
 
 
 @pytest.mark.parametrize(
@@ -124,3 +186,12 @@ def test_bad_targets(tmp_path: Path) -> None:
     (tmp_path / "f").write_text("")
     with pytest.raises(TargetError, match="not a directory"):
         check_target(tmp_path / "f")
+    (tmp_path / "loop1").symlink_to("loop2")
+    (tmp_path / "loop2").symlink_to("loop1")
+    for link in ("loop1", "f"):  # a loop, then a link to a missing path
+        if link == "f":
+            (tmp_path / "f").unlink()
+            (tmp_path / "dangling").symlink_to("f")
+            link = "dangling"
+        with pytest.raises(TargetError, match="is a symbolic link that leads nowhere"):
+            check_target(tmp_path / link)

@@ -52,13 +52,30 @@ def test_override_file_is_merged_key_by_key(tmp_path: Path) -> None:
         ("[clock]\ndue-soon-fraction = 1.5", "due-soon-fraction"),
         ('[clock]\nreopen = "maybe"', "clock.reopen"),
         ("[windows", "not valid TOML"),
+        ('[windows]\ncritcal = "1h"', "unknown key 'windows.critcal'"),
+        ("[clock]\ndue_soon_fraction = 0.5", "unknown key 'clock.due_soon_fraction'"),
+        ("[clock]\ndue-soon-fraction = true", "'clock.due-soon-fraction' = true"),
+        ("[clock]\ndue-soon-fraction = 0", "'clock.due-soon-fraction' = 0"),
+        ('[windows]\nhigh = "0h"', "'windows.high' = '0h'"),
+        ('[windows]\nhigh = "99999999999d"', "'windows.high' = '99999999999d'"),
+        ("[windows]\nhigh = 24", "'windows.high' = 24"),
+        ("[escalation]\nafter = 1", "unknown key 'escalation'"),
     ],
 )
 def test_bad_policy_is_a_config_error_naming_the_key(tmp_path: Path, text: str, fragment: str) -> None:
     override = tmp_path / "sla.toml"
     override.write_text(text)
-    with pytest.raises(ConfigError, match=fragment):
+    with pytest.raises(ConfigError) as caught:
         load_sla_policy(override)
+    message = str(caught.value)
+    assert message.startswith(f"SLA policy {override}: ") or "not valid TOML" in message, message
+    assert fragment in message and "\n" not in message, message
+
+
+def test_the_longest_window_is_ten_years(tmp_path: Path) -> None:
+    override = tmp_path / "sla.toml"
+    override.write_text('[windows]\nlow = "3660d"\n')
+    assert load_sla_policy(override).window(Severity.LOW) == timedelta(days=3660)
 
 
 def test_due_time_is_start_plus_window() -> None:

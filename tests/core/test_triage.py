@@ -244,6 +244,13 @@ def test_parse_suppressions() -> None:
     assert by_fp.expires == end_of_day(date(2025, 3, 2)) == datetime(2025, 3, 3, tzinfo=UTC)
 
 
+def test_the_last_day_a_date_can_name_holds_to_its_last_second() -> None:
+    assert end_of_day(date(9999, 12, 31)) == datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
+    assert end_of_day(date(9999, 12, 30)) == datetime(9999, 12, 31, tzinfo=UTC)
+    [never] = parse_suppressions('[[suppression]]\nrule = "R1"\nreason = "x"\nexpires = 9999-12-31\n')
+    assert never.expires == end_of_day(date.max)
+
+
 @pytest.mark.parametrize(
     ("text", "fragment"),
     [

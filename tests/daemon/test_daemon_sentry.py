@@ -5,11 +5,15 @@ from __future__ import annotations
 import gzip
 import json
 import logging
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -138,3 +142,22 @@ def test_an_unreachable_sentry_never_blocks_logging() -> None:
         assert time.monotonic() - began < 15
     finally:
         silent.close()
+
+
+def test_credentials_that_are_no_regular_files_are_skipped_never_waited_on(tmp_path: Path) -> None:
+    folder = tmp_path / "credentials"
+    folder.mkdir()
+    (folder / "token").write_text(CONFIG_CANARY + "\n")
+    os.mkfifo(folder / "fifo")
+    (folder / "zero").symlink_to("/dev/zero")
+    (folder / "big").write_text("big-secret-value\n" * 5000)
+    (folder / "sub").mkdir()
+    code = (
+        "import json, os; from secscan.daemon import sentry; "
+        "env = {'CREDENTIALS_DIRECTORY': os.environ['CREDENTIALS_DIRECTORY']}; "
+        "print(json.dumps(sorted(sentry.known_secrets(env))))"
+    )
+    env = {**os.environ, "CREDENTIALS_DIRECTORY": str(folder)}
+    argv = [sys.executable, "-c", code]
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120, check=True)
+    assert json.loads(done.stdout) == sorted([CONFIG_CANARY, str(folder)])  # the variable's own value too

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from github_fakes import CANARY
 
 from secscan.config.github import GithubConfig
 from secscan.config.settings import build_settings, load_settings
-from secscan.core.errors import ConfigError
+from secscan.core.errors import ConfigError, MissingSecretError
 from secscan.delivery.github import gitref
 from secscan.delivery.github.token import resolve_token, scrub
 
@@ -71,8 +72,34 @@ def test_a_missing_token_says_where_to_put_one(tmp_path: Path) -> None:
     (tmp_path / "empty").write_text("\n")
     with pytest.raises(ConfigError, match="is empty"):
         resolve_token(GithubConfig(repository="o/r", token_file=tmp_path / "empty"), {})
-    with pytest.raises(ConfigError, match="cannot be read"):
+    with pytest.raises(ConfigError, match=r"cannot read \[github\] token_file .*missing: No such file"):
         resolve_token(GithubConfig(repository="o/r", token_file=tmp_path / "missing"), {})
+
+
+def test_a_token_file_that_can_never_hold_a_token_is_a_config_error(tmp_path: Path) -> None:
+    (tmp_path / "big").write_bytes(b"t" * (64 * 1024 + 1))
+    (tmp_path / "latin1").write_bytes(b"caf\xe9-token\n")
+    (tmp_path / "exact").write_bytes(b" " * (64 * 1024 - len(CANARY)) + CANARY.encode())
+    cases = [
+        ("/dev/null", "/dev/null is a device; it must be a regular file"),  # read, it was "empty"
+        (str(tmp_path), "is a directory; it must be a regular file"),
+        (str(tmp_path / "big"), "big is larger than 65536 bytes"),
+        (str(tmp_path / "latin1"), "latin1 is not UTF-8 text"),
+    ]
+    for name, message in cases:
+        with pytest.raises(ConfigError, match=re.escape(message)) as info:
+            resolve_token(GithubConfig(repository="o/r", token_file=Path(name)), {"GITHUB_TOKEN": "x"})
+        assert not isinstance(info.value, MissingSecretError) and "\n" not in str(info.value)
+    exact = GithubConfig(repository="o/r", token_file=tmp_path / "exact")  # 64 KiB is still allowed
+    assert resolve_token(exact, {}).get_secret_value() == CANARY
+
+
+def test_a_token_file_that_is_not_there_yet_may_still_appear(tmp_path: Path) -> None:
+    for name in ("missing", "empty"):
+        (tmp_path / "empty").write_text(" \n")
+        with pytest.raises(MissingSecretError) as info:
+            resolve_token(GithubConfig(repository="o/r", token_file=tmp_path / name), {})
+        assert info.value.may_appear
 
 
 def test_commit_and_branch_come_from_the_checkout(git_repo: tuple[Path, str]) -> None:

@@ -113,6 +113,15 @@ def test_triage_command_records_the_os_user(db_path: Path, seeded: Seeded) -> No
     assert lifted.code == 0 and lifted.json()["state"] == "unchanged"
 
 
+def test_triage_until_the_last_day_a_date_can_name(db_path: Path, seeded: Seeded) -> None:
+    res = run_cli("triage", seeded.a, "--as", "accepted-risk", "--reason", "r", "--until", "9999-12-31",
+                  "--db", db_path)  # fmt: skip
+    assert res.code == 0, res.err
+    shown = run_cli("show", seeded.a, "--db", db_path, "--format", "json").json()
+    assert shown["finding"]["triage"]["until"] == "9999-12-31T23:59:59+00:00"
+    assert run_cli("sla", "--db", db_path).code == 0
+
+
 def test_triage_actor_falls_back_when_the_user_is_unknown(
     db_path: Path, seeded: Seeded, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -158,7 +167,15 @@ def test_bad_triage_exits_2_with_one_line_and_writes_nothing(
         (["sla", "--due-within", " 24h"], "not like 30m"),
         (["findings", "--state", "open,bogus"], "'bogus' is not one of"),
         (["findings", "--severity", "huge"], "invalid choice"),
-        (["findings", "--limit", "0"], "positive whole number"),
+        (["findings", "--limit", "0"], "whole number from 1 to"),
+        # past a database integer: a clear usage error, not an overflow or a "datatype mismatch"
+        (["findings", "--limit", str(2**63)], "whole number from 1 to 9223372036854775807"),
+        (["alerts", "--limit", str(2**63)], "whole number from 1 to 9223372036854775807"),
+        (["alerts", "retry", str(2**63)], "whole number from 1 to 9223372036854775807"),
+        # the names every other command refuses are refused when a run would record them too
+        (["run", ".", "--target", "evil\nname"], "target name must be 1 to 200 printable characters"),
+        (["run", ".", "--target", "x" * 201], "target name must be 1 to 200 printable characters"),
+        (["run", ".", "--fail-on-new", "--baseline-target", " "], "target name must be 1 to 200"),
         (["findings", "--format", "xml"], "invalid choice"),
         (["show", "zz"], "at least 4 hex digits"),
         (["show", "ffffffffff"], "no finding"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import itertools
 import json
+import os
 import sqlite3
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
@@ -183,6 +184,19 @@ def test_suppressions_file_of_the_root_applies(tmp_path: Path, store: Store, put
     assert states == {"r1": FindingState.TRIAGED, "r2": FindingState.NEW}
 
 
+def test_a_suppression_that_never_expires_is_recorded_like_any_other(tmp_path: Path, store: Store, put: Put) -> None:
+    """9999-12-31 has no next day: the file's "never" must not overflow (it crashed the run)."""
+    root = tmp_path / "repo"
+    (root / ".secscan").mkdir(parents=True)
+    (root / ".secscan/suppressions.toml").write_text(
+        '[[suppression]]\nrule = "r1"\nreason = "reviewed"\nexpires = 9999-12-31\n'
+    )
+    put(sarif_doc(sarif_run("semgrep", [result("r1", "a.py", 1)])), root=root)
+    [tracked] = store.list_findings()
+    assert tracked.state is FindingState.TRIAGED
+    assert tracked.triage is not None and tracked.triage.until == datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
+
+
 # -- hostile input: one clear error, nothing written ------------------------------------------------
 
 
@@ -253,8 +267,13 @@ def test_gzip_under_the_cap_is_read(tmp_path: Path) -> None:
 def test_missing_file_and_directory_are_refused(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="does not exist"):
         b"".join(ingest_log.log_chunks(tmp_path / "nope.sarif"))
-    with pytest.raises(InputError, match="not a regular file"):
+    with pytest.raises(InputError, match="is a directory; it must be a regular file"):
         b"".join(ingest_log.log_chunks(tmp_path))
+    os.mkfifo(tmp_path / "fifo.sarif")  # opened without blocking: refused at once, never waited on
+    with pytest.raises(InputError, match=r"fifo\.sarif is a FIFO; it must be a regular file"):
+        b"".join(ingest_log.log_chunks(tmp_path / "fifo.sarif"))
+    with pytest.raises(InputError, match="/dev/zero is a device; it must be a regular file"):
+        b"".join(ingest_log.log_chunks(Path("/dev/zero")))
 
 
 def test_a_failure_inside_the_transaction_writes_nothing(
@@ -289,6 +308,8 @@ def test_ingest_command_table_and_json(tmp_path: Path) -> None:
     doc = again.json()
     assert doc["new"] == [] and len(doc["unchanged"]) == 2 and doc["status"] == "complete"
     assert doc["scanners"][0]["status"] == "ok"
+    quiet = run_cli("ingest", ASSETS / "semgrep-like.sarif", "--target", "app", "--db", db, "-q")
+    assert (quiet.code, quiet.out, quiet.err) == (0, "", "")  # as `secscan run -q`: the exit code tells
 
 
 def test_ingest_command_exits_3_when_the_log_says_the_tool_failed(tmp_path: Path) -> None:

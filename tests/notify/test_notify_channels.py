@@ -17,8 +17,10 @@ import pytest
 from notify_helpers import T0, FakeServer, finding, record, send, serve, settings_for
 
 from secscan.config.settings import Settings
+from secscan.core.errors import ConfigError, MissingSecretError
 from secscan.core.model import Finding, Location, Severity
 from secscan.core.ports.outbox import OutboxStatus
+from secscan.delivery.notify.channels import check_channels
 from secscan.store import Store
 
 CANARY = "AKIAQWERTYUIOPASDFGH"  # an AWS access key id shape
@@ -123,3 +125,17 @@ def test_a_sentry_rate_limit_is_retried_later(
         assert "HTTP 429" in (waiting.last_error or "")
         send(store, settings, T0 + timedelta(hours=1))
         assert [h["x-status"] for _, h, _, _ in fake.requests] == ["429", "200"] and fake.errors == []
+
+
+def test_a_secret_file_that_can_never_be_one_stops_even_a_command_that_only_queues(tmp_path: Path) -> None:
+    missing = settings_for({"c": {"type": "slack", "webhook_url_file": "not-yet"}}, tmp_path)
+    check_channels(missing, deliver=False)  # may still appear before the delivering process reads it
+    with pytest.raises(MissingSecretError, match="not-yet: No such file or directory") as info:
+        check_channels(missing, deliver=True)
+    assert info.value.may_appear
+    device = settings_for({"c": {"type": "slack", "webhook_url_file": "/dev/null"}}, tmp_path)
+    for deliver in (False, True):
+        refused = r"^\[notify\.c\] webhook URL file /dev/null is a device;"
+        with pytest.raises(ConfigError, match=refused) as info:
+            check_channels(device, deliver=deliver)
+        assert not isinstance(info.value, MissingSecretError)

@@ -84,7 +84,7 @@ def test_alerts_retry_makes_a_dead_letter_due_again(
 
 
 @pytest.mark.parametrize(
-    ("word", "expected"), [("999", "999 does not exist"), ("abc", "positive whole number")]
+    ("word", "expected"), [("999", "999 does not exist"), ("abc", "whole number from 1 to")]
 )
 def test_alerts_retry_of_a_bad_id_is_one_line_and_exit_2(
     outbox_db: tuple[Path, int, int], capsys: pytest.CaptureFixture[str], word: str, expected: str

@@ -36,7 +36,9 @@ def test_parse_period(text: str, start: datetime, end: datetime) -> None:
     assert (period.start, period.end) == (start, end)
 
 
-@pytest.mark.parametrize("text", ["2026-13", "2026-Q5", "26-11", "2026-11-01", "last month", ""])
+@pytest.mark.parametrize(
+    "text", ["2026-13", "2026-Q5", "26-11", "2026-11-01", "last month", "", "1969", "9999", "9999-12"]
+)
 def test_bad_periods_are_refused(text: str) -> None:
     with pytest.raises(ConfigError, match="period"):
         parse_period(text)

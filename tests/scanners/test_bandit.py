@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import uuid
@@ -216,3 +217,15 @@ def test_sharded_and_unsharded_results_are_identical(tmp_path: Path) -> None:
     assert one.rules == three.rules
     assert one.scope == three.scope
     assert one.notifications == three.notifications
+
+
+def test_a_file_named_in_bytes_that_are_not_utf8_is_scanned_and_reported_as_named(tmp_path: Path) -> None:
+    """zizmor and semgrep cannot be given such a name (they leave it out); bandit can."""
+    bad = os.fsdecode(b"bad\xfd.py")
+    for name in (bad, "ok.py"):
+        (tmp_path / name).write_text("import os\nos.system(input())\n")
+    job = make_job(tmp_path, tmp_path / "work", (bad, "ok.py"))
+    result = run_scanner(BanditScanner(), job, timeout_s=120)
+    assert result.status is ScannerStatus.OK, result.reason
+    assert result.scope == frozenset({bad, "ok.py"})
+    assert {(f.location.path, f.rule_id) for f in result.findings} == {(bad, "B605"), ("ok.py", "B605")}

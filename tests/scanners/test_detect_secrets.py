@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import subprocess
 import sys
@@ -175,3 +176,15 @@ def test_chunks_are_balanced_by_bytes_and_largest_first(tmp_path: Path) -> None:
         assert sizes == sorted(sizes, reverse=True)
         loads.append(sum(sizes))
     assert max(loads) - min(loads) <= 50_000  # within one large file
+
+
+def test_a_file_named_in_bytes_that_are_not_utf8_is_scanned_and_reported_as_named(tmp_path: Path) -> None:
+    """zizmor and semgrep cannot be given such a name (they leave it out); detect-secrets can."""
+    bad = os.fsdecode(b"bad\xfd.py")
+    for name in (bad, "ok.py"):
+        (tmp_path / name).write_text('password = "hunter2-Xy7Qq9"\n')
+    job = make_job(tmp_path, tmp_path / "work", (bad, "ok.py"))
+    result = run_scanner(DetectSecretsScanner(), job, timeout_s=120)
+    assert result.status is ScannerStatus.OK, result.reason
+    assert result.scope == frozenset({bad, "ok.py"})
+    assert {(f.location.path, f.location.start_line) for f in result.findings} == {(bad, 1), ("ok.py", 1)}

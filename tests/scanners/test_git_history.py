@@ -147,6 +147,33 @@ def test_a_huge_commit_is_read_up_to_its_cap(tmp_path: Path) -> None:
     assert any("larger than max_commit_bytes (5000)" in n.message for n in result.notifications)
 
 
+def test_a_file_version_over_max_file_size_is_never_loaded_and_is_reported(tmp_path: Path) -> None:
+    """git log -p loads an added or deleted blob whole even to call it binary (a 3 GB file of
+    zeros ever committed cost 3 GB): versions over the limit are left out of its pathspec, named
+    in a warning, and their commits are not counted as covered; other commits are read as ever."""
+    repo = gitrepo.init(tmp_path / "repo")
+    with open(repo / "big.bin", "wb") as sparse:
+        sparse.truncate(200_000)  # zeros: compresses to almost nothing in .git
+    (repo / "big.txt").write_text(SECRET_C * 2000, encoding="utf-8")  # a secret git must not load either
+    added = gitrepo.commit(repo, {"a.py": SECRET_A}, when=T0)
+    (repo / "big.bin").unlink()
+    removed = gitrepo.commit(repo, {"a.py": None, "big.txt": None, "b.py": SECRET_B}, when=T0 + DAY)
+    gitrepo.commit(repo, {"b.py": None, "c.py": "x = 1\n"}, when=T0 + 2 * DAY)
+    result = scan(repo, tmp_path, max_file_bytes=50_000)
+    assert result.status is ScannerStatus.OK, result.reason
+    assert keyed(result) == {("Secret Keyword", "a.py", 1), ("Secret Keyword", "b.py", 1)}
+    [note] = [n for n in result.notifications if "were not read" in n.message]
+    assert note.level.value == "warning"
+    assert "4 file versions larger than [scan] max_file_size (50000 bytes)" in note.message
+    for path, sha in (("big.bin", added), ("big.txt", added), ("big.bin", removed), ("big.txt", removed)):
+        assert f"{path} in {sha[:12]}" in note.message
+    extent = result.extent
+    assert extent is not None and (extent.total, extent.covered) == (3, 1)
+    assert extent.gap is not None
+    assert "2 commits hold file versions larger than [scan] max_file_size" in extent.gap
+    assert not result.closes_nothing  # what was read closes as ever
+
+
 def test_not_a_repository_or_no_git_is_skipped_with_a_reason(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, history: dict[str, Any]
 ) -> None:

@@ -318,3 +318,67 @@ def test_parse_reports_the_requirements_its_plan_gave_pip_audit(tmp_path: Path) 
     assert [n.message for n in unplanned.notifications] == [
         "not audited: requests==2.31.0: missing from pip-audit's report"
     ]  # without a plan, the files are read as they are
+
+
+def test_a_database_without_pypi_advisories_audits_nothing_and_closes_nothing(
+    project: Path, tmp_path: Path
+) -> None:
+    """An empty folder, or another ecosystem's dataset, answers "no vulnerability" for every pin:
+    that is not a clean audit. pip-audit is incomplete, nothing is closed, and its answers are not
+    cached (a second run against the same database says the same)."""
+    from secscan.app import run as app
+    from secscan.config.settings import build_settings
+    from secscan.core.model import FindingState, ScannerStatus
+    from secscan.store import FindingQuery, open_store
+
+    settings = build_settings({"scan": {"fail_on": "none"}, "cache": {"path": str(tmp_path / "cache.db")}})
+    db = tmp_path / "s.db"
+
+    def run(database: Path) -> app.RunResult:
+        return app.run(app.RunRequest(target=project, settings=settings, sarif_path=tmp_path / "o.sarif",
+                                      only=("pip-audit",), osv_db=database, db=str(db), target_name="app"))  # fmt: skip
+
+    assert run(ASSETS / "osv").run.scanners[0].status is ScannerStatus.OK
+    with open_store(str(db)) as store:
+        found = {t.fingerprint for t in store.list_findings(FindingQuery(target="app"))}
+    assert len(found) == 3
+    npm_only = tmp_path / "npm"
+    npm_only.mkdir()
+    (npm_only / "GHSA-npm.json").write_text(json.dumps({
+        "id": "GHSA-xxxx-yyyy-zzzz", "modified": "2024-01-01T00:00:00Z",
+        "affected": [{"package": {"ecosystem": "npm", "name": "left-pad"}, "versions": ["1.0.0"]}],
+    }))  # fmt: skip
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for database in (empty, empty, npm_only):
+        result = run(database)
+        [audit] = result.run.scanners
+        assert audit.status is ScannerStatus.INCOMPLETE, audit.reason
+        assert audit.reason is not None and audit.reason.startswith("the OSV database holds no PyPI advisories")
+        assert int(result.exit_code) == 3
+        with open_store(str(db)) as store:
+            states = {t.fingerprint: t.state for t in store.list_findings(FindingQuery(target="app"))}
+        assert set(states) == found and FindingState.FIXED not in states.values()
+
+
+@pytest.mark.parametrize("kind", ["file", "fifo", "missing"])
+def test_an_osv_database_that_cannot_be_one_is_refused_before_any_scanner(
+    project: Path, tmp_path: Path, kind: str
+) -> None:
+    from secscan.app import run as app
+    from secscan.app.pipeline import ScanHooks
+    from secscan.config.settings import build_settings
+    from secscan.core.errors import InputError
+
+    database = tmp_path / "osv"
+    if kind == "file":
+        database.write_text("x\n")
+    elif kind == "fifo":
+        os.mkfifo(database)
+    request = app.RunRequest(target=project, settings=build_settings({}), sarif_path=tmp_path / "o.sarif",
+                             osv_db=database, db=str(tmp_path / "s.db"), target_name="app")  # fmt: skip
+    expected = "does not exist" if kind == "missing" else "is neither a folder nor a .zip file"
+    started: list[object] = []
+    with pytest.raises(InputError, match=f"OSV database .* {expected}; "):
+        app.run(request, ScanHooks(on_start=started.append))
+    assert started == [] and not (tmp_path / "o.sarif").exists()

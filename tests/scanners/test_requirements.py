@@ -277,3 +277,39 @@ def test_project_names_are_normalised_as_pep_503_says() -> None:
     assert canonicalize_name("Oslo.Concurrency") == "oslo-concurrency"
     assert canonicalize_name("zope__interface") == "zope-interface"
     assert canonicalize_name("a-_.-b") == "a-b"
+
+
+HOSTILE_LINES = r"""
+import sys
+from secscan.scanners.requirements import parse_requirements
+text = "flask==0.12\n" + "x" * 600_000 + "\n" + "y" * 300_000 + "://" + "z" * 300_000 + "\n" + "a" + " " * 600_000 + "b\n"
+lines, errors = parse_requirements(text, "requirements.txt")
+print(sum(1 for line in lines if line.audited))
+"""
+
+
+def test_long_hostile_lines_are_read_in_linear_time() -> None:
+    """A line of 600,000 scheme characters, a "://" without credentials and a long whitespace run:
+    the comment and credential patterns backtracked quadratically (hours, holding the GIL, so
+    not even SIGTERM stopped the run). The subprocess's timeout is a hang guard, not a benchmark."""
+    done = subprocess.run([sys.executable, "-c", HOSTILE_LINES], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "1"  # flask==0.12, and nothing taken from the hostile lines
+
+
+_OLD_COMMENT = r"(^|\s+)#.*$"
+_OLD_CREDENTIALS = r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/@\s]+@"
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text(alphabet="ab1+.-:/@# \tx", max_size=60), st.integers(min_value=0, max_value=90))
+def test_the_linear_patterns_mask_and_strip_as_the_unbounded_ones_did(text: str, run: int) -> None:
+    """The same output as the original (backtracking) patterns, including schemes longer than the
+    bounded pattern's 64 characters, whose credentials must still be masked."""
+    import re
+
+    from secscan.scanners.requirements import _COMMENT
+
+    text = text.replace("x", "a" * run + "://user:token@host", 1)
+    assert mask_credentials(text) == re.sub(_OLD_CREDENTIALS, r"\g<scheme>***@", text)
+    assert _COMMENT.sub("", text).strip() == re.sub(_OLD_COMMENT, "", text).strip()

@@ -333,3 +333,40 @@ def test_split_arguments_bounds_each_chunk_and_keeps_order() -> None:
     assert [p for chunk in chunks for p in chunk] == paths
     assert all(sum(len(p) + 1 for p in chunk) <= 1000 for chunk in chunks)
     assert split_arguments(["x" * 5000], limit=10) == [["x" * 5000]]
+
+
+# A tool whose child grows past any cap (a parser expanding a hostile file), and says when it has.
+GROWS = """
+import subprocess, sys
+child = subprocess.Popen([sys.executable, "-c",
+    "import time; hoard = bytearray(400 * 1024 * 1024); hoard[::4096] = b'x' * len(hoard[::4096]);"
+    " open('grown', 'w').close(); time.sleep(60)"])
+child.wait()
+print("finding")
+"""
+
+
+def test_a_command_tree_past_the_memory_cap_is_killed_and_fails_the_scanner(job: ScanJob) -> None:
+    """The cap holds for the tool's children too; the scanner fails (closes nothing) long before its
+    timeout, and the reason says why and what to do."""
+    mib = 1024 * 1024
+    result = run_scanner(FakeScanner(GROWS), job, timeout_s=120, memory_cap=200 * mib)
+    assert result.status is ScannerStatus.FAILED, result.reason
+    assert result.reason is not None and result.reason.startswith("fake was stopped, ")
+    assert "MiB resident, over the cap of 200 MiB; exclude the file that makes it grow" in result.reason
+    assert result.findings == () and result.scope == frozenset()
+    assert (job.root / "grown").exists()  # it was killed for its memory, not for something else
+
+
+def test_under_the_memory_cap_a_command_runs_as_without_one(job: ScanJob) -> None:
+    mib = 1024 * 1024
+    code = "import time; hoard = bytearray(30 * 1024 * 1024); time.sleep(1.5); print('finding')"
+    result = run_scanner(FakeScanner(code), job, timeout_s=120, memory_cap=400 * mib)
+    assert result.status is ScannerStatus.OK, result.reason
+    assert [f.message for f in result.findings] == ["finding"]
+
+
+def test_a_tool_exiting_125_on_its_own_is_not_taken_for_the_memory_cap(job: ScanJob) -> None:
+    result = run_scanner(FakeScanner("import sys; sys.exit(125)"), job, timeout_s=60, memory_cap=1024 * 1024 * 1024)
+    assert result.status is ScannerStatus.FAILED
+    assert result.reason is not None and result.reason.startswith("fake exited with code 125")

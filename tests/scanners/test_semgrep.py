@@ -190,6 +190,19 @@ def test_awkward_file_names_are_scanned_and_reported_as_named(tmp_path: Path, na
     assert _found(result) == {(name, 1, "js.code-injection")} and result.scope == frozenset({name})
 
 
+def test_a_file_named_in_bytes_that_are_not_utf8_is_left_out_and_the_rest_is_scanned(tmp_path: Path) -> None:
+    """semgrep wrote the raw name into its JSON report, which could not be read: the scanner failed."""
+    bad = os.fsdecode(b"bad\xfe.js")
+    (tmp_path / bad).write_text("eval(x);\n")
+    (tmp_path / "ok.js").write_text("eval(y);\n")
+    result = run_scanner(SemgrepScanner(), _job(tmp_path, (bad, "ok.js"), tmp_path / "work"), timeout_s=120)
+    assert result.status is ScannerStatus.OK, result.reason
+    assert _found(result) == {("ok.js", 1, "js.code-injection")} and result.scope == frozenset({"ok.js"})
+    [note] = result.notifications
+    assert note.path == bad and note.level is NotificationLevel.WARNING
+    assert note.message.startswith("semgrep cannot be given bad\\xfe.js: its name is not valid UTF-8")
+
+
 def test_the_missing_extra_reaches_the_sarif_log_and_the_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

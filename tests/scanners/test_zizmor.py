@@ -131,6 +131,26 @@ def test_inputs_zizmor_cannot_audit_are_warned_about_and_not_covered(repo: Path,
     assert all(n.level is NotificationLevel.WARNING and "not covered" in n.message for n in notes.values())
 
 
+def test_a_workflow_named_in_bytes_that_are_not_utf8_is_left_out_and_the_rest_is_audited(
+    repo: Path, tmp_path: Path
+) -> None:
+    """zizmor refuses such an argument and exited 2 for the whole repository ("For more
+    information, try '--help'"): the file is now left out with a warning and not covered."""
+    before = _found(run_scanner(ZizmorScanner(), _job(repo, tmp_path / "w0"), timeout_s=120))
+    bad = os.fsdecode(b".github/workflows/bad\xff.yml")
+    shutil.copy(repo / ".github/workflows/issue-bot.yml", repo / bad)
+    result = run_scanner(ZizmorScanner(), _job(repo, tmp_path / "w"), timeout_s=120)
+    assert result.status is ScannerStatus.OK, result.reason
+    assert result.scope == frozenset(AUDITED) and _found(result) == before and before
+    [note] = [n for n in result.notifications if n.path == bad]
+    assert note.level is NotificationLevel.WARNING
+    escaped = ".github/workflows/bad\\xff.yml"
+    assert note.message.startswith(f"zizmor cannot be given {escaped}: its name is not valid UTF-8")
+    only_bad = ScanJob(root=repo, files=(bad,), workdir=tmp_path / "w2", policy=load_policy())
+    alone = run_scanner(ZizmorScanner(), only_bad, timeout_s=120)
+    assert alone.status is ScannerStatus.OK and alone.scope == frozenset() and len(alone.notifications) == 1
+
+
 def test_a_run_where_no_input_can_be_audited_covers_nothing(repo: Path, tmp_path: Path) -> None:
     job = ScanJob(root=repo, files=BROKEN, workdir=tmp_path / "w", policy=load_policy())
     result = run_scanner(ZizmorScanner(), job, timeout_s=120)

@@ -118,6 +118,17 @@ def test_a_postgresql_url_without_the_extra_is_one_line_exit_2(tmp_path: Path) -
     ]
 
 
+@pytest.mark.parametrize("command", [["findings"], ["status"], ["db", "migrate"], ["fleet", "migrate"]])
+def test_a_malformed_postgresql_url_is_one_line_exit_2_without_its_password(command: list[str]) -> None:
+    url = "postgresql://alice:s3cret@[::1/secscan"  # the IPv6 host's "]" is missing
+    done = subprocess.run([sys.executable, "-m", "secscan", *command, "--db", url],
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().splitlines() == [
+        "secscan: error: the PostgreSQL URL is malformed (Invalid IPv6 URL); use postgresql://USER@HOST:PORT/DBNAME"
+    ]
+
+
 def test_a_run_lock_keeps_a_target_to_one_holder_across_connections(postgres_url: str) -> None:
     """Two stores on one database stand for two hosts: one target is held by one at a time."""
     with open_store(postgres_url) as here, open_store(postgres_url) as there:

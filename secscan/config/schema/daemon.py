@@ -5,13 +5,20 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 
 from secscan.config.daemon import DEFAULT_HEALTH_LISTEN, DEFAULT_MAINTENANCE, DEFAULT_NIGHTLY, check_cron
-from secscan.config.schema.base import ConfigModel
+from secscan.config.schema.base import (
+    MAX_RETENTION_DAYS,
+    MIN_INTERVAL_S,
+    YEAR_S,
+    ConfigModel,
+    Items,
+    PathText,
+)
+from secscan.config.values import MAX_TIMEOUT_S
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 _BRANCH = re.compile(r"^(?!-)(?!.*\.\.)[A-Za-z0-9_./-]{1,200}$")
@@ -20,12 +27,12 @@ _BRANCH = re.compile(r"^(?!-)(?!.*\.\.)[A-Za-z0-9_./-]{1,200}$")
 class TargetConfig(ConfigModel):
     """Validates :class:`secscan.config.daemon.TargetConfig` (documented there)."""
 
-    path: Path
+    path: PathText
     name: str | None = Field(default=None, description="name in the database; default: the folder name")
     remote: str | None = Field(default=None, description="git remote to fetch before the scan, e.g. origin")
     branch: str | None = Field(default=None, description="branch to check out after the fetch")
-    config: Path | None = Field(default=None, description="another trusted secscan.toml for this target")
-    scanners: tuple[str, ...] = Field(default=(), description="run only these scanners (default: all)")
+    config: PathText | None = Field(default=None, description="another trusted secscan.toml for this target")
+    scanners: Items[str] = Field(default=(), description="run only these scanners (default: all)")
     upload: bool | None = Field(default=None, description="upload SARIF; default: when [github] is set")
 
     @field_validator("name")
@@ -73,22 +80,38 @@ class SentryConfig(ConfigModel):
 class DaemonConfig(ConfigModel):
     """Validates :class:`secscan.config.daemon.DaemonConfig` (documented there)."""
 
-    targets: tuple[TargetConfig, ...] = ()
+    targets: Items[TargetConfig] = ()
     db: str | None = Field(default=None, description="database path or URL; default: the XDG state dir")
-    state_dir: Path | None = Field(default=None, description="SARIF logs of nightly runs; default: beside db")
+    state_dir: PathText | None = Field(
+        default=None, description="SARIF logs of nightly runs; default: beside db"
+    )
     timezone: str = "UTC"
     nightly: str = DEFAULT_NIGHTLY
-    sla_sweep_every: float = Field(default=900.0, gt=0, description="seconds between SLA sweeps")
-    delivery_every: float = Field(default=60.0, gt=0, description="seconds between outbox deliveries")
+    sla_sweep_every: float = Field(
+        default=900.0, ge=MIN_INTERVAL_S, le=YEAR_S, description="seconds between SLA sweeps"
+    )
+    delivery_every: float = Field(
+        default=60.0, ge=MIN_INTERVAL_S, le=YEAR_S, description="seconds between outbox deliveries"
+    )
     maintenance: str = DEFAULT_MAINTENANCE
-    heartbeat_every: float = Field(default=30.0, gt=0, description="seconds between liveness beats")
-    catch_up_grace: float = Field(default=6 * 3600.0, ge=0, description="seconds a nightly may be late")
+    heartbeat_every: float = Field(
+        default=30.0, ge=MIN_INTERVAL_S, le=YEAR_S, description="seconds between liveness beats"
+    )
+    catch_up_grace: float = Field(
+        default=6 * 3600.0, ge=0, le=YEAR_S, description="seconds a nightly may be late"
+    )
     max_attempts: int = Field(default=2, ge=1, description="tries of one nightly slot (crash retries)")
-    lock_wait: float = Field(default=600.0, ge=0, description="seconds to wait for a target being scanned")
-    stop_timeout: float = Field(default=20.0, gt=0, description="seconds SIGTERM may take")
+    lock_wait: float = Field(
+        default=600.0, ge=0, le=MAX_TIMEOUT_S, description="seconds to wait for a target being scanned"
+    )
+    stop_timeout: float = Field(default=20.0, gt=0, le=MAX_TIMEOUT_S, description="seconds SIGTERM may take")
     health_listen: str = DEFAULT_HEALTH_LISTEN
-    keep_runs_days: int = Field(default=400, ge=1, description="runs older than this are deleted")
-    keep_delivered_days: int = Field(default=30, ge=1, description="delivered outbox rows kept this long")
+    keep_runs_days: int = Field(
+        default=400, ge=1, le=MAX_RETENTION_DAYS, description="runs older than this are deleted"
+    )
+    keep_delivered_days: int = Field(
+        default=30, ge=1, le=MAX_RETENTION_DAYS, description="delivered outbox rows kept this long"
+    )
     sentry: SentryConfig = SentryConfig()
 
     @field_validator("nightly", "maintenance")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 
 from secscan.config.github import is_loopback
-from secscan.config.schema.base import ConfigModel
+from secscan.config.schema.base import DAY_S, ConfigModel, PathText
+from secscan.config.values import MAX_TIMEOUT_S
 
 
 class GithubConfig(ConfigModel):
@@ -16,7 +16,7 @@ class GithubConfig(ConfigModel):
 
     repository: str = Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", description="owner/name")
     api_url: str = "https://api.github.com"
-    token_file: Path | None = Field(
+    token_file: PathText | None = Field(
         default=None,
         description="file holding the token; a relative name is looked up in $CREDENTIALS_DIRECTORY",
     )
@@ -24,11 +24,11 @@ class GithubConfig(ConfigModel):
     commit_sha: str | None = Field(default=None, pattern=r"^[0-9a-fA-F]{40}$")
     checkout_uri: str | None = Field(default=None, pattern=r"^file://")
     upload_on_nightly: bool = True
-    timeout_s: float = Field(default=30.0, gt=0)
+    timeout_s: float = Field(default=30.0, gt=0, le=MAX_TIMEOUT_S)
     wait_for_processing_s: float = Field(
-        default=120.0, ge=0, description="how long an upload polls its processing status inline"
+        default=120.0, ge=0, le=DAY_S, description="how long an upload polls its processing status inline"
     )
-    poll_interval_s: float = Field(default=5.0, gt=0)
+    poll_interval_s: float = Field(default=5.0, gt=0, le=DAY_S)
     sync_on_nightly: bool = True
     pull_dismissals: bool = True  # GitHub dismissals -> local triage decisions
     push_dismissals: bool = True  # local false-positive / accepted-risk -> GitHub dismissals

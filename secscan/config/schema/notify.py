@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
 from secscan.config.notify import PAGERDUTY_EVENTS_URL
-from secscan.config.schema.base import ConfigModel
+from secscan.config.schema.base import DAY_S, ConfigModel, Items, PathText
+from secscan.config.values import MAX_TIMEOUT_S
 
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
@@ -19,12 +19,14 @@ _NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 class _Channel(ConfigModel):
     """Validates :class:`secscan.config.notify._Channel` (documented there)."""
 
-    receives: tuple[str, ...] | None = Field(
+    receives: Items[str] | None = Field(
         default=None, description="roles routed here (page, chat, email); default by type"
     )
     fallback: str | None = Field(default=None, pattern=_NAME, description="channel told about dead letters")
-    rate_per_s: float | None = Field(default=None, gt=0, description="most messages per second")
-    timeout_s: float = Field(default=30.0, gt=0)
+    rate_per_s: float | None = Field(
+        default=None, ge=1 / DAY_S, le=1000.0, description="most messages per second"
+    )
+    timeout_s: float = Field(default=30.0, gt=0, le=MAX_TIMEOUT_S)
 
 
 class PagerDutyChannel(_Channel):
@@ -33,7 +35,7 @@ class PagerDutyChannel(_Channel):
     type: Literal["pagerduty"]
     events_url: str = PAGERDUTY_EVENTS_URL
     routing_key_env: str = "PAGERDUTY_ROUTING_KEY"
-    routing_key_file: Path | None = None
+    routing_key_file: PathText | None = None
 
 
 class SlackChannel(_Channel):
@@ -41,8 +43,8 @@ class SlackChannel(_Channel):
 
     type: Literal["slack"]
     webhook_url_env: str = "SLACK_WEBHOOK_URL"
-    webhook_url_file: Path | None = None
-    rate_per_s: float | None = Field(default=None, gt=0, le=1.0)
+    webhook_url_file: PathText | None = None
+    rate_per_s: float | None = Field(default=None, ge=1 / DAY_S, le=1.0)
 
 
 class EmailChannel(_Channel):
@@ -52,12 +54,12 @@ class EmailChannel(_Channel):
     smtp_host: str
     smtp_port: int = Field(default=587, ge=1, le=65535)
     starttls: bool = True
-    ca_file: Path | None = None  # extra CA bundle for the SMTP server's certificate
+    ca_file: PathText | None = None  # extra CA bundle for the SMTP server's certificate
     username: str | None = None
     password_env: str = "SECSCAN_SMTP_PASSWORD"  # noqa: S105 - a variable name
-    password_file: Path | None = None
+    password_file: PathText | None = None
     from_addr: str = Field(alias="from", min_length=3)
-    to: tuple[str, ...] = Field(min_length=1)
+    to: Items[str] = Field(min_length=1)
 
 
 class WebhookChannel(_Channel):
@@ -65,9 +67,9 @@ class WebhookChannel(_Channel):
 
     type: Literal["webhook"]
     url_env: str = "SECSCAN_WEBHOOK_URL"
-    url_file: Path | None = None
+    url_file: PathText | None = None
     secret_env: str = "SECSCAN_WEBHOOK_SECRET"  # noqa: S105 - a variable name
-    secret_file: Path | None = None
+    secret_file: PathText | None = None
 
 
 class SentryChannel(_Channel):
@@ -75,7 +77,7 @@ class SentryChannel(_Channel):
 
     type: Literal["sentry"]
     dsn_env: str = "SENTRY_DSN"
-    dsn_file: Path | None = None
+    dsn_file: PathText | None = None
     environment: str = "production"
 
 
@@ -88,8 +90,8 @@ ChannelConfig = Annotated[
 class NotifyConfig(ConfigModel):
     """Validates :class:`secscan.config.notify.NotifyConfig` (documented there)."""
 
-    allow_hosts: tuple[str, ...] = ()
-    routing: Path | None = None
+    allow_hosts: Items[str] = ()
+    routing: PathText | None = None
     channels: Mapping[str, ChannelConfig] = Field(default_factory=dict)
 
     @model_validator(mode="before")

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, field_validator
 
 from secscan.config.report import ReportFormat
-from secscan.config.schema.base import ConfigModel
+from secscan.config.schema.base import FROM_TOML, YEAR_S, ConfigModel, PathText
 from secscan.core.areas import Area
 
 _REPO_URL = re.compile(r"^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
@@ -17,13 +17,16 @@ _REPO_URL = re.compile(r"^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?/[A-Za-z0-9_.-]+/[
 class ReportConfig(ConfigModel):
     """Validates :class:`secscan.config.report.ReportConfig` (documented there)."""
 
-    path: Path | None = Field(
+    path: PathText | None = Field(
         default=None, description="where the daemon writes the report after each nightly run"
     )
     format: ReportFormat = Field(default="html", description="html, md or json")
     since_days: int = Field(default=30, gt=0, le=3660, description="the trend charts cover this many days")
     expected_every_hours: float = Field(
-        default=24.0, gt=0, description="a target without a run in such a slot has missed a scan"
+        default=24.0,
+        gt=0,
+        le=YEAR_S / 3600,
+        description="a target without a run in such a slot has missed a scan",
     )
     max_rows: int = Field(default=100, gt=0, le=10_000, description="breached / due-soon findings listed")
     repositories: dict[str, str] = Field(
@@ -32,7 +35,7 @@ class ReportConfig(ConfigModel):
     score_baseline: float = Field(
         default=95.0, ge=0, le=100, description="the security policy's score baseline (0-100)"
     )
-    areas: dict[str, Area] = Field(
+    areas: dict[str, Annotated[Area, FROM_TOML]] = Field(
         default_factory=dict,
         description="tool -> secrets, dependencies, code or infrastructure (configured SARIF tools)",
     )

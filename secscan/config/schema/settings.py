@@ -7,17 +7,17 @@ and the fix; the trust rules and the reading of files are :mod:`secscan.config.s
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from datetime import date
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from secscan.config import cache, daemon, fleet, github, notify, report, values
-from secscan.config.schema.base import ConfigModel
+from secscan.config.schema.base import ConfigModel, DateText, Items, PathText
 from secscan.config.schema.cache import CacheConfig
 from secscan.config.schema.daemon import DaemonConfig
+from secscan.config.schema.errors import format_error
 from secscan.config.schema.fleet import FleetConfig
 from secscan.config.schema.github import GithubConfig
 from secscan.config.schema.notify import NotifyConfig
@@ -31,9 +31,10 @@ _Model = ConfigModel
 class ScanConfig(_Model):
     """Validates :class:`secscan.config.values.ScanConfig` (documented there)."""
 
-    exclude: tuple[str, ...] = DEFAULT_EXCLUDES
-    extend_exclude: tuple[str, ...] = ()
+    exclude: Items[str] = DEFAULT_EXCLUDES
+    extend_exclude: Items[str] = ()
     max_file_size: int = Field(default=5_000_000, gt=0, description="bytes; larger files are not scanned")
+    max_memory_mb: int = Field(default=4096, ge=0, le=1_048_576, description="per scanner command; 0: no cap")
     fail_on: FailOn = "high"
     include_ignored: bool = False  # scan files git ignores too (secscan.fs.exclusions)
 
@@ -41,8 +42,8 @@ class ScanConfig(_Model):
 class PolicyConfig(_Model):
     """Validates :class:`secscan.config.values.PolicyConfig` (documented there)."""
 
-    severity: Path | None = None
-    sla: Path | None = None
+    severity: PathText | None = None
+    sla: PathText | None = None
 
 
 def _processes(value: int | None) -> int | None:
@@ -56,8 +57,8 @@ class ScannerConfig(_Model):
 
     enabled: bool = True
     timeout: float = Field(default=600.0, gt=0, le=MAX_TIMEOUT_S, description="seconds, may be fractional")
-    args: tuple[str, ...] = ()
-    exclude: tuple[str, ...] = ()
+    args: Items[str] = ()
+    exclude: Items[str] = ()
 
 
 class BanditConfig(ScannerConfig):
@@ -73,9 +74,9 @@ class DetectSecretsConfig(ScannerConfig):
 
 
 class PipAuditConfig(ScannerConfig):
-    osv_db: Path | None = None
+    osv_db: PathText | None = None
     osv_url: str | None = None
-    requirements: tuple[str, ...] | None = None
+    requirements: Items[str] | None = None
 
     @field_validator("osv_url")
     @classmethod
@@ -88,14 +89,14 @@ class PipAuditConfig(ScannerConfig):
 class LockfileAuditConfig(ScannerConfig):
     """Validates :class:`secscan.config.values.LockfileAuditConfig` (documented there)."""
 
-    osv_db: Path | None = None
+    osv_db: PathText | None = None
 
 
 class ZizmorConfig(ScannerConfig):
     """Validates :class:`secscan.config.values.ZizmorConfig` (documented there)."""
 
     persona: Literal["regular", "pedantic", "auditor"] = "regular"
-    config: Path | None = None
+    config: PathText | None = None
 
     @field_validator("config")
     @classmethod
@@ -111,7 +112,9 @@ class SemgrepConfig(ScannerConfig):
     jobs: int | None = Field(default=None, ge=1, description="semgrep --jobs; default: 1 (see semgrep.py)")
     shards: int | None = Field(default=None, ge=1, description="semgrep processes; default: CPU count")
     max_target_bytes: int = Field(default=1_000_000, gt=0, description="larger files are not scanned")
-    rule_timeout: float = Field(default=30.0, ge=0, description="seconds per rule and file; 0: none")
+    rule_timeout: float = Field(
+        default=30.0, ge=0, le=MAX_TIMEOUT_S, description="seconds per rule and file; 0: none"
+    )
 
     _shards = field_validator("shards")(_processes)
 
@@ -121,7 +124,7 @@ class GitHistoryConfig(ScannerConfig):
 
     all_branches: bool = Field(default=True, description="all branches, tags, remote branches; false: HEAD")
     max_commits: int | None = Field(default=None, ge=1, description="read at most the newest N commits")
-    since: date | None = Field(default=None, description="read only commits made on or after this day")
+    since: DateText | None = Field(default=None, description="read only commits made on or after this day")
     max_commit_bytes: int = Field(default=100_000_000, gt=0, description="bytes of one commit's patch read")
     processes: int | None = Field(default=None, ge=1, description="scanning processes; default: CPU count")
 
@@ -129,8 +132,8 @@ class GitHistoryConfig(ScannerConfig):
 class PostureConfig(ScannerConfig):
     """Validates :class:`secscan.config.values.PostureConfig` (documented there)."""
 
-    binary_paths: tuple[str, ...] = Field(default=(), description="globs where binaries and archives belong")
-    disable: tuple[str, ...] = Field(default=(), description="posture rule ids not to check")
+    binary_paths: Items[str] = Field(default=(), description="globs where binaries and archives belong")
+    disable: Items[str] = Field(default=(), description="posture rule ids not to check")
 
     @field_validator("disable")
     @classmethod
@@ -147,10 +150,10 @@ class PostureConfig(ScannerConfig):
 class SarifToolConfig(ScannerConfig):
     """Validates :class:`secscan.config.values.SarifToolConfig` (documented there)."""
 
-    command: tuple[str, ...] = Field(min_length=1)
-    version_command: tuple[str, ...] | None = None
+    command: Items[str] = Field(min_length=1)
+    version_command: Items[str] | None = None
     output: Literal["file", "stdout"] = "file"
-    ok_exit_codes: tuple[int, ...] = (0, 1)
+    ok_exit_codes: Items[int] = (0, 1)
     file_local: bool = False
 
 
@@ -165,9 +168,6 @@ _BUILTIN_MODELS: Mapping[str, type[ScannerConfig]] = {
     "posture": PostureConfig,
 }
 
-_TAGGED_UNIONS: Mapping[str, tuple[str, ...]] = {"notify": notify.CHANNEL_TYPES}
-"""The tables whose entries are chosen by a key (``type``), and the values it takes."""
-
 
 class Settings(_Model):
     """The whole validated configuration."""
@@ -181,41 +181,7 @@ class Settings(_Model):
     notify: NotifyConfig = NotifyConfig()
     cache: CacheConfig = CacheConfig()
     report: ReportConfig = ReportConfig()
-    source: Path | None = Field(default=None, exclude=True)
-
-
-def _user_loc(loc: Sequence[int | str]) -> list[str]:
-    """pydantic's path of a value as the user wrote it: ``[notify.<name>]`` tables are gathered
-    into ``notify.channels`` and a channel's path holds its ``type`` tag; neither is in the file."""
-    parts = [str(p) for p in loc]
-    if parts[:2] == ["notify", "channels"] and len(parts) > 2:
-        del parts[1]
-        del parts[2:3]  # the tag pydantic inserts after a tagged union's member
-    return parts
-
-
-def _format_error(exc: ValidationError, source: str, prefix: str = "") -> str:
-    err = exc.errors()[0]
-    loc = prefix + ".".join(_user_loc(err["loc"]))
-    kind = err["type"]
-    if kind == "extra_forbidden":
-        return f"{source}: unknown key '{loc}'; remove it or check its spelling (see README, Configuration)"
-    if kind == "missing":
-        return f"{source}: '{loc}' is required; add it (see README, Configuration)"
-    if kind in ("union_tag_not_found", "union_tag_invalid"):  # never pydantic's own words
-        key = str(err.get("ctx", {}).get("discriminator", "type")).strip("'")
-        values = ", ".join(_TAGGED_UNIONS.get(loc.rsplit(".", 1)[0], ()))
-        got = f"is {err['input'].get(key)!r}" if kind == "union_tag_invalid" else "is missing"
-        return f"{source}: '{loc}.{key}' {got}; set it to one of: {values} (see README, Configuration)"
-    value = err.get("input")
-    shown = "" if isinstance(value, dict | list) else f" (got {value!r})"
-    msg = err["msg"].removeprefix("Value error, ")  # a validator's own words
-    if kind in ("model_type", "dict_type", "model_attributes_type"):
-        msg = "should be a table"  # not pydantic's "instance of ScanConfig"
-    elif kind in ("tuple_type", "list_type"):
-        msg = "should be a list"
-    msg = msg.removeprefix("Input ")
-    return f"{source}: '{loc}' {msg[:1].lower()}{msg[1:]}{shown}; fix the value"
+    source: PathText | None = Field(default=None, exclude=True)
 
 
 _VALUES: Mapping[str, type[Any]] = {
@@ -264,12 +230,12 @@ def validate(data: Mapping[str, Any], *, source: Path | None, where: str) -> val
         try:
             scanners[name] = model.model_validate(table)
         except ValidationError as exc:
-            raise ConfigError(_format_error(exc, where, f"scanners.{name}.")) from None
+            raise ConfigError(format_error(exc, where, f"scanners.{name}.")) from None
     for name, default in _BUILTIN_MODELS.items():
         scanners.setdefault(name, default())
     try:
         settings = Settings.model_validate({**data, "scanners": scanners, "source": source})
     except ValidationError as exc:
-        raise ConfigError(_format_error(exc, where)) from None
+        raise ConfigError(format_error(exc, where)) from None
     result: values.Settings = to_values(settings)
     return result

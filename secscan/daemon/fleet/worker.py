@@ -37,7 +37,7 @@ from secscan.daemon.fleet.runtime import Runtime
 from secscan.daemon.fleet.scan import open_pool
 from secscan.daemon.fleet.schema import migrate
 from secscan.daemon.metrics import DaemonMetrics
-from secscan.daemon.service import check_targets
+from secscan.daemon.preflight import check_daemon
 from secscan.fs.urls import postgres_url
 from secscan.scanners.scratch import remove_stale
 from secscan.store import open_store
@@ -59,7 +59,7 @@ class FleetWorker:
         queues: Sequence[str] = (),
         clock: Clock = utcnow,
     ) -> None:
-        check_targets(settings, settings.source)
+        check_daemon(settings, settings.source, db)
         self._settings = settings
         self._db = db
         self._url = postgres_url(db)

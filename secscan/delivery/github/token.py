@@ -14,11 +14,11 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from secscan.config.github import GithubConfig
-from secscan.core.errors import ConfigError, MissingSecretError
+from secscan.core.errors import MissingSecretError
 from secscan.core.logsecrets import remember
+from secscan.fs.secret_file import read_secret_file
 
 ENV_VAR = "GITHUB_TOKEN"
-MAX_TOKEN_FILE = 64 * 1024
 
 
 def _token_path(config: GithubConfig, env: Mapping[str, str]) -> Path | None:
@@ -32,27 +32,13 @@ def _token_path(config: GithubConfig, env: Mapping[str, str]) -> Path | None:
 
 
 def resolve_token(config: GithubConfig, env: Mapping[str, str] | None = None) -> SecretStr:
-    """The token: ``token_file`` when configured, else ``$GITHUB_TOKEN``. Raises ConfigError."""
+    """The token: ``token_file`` when configured (read by
+    :func:`~secscan.fs.secret_file.read_secret_file`: never a FIFO or a device, at most 64 KiB),
+    else ``$GITHUB_TOKEN``. Raises ConfigError."""
     env = os.environ if env is None else env
     path = _token_path(config, env)
     if path is not None:
-        try:
-            with path.open("rb") as handle:
-                raw = handle.read(MAX_TOKEN_FILE + 1)
-        except OSError as exc:
-            raise MissingSecretError(
-                f"[github] token_file {path} cannot be read ({exc.strerror}); check the path and its "
-                "permissions",
-                may_appear=True,
-            ) from None
-        if len(raw) > MAX_TOKEN_FILE:
-            raise ConfigError(f"[github] token_file {path} is too large to be a token; check the path")
-        value = raw.decode("utf-8", "replace").strip()
-        if not value:
-            raise MissingSecretError(
-                f"[github] token_file {path} is empty; write the token into it", may_appear=True
-            )
-        return SecretStr(remember(value))
+        return SecretStr(remember(read_secret_file(path, "[github] token_file")))
     value = env.get(ENV_VAR, "").strip()
     if not value:
         raise MissingSecretError(

@@ -15,11 +15,10 @@ from typing import TYPE_CHECKING
 
 from secscan.core.errors import MissingSecretError
 from secscan.core.logsecrets import remember
+from secscan.fs.secret_file import read_secret_file
 
 if TYPE_CHECKING:
     from secscan.config.settings import Settings
-
-MAX_SECRET_FILE = 64 * 1024
 
 
 def config_path(path: Path | None, settings: Settings) -> Path | None:
@@ -30,21 +29,13 @@ def config_path(path: Path | None, settings: Settings) -> Path | None:
 
 
 def read_secret(env: str | None, file: Path | None, settings: Settings, what: str) -> str:
-    """The value of ``file`` (stripped) when given, else of the environment variable ``env``."""
+    """The value of ``file`` (stripped) when given, else of the environment variable ``env``.
+    The file is read by :func:`~secscan.fs.secret_file.read_secret_file`: a FIFO, a device or a
+    file over 64 KiB is refused at once (ConfigError), never waited on."""
     if file is not None:
         path = config_path(file, settings)
         assert path is not None  # noqa: S101 - file is not None
-        try:
-            with path.open("r", encoding="utf-8") as fh:
-                value = fh.read(MAX_SECRET_FILE).strip()
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = getattr(exc, "strerror", None) or type(exc).__name__
-            raise MissingSecretError(
-                f"cannot read {what} from {path}: {reason}; check the file", may_appear=True
-            ) from None
-        if not value:
-            raise MissingSecretError(f"{what} file {path} is empty; put the value in it", may_appear=True)
-        return remember(value)
+        return remember(read_secret_file(path, f"{what} file"))
     value = os.environ.get(env or "", "").strip()
     if not value:
         raise MissingSecretError(

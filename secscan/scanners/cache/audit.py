@@ -15,11 +15,11 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from secscan.core.errors import InputError
 from secscan.fs.digest import tree_digest
 from secscan.scanners.cache.codec import decode_vulns, encode_vulns
 from secscan.scanners.cache.db import ResultCache
 from secscan.scanners.cache.keys import audit_key
+from secscan.scanners.osv.dataset_path import check_dataset_path
 from secscan.scanners.osv.signature import CONTENT_LIMIT, SignatureError, dataset_signature
 
 if TYPE_CHECKING:
@@ -38,10 +38,7 @@ class LazyDatabase:
     """
 
     def __init__(self, path: Path, index_folder: Path | None = None) -> None:
-        if not path.exists():  # fail before any scanner starts
-            raise InputError(
-                f"OSV database {path} does not exist; check --osv-db or [scanners.pip-audit] osv_db"
-            )
+        check_dataset_path(path, "--osv-db or [scanners.pip-audit] osv_db")  # before any scanner starts
         self._path = path
         self._index_folder = index_folder
         self._db: DeferredDatabase | None = None
@@ -66,6 +63,10 @@ class LazyDatabase:
 
     def query(self, name: str, version: str | None, ecosystem: str = "PyPI") -> list[OsvRecord]:
         return self.start().query(name, version, ecosystem)
+
+    def advisories(self, ecosystem: str) -> int:
+        """How many advisories the database holds for ``ecosystem`` (opens it)."""
+        return self.start().wait().advisories(ecosystem)
 
     def wait(self) -> None:
         """Raise the open's error, if it was opened and that failed."""
