@@ -1,4 +1,4 @@
-"""``python -m secscan.scanners._detect_secrets_main``: detect-secrets' CLI with four equivalent speed-ups.
+"""``python -m secscan.scanners._detect_secrets_main``: detect-secrets' CLI with five equivalent speed-ups.
 
 detect-secrets 1.5 spends most of its CPU time in two places that do not depend on the input's
 meaning (measured in-process on pip 24.2's sdist, 575 files: 22.2 s of CPU, 14.9 s with both):
@@ -25,6 +25,15 @@ meaning (measured in-process on pip 24.2's sdist, 575 files: 22.2 s of CPU, 14.9
 4. **Lines no plugin can match** are not processed at all (no snippet, no filter, no plugin
    call): :mod:`secscan.scanners._detect_secrets_gate`. On the mixed benchmark's tree, 91% of
    the lines.
+5. **A quadratic INI pattern.** detect-secrets reads every file as INI first (its config-file
+   transformers), with :mod:`configparser`, whose option pattern ``(?P<option>.*?)\\s*(?P<vi>=|:)``
+   retries ``\\s*`` over a whole whitespace run at every step of the lazy ``.*?``: a line with
+   300,000 spaces and no ``=`` took hours, past the scanner's timeout, so one hostile file failed
+   the secrets scan of a whole repository. The option of a match is the text before the line's
+   first ``=`` or ``:`` either way (configparser strips its trailing whitespace itself), so
+   ``(?P<option>[^=:]*)(?P<vi>=|:)`` gives the same matches in linear time. (detect-secrets'
+   keyword patterns are super-linear on such a run after a keyword, ``key`` + spaces, too; they
+   are its own, left as they are: the scanner's timeout and memory cap bound them.)
 
 Each patch is installed only if the code it replaces is byte-for-byte the code it was written
 for (source digests below); otherwise that part of detect-secrets runs untouched. Results are
@@ -52,6 +61,9 @@ INDIRECT_SOURCE = "bbe78ebf07529d1fce9d67f7440d339eca3d61f0450fc95e22b6e70ec0bc8
 INDIRECT_PATTERN = r"([^\v=!:]*)\s*(:=?|[!=]{1,3})\s*([\w.-]+[\[\(][^\v]*[\]\)])"
 REDUCED_PATTERN = r"(:=?|[!=]{1,3})\s*([\w.-]+[\[\(][^\v]*[\]\)])"
 """The indirect-reference pattern, and the same pattern without its optional leading prefix."""
+
+INI_OPTION_PATTERN = r"(?P<option>[^=:]*)(?P<vi>=|:)\s*(?P<value>.*)$"
+"""configparser's option pattern for its default delimiters, without the backtracking (item 5)."""
 
 _CALLERS = ("detect_secrets.core.scan", "detect_secrets.plugins.base", "detect_secrets.filters.common")
 """Modules that imported ``call_function_with_arguments`` by name (the scan loop is the hot one)."""
@@ -118,8 +130,24 @@ def install_indirect_reference() -> bool:
     return True
 
 
-def install() -> tuple[bool, bool, bool, bool]:
-    """Install the four short-cuts; each is skipped on its own if its code changed."""
+def install_ini_option_pattern() -> bool:
+    """Install the linear INI option pattern; False if configparser's pattern or its use changed."""
+    import configparser
+
+    parser = configparser.RawConfigParser
+    current = parser.OPTCRE
+    if current.pattern == INI_OPTION_PATTERN:
+        return True
+    expected = parser._OPT_TMPL.format(delim="=|:")
+    reader = getattr(parser, "_read", None)  # it strips the option's trailing whitespace itself
+    if current.pattern != expected or reader is None or "optname.rstrip()" not in inspect.getsource(reader):
+        return False
+    parser.OPTCRE = re.compile(INI_OPTION_PATTERN)
+    return True
+
+
+def install() -> tuple[bool, bool, bool, bool, bool]:
+    """Install the five short-cuts; each is skipped on its own if its code changed."""
     from secscan.scanners import _detect_secrets_gate, _detect_secrets_prefilter
 
     return (
@@ -127,6 +155,7 @@ def install() -> tuple[bool, bool, bool, bool]:
         install_indirect_reference(),
         _detect_secrets_prefilter.install(),
         _detect_secrets_gate.install(),
+        install_ini_option_pattern(),
     )
 
 

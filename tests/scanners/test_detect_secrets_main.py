@@ -41,6 +41,8 @@ CORPUS = {
     "x = lookup['c2VjcmV0LXZhbHVlLXRoYXQtaXMtbG9uZy1lbm91Z2g=']\n",
     "refs.yaml": "a: f('6f1ed002ab5595859014ebf0951522d9')\npassword: request.headers['Zx9q8w7e6r5t4y3']\n",
     "notes.md": "The password is `Zx9-q8w7e6r5t4y3`.\n" + "no operator here " * 200 + "\n",
+    # read as INI first: a whitespace run without "=" (quadratic in configparser's own pattern)
+    "spaced.txt": "[auth]\npassword = 'Zx9-q8w7e6r5t4y3'\nzz" + " " * 3000 + "x\nsecret   :   'q1w2e3r4t5y6u7i8'\n",
 }
 
 
@@ -86,13 +88,16 @@ def pristine(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(scan, "_scan_line", scan._scan_line)
     monkeypatch.setattr(scan, "_process_line_based_plugins", scan._process_line_based_plugins)
+    import configparser
+
+    monkeypatch.setattr(configparser.RawConfigParser, "OPTCRE", configparser.RawConfigParser.OPTCRE)
 
 
 @pytest.mark.usefixtures("pristine")
 def test_every_short_cut_applies_to_the_installed_detect_secrets() -> None:
     """An upgrade of detect-secrets that silently disables them should be noticed here."""
-    assert wrapper.install() == (True, True, True, True)
-    assert wrapper.install() == (True, True, True, True)  # idempotent
+    assert wrapper.install() == (True, True, True, True, True)
+    assert wrapper.install() == (True, True, True, True, True)  # idempotent
 
 
 @pytest.mark.usefixtures("pristine")
@@ -119,7 +124,12 @@ def test_a_changed_detect_secrets_is_left_alone(monkeypatch: pytest.MonkeyPatch)
 
     monkeypatch.setattr(scan, "_scan_line", _scan_line)
     monkeypatch.setattr(scan, "_process_line_based_plugins", _process_line_based_plugins)
-    assert wrapper.install() == (False, False, False, False)
+    import configparser
+
+    changed = re.compile(r"(?P<option>.*?)\s*(?P<vi>=)\s*(?P<value>.*)$")
+    monkeypatch.setattr(configparser.RawConfigParser, "OPTCRE", changed)
+    assert wrapper.install() == (False, False, False, False, False)
+    assert configparser.RawConfigParser.OPTCRE is changed
     assert scan._scan_line is _scan_line
     assert scan._process_line_based_plugins is _process_line_based_plugins
     assert inject.call_function_with_arguments is call_function_with_arguments
@@ -303,3 +313,29 @@ def test_the_prefilter_calls_no_plugin_on_an_ordinary_line() -> None:
                 list(fast(plugin=plugin, filename="a.py", line=line, line_number=1,
                           context=CodeSnippet([line], 0, 0)))  # fmt: skip
     assert called == ["JwtTokenDetector"]  # only the second line, only the plugin it may match
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.text(alphabet=" \t=:ab#;[]'\"", max_size=40))
+def test_the_linear_ini_option_pattern_matches_as_configparsers_own(line: str) -> None:
+    """The same match or none, the same delimiter and value, and the same option once configparser
+    strips it (``optname.rstrip()`` in its ``_read``)."""
+    import configparser
+
+    theirs = re.compile(configparser.RawConfigParser._OPT_TMPL.format(delim="=|:"), re.VERBOSE).match(line)
+    ours = re.compile(wrapper.INI_OPTION_PATTERN).match(line)
+    assert (theirs is None) == (ours is None)
+    if theirs is not None and ours is not None:
+        assert theirs.group("option").rstrip() == ours.group("option").rstrip()
+        assert theirs.group("vi", "value") == ours.group("vi", "value")
+
+
+def test_a_long_whitespace_run_is_read_in_linear_time(tmp_path: Path) -> None:
+    """300,000 spaces without "=": hours in configparser's pattern (the scanner timed out, failing
+    the secrets scan of the whole repository). The timeout is a hang guard, not a benchmark."""
+    # (no keyword on that line: detect-secrets' own keyword patterns are slow on it too, see the note)
+    (tmp_path / "a.txt").write_text("[s]\npassword = 'Zx9-q8w7e6r5t4y3'\nzz" + " " * 300_000 + "x\n")
+    proc = subprocess.run([sys.executable, "-P", "-m", DETECT_SECRETS_MAIN, "scan", "-n", "--", "a.txt"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert [s["type"] for s in json.loads(proc.stdout)["results"]["a.txt"]] == ["Secret Keyword"]
