@@ -339,8 +339,8 @@ def test_split_arguments_bounds_each_chunk_and_keeps_order() -> None:
 GROWS = """
 import subprocess, sys
 child = subprocess.Popen([sys.executable, "-c",
-    "import time; hoard = bytearray(400 * 1024 * 1024); hoard[::4096] = b'x' * len(hoard[::4096]);"
-    " open('grown', 'w').close(); time.sleep(60)"])
+    "import time; open('started', 'w').close(); hoard = bytearray(400 * 1024 * 1024);"
+    " hoard[::4096] = b'x' * len(hoard[::4096]); time.sleep(60)"])
 child.wait()
 print("finding")
 """
@@ -355,7 +355,7 @@ def test_a_command_tree_past_the_memory_cap_is_killed_and_fails_the_scanner(job:
     assert result.reason is not None and result.reason.startswith("fake was stopped, ")
     assert "MiB resident, over the cap of 200 MiB; exclude the file that makes it grow" in result.reason
     assert result.findings == () and result.scope == frozenset()
-    assert (job.root / "grown").exists()  # it was killed for its memory, not for something else
+    assert (job.root / "started").exists()  # the child ran, and was stopped for its memory (the reason)
 
 
 def test_under_the_memory_cap_a_command_runs_as_without_one(job: ScanJob) -> None:
