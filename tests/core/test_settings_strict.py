@@ -4,21 +4,17 @@ overflowing the daemon's scheduler were all taken before)."""
 
 from __future__ import annotations
 
-import importlib
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 from annotated_types import Ge, Gt, Le, Lt
-from pydantic import BaseModel
 
-from secscan.config.schema.base import ConfigModel
 from secscan.config.settings import build_settings
 from secscan.core.areas import Area
 from secscan.core.errors import ConfigError
-
-SECTIONS = ("cache", "daemon", "fleet", "github", "notify", "report", "settings")
+from tests.core.test_settings_values import _models
 
 
 def _refused(raw: dict[str, Any], *fragments: str) -> None:
@@ -89,16 +85,6 @@ def test_values_toml_writes_as_text_arrays_or_dates_still_convert(tmp_path: Path
     assert settings.policy.severity == tmp_path / "s.toml"
     assert settings.report.areas == {"gitleaks": Area.SECRETS}
     assert settings.daemon.targets[0].path == tmp_path
-
-
-def _models() -> list[type[BaseModel]]:
-    found: dict[str, type[BaseModel]] = {}
-    for section in SECTIONS:
-        module = importlib.import_module(f"secscan.config.schema.{section}")
-        for value in vars(module).values():
-            if isinstance(value, type) and issubclass(value, ConfigModel) and value is not ConfigModel:
-                found[value.__name__] = value
-    return sorted(found.values(), key=lambda m: m.__name__)
 
 
 def _float_fields() -> list[tuple[str, str, Any]]:
