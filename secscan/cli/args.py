@@ -40,6 +40,13 @@ MAX_ID = 2**63 - 1
 """The largest id or limit a database integer holds (SQLite and PostgreSQL ``bigint``)."""
 
 
+def parse_count(text: str) -> int:
+    """An id or a limit: a whole number from 1 to what a database integer holds."""
+    if not text.isdigit() or not 1 <= int(text) <= MAX_ID:
+        raise ConfigError(f"{text!r} must be a whole number from 1 to {MAX_ID}")
+    return int(text)
+
+
 def parse_target_name(text: str) -> str:
     name = text.strip()
     if not name or len(name) > MAX_TARGET_NAME or any(not c.isprintable() for c in name):

@@ -13,7 +13,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from secscan.cli.args import MAX_ID, Lazy, arg_type, lazy_type, parse_duration, parse_target_name, upload_wait
+from secscan.cli.args import (
+    Lazy,
+    arg_type,
+    lazy_type,
+    parse_count,
+    parse_duration,
+    parse_target_name,
+    upload_wait,
+)
 from secscan.cli.commands_service import LOG_FORMATS, daemon_commands, fleet_commands
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
@@ -73,7 +81,7 @@ def _lifecycle(sub: Sub, common: argparse.ArgumentParser) -> None:
                                "(default: open)")  # fmt: skip
     findings.add_argument("--severity", choices=list(SEVERITIES), help="minimum severity")
     findings.add_argument("--tool", type=lazy_type(module, "parse_tool"), help="only this tool's findings")
-    findings.add_argument("--limit", type=lazy_type(module, "parse_limit"), help="at most this many findings")
+    findings.add_argument("--limit", type=arg_type(parse_count), help="at most this many findings")
     target(findings)
 
     show = add("show", "one finding: location, SLA, triage and history")
@@ -131,13 +139,6 @@ def _upload(sub: Sub, common: argparse.ArgumentParser) -> None:
     status.set_defaults(handler=Lazy(module, "cmd_status"))
 
 
-def positive_id(text: str) -> int:
-    """An alert's id or a limit: a positive whole number a database integer holds."""
-    if not text.isdigit() or not 1 <= int(text) <= MAX_ID:
-        raise argparse.ArgumentTypeError(f"{text!r} must be a whole number from 1 to {MAX_ID}")
-    return int(text)
-
-
 def _alerts(sub: Sub, common: argparse.ArgumentParser) -> None:
     """``alerts [retry|deliver]`` and ``notify test`` (:mod:`.alerts`)."""
     module = "secscan.cli.alerts"
@@ -149,11 +150,12 @@ def _alerts(sub: Sub, common: argparse.ArgumentParser) -> None:
     alerts = sub.add_parser("alerts", parents=parents, help="the alerts outbox: queued, delivered, dead")
     alerts.set_defaults(handler=Lazy(module, "cmd_alerts"))
     alerts.add_argument("--dead", action="store_true", help="only dead letters")
-    alerts.add_argument("--limit", type=positive_id, default=100, help="at most this many (default 100)")
+    count = arg_type(parse_count)
+    alerts.add_argument("--limit", type=count, default=100, help="at most this many (default 100)")
     alerts.add_argument("--format", choices=("table", "json"), default="table", help="stdout format")
     actions = alerts.add_subparsers(dest="alerts_action", required=False, parser_class=type(common))
     retry = actions.add_parser("retry", parents=parents, help="make a dead or waiting alert due now")
-    retry.add_argument("id", type=positive_id, help="the alert's id (see secscan alerts)")
+    retry.add_argument("id", type=count, help="the alert's id (see secscan alerts)")
     retry.set_defaults(handler=Lazy(module, "cmd_retry"))
     deliver = actions.add_parser("deliver", parents=parents, help="deliver the due alerts now")
     deliver.set_defaults(handler=Lazy(module, "cmd_deliver"))
@@ -246,4 +248,4 @@ GROUPS: tuple[tuple[Callable[[Sub, argparse.ArgumentParser], None], tuple[str, .
 )
 """Each group of commands and the commands it adds (a test checks them against the built parser)."""
 
-__all__ = ["LOG_FORMATS", "SEVERITIES", "TRIAGE_STATUSES", "positive_id", "register"]
+__all__ = ["LOG_FORMATS", "SEVERITIES", "TRIAGE_STATUSES", "register"]

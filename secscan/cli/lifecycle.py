@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from secscan.app import lifecycle, lifecycle_json
 from secscan.cli import lifecycle_console
-from secscan.cli.args import MAX_ID, parse_duration
+from secscan.cli.args import parse_duration
 from secscan.config.policy import load_policy, load_sla_policy
 from secscan.core.errors import ConfigError, ExitCode
 from secscan.core.model import FindingState, ScannerStatus, Severity, ToolName
@@ -71,12 +71,6 @@ def parse_tool(text: str) -> ToolName:
     if _TOOL.fullmatch(text) is None:
         raise ConfigError(f"tool name {text!r} must be lower-case letters, digits, '.', '_' or '-'")
     return ToolName(text)
-
-
-def parse_limit(text: str) -> int:
-    if not text.isdigit() or not 1 <= int(text) <= MAX_ID:
-        raise ConfigError(f"limit {text!r} must be a whole number from 1 to {MAX_ID}")
-    return int(text)
 
 
 # -- shared plumbing ---------------------------------------------------------------------------------
