@@ -89,9 +89,9 @@ def _exit_code(scanner: Scanner, results: Sequence[CommandResult]) -> tuple[int 
 
 def _over_memory(results: Sequence[CommandResult]) -> str | None:
     """What the supervisor said when it killed a command over the memory cap, else None."""
-    if all(r.exit_code >= 0 for r in results) and not any(r.exit_code == 125 for r in results):
+    if all(r.exit_code == 0 for r in results):
         return None
-    from secscan.scanners._supervise import MEMORY_EXIT, MEMORY_MARK  # only after a failure: ctypes
+    from secscan.scanners._supervise import MEMORY_EXIT, MEMORY_MARK  # not on a clean exit: it loads ctypes
 
     for result in results:
         if result.exit_code == MEMORY_EXIT and MEMORY_MARK in result.stderr_tail:
