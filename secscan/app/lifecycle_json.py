@@ -5,27 +5,17 @@ times in ISO 8601 and durations in seconds."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from secscan.app.lifecycle import FindingDetail, FindingRow, Stats
-from secscan.core.metrics import DetectionTime
-from secscan.core.model import ScanRun, Severity
+from secscan.core.model import ScanRun
 from secscan.core.ports.store import HistoryEntry, RunOutcome
+from secscan.report.metrics_json import metrics_fields
 
 
 def _ts(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
-
-
-def _seconds(value: timedelta | None) -> float | None:
-    return None if value is None else round(value.total_seconds(), 3)
-
-
-def _detection(value: DetectionTime | None) -> dict[str, Any] | None:
-    if value is None:
-        return None
-    return {"mean": _seconds(value.mean), "median": _seconds(value.median), "count": value.count}
 
 
 def finding_json(row: FindingRow) -> dict[str, Any]:
@@ -82,23 +72,7 @@ def detail_document(detail: FindingDetail) -> dict[str, Any]:
 
 
 def stats_document(s: Stats) -> dict[str, Any]:
-    m = s.metrics
-    document: dict[str, Any] = {
-        "target": s.target,
-        "at": _ts(s.at),
-        "findings": s.total,
-        "open": s.open,
-        "mttr_s": {sev.value: _seconds(m.mttr.get(sev)) for sev in Severity},
-        "sla_compliance_pct": None if m.sla_compliance is None else round(m.sla_compliance, 1),
-        "open_by_age": [
-            {"severity": c.severity.value, "age": c.bucket, "count": c.count} for c in m.open_by_age
-        ],
-        "score": m.score,
-        "score_baseline": s.baseline,
-        "score_meets_baseline": m.score >= s.baseline,
-    }
-    document["mttd_s"] = {sev.value: _detection(s.mttd.get(sev)) for sev in Severity}
-    return document
+    return {"target": s.target, "at": _ts(s.at), **metrics_fields(s.metrics, s.total, s.open, s.baseline)}
 
 
 def ingest_document(run: ScanRun, outcome: RunOutcome) -> dict[str, Any]:

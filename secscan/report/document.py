@@ -17,6 +17,7 @@ from secscan.core.ports.report_model import DecisionRecord, ExpiringDecision, Pa
 from secscan.core.redact import Redactor
 from secscan.report import coverage
 from secscan.report.figures import DashboardReport, FindingRow
+from secscan.report.metrics_json import metrics_fields
 from secscan.report.palette import WORST_FIRST
 from secscan.report.period import PeriodReport
 from secscan.report.scores import TargetRow, TriageSummary
@@ -134,24 +135,7 @@ def _group(g: RankedGroup) -> dict[str, Any]:
 
 def metrics_document(r: DashboardReport) -> dict[str, Any]:
     """The keys of ``secscan stats --format json``, with MTTD as mean, median and count."""
-    m = r.metrics
-    mttd = {s: m.mttd.get(s) for s in Severity}
-    return {
-        "findings": r.total,
-        "open": r.open,
-        "mttr_s": {s.value: _s(m.mttr.get(s)) for s in Severity},
-        "sla_compliance_pct": None if m.sla_compliance is None else round(m.sla_compliance, 1),
-        "open_by_age": [
-            {"severity": c.severity.value, "age": c.bucket, "count": c.count} for c in m.open_by_age
-        ],
-        "score": m.score,
-        "score_baseline": r.baseline,
-        "score_meets_baseline": m.score >= r.baseline,
-        "mttd_s": {
-            s.value: None if t is None else {"mean": _s(t.mean), "median": _s(t.median), "count": t.count}
-            for s, t in mttd.items()
-        },
-    }
+    return metrics_fields(r.metrics, r.total, r.open, r.baseline)
 
 
 def dashboard_document(r: DashboardReport) -> dict[str, Any]:
