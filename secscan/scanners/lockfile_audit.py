@@ -74,7 +74,7 @@ class LockfileAuditScanner(Scanner):
     def plan(self, job: ScanJob) -> Plan:
         lockfiles = self.scannable(job.files)
         if not lockfiles:
-            return Plan(skip_reason=f"no lockfiles found ({_FORMATS})")
+            return Plan(skip_reason=f"no lockfiles found ({_FORMATS})", nothing_to_scan=True)
         database = job.options.get("osv_db")
         if not isinstance(database, Path):
             return Plan(

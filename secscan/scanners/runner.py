@@ -59,7 +59,11 @@ class _Outcome:
         self.notifications: tuple[Notification, ...] = ()
 
     def result(
-        self, status: ScannerStatus, reason: str | None = None, output: ScanOutput | None = None
+        self,
+        status: ScannerStatus,
+        reason: str | None = None,
+        output: ScanOutput | None = None,
+        nothing_to_scan: bool = False,
     ) -> ScannerResult:
         notifications = self.notifications + (output.notifications if output else ())
         stated = output.version if output else None  # what the tool's output says, when asking it could not
@@ -76,6 +80,7 @@ class _Outcome:
             reason=reason,
             closes_nothing=bool(output and output.closes_nothing),
             extent=output.extent if output else None,
+            nothing_to_scan=nothing_to_scan,
         )
 
 
@@ -155,7 +160,8 @@ def _run(
         return planned
     outcome.notifications = planned.notifications
     if planned.skip_reason is not None:
-        return outcome.result(ScannerStatus.SKIPPED, planned.skip_reason)
+        empty = planned.nothing_to_scan
+        return outcome.result(ScannerStatus.SKIPPED, planned.skip_reason, nothing_to_scan=empty)
     if cancel is not None and cancel.is_set():
         return outcome.result(ScannerStatus.FAILED, f"{name} was cancelled before it started")
     results: tuple[CommandResult, ...] = ()
