@@ -38,7 +38,8 @@ BUILTIN_PATTERNS: tuple[TokenPattern, ...] = (
     _p("jwt", r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"),
     # The password of scheme://user:password@host; RFC 3986 userinfo has no [ ] / @ unencoded.
     # (Bounded scheme length: an unbounded one made "a.a.a.a..." quadratic.)
-    _p("url-credentials", r"\b[A-Za-z][A-Za-z0-9+.-]{0,31}://[^\s:@/{}\[\]'\"]*:(?P<secret>[^\s@/{}\[\]'\"]+)@"),
+    # (The password "***" is secscan's own mask, as in postgresql://alice:***@host: left as it is.)
+    _p("url-credentials", r"\b[A-Za-z][A-Za-z0-9+.-]{0,31}://[^\s:@/{}\[\]'\"]*:(?P<secret>(?!\*\*\*@)[^\s@/{}\[\]'\"]+)@"),
     # A password passed as a URL's query parameter (libpq: postgresql://u@h/db?password=...).
     _p("url-query-password", r"(?i)[?&](?:ssl)?(?:password|passwd|pwd)=(?P<secret>[^\s&#'\"]+)"),
     # A PEM private key: the whole block, or the header and the key-like lines that follow it
