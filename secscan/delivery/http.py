@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 import urllib3
 from urllib3.exceptions import HTTPError as Urllib3Error
 
+from secscan.core.clip import clip
 from secscan.core.errors import ConfigError, NotifyError
 from secscan.delivery.netaddr import is_public
 from secscan.delivery.verdicts import Dead, Delivered, Retry, Verdict
@@ -175,7 +176,10 @@ def verdict_for(response: HttpResponse, now: datetime | None = None) -> Verdict:
     """2xx delivered; 408, 425, 429 and 5xx retried (after ``Retry-After``); other statuses dead."""
     if 200 <= response.status < 300:
         return Delivered()
-    reason = f"HTTP {response.status}: {response.body[:300].decode('utf-8', 'replace').strip()}"
+    # Cut between words: the reason is redacted only afterwards, and a peer that echoes the request
+    # (a PagerDuty event holds its routing key) must not leave a prefix of a secret behind.
+    body = response.body[:1200].decode("utf-8", "replace")
+    reason = f"HTTP {response.status}: {clip(' '.join(body.split()), 300)}"
     if response.status in (408, 425, 429) or response.status >= 500:
         return Retry(reason, retry_after_s(response, now))
     return Dead(reason)

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
+from secscan.core.clip import clip
 from secscan.core.errors import ScannerError
 from secscan.core.model import Notification, ScannerResult, ScannerStatus
 from secscan.scanners.interface import CommandResult, Plan, ScanJob, Scanner, ScanOutput
@@ -32,7 +33,7 @@ ScanItem = tuple[Scanner, ScanJob, float]
 def _one_line(text: str, limit: int = _REASON_CHARS) -> str:
     """``text`` flattened to one printable line of at most ``limit`` characters."""
     flat = " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+    return clip(flat, limit, "…")  # redacted later: a cut must not keep part of a secret
 
 
 def _last_line(stderr_tail: str) -> str:

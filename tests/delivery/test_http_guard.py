@@ -164,3 +164,15 @@ def test_verdicts_by_status() -> None:
     assert isinstance(http.verdict_for(HttpResponse(408)), Retry)
     assert http.verdict_for(HttpResponse(400, {}, b"invalid routing key")) == Dead("HTTP 400: invalid routing key")
     assert isinstance(http.verdict_for(HttpResponse(404)), Dead)
+
+
+def test_a_rejection_reason_cut_at_its_limit_keeps_no_part_of_an_echoed_secret() -> None:
+    """The reason is stored and logged, redacted of the channel's secrets after the cut: a peer
+    that echoes the event (with its routing key) cut at 300 bytes left a prefix of the key."""
+    key = "R0ut1ngK3yZq8x7w6v5u4t3s2r1q0p9o"
+    body = ("error: invalid event " + "x " * 127 + f'{{"routing_key": "{key}"}}').encode()
+    verdict = http.verdict_for(HttpResponse(400, {}, body))
+    assert isinstance(verdict, Dead)
+    reason = verdict.error
+    assert reason.startswith("HTTP 400: error: invalid event x x") and reason.endswith('{"routing_key":...')
+    assert not [key[i : i + 6] for i in range(len(key) - 5) if key[i : i + 6] in reason]
