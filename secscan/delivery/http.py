@@ -6,23 +6,30 @@ cloud metadata address 169.254.169.254, CGNAT, multicast, reserved or unspecifie
 every IPv4 address an IPv6 address embeds (NAT64, 6to4, Teredo, mapped forms; see
 :mod:`secscan.delivery.netaddr`). The connection then goes to that vetted address, with TLS SNI and
 certificate checks still made for the real host name, so DNS rebinding between the check and
-the connect cannot redirect it (SSRF). Hosts named in an explicit allow-list skip the address
-check and may use plain ``http``: that is how tests reach fake servers on 127.0.0.1. Redirects
-are never followed and proxies from the environment are not used. Retrying is the caller's
-business (:mod:`secscan.delivery.loop`); :func:`verdict_for` and :func:`retry_after_s` classify a
-response for it.
+the connect cannot redirect it (SSRF). Each socket read waits at most ``timeout_s``, and the
+whole request (connect, send, headers, body) at most :attr:`HttpPolicy.total_s`: a watchdog
+shuts the socket down when that passes, so a peer that trickles its answer a byte at a time
+cannot hold a delivery (or the lease of an outbox item) forever. Hosts named in an explicit
+allow-list skip the address check and may use plain ``http``: that is how tests reach fake
+servers on 127.0.0.1. Redirects are never followed and proxies from the environment are not
+used. Retrying is the caller's business (:mod:`secscan.delivery.loop`); :func:`verdict_for` and
+:func:`retry_after_s` classify a response for it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import socket
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 import urllib3
+from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.exceptions import HTTPError as Urllib3Error
 
 from secscan.core.errors import ConfigError, NotifyError
@@ -30,6 +37,7 @@ from secscan.delivery.netaddr import is_public
 from secscan.delivery.verdicts import Dead, Delivered, Retry, Verdict
 
 MAX_BODY = 10 * 1024 * 1024  # bytes of a response body kept
+TOTAL_FACTOR = 3  # the whole request may take this many times the per-read timeout
 
 
 class HttpError(NotifyError):
@@ -47,6 +55,11 @@ class HttpPolicy:
 
     allow_hosts: frozenset[str] = frozenset()
     timeout_s: float = 30.0
+
+    @property
+    def total_s(self) -> float:
+        """The bound on one whole request, however the peer trickles its answer."""
+        return TOTAL_FACTOR * self.timeout_s
 
     def allows(self, host: str) -> bool:
         return host.lower().strip("[]") in self.allow_hosts
@@ -103,6 +116,66 @@ def vetted_address(host: str, port: int, policy: HttpPolicy) -> str:
     return addresses[0]
 
 
+class _Watchdog:
+    """Shuts the sockets of one request down once ``seconds`` have passed: a blocked read or
+    write then fails at once (the per-read timeout alone lets a byte-a-second peer go on forever).
+    A TLS handshake in progress is cut as soon as it ends (each of its reads is bounded)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.fired = False
+        self._connections: list[HTTPConnection] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Watchdog:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+
+    def watch(self, connection: HTTPConnection) -> None:
+        """Called once ``connection`` is connected (and its TLS handshake done)."""
+        with self._lock:
+            self._connections.append(connection)
+            if self.fired:
+                _cut(connection)
+
+    def _fire(self) -> None:
+        with self._lock:
+            self.fired = True
+            for connection in self._connections:
+                _cut(connection)
+
+
+def _cut(connection: HTTPConnection) -> None:
+    sock = connection.sock
+    if sock is not None:
+        with contextlib.suppress(OSError):  # the TCP socket's own shutdown, under TLS too:
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)  # it wakes a read blocked in another thread
+
+
+class _WatchedHTTP(HTTPConnection):
+    def __init__(self, *args: Any, watchdog: _Watchdog, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._watchdog = watchdog
+
+    def connect(self) -> None:
+        super().connect()
+        self._watchdog.watch(self)
+
+
+class _WatchedHTTPS(HTTPSConnection):
+    def __init__(self, *args: Any, watchdog: _Watchdog, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._watchdog = watchdog
+
+    def connect(self) -> None:
+        super().connect()
+        self._watchdog.watch(self)
+
+
 def request(
     method: str,
     url: str,
@@ -118,33 +191,46 @@ def request(
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     sent = {"Host": host if port in (80, 443) else f"{host}:{port}", **(headers or {})}
     timeout = urllib3.Timeout(connect=min(policy.timeout_s, 10.0), read=policy.timeout_s)
+    watchdog = _Watchdog(policy.total_s)
     pool: urllib3.HTTPConnectionPool
     if scheme == "https":
         pool = urllib3.HTTPSConnectionPool(
-            address, port, timeout=timeout, retries=False, server_hostname=host, assert_hostname=host
-        )
+            address, port, timeout=timeout, retries=False, server_hostname=host, assert_hostname=host,
+            watchdog=watchdog,
+        )  # fmt: skip
+        pool.ConnectionCls = _WatchedHTTPS
     else:
-        pool = urllib3.HTTPConnectionPool(address, port, timeout=timeout, retries=False)
+        pool = urllib3.HTTPConnectionPool(address, port, timeout=timeout, retries=False, watchdog=watchdog)
+        pool.ConnectionCls = _WatchedHTTP
+    late = f"{method} to {host} timed out: no complete answer in {policy.total_s:g} s"
     try:
-        response = pool.urlopen(
-            method,
-            path,
-            body=body,
-            headers=sent,
-            redirect=False,
-            preload_content=False,
-            assert_same_host=False,
-        )
-        try:
+        with watchdog:
+            response = _exchange(pool, method, path, body, sent)
             data = response.read(MAX_BODY, decode_content=True)
-        finally:
             response.release_conn()
-    except Urllib3Error as exc:
-        raise HttpError(f"{method} to {host} failed: {type(exc).__name__}") from None
+    except (Urllib3Error, OSError) as exc:
+        failed = f"{method} to {host} failed: {type(exc).__name__}"
+        raise HttpError(late if watchdog.fired else failed) from None
     finally:
         pool.close()
+    if watchdog.fired:  # a body read to the end of a connection that was cut: it is incomplete
+        raise HttpError(late)
     return HttpResponse(
         status=response.status, headers={k.lower(): v for k, v in response.headers.items()}, body=data
+    )
+
+
+def _exchange(
+    pool: urllib3.HTTPConnectionPool, method: str, path: str, body: bytes | None, headers: Mapping[str, str]
+) -> urllib3.BaseHTTPResponse:
+    return pool.urlopen(
+        method,
+        path,
+        body=body,
+        headers=dict(headers),
+        redirect=False,
+        preload_content=False,
+        assert_same_host=False,
     )
 
 

@@ -164,3 +164,38 @@ def test_verdicts_by_status() -> None:
     assert isinstance(http.verdict_for(HttpResponse(408)), Retry)
     assert http.verdict_for(HttpResponse(400, {}, b"invalid routing key")) == Dead("HTTP 400: invalid routing key")
     assert isinstance(http.verdict_for(HttpResponse(404)), Dead)
+
+
+@pytest.fixture
+def trickler() -> Iterator[int]:
+    """A peer that answers a byte at a time, each well within the per-read timeout, then hangs up
+    (after a few seconds, so that a client without a bound on the whole request sees a broken
+    answer rather than hanging the test)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n")
+            for _ in range(100):
+                if stop.wait(0.05):
+                    return
+                try:
+                    conn.sendall(b"x")
+                except OSError:
+                    return
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield listener.getsockname()[1]
+    stop.set()
+    thread.join(5)
+    listener.close()
+
+
+def test_a_trickled_answer_is_cut_at_the_bound_on_the_whole_request(trickler: int) -> None:
+    policy = HttpPolicy(allow_hosts=frozenset({"127.0.0.1"}), timeout_s=0.2)
+    with pytest.raises(HttpError, match=r"timed out: no complete answer in 0\.6 s"):
+        http.request("POST", f"http://127.0.0.1:{trickler}/v2/enqueue", policy=policy, body=b"{}")
