@@ -17,6 +17,7 @@ waiting so the command can fail and name it.
 from __future__ import annotations
 
 import logging
+import math
 import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -55,10 +56,13 @@ class DeliveryReport:
 def backoff_s(attempts: int, after_s: float | None, rng: random.Random | None = None) -> float:
     """Seconds to wait after the ``attempts``-th failed attempt: "equal jitter" over an exponential
     ceiling (``BASE * 2**(attempts-1)``, capped at an hour; uniform in its upper half), and never
-    less than ``after_s``."""
+    less than ``after_s``, the peer's ``Retry-After``, which is believed up to an hour too: a
+    peer asking for years (or for more seconds than a date can hold) must not park an alert
+    forever or break the delivery pass."""
     ceiling = min(MAX_BACKOFF_S, BASE_BACKOFF_S * 2 ** max(attempts - 1, 0))
     jittered = (rng or random).uniform(ceiling / 2, ceiling)
-    return max(jittered, after_s or 0.0)
+    asked = after_s or 0.0
+    return max(jittered, min(asked if math.isfinite(asked) else MAX_BACKOFF_S, MAX_BACKOFF_S))
 
 
 def _next_second(at: datetime) -> datetime:

@@ -114,3 +114,20 @@ def test_a_config_fault_is_dead_unless_a_secret_file_may_still_appear() -> None:
     assert isinstance(waiting, Retry) and waiting.after_s == 300
     late = T0 + MISSING_SECRET_GRACE + timedelta(seconds=1)
     assert isinstance(config_fault(MissingSecretError("no file", may_appear=True), item, late), Dead)
+
+
+def test_an_absurd_retry_after_is_believed_only_up_to_the_backoff_cap(tmp_path: Path) -> None:
+    """A peer asking for years, or for more seconds than a date holds (a 400-digit Retry-After
+    is float infinity), neither parks the alert for ever nor breaks the pass for the others."""
+    from secscan.delivery.http import HttpResponse, verdict_for
+
+    asked = [verdict_for(HttpResponse(429, {"retry-after": ra})) for ra in ("99999999999", "9" * 400)]
+    with open_store(tmp_path / "s.db") as store:
+        box = store.outbox("alerts")
+        box.enqueue_many([("h", "years", {}), ("h", "infinite", {}), ("ok", "after", {})], T0)
+        verdicts = iter(asked)
+        report = deliver_due(box, {"h": lambda item: next(verdicts), "ok": lambda item: Delivered()},
+                             lambda: T0)  # fmt: skip
+        assert (report.retried, report.delivered) == (2, 1)
+        for item in box.items(OutboxStatus.PENDING):
+            assert item.next_attempt_at == T0 + timedelta(seconds=MAX_BACKOFF_S)
