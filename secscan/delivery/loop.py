@@ -36,6 +36,9 @@ BASE_BACKOFF_S = 30.0
 MAX_BACKOFF_S = 3600.0
 LEASE = timedelta(minutes=10)
 """How long a claimed item is kept from other deliverers: longer than any handler's timeouts."""
+FRESH_LEASE = LEASE / 2
+"""A pass starts no item once its lease is this old (slow peers ate it): after the lease another
+deliverer may claim the item, and both would send it. The rest wait for the lease to end."""
 
 
 Clock = Callable[[], datetime]
@@ -84,7 +87,11 @@ def deliver_due(
     The items are claimed (leased) first, so several deliverers may share one outbox: each
     item is delivered once per attempt."""
     report = DeliveryReport()
-    for item in outbox.claim(clock(), LEASE, limit=limit, kinds=tuple(handlers)):
+    claimed_at = clock()
+    for item in outbox.claim(claimed_at, LEASE, limit=limit, kinds=tuple(handlers)):
+        if clock() - claimed_at >= FRESH_LEASE:
+            log.warning("delivery pass stopped: the peers are slow; the rest is retried when its lease ends")
+            break
         try:
             verdict = handlers[item.kind](item)
         except Exception as exc:  # a handler bug must not lose the item: it is retried
