@@ -33,6 +33,7 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.exceptions import HTTPError as Urllib3Error
 
 from secscan.core.errors import ConfigError, NotifyError
+from secscan.core.printable import printable
 from secscan.delivery.netaddr import is_public
 from secscan.delivery.verdicts import Dead, Delivered, Retry, Verdict
 
@@ -261,7 +262,8 @@ def verdict_for(response: HttpResponse, now: datetime | None = None) -> Verdict:
     """2xx delivered; 408, 425, 429 and 5xx retried (after ``Retry-After``); other statuses dead."""
     if 200 <= response.status < 300:
         return Delivered()
-    reason = f"HTTP {response.status}: {response.body[:300].decode('utf-8', 'replace').strip()}"
+    said = " ".join(response.body[:300].decode("utf-8", "replace").split())  # an HTML page: one line
+    reason = f"HTTP {response.status}: {printable(said)}"
     if response.status in (408, 425, 429) or response.status >= 500:
         return Retry(reason, retry_after_s(response, now))
     return Dead(reason)

@@ -199,3 +199,13 @@ def test_a_trickled_answer_is_cut_at_the_bound_on_the_whole_request(trickler: in
     policy = HttpPolicy(allow_hosts=frozenset({"127.0.0.1"}), timeout_s=0.2)
     with pytest.raises(HttpError, match=r"timed out: no complete answer in 0\.6 s"):
         http.request("POST", f"http://127.0.0.1:{trickler}/v2/enqueue", policy=policy, body=b"{}")
+
+
+def test_an_error_page_becomes_one_printable_line() -> None:
+    """The peer's words end up in `secscan run`'s "not delivered" line, `secscan alerts` and the
+    logs: an HTML error page (or a hostile peer forging log lines) must stay one line."""
+    page = b"<html>\r\n<head><title>502 Bad Gateway</title></head>\n\x1b[31mERROR\x1b[0m forged\n</html>"
+    verdict = http.verdict_for(HttpResponse(502, {}, page))
+    assert isinstance(verdict, Retry)
+    assert verdict.error.startswith("HTTP 502: <html> <head><title>502 Bad Gateway</title></head> ")
+    assert verdict.error.isprintable() and "\x1b" not in verdict.error
