@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import shutil
 import socket
 import ssl
@@ -222,3 +223,27 @@ def test_a_server_that_trickles_or_never_ends_its_reply_is_cut_and_retried(
                                starttls=False, timeout_s=0.2)  # fmt: skip
         verdict = channel.send(ALERT)
         assert isinstance(verdict, Retry) and error in verdict.error, verdict
+
+
+class _RefusingOne(_Inbox):
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,  # noqa: N802
+                          options: Any) -> str:  # fmt: skip
+        if address.startswith("gone@"):
+            return "550 5.1.1 no such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+def test_a_recipient_refused_among_accepted_ones_is_logged_not_silently_dropped(
+    plain_smtp: Callable[[_Inbox], int], caplog: pytest.LogCaptureFixture
+) -> None:
+    """smtplib returns a partial refusal instead of raising: the alert is delivered to the
+    others (a retry would mail them twice), and the recipient who missed it is named."""
+    inbox = _RefusingOne()
+    port = plain_smtp(inbox)
+    channel = EmailChannel("mail", "127.0.0.1", port, "a@example.com", ("ops@example.com", "gone@example.com"),
+                           starttls=False, timeout_s=5)  # fmt: skip
+    with caplog.at_level(logging.WARNING):
+        assert isinstance(channel.send(ALERT), Delivered)
+    assert len(inbox.messages) == 1
+    assert "gone@example.com 550" in caplog.text and "ops@example.com" not in caplog.text

@@ -13,6 +13,7 @@ and EHLO come before STARTTLS, so anyone on the path could send an endless reply
 from __future__ import annotations
 
 import contextlib
+import logging
 import smtplib
 import socket
 import ssl
@@ -24,6 +25,8 @@ from typing import Any
 from secscan.delivery.notify.interface import Alert, Channel
 from secscan.delivery.notify.transport import scrub_verdict
 from secscan.delivery.verdicts import Dead, Delivered, Retry, Verdict
+
+log = logging.getLogger(__name__)
 
 MAX_REPLY_BYTES = 1024 * 1024  # of all the server's replies in one session
 TOTAL_FACTOR = 3  # the whole session may take this many times the per-read timeout
@@ -136,7 +139,10 @@ class EmailChannel(Channel):
                     smtp.ehlo()
                 if self._username is not None:
                     smtp.login(self._username, self._password or "")
-                smtp.send_message(compose(alert, self._sender, self._recipients))
+                refused = smtp.send_message(compose(alert, self._sender, self._recipients))
+            if refused:  # the others have it: a retry would mail them twice, so the loss is told
+                told = ", ".join(f"{rcpt} {code}" for rcpt, (code, _) in sorted(refused.items()))
+                log.warning("%s: recipient(s) refused, who do not get this alert: %s", where, told)
         except smtplib.SMTPResponseException as exc:
             raw = exc.smtp_error
             text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
