@@ -371,3 +371,18 @@ def test_a_status_with_errors_of_the_wrong_type_still_completes_the_upload(
     (receipt,) = store.uploads(run_id=run.run_id)
     assert receipt.status is UploadStatus.COMPLETE
     assert all(isinstance(e, str) for e in receipt.errors)
+
+
+def test_an_answer_nested_past_the_stack_is_read_as_no_json() -> None:
+    """json.loads raises RecursionError, not ValueError, for "[[[[...": from the API it ended the
+    upload attempt and `secscan github sync` as internal errors."""
+    from datetime import UTC, datetime
+
+    from secscan.delivery.github.api import classify, json_body
+    from secscan.delivery.http import HttpResponse
+    from secscan.delivery.verdicts import Retry
+
+    nested = HttpResponse(502, {}, b"[" * 200_000)
+    assert json_body(nested) is None
+    verdict = classify(nested, datetime(2026, 1, 5, tzinfo=UTC))
+    assert isinstance(verdict, Retry) and verdict.error.startswith("HTTP 502: [[[")
