@@ -118,13 +118,16 @@ def vetted_address(host: str, port: int, policy: HttpPolicy) -> str:
 
 
 class _Watchdog:
-    """Shuts the sockets of one request down once ``seconds`` have passed: a blocked read or
-    write then fails at once (the per-read timeout alone lets a byte-a-second peer go on forever).
-    A TLS handshake in progress is cut as soon as it ends (each of its reads is bounded)."""
+    """Shuts the TCP connections of one request down once ``seconds`` have passed: a blocked
+    read or write (a TLS handshake too) then fails at once. The per-read timeout alone lets a
+    byte-a-second peer go on for ever. It holds a duplicate of each socket's descriptor (the TLS
+    wrapper takes the original over), closed when the request ends, so it never touches a
+    descriptor that was closed and reused meanwhile."""
 
     def __init__(self, seconds: float) -> None:
         self.fired = False
-        self._connections: list[HTTPConnection] = []
+        self._sockets: list[socket.socket] = []
+        self._done = False
         self._lock = threading.Lock()
         self._timer = threading.Timer(seconds, self._fire)
         self._timer.daemon = True
@@ -135,26 +138,31 @@ class _Watchdog:
 
     def __exit__(self, *exc: object) -> None:
         self._timer.cancel()
-
-    def watch(self, connection: HTTPConnection) -> None:
-        """Called once ``connection`` is connected (and its TLS handshake done)."""
         with self._lock:
-            self._connections.append(connection)
+            self._done = True
+            for sock in self._sockets:
+                sock.close()
+            self._sockets.clear()
+
+    def watch(self, sock: socket.socket) -> None:
+        """Called with each new TCP socket, before any TLS handshake."""
+        with self._lock:
+            if self._done:
+                return
+            self._sockets.append(sock.dup())
             if self.fired:
-                _cut(connection)
+                _cut(self._sockets[-1])
 
     def _fire(self) -> None:
         with self._lock:
             self.fired = True
-            for connection in self._connections:
-                _cut(connection)
+            for sock in self._sockets:
+                _cut(sock)
 
 
-def _cut(connection: HTTPConnection) -> None:
-    sock = connection.sock
-    if sock is not None:
-        with contextlib.suppress(OSError):  # the TCP socket's own shutdown, under TLS too:
-            socket.socket.shutdown(sock, socket.SHUT_RDWR)  # it wakes a read blocked in another thread
+def _cut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):  # shuts the connection down for every descriptor of it
+        sock.shutdown(socket.SHUT_RDWR)
 
 
 class _WatchedHTTP(HTTPConnection):
@@ -162,9 +170,10 @@ class _WatchedHTTP(HTTPConnection):
         super().__init__(*args, **kwargs)
         self._watchdog = watchdog
 
-    def connect(self) -> None:
-        super().connect()
-        self._watchdog.watch(self)
+    def _new_conn(self) -> socket.socket:
+        sock = super()._new_conn()
+        self._watchdog.watch(sock)
+        return sock
 
 
 class _WatchedHTTPS(HTTPSConnection):
@@ -172,9 +181,10 @@ class _WatchedHTTPS(HTTPSConnection):
         super().__init__(*args, **kwargs)
         self._watchdog = watchdog
 
-    def connect(self) -> None:
-        super().connect()
-        self._watchdog.watch(self)
+    def _new_conn(self) -> socket.socket:
+        sock = super()._new_conn()
+        self._watchdog.watch(sock)
+        return sock
 
 
 def request(
