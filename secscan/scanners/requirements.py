@@ -32,6 +32,7 @@ from secscan.core.clip import clip
 from secscan.core.errors import InputError
 from secscan.core.printable import printable
 from secscan.fs.safe_read import read_inside
+from secscan.scanners.credential_masks import mask_credentials
 from secscan.scanners.requirement_files import DEFAULT_REQUIREMENT_GLOBS, find_requirement_files
 
 logger = logging.getLogger(__name__)
@@ -39,16 +40,12 @@ logger = logging.getLogger(__name__)
 MAX_REQUIREMENT_FILE_BYTES = 2 * 1024 * 1024
 _MAX_TEXT = 120
 
-# Both run over every line of a hostile file, so neither may backtrack: a whitespace run before a
-# "#" is left for the caller's strip(), and a scheme is at most 64 characters (the match then
-# starts later in a longer run of scheme characters, which the substitution keeps as it is: the
-# same text comes out). Unbounded, a 1 MB line took hours (quadratic) and held the GIL.
+# It runs over every line of a hostile file, so it may not backtrack (nor may the credential
+# masks': secscan.scanners.credential_masks): a whitespace run before a "#" is left for the
+# caller's strip(), and a URL scheme is at most 64 characters (the match then starts later in a
+# longer run of scheme characters, which the substitution keeps as it is: the same text comes
+# out). Unbounded, a 1 MB line took hours (quadratic) and held the GIL.
 _COMMENT = re.compile(r"(?:^|\s)#.*$")
-_CREDENTIALS = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]{0,63}://)[^/?#\s]+@")
-"""The user info of a URL: everything up to the *last* ``@`` before its path, query or fragment
-(a password may hold an ``@`` that was not percent-encoded: cut at the first one, its rest was
-shown)."""
-_TOKEN = re.compile(r"\S+")
 _NAME = r"([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)"  # a PEP 508 name
 _NUMBER = r"(?:0|[1-9][0-9]*)"
 _PLAIN_PIN = re.compile(_NAME + rf" ?== ?({_NUMBER}(?:\.{_NUMBER})*)")  # a release without leading zeros
@@ -135,22 +132,6 @@ class RequirementSet:
     @property
     def not_audited(self) -> tuple[RequirementLine, ...]:
         return tuple(line for line in self.lines if not line.audited)
-
-
-def _query_masked(token: re.Match[str]) -> str:
-    """A URL's query (``?token=...``, a signed URL's signature) may be a credential: ``?***``."""
-    text = token.group()
-    scheme = text.find("://")
-    query = text.find("?", scheme) if scheme >= 0 else -1
-    if query < 0 or query + 1 == len(text) or text[query + 1] == "#":
-        return text
-    fragment = text.find("#", query)
-    return text[: query + 1] + "***" + (text[fragment:] if fragment >= 0 else "")
-
-
-def mask_credentials(text: str) -> str:
-    """``https://user:token@host/x?key=v`` -> ``https://***@host/x?***``."""
-    return _TOKEN.sub(_query_masked, _CREDENTIALS.sub(r"\g<scheme>***@", text))
 
 
 def _display(text: str) -> str:

@@ -330,7 +330,8 @@ def test_the_linear_patterns_mask_and_strip_as_the_unbounded_ones_did(text: str,
     bounded pattern's 64 characters, whose credentials must still be masked."""
     import re
 
-    from secscan.scanners.requirements import _COMMENT, _CREDENTIALS
+    from secscan.scanners.credential_masks import CREDENTIALS as _CREDENTIALS
+    from secscan.scanners.requirements import _COMMENT
 
     text = text.replace("x", "a" * run + "://user:token@host", 1)
     assert _CREDENTIALS.sub(r"\g<scheme>***@", text) == re.sub(_UNBOUNDED_CREDENTIALS, r"\g<scheme>***@", text)
