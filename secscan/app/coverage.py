@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from secscan.app.kinds import OTHER, SECRETS, Kinds
+from secscan.core.clip import clip
 from secscan.core.model import CoverageEntry, ScannerResult, ScannerStatus
 
 HISTORY = "git history"
@@ -62,8 +63,7 @@ def _count(n: int, unit: str = "files") -> str:
 
 
 def _short(text: str) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= _REASON_CHARS else flat[: _REASON_CHARS - 1] + "…"
+    return clip(" ".join(text.split()), _REASON_CHARS, "…")  # redacted later: no part of a secret
 
 
 def _why(name: str, files: Sequence[str], seen: ScannerCoverage | None) -> tuple[frozenset[str], list[str]]:

@@ -97,6 +97,27 @@ class _Index:
         return hits[0] if len(hits) == 1 else None
 
 
+def _is(value: Any, kind: type) -> bool:
+    return value is None or (isinstance(value, kind) and not isinstance(value, bool))
+
+
+def _well_formed(alert: Mapping[str, Any]) -> bool:
+    """Whether every field the sync reads has its documented JSON type (or is absent): the
+    answer is the peer's word, and one odd alert must not end the sync for all the others."""
+    instance = alert.get("most_recent_instance")
+    if not (isinstance(alert.get("number"), int) and _is(instance, dict)):
+        return False
+    inner = instance or {}
+    location = inner.get("location")
+    fields: list[tuple[Any, type]] = [
+        (inner.get("message"), dict), (location, dict), (inner.get("category"), str),
+        (alert.get("tool"), dict), (alert.get("rule"), dict), (alert.get("dismissed_by"), dict),
+    ]  # fmt: skip
+    if isinstance(location, dict):
+        fields.append((location.get("start_line"), int))
+    return all(_is(value, kind) for value, kind in fields)
+
+
 def _marker(dismissed_at: Any, finding: TrackedFinding) -> str:
     local = finding.triage.decided_at.isoformat() if finding.triage is not None else ""
     return f"{dismissed_at or ''}|{local}"
@@ -135,6 +156,10 @@ def sync_dismissals(
                 "the token may read security events"
             )
         for alert in page:
+            if not _well_formed(alert):
+                log.warning("GitHub sync: an alert of %s with fields of the wrong type is passed over",
+                            config.repository)  # fmt: skip
+                continue
             instance = alert.get("most_recent_instance") or {}
             category = str(instance.get("category") or "").rstrip("/")
             target = owners.get(category)

@@ -71,7 +71,13 @@ class ScanOutcome:
 
 
 def _with_deleted(
-    result: ScannerResult, root: Path, tracked: Collection[str], excludes: Sequence[str], skips: Skips
+    result: ScannerResult,
+    root: Path,
+    tracked: Collection[str],
+    excludes: Sequence[str],
+    skips: Skips,
+    *,
+    empty_tree: bool = False,
 ) -> ScannerResult:
     """Count deleted files as covered by a scanner that finished ok and would have scanned them.
 
@@ -80,8 +86,15 @@ def _with_deleted(
     stay outside its scope: excluding a folder must not look like fixing it. secscan's own
     files are not part of the target: findings once reported in them are closed. A result that
     closes nothing (git-history with part of the history unread) is left as it is.
+
+    A scanner skipped with nothing of its kind left to scan (the last Python file, requirement
+    file or lockfile deleted) covers the deleted files too, or their findings would stay open
+    forever; unless the whole tree is empty (``empty_tree``): a checkout that is not there is
+    not a fix.
     """
-    if result.status is not ScannerStatus.OK or result.closes_nothing:
+    if not result.closes or result.closes_nothing:
+        return result
+    if result.status is ScannerStatus.SKIPPED and empty_tree:
         return result
     deleted = {
         p
@@ -226,7 +239,14 @@ def run_scan(
                 session.commit(finished, redactor, interrupted)
                 usage = session.usage
         results = [
-            _with_deleted(r, root, tracked_paths, (*settings.scan.excludes, *config.exclude), skips)
+            _with_deleted(
+                r,
+                root,
+                tracked_paths,
+                (*settings.scan.excludes, *config.exclude),
+                skips,
+                empty_tree=not inventory.files,
+            )
             for r, (_, config) in zip(results, selected, strict=True)
         ]
         coverage = coverage_map(

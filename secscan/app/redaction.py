@@ -6,9 +6,10 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from secscan.core.model import Rule, ScannerResult
+from secscan.core.records import Suppression
 from secscan.core.redact import Redactor, SecretFilter
 
 
@@ -50,6 +51,15 @@ def redact_result(result: ScannerResult, r: Redactor) -> ScannerResult:
     )
 
 
+def redact_suppressions(suppressions: Sequence[Suppression], r: Redactor) -> tuple[Suppression, ...]:
+    """The suppressions file's entries with their reasons redacted: the file is the scanned
+    repository's, and a reason is stored, shown and reported as the decision's."""
+    return tuple(
+        s if (reason := r.text(s.reason)) == s.reason else dataclasses.replace(s, reason=reason)
+        for s in suppressions
+    )
+
+
 def redact_rule(rule: Rule, r: Redactor) -> Rule:
     short, full, help_text = (r.rule_text(rule.short_description), r.rule_text(rule.full_description),
                               r.rule_text(rule.help_text))  # fmt: skip
@@ -58,4 +68,4 @@ def redact_rule(rule: Rule, r: Redactor) -> Rule:
     return dataclasses.replace(rule, short_description=short, full_description=full, help_text=help_text)
 
 
-__all__ = ["redact_result", "redact_rule", "redacting_logs"]
+__all__ = ["redact_result", "redact_rule", "redact_suppressions", "redacting_logs"]

@@ -197,7 +197,9 @@ def run(request: RunRequest, hooks: ScanHooks = ScanHooks()) -> RunResult:  # no
             policy=severity_policy,
         )
         stop_if_cancelled(store, outcome.run, request.cancel, utcnow())
-        recorded = tracking.record_run(store, outcome.run, utcnow(), sla_policy, suppressions)
+        recorded = tracking.record_run(
+            store, outcome.run, utcnow(), sla_policy, suppressions, redactor=outcome.redactor
+        )
         introduced = introduced_times(Path(outcome.run.target), recorded.new)
         if introduced:
             store.set_introduced(name, introduced)

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime
 
+from secscan.app.redaction import redact_suppressions
 from secscan.config.policy import load_sla_policy
 from secscan.core.changeset import whole_seconds
 from secscan.core.errors import StoreError
@@ -22,6 +23,7 @@ from secscan.core.ports.sessions import SlaUpkeep
 from secscan.core.ports.store import Store
 from secscan.core.reconcile import reconcile_run, triage_change
 from secscan.core.records import RunOutcome, Suppression, SweepResult, TrackedFinding, TriageStatus
+from secscan.core.redact import Redactor
 from secscan.core.sla import SlaPolicy
 from secscan.core.sla_upkeep import expire, plan_sweep, reprice
 
@@ -40,14 +42,20 @@ def record_run(
     now: datetime,
     policy: SlaPolicy,
     suppressions: Sequence[Suppression] | None = None,
+    redactor: Redactor | None = None,
 ) -> RunOutcome:
     """Reconcile ``run`` against its target's tracked findings and store it atomically.
 
     ``suppressions`` is the target's whole suppressions file: ``()`` when it is empty or absent
     (every decision it made is lifted), ``None`` when it was not read (the decisions it made so
-    far stand as they are). A change of SLA policy is applied first, in a transaction of its own.
+    far stand as they are). Their reasons come from the scanned repository and are stored as the
+    decisions' reasons: they are redacted first, with ``redactor`` (the run's: the values its
+    scanners found) or the token formats. A change of SLA policy is applied first, in a
+    transaction of its own.
     """
     now = whole_seconds(now)
+    if suppressions is not None:
+        suppressions = redact_suppressions(suppressions, redactor or Redactor())
     if store.sla_policy() != policy:
         with store.sla_upkeep(now) as upkeep:
             _reprice_if_changed(upkeep, policy, now)

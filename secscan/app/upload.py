@@ -61,16 +61,19 @@ def _read_sarif(path: Path) -> dict[str, Any]:
         data += chunk
     try:
         document = json.loads(data)
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: nested past the stack
         raise InputError(f"SARIF file {path} is not JSON; give the log `secscan run` wrote") from None
-    if not isinstance(document, dict) or not isinstance(document.get("runs"), list):
+    runs = document.get("runs") if isinstance(document, dict) else None
+    runs_ok = isinstance(runs, list) and all(isinstance(r, dict) for r in runs)
+    if not isinstance(document, dict) or not runs_ok:
         raise InputError(f"SARIF file {path} has no runs; give the file `secscan run --sarif` wrote")
     return document
 
 
 def _sarif_run_id(sarif: Mapping[str, Any]) -> str | None:
     for run in sarif["runs"]:
-        ident = str((run.get("automationDetails") or {}).get("id") or "")
+        details = run.get("automationDetails")
+        ident = str(details.get("id") or "") if isinstance(details, dict) else ""
         if "/" in ident:
             return ident.rsplit("/", 1)[1]
     return None
@@ -78,7 +81,9 @@ def _sarif_run_id(sarif: Mapping[str, Any]) -> str | None:
 
 def _sarif_root(sarif: Mapping[str, Any], path: Path) -> str:
     for run in sarif["runs"]:
-        uri = ((run.get("originalUriBaseIds") or {}).get("%SRCROOT%") or {}).get("uri")
+        bases = run.get("originalUriBaseIds")
+        root = bases.get("%SRCROOT%") if isinstance(bases, dict) else None
+        uri = root.get("uri") if isinstance(root, dict) else None
         if isinstance(uri, str) and uri.startswith("file://"):
             return unquote(urlsplit(uri).path).rstrip("/") or "/"
     raise InputError(f"SARIF file {path} does not say which folder was scanned (%SRCROOT%)")

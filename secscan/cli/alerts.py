@@ -78,6 +78,13 @@ def cmd_deliver(args: argparse.Namespace, stdout: Console, stderr: Console) -> i
     stdout.out(
         f"{report.delivered} delivered, {report.retried} to retry, {len(report.dead)} dead", highlight=False
     )
+    if report.retried or report.dead:  # a cron job or CI step must see that alerts did not go out
+        stderr.out(
+            f"secscan: {report.retried + len(report.dead)} alert(s) not delivered; they are listed "
+            "with their error by `secscan alerts`",
+            highlight=False,
+        )
+        return int(ExitCode.SCANNER_FAILED)
     return int(ExitCode.OK)
 
 

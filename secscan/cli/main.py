@@ -108,7 +108,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         handler: Handler = args.handler
         return handler(args, stdout, stderr)
     except SecscanError as exc:
-        sys.stderr.write(f"secscan: error: {printable(str(exc))}\n")  # it may quote the target
+        from secscan.core.logsecrets import redacted  # the line may quote a setting: no token in it
+
+        sys.stderr.write(f"secscan: error: {printable(redacted(str(exc)))}\n")  # it may quote the target
         return int(exc.exit_code)
     except KeyboardInterrupt:
         sys.stderr.write("secscan: interrupted\n")

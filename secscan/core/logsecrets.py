@@ -56,6 +56,16 @@ def remember(value: str) -> str:
     return value
 
 
+def redacted(text: str) -> str:
+    """``text`` without the secrets remembered and the well-known token formats: for the one
+    line an error prints on stderr, which no log handler filters (a setting's value may be a
+    token put in the wrong place: ``token_file = "ghp_..."``)."""
+    from secscan.core.redact import Redactor
+
+    current = _filter
+    return (Redactor() if current is None else current.redactor).text(text)
+
+
 class _HeldSecretsFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         current = _filter

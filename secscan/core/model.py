@@ -62,7 +62,9 @@ class ScannerStatus(StrEnum):
     findings (the lifecycle store reads it from :attr:`ScannerResult.scope`). ``failed``,
     ``timeout`` and ``incomplete`` are failures: they make ``secscan run`` exit 3, mark the run
     ``partial``, are reported as unsuccessful in SARIF, are never uploaded to GitHub and raise a
-    ``scanner-failed`` alert. ``skipped`` (nothing to scan) closes nothing and fails nothing.
+    ``scanner-failed`` alert. ``skipped`` fails nothing and closes nothing, except, when it had
+    nothing of its kind to scan, the findings of its files deleted since
+    (:attr:`ScannerResult.nothing_to_scan`).
     """
 
     OK = "ok"
@@ -226,10 +228,14 @@ class ScannerResult:
 
     ``scope`` lists the repo-relative files the scanner covered when it finished ``ok``;
     the lifecycle store closes a finding as fixed only if its file is in that scope, and only for
-    an ``ok`` scanner (any other status closes nothing, whatever its scope).
+    an ``ok`` scanner (or a ``nothing_to_scan`` one; any other status closes nothing, whatever its
+    scope).
     ``closes_nothing``: the scanner finished ``ok`` but its analysis is not whole in a way no
     file list can say (git-history's walk cut or missing objects): its scope is empty and stays
     empty, deleted files included. ``extent``: what it covered when that is not files.
+    ``nothing_to_scan``: ``skipped`` because none of the files it was given is of its kind (the
+    last Python file, requirement file or lockfile was deleted): like an ``ok`` scanner over no
+    file, its scope holds only the deleted files it would have scanned, whose findings it closes.
     """
 
     name: ToolName
@@ -244,6 +250,14 @@ class ScannerResult:
     reason: str | None = None  # why it failed, timed out, was skipped or is incomplete
     closes_nothing: bool = False
     extent: Extent | None = None
+    nothing_to_scan: bool = False
+
+    @property
+    def closes(self) -> bool:
+        """Whether this result may close findings within its scope: it finished ``ok``, or was
+        skipped with nothing of its kind to scan (its scope then holds deleted files only)."""
+        skipped = self.status is ScannerStatus.SKIPPED
+        return self.status is ScannerStatus.OK or (skipped and self.nothing_to_scan)
 
     @property
     def category(self) -> str:

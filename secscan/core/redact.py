@@ -232,6 +232,10 @@ class SecretFilter(logging.Filter):
         super().__init__(name)
         self._redactor = redactor
 
+    @property
+    def redactor(self) -> Redactor:
+        return self._redactor
+
     def _argument(self, value: object) -> object:
         if value is None or isinstance(value, int | float):
             return value

@@ -1,6 +1,7 @@
 """The well-known secret formats :class:`~secscan.core.redact.Redactor` replaces wherever they
-appear (AWS, GitHub, GitLab, Slack, Stripe, PyPI, npm and Google keys, JWTs, URL credentials,
-PEM private keys), each with a cheap test that lets most texts skip its regex.
+appear (AWS, GitHub, GitLab, Slack, Stripe, PyPI, npm and Google keys, JWTs, URL credentials: the
+user info's password or a ``password`` query parameter, PEM private keys), each with a cheap test
+that lets most texts skip its regex.
 """
 
 from __future__ import annotations
@@ -37,7 +38,10 @@ BUILTIN_PATTERNS: tuple[TokenPattern, ...] = (
     _p("jwt", r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"),
     # The password of scheme://user:password@host; RFC 3986 userinfo has no [ ] / @ unencoded.
     # (Bounded scheme length: an unbounded one made "a.a.a.a..." quadratic.)
-    _p("url-credentials", r"\b[A-Za-z][A-Za-z0-9+.-]{0,31}://[^\s:@/{}\[\]'\"]*:(?P<secret>[^\s@/{}\[\]'\"]+)@"),
+    # (The password "***" is secscan's own mask, as in postgresql://alice:***@host: left as it is.)
+    _p("url-credentials", r"\b[A-Za-z][A-Za-z0-9+.-]{0,31}://[^\s:@/{}\[\]'\"]*:(?P<secret>(?!\*\*\*@)[^\s@/{}\[\]'\"]+)@"),
+    # A password passed as a URL's query parameter (libpq: postgresql://u@h/db?password=...).
+    _p("url-query-password", r"(?i)[?&](?:ssl)?(?:password|passwd|pwd)=(?P<secret>[^\s&#'\"]+)"),
     # A PEM private key: the whole block, or the header and the key-like lines that follow it
     # (real or escaped line breaks) when the END line is not in the text. The block never
     # crosses another BEGIN, which keeps many headers in one text linear.
@@ -55,6 +59,7 @@ def _has(*literals: str) -> Callable[[str], bool]:
 
 _AWS = re.compile(r"(?i)aws")
 _GITHUB = re.compile(r"gh[pousr]_|github_pat_")
+_QUERY_PASSWORD = re.compile(r"(?i)[?&](?:ssl)?(?:password|passwd|pwd)=")
 BUILTIN_HINTS: tuple[Callable[[str], bool], ...] = (
     _has("A3T", "AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AROA", "AIPA", "ANPA", "ANVA"),
     lambda text: _AWS.search(text) is not None,  # the pattern's own case folding (U+017F is "s")
@@ -68,6 +73,7 @@ BUILTIN_HINTS: tuple[Callable[[str], bool], ...] = (
     _has("AIza"),
     _has("eyJ"),
     lambda text: "://" in text and "@" in text,
+    lambda text: "=" in text and _QUERY_PASSWORD.search(text) is not None,
     _has("-----BEGIN"),
 )
 """Per pattern of :data:`BUILTIN_PATTERNS`, in order, a test that every text the pattern matches

@@ -7,8 +7,9 @@ that only moved keeps its id, first-seen time, SLA clock and triage. The rules
 * seen and unknown -> ``new``; seen and known -> ``unchanged``; seen and fixed -> ``reopened``
   (its SLA clock follows the policy's reopen rule; an active triage decision still holds);
 * not seen -> ``fixed`` ONLY when the scanner that reported it finished ``ok`` over a scope
-  covering its file; otherwise it stays as it was (a failed, timed-out, partial or absent
-  scanner closes nothing);
+  covering its file (or, with nothing of its kind left to scan, its file was deleted:
+  ``ScannerResult.nothing_to_scan``); otherwise it stays as it was (a failed, timed-out, partial
+  or absent scanner closes nothing);
 * a triage decision whose ``until`` passed is lifted and the SLA clock resumes at ``until``;
 * suppressions apply like triage decisions made by the suppressions file; a manual decision wins.
   ``suppressions=None`` means the file was not read: the decisions it made stand as they are;
@@ -203,7 +204,8 @@ def reconcile(
     """
     prev = {t.fingerprint: t for t in previous}
     seen = _dedupe(run)
-    scopes = {s.name: s.scope for s in run.scanners if s.status is ScannerStatus.OK}
+    scopes = {s.name: s.scope for s in run.scanners if s.closes}
+    emptied = {s.name for s in run.scanners if s.closes and s.status is not ScannerStatus.OK}
     rec = Recorder(run, now)
     new: list[TrackedFinding] = []
     unchanged: list[TrackedFinding] = []
@@ -243,7 +245,12 @@ def reconcile(
         t = lift_expired(old, now, rec)
         if closable and t.state is not _FIXED:
             after = replace(t, state=_FIXED, fixed_at=now, sla=pause(t.sla, now))
-            rec.add(t, after, HistoryEvent.FIXED, f"{old.tool} finished ok over {old.path} without it")
+            why = (
+                f"{old.tool} had nothing of its kind left to scan; {old.path} was deleted"
+                if old.tool in emptied
+                else f"{old.tool} finished ok over {old.path} without it"
+            )
+            rec.add(t, after, HistoryEvent.FIXED, why)
             t = after
             fixed.append(t)
         t = apply_suppressions(t, suppressions, now, rec)

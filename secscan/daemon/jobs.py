@@ -26,7 +26,7 @@ from secscan.config.schedule import NIGHTLY, cron_trigger, previous_fire
 from secscan.config.settings import Settings
 from secscan.core.errors import SecscanError
 from secscan.core.model import ScannerStatus
-from secscan.core.ports.ledger import SlotStatus, SlotTrigger
+from secscan.core.ports.ledger import SlotRecord, SlotStatus, SlotTrigger
 from secscan.core.ports.outbox import OUTBOXES
 from secscan.core.ports.store import Store
 from secscan.core.redact import Redactor
@@ -192,11 +192,20 @@ def nightly(ctx: JobContext) -> NightlyOutcome | None:
     now = ctx.clock()
     slot = previous_fire(cron_trigger(daemon.nightly, daemon.timezone), now) or now
     kind = SlotTrigger.SCHEDULED if slot >= ctx.started_at else SlotTrigger.CATCH_UP
-    with open_store(ctx.db) as store:
-        claimed = store.claim_slot(NIGHTLY, slot, now, kind, daemon.max_attempts)
-    if claimed is None:
-        log.info("nightly slot %s already ran (or was given up); nothing to do", slot.isoformat())
-        return None
+    # the slot's lock, from before the claim until it is finished: a daemon starting on another
+    # host sharing the database takes a slot whose lock is free for one a crash left running
+    with open_store(ctx.db) as store, store.slot_lock(NIGHTLY, slot) as held:
+        claimed = store.claim_slot(NIGHTLY, slot, now, kind, daemon.max_attempts) if held else None
+        if claimed is None:
+            log.info("nightly slot %s already ran, runs in another daemon or was given up; nothing to do",
+                     slot.isoformat())  # fmt: skip
+            return None
+        return _run_slot(ctx, store, slot, claimed)
+
+
+def _run_slot(ctx: JobContext, store: Store, slot: datetime, claimed: SlotRecord) -> NightlyOutcome:
+    """Scan every target for the ``claimed`` slot, then finish it (and after it: sync, report)."""
+    daemon = ctx.settings.daemon
     log.info(
         "nightly slot %s (%s, attempt %d): %d target(s)",
         slot.isoformat(),
@@ -208,10 +217,9 @@ def nightly(ctx: JobContext) -> NightlyOutcome | None:
     status = SlotStatus.DONE if finished else SlotStatus.INTERRUPTED  # a stop after the last run is done
     result = NightlyOutcome(status, outcomes)
     detail = f"failed: {', '.join(result.failed)}" if result.failed else None
-    with open_store(ctx.db) as store:
-        store.finish_slot(NIGHTLY, slot, ctx.clock(), status, detail)
-        if status is SlotStatus.DONE:
-            _after_nightly(ctx, store)
+    store.finish_slot(NIGHTLY, slot, ctx.clock(), status, detail)
+    if status is SlotStatus.DONE:
+        _after_nightly(ctx, store)
     return result
 
 

@@ -91,6 +91,22 @@ def resolve_dsn(configured: str | None, environ: Mapping[str, str] = os.environ)
     return configured or environ.get("SENTRY_DSN") or None
 
 
+def _transport() -> type:
+    """sentry-sdk's HTTP transport, made not to follow redirects: urllib3 strips only
+    ``Authorization`` and cookies on a redirect to another origin, so ``X-Sentry-Auth`` (the DSN
+    key) and the event itself would go wherever a 307 pointed."""
+    import urllib3
+    from sentry_sdk.transport import HttpTransport
+
+    class NoRedirectTransport(HttpTransport):
+        def _get_pool_options(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+            options = dict(super()._get_pool_options(*args, **kwargs))
+            options["retries"] = urllib3.Retry(3, redirect=0, raise_on_redirect=False)
+            return options
+
+    return NoRedirectTransport
+
+
 def _init(
     sdk: Any, dsn: str, environment: str | None, scrubber: EventScrubber, shutdown_timeout: float
 ) -> None:
@@ -112,6 +128,7 @@ def _init(
         auto_enabling_integrations=False,
         traces_sample_rate=0.0,
         shutdown_timeout=shutdown_timeout,
+        transport=_transport(),
     )
 
 

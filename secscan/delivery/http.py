@@ -6,30 +6,40 @@ cloud metadata address 169.254.169.254, CGNAT, multicast, reserved or unspecifie
 every IPv4 address an IPv6 address embeds (NAT64, 6to4, Teredo, mapped forms; see
 :mod:`secscan.delivery.netaddr`). The connection then goes to that vetted address, with TLS SNI and
 certificate checks still made for the real host name, so DNS rebinding between the check and
-the connect cannot redirect it (SSRF). Hosts named in an explicit allow-list skip the address
-check and may use plain ``http``: that is how tests reach fake servers on 127.0.0.1. Redirects
-are never followed and proxies from the environment are not used. Retrying is the caller's
-business (:mod:`secscan.delivery.loop`); :func:`verdict_for` and :func:`retry_after_s` classify a
-response for it.
+the connect cannot redirect it (SSRF). Each socket read waits at most ``timeout_s``, and the
+whole request (connect, send, headers, body) at most :attr:`HttpPolicy.total_s`: a watchdog
+shuts the socket down when that passes, so a peer that trickles its answer a byte at a time
+cannot hold a delivery (or the lease of an outbox item) forever. Hosts named in an explicit
+allow-list skip the address check and may use plain ``http``: that is how tests reach fake
+servers on 127.0.0.1. Redirects are never followed and proxies from the environment are not
+used. Retrying is the caller's business (:mod:`secscan.delivery.loop`); :func:`verdict_for` and
+:func:`retry_after_s` classify a response for it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import socket
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 import urllib3
+from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.exceptions import HTTPError as Urllib3Error
 
+from secscan.core.clip import clip
 from secscan.core.errors import ConfigError, NotifyError
+from secscan.core.printable import printable
 from secscan.delivery.netaddr import is_public
 from secscan.delivery.verdicts import Dead, Delivered, Retry, Verdict
 
 MAX_BODY = 10 * 1024 * 1024  # bytes of a response body kept
+TOTAL_FACTOR = 3  # the whole request may take this many times the per-read timeout
 
 
 class HttpError(NotifyError):
@@ -47,6 +57,11 @@ class HttpPolicy:
 
     allow_hosts: frozenset[str] = frozenset()
     timeout_s: float = 30.0
+
+    @property
+    def total_s(self) -> float:
+        """The bound on one whole request, however the peer trickles its answer."""
+        return TOTAL_FACTOR * self.timeout_s
 
     def allows(self, host: str) -> bool:
         return host.lower().strip("[]") in self.allow_hosts
@@ -103,6 +118,76 @@ def vetted_address(host: str, port: int, policy: HttpPolicy) -> str:
     return addresses[0]
 
 
+class _Watchdog:
+    """Shuts the TCP connections of one request down once ``seconds`` have passed: a blocked
+    read or write (a TLS handshake too) then fails at once. The per-read timeout alone lets a
+    byte-a-second peer go on for ever. It holds a duplicate of each socket's descriptor (the TLS
+    wrapper takes the original over), closed when the request ends, so it never touches a
+    descriptor that was closed and reused meanwhile."""
+
+    def __init__(self, seconds: float) -> None:
+        self.fired = False
+        self._sockets: list[socket.socket] = []
+        self._done = False
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Watchdog:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+        with self._lock:
+            self._done = True
+            for sock in self._sockets:
+                sock.close()
+            self._sockets.clear()
+
+    def watch(self, sock: socket.socket) -> None:
+        """Called with each new TCP socket, before any TLS handshake."""
+        with self._lock:
+            if self._done:
+                return
+            self._sockets.append(sock.dup())
+            if self.fired:
+                _cut(self._sockets[-1])
+
+    def _fire(self) -> None:
+        with self._lock:
+            self.fired = True
+            for sock in self._sockets:
+                _cut(sock)
+
+
+def _cut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):  # shuts the connection down for every descriptor of it
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+class _WatchedHTTP(HTTPConnection):
+    def __init__(self, *args: Any, watchdog: _Watchdog, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._watchdog = watchdog
+
+    def _new_conn(self) -> socket.socket:
+        sock = super()._new_conn()
+        self._watchdog.watch(sock)
+        return sock
+
+
+class _WatchedHTTPS(HTTPSConnection):
+    def __init__(self, *args: Any, watchdog: _Watchdog, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._watchdog = watchdog
+
+    def _new_conn(self) -> socket.socket:
+        sock = super()._new_conn()
+        self._watchdog.watch(sock)
+        return sock
+
+
 def request(
     method: str,
     url: str,
@@ -118,33 +203,46 @@ def request(
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     sent = {"Host": host if port in (80, 443) else f"{host}:{port}", **(headers or {})}
     timeout = urllib3.Timeout(connect=min(policy.timeout_s, 10.0), read=policy.timeout_s)
+    watchdog = _Watchdog(policy.total_s)
     pool: urllib3.HTTPConnectionPool
     if scheme == "https":
         pool = urllib3.HTTPSConnectionPool(
-            address, port, timeout=timeout, retries=False, server_hostname=host, assert_hostname=host
-        )
+            address, port, timeout=timeout, retries=False, server_hostname=host, assert_hostname=host,
+            watchdog=watchdog,
+        )  # fmt: skip
+        pool.ConnectionCls = _WatchedHTTPS
     else:
-        pool = urllib3.HTTPConnectionPool(address, port, timeout=timeout, retries=False)
+        pool = urllib3.HTTPConnectionPool(address, port, timeout=timeout, retries=False, watchdog=watchdog)
+        pool.ConnectionCls = _WatchedHTTP
+    late = f"{method} to {host} timed out: no complete answer in {policy.total_s:g} s"
     try:
-        response = pool.urlopen(
-            method,
-            path,
-            body=body,
-            headers=sent,
-            redirect=False,
-            preload_content=False,
-            assert_same_host=False,
-        )
-        try:
+        with watchdog:
+            response = _exchange(pool, method, path, body, sent)
             data = response.read(MAX_BODY, decode_content=True)
-        finally:
             response.release_conn()
-    except Urllib3Error as exc:
-        raise HttpError(f"{method} to {host} failed: {type(exc).__name__}") from None
+    except (Urllib3Error, OSError) as exc:
+        failed = f"{method} to {host} failed: {type(exc).__name__}"
+        raise HttpError(late if watchdog.fired else failed) from None
     finally:
         pool.close()
+    if watchdog.fired:  # a body read to the end of a connection that was cut: it is incomplete
+        raise HttpError(late)
     return HttpResponse(
         status=response.status, headers={k.lower(): v for k, v in response.headers.items()}, body=data
+    )
+
+
+def _exchange(
+    pool: urllib3.HTTPConnectionPool, method: str, path: str, body: bytes | None, headers: Mapping[str, str]
+) -> urllib3.BaseHTTPResponse:
+    return pool.urlopen(
+        method,
+        path,
+        body=body,
+        headers=dict(headers),
+        redirect=False,
+        preload_content=False,
+        assert_same_host=False,
     )
 
 
@@ -175,7 +273,11 @@ def verdict_for(response: HttpResponse, now: datetime | None = None) -> Verdict:
     """2xx delivered; 408, 425, 429 and 5xx retried (after ``Retry-After``); other statuses dead."""
     if 200 <= response.status < 300:
         return Delivered()
-    reason = f"HTTP {response.status}: {response.body[:300].decode('utf-8', 'replace').strip()}"
+    # One printable line (an HTML error page spans many), cut between words: the reason is
+    # redacted only afterwards, and a peer that echoes the request (a PagerDuty event holds its
+    # routing key) must not leave a prefix of a secret behind.
+    body = response.body[:1200].decode("utf-8", "replace")
+    reason = f"HTTP {response.status}: {clip(printable(' '.join(body.split())), 300)}"
     if response.status in (408, 425, 429) or response.status >= 500:
         return Retry(reason, retry_after_s(response, now))
     return Dead(reason)

@@ -17,6 +17,7 @@ waiting so the command can fail and name it.
 from __future__ import annotations
 
 import logging
+import math
 import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -35,6 +36,9 @@ BASE_BACKOFF_S = 30.0
 MAX_BACKOFF_S = 3600.0
 LEASE = timedelta(minutes=10)
 """How long a claimed item is kept from other deliverers: longer than any handler's timeouts."""
+FRESH_LEASE = LEASE / 2
+"""A pass starts no item once its lease is this old (slow peers ate it): after the lease another
+deliverer may claim the item, and both would send it. The rest wait for the lease to end."""
 
 
 Clock = Callable[[], datetime]
@@ -55,10 +59,13 @@ class DeliveryReport:
 def backoff_s(attempts: int, after_s: float | None, rng: random.Random | None = None) -> float:
     """Seconds to wait after the ``attempts``-th failed attempt: "equal jitter" over an exponential
     ceiling (``BASE * 2**(attempts-1)``, capped at an hour; uniform in its upper half), and never
-    less than ``after_s``."""
+    less than ``after_s``, the peer's ``Retry-After``, which is believed up to an hour too: a
+    peer asking for years (or for more seconds than a date can hold) must not park an alert
+    forever or break the delivery pass."""
     ceiling = min(MAX_BACKOFF_S, BASE_BACKOFF_S * 2 ** max(attempts - 1, 0))
     jittered = (rng or random).uniform(ceiling / 2, ceiling)
-    return max(jittered, after_s or 0.0)
+    asked = after_s or 0.0
+    return max(jittered, min(asked if math.isfinite(asked) else MAX_BACKOFF_S, MAX_BACKOFF_S))
 
 
 def _next_second(at: datetime) -> datetime:
@@ -80,7 +87,11 @@ def deliver_due(
     The items are claimed (leased) first, so several deliverers may share one outbox: each
     item is delivered once per attempt."""
     report = DeliveryReport()
-    for item in outbox.claim(clock(), LEASE, limit=limit, kinds=tuple(handlers)):
+    claimed_at = clock()
+    for item in outbox.claim(claimed_at, LEASE, limit=limit, kinds=tuple(handlers)):
+        if clock() - claimed_at >= FRESH_LEASE:
+            log.warning("delivery pass stopped: the peers are slow; the rest is retried when its lease ends")
+            break
         try:
             verdict = handlers[item.kind](item)
         except Exception as exc:  # a handler bug must not lose the item: it is retried

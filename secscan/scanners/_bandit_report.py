@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+from secscan.core.clip import clip
 from secscan.core.errors import ScannerError
 from secscan.core.model import Finding, Location, Notification, NotificationLevel, Rule, ToolName
 from secscan.core.redact import redact_quoted
@@ -82,7 +83,7 @@ def _humanise(test_name: str) -> str:
 
 
 def error_notification(path: str, reason: str) -> Notification:
-    short = " ".join(reason.split())[:200]
+    short = clip(" ".join(reason.split()), 200)  # redacted later: a cut keeps no part of a secret
     return Notification(
         level=NotificationLevel.WARNING,
         message=f"bandit could not scan {path} ({short}); the file is not covered by this run",

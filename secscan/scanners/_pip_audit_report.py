@@ -14,6 +14,7 @@ from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
+from secscan.core.clip import clip
 from secscan.core.errors import ScannerError
 from secscan.scanners._audit_cache import audit_cache, record_excerpt
 from secscan.scanners.interface import ScanJob
@@ -49,8 +50,7 @@ def norm_version(version: str) -> str:
 
 
 def one_line(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    return clip(" ".join(text.split()), limit)  # redacted later: a cut keeps no part of a secret
 
 
 def _strings(value: object, where: str) -> tuple[str, ...]:

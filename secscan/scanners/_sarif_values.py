@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from secscan.core.clip import clip as clip_words
+
 MAX_TEXT = 1024
 """The longest message or description kept (longer ones end in ``...``)."""
 
@@ -29,4 +31,6 @@ def as_int(value: object, minimum: int) -> int | None:
 
 
 def clip(text: str) -> str:
-    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 3] + "..."
+    """``text`` cut to :data:`MAX_TEXT` without keeping part of a word: the run's redactor sees
+    it after the cut, and a known secret cut in two would no longer be found."""
+    return clip_words(text, MAX_TEXT)

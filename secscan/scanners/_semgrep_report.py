@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from secscan.core.clip import clip
 from secscan.core.errors import ScannerError
 from secscan.core.model import Finding, Location, Notification, NotificationLevel, Rule, ToolName
 from secscan.core.policy import SeverityPolicy
@@ -137,7 +138,7 @@ class ReportReader:
             metadata = metadata if isinstance(metadata, dict) else {}
             severity = str(extra.get("severity", "")).upper()
             confidence = str(metadata.get("confidence", "")).upper()
-            message = str(extra.get("message") or f"semgrep rule {rule_id}")[:1024]
+            message = clip(str(extra.get("message") or f"semgrep rule {rule_id}"), 1024)
             self.report.rules.setdefault(rule_id, _foreign_rule(rule_id))
         severity = _LEGACY.get(severity, severity)
         start_column = self.columns.column(path, line, col)

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from secscan.core.clip import clip
 from secscan.core.errors import InputError, ScannerError
 from secscan.core.identity import normalise_line
 from secscan.core.model import Finding, Location, Notification, NotificationLevel, Rule, ToolName
@@ -67,8 +68,7 @@ def _int(value: object) -> int | None:
 
 
 def _clip(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= _MAX_TEXT else text[: _MAX_TEXT - 3] + "..."
+    return clip(" ".join(text.split()), _MAX_TEXT)  # redacted later: a cut keeps no part of a secret
 
 
 def audit_of(rule_id: str) -> str:

@@ -99,7 +99,7 @@ class BanditScanner(Scanner):
     def plan(self, job: ScanJob) -> Plan:
         files = _python_files(job)
         if not files:
-            return Plan(skip_reason="no Python files to scan")
+            return Plan(skip_reason="no Python files to scan", nothing_to_scan=True)
         if importlib.util.find_spec("bandit") is None:
             raise ScannerError(
                 f"bandit is not installed for {sys.executable}; run: pip install 'bandit>=1.9,<2'"

@@ -169,7 +169,7 @@ class DetectSecretsScanner(Scanner):
     def plan(self, job: ScanJob) -> Plan:
         files = job.files
         if not files:
-            return Plan(skip_reason="no files to scan")
+            return Plan(skip_reason="no files to scan", nothing_to_scan=True)
         if importlib.util.find_spec("detect_secrets") is None:
             raise ScannerError(
                 f"detect-secrets is not installed for {sys.executable}; "

@@ -61,11 +61,17 @@ class CommandResult:
 
 @dataclass(frozen=True)
 class Plan:
-    """The commands to run, or why there is nothing to do (the scanner is then ``skipped``)."""
+    """The commands to run, or why there is nothing to do (the scanner is then ``skipped``).
+
+    ``nothing_to_scan``: skipped because none of the files it was given is of its kind (no Python
+    file for bandit, no lockfile), not because it could not look (no database, tool missing):
+    the findings it reported in files deleted since may then be closed (see ScannerResult).
+    """
 
     commands: tuple[Command, ...] = ()
     skip_reason: str | None = None
     notifications: tuple[Notification, ...] = ()
+    nothing_to_scan: bool = False
 
 
 @dataclass(frozen=True)

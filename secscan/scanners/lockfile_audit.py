@@ -30,6 +30,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from secscan import __version__
+from secscan.core.clip import clip
 from secscan.core.errors import ScannerError
 from secscan.core.model import ToolName
 from secscan.scanners._output import read_output
@@ -74,7 +75,7 @@ class LockfileAuditScanner(Scanner):
     def plan(self, job: ScanJob) -> Plan:
         lockfiles = self.scannable(job.files)
         if not lockfiles:
-            return Plan(skip_reason=f"no lockfiles found ({_FORMATS})")
+            return Plan(skip_reason=f"no lockfiles found ({_FORMATS})", nothing_to_scan=True)
         database = job.options.get("osv_db")
         if not isinstance(database, Path):
             return Plan(
@@ -150,6 +151,6 @@ def _not_audited(results: Mapping[str, Mapping[str, Any]]) -> str | None:
         )
     errors = [str(r["error"]) for r in results.values() if r.get("error") is not None]
     if results and len(errors) == len(results):
-        first = errors[0][:160]
+        first = clip(errors[0], 160)  # redacted later: a cut keeps no part of a secret
         return f"none of the {len(results)} lockfile(s) could be read (first: {first}); see the warnings"
     return None

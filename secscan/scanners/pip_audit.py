@@ -157,7 +157,10 @@ class PipAuditScanner(Scanner):
         reqs = self._requirements(job)
         notes = _not_audited(reqs)
         if not reqs.files:
-            return Plan(skip_reason="no requirement files found (see the pip-audit 'requirements' globs)")
+            return Plan(
+                skip_reason="no requirement files found (see the pip-audit 'requirements' globs)",
+                nothing_to_scan=True,
+            )
         cached = cached_answers(job, reqs.pinned)
         self._planned = (job, reqs, cached)  # parse() reads what the plan audited, not the files again
         layers = _layers([r for r in reqs.pinned if (r.name, r.version) not in cached])

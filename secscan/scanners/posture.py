@@ -96,7 +96,7 @@ class PostureScanner(Scanner):
 
     def plan(self, job: ScanJob) -> Plan:
         if not job.files:
-            return Plan(skip_reason="no files to scan")
+            return Plan(skip_reason="no files to scan", nothing_to_scan=True)
         return Plan()  # evaluated in parse(): nothing to run
 
     def exit_ok(self, exit_code: int) -> bool:

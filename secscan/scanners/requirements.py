@@ -28,9 +28,11 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
+from secscan.core.clip import clip
 from secscan.core.errors import InputError
 from secscan.core.printable import printable
 from secscan.fs.safe_read import read_inside
+from secscan.scanners.credential_masks import mask_credentials
 from secscan.scanners.requirement_files import DEFAULT_REQUIREMENT_GLOBS, find_requirement_files
 
 logger = logging.getLogger(__name__)
@@ -38,12 +40,12 @@ logger = logging.getLogger(__name__)
 MAX_REQUIREMENT_FILE_BYTES = 2 * 1024 * 1024
 _MAX_TEXT = 120
 
-# Both run over every line of a hostile file, so neither may backtrack: a whitespace run before a
-# "#" is left for the caller's strip(), and a scheme is at most 64 characters (the match then
-# starts later in a longer run of scheme characters, which the substitution keeps as it is: the
-# same text comes out). Unbounded, a 1 MB line took hours (quadratic) and held the GIL.
+# It runs over every line of a hostile file, so it may not backtrack (nor may the credential
+# masks': secscan.scanners.credential_masks): a whitespace run before a "#" is left for the
+# caller's strip(), and a URL scheme is at most 64 characters (the match then starts later in a
+# longer run of scheme characters, which the substitution keeps as it is: the same text comes
+# out). Unbounded, a 1 MB line took hours (quadratic) and held the GIL.
 _COMMENT = re.compile(r"(?:^|\s)#.*$")
-_CREDENTIALS = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]{0,63}://)[^/@\s]+@")
 _NAME = r"([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)"  # a PEP 508 name
 _NUMBER = r"(?:0|[1-9][0-9]*)"
 _PLAIN_PIN = re.compile(_NAME + rf" ?== ?({_NUMBER}(?:\.{_NUMBER})*)")  # a release without leading zeros
@@ -132,14 +134,10 @@ class RequirementSet:
         return tuple(line for line in self.lines if not line.audited)
 
 
-def mask_credentials(text: str) -> str:
-    """``https://user:token@host/x`` -> ``https://***@host/x``."""
-    return _CREDENTIALS.sub(r"\g<scheme>***@", text)
-
-
 def _display(text: str) -> str:
-    text = mask_credentials(text)
-    return text if len(text) <= _MAX_TEXT else text[: _MAX_TEXT - 3] + "..."
+    """A requirement as shown: credentials masked, then clipped without keeping part of a word
+    (the run's redactor sees it only later, and must see whole values)."""
+    return clip(mask_credentials(text), _MAX_TEXT)
 
 
 def logical_lines(text: str) -> Iterator[tuple[int, str]]:

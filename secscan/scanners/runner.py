@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
+from secscan.core.clip import clip
 from secscan.core.errors import ScannerError
 from secscan.core.model import Notification, ScannerResult, ScannerStatus
 from secscan.scanners.interface import CommandResult, Plan, ScanJob, Scanner, ScanOutput
@@ -32,7 +33,7 @@ ScanItem = tuple[Scanner, ScanJob, float]
 def _one_line(text: str, limit: int = _REASON_CHARS) -> str:
     """``text`` flattened to one printable line of at most ``limit`` characters."""
     flat = " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+    return clip(flat, limit, "…")  # redacted later: a cut must not keep part of a secret
 
 
 def _last_line(stderr_tail: str) -> str:
@@ -59,7 +60,11 @@ class _Outcome:
         self.notifications: tuple[Notification, ...] = ()
 
     def result(
-        self, status: ScannerStatus, reason: str | None = None, output: ScanOutput | None = None
+        self,
+        status: ScannerStatus,
+        reason: str | None = None,
+        output: ScanOutput | None = None,
+        nothing_to_scan: bool = False,
     ) -> ScannerResult:
         notifications = self.notifications + (output.notifications if output else ())
         stated = output.version if output else None  # what the tool's output says, when asking it could not
@@ -76,6 +81,7 @@ class _Outcome:
             reason=reason,
             closes_nothing=bool(output and output.closes_nothing),
             extent=output.extent if output else None,
+            nothing_to_scan=nothing_to_scan,
         )
 
 
@@ -155,7 +161,8 @@ def _run(
         return planned
     outcome.notifications = planned.notifications
     if planned.skip_reason is not None:
-        return outcome.result(ScannerStatus.SKIPPED, planned.skip_reason)
+        empty = planned.nothing_to_scan
+        return outcome.result(ScannerStatus.SKIPPED, planned.skip_reason, nothing_to_scan=empty)
     if cancel is not None and cancel.is_set():
         return outcome.result(ScannerStatus.FAILED, f"{name} was cancelled before it started")
     results: tuple[CommandResult, ...] = ()

@@ -128,7 +128,7 @@ class SarifToolScanner(Scanner):
                 f"install it or disable [scanners.{self.name}]"
             )
         if not job.files:
-            return Plan(skip_reason="no files to scan")
+            return Plan(skip_reason="no files to scan", nothing_to_scan=True)
         suffix = "sarif" if self.output == "stdout" else "stdout"
         command = Command(self._argv(job, executable), job.root, job.workdir / f"{self.name}.{suffix}")
         return Plan((command,))

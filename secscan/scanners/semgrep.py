@@ -135,7 +135,8 @@ class SemgrepScanner(Scanner):
     def plan(self, job: ScanJob) -> Plan:
         files = self.pack.scannable(job.files)
         if not files:
-            return Plan(skip_reason=f"no {', '.join(self.pack.kind_labels())} files to scan")
+            kinds = ", ".join(self.pack.kind_labels())
+            return Plan(skip_reason=f"no {kinds} files to scan", nothing_to_scan=True)
         executable = self.executable()
         if executable is None:
             message = (

@@ -115,7 +115,8 @@ class ZizmorScanner(Scanner):
         files = self.scannable(job.files)
         if not files:
             return Plan(
-                skip_reason="no GitHub Actions workflows, actions or Dependabot configuration to scan"
+                skip_reason="no GitHub Actions workflows, actions or Dependabot configuration to scan",
+                nothing_to_scan=True,
             )
         executable = self.executable()
         if executable is None:

@@ -64,3 +64,33 @@ def test_channel_types_are_the_unions_tags() -> None:
     from secscan.config.notify import CHANNEL_TYPES
 
     assert tags == set(CHANNEL_TYPES)
+
+
+_TOKEN = "ghp_" + "Qz9xW8vU7tS6rR5qP4oN3mM2lL1kK0jJ9iHx"
+_HOOK = "https://hooks.slack.com/services/T0000/B0000/" + "Zq8SlackHookSecretXYZ12"
+
+
+@pytest.mark.parametrize(
+    ("toml", "expected"),
+    [
+        (f'[scan]\nfail_on = "{_TOKEN}"\n', "(got '[REDACTED]')"),
+        (f'[github]\nrepository = "o/r"\ntoken_file = "{_TOKEN}"\n', "token_file [REDACTED]: No such file"),
+        (f'[notify.chat]\ntype = "slack"\nwebhook_url_env = "{_HOOK}"\n', "is not the name of an environment variable"),
+        ('[notify.hook]\ntype = "webhook"\nurl_env = "Zq8-Hook.Secret/1"\n', "is not the name of an environment variable"),
+    ],
+    ids=["bad-value", "token-as-file", "url-as-variable", "secret-as-variable"],
+)
+def test_a_credential_put_in_the_wrong_setting_is_not_repeated_in_the_error(
+    tmp_path: Path, toml: str, expected: str
+) -> None:
+    """The error line quoted the value: a token written where its file or variable's name goes
+    reached stderr (CI logs, the journal), which no log filter sees."""
+    repo = small_repo(tmp_path / "repo")
+    config = tmp_path / "c.toml"
+    config.write_text(toml)
+    upload = ("--upload",) if "[github]" in toml else ()
+    proc = secscan("run", repo, "--config", config, *upload, cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert expected in proc.stderr
+    for secret in ("Qz9xW8vU7tS6", "Zq8SlackHook", "Zq8-Hook"):
+        assert secret not in proc.stderr

@@ -292,6 +292,7 @@ _TOKEN_PIECES = [
     AWS_KEY, AWS_SECRET, GITHUB, GITHUB_FINE, SLACK, STRIPE, PYPI, PEM_HEADER, PEM, BASIC_URL, JWT,
     f"https://hooks.slack.com/services/{SLACK_HOOK_PATH}", "aws_key = '", f"AW{LONG_S} ", "aWs", "KEY", "://",
     "npm_" + "a" * 36, "AIza" + "b" * 35, "glpat-" + "c" * 20, "-----", "BEGIN", "@",
+    "?password=", "&PWD=", "=",
 ]  # fmt: skip
 _PIECE = st.sampled_from(_TOKEN_PIECES)
 
@@ -312,6 +313,16 @@ def test_the_builtin_patterns_prefilter_changes_no_answer(pieces: list[str]) -> 
     plain = Redactor(patterns=list(BUILTIN_PATTERNS))
     assert Redactor().text(text) == plain.text(text)
     assert Redactor().rule_text(text) == plain.rule_text(text)
+
+
+def test_a_password_query_parameter_of_a_url_is_redacted() -> None:
+    text = "cannot reach postgresql://scan@db.example/app?sslmode=require&password=Zq8Pg1x&x=1 (timeout)"
+    assert Redactor().text(text) == (
+        "cannot reach postgresql://scan@db.example/app?sslmode=require&password=[REDACTED]&x=1 (timeout)"
+    )
+    assert Redactor().text("a password=Zq8Pg1x in prose, and ?passwords=1") == (
+        "a password=Zq8Pg1x in prose, and ?passwords=1"
+    )
 
 
 def test_the_prefilter_keeps_the_case_folding_of_the_aws_secret_pattern() -> None:

@@ -68,12 +68,19 @@ def test_an_unchanged_configuration_is_validated_once(tmp_path: Path, folder: Pa
     assert second.scan.fail_on == "none"
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://scan:{secret}@db.example:5432/secscan",
+        "postgresql://scan@db.example:5432/secscan?sslmode=require&password={secret}",  # libpq's parameter
+    ],
+)
 def test_settings_that_carry_a_credential_are_never_written(
-    tmp_path: Path, folder: Path, loads: Loads
+    tmp_path: Path, folder: Path, loads: Loads, url: str
 ) -> None:
     secret = "Hunter2Secret99"
     config = tmp_path / "c.toml"
-    config.write_text(f'[daemon]\ndb = "postgresql://scan:{secret}@db.example:5432/secscan"\n')
+    config.write_text(f'[daemon]\ndb = "{url.format(secret=secret)}"\n')
     first = memo.load_settings_memo(config, folder=folder)
     second = memo.load_settings_memo(config, folder=folder)
     assert first == second == load_settings(config)

@@ -161,3 +161,33 @@ def test_credentials_that_are_no_regular_files_are_skipped_never_waited_on(tmp_p
     argv = [sys.executable, "-c", code]
     done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120, check=True)
     assert json.loads(done.stdout) == sorted([CONFIG_CANARY, str(folder)])  # the variable's own value too
+
+
+def test_a_redirect_from_sentry_is_not_followed_with_the_key_and_the_event(fake_sentry: FakeSentry) -> None:
+    """urllib3 strips only Authorization and cookies on a redirect to another origin: the DSN key
+    in X-Sentry-Auth and the event itself would have been re-sent to wherever a 307 pointed."""
+    target = f"http://127.0.0.1:{fake_sentry.server.server_address[1]}/elsewhere"
+    hits: list[str] = []
+
+    class Redirecting(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            hits.append(self.path)
+            self.send_response(307)
+            self.send_header("Location", target)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    redirecting = ThreadingHTTPServer(("127.0.0.1", 0), Redirecting)
+    threading.Thread(target=redirecting.serve_forever, daemon=True).start()
+    try:
+        dsn = f"http://publickey@127.0.0.1:{redirecting.server_address[1]}/1"
+        with sentry.reporting(dsn, environment="test", shutdown_timeout=2):
+            logging.getLogger("secscan.sentry-test").error("an error worth reporting")
+    finally:
+        redirecting.shutdown()
+        redirecting.server_close()
+    assert hits and fake_sentry.requests == []

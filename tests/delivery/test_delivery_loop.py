@@ -114,3 +114,44 @@ def test_a_config_fault_is_dead_unless_a_secret_file_may_still_appear() -> None:
     assert isinstance(waiting, Retry) and waiting.after_s == 300
     late = T0 + MISSING_SECRET_GRACE + timedelta(seconds=1)
     assert isinstance(config_fault(MissingSecretError("no file", may_appear=True), item, late), Dead)
+
+
+def test_an_absurd_retry_after_is_believed_only_up_to_the_backoff_cap(tmp_path: Path) -> None:
+    """A peer asking for years, or for more seconds than a date holds (a 400-digit Retry-After
+    is float infinity), neither parks the alert for ever nor breaks the pass for the others."""
+    from secscan.delivery.http import HttpResponse, verdict_for
+
+    asked = [verdict_for(HttpResponse(429, {"retry-after": ra})) for ra in ("99999999999", "9" * 400)]
+    with open_store(tmp_path / "s.db") as store:
+        box = store.outbox("alerts")
+        box.enqueue_many([("h", "years", {}), ("h", "infinite", {}), ("ok", "after", {})], T0)
+        verdicts = iter(asked)
+        report = deliver_due(box, {"h": lambda item: next(verdicts), "ok": lambda item: Delivered()},
+                             lambda: T0)  # fmt: skip
+        assert (report.retried, report.delivered) == (2, 1)
+        for item in box.items(OutboxStatus.PENDING):
+            assert item.next_attempt_at == T0 + timedelta(seconds=MAX_BACKOFF_S)
+
+
+def test_a_pass_slowed_by_its_peers_starts_no_item_whose_lease_may_have_run_out(tmp_path: Path) -> None:
+    """Each attempt here takes 4 minutes (a peer trickling its answers): a pass that went on
+    through its 100 items would send the last ones long after their 10-minute lease, when another
+    deliverer may have claimed and sent them too (a second Slack message or email)."""
+    from secscan.delivery.loop import LEASE
+
+    now = [T0]
+    sent: list[str] = []
+
+    def slow(item: OutboxItem) -> Delivered:
+        sent.append(item.key)
+        now[0] += timedelta(minutes=4)
+        return Delivered()
+
+    with open_store(tmp_path / "s.db") as store:
+        box = store.outbox("alerts")
+        box.enqueue_many([("h", f"k{n}", {}) for n in range(5)], T0)
+        report = deliver_due(box, {"h": slow}, lambda: now[0])
+        assert sent == ["k0", "k1"] and report.delivered == 2
+        assert not box.due(now[0], 10)  # the rest are still leased: nobody else sends them now
+        deliver_due(box, {"h": slow}, lambda: T0 + LEASE)  # when the lease ends, they go out
+        assert sent[:4] == ["k0", "k1", "k2", "k3"]

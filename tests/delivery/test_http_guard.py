@@ -164,3 +164,60 @@ def test_verdicts_by_status() -> None:
     assert isinstance(http.verdict_for(HttpResponse(408)), Retry)
     assert http.verdict_for(HttpResponse(400, {}, b"invalid routing key")) == Dead("HTTP 400: invalid routing key")
     assert isinstance(http.verdict_for(HttpResponse(404)), Dead)
+
+
+def test_a_rejection_reason_cut_at_its_limit_keeps_no_part_of_an_echoed_secret() -> None:
+    """The reason is stored and logged, redacted of the channel's secrets after the cut: a peer
+    that echoes the event (with its routing key) cut at 300 bytes left a prefix of the key."""
+    key = "R0ut1ngK3yZq8x7w6v5u4t3s2r1q0p9o"
+    body = ("error: invalid event " + "x " * 127 + f'{{"routing_key": "{key}"}}').encode()
+    verdict = http.verdict_for(HttpResponse(400, {}, body))
+    assert isinstance(verdict, Dead)
+    reason = verdict.error
+    assert reason.startswith("HTTP 400: error: invalid event x x") and reason.endswith('{"routing_key":...')
+    assert not [key[i : i + 6] for i in range(len(key) - 5) if key[i : i + 6] in reason]
+
+
+@pytest.fixture
+def trickler() -> Iterator[int]:
+    """A peer that answers a byte at a time, each well within the per-read timeout, then hangs up
+    (after a few seconds, so that a client without a bound on the whole request sees a broken
+    answer rather than hanging the test)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n")
+            for _ in range(100):
+                if stop.wait(0.05):
+                    return
+                try:
+                    conn.sendall(b"x")
+                except OSError:
+                    return
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield listener.getsockname()[1]
+    stop.set()
+    thread.join(5)
+    listener.close()
+
+
+def test_a_trickled_answer_is_cut_at_the_bound_on_the_whole_request(trickler: int) -> None:
+    policy = HttpPolicy(allow_hosts=frozenset({"127.0.0.1"}), timeout_s=0.2)
+    with pytest.raises(HttpError, match=r"timed out: no complete answer in 0\.6 s"):
+        http.request("POST", f"http://127.0.0.1:{trickler}/v2/enqueue", policy=policy, body=b"{}")
+
+
+def test_an_error_page_becomes_one_printable_line() -> None:
+    """The peer's words end up in `secscan run`'s "not delivered" line, `secscan alerts` and the
+    logs: an HTML error page (or a hostile peer forging log lines) must stay one line."""
+    page = b"<html>\r\n<head><title>502 Bad Gateway</title></head>\n\x1b[31mERROR\x1b[0m forged\n</html>"
+    verdict = http.verdict_for(HttpResponse(502, {}, page))
+    assert isinstance(verdict, Retry)
+    assert verdict.error.startswith("HTTP 502: <html> <head><title>502 Bad Gateway</title></head> ")
+    assert verdict.error.isprintable() and "\x1b" not in verdict.error

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 import textwrap
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -159,3 +161,32 @@ def test_a_triaged_finding_closes_when_its_file_is_deleted(tmp_path: Path) -> No
     (target / "app" / "keys.py").unlink()
     _, second, _ = _scan(tmp_path, target, config, db, 2)
     assert [f["id"] for f in second["fixed"]] == [key["id"]]
+
+
+def test_a_suppression_reason_is_stored_without_the_secrets_the_run_found(tmp_path: Path) -> None:
+    """The suppressions file is the scanned repository's: a reason quoting a credential (one
+    detect-secrets finds in that very file, one of a token format) was stored as the decision's
+    reason and shown by `secscan show` and the report."""
+    repo = tmp_path / "repo"
+    (repo / ".secscan").mkdir(parents=True)
+    (repo / "a.py").write_text('import pickle\npickle.loads(b"")\n')
+    token = "ghp_" + "Qz9xW8vU7tS6rR5qP4oN3mM2lL1kK0jJ9iHx"
+    (repo / ".secscan/suppressions.toml").write_text(
+        '[[suppression]]\nrule = "B301"\nexpires = 2099-01-01\n'
+        f"reason = \"the loader is fine; old api_key = 'Zq8Sup9ressKey7xW' and {token} were rotated\"\n"
+    )
+    db = tmp_path / "db.sqlite"
+    proc = secscan(
+        "run", repo, "--scanner", "bandit", "--scanner", "detect-secrets", "--db", db,
+        "--sarif", tmp_path / "out.sarif", "--fail-on", "none", "--format", "json", cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    [b301] = [f for f in json.loads(proc.stdout)["findings"] if f["rule"] == "B301"]
+    assert b301["state"] == "triaged"
+    shown = secscan("show", b301["id"], "--db", db, cwd=tmp_path)
+    assert "the loader is fine" in shown.stdout
+    with closing(sqlite3.connect(db)) as conn:
+        dump = "\n".join(conn.iterdump())
+    assert "the loader is fine" in dump
+    for text in (shown.stdout, dump):
+        assert "Zq8Sup9ressKey7xW" not in text and token[4:16] not in text

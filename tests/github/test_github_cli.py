@@ -96,3 +96,15 @@ def test_upload_without_a_github_section_or_token_is_a_usage_error(
     assert code == 2 and "GITHUB_TOKEN" in err
     with open_store(db_path) as store:
         assert store.runs() == ()  # refused before any scanner started
+
+
+@pytest.mark.parametrize("text", [b"[" * 200_000, b'{"runs": ["not a run"]}', b'{"runs": [{"automationDetails": 7}]}'])
+def test_upload_of_a_malformed_sarif_file_is_one_line_and_exit_2(
+    config: Path, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str], text: bytes,
+) -> None:  # fmt: skip
+    monkeypatch.setenv("GITHUB_TOKEN", CANARY)
+    sarif = tmp_path / "out.sarif"
+    sarif.write_bytes(text)
+    code, _, err = _main(["upload", "--config", str(config), "--db", str(db_path), "--sarif", str(sarif)], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "out.sarif" in err, err

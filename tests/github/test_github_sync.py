@@ -183,3 +183,20 @@ def test_each_direction_can_be_switched_off(
     )
     assert (report.pulled, report.pushed) == (0, 0)
     assert _local(store, FINDINGS[0]).triage is None and fake_github.calls("PATCH") == []
+
+
+@pytest.mark.parametrize("broken", [
+    {"most_recent_instance": "src/app.py:2"},
+    {"most_recent_instance": {"category": "secscan/bandit", "location": ["src/app.py"], "message": "x"}},
+    {"most_recent_instance": {"category": "secscan/bandit", "location": {"start_line": "two"}}},
+    {"tool": "bandit", "rule": ["B602"], "dismissed_by": "octocat", "state": "dismissed"},
+])  # fmt: skip
+def test_an_alert_of_the_wrong_shape_is_passed_over_not_an_internal_error(
+    uploaded: dict[str, int], store: Store, fake_github: FakeGithub, make_settings: Callable[..., Settings],
+    clock: Clock, env: dict[str, str], broken: dict[str, object],
+) -> None:  # fmt: skip
+    """GitHub's answer is the peer's word: a field of the wrong JSON type in one alert must not
+    end the sync (and `secscan github sync`) with an internal error for every other alert."""
+    fake_github.alerts[99] = dict(fake_github.alerts[1], number=99, **broken)
+    report = sync_dismissals(store, make_settings(), clock(), env=env)
+    assert report.matched >= 4

@@ -354,3 +354,35 @@ def test_an_incomplete_tool_is_never_uploaded(
     run, sarif = _record(store, git_repo[0], clock, failed=ScannerStatus.INCOMPLETE)
     assert github_outbox.enqueue_run(store, run, sarif, make_settings(), clock()) == 2
     assert {r.category for r in store.uploads(run_id=run.run_id)} == {"secscan/bandit", "secscan/detect-secrets"}
+
+
+@pytest.mark.parametrize("errors", [7, {"a": 1}, "one string", [{"message": "x"}, 3]])
+def test_a_status_with_errors_of_the_wrong_type_still_completes_the_upload(
+    store: Store, git_repo: tuple[Path, str], fake_github: FakeGithub, make_settings: Callable[..., Settings],
+    clock: Clock, env: dict[str, str], errors: Any,
+) -> None:  # fmt: skip
+    """A malformed ``errors`` (the spec: a list of strings, or null) must not turn a finished
+    upload into an internal error retried for ever."""
+    run, sarif = _record(store, git_repo[0], clock)
+    settings = make_settings()
+    github_outbox.enqueue_tools(store, run, sarif, {"bandit"}, settings, clock())
+    fake_github.script("status", Reply(200, body={"processing_status": "complete", "errors": errors}))
+    assert _deliver(store, settings, clock, env).delivered == 1
+    (receipt,) = store.uploads(run_id=run.run_id)
+    assert receipt.status is UploadStatus.COMPLETE
+    assert all(isinstance(e, str) for e in receipt.errors)
+
+
+def test_an_answer_nested_past_the_stack_is_read_as_no_json() -> None:
+    """json.loads raises RecursionError, not ValueError, for "[[[[...": from the API it ended the
+    upload attempt and `secscan github sync` as internal errors."""
+    from datetime import UTC, datetime
+
+    from secscan.delivery.github.api import classify, json_body
+    from secscan.delivery.http import HttpResponse
+    from secscan.delivery.verdicts import Retry
+
+    nested = HttpResponse(502, {}, b"[" * 200_000)
+    assert json_body(nested) is None
+    verdict = classify(nested, datetime(2026, 1, 5, tzinfo=UTC))
+    assert isinstance(verdict, Retry) and verdict.error.startswith("HTTP 502: [[[")

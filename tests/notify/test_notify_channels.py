@@ -139,3 +139,56 @@ def test_a_secret_file_that_can_never_be_one_stops_even_a_command_that_only_queu
         with pytest.raises(ConfigError, match=refused) as info:
             check_channels(device, deliver=deliver)
         assert not isinstance(info.value, MissingSecretError)
+
+
+@pytest.fixture
+def echoing_404() -> Iterator[int]:
+    """A peer answering 404 with the error page of a stock web server, which quotes the path."""
+    import http.server
+    import threading
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            page = f"<p>The requested URL {self.path} was not found on this server.</p>".encode()
+            self.send_response(404)
+            self.send_header("Content-Length", str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("path", [
+    "/services/T0AAAAAAA/B0BBBBBBB/q8Xz4kP2mN7vR1sT5wY9",  # a Slack webhook: the path is the secret
+    "/hooks/9f8e7d6c5b4a39281706f5e4d3c2b1a0",
+    "/hook?token=9f8e7d6c5b4a39281706",
+])  # fmt: skip
+def test_a_secret_url_quoted_by_the_peers_error_page_is_kept_out_of_the_error(
+    echoing_404: int, path: str
+) -> None:
+    """The error is stored, listed by `secscan alerts`, logged and sent to the fallback channel."""
+    from datetime import UTC, datetime
+
+    from secscan.delivery.http import HttpPolicy
+    from secscan.delivery.notify.interface import Action, Alert, EventKind
+    from secscan.delivery.notify.slack import SlackChannel
+    from secscan.delivery.notify.webhook import WebhookChannel
+    from secscan.delivery.verdicts import Dead
+
+    policy = HttpPolicy(allow_hosts=frozenset({"127.0.0.1"}), timeout_s=5)
+    url = f"http://127.0.0.1:{echoing_404}{path}"
+    alert = Alert("c", Action.TRIGGER, EventKind.FINDING, "k", "shop", "summary", datetime.now(UTC))
+    for channel in (SlackChannel("c", url, policy), WebhookChannel("c", url, HMAC_SECRET, policy)):
+        verdict = channel.send(alert)
+        assert isinstance(verdict, Dead) and "The requested URL" in verdict.error
+        secret = path.rsplit("/", 1)[-1].split("=")[-1]
+        assert secret not in verdict.error and path not in verdict.error, verdict.error

@@ -172,3 +172,21 @@ def test_a_bad_routing_policy_fails_secscan_run_before_any_scanner_starts(
     line = one_line(capsys.readouterr().err)
     assert expected in line and str(tmp_path / "routing.toml") in line
     assert not sarif.exists() and not db.exists()  # nothing ran, nothing was recorded
+
+
+def test_alerts_deliver_exits_3_while_an_alert_does_not_go_out(
+    outbox_db: tuple[Path, int, int], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A cron job or CI step running `secscan alerts deliver` must see a pager that refuses
+    (or is down): exit 3 and one line, as `secscan upload` does; 0 once everything went out."""
+    db, dead, _ = outbox_db
+    with serve(FakeServer("pagerduty", script=[503], default=202)) as pd:
+        config = str(write_config(tmp_path, pd))
+        assert main(["alerts", "retry", str(dead), "--db", str(db)]) == 0
+        capsys.readouterr()
+        assert main(["alerts", "deliver", "--config", config, "--db", str(db)]) == 3
+        captured = capsys.readouterr()
+        assert "0 delivered, 1 to retry, 0 dead" in captured.out
+        assert captured.err.splitlines()[-1].startswith("secscan: 1 alert(s) not delivered")
+        assert main(["alerts", "retry", str(dead), "--db", str(db)]) == 0
+        assert main(["alerts", "deliver", "--config", config, "--db", str(db)]) == 0

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import shutil
 import socket
 import ssl
 import subprocess
+import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -174,3 +178,72 @@ def test_a_missing_ca_file_is_a_config_error_before_any_delivery(tmp_path: Path)
     )  # fmt: skip
     with pytest.raises(ConfigError, match=r"ca_file .*no-such-ca\.pem is not a file"):
         check_channels(settings, deliver=True)
+
+
+def _misbehaving_smtp(reply: Callable[[socket.socket], None]) -> Iterator[int]:
+    """A raw TCP peer on 127.0.0.1 that plays ``reply`` on the first connection (it stops by
+    itself after a bounded number of bytes, or when the client hangs up)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn, contextlib.suppress(OSError):
+            reply(conn)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield listener.getsockname()[1]
+    thread.join(10)
+    listener.close()
+
+
+def _trickled_greeting(conn: socket.socket) -> None:
+    for byte in b"220-" + b"x" * 200:  # never a whole line: each byte within the read timeout
+        conn.sendall(bytes([byte]))
+        time.sleep(0.05)
+
+
+def _endless_ehlo(conn: socket.socket) -> None:
+    conn.sendall(b"220 relay ESMTP\r\n")
+    conn.recv(1024)
+    line = b"250-" + b"x" * 1000 + b"\r\n"
+    for _ in range(20_000):  # 20 MB of continuation lines, and more would come
+        conn.sendall(line)
+
+
+@pytest.mark.parametrize(("reply", "error"), [
+    (_trickled_greeting, "timed out: the session did not end in 0.6 s"),
+    (_endless_ehlo, "replies exceed 1048576 bytes"),
+])  # fmt: skip
+def test_a_server_that_trickles_or_never_ends_its_reply_is_cut_and_retried(
+    reply: Callable[[socket.socket], None], error: str
+) -> None:
+    for port in _misbehaving_smtp(reply):
+        channel = EmailChannel("mail", "127.0.0.1", port, "secscan@example.com", ("ops@example.com",),
+                               starttls=False, timeout_s=0.2)  # fmt: skip
+        verdict = channel.send(ALERT)
+        assert isinstance(verdict, Retry) and error in verdict.error, verdict
+
+
+class _RefusingOne(_Inbox):
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,  # noqa: N802
+                          options: Any) -> str:  # fmt: skip
+        if address.startswith("gone@"):
+            return "550 5.1.1 no such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+def test_a_recipient_refused_among_accepted_ones_is_logged_not_silently_dropped(
+    plain_smtp: Callable[[_Inbox], int], caplog: pytest.LogCaptureFixture
+) -> None:
+    """smtplib returns a partial refusal instead of raising: the alert is delivered to the
+    others (a retry would mail them twice), and the recipient who missed it is named."""
+    inbox = _RefusingOne()
+    port = plain_smtp(inbox)
+    channel = EmailChannel("mail", "127.0.0.1", port, "a@example.com", ("ops@example.com", "gone@example.com"),
+                           starttls=False, timeout_s=5)  # fmt: skip
+    with caplog.at_level(logging.WARNING):
+        assert isinstance(channel.send(ALERT), Delivered)
+    assert len(inbox.messages) == 1
+    assert "gone@example.com 550" in caplog.text and "ops@example.com" not in caplog.text

@@ -105,6 +105,27 @@ def test_credentials_in_urls_are_masked() -> None:
     )
 
 
+def test_no_part_of_a_credential_is_kept_in_a_requirement_note() -> None:
+    """Three ways a "not audited" note quoted part of a credential, which the run's redactor then
+    no longer recognised: the 120-character cut fell inside a token; a password with an ``@``
+    was masked only up to that ``@``; a token in the URL's query was not masked."""
+    token = "ghp_Qz9xW8vU7tS6rR5qP4oN3mM2lL1kK0jJ9iHx"
+    text = (
+        "a" * 100 + " token=" + token + "\n"
+        "git+https://deploy:Ab3@Cd4Ef5Gh6Ij7@github.invalid/o/r.git#egg=private\n"
+        "privpkg @ https://files.invalid/privpkg-1.0.whl?token=Tq7Wv2Xy9Zb4Nc6Md8#sha256=ab\n"
+    )
+    lines, _ = parse_requirements(text, "requirements.txt")
+    assert [line.text for line in lines] == [
+        "a" * 100 + "...",
+        "git+https://***@github.invalid/o/r.git#egg=private",
+        "privpkg @ https://files.invalid/privpkg-1.0.whl?***#sha256=ab",
+    ]
+    shown = " ".join(line.reason for line in lines)
+    for secret in (token.removeprefix("ghp_"), "Ab3@Cd4Ef5Gh6Ij7", "Tq7Wv2Xy9Zb4Nc6Md8"):
+        assert not [secret[i : i + 6] for i in range(len(secret) - 5) if secret[i : i + 6] in shown], shown
+
+
 def test_default_globs_find_requirement_files_in_any_directory() -> None:
     files = [
         "requirements.txt",
@@ -283,6 +304,7 @@ HOSTILE_LINES = r"""
 import sys
 from secscan.scanners.requirements import parse_requirements
 text = "flask==0.12\n" + "x" * 600_000 + "\n" + "y" * 300_000 + "://" + "z" * 300_000 + "\n" + "a" + " " * 600_000 + "b\n"
+text += "q://" + "@" * 300_000 + "\n" + "a://b?" * 100_000 + "\n" + "a://b@" * 100_000 + "\n"
 lines, errors = parse_requirements(text, "requirements.txt")
 print(sum(1 for line in lines if line.audited))
 """
@@ -298,7 +320,7 @@ def test_long_hostile_lines_are_read_in_linear_time() -> None:
 
 
 _OLD_COMMENT = r"(^|\s+)#.*$"
-_OLD_CREDENTIALS = r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/@\s]+@"
+_UNBOUNDED_CREDENTIALS = r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/?#\s]+@"
 
 
 @settings(max_examples=2000, deadline=None)
@@ -308,8 +330,9 @@ def test_the_linear_patterns_mask_and_strip_as_the_unbounded_ones_did(text: str,
     bounded pattern's 64 characters, whose credentials must still be masked."""
     import re
 
+    from secscan.scanners.credential_masks import CREDENTIALS as _CREDENTIALS
     from secscan.scanners.requirements import _COMMENT
 
     text = text.replace("x", "a" * run + "://user:token@host", 1)
-    assert mask_credentials(text) == re.sub(_OLD_CREDENTIALS, r"\g<scheme>***@", text)
+    assert _CREDENTIALS.sub(r"\g<scheme>***@", text) == re.sub(_UNBOUNDED_CREDENTIALS, r"\g<scheme>***@", text)
     assert _COMMENT.sub("", text).strip() == re.sub(_OLD_COMMENT, "", text).strip()

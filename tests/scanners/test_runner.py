@@ -180,6 +180,16 @@ def test_failure_reason_is_one_bounded_line(job: ScanJob) -> None:
     assert len(result.reason) < 400
 
 
+def test_a_failure_reason_cut_at_its_limit_keeps_no_part_of_a_secret(job: ScanJob) -> None:
+    """The reason is redacted after the cut, with the values detect-secrets found: a cut inside
+    one kept a prefix the redactor could not recognise any more."""
+    secret = "Zq8Hk2Vb7Nm4Xc1Lp6Rt"
+    code = f"import sys; sys.stderr.write('bad line: ' + 'w ' * 90 + 'password={secret} and more'); sys.exit(3)"
+    result = run_scanner(FakeScanner(code), job, timeout_s=30)
+    assert result.reason is not None and "w w…;" in result.reason
+    assert not [secret[i : i + 4] for i in range(len(secret) - 3) if secret[i : i + 4] in result.reason]
+
+
 def test_exit_codes_that_the_scanner_accepts_are_ok(job: ScanJob) -> None:
     result = run_scanner(FakeScanner("print('finding'); raise SystemExit(1)", ok=(0, 1)), job, timeout_s=30)
     assert result.status is ScannerStatus.OK

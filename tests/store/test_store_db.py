@@ -126,3 +126,32 @@ def test_other_urls_are_refused_without_echoing_credentials(url: str) -> None:
     with pytest.raises(StoreError, match="is not supported; use an SQLite file path") as info:
         database_file(url)
     assert "@" not in str(info.value)
+
+
+def test_a_writer_kept_out_too_long_says_the_database_is_busy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process holding the write lock past the busy timeout: the error says so and what to
+    do, not 'is the disk full?'; the timeout is long enough for another run's large recording."""
+    from datetime import UTC, datetime
+
+    from secscan.core.model import RunId
+    from secscan.store import open_store
+    from secscan.store.sqlite import db as sqlite_db
+
+    assert sqlite_db.BUSY_TIMEOUT_MS >= 60_000
+    path = tmp_path / "s.db"
+    open_store(path).close()
+    monkeypatch.setattr(sqlite_db, "BUSY_TIMEOUT_MS", 100)
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        with open_store(path) as store, pytest.raises(StoreError) as caught:
+            store.begin_run(RunId("r1"), "/srv/app", "app", datetime(2026, 1, 1, tzinfo=UTC))
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert str(caught.value) == (
+        f"database {path} is locked: another process kept it busy for over 0.1 s (a large run or SLA sweep "
+        "being recorded, or a process stopped mid-write); try again"
+    )

@@ -46,7 +46,18 @@ class StoreFeatures(ABC):
 
     @abstractmethod
     def interrupt_slots(self, now: datetime) -> tuple[SlotRecord, ...]:
-        """Mark every slot still ``running`` as ``interrupted`` (the daemon that ran it is gone)."""
+        """Mark every slot still ``running`` as ``interrupted`` (the daemon that ran it is gone),
+        except one whose :meth:`slot_lock` a live daemon holds."""
+
+    def slot_lock(self, job: str, slot_at: datetime) -> AbstractContextManager[bool]:
+        """Hold the lock of one slot of ``job`` for the block, without waiting; yields whether
+        it is held. A daemon holds it from before it claims the slot until it has finished it.
+
+        Several daemons may share a PostgreSQL store (on several hosts): a daemon starting
+        there must not take a slot another one is running for one a crash left ``running``.
+        A store on one host's disk has one daemon (``secscan.fs.locks.daemon_lock``): True.
+        """
+        return nullcontext(True)
 
     @abstractmethod
     def slots(

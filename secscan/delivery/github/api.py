@@ -44,7 +44,7 @@ def message_of(response: HttpResponse) -> str:
     text = response.body[:2000].decode("utf-8", "replace")
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: "[[[[..." nested past the stack
         data = None
     if isinstance(data, dict) and isinstance(data.get("message"), str):
         text = data["message"]
@@ -80,7 +80,7 @@ def classify(response: HttpResponse, now: datetime, token: SecretStr | None = No
 def json_body(response: HttpResponse) -> Any:
     try:
         return json.loads(response.body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: "[[[[..." nested past the stack
         return None
 
 

@@ -119,7 +119,8 @@ class Uploader:
             data = json_body(response)
             if response.status == 200 and isinstance(data, dict):
                 status = data.get("processing_status")
-                errors = tuple(scrub(str(e), api.token) for e in data.get("errors") or ())
+                listed = data.get("errors")  # a list of strings or null; anything else is not read
+                errors = tuple(scrub(str(e), api.token) for e in (listed if isinstance(listed, list) else ()))
                 url = data.get("analyses_url") if isinstance(data.get("analyses_url"), str) else None
                 if status == "complete":
                     self.store.update_upload(key, self.clock(), UploadStatus.COMPLETE, analyses_url=url,

@@ -4,19 +4,74 @@ SMTP 4xx replies and connection failures are retried; 5xx replies (a refused sen
 login) are dead letters, as is a server that cannot do what the config requires (STARTTLS or
 AUTH not offered): waiting will not change it. Recipients refused only with 4xx replies are
 retried. The SMTP host is the administrator's own relay, named in a trusted config, so it is not
-subject to the HTTP channels' public-address rule.
+subject to the HTTP channels' public-address rule. Its replies are still bounded: each socket
+read waits at most ``timeout_s``, the whole session at most three times that (a watchdog shuts
+the socket down), and the replies of one session at most :data:`MAX_REPLY_BYTES` (the greeting
+and EHLO come before STARTTLS, so anyone on the path could send an endless reply).
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import smtplib
+import socket
 import ssl
+import threading
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 from secscan.delivery.notify.interface import Alert, Channel
 from secscan.delivery.notify.transport import scrub_verdict
 from secscan.delivery.verdicts import Dead, Delivered, Retry, Verdict
+
+log = logging.getLogger(__name__)
+
+MAX_REPLY_BYTES = 1024 * 1024  # of all the server's replies in one session
+TOTAL_FACTOR = 3  # the whole session may take this many times the per-read timeout
+
+
+class _Budget:
+    """The server's reply stream, failing once more than ``smtp.budget`` bytes were read."""
+
+    def __init__(self, file: Any, smtp: _BoundedSMTP) -> None:
+        self._file, self._smtp = file, smtp
+
+    def readline(self, limit: int = -1) -> bytes:
+        line: bytes = self._file.readline(limit)
+        self._smtp.budget -= len(line)
+        if self._smtp.budget < 0:
+            raise smtplib.SMTPServerDisconnected(f"the server's replies exceed {MAX_REPLY_BYTES} bytes")
+        return line
+
+    def close(self) -> None:
+        self._file.close()
+
+
+class _BoundedSMTP(smtplib.SMTP):
+    """smtplib.SMTP with a byte budget on the replies and a watchdog on the whole session."""
+
+    budget = MAX_REPLY_BYTES
+    timed_out = False
+
+    def __init__(self, host: str, timeout: float) -> None:
+        super().__init__(timeout=timeout)  # not connected yet: the watchdog starts first
+        self._host = host  # the name STARTTLS checks the certificate for
+
+    def getreply(self) -> tuple[int, bytes]:
+        if self.timed_out:  # cut while the socket was being opened
+            raise smtplib.SMTPServerDisconnected("timed out")
+        if self.file is None and self.sock is not None:  # (again after STARTTLS)
+            self.file = _Budget(self.sock.makefile("rb"), self)
+        return super().getreply()
+
+    def cut(self) -> None:
+        self.timed_out = True
+        sock = self.sock
+        if sock is not None:  # the TCP socket's own shutdown wakes a read blocked in another thread
+            with contextlib.suppress(OSError):
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
 
 def compose(alert: Alert, sender: str, recipients: tuple[str, ...]) -> EmailMessage:
@@ -59,8 +114,24 @@ class EmailChannel(Channel):
 
     def send(self, alert: Alert) -> Verdict:
         where = f"[notify.{self.name}] SMTP {self._host}:{self._port}"
+        smtp = _BoundedSMTP(self._host, self._timeout)
+        watchdog = threading.Timer(TOTAL_FACTOR * self._timeout, smtp.cut)
+        watchdog.daemon = True
+        watchdog.start()
         try:
-            with smtplib.SMTP(self._host, self._port, timeout=self._timeout) as smtp:
+            verdict = self._session(smtp, alert, where)
+        finally:
+            watchdog.cancel()
+            smtp.close()
+        if smtp.timed_out and not isinstance(verdict, Delivered):
+            limit = TOTAL_FACTOR * self._timeout
+            return Retry(f"{where}: timed out: the session did not end in {limit:g} s")
+        return verdict
+
+    def _session(self, smtp: _BoundedSMTP, alert: Alert, where: str) -> Verdict:
+        try:
+            with smtp:
+                smtp.connect(self._host, self._port)
                 smtp.ehlo()
                 if self._starttls:
                     context = ssl.create_default_context(cafile=str(self._ca_file) if self._ca_file else None)
@@ -68,7 +139,10 @@ class EmailChannel(Channel):
                     smtp.ehlo()
                 if self._username is not None:
                     smtp.login(self._username, self._password or "")
-                smtp.send_message(compose(alert, self._sender, self._recipients))
+                refused = smtp.send_message(compose(alert, self._sender, self._recipients))
+            if refused:  # the others have it: a retry would mail them twice, so the loss is told
+                told = ", ".join(f"{rcpt} {code}" for rcpt, (code, _) in sorted(refused.items()))
+                log.warning("%s: recipient(s) refused, who do not get this alert: %s", where, told)
         except smtplib.SMTPResponseException as exc:
             raw = exc.smtp_error
             text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)

@@ -4,12 +4,14 @@ Secrets are read when a channel is built (when the config is checked and for del
 stored in the outbox, the database or a log line (each value read is remembered by
 :mod:`secscan.core.logsecrets`, whose filter redacts it from every log record); a missing one is a
 :class:`MissingSecretError` naming the setting, not the value: one read from a file may still
-appear, one from the environment cannot.
+appear, one from the environment cannot (nor a ``*_env`` setting that is not a variable's name:
+it may hold the secret itself).
 """
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,6 +21,10 @@ from secscan.fs.secret_file import read_secret_file
 
 if TYPE_CHECKING:
     from secscan.config.settings import Settings
+
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+"""An environment variable's name. Any other value is never repeated in a message: it may be the
+secret itself, put in ``url_env`` instead of the environment."""
 
 
 def config_path(path: Path | None, settings: Settings) -> Path | None:
@@ -36,6 +42,12 @@ def read_secret(env: str | None, file: Path | None, settings: Settings, what: st
         path = config_path(file, settings)
         assert path is not None  # noqa: S101 - file is not None
         return remember(read_secret_file(path, f"{what} file"))
+    if env and not _ENV_NAME.fullmatch(env):  # the secret itself, put where its variable's name goes
+        raise MissingSecretError(
+            f"{what} is not set: its *_env setting is not the name of an environment variable (letters, "
+            "digits and _); export the secret in a variable and name that, or give its file",
+            may_appear=False,
+        )
     value = os.environ.get(env or "", "").strip()
     if not value:
         raise MissingSecretError(

@@ -7,7 +7,7 @@ from typing import Any
 
 from secscan.delivery.http import HttpPolicy
 from secscan.delivery.notify.interface import Action, Alert, Channel
-from secscan.delivery.notify.transport import post
+from secscan.delivery.notify.transport import post, url_secrets
 from secscan.delivery.verdicts import Verdict
 
 MAX_SECTION = 3000  # characters of a section block's text
@@ -43,7 +43,7 @@ class SlackChannel(Channel):
         self._policy = policy
 
     def secrets(self) -> tuple[str, ...]:
-        return (self._url,)
+        return url_secrets(self._url)
 
     def send(self, alert: Alert) -> Verdict:
         body = json.dumps(message(alert)).encode("utf-8")

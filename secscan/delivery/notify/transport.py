@@ -10,11 +10,26 @@ not heal by waiting); a transport failure is retried; the response is classified
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from urllib.parse import parse_qsl, urlsplit
 
 from secscan.core.errors import ConfigError
 from secscan.core.redact import Redactor
 from secscan.delivery.http import HttpBlocked, HttpError, HttpPolicy, request, verdict_for
 from secscan.delivery.verdicts import Dead, Retry, Verdict
+
+SECRET_PART_LENGTH = 16
+"""A path segment or query value at least this long is taken for a secret of a secret URL."""
+
+
+def url_secrets(url: str) -> tuple[str, ...]:
+    """The values to keep out of errors for a URL that is itself a secret (a Slack or webhook
+    URL): the URL, and its path and query, whole and in long parts. A peer's error page often
+    quotes the path it was asked for ("The requested URL /services/T/B/... was not found")."""
+    parts = urlsplit(url)
+    values = [url, parts.path + (f"?{parts.query}" if parts.query else ""), parts.path, parts.query]
+    values += [segment for segment in parts.path.split("/") if len(segment) >= SECRET_PART_LENGTH]
+    values += [value for _, value in parse_qsl(parts.query) if len(value) >= SECRET_PART_LENGTH]
+    return tuple(dict.fromkeys(v for v in values if v.strip("/")))
 
 
 def scrub_verdict(verdict: Verdict, secrets: Sequence[str]) -> Verdict:

@@ -29,7 +29,7 @@ from collections.abc import Callable
 
 from secscan.delivery.http import HttpPolicy
 from secscan.delivery.notify.interface import Alert, Channel
-from secscan.delivery.notify.transport import post
+from secscan.delivery.notify.transport import post, url_secrets
 from secscan.delivery.verdicts import Verdict
 
 
@@ -49,7 +49,7 @@ class WebhookChannel(Channel):
         self._clock = clock
 
     def secrets(self) -> tuple[str, ...]:
-        return (self._url, self._secret)
+        return (*url_secrets(self._url), self._secret)
 
     def send(self, alert: Alert) -> Verdict:
         body = json.dumps({"version": 1, **alert.to_payload()}, sort_keys=True).encode("utf-8")

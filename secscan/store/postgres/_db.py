@@ -43,8 +43,9 @@ _TOKEN = re.compile(r"'(?:[^']|'')*'|\"[^\"]*\"|::|\?|:([A-Za-z_]\w*)|%")
 _NAMESPACE = 0x5EC5CA  # first key of every advisory lock secscan takes
 
 # Second keys of the advisory locks (the first is _NAMESPACE + scope). TARGET is a recording's
-# transaction lock, RUN the session lock a whole run holds (``PostgresStore.target_lock``).
-STORE, TARGET, SLOT, SCHEMA, RUN = 0, 1, 2, 3, 4
+# transaction lock, RUN the session lock a whole run holds (``PostgresStore.target_lock``),
+# SLOT_RUN the one a daemon holds while it runs a slot (``PostgresStore.slot_lock``).
+STORE, TARGET, SLOT, SCHEMA, RUN, SLOT_RUN = 0, 1, 2, 3, 4, 5
 
 
 @lru_cache(maxsize=2048)

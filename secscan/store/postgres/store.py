@@ -12,7 +12,8 @@ PostgreSQL row of :mod:`secscan.store.dialect`. What differs is how writers are 
 - claiming a daemon slot takes a lock on its job; outbox claims use ``FOR UPDATE SKIP LOCKED``;
 - a whole run holds a session-level advisory lock on its target (:meth:`PostgresStore.target_lock`),
   so two hosts never scan one target at once, and a host does not take another host's run for one
-  left by a dead process.
+  left by a dead process; likewise a daemon running a slot holds the slot's (:meth:`slot_lock`),
+  so a daemon starting on another host does not take that slot for one a crash left running.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from threading import Event
 
@@ -29,10 +30,10 @@ from psycopg_pool import PoolTimeout
 
 from secscan.core.errors import StoreError
 from secscan.core.model import RunId
-from secscan.core.ports.ledger import SlotRecord, SlotTrigger
+from secscan.core.ports.ledger import SlotRecord, SlotStatus, SlotTrigger
 from secscan.core.ports.sessions import FindingEdit, RunRecording, SlaUpkeep
 from secscan.fs.urls import PostgresUrl
-from secscan.store.postgres._db import RUN, SLOT, STORE, TARGET, Database, PgConnection, lock_key
+from secscan.store.postgres._db import RUN, SLOT, SLOT_RUN, STORE, TARGET, Database, PgConnection, lock_key
 from secscan.store.postgres._migrate import ensure_schema
 from secscan.store.sqlite import bulk as _bulk
 from secscan.store.sqlite import daemon as _daemon
@@ -46,6 +47,7 @@ logger = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT_S = 10
 LOCK_POLL_S = 0.2
+_RUNNING_SLOTS = 1000  # slots left running at once: a few (one per job), never this many
 
 
 def open_store(url: PostgresUrl) -> PostgresStore:
@@ -131,12 +133,30 @@ class PostgresStore(SqliteStore):
         with _bulk.gc_paused(), self._exclusive() as conn:
             yield SqliteSlaUpkeep(conn, to_ts(now))
 
-    @contextmanager
-    def target_lock(self, target: str, wait_s: float = 0.0, cancel: Event | None = None) -> Iterator[bool]:
+    def target_lock(
+        self, target: str, wait_s: float = 0.0, cancel: Event | None = None
+    ) -> AbstractContextManager[bool]:
         """Hold ``pg_advisory_lock`` on ``target`` (session level, on a pooled connection kept for
         the block); the server releases it when that connection ends, also when the process dies.
         Its key is not the recording's transaction lock, which the run takes on another connection."""
-        key = lock_key(RUN, target)
+        return self._session_lock(lock_key(RUN, target), wait_s, cancel)
+
+    def slot_lock(self, job: str, slot_at: datetime) -> AbstractContextManager[bool]:
+        """The session lock of one slot (see :meth:`target_lock`): a daemon that dies drops it."""
+        return self._session_lock(lock_key(SLOT_RUN, f"{job}\0{to_ts(slot_at)}"), 0.0, None)
+
+    def interrupt_slots(self, now: datetime) -> tuple[SlotRecord, ...]:
+        """Each ``running`` slot whose lock nobody holds: its daemon died (a live one holds it)."""
+        stale: list[SlotRecord] = []
+        for slot in self.slots(status=SlotStatus.RUNNING, limit=_RUNNING_SLOTS):
+            with self.slot_lock(slot.job, slot.slot_at) as free:
+                if free:
+                    with self._tx(write=True) as conn:
+                        stale += _daemon.interrupt_slot(conn, slot.job, to_ts(slot.slot_at), to_ts(now))
+        return tuple(stale)
+
+    @contextmanager
+    def _session_lock(self, key: tuple[int, int], wait_s: float, cancel: Event | None) -> Iterator[bool]:
         try:
             with self._pg.autocommit() as raw:
                 deadline = time.monotonic() + wait_s

@@ -77,6 +77,16 @@ def interrupt_slots(conn: Connection, now: int) -> tuple[SlotRecord, ...]:
     return tuple(_slot(r) for r in rows)
 
 
+def interrupt_slot(conn: Connection, job: str, slot_at: int, now: int) -> tuple[SlotRecord, ...]:
+    """Mark one slot ``interrupted`` if it is still ``running``; the slot, or nothing."""
+    rows = conn.execute(
+        "UPDATE daemon_slots SET status = 'interrupted', finished_at = ? "  # noqa: S608
+        f"WHERE job = ? AND slot_at = ? AND status = 'running' RETURNING {_SLOT_COLUMNS}",
+        (now, job, slot_at),
+    )
+    return tuple(_slot(r) for r in rows)
+
+
 def list_slots(
     conn: Connection, job: str | None, status: SlotStatus | None, limit: int
 ) -> tuple[SlotRecord, ...]:

@@ -54,8 +54,23 @@ class Connection(Protocol):
 
     def executemany(self, sql: str, parameters: Any, /) -> Any: ...
 
-BUSY_TIMEOUT_MS = 10_000
+BUSY_TIMEOUT_MS = 60_000
+"""How long a writer waits for another process's write transaction: a run that scanned for
+minutes must not be lost because another one was recording 100k findings (or sweeping SLAs)."""
+_SQLITE_BUSY = 5
 CACHE_KIB = 64 * 1024  # page cache per connection: bulk writes into a 1M-row index stay in memory
+
+def failure_message(path: Path, exc: sqlite3.Error) -> str:
+    """One line on a failed statement: what, where and what to do."""
+    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(code, int) and code & 0xFF == _SQLITE_BUSY:
+        return (
+            f"database {path} is locked: another process kept it busy for over {BUSY_TIMEOUT_MS / 1000:g} s "
+            "(a large run or SLA sweep being recorded, or a process stopped mid-write); try again"
+        )
+    return f"database {path} failed: {first}; is the disk full?"
+
 
 def create_private(path: Path) -> None:
     """Create the database's directory (0700) and file (0600) if missing: the store holds finding

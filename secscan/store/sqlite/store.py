@@ -30,7 +30,7 @@ from secscan.store.dialect import dialect_of
 from secscan.store.sqlite import bulk as _bulk
 from secscan.store.sqlite import runs as _runs
 from secscan.store.sqlite import sla as _sla
-from secscan.store.sqlite.db import Connection, Database, create_private, scalar
+from secscan.store.sqlite.db import Connection, Database, create_private, failure_message, scalar
 from secscan.store.sqlite.migrate import ensure_schema
 from secscan.store.sqlite.outbox import SqliteOutbox
 from secscan.store.sqlite.recording import SqliteFindingEdit, SqliteRecording
@@ -92,8 +92,7 @@ class SqliteStore(SqliteFeatures, Store):
             with self._db.transaction(write) as conn:
                 yield conn
         except sqlite3.Error as exc:
-            first = str(exc).splitlines()[0]
-            raise StoreError(f"database {self._db.path} failed: {first}; is the disk full?") from exc
+            raise StoreError(failure_message(self._db.path, exc)) from exc
 
     def close(self) -> None:
         self._db.close()
