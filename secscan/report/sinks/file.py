@@ -101,9 +101,9 @@ def _remove_stale(path: Path) -> None:
         middle = leftover.name[len(prefix) : -len(".tmp")]
         try:
             info = leftover.lstat()
-            if _MKSTEMP_MIDDLE.fullmatch(middle) and stat.S_ISREG(info.st_mode):
-                if now - info.st_mtime > STALE_AFTER_S:
-                    leftover.unlink()
+            ours = _MKSTEMP_MIDDLE.fullmatch(middle) and stat.S_ISREG(info.st_mode)
+            if ours and now - info.st_mtime > STALE_AFTER_S:
+                leftover.unlink()
         except OSError:
             continue  # gone meanwhile, or not ours to remove: the write itself succeeded
 
