@@ -170,7 +170,7 @@ def upload(
             requeued = len(waiting)
         box = store.outbox("uploads")
         settled = settle(
-            lambda: deliver_uploads(store, settings, clock=clock, sleep=sleep, env=env),
+            lambda at: deliver_uploads(store, settings, clock=clock, sleep=sleep, env=env, deadline=at),
             lambda: [
                 i
                 for i in box.items(OutboxStatus.PENDING, limit=10_000)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import SecretStr
@@ -50,10 +50,12 @@ class Uploader:
         sleep: Callable[[float], None],
         env: Mapping[str, str] | None,
         on_failed: UploadFailed | None = None,
+        deadline: datetime | None = None,
     ) -> None:
         self.settings, self.config, self.store = settings, config, store
         self.clock, self.sleep, self.env = clock, sleep, env
         self.on_failed = on_failed
+        self.deadline = deadline  # a one-shot command's wait: no poll starts after it
         self._api: GithubApi | None = None
 
     def api(self) -> GithubApi:
@@ -135,7 +137,8 @@ class Uploader:
                 verdict = classify(response, self.clock(), api.token)
                 if not isinstance(verdict, Delivered):
                     return verdict
-            if time.monotonic() + interval > deadline:
+            late = self.deadline is not None and self.clock() + timedelta(seconds=interval) > self.deadline
+            if late or time.monotonic() + interval > deadline:
                 return Retry(f"processing pending (sarif id {sarif_id})", self.config.poll_interval_s)
             self.sleep(interval)
             interval = min(interval * 2, MAX_POLL_INTERVAL_S)
