@@ -117,6 +117,10 @@ _L = f"{_R}/locations/0/physicalLocation"
         ("runs/0/tool/driver/rules/0/id", None, "runs[0].tool.driver.rules[0].id must be a string"),
         ("runs/0/results", None, "runs[0].results is missing or null"),
         ("version", "2.0.0", "version must be"),
+        ("runs/0/automationDetails/id", "secscan/b\ud800/x", "runs[0].automationDetails.id holds the character U+D800"),
+        ("runs/0/automationDetails/id", "secscan/b\n/x", "automationDetails.id holds the character U+000A"),
+        ("runs/0/automationDetails/id", "x" * 5000, "automationDetails.id is longer than 1000"),
+        ("runs/0/tool/driver/name", "", "runs[0].tool.driver.name must not be empty"),
     ],
 )
 def test_a_wrong_type_deep_inside_is_one_line_naming_its_json_path_exit_2_and_nothing_queued(

@@ -9,13 +9,18 @@ Everything else in the file is passed through as it is (GitHub ignores it).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
 MAX_INDEX = 2**63 - 1  # GitHub: ruleIndex 0..2^63-1
 MAX_LINE = 2**31 - 1  # no text file has more lines or columns
+MAX_NAME = 1000  # a tool name or category: part of the outbox key and of every message about it
 _LEVELS = ("none", "note", "warning", "error")
 _BASELINE = ("new", "unchanged", "updated", "absent")
+_NOT_NAME = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+"""What a tool name or category may not hold: they become the outbox key, the receipt and
+one-line messages (a control character would split the line; a lone surrogate is not UTF-8)."""
 
 
 class SarifShapeError(ValueError):
@@ -74,6 +79,19 @@ def _int(parent: Mapping[str, Any], key: str, where: str, low: int, high: int) -
         raise SarifShapeError(f"{where}.{key}", f"must be a whole number, not {_kind(value)}")
     if not low <= value <= high:
         raise SarifShapeError(f"{where}.{key}", f"must be between {low} and {high}, not {value}")
+
+
+def _name(parent: Mapping[str, Any], key: str, where: str, *, required: bool = False) -> None:
+    value = _str(parent, key, where, required=required)
+    if value is None:
+        return
+    if required and not value:
+        raise SarifShapeError(f"{where}.{key}", "must not be empty")
+    found = _NOT_NAME.search(value)
+    if found:
+        raise SarifShapeError(f"{where}.{key}", f"holds the character U+{ord(found.group()):04X}")
+    if len(value) > MAX_NAME:
+        raise SarifShapeError(f"{where}.{key}", f"is longer than {MAX_NAME} characters")
 
 
 def _location(value: Any, where: str) -> None:
@@ -148,11 +166,11 @@ def _run(value: Any, where: str) -> None:
     run = _obj(value, where)
     tool = _obj(run.get("tool"), f"{where}.tool")
     driver = _obj(tool.get("driver"), f"{where}.tool.driver")
-    if not _str(driver, "name", f"{where}.tool.driver", required=True):
-        raise SarifShapeError(f"{where}.tool.driver.name", "must not be empty")
+    _name(driver, "name", f"{where}.tool.driver", required=True)
     rules = _rules(driver, f"{where}.tool.driver")
     if "automationDetails" in run:
-        _str(_obj(run["automationDetails"], f"{where}.automationDetails"), "id", f"{where}.automationDetails")
+        details = f"{where}.automationDetails"
+        _name(_obj(run["automationDetails"], details), "id", details)
     if "originalUriBaseIds" in run:
         bases = _obj(run["originalUriBaseIds"], f"{where}.originalUriBaseIds")
         for key, base in bases.items():
