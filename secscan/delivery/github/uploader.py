@@ -39,7 +39,7 @@ MAX_POLL_INTERVAL_S = 30.0
 PROCESSING_LIMIT = timedelta(hours=24)
 """How long an accepted file may stay unfinished (``pending``, an unknown status, 404) before it
 is a dead letter (documented in README, "GitHub code scanning")."""
-_SINCE = re.compile(r" since (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ) \(sarif id (.*)\)$")
+_SINCE = re.compile(r".* since (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ) \(sarif id ([^()\s]*)\)$")
 
 
 UploadFailed = Callable[["Store", str, str, str, "Settings", datetime], object]
@@ -156,10 +156,13 @@ class Uploader:
     def _unfinished(self, key: str, sarif_id: str, state: str, last: str | None, run_id: str) -> Verdict:
         """A retry while GitHub has not finished the file; a dead letter after PROCESSING_LIMIT."""
         now = self.clock()
-        found = _SINCE.search(last or "")
+        found = _SINCE.match(last or "")  # the last " since" (a status text cannot stand in for it)
         since = now
         if found and found.group(2) == sarif_id:
-            since = datetime.strptime(found.group(1), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+            try:
+                since = min(now, datetime.strptime(found.group(1), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC))
+            except ValueError:  # not a date after all: the wait starts again
+                since = now
         if now - since < PROCESSING_LIMIT:
             stamp = f"{since.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}"
             error = f"processing {state} since {stamp} (sarif id {sarif_id})"
