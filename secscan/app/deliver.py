@@ -87,7 +87,11 @@ def alerts_mark(store: Store) -> int:
 
 
 def _deliver_alerts(
-    store: Store, settings: Settings, clock: Callable[[], datetime], sleep: Callable[[float], None]
+    store: Store,
+    settings: Settings,
+    clock: Callable[[], datetime],
+    sleep: Callable[[float], None],
+    deadline: datetime | None = None,
 ) -> DeliveryReport:
     """One delivery of the due alerts; the channels' HTTP and SMTP clients load only when
     something is due (a run that pages nothing does not pay for them)."""
@@ -95,7 +99,7 @@ def _deliver_alerts(
         return DeliveryReport()
     from secscan.delivery.notify.outbox import deliver
 
-    return deliver(store, settings, clock, sleep=sleep)
+    return deliver(store, settings, clock, sleep=sleep, deadline=deadline)
 
 
 def awaiting_upload(store: Store, item: OutboxItem) -> bool:
@@ -131,17 +135,17 @@ def deliver_run(
     clock = wait.clock if wait is not None else utcnow
     sleep = wait.sleep if wait is not None else time.sleep
     keys: Collection[str] = frozenset()
-    passes: list[Callable[[], DeliveryReport]] = []
+    passes: list[Callable[[datetime | None], DeliveryReport]] = []
     if upload:
         from secscan.delivery.github import outbox as github_outbox
 
         keys = frozenset(github_outbox.queue_run(store, run, sarif, settings, clock()))
-        passes.append(lambda: deliver_uploads(store, settings, clock=clock, sleep=sleep))
+        passes.append(lambda at: deliver_uploads(store, settings, clock=clock, sleep=sleep, deadline=at))
     if notify and settings.notify.channels:
-        passes.append(lambda: _deliver_alerts(store, settings, clock, sleep))
+        passes.append(lambda at: _deliver_alerts(store, settings, clock, sleep, at))
     if wait is None:
         for one in passes:
-            one()
+            one(None)
         return ()
 
     def watched() -> list[OutboxItem]:
@@ -152,10 +156,10 @@ def deliver_run(
             mine += _items(store, "alerts", lambda i: i.id > alerts_after)
         return mine
 
-    def deliver() -> DeliveryReport:
+    def deliver(deadline: datetime) -> DeliveryReport:
         total = DeliveryReport()
         for one in passes:
-            total += one()
+            total += one(deadline)
         return total
 
     settled = settle(deliver, watched, wait.seconds, clock, sleep)
@@ -208,8 +212,12 @@ def deliver_uploads(
     clock: Callable[[], datetime],
     sleep: Callable[[float], None],
     env: Mapping[str, str] | None = None,
+    deadline: datetime | None = None,
 ) -> DeliveryReport:
-    """Deliver every due upload now, with the upload-failed alert registered."""
+    """Deliver every due upload now (none started after ``deadline``), with the upload-failed
+    alert registered."""
     from secscan.delivery.github import outbox as github_outbox
 
-    return github_outbox.deliver(store, settings, clock=clock, sleep=sleep, env=env, on_failed=upload_failed)
+    return github_outbox.deliver(
+        store, settings, clock=clock, sleep=sleep, env=env, on_failed=upload_failed, deadline=deadline
+    )

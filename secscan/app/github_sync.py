@@ -231,7 +231,8 @@ def _sync_one(
         status = PULL.get(reason, TriageStatus.FALSE_POSITIVE)
         login = str((alert.get("dismissed_by") or {}).get("login") or "unknown")
         comment = str(alert.get("dismissed_comment") or "").strip()
-        why = f"dismissed on GitHub as {reason}" + (f": {comment}" if comment else "")
+        # a comment is free text from GitHub: a credential quoted there is no more kept than in a run
+        why = _REDACTOR.text(f"dismissed on GitHub as {reason}" + (f": {comment}" if comment else ""))
         actor = f"github:{login}"
         after = tracking.triage(store, finding.fingerprint, status, why, None, actor, now, finding.target)
         return "pulled", linked(LinkState.DISMISSED, after, dismissed_at), ""

@@ -28,6 +28,8 @@ from secscan.core.ports.store import RunSummary, Store
 from secscan.core.ports.uploads import UploadReceipt
 from secscan.delivery.github import outbox as github_outbox
 from secscan.delivery.github.outbox import KIND, config_of, utcnow
+from secscan.delivery.github.prepare import RunTooLargeError
+from secscan.delivery.github.sarif_check import SarifShapeError, check
 from secscan.delivery.github.token import resolve_token
 from secscan.delivery.loop import DeliveryReport, settle
 from secscan.store import open_store
@@ -59,15 +61,32 @@ def _read_sarif(path: Path) -> dict[str, Any]:
     data = bytearray()
     for chunk in log_chunks(path, MAX_SARIF_BYTES):
         data += chunk
-    try:
-        document = json.loads(data)
+    try:  # NaN, Infinity and 1e999 are not JSON (and would be sent on as invalid JSON)
+        document = json.loads(data, parse_constant=_not_json, parse_float=_finite)
     except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: nested past the stack
         raise InputError(f"SARIF file {path} is not JSON; give the log `secscan run` wrote") from None
     runs = document.get("runs") if isinstance(document, dict) else None
     runs_ok = isinstance(runs, list) and all(isinstance(r, dict) for r in runs)
     if not isinstance(document, dict) or not runs_ok:
         raise InputError(f"SARIF file {path} has no runs; give the file `secscan run --sarif` wrote")
+    try:
+        check(document)
+    except SarifShapeError as exc:
+        raise InputError(
+            f"SARIF file {path}: {exc.where} {exc.problem}; give the log `secscan run --sarif` wrote"
+        ) from None
     return document
+
+
+def _not_json(text: str) -> float:
+    raise ValueError(f"{text} is not JSON")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"{text} is out of range")
+    return value
 
 
 def _sarif_run_id(sarif: Mapping[str, Any]) -> str | None:
@@ -108,7 +127,10 @@ def _queue_file(store: Store, settings: Settings, path: Path, run_id: str | None
     ok = {s.tool for s in summary.scanners if s.status == "ok"}
     run = ScanRun(RunId(run_id), _sarif_root(sarif, path), summary.target, summary.started_at,
                   summary.finished_at or summary.started_at, ())  # fmt: skip
-    return github_outbox.enqueue_tools(store, run, sarif, ok, settings, now)
+    try:
+        return github_outbox.enqueue_tools(store, run, sarif, ok, settings, now)
+    except RunTooLargeError as exc:  # raised while preparing, before anything is queued
+        raise InputError(f"SARIF file {path}: {exc}; GitHub takes at most 10 MB gzipped per run") from None
 
 
 def upload(
@@ -148,7 +170,7 @@ def upload(
             requeued = len(waiting)
         box = store.outbox("uploads")
         settled = settle(
-            lambda: deliver_uploads(store, settings, clock=clock, sleep=sleep, env=env),
+            lambda at: deliver_uploads(store, settings, clock=clock, sleep=sleep, env=env, deadline=at),
             lambda: [
                 i
                 for i in box.items(OutboxStatus.PENDING, limit=10_000)

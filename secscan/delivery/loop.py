@@ -81,38 +81,62 @@ def deliver_due(
     *,
     limit: int = 100,
     rng: random.Random | None = None,
+    deadline: datetime | None = None,
 ) -> DeliveryReport:
     """Deliver up to ``limit`` due items whose kind has a handler; returns what happened.
 
     The items are claimed (leased) first, so several deliverers may share one outbox: each
-    item is delivered once per attempt."""
+    item is delivered once per attempt. With a ``deadline`` (a one-shot command's wait, see
+    :func:`settle`) the items are claimed one at a time and none is started once the deadline
+    has passed: the rest stay due, not leased, for the next command. A deadline that has
+    already passed when the pass starts (``--upload-wait 0``) gives each claimed item its one
+    attempt."""
+    started = clock()
+    kinds = tuple(handlers)
+    if deadline is None or deadline <= started:
+        report = DeliveryReport()
+        for item in outbox.claim(started, LEASE, limit=limit, kinds=kinds):
+            if clock() - started >= FRESH_LEASE:
+                log.warning(
+                    "delivery pass stopped: the peers are slow; the rest is retried when its lease ends"
+                )
+                break
+            report += _attempt(outbox, handlers, item, clock, rng)
+        return report
     report = DeliveryReport()
-    claimed_at = clock()
-    for item in outbox.claim(claimed_at, LEASE, limit=limit, kinds=tuple(handlers)):
-        if clock() - claimed_at >= FRESH_LEASE:
-            log.warning("delivery pass stopped: the peers are slow; the rest is retried when its lease ends")
-            break
-        try:
-            verdict = handlers[item.kind](item)
-        except Exception as exc:  # a handler bug must not lose the item: it is retried
-            log.exception("delivery of outbox item %d (%s) failed unexpectedly", item.id, item.kind)
-            verdict = Retry(f"internal error: {type(exc).__name__}")
+    for _ in range(limit):
         now = clock()
-        if isinstance(verdict, Delivered):
-            outbox.delivered(item.id, now)
-            report += DeliveryReport(delivered=1)
-        elif isinstance(verdict, Dead):
-            outbox.dead(item.id, now, verdict.error)
-            log.error("outbox item %d (%s) is a dead letter: %s", item.id, item.kind, verdict.error)
-            report += DeliveryReport(dead=(item,))
-        else:
-            wait = backoff_s(item.attempts + 1, verdict.after_s, rng)
-            outbox.retry(item.id, now, verdict.error, _next_second(now + timedelta(seconds=wait)))
-            log.warning(
-                "outbox item %d (%s) will be retried in %.0f s: %s", item.id, item.kind, wait, verdict.error
-            )
-            report += DeliveryReport(retried=1)
+        if now >= deadline:
+            log.warning("delivery pass stopped at the end of the wait; the rest stays queued")
+            break
+        claimed = outbox.claim(now, LEASE, limit=1, kinds=kinds)
+        if not claimed:
+            break
+        report += _attempt(outbox, handlers, claimed[0], clock, rng)
     return report
+
+
+def _attempt(
+    outbox: Outbox, handlers: Mapping[str, Handler], item: OutboxItem, clock: Clock, rng: random.Random | None
+) -> DeliveryReport:
+    """One attempt at a claimed item, its verdict recorded."""
+    try:
+        verdict = handlers[item.kind](item)
+    except Exception as exc:  # a handler bug must not lose the item: it is retried
+        log.exception("delivery of outbox item %d (%s) failed unexpectedly", item.id, item.kind)
+        verdict = Retry(f"internal error: {type(exc).__name__}")
+    now = clock()
+    if isinstance(verdict, Delivered):
+        outbox.delivered(item.id, now)
+        return DeliveryReport(delivered=1)
+    if isinstance(verdict, Dead):
+        outbox.dead(item.id, now, verdict.error)
+        log.error("outbox item %d (%s) is a dead letter: %s", item.id, item.kind, verdict.error)
+        return DeliveryReport(dead=(item,))
+    wait = backoff_s(item.attempts + 1, verdict.after_s, rng)
+    outbox.retry(item.id, now, verdict.error, _next_second(now + timedelta(seconds=wait)))
+    log.warning("outbox item %d (%s) will be retried in %.0f s: %s", item.id, item.kind, wait, verdict.error)
+    return DeliveryReport(retried=1)
 
 
 Sleep = Callable[[float], None]
@@ -133,21 +157,24 @@ class Settled:
 
 
 def settle(
-    deliver: Callable[[], DeliveryReport],
+    deliver: Callable[[datetime], DeliveryReport],
     watched: Callable[[], Sequence[OutboxItem]],
     wait_s: float,
     clock: Clock,
     sleep: Sleep,
 ) -> Settled:
-    """Deliver (``deliver``: one pass over what is due) until every ``watched`` item (the items
-    this command is answerable for, re-read each time) is delivered or dead, or ``wait_s`` is
-    spent. Between passes it sleeps until the earliest pending item is due, so retries keep
-    their backoff and the peer's ``Retry-After``; an item not due before the bound ends the
-    wait at once (sleeping would not let it go out). ``wait_s = 0`` is one pass."""
+    """Deliver (``deliver(deadline)``: one pass over what is due, which starts nothing after the
+    deadline) until every ``watched`` item (the items this command is answerable for, re-read
+    each time) is delivered or dead, or ``wait_s`` is spent. Between passes it sleeps until the
+    earliest pending item is due, so retries keep their backoff and the peer's ``Retry-After``;
+    an item not due before the bound ends the wait at once (sleeping would not let it go out).
+    The wait is a deadline: no pass, item or processing poll starts after it (a request in
+    flight then ends within its own timeout). ``wait_s = 0`` is one pass that gives each due
+    item one attempt: no retry, no waiting for GitHub's processing."""
     deadline = clock() + timedelta(seconds=max(wait_s, 0.0))
     total = DeliveryReport()
     while True:
-        report = deliver()
+        report = deliver(deadline)
         total += report
         items = tuple(watched())
         pending = tuple(i for i in items if i.status is OutboxStatus.PENDING)
@@ -157,7 +184,8 @@ def settle(
         now = clock()
         due = min(i.next_attempt_at for i in pending)
         stuck = due <= now and report.delivered + report.retried + len(report.dead) == 0
-        if due > deadline or stuck:  # stuck: due, yet no handler took it (its feature is off)
+        # stuck: due, yet no handler took it (its feature is off)
+        if due > deadline or stuck or now >= deadline:
             return Settled(total, pending, dead)
         wait = (due - now).total_seconds()
         if wait > 0:

@@ -24,6 +24,7 @@ from typing import Any
 from secscan.core.errors import ScannerError
 from secscan.core.model import Finding, Location, Rule, ToolName
 from secscan.scanners._output import load_json_object
+from secscan.scanners._secret_duplicates import without_entropy_duplicates
 from secscan.scanners._sharding import balanced_chunks
 from secscan.scanners._versions import installed_version
 from secscan.scanners.interface import (
@@ -221,6 +222,7 @@ class DetectSecretsScanner(Scanner):
                     if not isinstance(secret, dict):
                         raise _malformed(at, "not an object")
                     findings.append(_finding(job, path, secret, at))
+        findings = without_entropy_duplicates(findings)  # one credential, one finding
         findings.sort(key=lambda f: (f.location.path, f.location.start_line, f.rule_id, f.identity or ""))
         by_path = group_by_path(findings)
         files = {

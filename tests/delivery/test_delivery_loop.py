@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from secscan.core.errors import ConfigError, MissingSecretError
-from secscan.delivery.loop import BASE_BACKOFF_S, MAX_BACKOFF_S, backoff_s, deliver_due, settle
+from secscan.delivery.loop import BASE_BACKOFF_S, MAX_BACKOFF_S, DeliveryReport, backoff_s, deliver_due, settle
 from secscan.delivery.verdicts import MISSING_SECRET_GRACE, Dead, Delivered, Retry, config_fault
 from secscan.store import OutboxItem, OutboxStatus, open_store
 
@@ -81,7 +81,7 @@ def test_settle_retries_as_the_backoff_allows_until_everything_is_delivered(tmp_
         box = store.outbox("uploads")
         box.enqueue("h", "k", {}, T0)
         settled = settle(
-            lambda: deliver_due(box, {"h": lambda item: answers.pop(0)}, time.clock, rng=random.Random(3)),
+            lambda _: deliver_due(box, {"h": lambda item: answers.pop(0)}, time.clock, rng=random.Random(3)),
             lambda: box.items(OutboxStatus.PENDING),
             120, time.clock, time.sleep,
         )  # fmt: skip
@@ -96,12 +96,12 @@ def test_settle_stops_at_its_bound_or_when_nothing_can_happen(tmp_path: Path) ->
         box = store.outbox("uploads")
         box.enqueue_many([("h", "k", {}), ("off", "o", {})], T0)
         failing = {"h": lambda item: Retry("HTTP 502")}
-        settled = settle(lambda: deliver_due(box, failing, time.clock), lambda: box.items(OutboxStatus.PENDING),
+        settled = settle(lambda _: deliver_due(box, failing, time.clock), lambda: box.items(OutboxStatus.PENDING),
                          120, time.clock, time.sleep)  # fmt: skip
         assert {i.key for i in settled.pending} == {"k", "o"} and sum(time.slept) <= 120
         assert time.now - T0 <= timedelta(seconds=120)
         once = _Time()
-        settled = settle(lambda: deliver_due(box, {}, once.clock), lambda: box.items(OutboxStatus.PENDING),
+        settled = settle(lambda _: deliver_due(box, {}, once.clock), lambda: box.items(OutboxStatus.PENDING),
                          120, once.clock, once.sleep)  # fmt: skip
         assert once.slept == [] and {i.key for i in settled.pending} == {"k", "o"}  # no handler: stuck
 
@@ -155,3 +155,43 @@ def test_a_pass_slowed_by_its_peers_starts_no_item_whose_lease_may_have_run_out(
         assert not box.due(now[0], 10)  # the rest are still leased: nobody else sends them now
         deliver_due(box, {"h": slow}, lambda: T0 + LEASE)  # when the lease ends, they go out
         assert sent[:4] == ["k0", "k1", "k2", "k3"]
+
+
+def test_a_pass_with_a_deadline_starts_nothing_after_it_and_leaves_the_rest_due(tmp_path: Path) -> None:
+    """A one-shot command's wait: a slow peer (4 minutes an item) must not carry the pass past
+    the deadline, and the items not started are not leased (the next command sends them)."""
+    now = [T0]
+    sent: list[str] = []
+    step = [timedelta(minutes=4)]
+
+    def slow(item: OutboxItem) -> Delivered:
+        sent.append(item.key)
+        now[0] += step[0]
+        return Delivered()
+
+    with open_store(tmp_path / "s.db") as store:
+        box = store.outbox("alerts")
+        box.enqueue_many([("h", f"k{n}", {}) for n in range(5)], T0)
+        report = deliver_due(box, {"h": slow}, lambda: now[0], deadline=T0 + timedelta(minutes=6))
+        assert sent == ["k0", "k1"] and report.delivered == 2
+        assert [i.key for i in box.due(now[0], 10)] == ["k2", "k3", "k4"]
+        # a deadline already passed when the pass starts (--upload-wait 0): one attempt each
+        step[0] = timedelta(seconds=1)
+        report = deliver_due(box, {"h": slow}, lambda: now[0], deadline=now[0])
+        assert sent == ["k0", "k1", "k2", "k3", "k4"]
+
+
+def test_settle_starts_no_pass_after_its_deadline(tmp_path: Path) -> None:
+    time = _Time()
+    passes: list[datetime] = []
+
+    def slow_pass(deadline: datetime) -> DeliveryReport:
+        passes.append(deadline)
+        time.now += timedelta(seconds=90)  # a pass that overran (a request in flight at the deadline)
+        return DeliveryReport(retried=1)
+
+    with open_store(tmp_path / "s.db") as store:
+        box = store.outbox("uploads")
+        box.enqueue("h", "k", {}, T0)
+        settled = settle(slow_pass, lambda: box.items(OutboxStatus.PENDING), 60, time.clock, time.sleep)
+        assert passes == [T0 + timedelta(seconds=60)] and [i.key for i in settled.pending] == ["k"]

@@ -84,6 +84,20 @@ def test_github_dismissals_become_local_triage_decisions(
     assert fake_github.calls("PATCH") == []
 
 
+def test_a_credential_quoted_in_a_dismissal_comment_is_not_stored(
+    uploaded: dict[str, int], store: Store, fake_github: FakeGithub, make_settings: Callable[..., Settings],
+    clock: Clock, env: dict[str, str],
+) -> None:  # fmt: skip
+    """A pulled comment becomes the triage reason (stored, shown by `secscan show` and the report):
+    a token someone pasted into it on GitHub is redacted as a run's texts are."""
+    token = "ghp_" + "Zq8xW7vU6tS5rQ4pO3nM2lK1jI0hG9fE8dC7"
+    fake_github.dismiss(uploaded[FINDINGS[0].fingerprint], "false positive", f"rotated {token} already")
+    assert sync_dismissals(store, make_settings(), clock(), env=env).pulled == 1
+    decision = _local(store, FINDINGS[0]).triage
+    assert decision is not None and "rotated" in decision.reason and "already" in decision.reason
+    assert token[4:] not in decision.reason and token[:12] not in decision.reason
+
+
 def test_local_decisions_are_pushed_as_dismissals_with_the_reason(
     uploaded: dict[str, int], store: Store, fake_github: FakeGithub, make_settings: Callable[..., Settings],
     clock: Clock, env: dict[str, str],

@@ -287,3 +287,32 @@ def test_a_token_file_that_may_still_appear_is_waited_for(
         later = now + timedelta(minutes=10)
         report = deliver_uploads(store, settings, clock=lambda: later, sleep=lambda s: None, env={})
         assert report.delivered == 2 and len(fake_github.accepted) == 2
+
+
+def test_the_wait_is_a_deadline_even_when_github_is_slow_to_process(
+    git_repo: tuple[Path, str], fake_github: FakeGithub, make_settings: Callable[..., Settings], tmp_path: Path,
+    db_path: Path,
+) -> None:  # fmt: skip
+    """GitHub accepts each file but keeps it ``pending`` while secscan polls (a slow, successful
+    peer): the first upload's polls used to run through its whole processing wait (150 s of a
+    60 s wait here) before the next upload even started. No poll starts after the deadline."""
+    fake_github.processing.extend(["pending"] * 6)
+    time = FakeTime()
+    settings = make_settings(wait_for_processing_s=600, poll_interval_s=10)
+    result = _run(git_repo[0], settings, tmp_path, db_path, _wait(60, time))
+    assert sum(time.slept) <= 60
+    assert len(fake_github.accepted) == 2 and result.undelivered == ()  # accepted: processed by GitHub
+    with open_store(db_path) as store:
+        assert {r.status for r in store.uploads()} == {UploadStatus.PENDING}  # polled by a later pass
+
+
+def test_upload_wait_0_is_one_attempt_at_each_upload_without_waiting_for_processing(
+    git_repo: tuple[Path, str], fake_github: FakeGithub, make_settings: Callable[..., Settings], tmp_path: Path,
+    db_path: Path,
+) -> None:  # fmt: skip
+    fake_github.processing.extend(["pending"] * 20)
+    time = FakeTime()
+    settings = make_settings(wait_for_processing_s=600, poll_interval_s=10)
+    result = _run(git_repo[0], settings, tmp_path, db_path, _wait(0, time))
+    assert time.slept == [] and len(fake_github.accepted) == 2  # both posted, neither waited for
+    assert result.undelivered == ()  # accepted: GitHub processes them whether or not we poll

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from notify_helpers import ROUTING_KEY, FakeServer, serve
+from notify_helpers import ROUTING_KEY, FakeServer, serve, settings_for
 
 from secscan.app.run import RunRequest, run
 from secscan.config.settings import load_settings
@@ -134,3 +134,31 @@ def test_a_dead_page_exits_3_even_when_its_fallback_was_told(
     (item,) = result.undelivered
     assert item.status is OutboxStatus.DEAD and "HTTP 400" in (item.error or "")
     assert "secscan alerts --dead" in item.line()
+
+
+def test_a_slow_peer_and_more_than_a_pass_of_alerts_stop_at_the_deadline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """150 due alerts to a peer that takes a second each: the delivery used to go through up to
+    50 passes of 100 alerts, each bounded only by the lease (5 minutes), past a one-shot run's
+    wait. With a deadline no alert is started after it; the rest stay due for the next command."""
+    from secscan.delivery.notify import outbox as notify_outbox
+    from secscan.delivery.verdicts import Delivered
+    from secscan.store import OutboxItem, open_store
+
+    t0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
+    now = [t0]
+
+    def slow(item: OutboxItem) -> Delivered:
+        now[0] += timedelta(seconds=1)
+        return Delivered()
+
+    monkeypatch.setattr(notify_outbox, "handlers", lambda *a, **k: {"h": slow})
+    settings = settings_for({"pager": {"type": "pagerduty", "events_url": "http://127.0.0.1:9/v2/enqueue"}},
+                            tmp_path)  # fmt: skip
+    with open_store(tmp_path / "s.db") as store:
+        store.outbox("alerts").enqueue_many([("h", f"k{n}", {}) for n in range(150)], t0)
+        report = notify_outbox.deliver(store, settings, lambda: now[0], sleep=lambda s: None,
+                                       deadline=t0 + timedelta(seconds=60))  # fmt: skip
+        assert report.delivered == 60 and now[0] == t0 + timedelta(seconds=60)
+        assert len(store.outbox("alerts").due(now[0], 1000)) == 90

@@ -188,3 +188,20 @@ def test_a_file_named_in_bytes_that_are_not_utf8_is_scanned_and_reported_as_name
     assert result.status is ScannerStatus.OK, result.reason
     assert result.scope == frozenset({bad, "ok.py"})
     assert {(f.location.path, f.location.start_line) for f in result.findings} == {(bad, 1), ("ok.py", 1)}
+
+
+def test_an_entropy_finding_of_the_same_value_as_a_typed_one_is_reported_once(tmp_path: Path) -> None:
+    """detect-secrets reports a Slack token twice (its plugin, high; Base64 entropy, medium, same
+    hash): one finding. A GitHub token's entropy finding has another hash (its plugin hashes only
+    ``ghp``) and stays: it is what tells the run the whole value to redact."""
+    root = tmp_path / "tree"
+    root.mkdir()
+    slack = "xoxb-1234567890-0987654321-Zq8xW7vU6tS5rQ4pO3nM2lK1"  # values the entropy plugin flags
+    github = "ghp_Zq8xW7vU6tS5rQ4pO3nM2lK1jI0hG9fE8dC7"
+    (root / "conf.py").write_text(f'SLACK = "{slack}"\nGITHUB = "{github}"\n')
+    result = run_scanner(DetectSecretsScanner(), make_job(root, tmp_path / "work", ("conf.py",)), timeout_s=60)
+    assert result.status is ScannerStatus.OK, result.reason
+    found = sorted((f.location.start_line, f.rule_id) for f in result.findings)
+    assert found == [(1, "Slack Token"), (2, "Base64 High Entropy String"), (2, "GitHub Token")]
+    slack_hash = hashlib.sha1(slack.encode(), usedforsecurity=False).hexdigest()
+    assert [f.identity for f in result.findings if f.location.start_line == 1] == [IDENTITY_PREFIX + slack_hash]

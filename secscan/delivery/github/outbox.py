@@ -146,6 +146,7 @@ def handlers(
     sleep: Callable[[float], None] = time.sleep,
     env: Mapping[str, str] | None = None,
     on_failed: UploadFailed | None = None,
+    deadline: datetime | None = None,
 ) -> Mapping[str, Handler]:
     """Outbox kind -> handler; none when ``[github]`` is not configured (items wait).
 
@@ -154,7 +155,7 @@ def handlers(
     """
     if settings.github is None:
         return {}
-    return {KIND: Uploader(settings, settings.github, store, clock, sleep, env, on_failed)}
+    return {KIND: Uploader(settings, settings.github, store, clock, sleep, env, on_failed, deadline)}
 
 
 def deliver(
@@ -165,10 +166,12 @@ def deliver(
     sleep: Callable[[float], None] = time.sleep,
     env: Mapping[str, str] | None = None,
     on_failed: UploadFailed | None = None,
+    deadline: datetime | None = None,
 ) -> DeliveryReport:
-    """Deliver every due upload now."""
+    """Deliver every due upload now (within ``deadline``: :func:`~secscan.delivery.loop.deliver_due`)."""
     return deliver_due(
         store.outbox("uploads"),
-        handlers(settings, store, clock=clock, sleep=sleep, env=env, on_failed=on_failed),
+        handlers(settings, store, clock=clock, sleep=sleep, env=env, on_failed=on_failed, deadline=deadline),
         clock,
+        deadline=deadline,
     )

@@ -43,6 +43,10 @@ _SEVERITY_RANK = {"critical": 4, "high": 3, "medium": 2, "low": 1, "info": 0}
 _LEVEL_RANK = {"error": 3, "warning": 2, "note": 1, "none": 0}
 
 
+class RunTooLargeError(ValueError):
+    """A run is over the gzip limit even without results (its other parts are too large)."""
+
+
 @dataclass(frozen=True)
 class Limits:
     """GitHub's limits (tests and the benchmark shrink them)."""
@@ -183,7 +187,9 @@ def prepare_run(
         results = _keep_worst(results, max(keep, 0))
         blob = _encode(_with_rules(out, results))
     if len(blob) > limits.max_gzip_bytes:
-        raise ValueError(f"the {category} run is over {limits.max_gzip_bytes} bytes gzipped without results")
+        raise RunTooLargeError(
+            f"the {category} run is over {limits.max_gzip_bytes} bytes gzipped without results"
+        )
     dropped = len(present) - len(results)
     if dropped or dropped_locations:
         log.warning(

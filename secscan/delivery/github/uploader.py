@@ -5,15 +5,19 @@ polls instead of posting again), then polls ``GET .../sarifs/{id}`` for up to
 ``wait_for_processing_s``, doubling the interval up to :data:`MAX_POLL_INTERVAL_S`; a file still
 processing is retried later (it is only polled again). ``complete`` and ``failed`` end the
 delivery; ``failed`` tells ``on_failed`` (the composition root raises an ``upload-failed`` alert).
+A file GitHub has not finished for :data:`PROCESSING_LIMIT` (``pending``, a status the API does
+not document, or a SARIF id it does not know) is a dead letter: polling it for ever would keep
+it in the outbox for ever. The time of the first such poll is kept in the item's last error.
 Token values are scrubbed from every error kept or logged.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import SecretStr
@@ -32,6 +36,10 @@ from secscan.delivery.verdicts import Dead, Delivered, Retry, Verdict, config_fa
 log = logging.getLogger(__name__)
 
 MAX_POLL_INTERVAL_S = 30.0
+PROCESSING_LIMIT = timedelta(hours=24)
+"""How long an accepted file may stay unfinished (``pending``, an unknown status, 404) before it
+is a dead letter (documented in README, "GitHub code scanning")."""
+_SINCE = re.compile(r".* since (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ) \(sarif id ([^()\s]*)\)$")
 
 
 UploadFailed = Callable[["Store", str, str, str, "Settings", datetime], object]
@@ -50,10 +58,12 @@ class Uploader:
         sleep: Callable[[float], None],
         env: Mapping[str, str] | None,
         on_failed: UploadFailed | None = None,
+        deadline: datetime | None = None,
     ) -> None:
         self.settings, self.config, self.store = settings, config, store
         self.clock, self.sleep, self.env = clock, sleep, env
         self.on_failed = on_failed
+        self.deadline = deadline  # a one-shot command's wait: no poll starts after it
         self._api: GithubApi | None = None
 
     def api(self) -> GithubApi:
@@ -108,17 +118,19 @@ class Uploader:
                 error = verdict.error if isinstance(verdict, Dead | Retry) else ""
                 self.store.update_upload(key, self.clock(), status, errors=(error,))
                 return verdict
-        return self._poll(key, sarif_id, meta)
+        return self._poll(key, sarif_id, meta, item.last_error)
 
-    def _poll(self, key: str, sarif_id: str, meta: Mapping[str, Any]) -> Verdict:
+    def _poll(self, key: str, sarif_id: str, meta: Mapping[str, Any], last_error: str | None) -> Verdict:
         api = self.api()
         deadline = time.monotonic() + self.config.wait_for_processing_s
         interval = self.config.poll_interval_s
+        state = "not visible yet (HTTP 404)"
         while True:
             response = api.sarif_status(sarif_id)
             data = json_body(response)
             if response.status == 200 and isinstance(data, dict):
                 status = data.get("processing_status")
+                state = "pending" if status == "pending" else f"status {scrub(repr(status)[:40], api.token)}"
                 listed = data.get("errors")  # a list of strings or null; anything else is not read
                 errors = tuple(scrub(str(e), api.token) for e in (listed if isinstance(listed, list) else ()))
                 url = data.get("analyses_url") if isinstance(data.get("analyses_url"), str) else None
@@ -135,10 +147,33 @@ class Uploader:
                 verdict = classify(response, self.clock(), api.token)
                 if not isinstance(verdict, Delivered):
                     return verdict
-            if time.monotonic() + interval > deadline:
-                return Retry(f"processing pending (sarif id {sarif_id})", self.config.poll_interval_s)
+            late = self.deadline is not None and self.clock() + timedelta(seconds=interval) > self.deadline
+            if late or time.monotonic() + interval > deadline:
+                return self._unfinished(key, sarif_id, state, last_error, str(meta["run_id"]))
             self.sleep(interval)
             interval = min(interval * 2, MAX_POLL_INTERVAL_S)
+
+    def _unfinished(self, key: str, sarif_id: str, state: str, last: str | None, run_id: str) -> Verdict:
+        """A retry while GitHub has not finished the file; a dead letter after PROCESSING_LIMIT."""
+        now = self.clock()
+        found = _SINCE.match(last or "")  # the last " since" (a status text cannot stand in for it)
+        since = now
+        if found and found.group(2) == sarif_id:
+            try:
+                since = min(now, datetime.strptime(found.group(1), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC))
+            except ValueError:  # not a date after all: the wait starts again
+                since = now
+        if now - since < PROCESSING_LIMIT:
+            stamp = f"{since.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}"
+            error = f"processing {state} since {stamp} (sarif id {sarif_id})"
+            return Retry(error, self.config.poll_interval_s)
+        hours = PROCESSING_LIMIT.total_seconds() / 3600
+        error = (
+            f"GitHub did not finish processing sarif id {sarif_id} in {hours:.0f} h (last: {state}); "
+            f"check its analyses on GitHub; `secscan upload --run {run_id}` polls it again"
+        )
+        self.store.update_upload(key, now, UploadStatus.DEAD, errors=(error,))
+        return Dead(error)
 
     def _alert(self, meta: Mapping[str, Any], errors: tuple[str, ...]) -> None:
         detail = f"{meta['category']} at {str(meta['commit_sha'])[:12]}: " + ("; ".join(errors) or "failed")

@@ -146,15 +146,23 @@ def handlers(
 
 
 def deliver(
-    store: Store, settings: Settings, clock: Clock = _utcnow, *, sleep: Callable[[float], None] = time.sleep
+    store: Store,
+    settings: Settings,
+    clock: Clock = _utcnow,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    deadline: datetime | None = None,
 ) -> DeliveryReport:
-    """Deliver every due alert (several passes: a dead letter's fallback notice goes out too)."""
+    """Deliver every due alert (several passes: a dead letter's fallback notice goes out too);
+    with a ``deadline`` (a one-shot command's wait) no pass or alert starts after it."""
     if not settings.notify.channels:
         return DeliveryReport()
     table = handlers(settings, store, clock=clock, sleep=sleep)
     total = DeliveryReport()
-    for _ in range(MAX_PASSES):
-        report = deliver_due(store.outbox("alerts"), table, clock)
+    for n in range(MAX_PASSES):
+        if n and deadline is not None and clock() >= deadline:
+            break
+        report = deliver_due(store.outbox("alerts"), table, clock, deadline=deadline)
         total += report
         if report.delivered + report.retried + len(report.dead) == 0:
             break

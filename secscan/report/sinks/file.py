@@ -6,9 +6,12 @@ reader never sees a half-written log and a failure leaves the previous file unto
 
 from __future__ import annotations
 
+import glob
 import os
+import re
 import stat
 import tempfile
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -77,7 +80,32 @@ def write_text_atomic(path: Path, text: str, *, what: str = "", mode: int | None
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
         raise SinkError(f"cannot write {name}: {exc.strerror}; check the path and free space") from None
+    _remove_stale(path)
     return path
+
+
+STALE_AFTER_S = 3600.0
+"""A temporary file of an output older than this was left by a writer that died (``kill -9``)."""
+
+_MKSTEMP_MIDDLE = re.compile(r"[a-z0-9_]{8}")
+
+
+def _remove_stale(path: Path) -> None:
+    """Remove the temporary files of ``path`` that writers killed mid-write left beside it (only
+    names :func:`write_text_atomic` makes, only regular files, only ones an hour old: a writer
+    that is still at work keeps its own), so that a daemon's folders do not fill with them."""
+    folder = path.parent if str(path.parent) else Path()
+    prefix = f".{path.name}."
+    now = time.time()
+    for leftover in folder.glob(glob.escape(prefix) + "*.tmp"):
+        middle = leftover.name[len(prefix) : -len(".tmp")]
+        try:
+            info = leftover.lstat()
+            ours = _MKSTEMP_MIDDLE.fullmatch(middle) and stat.S_ISREG(info.st_mode)
+            if ours and now - info.st_mtime > STALE_AFTER_S:
+                leftover.unlink()
+        except OSError:
+            continue  # gone meanwhile, or not ours to remove: the write itself succeeded
 
 
 def write_json_atomic(path: Path, document: Mapping[str, Any]) -> None:

@@ -19,3 +19,15 @@ export function shuffle<T>(items: T[]): T[] {
 export const sessionToken = randomBytes(32).toString("hex");
 // ok: js.insecure-random-token
 export const requestId = randomUUID();
+
+// Jitter, timeouts and counts named after what they delay or measure are not tokens.
+export function scheduleRefresh(expiresInMs: number): number {
+  // ok: js.insecure-random-token
+  const sessionTimeoutMs = expiresInMs + Math.floor(Math.random() * 5000);
+  // ok: js.insecure-random-token
+  const token_refresh_jitter = Math.random() * 250;
+  return sessionTimeoutMs + token_refresh_jitter;
+}
+
+// ok: js.insecure-random-token
+export const authRetryDelay = (attempt: number) => 2 ** attempt * 100 * Math.random();

@@ -19,3 +19,8 @@ function generateApiKey() {
 }
 
 module.exports = { newSession, generateApiKey };
+
+// A name that merely ends like a quantity word is still a token.
+// ruleid: js.insecure-random-token
+const authAccount = Math.random().toString(36);
+module.exports.authAccount = authAccount;

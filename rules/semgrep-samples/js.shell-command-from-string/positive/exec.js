@@ -17,4 +17,11 @@ function deploy(branch, target) {
   require("child_process").exec(`rm -rf ${target}`);
 }
 
-module.exports = { deploy };
+function grep(req, res) {
+  // a request value in a built command: reported by this rule only, not also as a command from the request
+  // ruleid: js.shell-command-from-string
+  // ok: js.shell-command-from-request
+  exec(`grep -r ${req.query.word} docs`, (err, out) => res.send(out));
+}
+
+module.exports = { deploy, grep };
