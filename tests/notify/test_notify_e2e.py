@@ -122,6 +122,34 @@ def test_an_sla_breach_pages_once_however_often_the_sweep_runs(
     assert pagerduty.errors == []
 
 
+def sweep(store: Store, settings: Settings, at: datetime) -> None:
+    events.on_sweep(store, sla_sweep(store, at, SLA), settings, at)
+    send(store, settings, at)
+
+
+@pytest.mark.parametrize("closed_by", ["fix", "triage"])
+def test_a_finding_fixed_or_triaged_after_its_due_time_but_before_the_sweep_pages_nobody(
+    store: Store, pagerduty: FakeServer, slack: FakeServer, tmp_path: Path, closed_by: str
+) -> None:
+    """A high is due at T0 + 24 h; the sweeps run every 15 minutes. It is closed 5 minutes after
+    its due time, before the sweep of T0 + 24 h 15 min sees the breach: the breach is recorded
+    (it was late), but paging on-call about a finding nobody has to act on, with an incident no
+    fix can resolve any more, is wrong."""
+    settings = pager_settings(pagerduty, tmp_path, slack=slack)
+    high, low = finding(1, Severity.HIGH), finding(2, Severity.LOW)
+    record(store, settings, [high, low], T0, "r1")
+    sweep(store, settings, T0 + timedelta(hours=19))  # due soon (75% of 24 h = 18 h)
+    closed = T0 + timedelta(hours=24, minutes=5)
+    if closed_by == "fix":
+        record(store, settings, [low], closed, "r2")
+    else:
+        triage(store, high.id, TriageStatus.ACCEPTED_RISK, "compensating control", None, "me", closed)
+    sweep(store, settings, T0 + timedelta(hours=24, minutes=15))
+    assert pd_actions(pagerduty) == []
+    assert store.get_finding(high.id).sla.paused_at == closed
+    assert [e.event.value for e in store.history(high.fingerprint)][-1] == "sla-breached"
+
+
 def test_a_pager_outage_across_a_restart_gives_one_incident_delivered_later(db: Path, tmp_path: Path) -> None:
     with serve(FakeServer("pagerduty", script=[500, 503, 429, 500])) as pd:
         settings = pager_settings(pd, tmp_path)

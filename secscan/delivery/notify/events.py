@@ -132,8 +132,8 @@ def on_sweep(store: Store, result: SweepResult, settings: Settings, now: datetim
         return 0
     events: list[Event] = []
     for c in result.changes:
-        if c.current not in (SlaStatus.BREACHED, SlaStatus.DUE_SOON):
-            continue
+        if c.paused or c.current not in (SlaStatus.BREACHED, SlaStatus.DUE_SOON):
+            continue  # a finding fixed or triaged before the sweep saw its breach pages nobody
         due = c.due_at.strftime("%Y-%m-%d %H:%M UTC") if c.due_at else ""
         kind = EventKind.SLA_BREACHED if c.current is SlaStatus.BREACHED else EventKind.SLA_DUE_SOON
         key = dedup_key(kind.value, c.target, c.fingerprint, due) if kind is EventKind.SLA_DUE_SOON else ""
