@@ -26,11 +26,12 @@ from secscan.config.policy import load_sla_policy
 from secscan.core.model import ScannerStatus, ScanRun
 from secscan.core.ports.alerts import AlertIncident, IncidentMember, IncidentState, IncidentStatus
 from secscan.core.ports.store import OPEN_STATES, FindingQuery, RunOutcome, SweepResult, TrackedFinding
-from secscan.core.sla import SlaPolicy, SlaStatus, due_at, status
+from secscan.core.sla import SlaStatus, status
 from secscan.delivery.notify.interface import Action, Alert, Event, EventKind, dedup_key
 from secscan.delivery.notify.messages import clean, resolve_alert
 from secscan.delivery.notify.policy import RoutingPolicy, check_destinations, load_routing, route
 from secscan.delivery.notify.secrets import config_path
+from secscan.delivery.notify.sla_events import breaches, due_text
 
 if TYPE_CHECKING:
     from secscan.config.settings import Settings
@@ -93,33 +94,14 @@ def finding_event(t: TrackedFinding, state: str | None = None) -> Event:
     )  # fmt: skip
 
 
-def _due_text(due_at: datetime | None) -> str:
-    return due_at.strftime("%Y-%m-%d %H:%M UTC") if due_at else ""
-
-
-def breaches(findings: Iterable[TrackedFinding], policy: SlaPolicy, now: datetime) -> list[Event]:
-    """An ``sla-breached`` event for each open finding whose SLA is breached at ``now``.
-
-    Level-triggered like finding alerts: a breach whose incident is open is dropped by
-    :func:`dispatch`; one whose incident was resolved (the finding was triaged, then the decision
-    was lifted or expired) or never queued (a crash between the sweep and its alerts) pages again.
-    """
-    found = []
-    for t in findings:
-        if t.state in OPEN_STATES and status(t.sla, t.severity, policy, now) is SlaStatus.BREACHED:
-            where = (t.tool, t.rule_id, t.path, t.line, t.fingerprint)
-            due = _due_text(due_at(t.sla, t.severity, policy))
-            found.append(Event(EventKind.SLA_BREACHED, t.target, t.severity, *where, None, due, ""))
-    return found
-
-
 @_gc_paused
 def on_run(store: Store, run: ScanRun, recorded: RunOutcome, settings: Settings, now: datetime) -> int:
     """Queue the alerts of a recorded run; returns how many outbox items were new.
 
     Pages open findings without an incident (new, reopened, or open again after triage) and
-    breached ones without an SLA incident (:func:`breaches`), failed scanners; resolves incidents of fixed or triaged findings, of scanners that ran ``ok`` again,
-    and the target's missed-run incident.
+    breached ones without an SLA incident (:func:`breaches`), failed scanners; resolves
+    incidents of fixed or triaged findings, of scanners that ran ``ok`` again, and the target's
+    missed-run incident.
     """
     config = routing(settings)
     if config is None:
@@ -146,8 +128,9 @@ def on_run(store: Store, run: ScanRun, recorded: RunOutcome, settings: Settings,
 @_gc_paused
 def on_sweep(store: Store, result: SweepResult, settings: Settings, now: datetime) -> int:
     """Queue the alerts of an SLA sweep: breaches (incidents), due-soon notices, findings whose
-    accepted risk expired (and their breach, if their SLA ran out before or while it held); resolves incidents whose finding was fixed or triaged meanwhile
-    (``secscan triage`` between runs)."""
+    accepted risk expired (and their breach, if their SLA ran out before or while it held);
+    resolves incidents whose finding was fixed or triaged meanwhile (``secscan triage`` between
+    runs)."""
     config = routing(settings)
     if config is None:
         return 0
@@ -155,7 +138,7 @@ def on_sweep(store: Store, result: SweepResult, settings: Settings, now: datetim
     for c in result.changes:
         if c.paused or c.current not in (SlaStatus.BREACHED, SlaStatus.DUE_SOON):
             continue  # a finding fixed or triaged before the sweep saw its breach pages nobody
-        due = _due_text(c.due_at)
+        due = due_text(c.due_at)
         kind = EventKind.SLA_BREACHED if c.current is SlaStatus.BREACHED else EventKind.SLA_DUE_SOON
         key = dedup_key(kind.value, c.target, c.fingerprint, due) if kind is EventKind.SLA_DUE_SOON else ""
         where = (c.tool, c.rule_id, c.path, c.line, c.fingerprint)
