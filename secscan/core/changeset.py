@@ -214,6 +214,7 @@ class SlaTransition:
     previous: SlaStatus
     current: SlaStatus
     due_at: datetime | None
+    paused: bool = False  # the clock stands still: the findings are fixed or triaged
 
 
 @dataclass(frozen=True)

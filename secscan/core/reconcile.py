@@ -33,7 +33,7 @@ from secscan.core.changeset import (
     stored_clock,
     tracked_from_row,
 )
-from secscan.core.decisions import apply_triage
+from secscan.core.decisions import apply_triage, expire_triage
 from secscan.core.model import FindingState, ScanRun
 from secscan.core.records import (
     BaselineState,
@@ -200,6 +200,9 @@ def triage_change(
 ) -> FindingChange:
     """A manual triage decision on a stored finding: its new value, SLA columns, history entry and
     the decision for the log (``open`` lifts a decision; see :func:`secscan.core.decisions.apply_triage`)."""
-    after, entry = apply_triage(stored.finding, status, reason, until, actor, now)
+    # a decision that ran out (no sweep or run lifted it yet) ends first: its clock resumed at
+    # its ``until``, so the time since then is not paused time under the new decision
+    current, lifted = expire_triage(stored.finding, now)
+    after, entry = apply_triage(current, status, reason, until, actor, now)
     columns = finding_sla(after, policy, now, stored.sla_status)
-    return FindingChange(after, columns, (entry,), TriageDecision(status, reason, actor, now, until))
+    return FindingChange(after, columns, (*lifted, entry), TriageDecision(status, reason, actor, now, until))

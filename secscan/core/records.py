@@ -232,6 +232,9 @@ class SlaChange:
     previous: SlaStatus
     current: SlaStatus
     due_at: datetime | None
+    paused: bool = False
+    """The finding was fixed or triaged before the sweep saw the change (its status is the one at
+    that instant): recorded for compliance, but nothing is left to page or post about."""
 
     @property
     def id(self) -> FindingId:

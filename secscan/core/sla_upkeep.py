@@ -103,7 +103,8 @@ def decide(key: SlaInput, policy: sla.SlaPolicy, now: datetime) -> SlaDecision:
     if columns[1] == stored:
         return SlaDecision(columns)
     previous, current = _STATUSES[str(stored)], _STATUSES[columns[1]]
-    change = SlaTransition(SEVERITIES[key[1]], previous, current, opt_dt(columns[0]))
+    paused = key[4] is not None  # fixed or triaged: the status is the one at that instant
+    change = SlaTransition(SEVERITIES[key[1]], previous, current, opt_dt(columns[0]), paused)
     event = _EVENTS.get(current)
     if event is None:
         return SlaDecision(columns, change)

@@ -38,7 +38,22 @@ def test_a_fix_within_the_window_is_met_without_a_history_entry() -> None:
     paused = _TS + 3600
     met = decide(_critical("within", "fixed", paused), POLICY, T0 + 100 * H)
     assert met.columns == (_TS + 7200, "met", None) and met.event is None
-    assert met.change == SlaTransition(Severity.CRITICAL, sla.SlaStatus.WITHIN, sla.SlaStatus.MET, T0 + 2 * H)
+    assert met.change == SlaTransition(
+        Severity.CRITICAL, sla.SlaStatus.WITHIN, sla.SlaStatus.MET, T0 + 2 * H, paused=True
+    )
+
+
+def test_a_breach_seen_after_the_fix_or_triage_is_recorded_and_marked_paused() -> None:
+    """Fixed (or triaged) 10 minutes past the due time, swept 5 minutes later: the breach is the
+    finding's record, but its clock stood still, which tells alerting that nobody is to be paged."""
+    paused = _TS + 7200 + 600
+    late = decide(_critical("due-soon", "triaged", paused), POLICY, T0 + 2 * H + 15 * MINUTE)
+    assert late.event is HistoryEvent.SLA_BREACHED
+    assert late.change == SlaTransition(
+        Severity.CRITICAL, sla.SlaStatus.DUE_SOON, sla.SlaStatus.BREACHED, T0 + 2 * H, paused=True
+    )
+    running = decide(_critical("due-soon"), POLICY, T0 + 2 * H + 15 * MINUTE)
+    assert running.change is not None and not running.change.paused
 
 
 def test_a_plan_has_one_decision_per_group() -> None:

@@ -205,6 +205,8 @@ def test_a_missing_secret_file_is_waited_for_a_day_then_dead_lettered(
     record(store, settings, [finding(1), finding(2), finding(3)], T0 + timedelta(hours=5), "r3")
     send(store, settings, T0 + timedelta(hours=5))
     send(store, settings, T0 + timedelta(hours=29, minutes=1))  # a day after it was queued
-    (dead,) = box.items(OutboxStatus.DEAD)
-    assert dead.kind == "primary" and "pd-key" in (dead.last_error or "")
-    assert len(backup.accepted()) == 1
+    # finding 3's page, and the breaches of findings 1 and 2 (2 h SLA) that run r3 saw
+    dead = box.items(OutboxStatus.DEAD)
+    assert {d.kind for d in dead} == {"primary"} and all("pd-key" in (d.last_error or "") for d in dead)
+    assert sorted(d.payload["event"] for d in dead) == ["finding", "sla-breached", "sla-breached"]
+    assert len(backup.accepted()) == 3

@@ -119,6 +119,26 @@ def test_expired_accepted_risk_reopens_in_the_sweep_and_resumes_the_clock(store:
     assert store.history(fnd(1).id)[-1].event is HistoryEvent.TRIAGE_EXPIRED
 
 
+@pytest.mark.parametrize("again", [TriageStatus.OPEN, TriageStatus.ACCEPTED_RISK])
+def test_a_triage_after_an_accepted_risk_ran_out_counts_the_time_since_it_ran_out(
+    store: Store, again: TriageStatus
+) -> None:
+    """A critical (2 h) accepted at T0 + 1 h until T0 + 3 h: its clock resumes at T0 + 3 h, due at
+    T0 + 4 h, whether the sweep lifts the decision or a new decision at T0 + 10 h (no sweep ran
+    between) finds it run out. The 7 hours after it ran out are not paused time."""
+    record_run(store, make_run("r1", [fnd(1, sev=Severity.CRITICAL)]), T0, POLICY)
+    triage(store, fnd(1).id, TriageStatus.ACCEPTED_RISK, "waiting for vendor", T0 + 3 * H, "carol", T0 + H)
+    until = None if again is TriageStatus.OPEN else T0 + 20 * H
+    t = triage(store, fnd(1).id, again, "decided again", until, "dave", T0 + 10 * H)
+    assert t.sla.paused == 2 * H  # T0 + 1 h to T0 + 3 h
+    assert sla.due_at(t.sla, t.severity, POLICY) == T0 + 4 * H
+    assert sla.status(t.sla, t.severity, POLICY, T0 + 10 * H) is SlaStatus.BREACHED
+    events = [e.event for e in store.history(fnd(1).id)][1:]
+    last = HistoryEvent.UNTRIAGED if again is TriageStatus.OPEN else HistoryEvent.TRIAGED
+    assert events == [HistoryEvent.TRIAGED, HistoryEvent.TRIAGE_EXPIRED, last]
+    assert store.get_finding(fnd(1).id) == t
+
+
 def test_sla_sweep_reports_each_change_once_and_not_on_the_due_time(store: Store) -> None:
     record_run(store, make_run("r1", [fnd(1, sev=Severity.CRITICAL)]), T0, POLICY)
     assert sla_sweep(store, T0 + 89 * timedelta(minutes=1), POLICY).changes == ()

@@ -31,6 +31,7 @@ from secscan.delivery.notify.interface import Action, Alert, Event, EventKind, d
 from secscan.delivery.notify.messages import clean, resolve_alert
 from secscan.delivery.notify.policy import RoutingPolicy, check_destinations, load_routing, route
 from secscan.delivery.notify.secrets import config_path
+from secscan.delivery.notify.sla_events import breaches, due_text
 
 if TYPE_CHECKING:
     from secscan.config.settings import Settings
@@ -97,9 +98,10 @@ def finding_event(t: TrackedFinding, state: str | None = None) -> Event:
 def on_run(store: Store, run: ScanRun, recorded: RunOutcome, settings: Settings, now: datetime) -> int:
     """Queue the alerts of a recorded run; returns how many outbox items were new.
 
-    Pages open findings without an incident (new, reopened, or open again after triage), failed
-    scanners; resolves incidents of fixed or triaged findings, of scanners that ran ``ok`` again,
-    and the target's missed-run incident.
+    Pages open findings without an incident (new, reopened, or open again after triage) and
+    breached ones without an SLA incident (:func:`breaches`), failed scanners; resolves
+    incidents of fixed or triaged findings, of scanners that ran ``ok`` again, and the target's
+    missed-run incident.
     """
     config = routing(settings)
     if config is None:
@@ -107,6 +109,7 @@ def on_run(store: Store, run: ScanRun, recorded: RunOutcome, settings: Settings,
     target = run.target_name
     seen = (*recorded.new, *recorded.reopened, *recorded.unchanged)
     events = [finding_event(t) for t in seen if t.state in OPEN_STATES]
+    events += breaches(seen, load_sla_policy(settings.policy.sla), now)
     for s in run.scanners:
         if s.status.is_failure:
             reason = clean(f"{s.status.value}: {s.reason or 'no reason given'}", 300)
@@ -125,21 +128,25 @@ def on_run(store: Store, run: ScanRun, recorded: RunOutcome, settings: Settings,
 @_gc_paused
 def on_sweep(store: Store, result: SweepResult, settings: Settings, now: datetime) -> int:
     """Queue the alerts of an SLA sweep: breaches (incidents), due-soon notices, findings whose
-    accepted risk expired; resolves incidents whose finding was fixed or triaged meanwhile
-    (``secscan triage`` between runs)."""
+    accepted risk expired (and their breach, if their SLA ran out before or while it held);
+    resolves incidents whose finding was fixed or triaged meanwhile (``secscan triage`` between
+    runs)."""
     config = routing(settings)
     if config is None:
         return 0
     events: list[Event] = []
     for c in result.changes:
-        if c.current not in (SlaStatus.BREACHED, SlaStatus.DUE_SOON):
-            continue
-        due = c.due_at.strftime("%Y-%m-%d %H:%M UTC") if c.due_at else ""
+        if c.paused or c.current not in (SlaStatus.BREACHED, SlaStatus.DUE_SOON):
+            continue  # a finding fixed or triaged before the sweep saw its breach pages nobody
+        due = due_text(c.due_at)
         kind = EventKind.SLA_BREACHED if c.current is SlaStatus.BREACHED else EventKind.SLA_DUE_SOON
         key = dedup_key(kind.value, c.target, c.fingerprint, due) if kind is EventKind.SLA_DUE_SOON else ""
         where = (c.tool, c.rule_id, c.path, c.line, c.fingerprint)
         events.append(Event(kind, c.target, c.severity, *where, None, due, key))
     events += [finding_event(t, "reopened") for t in result.expired if t.state in OPEN_STATES]
+    swept = {(e.target, e.fingerprint) for e in events if e.kind is EventKind.SLA_BREACHED}
+    again = breaches(result.expired, load_sla_policy(settings.policy.sla), now)
+    events += [e for e in again if (e.target, e.fingerprint) not in swept]
     return dispatch(store, config, events, store.alert_stale_incidents(), now, store.alert_states())
 
 
