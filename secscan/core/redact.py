@@ -218,6 +218,19 @@ def redact_finding(finding: Finding, redactor: Redactor) -> Finding:
     return finding if message == finding.message else replace(finding, message=message)
 
 
+class _Raw:
+    """A record as logged, before any :class:`SecretFilter` changed it, and the redactors applied."""
+
+    __slots__ = ("args", "exc_text", "msg", "redactors", "stack_info")
+
+    def __init__(self, record: logging.LogRecord) -> None:
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        self.msg, self.args = record.msg, record.args
+        self.exc_text, self.stack_info = record.exc_text, record.stack_info
+        self.redactors: list[Redactor] = []
+
+
 class SecretFilter(logging.Filter):
     """A logging filter that redacts a :class:`Redactor`'s secrets from every record it sees.
 
@@ -226,6 +239,11 @@ class SecretFilter(logging.Filter):
     (:meth:`Redactor.text`) and stored back without arguments. Exception and stack text are
     formatted and redacted too. Attach it to *handlers*: a filter on a logger does not see
     records propagated from child loggers.
+
+    Several filters compose: a record keeps what it was as logged, and each filter formats it
+    again from that with every redactor applied so far, so a filter that runs after another
+    still sees the arguments as arguments (a word-like secret logged as one goes whole, whichever
+    filter knows it and in whatever order the filters were added to the handlers).
     """
 
     def __init__(self, redactor: Redactor, name: str = "") -> None:
@@ -236,28 +254,42 @@ class SecretFilter(logging.Filter):
     def redactor(self) -> Redactor:
         return self._redactor
 
-    def _argument(self, value: object) -> object:
+    @staticmethod
+    def _argument(value: object, redactors: list[Redactor]) -> object:
         if value is None or isinstance(value, int | float):
             return value
         text = value if isinstance(value, str) else str(value)
-        cleaned = self._redactor.argument(text)
+        cleaned = text
+        for redactor in redactors:
+            cleaned = redactor.argument(cleaned)
         return value if cleaned == text else cleaned
 
     def filter(self, record: logging.LogRecord) -> bool:
+        raw = record.__dict__.get("secscan_raw")
+        if not isinstance(raw, _Raw):
+            raw = record.__dict__["secscan_raw"] = _Raw(record)
+        if any(r is self._redactor for r in raw.redactors):
+            return True
+        redactors = raw.redactors
+        redactors.append(self._redactor)
+        record.msg, record.args = raw.msg, raw.args
         try:
             if isinstance(record.args, tuple):
-                record.args = tuple(self._argument(a) for a in record.args)
+                record.args = tuple(self._argument(a, redactors) for a in record.args)
             elif isinstance(record.args, Mapping):
-                record.args = {k: self._argument(v) for k, v in record.args.items()}
+                record.args = {k: self._argument(v, redactors) for k, v in record.args.items()}
             message = record.getMessage()
         except Exception:  # an argument or a format that fails: the record is still redacted
             message = f"{record.msg} (unformattable arguments: {record.args!r})"
-        record.msg = self._redactor.text(message)
-        record.args = None
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text:
-            record.exc_text = self._redactor.text(record.exc_text)
-        if record.stack_info:
-            record.stack_info = self._redactor.text(record.stack_info)
+        record.msg, record.args = _text(message, redactors), None
+        if raw.exc_text:
+            record.exc_text = _text(raw.exc_text, redactors)
+        if raw.stack_info:
+            record.stack_info = _text(raw.stack_info, redactors)
         return True
+
+
+def _text(text: str, redactors: list[Redactor]) -> str:
+    for redactor in redactors:
+        text = redactor.text(text)
+    return text

@@ -18,9 +18,7 @@ used. Retrying is the caller's business (:mod:`secscan.delivery.loop`); :func:`v
 
 from __future__ import annotations
 
-import contextlib
 import socket
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -37,9 +35,9 @@ from secscan.core.errors import ConfigError, NotifyError
 from secscan.core.printable import printable
 from secscan.delivery.netaddr import is_public
 from secscan.delivery.verdicts import Dead, Delivered, Retry, Verdict
+from secscan.delivery.watchdog import TOTAL_FACTOR, Watchdog
 
 MAX_BODY = 10 * 1024 * 1024  # bytes of a response body kept
-TOTAL_FACTOR = 3  # the whole request may take this many times the per-read timeout
 
 
 class HttpError(NotifyError):
@@ -118,56 +116,10 @@ def vetted_address(host: str, port: int, policy: HttpPolicy) -> str:
     return addresses[0]
 
 
-class _Watchdog:
-    """Shuts the TCP connections of one request down once ``seconds`` have passed: a blocked
-    read or write (a TLS handshake too) then fails at once. The per-read timeout alone lets a
-    byte-a-second peer go on for ever. It holds a duplicate of each socket's descriptor (the TLS
-    wrapper takes the original over), closed when the request ends, so it never touches a
-    descriptor that was closed and reused meanwhile."""
-
-    def __init__(self, seconds: float) -> None:
-        self.fired = False
-        self._sockets: list[socket.socket] = []
-        self._done = False
-        self._lock = threading.Lock()
-        self._timer = threading.Timer(seconds, self._fire)
-        self._timer.daemon = True
-
-    def __enter__(self) -> _Watchdog:
-        self._timer.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._timer.cancel()
-        with self._lock:
-            self._done = True
-            for sock in self._sockets:
-                sock.close()
-            self._sockets.clear()
-
-    def watch(self, sock: socket.socket) -> None:
-        """Called with each new TCP socket, before any TLS handshake."""
-        with self._lock:
-            if self._done:
-                return
-            self._sockets.append(sock.dup())
-            if self.fired:
-                _cut(self._sockets[-1])
-
-    def _fire(self) -> None:
-        with self._lock:
-            self.fired = True
-            for sock in self._sockets:
-                _cut(sock)
-
-
-def _cut(sock: socket.socket) -> None:
-    with contextlib.suppress(OSError):  # shuts the connection down for every descriptor of it
-        sock.shutdown(socket.SHUT_RDWR)
-
-
 class _WatchedHTTP(HTTPConnection):
-    def __init__(self, *args: Any, watchdog: _Watchdog, **kwargs: Any) -> None:
+    """A connection that hands each new TCP socket to the request's :class:`Watchdog`."""
+
+    def __init__(self, *args: Any, watchdog: Watchdog, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._watchdog = watchdog
 
@@ -177,15 +129,8 @@ class _WatchedHTTP(HTTPConnection):
         return sock
 
 
-class _WatchedHTTPS(HTTPSConnection):
-    def __init__(self, *args: Any, watchdog: _Watchdog, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._watchdog = watchdog
-
-    def _new_conn(self) -> socket.socket:
-        sock = super()._new_conn()
-        self._watchdog.watch(sock)
-        return sock
+class _WatchedHTTPS(_WatchedHTTP, HTTPSConnection):
+    """The same over TLS (the watchdog sees the TCP socket, before the handshake)."""
 
 
 def request(
@@ -203,7 +148,7 @@ def request(
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     sent = {"Host": host if port in (80, 443) else f"{host}:{port}", **(headers or {})}
     timeout = urllib3.Timeout(connect=min(policy.timeout_s, 10.0), read=policy.timeout_s)
-    watchdog = _Watchdog(policy.total_s)
+    watchdog = Watchdog(policy.total_s)
     pool: urllib3.HTTPConnectionPool
     if scheme == "https":
         pool = urllib3.HTTPSConnectionPool(

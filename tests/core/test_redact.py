@@ -191,6 +191,36 @@ def test_secret_filter_redacts_messages_arguments_and_tracebacks() -> None:
     assert f"ValueError: bad value {MARKER}" in output
 
 
+@pytest.mark.parametrize("scan_first", [False, True], ids=["held-first", "scan-first"])
+def test_filters_on_one_handler_each_see_the_arguments_whatever_their_order(scan_first: bool) -> None:
+    """The daemon's handlers hold the remembered channel secrets' filter, and a run adds its scan's
+    filter beside it: the first to run formatted the record, so the second saw a word-like
+    secret of its own in a text, not as an argument, and let it through (to stderr and Sentry)."""
+    records: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(self.format(record))
+
+    held, scan = SecretFilter(Redactor(["marmalade"])), SecretFilter(Redactor(["sunflower"]))
+    handlers = [Collect(), Collect()]  # a second handler sees the record the first one changed
+    for handler in handlers:
+        for secret_filter in (scan, held) if scan_first else (held, scan):
+            handler.addFilter(secret_filter)
+    log = logging.getLogger("secscan.tests.redact.layers")
+    log.propagate = False
+    for handler in handlers:
+        log.addHandler(handler)
+    try:
+        log.error("quoted %s from the detect-secrets rule, logged in as %s", "sunflower", "marmalade")
+        log.error("cannot post %s", GITHUB)
+    finally:
+        for handler in handlers:
+            log.removeHandler(handler)
+    quoted = f"quoted {MARKER} from the detect-secrets rule, logged in as {MARKER}"
+    assert records == [quoted, quoted, f"cannot post {MARKER}", f"cannot post {MARKER}"]
+
+
 _secret = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789_-", min_size=4, max_size=24).filter(
     lambda v: not is_wordlike(v)
 )

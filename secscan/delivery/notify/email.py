@@ -12,12 +12,9 @@ and EHLO come before STARTTLS, so anyone on the path could send an endless reply
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import smtplib
-import socket
 import ssl
-import threading
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -25,11 +22,11 @@ from typing import Any
 from secscan.delivery.notify.interface import Alert, Channel
 from secscan.delivery.notify.transport import scrub_verdict
 from secscan.delivery.verdicts import Dead, Delivered, Retry, Verdict
+from secscan.delivery.watchdog import TOTAL_FACTOR, Watchdog
 
 log = logging.getLogger(__name__)
 
 MAX_REPLY_BYTES = 1024 * 1024  # of all the server's replies in one session
-TOTAL_FACTOR = 3  # the whole session may take this many times the per-read timeout
 
 
 class _Budget:
@@ -50,28 +47,24 @@ class _Budget:
 
 
 class _BoundedSMTP(smtplib.SMTP):
-    """smtplib.SMTP with a byte budget on the replies and a watchdog on the whole session."""
+    """smtplib.SMTP with a byte budget on the replies, its TCP socket watched by the session's
+    :class:`~secscan.delivery.watchdog.Watchdog`."""
 
     budget = MAX_REPLY_BYTES
-    timed_out = False
 
-    def __init__(self, host: str, timeout: float) -> None:
+    def __init__(self, host: str, timeout: float, watchdog: Watchdog) -> None:
         super().__init__(timeout=timeout)  # not connected yet: the watchdog starts first
         self._host = host  # the name STARTTLS checks the certificate for
+        self._watchdog = watchdog
+        self._watched = False
 
     def getreply(self) -> tuple[int, bytes]:
-        if self.timed_out:  # cut while the socket was being opened
-            raise smtplib.SMTPServerDisconnected("timed out")
-        if self.file is None and self.sock is not None:  # (again after STARTTLS)
+        if self.file is None and self.sock is not None:  # the greeting (and again after STARTTLS)
+            if not self._watched:  # the TCP socket, before STARTTLS wraps it: what is cut
+                self._watchdog.watch(self.sock)
+                self._watched = True
             self.file = _Budget(self.sock.makefile("rb"), self)
         return super().getreply()
-
-    def cut(self) -> None:
-        self.timed_out = True
-        sock = self.sock
-        if sock is not None:  # the TCP socket's own shutdown wakes a read blocked in another thread
-            with contextlib.suppress(OSError):
-                socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
 
 def compose(alert: Alert, sender: str, recipients: tuple[str, ...]) -> EmailMessage:
@@ -114,16 +107,13 @@ class EmailChannel(Channel):
 
     def send(self, alert: Alert) -> Verdict:
         where = f"[notify.{self.name}] SMTP {self._host}:{self._port}"
-        smtp = _BoundedSMTP(self._host, self._timeout)
-        watchdog = threading.Timer(TOTAL_FACTOR * self._timeout, smtp.cut)
-        watchdog.daemon = True
-        watchdog.start()
-        try:
-            verdict = self._session(smtp, alert, where)
-        finally:
-            watchdog.cancel()
-            smtp.close()
-        if smtp.timed_out and not isinstance(verdict, Delivered):
+        with Watchdog(TOTAL_FACTOR * self._timeout) as watchdog:
+            smtp = _BoundedSMTP(self._host, self._timeout, watchdog)
+            try:
+                verdict = self._session(smtp, alert, where)
+            finally:
+                smtp.close()
+        if watchdog.fired and not isinstance(verdict, Delivered):
             limit = TOTAL_FACTOR * self._timeout
             return Retry(f"{where}: timed out: the session did not end in {limit:g} s")
         return verdict
